@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: MIT
+#
+# oisp-sensor build.  Everything goes to $(OUT) (default build/).
+#   make            sensor binary (build/oisp-sensor)
+#   make test       README's test command: deps, unit tests, e2e tests (root)
+#   make test-unit  Criterion unit tests only (no root)
+#   make V=1        show the commands
+#   make SANITIZER=address|undefined
+#   make VMLINUX_H=path/to/vmlinux.h   pin a vmlinux.h instead of generating it
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+OUT ?= build
+OBJDIR := $(OUT)/obj
+TESTDIR := $(OUT)/tests
+CC ?= cc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VERSION ?= 0.1.0
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+	    -Wstrict-prototypes -Wundef -Wwrite-strings -Wno-unused-parameter
+CFLAGS ?= -g -O2
+CFLAGS += $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DOISP_VERSION='"$(VERSION)"' \
+	  -I$(OUT) -Ibpf -Isensor -MMD -MP
+LDLIBS := -lbpf -lelf -lz -lcjson -lpcre2-8 -lyaml -lbrotlidec -lhttp_parser -lm
+
+ifneq ($(SANITIZER),)
+CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZER)
+endif
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf \
+	      -Wall -Werror -MMD -MP
+
+SRCS := $(wildcard sensor/*.c)
+OBJS := $(patsubst sensor/%.c,$(OBJDIR)/%.o,$(SRCS))
+
+# Unit tests: tests/unit/test_NAME.c links the modules listed in
+# TEST_DEPS_NAME (parsers only: no libbpf, no root).
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(patsubst tests/unit/%.c,$(TESTDIR)/%,$(TEST_SRCS))
+TEST_DEPS_test_http := http log
+TEST_DEPS_test_decode := decode log
+TEST_DEPS_test_sse := sse log
+TEST_DEPS_test_rules := rules yamlutil log
+TEST_DEPS_test_config := config yamlutil log
+TEST_DEPS_test_redact := redact log
+TEST_DEPS_test_extract := extract sse log
+TEST_DEPS_test_event := event ulid log
+TEST_DEPS_test_output := output log
+TEST_DEPS_test_elfsym := elfsym log
+TEST_DEPS_test_recfile := recfile log
+TEST_DEPS_test_procinfo := procinfo log
+TEST_DEPS_test_status := status log
+TEST_DEPS_test_pipeline := pipeline conntab http decode sse rules yamlutil \
+	redact extract event ulid output procinfo log
+
+.PHONY: all clean test test-unit test-e2e deps install bench
+all: $(OUT)/oisp-sensor
+
+$(OUT) $(OBJDIR) $(TESTDIR):
+	$(Q)mkdir -p $@
+
+ifneq ($(VMLINUX_H),)
+$(OUT)/vmlinux.h: $(VMLINUX_H) | $(OUT)
+	$(Q)cp $< $@
+else
+$(OUT)/vmlinux.h: | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+endif
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# The loader includes the generated skeleton.
+$(OBJDIR)/capture.o: $(OUT)/capture.skel.h
+
+$(OBJDIR)/%.o: sensor/%.c | $(OBJDIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/oisp-sensor: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+.SECONDEXPANSION:
+$(TESTDIR)/test_%: tests/unit/test_%.c $$(patsubst %,$(OBJDIR)/%.o,$$(TEST_DEPS_test_$$*)) | $(TESTDIR)
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+test-unit: $(TEST_BINS)
+	$(Q)set -e; for t in $(TEST_BINS); do \
+		echo "== $$t"; (cd tests/unit && ../../$$t --jobs 1); done
+
+# End-to-end tests need root, real eBPF and the test fixtures.
+test-e2e: all
+	$(Q)/usr/bin/python3 -m pytest -v -p no:cacheprovider tests/e2e
+
+deps:
+	$(Q)tests/install-deps.sh
+
+# The README's test command.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all test-unit
+	$(Q)$(MAKE) --no-print-directory test-e2e
+
+install: all
+	install -D -m 0755 $(OUT)/oisp-sensor $(DESTDIR)/usr/sbin/oisp-sensor
+	install -D -m 0644 rules/default.yaml $(DESTDIR)/etc/oisp-sensor/rules.yaml
+
+clean:
+	rm -rf $(OUT)
+
+-include $(wildcard $(OBJDIR)/*.d $(OUT)/*.d $(TESTDIR)/*.d)

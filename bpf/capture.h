@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * capture.h - the record ABI shared by bpf/capture.bpf.c and userspace.
+ *
+ * Every record the BPF programs put on the ring buffer starts with
+ * struct cap_hdr.  The same bytes are written by `oisp-sensor record`
+ * and read back by `oisp-sensor replay`, so this layout is also the
+ * on-disk capture format (see sensor/recfile.h): change it only together
+ * with CAP_ABI_VERSION.
+ */
+#ifndef OISP_CAPTURE_H
+#define OISP_CAPTURE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CAP_ABI_VERSION		1
+#define CAP_COMM_LEN		16
+/* Payload bytes in one ring-buffer record; larger SSL calls are split. */
+#define CAP_CHUNK_MAX		16384
+/* Upper bound of the per-call capture cap (capture.max_bytes_per_call). */
+#define CAP_CALL_MAX		(16u << 20)
+
+enum cap_kind {
+	CAP_KIND_DATA = 1,	/* struct cap_data: plaintext of one SSL call */
+	CAP_KIND_EXEC = 2,	/* struct cap_proc: sched_process_exec */
+	CAP_KIND_EXIT = 3,	/* struct cap_proc: a traced tgid exited */
+	CAP_KIND_DLOPEN = 4,	/* struct cap_proc: ld.so changed its link map */
+};
+
+enum cap_dir {
+	CAP_DIR_WRITE = 1,	/* SSL_write/SSL_write_ex: bytes sent */
+	CAP_DIR_READ = 2,	/* SSL_read/SSL_read_ex: bytes received */
+};
+
+enum cap_flag {
+	/* The call moved more than the cap; bytes past it were not copied. */
+	CAP_F_TRUNCATED = 1 << 0,
+	/* bpf_probe_read_user() failed for this chunk; data[] is zeroed. */
+	CAP_F_READ_FAULT = 1 << 1,
+};
+
+struct cap_hdr {
+	__u32 kind;		/* enum cap_kind */
+	__u32 tgid;		/* process id */
+	__u32 tid;		/* thread id */
+	__u32 uid;
+	__u32 gid;
+	__u32 _pad;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC, bpf_ktime_get_ns() */
+	char comm[CAP_COMM_LEN];
+};
+_Static_assert(sizeof(struct cap_hdr) == 48, "cap_hdr ABI");
+
+struct cap_data {
+	struct cap_hdr hdr;
+	__u64 ssl;		/* SSL* of the call: with tgid, the connection */
+	__u64 call_id;		/* groups the chunks of one call (unique per boot) */
+	__u32 dir;		/* enum cap_dir */
+	__u32 flags;		/* enum cap_flag */
+	__u32 call_len;		/* bytes the call returned (> 0) */
+	__u32 offset;		/* offset of data[0] within the call's buffer */
+	__u32 len;		/* bytes that follow in data[] */
+	__u32 _pad;
+	__u8 data[CAP_CHUNK_MAX];
+};
+/* Only offsetof(struct cap_data, data) + len bytes travel on the ring. */
+#define CAP_DATA_HDR_SIZE	88
+_Static_assert(__builtin_offsetof(struct cap_data, data) == CAP_DATA_HDR_SIZE,
+	       "cap_data ABI");
+_Static_assert(sizeof(struct cap_data) == CAP_DATA_HDR_SIZE + CAP_CHUNK_MAX,
+	       "cap_data ABI");
+
+struct cap_proc {
+	struct cap_hdr hdr;
+	__u32 ppid;		/* parent tgid (EXEC) */
+	__u32 exit_code;	/* EXIT: task->exit_code */
+};
+_Static_assert(sizeof(struct cap_proc) == 56, "cap_proc ABI");
+
+/* Per-CPU counters in the `cap_stats` array map, summed by userspace. */
+struct cap_stats {
+	__u64 calls;		/* SSL calls seen with data */
+	__u64 records;		/* records put on the ring buffer */
+	__u64 bytes;		/* payload bytes put on the ring buffer */
+	__u64 lost_records;	/* bpf_ringbuf_output() failed */
+	__u64 lost_bytes;	/* payload bytes of the lost records */
+	__u64 truncated_calls;	/* calls larger than the per-call cap */
+	__u64 truncated_bytes;	/* bytes past the cap, never copied */
+	__u64 read_faults;	/* bpf_probe_read_user() failures */
+	__u64 lost_control;	/* exec/exit/dlopen records lost */
+};
+_Static_assert(sizeof(struct cap_stats) == 72, "cap_stats ABI");
+
+#endif /* OISP_CAPTURE_H */

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs everything the build and the tests need on Debian 12.
+# Idempotent: apt-get and npm only run when something is missing.
+set -eu
+cd "$(dirname "$0")/.."
+
+PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+libcjson-dev libpcre2-dev libyaml-dev libcriterion-dev libbrotli-dev
+libhttp-parser-dev curl openssl ca-certificates util-linux
+python3 python3-pytest python3-requests python3-httpx python3-jsonschema
+python3-brotli nodejs"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "install-deps: apt-get install$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi
+
+if [ -f tests/e2e/node/package-lock.json ] &&
+   [ ! -d tests/e2e/node/node_modules ]; then
+	echo "install-deps: npm ci (tests/e2e/node)"
+	(cd tests/e2e/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
