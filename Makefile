@@ -63,8 +63,10 @@ TEST_DEPS_test_elfsym := elfsym log
 TEST_DEPS_test_recfile := recfile log
 TEST_DEPS_test_procinfo := procinfo log
 TEST_DEPS_test_status := status log
-TEST_DEPS_test_pipeline := pipeline conntab http decode sse rules yamlutil \
-	redact extract event ulid output procinfo log
+TEST_DEPS_test_pipeline := pipeline conntab http decode sse rules \
+	rules_default yamlutil redact extract event ulid output procinfo \
+	recfile log
+TEST_DEPS_test_conntab := conntab
 
 .PHONY: all clean test test-unit test-e2e deps install bench
 all: $(OUT)/oisp-sensor
@@ -102,7 +104,7 @@ $(OUT)/oisp-sensor: $(OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 .SECONDEXPANSION:
-$(TESTDIR)/test_%: tests/unit/test_%.c $$(patsubst %,$(OBJDIR)/%.o,$$(TEST_DEPS_test_$$*)) | $(TESTDIR)
+$(TESTDIR)/test_%: tests/unit/test_%.c $$(addprefix $(OBJDIR)/,$$(addsuffix .o,$$(TEST_DEPS_test_$$*))) | $(TESTDIR)
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@
 

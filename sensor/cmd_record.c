@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `oisp-sensor record FILE`: writes the raw capture records to FILE (see
+ * recfile.h) until SIGINT/SIGTERM, for `replay`, tests and benchmarks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "cli.h"
+#include "cmd.h"
+#include "engine.h"
+#include "log.h"
+#include "loop.h"
+#include "recfile.h"
+
+#define TICK_MS 50
+
+struct rec {
+	struct recfile_writer *w;
+	struct capture *cap;
+	uint64_t records;
+	int err;
+};
+
+static int on_record(void *ctx, const void *data, size_t len)
+{
+	struct rec *r = ctx;
+	int err = recfile__write(r->w, data, len);
+
+	if (err) {
+		r->err = err;
+		return err;
+	}
+	r->records++;
+	return 0;
+}
+
+static int on_ring(void *ctx)
+{
+	struct rec *r = ctx;
+	int n = capture__poll(r->cap);
+
+	return r->err ? r->err : (n < 0 && n != -EINTR ? n : 0);
+}
+
+static int on_tick(void *ctx, uint64_t now)
+{
+	struct rec *r = ctx;
+
+	capture__tick(r->cap, now);
+	return on_ring(ctx);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct recfile_info info = { .abi = CAP_ABI_VERSION };
+	struct capture_opts co = { 0 };
+	struct loop *loop = NULL;
+	struct rec r = { 0 };
+	struct cli_opts o;
+	int ret, status = 1;
+
+	ret = cli__parse(argc, argv, "record", &o);
+	if (ret) {
+		status = ret > 0 ? 0 : 2;
+		goto out;
+	}
+	if (!o.file) {
+		fprintf(stderr, "oisp-sensor record: missing capture FILE\n");
+		status = 2;
+		goto out;
+	}
+	info.realtime_offset_ns = engine__realtime_offset();
+	gethostname(info.hostname, sizeof(info.hostname) - 1);
+	ret = recfile__create(&r.w, o.file, &info);
+	if (ret) {
+		pr_err("%s: %s", o.file, strerror(-ret));
+		goto out;
+	}
+	co = (struct capture_opts){
+		.max_call_bytes = o.cfg.max_call_bytes,
+		.ringbuf_bytes = o.cfg.ringbuf_bytes,
+		.self_tgid = (__u32)getpid(),
+	};
+	ret = loop__new(&loop, TICK_MS);
+	if (!ret)
+		ret = capture__open(&r.cap, &co, on_record, &r);
+	if (!ret)
+		ret = loop__add(loop, capture__epoll_fd(r.cap), on_ring, &r);
+	if (ret) {
+		pr_err("could not start the BPF capture: %s", strerror(-ret));
+		goto out;
+	}
+	loop__on_tick(loop, on_tick, &r);
+	pr_info("ready: recording to %s", o.file);
+	ret = loop__run(loop);
+	capture__poll(r.cap);
+	if (ret || r.err) {
+		pr_err("recording stopped: %s", strerror(-(ret ?: r.err)));
+		goto out;
+	}
+	status = 0;
+out:
+	capture__close(r.cap);
+	if (recfile__close_writer(r.w) && status == 0) {
+		pr_err("%s: write failed", o.file);
+		status = 1;
+	}
+	pr_info("%" PRIu64 " records written", r.records);
+	loop__free(loop);
+	config__free(&o.cfg);
+	return status;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pipeline.h - capture records in, OISP events out.
+ *
+ * The pipeline is everything between the ring buffer and the events
+ * file, with no BPF in it: it is fed the records of bpf/capture.h one at
+ * a time, by the live ring-buffer reader or by `oisp-sensor replay`
+ * reading a capture file (the record/replay seam).
+ *
+ * Per connection (tgid, SSL*) it runs one HTTP/1.1 parser per direction
+ * (RFC 9112), pairs responses with requests in order (HTTP/1.1 answers
+ * requests in the order they were sent, RFC 9112 section 9.3.2),
+ * classifies each request with the rules, extracts the AI fields from
+ * the decoded bodies (Content-Encoding, SSE), optionally redacts, and
+ * writes one ai.request event when a request is complete and one
+ * ai.response event when its response is complete.
+ */
+#ifndef OISP_PIPELINE_H
+#define OISP_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pipeline;
+struct rules;
+struct redactor;
+struct output;
+struct procinfo;
+struct event_host;
+
+struct pipeline_opts {
+	const struct rules *rules;	/* required */
+	const struct redactor *redactor; /* NULL: no redaction */
+	struct output *out;		/* required: where lines go */
+	struct procinfo *procinfo;	/* NULL: process metadata from records only */
+	const struct event_host *host;	/* required */
+	uint64_t realtime_offset_ns;	/* wall clock = CLOCK_MONOTONIC + this */
+	bool ai_only;			/* report only requests a rule matched */
+	bool server_side;		/* also report the server side */
+	size_t max_body_bytes;		/* body bytes kept per HTTP message */
+	size_t max_connections;		/* connection table bound */
+	uint64_t idle_timeout_ns;	/* a connection idle this long is flushed */
+};
+
+struct pipeline_stats {
+	uint64_t records;		/* records fed */
+	uint64_t bad_records;		/* records that failed validation */
+	uint64_t connections;		/* current */
+	uint64_t connections_total;
+	uint64_t connections_evicted;	/* table full: oldest flushed */
+	uint64_t connections_idle;	/* idle timeout: flushed */
+	uint64_t connections_not_http1;	/* e.g. HTTP/2: not parsed */
+	uint64_t http_messages;
+	uint64_t parse_errors;
+	uint64_t gaps;			/* lost or truncated capture data */
+	uint64_t unmatched;		/* requests no rule matched */
+	uint64_t unpaired_responses;	/* response with no request seen */
+	uint64_t server_side_skipped;	/* server-role messages not reported */
+	uint64_t bodies_truncated;	/* body over max_body_bytes */
+	uint64_t decode_errors;		/* Content-Encoding failed */
+	uint64_t json_errors;		/* AI body that was not JSON */
+	uint64_t events_request;	/* ai.request written */
+	uint64_t events_response;	/* ai.response written */
+	uint64_t events_partial;	/* of those, completeness "partial" */
+	uint64_t events_redacted;	/* of those, redaction applied */
+	uint64_t write_errors;		/* output__write_line failed */
+};
+
+/* Returns 0, -EINVAL (missing required option) or -ENOMEM. */
+int pipeline__new(struct pipeline **out, const struct pipeline_opts *opts);
+
+/*
+ * Feeds one capture record (struct cap_data or struct cap_proc, as laid
+ * out in bpf/capture.h, @len bytes).  The record is only read during the
+ * call.  Events completed by it are written before this returns.
+ * Returns 0, -EBADMSG for a malformed record (counted, nothing else
+ * happens) or -ENOMEM.
+ */
+int pipeline__feed(struct pipeline *p, const void *rec, size_t len);
+
+/*
+ * Housekeeping at CLOCK_MONOTONIC @now_ns: connections idle longer than
+ * the timeout are flushed and dropped.
+ */
+void pipeline__tick(struct pipeline *p, uint64_t now_ns);
+
+/*
+ * Shutdown: every message in progress is completed with what was seen
+ * (marked partial) and every connection is dropped.
+ */
+void pipeline__flush(struct pipeline *p);
+
+void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st);
+
+/* Frees everything (without flushing); NULL is fine. */
+void pipeline__free(struct pipeline *p);
+
+#endif /* OISP_PIPELINE_H */

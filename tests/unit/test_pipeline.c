@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The pipeline fed with capture records built here, exactly as the ring
+ * buffer or a capture file delivers them, and the events it writes read
+ * back from the output file.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "capture.h"
+#include "event.h"
+#include "output.h"
+#include "pipeline.h"
+#include "redact.h"
+#include "rules.h"
+
+#define MAX_EVENTS 64
+
+struct fix {
+	char path[64];
+	struct rules *rules;
+	struct redactor *redactor;
+	struct output *out;
+	struct event_host host;
+	struct pipeline *pl;
+	uint64_t call_id;
+	uint64_t ts;
+	cJSON *ev[MAX_EVENTS];
+	int n;
+};
+
+static struct fix F;
+
+static void fix_open(bool ai_only, bool server_side, bool redact)
+{
+	struct pipeline_opts po = { 0 };
+	char err[256];
+	int fd;
+
+	memset(&F, 0, sizeof(F));
+	strcpy(F.path, "/tmp/oisp-test-pipeline-XXXXXX");
+	fd = mkstemp(F.path);
+	cr_assert(fd >= 0);
+	close(fd);
+	cr_assert_eq(rules__load_default(&F.rules, err, sizeof(err)), 0, "%s",
+		     err);
+	if (redact)
+		cr_assert_eq(redactor__new(&F.redactor, NULL, 0, err,
+					   sizeof(err)), 0);
+	cr_assert_eq(output__open(&F.out, F.path, err, sizeof(err)), 0);
+	cr_assert_eq(event__host_load(&F.host), 0);
+	po = (struct pipeline_opts){
+		.rules = F.rules, .redactor = F.redactor, .out = F.out,
+		.host = &F.host, .realtime_offset_ns = 1700000000ULL * 1000000000ULL,
+		.ai_only = ai_only, .server_side = server_side,
+		.max_body_bytes = 1 << 20, .max_connections = 8,
+		.idle_timeout_ns = 5000000000ULL,
+	};
+	cr_assert_eq(pipeline__new(&F.pl, &po), 0);
+	F.ts = 1000000000ULL;
+}
+
+static void fix_close(void)
+{
+	int i;
+
+	pipeline__free(F.pl);
+	output__close(F.out);
+	redactor__free(F.redactor);
+	rules__free(F.rules);
+	for (i = 0; i < F.n; i++)
+		cJSON_Delete(F.ev[i]);
+	unlink(F.path);
+}
+
+/* One SSL call of @len bytes, split into ring-buffer-sized records. */
+static void call(uint32_t tgid, uint64_t ssl, int dir, const char *buf,
+		 size_t len)
+{
+	static struct cap_data d;
+	size_t off, n;
+
+	F.call_id++;
+	F.ts += 1000000;	/* 1 ms per call */
+	for (off = 0; off < len; off += n) {
+		n = len - off > CAP_CHUNK_MAX ? CAP_CHUNK_MAX : len - off;
+		memset(&d, 0, CAP_DATA_HDR_SIZE);
+		d.hdr.kind = CAP_KIND_DATA;
+		d.hdr.tgid = tgid;
+		d.hdr.tid = tgid + 1;
+		d.hdr.uid = 1000;
+		d.hdr.ts_ns = F.ts;
+		strcpy(d.hdr.comm, "client");
+		d.ssl = ssl;
+		d.call_id = F.call_id;
+		d.dir = dir;
+		d.call_len = (uint32_t)len;
+		d.offset = (uint32_t)off;
+		d.len = (uint32_t)n;
+		memcpy(d.data, buf + off, n);
+		cr_assert_eq(pipeline__feed(F.pl, &d, CAP_DATA_HDR_SIZE + n), 0);
+	}
+}
+
+static void callstr(uint32_t tgid, uint64_t ssl, int dir, const char *s)
+{
+	call(tgid, ssl, dir, s, strlen(s));
+}
+
+static void read_events(void)
+{
+	char line[1 << 17];
+	FILE *f = fopen(F.path, "r");
+
+	cr_assert(f);
+	while (F.n < MAX_EVENTS && fgets(line, sizeof(line), f)) {
+		F.ev[F.n] = cJSON_Parse(line);
+		cr_assert(F.ev[F.n], "invalid JSON line: %s", line);
+		F.n++;
+	}
+	fclose(f);
+}
+
+static const cJSON *get(const cJSON *o, const char *path)
+{
+	char buf[256], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && o;
+	     tok = strtok_r(NULL, ".", &save)) {
+		if (cJSON_IsArray(o))
+			o = cJSON_GetArrayItem(o, (int)strtol(tok, NULL, 10));
+		else
+			o = cJSON_GetObjectItemCaseSensitive(o, tok);
+	}
+	return o;
+}
+
+static const char *str(const cJSON *o, const char *path)
+{
+	const cJSON *v = get(o, path);
+
+	cr_assert(cJSON_IsString(v), "%s is not a string", path);
+	return v->valuestring;
+}
+
+static double num(const cJSON *o, const char *path)
+{
+	const cJSON *v = get(o, path);
+
+	cr_assert(cJSON_IsNumber(v), "%s is not a number", path);
+	return v->valuedouble;
+}
+
+static bool boolean(const cJSON *o, const char *path)
+{
+	const cJSON *v = get(o, path);
+
+	cr_assert(cJSON_IsBool(v), "%s is not a boolean", path);
+	return cJSON_IsTrue(v);
+}
+
+static const char chat_req_body[] =
+	"{\"model\":\"gpt-4o-mini\",\"messages\":["
+	"{\"role\":\"system\",\"content\":\"Be brief.\"},"
+	"{\"role\":\"user\",\"content\":\"Hello there\"}]}";
+
+static void chat_request(uint32_t tgid, uint64_t ssl, int dir)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "POST /v1/chat/completions HTTP/1.1\r\n"
+		 "Host: api.openai.com\r\n"
+		 "Authorization: Bearer sk-test-0123456789abcdefghij\r\n"
+		 "Content-Type: application/json\r\n"
+		 "Content-Length: %zu\r\n\r\n%s",
+		 strlen(chat_req_body), chat_req_body);
+	callstr(tgid, ssl, dir, buf);
+}
+
+static const char chat_resp_body[] =
+	"{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\","
+	"\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,"
+	"\"message\":{\"role\":\"assistant\",\"content\":\"Hi!\"},"
+	"\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,"
+	"\"completion_tokens\":2,\"total_tokens\":14}}";
+
+static void chat_response(uint32_t tgid, uint64_t ssl, int dir, int status)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "HTTP/1.1 %d OK\r\nContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\n\r\n%s",
+		 status, strlen(chat_resp_body), chat_resp_body);
+	callstr(tgid, ssl, dir, buf);
+}
+
+Test(pipeline, chat_request_and_response_pair)
+{
+	fix_open(true, false, false);
+	chat_request(100, 0xabc0, CAP_DIR_WRITE);
+	chat_response(100, 0xabc0, CAP_DIR_READ, 200);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert_str_eq(str(F.ev[0], "event_type"), "ai.request");
+	cr_assert_str_eq(str(F.ev[0], "data.provider.name"), "openai");
+	cr_assert_str_eq(str(F.ev[0], "data.model.id"), "gpt-4o-mini");
+	cr_assert_str_eq(str(F.ev[0], "data.request_type"), "chat");
+	cr_assert_str_eq(str(F.ev[0], "data.messages.1.content"),
+			 "Hello there");
+	cr_assert_str_eq(str(F.ev[0], "data.auth.type"), "bearer");
+	cr_assert_eq(num(F.ev[0], "process.pid"), 100);
+	cr_assert_str_eq(str(F.ev[0], "source.capture_point"), "tls_client");
+	cr_assert_str_eq(str(F.ev[1], "event_type"), "ai.response");
+	cr_assert_str_eq(str(F.ev[1], "data.request_id"),
+			 str(F.ev[0], "data.request_id"));
+	cr_assert_str_eq(str(F.ev[1], "related_events.0.event_id"),
+			 str(F.ev[0], "event_id"));
+	cr_assert_str_eq(str(F.ev[1], "data.choices.0.message.content"), "Hi!");
+	cr_assert_eq(num(F.ev[1], "data.usage.total_tokens"), 14);
+	cr_assert_eq(num(F.ev[1], "data.status_code"), 200);
+	cr_assert(boolean(F.ev[1], "data.success"));
+	cr_assert_str_eq(str(F.ev[1], "data.finish_reason"), "stop");
+	cr_assert_float_eq(num(F.ev[1], "data.latency_ms"), 1.0, 1e-9);
+	cr_assert_str_eq(str(F.ev[1], "confidence.completeness"), "full");
+	/* The key never reaches the file. */
+	fix_close();
+}
+
+Test(pipeline, key_is_never_written)
+{
+	char buf[1 << 16];
+	FILE *f;
+	size_t n;
+
+	fix_open(true, false, false);
+	chat_request(100, 0xabc0, CAP_DIR_WRITE);
+	chat_response(100, 0xabc0, CAP_DIR_READ, 200);
+	f = fopen(F.path, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	cr_assert_null(strstr(buf, "sk-test-0123456789"));
+	fix_close();
+}
+
+Test(pipeline, keep_alive_pairs_in_order_and_error_is_not_success)
+{
+	fix_open(true, false, false);
+	chat_request(100, 0x1, CAP_DIR_WRITE);
+	chat_response(100, 0x1, CAP_DIR_READ, 200);
+	chat_request(100, 0x1, CAP_DIR_WRITE);
+	chat_response(100, 0x1, CAP_DIR_READ, 429);
+	read_events();
+	cr_assert_eq(F.n, 4);
+	cr_assert_str_eq(str(F.ev[3], "data.request_id"),
+			 str(F.ev[2], "data.request_id"));
+	cr_assert_str_neq(str(F.ev[1], "data.request_id"),
+			  str(F.ev[3], "data.request_id"));
+	cr_assert(boolean(F.ev[1], "data.success"));
+	cr_assert_not(boolean(F.ev[3], "data.success"));
+	cr_assert_eq(num(F.ev[3], "data.status_code"), 429);
+	fix_close();
+}
+
+Test(pipeline, connections_are_keyed_by_ssl_not_thread)
+{
+	fix_open(true, false, false);
+	chat_request(100, 0x1, CAP_DIR_WRITE);
+	chat_request(100, 0x2, CAP_DIR_WRITE);
+	chat_response(100, 0x2, CAP_DIR_READ, 500);
+	chat_response(100, 0x1, CAP_DIR_READ, 200);
+	read_events();
+	cr_assert_eq(F.n, 4);
+	/* 0x2's response (500) pairs with 0x2's request, the second one. */
+	cr_assert_str_eq(str(F.ev[2], "data.request_id"),
+			 str(F.ev[1], "data.request_id"));
+	cr_assert_eq(num(F.ev[2], "data.status_code"), 500);
+	cr_assert_str_eq(str(F.ev[3], "data.request_id"),
+			 str(F.ev[0], "data.request_id"));
+	fix_close();
+}
+
+Test(pipeline, server_side_is_skipped_by_default)
+{
+	struct pipeline_stats st;
+
+	fix_open(true, false, false);
+	chat_request(200, 0x9, CAP_DIR_READ);
+	chat_response(200, 0x9, CAP_DIR_WRITE, 200);
+	read_events();
+	cr_assert_eq(F.n, 0);
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.server_side_skipped, 1);
+	fix_close();
+}
+
+Test(pipeline, server_side_reported_when_asked)
+{
+	fix_open(true, true, false);
+	chat_request(200, 0x9, CAP_DIR_READ);
+	chat_response(200, 0x9, CAP_DIR_WRITE, 200);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert_str_eq(str(F.ev[0], "source.capture_point"), "tls_server");
+	fix_close();
+}
+
+static const char non_ai_req[] =
+	"GET /index.html HTTP/1.1\r\nHost: example.org\r\n\r\n";
+static const char non_ai_resp[] =
+	"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+Test(pipeline, non_ai_request_is_not_reported)
+{
+	struct pipeline_stats st;
+
+	fix_open(true, false, false);
+	callstr(100, 0x5, CAP_DIR_WRITE, non_ai_req);
+	callstr(100, 0x5, CAP_DIR_READ, non_ai_resp);
+	read_events();
+	cr_assert_eq(F.n, 0);
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.unmatched, 1);
+	cr_assert_eq(st.http_messages, 2);
+	fix_close();
+}
+
+Test(pipeline, non_ai_request_reported_with_all)
+{
+	fix_open(false, false, false);
+	callstr(100, 0x5, CAP_DIR_WRITE, non_ai_req);
+	callstr(100, 0x5, CAP_DIR_READ, non_ai_resp);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert_str_eq(str(F.ev[0], "data.provider.name"), "other");
+	cr_assert_str_eq(str(F.ev[0], "data.http.path"), "/index.html");
+	fix_close();
+}
+
+/* A body that needs several ring-buffer records arrives whole. */
+Test(pipeline, large_body_across_records)
+{
+	size_t big = 100 * 1024, hdr;
+	char *req = malloc(big + 1024), *p;
+
+	fix_open(true, false, false);
+	hdr = (size_t)sprintf(req,
+			      "POST /v1/chat/completions HTTP/1.1\r\n"
+			      "Host: api.openai.com\r\nContent-Length: %zu\r\n\r\n",
+			      big + 60);
+	p = req + hdr;
+	p += sprintf(p, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+		     "\"content\":\"");
+	memset(p, 'x', big);
+	p += big;
+	p += sprintf(p, "\"}]}");
+	/* pad the declared length exactly */
+	cr_assert_leq((size_t)(p - req - hdr), big + 60);
+	memset(p, ' ', big + 60 - (size_t)(p - req - hdr));
+	call(100, 0x7, CAP_DIR_WRITE, req, hdr + big + 60);
+	read_events();
+	cr_assert_eq(F.n, 1);
+	cr_assert_eq(strlen(str(F.ev[0], "data.messages.0.content")), big);
+	cr_assert_str_eq(str(F.ev[0], "confidence.completeness"), "full");
+	free(req);
+	fix_close();
+}
+
+Test(pipeline, lost_record_marks_partial_and_counts_gap)
+{
+	static struct cap_data d;
+	struct pipeline_stats st;
+	char req[256];
+	size_t n;
+
+	fix_open(true, false, false);
+	n = (size_t)snprintf(req, sizeof(req),
+			     "POST /v1/chat/completions HTTP/1.1\r\n"
+			     "Host: api.openai.com\r\nContent-Length: 40000\r\n\r\n");
+	/* First record: headers; the next record of the call is "lost". */
+	memset(&d, 0, sizeof(d));
+	d.hdr.kind = CAP_KIND_DATA;
+	d.hdr.tgid = 100;
+	d.ssl = 0x8;
+	d.call_id = 77;
+	d.dir = CAP_DIR_WRITE;
+	d.call_len = (uint32_t)(n + 40000);
+	d.len = (uint32_t)n;
+	memcpy(d.data, req, n);
+	cr_assert_eq(pipeline__feed(F.pl, &d, CAP_DATA_HDR_SIZE + n), 0);
+	d.offset = (uint32_t)(n + CAP_CHUNK_MAX);
+	d.len = 40000 - CAP_CHUNK_MAX;
+	memset(d.data, 'y', d.len);
+	cr_assert_eq(pipeline__feed(F.pl, &d, CAP_DATA_HDR_SIZE + d.len), 0);
+	chat_request(100, 0x8, CAP_DIR_WRITE);
+	pipeline__stats(F.pl, &st);
+	cr_assert_geq(st.gaps, 1);
+	read_events();
+	cr_assert_eq(F.n, 1);
+	cr_assert_str_eq(str(F.ev[0], "data.model.id"), "gpt-4o-mini");
+	fix_close();
+}
+
+static const char sse_resp[] =
+	"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+	"Transfer-Encoding: chunked\r\n\r\n";
+
+static void sse_chunk(uint32_t tgid, uint64_t ssl, const char *data)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%zx\r\n%s\r\n", strlen(data), data);
+	callstr(tgid, ssl, CAP_DIR_READ, buf);
+}
+
+Test(pipeline, streamed_chat_assembles_reply_and_ttft)
+{
+	const char *req_body =
+		"{\"model\":\"gpt-4o\",\"stream\":true,\"stream_options\":"
+		"{\"include_usage\":true},\"messages\":[{\"role\":\"user\","
+		"\"content\":\"Hi\"}]}";
+	char req[512];
+
+	fix_open(true, false, false);
+	snprintf(req, sizeof(req),
+		 "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+		 "Content-Length: %zu\r\n\r\n%s", strlen(req_body), req_body);
+	callstr(100, 0x3, CAP_DIR_WRITE, req);			/* t = 1 ms */
+	callstr(100, 0x3, CAP_DIR_READ, sse_resp);		/* 2 ms */
+	sse_chunk(100, 0x3, "data: {\"id\":\"c1\",\"model\":\"gpt-4o\","
+		  "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+		  "\"content\":\"\"}}]}\n\n");				/* 3 ms */
+	sse_chunk(100, 0x3, "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,"
+		  "\"delta\":{\"content\":\"Hel\"}}]}\n\n");		/* 4 ms */
+	sse_chunk(100, 0x3, "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,"
+		  "\"delta\":{\"content\":\"lo\"},\"finish_reason\":\"stop\"}]}"
+		  "\n\n");						/* 5 ms */
+	sse_chunk(100, 0x3, "data: {\"id\":\"c1\",\"choices\":[],\"usage\":"
+		  "{\"prompt_tokens\":5,\"completion_tokens\":2,"
+		  "\"total_tokens\":7}}\n\ndata: [DONE]\n\n");		/* 6 ms */
+	callstr(100, 0x3, CAP_DIR_READ, "0\r\n\r\n");		/* 7 ms */
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert(boolean(F.ev[0], "data.streaming"));
+	cr_assert(boolean(F.ev[1], "data.streaming"));
+	cr_assert_str_eq(str(F.ev[1], "data.choices.0.message.content"),
+			 "Hello");
+	cr_assert_eq(num(F.ev[1], "data.usage.completion_tokens"), 2);
+	cr_assert_str_eq(str(F.ev[1], "data.finish_reason"), "stop");
+	cr_assert_float_eq(num(F.ev[1], "data.time_to_first_token_ms"), 3.0,
+			   1e-9);
+	cr_assert_float_eq(num(F.ev[1], "data.latency_ms"), 6.0, 1e-9);
+	fix_close();
+}
+
+Test(pipeline, exit_flushes_a_cut_stream_as_partial)
+{
+	struct cap_proc ex = { 0 };
+
+	fix_open(true, false, false);
+	chat_request(100, 0x4, CAP_DIR_WRITE);
+	callstr(100, 0x4, CAP_DIR_READ, sse_resp);
+	sse_chunk(100, 0x4, "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,"
+		  "\"delta\":{\"content\":\"Par\"}}]}\n\n");
+	ex.hdr.kind = CAP_KIND_EXIT;
+	ex.hdr.tgid = 100;
+	cr_assert_eq(pipeline__feed(F.pl, &ex, sizeof(ex)), 0);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert_str_eq(str(F.ev[1], "confidence.completeness"), "partial");
+	cr_assert_str_eq(str(F.ev[1], "data.choices.0.message.content"), "Par");
+	fix_close();
+}
+
+Test(pipeline, anthropic_messages)
+{
+	const char *body = "{\"model\":\"claude-3-5-sonnet-latest\","
+		"\"max_tokens\":100,\"system\":\"Be kind.\",\"messages\":"
+		"[{\"role\":\"user\",\"content\":\"Hey\"}]}";
+	const char *resp = "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":"
+		"\"assistant\",\"model\":\"claude-3-5-sonnet-20241022\","
+		"\"content\":[{\"type\":\"text\",\"text\":\"Hello!\"}],"
+		"\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":9,"
+		"\"output_tokens\":3}}";
+	char buf[1024];
+
+	fix_open(true, false, false);
+	snprintf(buf, sizeof(buf),
+		 "POST /v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\n"
+		 "x-api-key: sk-ant-test-abcdefghijklmnopqrstu\r\n"
+		 "anthropic-version: 2023-06-01\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(body), body);
+	callstr(300, 0x6, CAP_DIR_WRITE, buf);
+	snprintf(buf, sizeof(buf),
+		 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\n\r\n%s", strlen(resp), resp);
+	callstr(300, 0x6, CAP_DIR_READ, buf);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert_str_eq(str(F.ev[0], "data.provider.name"), "anthropic");
+	cr_assert_str_eq(str(F.ev[0], "data.messages.0.role"), "system");
+	cr_assert_str_eq(str(F.ev[0], "data.auth.type"), "api_key");
+	cr_assert_str_eq(str(F.ev[1], "data.choices.0.message.content"),
+			 "Hello!");
+	cr_assert_eq(num(F.ev[1], "data.usage.prompt_tokens"), 9);
+	cr_assert_eq(num(F.ev[1], "data.usage.completion_tokens"), 3);
+	cr_assert_str_eq(str(F.ev[1], "data.finish_reason"), "stop");
+	cr_assert_str_eq(str(F.ev[1], "data.model.id"),
+			 "claude-3-5-sonnet-20241022");
+	fix_close();
+}
+
+Test(pipeline, redaction_marks_events)
+{
+	const char *body = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":"
+		"\"user\",\"content\":\"mail me at jane@example.com\"}]}";
+	char buf[1024];
+
+	fix_open(true, false, true);
+	snprintf(buf, sizeof(buf),
+		 "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+		 "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+	callstr(100, 0x2, CAP_DIR_WRITE, buf);
+	read_events();
+	cr_assert_eq(F.n, 1);
+	cr_assert_null(strstr(str(F.ev[0], "data.messages.0.content"),
+			      "jane@example.com"));
+	cr_assert(boolean(F.ev[0], "confidence.redaction_applied"));
+	cr_assert_str_eq(str(F.ev[0], "confidence.completeness"), "redacted");
+	fix_close();
+}
+
+Test(pipeline, full_table_evicts_oldest_and_counts)
+{
+	struct pipeline_stats st;
+	uint64_t ssl;
+
+	fix_open(true, false, false);
+	for (ssl = 1; ssl <= 20; ssl++)
+		chat_request(100, ssl, CAP_DIR_WRITE);
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.connections, 8);
+	cr_assert_eq(st.connections_evicted, 12);
+	read_events();
+	cr_assert_eq(F.n, 20);
+	fix_close();
+}
+
+Test(pipeline, malformed_record_is_counted)
+{
+	struct pipeline_stats st;
+	struct cap_data d = { 0 };
+
+	fix_open(true, false, false);
+	d.hdr.kind = CAP_KIND_DATA;
+	d.len = 100;		/* but only the header is passed */
+	cr_assert_eq(pipeline__feed(F.pl, &d, CAP_DATA_HDR_SIZE), -EBADMSG);
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.bad_records, 1);
+	fix_close();
+}
