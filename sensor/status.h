@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * status.h - the running sensor reports on itself over a unix socket.
+ *
+ * The sensor listens on a SOCK_STREAM unix socket (unix(7)), by default
+ * /run/oisp-sensor/status.sock.  Each client that connects gets one
+ * JSON document followed by "\n" and is then disconnected; it sends
+ * nothing.  `oisp-sensor status` is that client and prints the document
+ * for humans.  The socket also serves as the sensor's single-instance
+ * lock: a second sensor finds the first one answering and refuses to
+ * start.  The JSON itself is built by the caller; status__print()
+ * understands the layout below, and tolerates missing members:
+ *
+ *	{"version", "pid", "uptime_s",
+ *	 "output": {"path", "lines", "bytes", "write_errors"},
+ *	 "events": {TYPE: count, ...},
+ *	 "capture": {"calls", "records", "bytes", "lost_records",
+ *		     "lost_bytes", "truncated_calls", "truncated_bytes",
+ *		     "read_faults", "lost_control"},
+ *	 "attach": {"files", "ld_so", "processes", "errors",
+ *		    "list": [{"path", "dev", "ino", "processes"}, ...]},
+ *	 "pipeline": {"connections", "connections_evicted", "http_messages",
+ *		      "parse_errors", "unmatched", "gaps",
+ *		      "bodies_truncated", "decode_errors"}}
+ */
+#ifndef OISP_STATUS_H
+#define OISP_STATUS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct status_server;
+
+/* Bounds of status__query(). */
+#define STATUS_REPLY_MAX	(1024 * 1024)	/* bytes */
+#define STATUS_TIMEOUT_MS	2000
+
+/*
+ * Starts listening on the unix socket @path (at most 107 bytes, the size
+ * of sun_path in unix(7)).  Creates the missing parent directories with
+ * mode 0750.  An existing socket at @path is probed with a non-blocking
+ * connect: if a sensor answers (or its backlog is full) this returns
+ * -EADDRINUSE; if no one listens (ECONNREFUSED) the stale socket is
+ * unlinked.  Anything at @path that is not a socket is left alone
+ * (-EEXIST).  The socket is SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK,
+ * chmod 0660 after bind(2).
+ * Returns 0 and the server in *@out, or -ENAMETOOLONG, -EADDRINUSE,
+ * -EEXIST, -ENOMEM or -errno of mkdir/socket/bind/listen/chmod.
+ */
+int status__listen(struct status_server **out, const char *path);
+
+/* The listening fd, for epoll (EPOLLIN: a client is waiting). */
+int status__fd(const struct status_server *s);
+
+/*
+ * Accepts one pending client, sends @json and "\n" and closes it.  The
+ * send is bounded by a 200 ms SO_SNDTIMEO so a stalled client cannot
+ * stall the event loop; MSG_NOSIGNAL so a vanished one raises no
+ * SIGPIPE.  Call it once per EPOLLIN (level-triggered: a second pending
+ * client wakes the loop again).
+ * Returns 0 once the reply is sent, -EAGAIN if no client was pending,
+ * or -errno of accept4(2)/send(2) (that client is dropped).
+ */
+int status__serve(struct status_server *s, const char *json);
+
+/*
+ * Closes the socket and unlinks @path, but only if it is still the
+ * socket this server bound (same st_dev/st_ino).  NULL is fine.
+ */
+void status__close(struct status_server *s);
+
+/*
+ * Client side, for `oisp-sensor status`: connects to @path, reads the
+ * whole reply (at most STATUS_REPLY_MAX bytes, within STATUS_TIMEOUT_MS
+ * in total) and strips the trailing newline.
+ * Returns 0 and a malloc'd NUL-terminated string in *@json (the caller
+ * frees it); -ENOENT (no socket) or -ECONNREFUSED (stale socket) when no
+ * sensor runs; -ETIMEDOUT; -EMSGSIZE when the reply is too long;
+ * -EBADMSG when it is empty; -ENAMETOOLONG; -ENOMEM; or -errno of
+ * socket/connect/read.
+ */
+int status__query(const char *path, char **json);
+
+/*
+ * Writes @json to @out: as is with a newline when @as_json, otherwise as
+ * an aligned report for humans (uptime, output file, events by type,
+ * capture counters, attached files, pipeline counters).  Counters that
+ * mean lost or bad data are marked "(!)" when non-zero, and also shown
+ * in bold red when @out is a terminal.
+ * Returns 0, or -EBADMSG if @json is not a JSON object (nothing printed).
+ */
+int status__print(const char *json, bool as_json, FILE *out);
+
+#endif /* OISP_STATUS_H */

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "status.h"
+
+static const char sample[] =
+	"{\"version\":\"0.1.0\",\"pid\":123,\"uptime_s\":42.5,"
+	"\"output\":{\"path\":\"/var/log/oisp-sensor/events.jsonl\","
+	"\"lines\":10,\"bytes\":12345,\"write_errors\":0},"
+	"\"events\":{\"ai.request\":5,\"ai.response\":5},"
+	"\"capture\":{\"calls\":100,\"records\":120,\"bytes\":45678,"
+	"\"lost_records\":0,\"lost_bytes\":0,\"truncated_calls\":0,"
+	"\"truncated_bytes\":0,\"read_faults\":0,\"lost_control\":0},"
+	"\"attach\":{\"files\":3,\"ld_so\":1,\"processes\":12,\"errors\":0,"
+	"\"list\":[{\"path\":\"/usr/lib/x86_64-linux-gnu/libssl.so.3\","
+	"\"dev\":2049,\"ino\":1234,\"processes\":10}]},"
+	"\"pipeline\":{\"connections\":4,\"connections_evicted\":0,"
+	"\"http_messages\":20,\"parse_errors\":0,\"unmatched\":3,\"gaps\":0,"
+	"\"bodies_truncated\":0,\"decode_errors\":0}}";
+
+static char tmpdir[64];
+static char sock[128];
+
+static void setup(void)
+{
+	strcpy(tmpdir, "/tmp/test_status.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	/* A parent that does not exist yet: status__listen creates it. */
+	snprintf(sock, sizeof(sock), "%s/run/status.sock", tmpdir);
+}
+
+static void teardown(void)
+{
+	char p[160];
+
+	unlink(sock);
+	snprintf(p, sizeof(p), "%s/run", tmpdir);
+	rmdir(p);
+	rmdir(tmpdir);
+}
+
+TestSuite(status, .init = setup, .fini = teardown);
+
+struct serve_arg {
+	struct status_server *s;
+	const char *json;
+	int ret;
+};
+
+/* Plays the sensor's event loop: serve one client. */
+static void *serve_one(void *p)
+{
+	struct serve_arg *a = p;
+	struct pollfd pfd = { .fd = status__fd(a->s), .events = POLLIN };
+
+	if (poll(&pfd, 1, 5000) != 1) {
+		a->ret = -ETIMEDOUT;
+		return NULL;
+	}
+	a->ret = status__serve(a->s, a->json);
+	return NULL;
+}
+
+static char *print_to_string(const char *json, bool as_json, int *ret)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	cr_assert_not_null(f);
+	*ret = status__print(json, as_json, f);
+	fclose(f);
+	return buf;
+}
+
+Test(status, round_trip)
+{
+	struct serve_arg a = { .json = sample };
+	struct stat st;
+	pthread_t th;
+	char *json = NULL, run[160];
+
+	cr_assert_eq(status__listen(&a.s, sock), 0);
+	cr_assert_eq(stat(sock, &st), 0);
+	cr_assert(S_ISSOCK(st.st_mode));
+	cr_assert_eq(st.st_mode & 0777, 0660);
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
+	cr_assert_eq(stat(run, &st), 0);
+	cr_assert_eq(st.st_mode & 0777 & ~0750, 0, "parent at most 0750");
+
+	cr_assert_eq(status__serve(a.s, sample), -EAGAIN, "nobody waiting");
+	cr_assert_eq(pthread_create(&th, NULL, serve_one, &a), 0);
+	cr_assert_eq(status__query(sock, &json), 0);
+	pthread_join(th, NULL);
+	cr_assert_eq(a.ret, 0);
+	cr_assert_str_eq(json, sample);
+	free(json);
+
+	status__close(a.s);
+	cr_assert_neq(access(sock, F_OK), 0, "socket unlinked");
+	status__close(NULL);
+}
+
+Test(status, second_listener_refused)
+{
+	struct status_server *s1, *s2 = NULL;
+	struct stat st1, st2;
+	int ret;
+
+	cr_assert_eq(status__listen(&s1, sock), 0);
+	cr_assert_eq(stat(sock, &st1), 0);
+	cr_assert_eq(status__listen(&s2, sock), -EADDRINUSE);
+	cr_assert_null(s2);
+	cr_assert_eq(stat(sock, &st2), 0);
+	cr_assert_eq(st1.st_ino, st2.st_ino, "first socket untouched");
+	/*
+	 * The probe's connection is pending on s1; the prober has gone, so
+	 * serving it fails harmlessly (no SIGPIPE) and the next is -EAGAIN.
+	 */
+	ret = status__serve(s1, "{}");
+	cr_assert(ret == 0 || ret == -EPIPE || ret == -ECONNRESET, "%d", ret);
+	cr_assert_eq(status__serve(s1, "{}"), -EAGAIN);
+	status__close(s1);
+}
+
+Test(status, stale_socket_replaced)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct serve_arg a = { .json = "{\"pid\":7}" };
+	pthread_t th;
+	char *json;
+	char run[160];
+	int fd;
+
+	/* A socket file left by a sensor that died: bound, never listened. */
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
+	cr_assert_eq(mkdir(run, 0750), 0);
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	cr_assert_eq(status__query(sock, &json), -ECONNREFUSED);
+
+	cr_assert_eq(status__listen(&a.s, sock), 0);
+	cr_assert_eq(pthread_create(&th, NULL, serve_one, &a), 0);
+	cr_assert_eq(status__query(sock, &json), 0);
+	pthread_join(th, NULL);
+	cr_assert_str_eq(json, "{\"pid\":7}");
+	free(json);
+	status__close(a.s);
+}
+
+Test(status, not_a_socket_left_alone)
+{
+	struct status_server *s;
+	char run[160];
+	FILE *f;
+
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
+	cr_assert_eq(mkdir(run, 0750), 0);
+	f = fopen(sock, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	cr_assert_eq(status__listen(&s, sock), -EEXIST);
+	cr_assert_eq(access(sock, F_OK), 0);
+}
+
+Test(status, close_keeps_foreign_socket)
+{
+	struct status_server *s1, *s2;
+
+	cr_assert_eq(status__listen(&s1, sock), 0);
+	/* Someone removed our socket and another sensor bound the path. */
+	cr_assert_eq(unlink(sock), 0);
+	cr_assert_eq(status__listen(&s2, sock), 0);
+	status__close(s1);
+	cr_assert_eq(access(sock, F_OK), 0, "s2's socket must survive");
+	status__close(s2);
+	cr_assert_neq(access(sock, F_OK), 0);
+}
+
+Test(status, query_without_server)
+{
+	char *json = NULL;
+	char longpath[200];
+
+	cr_assert_eq(status__query(sock, &json), -ENOENT);
+	cr_assert_null(json);
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = '\0';
+	cr_assert_eq(status__query(longpath, &json), -ENAMETOOLONG);
+}
+
+Test(status, query_times_out)
+{
+	struct status_server *s;
+	char *json;
+
+	/* A sensor that never serves: the query gives up after 2 s. */
+	cr_assert_eq(status__listen(&s, sock), 0);
+	cr_assert_eq(status__query(sock, &json), -ETIMEDOUT);
+	status__close(s);
+}
+
+Test(status, print_sample)
+{
+	char *s;
+	int ret;
+
+	s = print_to_string(sample, false, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(s, "oisp-sensor 0.1.0 (pid 123)"), "%s", s);
+	cr_assert(strstr(s, "42.5s"), "%s", s);
+	cr_assert(strstr(s, "/var/log/oisp-sensor/events.jsonl"), "%s", s);
+	cr_assert(strstr(s, "  lines                10\n"), "%s", s);
+	cr_assert(strstr(s, "  ai.request           5\n"), "%s", s);
+	cr_assert(strstr(s, "  ai.response          5\n"), "%s", s);
+	cr_assert(strstr(s, "  lost records         0\n"), "%s", s);
+	cr_assert(strstr(s, "/usr/lib/x86_64-linux-gnu/libssl.so.3"), "%s", s);
+	cr_assert(strstr(s, "10 processes, dev 2049, ino 1234"), "%s", s);
+	cr_assert(strstr(s, "  HTTP messages        20\n"), "%s", s);
+	cr_assert(strstr(s, "  unmatched requests   3\n"), "%s", s);
+	cr_assert_null(strstr(s, "(!)"), "nothing lost: %s", s);
+	cr_assert_null(strstr(s, "\033["), "no colour off a tty");
+	free(s);
+}
+
+Test(status, print_highlights_loss)
+{
+	char *s;
+	int ret;
+
+	s = print_to_string("{\"uptime_s\":90061,\"capture\":{\"lost_records\":"
+			    "7,\"lost_bytes\":9000,\"records\":3}}", false,
+			    &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(s, "1d 1h 1m 1s"), "%s", s);
+	cr_assert(strstr(s, "lost records         7 (!)"), "%s", s);
+	cr_assert(strstr(s, "lost bytes           9000 (!)"), "%s", s);
+	cr_assert(strstr(s, "records              3\n"), "%s", s);
+	cr_assert(strstr(s, "(unknown version)"), "%s", s);
+	cr_assert_null(strstr(s, "Output"), "missing sections skipped");
+	free(s);
+}
+
+Test(status, print_tolerates_missing)
+{
+	char *s;
+	int ret;
+
+	s = print_to_string("{}", false, &ret);
+	cr_assert_eq(ret, 0);
+	free(s);
+	s = print_to_string("{\"events\":{},\"attach\":{\"list\":[{}, 3]},"
+			    "\"pipeline\":\"x\"}", false, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(s, "(none yet)"), "%s", s);
+	free(s);
+}
+
+Test(status, print_json_and_errors)
+{
+	char *s;
+	int ret;
+
+	s = print_to_string(sample, true, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(strlen(s), strlen(sample) + 1);
+	cr_assert_eq(strncmp(s, sample, strlen(sample)), 0);
+	free(s);
+
+	s = print_to_string("{\"version\":", false, &ret);
+	cr_assert_eq(ret, -EBADMSG);
+	cr_assert_str_eq(s, "");
+	free(s);
+	s = print_to_string("[1,2]", true, &ret);
+	cr_assert_eq(ret, -EBADMSG);
+	free(s);
+	s = print_to_string(NULL, false, &ret);
+	cr_assert_eq(ret, -EBADMSG);
+	free(s);
+}
