@@ -53,8 +53,8 @@ TEST_BINS := $(patsubst tests/unit/%.c,$(TESTDIR)/%,$(TEST_SRCS))
 TEST_DEPS_test_http := http log
 TEST_DEPS_test_decode := decode log
 TEST_DEPS_test_sse := sse log
-TEST_DEPS_test_rules := rules yamlutil log
-TEST_DEPS_test_config := config yamlutil log
+TEST_DEPS_test_rules := rules rules_default yamlutil log
+TEST_DEPS_test_config := config redact yamlutil log
 TEST_DEPS_test_redact := redact log
 TEST_DEPS_test_extract := extract sse log
 TEST_DEPS_test_event := event ulid log
@@ -94,6 +94,8 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 
 # The loader includes the generated skeleton.
 $(OBJDIR)/capture.o: $(OUT)/capture.skel.h
+# .incbin does not show up in -MMD output.
+$(OBJDIR)/rules_default.o: rules/default.yaml
 
 $(OBJDIR)/%.o: sensor/%.c | $(OBJDIR)
 	$(call msg,CC,$@)

@@ -11,7 +11,6 @@
 #include "capture.h"
 #include "cli.h"
 #include "cmd.h"
-#include "engine.h"
 #include "log.h"
 #include "loop.h"
 #include "recfile.h"
@@ -22,6 +21,7 @@ struct rec {
 	struct recfile_writer *w;
 	struct capture *cap;
 	uint64_t records;
+	uint64_t bad_records;
 	int err;
 };
 
@@ -30,6 +30,10 @@ static int on_record(void *ctx, const void *data, size_t len)
 	struct rec *r = ctx;
 	int err = recfile__write(r->w, data, len);
 
+	if (err == -EBADMSG) {
+		r->bad_records++;	/* malformed: counted, not fatal */
+		return 0;
+	}
 	if (err) {
 		r->err = err;
 		return err;
@@ -73,8 +77,7 @@ int cmd_record(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	info.realtime_offset_ns = engine__realtime_offset();
-	gethostname(info.hostname, sizeof(info.hostname) - 1);
+	recfile__info_now(&info);
 	ret = recfile__create(&r.w, o.file, &info);
 	if (ret) {
 		pr_err("%s: %s", o.file, strerror(-ret));
@@ -109,7 +112,8 @@ out:
 		pr_err("%s: write failed", o.file);
 		status = 1;
 	}
-	pr_info("%" PRIu64 " records written", r.records);
+	pr_info("%" PRIu64 " records written, %" PRIu64 " malformed skipped",
+		r.records, r.bad_records);
 	loop__free(loop);
 	config__free(&o.cfg);
 	return status;

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h - oisp-sensor's configuration: built-in defaults, a YAML file,
+ * then command-line overrides, all through one table of options (one row
+ * per dotted key: type, bounds, default, field).  docs/config.md is the
+ * reference of every key.
+ *
+ * The structure is plain data so that the rest of the sensor reads it
+ * directly; only config.c writes it.
+ */
+#ifndef OISP_CONFIG_H
+#define OISP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redact.h"
+
+struct config {
+	char *output_path;	/* output.path, default "/var/log/oisp-sensor/events.jsonl"; "-" = stdout */
+	char *output_format;	/* output.format, only "jsonl" accepted */
+	bool ai_only;		/* filters.ai_only, default true: only requests that match a rule are reported */
+	bool server_side;	/* filters.server_side, default false: also report connections where the traced process is the HTTP server */
+	bool redact;		/* redaction.enabled, default false */
+	struct redact_rule *redact_patterns;	/* redaction.patterns: {name, regex} added to the built-in ones */
+	size_t n_redact_patterns;
+	char *rules_path;	/* rules.path, default NULL = the built-in rules */
+	uint32_t max_call_bytes;	/* capture.max_bytes_per_call, default 262144, 4096..16777216 */
+	uint32_t ringbuf_bytes;		/* capture.ring_buffer_bytes, default 8388608, power of two, 65536..1073741824 */
+	uint32_t max_body_bytes;	/* capture.max_body_bytes, default 4194304, 1024..268435456 */
+	uint32_t max_connections;	/* capture.max_connections, default 16384, 16..1000000 */
+	uint32_t idle_timeout_s;	/* capture.idle_timeout_seconds, default 300, 1..86400 */
+	char *status_socket;	/* status.socket, default "/run/oisp-sensor/status.sock" */
+	int log_level;		/* log.level: error|warn|info|debug, default info (enum log_level) */
+};
+
+/*
+ * Fills @c with the built-in defaults (its previous contents are ignored,
+ * not freed).  Returns 0, or -ENOMEM (then @c is safe to config__free).
+ * Callers that cannot fail may ignore the result only if they check that
+ * c->output_path is not NULL.
+ */
+int config__init(struct config *c);
+
+/*
+ * Reads the YAML file @path and applies every key it sets over the current
+ * values of @c (keys it does not mention keep their values; a list such as
+ * redaction.patterns is replaced as a whole).  An empty file is valid.
+ * Nothing is applied unless the whole file is valid.  On error @err gets
+ * "PATH:LINE:COL: reason" (unknown key, with its dotted path; wrong type;
+ * out of range; bad enum value; a regex that does not compile; YAML
+ * syntax) or "PATH: reason" (I/O).
+ * Returns 0, -EINVAL, -ENOMEM, or -errno from open/read.
+ */
+int config__load_file(struct config *c, const char *path,
+		      char *err, size_t errlen);
+
+/* As config__load_file, from the NUL-terminated @yaml; @name labels messages. */
+int config__load_string(struct config *c, const char *yaml, const char *name,
+			char *err, size_t errlen);
+
+/*
+ * Sets one option from text, as a command-line override would:
+ * config__set(c, "output.path", "/tmp/x", err, len).  @value is parsed
+ * like the YAML scalar (booleans true/false/yes/no/on/off; sizes as plain
+ * bytes or with a K/KiB, M/MiB, G/GiB suffix, 1024-based; seconds as a
+ * plain integer).  For redaction.patterns @value is "NAME=REGEX" and is
+ * appended to the list.  Errors ("KEY: reason") as for the file.
+ * Returns 0, -EINVAL (unknown key, bad value) or -ENOMEM.
+ */
+int config__set(struct config *c, const char *key, const char *value,
+		char *err, size_t errlen);
+
+/*
+ * Writes the list of keys, one "KEY (TYPE, default DEFAULT)" per line, to
+ * @buf (for --help); returns the length that the full text needs, like
+ * snprintf.
+ */
+size_t config__describe(char *buf, size_t len);
+
+/* Frees what @c owns and zeroes it; @c may be NULL. */
+void config__free(struct config *c);
+
+#endif /* OISP_CONFIG_H */
