@@ -161,6 +161,7 @@ static char *status_json(const struct run *r)
 	NUM(p, "bodies_truncated", ps.bodies_truncated);
 	NUM(p, "decode_errors", ps.decode_errors);
 	NUM(p, "json_errors", ps.json_errors);
+	NUM(p, "redaction_errors", ps.redaction_errors);
 	NUM(p, "write_errors", ps.write_errors);
 	json = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);

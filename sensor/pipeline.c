@@ -177,12 +177,26 @@ static void msg_reasons(struct pipeline *p, struct conn *c, int dir,
 static void apply_redaction(struct pipeline *p, cJSON *data,
 			    struct emit_args *a)
 {
+	static const char *const content_fields[] = {
+		"messages", "choices", "tool_calls", "tools", "error",
+	};
 	struct redact_findings f = { 0 };
+	size_t i;
+	int n;
 
 	if (!p->o.redactor)
 		return;
-	if (redactor__json(p->o.redactor, data, &f) > 0)
+	n = redactor__json(p->o.redactor, data, &f);
+	if (n > 0)
 		a->redacted = true;
+	if (n >= 0)
+		return;
+	/* Part of the content may still be in clear: write none of it. */
+	for (i = 0; i < sizeof(content_fields) / sizeof(content_fields[0]); i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(data, content_fields[i]);
+	a->redacted = true;
+	add_reason(a, "redaction_failed_content_dropped");
+	p->st.redaction_errors++;
 }
 
 /*

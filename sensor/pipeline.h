@@ -64,6 +64,7 @@ struct pipeline_stats {
 	uint64_t events_response;	/* ai.response written */
 	uint64_t events_partial;	/* of those, completeness "partial" */
 	uint64_t events_redacted;	/* of those, redaction applied */
+	uint64_t redaction_errors;	/* content dropped: redaction failed */
 	uint64_t write_errors;		/* output__write_line failed */
 };
 
