@@ -8,6 +8,7 @@
 #   make SANITIZER=address|undefined
 #   make VMLINUX_H=path/to/vmlinux.h   pin a vmlinux.h instead of generating it
 .DELETE_ON_ERROR:
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 OUT ?= build
@@ -56,10 +57,10 @@ TEST_DEPS_test_sse := sse log
 TEST_DEPS_test_rules := rules rules_default yamlutil log
 TEST_DEPS_test_config := config redact yamlutil log
 TEST_DEPS_test_redact := redact log
-TEST_DEPS_test_extract := extract sse log
+TEST_DEPS_test_extract := extract event ulid log
 TEST_DEPS_test_event := event ulid log
 TEST_DEPS_test_output := output log
-TEST_DEPS_test_elfsym := elfsym log
+TEST_DEPS_test_elfsym := elfsym procmaps log
 TEST_DEPS_test_recfile := recfile log
 TEST_DEPS_test_procinfo := procinfo log
 TEST_DEPS_test_status := status log

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * capture.bpf.c - plaintext of OpenSSL's SSL_write/SSL_read (+ _ex) calls,
+ * plus the process events userspace needs to keep its uprobes current.
+ *
+ * The uprobe programs carry no target: sensor/attach.c attaches them by
+ * file and offset, once per OpenSSL file, for all processes.  The entry
+ * probe stashes the arguments by pid_tgid; the return probe reads the
+ * result and copies the bytes the call moved into records of at most
+ * CAP_CHUNK_MAX bytes (struct cap_data, bpf/capture.h).  Records are
+ * staged in a per-CPU array and only the bytes used travel on the ring.
+ *
+ * Wakeups are batched: a record wakes the reader only once more than
+ * targ_wakeup_bytes wait in the ring; userspace also polls on a timer.
+ * Process events (exec, dlopen) wake it at once, because they ask
+ * userspace to attach to files that a new program is about to use.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "capture.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by userspace between open and load (skel->rodata). */
+const volatile __u32 targ_max_call_bytes = 262144;
+const volatile __u64 targ_wakeup_bytes = 2 << 20;
+const volatile __u32 targ_self_tgid = 0;
+
+/* Arguments of an SSL call between its entry and its return. */
+struct call_args {
+	__u64 ssl;
+	__u64 buf;
+	__u64 outp;	/* _ex: size_t *written / *readbytes; else 0 */
+	__u32 dir;	/* enum cap_dir */
+	__u32 ex;	/* 1 for SSL_write_ex/SSL_read_ex */
+};
+
+/*
+ * One map for both directions, keyed by thread: when one hooked function
+ * calls another (LibreSSL's SSL_write_ex calls SSL_write), the inner
+ * entry overwrites the outer one and the call is emitted only once.
+ * LRU, so entries whose return never fired cannot fill it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct call_args);
+} calls SEC(".maps");
+
+/* Userspace sets the size (bpf_map__set_max_entries) before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} rb SEC(".maps");
+
+/* Staging area for one record: far larger than the 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cap_data);
+} heap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cap_stats);
+} cap_stats SEC(".maps");
+
+/* Last call id issued on this CPU (see next_call_id()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} call_seq SEC(".maps");
+
+/* Processes that made a captured call: their exit is reported. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced_tgids SEC(".maps");
+
+/* State of one call while bpf_loop() emits its chunks. */
+struct emit_ctx {
+	__u64 buf;	/* user address of the call's buffer */
+	__u32 copy;	/* bytes to copy: min(call_len, cap) */
+	__u32 truncated;
+};
+
+static __always_inline struct cap_stats *stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cap_stats, &zero);
+}
+
+static __always_inline __u64 wakeup_flag(__u64 size)
+{
+	__u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+
+	return avail + size > targ_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+						 : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct cap_hdr *h, __u32 kind)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	h->kind = kind;
+	h->tgid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->uid = (__u32)uid_gid;
+	h->gid = uid_gid >> 32;
+	h->_pad = 0;
+	h->ts_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/*
+ * Unique per call per boot: (microseconds since boot, made strictly
+ * increasing per CPU) << 12 | cpu.  A restarted sensor starts again from
+ * the clock, which no earlier run can have overtaken: a call costs far
+ * more than a microsecond of probe time.
+ */
+static __always_inline __u64 next_call_id(void)
+{
+	__u64 now = bpf_ktime_get_ns() >> 10, *last;
+	__u32 zero = 0;
+
+	last = bpf_map_lookup_elem(&call_seq, &zero);
+	if (!last)
+		return 0;
+	if (now <= *last)
+		now = *last + 1;
+	*last = now;
+	return now << 12 | (bpf_get_smp_processor_id() & 0xfff);
+}
+
+static long emit_chunk(__u32 i, void *data)
+{
+	struct emit_ctx *ec = data;
+	struct cap_stats *st = stats();
+	struct cap_data *d;
+	__u32 zero = 0, off, len;
+	long err;
+
+	d = bpf_map_lookup_elem(&heap, &zero);
+	if (!d || !st)
+		return 1;
+	off = i * CAP_CHUNK_MAX;
+	if (off >= ec->copy)
+		return 1;
+	len = ec->copy - off;
+	if (len > CAP_CHUNK_MAX)
+		len = CAP_CHUNK_MAX;
+	/* Keep the bound visible to the verifier after optimisation. */
+	barrier_var(len);
+	len &= 2 * CAP_CHUNK_MAX - 1;
+	if (len > CAP_CHUNK_MAX)
+		return 1;
+	d->offset = off;
+	d->len = len;
+	d->flags = 0;
+	if (off + len >= ec->copy && ec->truncated)
+		d->flags |= CAP_F_TRUNCATED;
+	err = bpf_probe_read_user(d->data, len, (void *)(ec->buf + off));
+	if (err) {
+		/* The helper has zeroed d->data. */
+		d->flags |= CAP_F_READ_FAULT;
+		__sync_fetch_and_add(&st->read_faults, 1);
+	}
+	err = bpf_ringbuf_output(&rb, d, CAP_DATA_HDR_SIZE + len,
+				 wakeup_flag(CAP_DATA_HDR_SIZE + len));
+	if (err) {
+		__sync_fetch_and_add(&st->lost_records, 1);
+		__sync_fetch_and_add(&st->lost_bytes, len);
+	} else {
+		__sync_fetch_and_add(&st->records, 1);
+		__sync_fetch_and_add(&st->bytes, len);
+	}
+	return 0;
+}
+
+static __always_inline void note_traced(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&traced_tgids, &tgid))
+		bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_NOEXIST);
+}
+
+static __always_inline void emit_call(const struct call_args *a, __u64 n)
+{
+	struct cap_stats *st = stats();
+	struct emit_ctx ec = { .buf = a->buf };
+	__u32 zero = 0, cap = targ_max_call_bytes, nchunks;
+	struct cap_data *d;
+
+	d = bpf_map_lookup_elem(&heap, &zero);
+	if (!d || !st)
+		return;
+	if (cap > CAP_CALL_MAX)
+		cap = CAP_CALL_MAX;
+	if (n > 0xffffffffULL)
+		n = 0xffffffffULL;
+	ec.copy = n > cap ? cap : n;
+	ec.truncated = n > cap;
+
+	fill_hdr(&d->hdr, CAP_KIND_DATA);
+	d->ssl = a->ssl;
+	d->call_id = next_call_id();
+	d->dir = a->dir;
+	d->call_len = n;
+	d->_pad = 0;
+	note_traced(d->hdr.tgid);
+
+	__sync_fetch_and_add(&st->calls, 1);
+	if (ec.truncated) {
+		__sync_fetch_and_add(&st->truncated_calls, 1);
+		__sync_fetch_and_add(&st->truncated_bytes, n - cap);
+	}
+	nchunks = (ec.copy + CAP_CHUNK_MAX - 1) / CAP_CHUNK_MAX;
+	bpf_loop(nchunks, emit_chunk, &ec, 0);
+}
+
+static __always_inline bool is_self(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
+}
+
+static __always_inline int call_enter(void *ssl, const void *buf, void *outp,
+				      __u32 dir, __u32 ex)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct call_args a = {
+		.ssl = (__u64)ssl,
+		.buf = (__u64)buf,
+		.outp = (__u64)outp,
+		.dir = dir,
+		.ex = ex,
+	};
+
+	if (is_self())
+		return 0;
+	bpf_map_update_elem(&calls, &pid_tgid, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int call_return(long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), n = 0;
+	struct call_args *p, a;
+
+	p = bpf_map_lookup_elem(&calls, &pid_tgid);
+	if (!p)
+		return 0;
+	a = *p;
+	bpf_map_delete_elem(&calls, &pid_tgid);
+	if (a.ex) {
+		if ((int)ret != 1 || !a.outp)
+			return 0;
+		if (bpf_probe_read_user(&n, sizeof(n), (void *)a.outp))
+			return 0;
+	} else {
+		if ((int)ret <= 0)
+			return 0;
+		n = (__u32)(int)ret;
+	}
+	if (n)
+		emit_call(&a, n);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
+{
+	return call_enter(ssl, buf, NULL, CAP_DIR_WRITE, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_write_return, int ret)
+{
+	return call_return(ret);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, size_t num,
+	       size_t *written)
+{
+	return call_enter(ssl, buf, written, CAP_DIR_WRITE, 1);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_write_ex_return, int ret)
+{
+	return call_return(ret);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
+{
+	return call_enter(ssl, buf, NULL, CAP_DIR_READ, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_read_return, int ret)
+{
+	return call_return(ret);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, size_t num,
+	       size_t *readbytes)
+{
+	return call_enter(ssl, buf, readbytes, CAP_DIR_READ, 1);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_read_ex_return, int ret)
+{
+	return call_return(ret);
+}
+
+/* Emits a struct cap_proc; force-wakes the reader when @wake. */
+static __always_inline void emit_proc(__u32 kind, __u32 tgid, __u32 ppid,
+				      __u32 exit_code, bool wake)
+{
+	struct cap_stats *st;
+	struct cap_proc *p;
+
+	p = bpf_ringbuf_reserve(&rb, sizeof(*p), 0);
+	if (!p) {
+		st = stats();
+		if (st)
+			__sync_fetch_and_add(&st->lost_control, 1);
+		return;
+	}
+	fill_hdr(&p->hdr, kind);
+	p->hdr.tgid = tgid;
+	p->ppid = ppid;
+	p->exit_code = exit_code;
+	bpf_ringbuf_submit(p, wake ? BPF_RB_FORCE_WAKEUP
+				   : wakeup_flag(sizeof(*p)));
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 ppid = BPF_CORE_READ(p, real_parent, tgid);
+
+	emit_proc(CAP_KIND_EXEC, tgid, ppid, 0, true);
+	return 0;
+}
+
+/*
+ * Only the last thread of a group reports, and only for processes that
+ * made a captured call.  signal->live reaches 0 in do_exit() before this
+ * tracepoint, on kernels with and without its group_dead argument.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	if (!bpf_map_lookup_elem(&traced_tgids, &tgid))
+		return 0;
+	bpf_map_delete_elem(&traced_tgids, &tgid);
+	emit_proc(CAP_KIND_EXIT, tgid, BPF_CORE_READ(p, real_parent, tgid),
+		  BPF_CORE_READ(p, exit_code), false);
+	return 0;
+}
+
+/*
+ * glibc's ld.so calls _dl_debug_state() on every link-map change,
+ * dlopen() included: userspace then rescans the process's maps.
+ */
+SEC("uprobe")
+int BPF_KPROBE(dl_debug_state)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (is_self())
+		return 0;
+	emit_proc(CAP_KIND_DLOPEN, pid_tgid >> 32, 0, 0, true);
+	return 0;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * attach.h - which files carry our uprobes: the registry of OpenSSL
+ * providers and ld.so copies, and the scans that fill it.
+ *
+ * A file is an OpenSSL provider when it exports SSL_write and SSL_read
+ * (libssl.so*, or an executable such as /usr/bin/node with a static
+ * OpenSSL); SSL_write_ex/SSL_read_ex are hooked when present too.  A
+ * file exporting _dl_debug_state is a glibc ld.so.  Each such file gets
+ * the programs attached once, for all processes (pid -1), by file
+ * offset (elfsym.h); the kernel then places the breakpoints in every
+ * process mapping it, including processes started later.
+ *
+ * Files are found in the standard library directories and through
+ * /proc/PID/maps, reached as /proc/PID/root/PATH (or, for unlinked
+ * files, /proc/PID/map_files/START-END) so that files in other mount
+ * namespaces work.  They are keyed by (st_dev, st_ino), never by path:
+ * the same inode is attached once however many paths reach it.  Files
+ * that are neither, or that failed, are remembered as negative entries
+ * so they are not parsed again; negatives that no process mapped during
+ * the last full scan are forgotten (that bounds inode-number reuse).
+ *
+ * The uprobe model follows libbpf-tools' sslsniff and libbpf's
+ * bpf_program__attach_uprobe_opts().
+ */
+#ifndef OISP_ATTACH_H
+#define OISP_ATTACH_H
+
+#include <linux/types.h>
+
+struct attach;
+struct bpf_program;
+
+enum attach_fn {
+	ATTACH_SSL_WRITE,	/* SSL_write: required */
+	ATTACH_SSL_WRITE_EX,	/* SSL_write_ex: optional */
+	ATTACH_SSL_READ,	/* SSL_read: required */
+	ATTACH_SSL_READ_EX,	/* SSL_read_ex: optional */
+	ATTACH_SSL_NR,
+};
+
+/* The loaded programs; borrowed, they must outlive the registry. */
+struct attach_progs {
+	struct bpf_program *enter[ATTACH_SSL_NR];	/* uprobes */
+	struct bpf_program *ret[ATTACH_SSL_NR];		/* uretprobes */
+	struct bpf_program *dl_debug_state;		/* uprobe on ld.so */
+};
+
+struct attach_stats {
+	__u32 files_attached;	/* OpenSSL providers with probes */
+	__u32 ldso_attached;	/* ld.so files with the dlopen probe */
+	__u32 procs_traced;	/* processes mapping a provider, last full scan */
+	__u32 attach_errors;	/* files whose attach failed (not retried) */
+};
+
+/*
+ * Creates an empty registry using @progs (copied; the programs are
+ * borrowed).  Returns 0 or -ENOMEM.
+ */
+int attach__new(struct attach **out, const struct attach_progs *progs);
+
+/*
+ * Attaches to the libssl* and ld-linux* files of the standard library
+ * directories (/lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib64,
+ * /usr/lib64, /usr/local/lib, /usr/lib), mapped or not, so that programs
+ * started later are covered from their first call.
+ * Returns the number of files newly attached (>= 0); missing
+ * directories and unusable files are not errors.
+ */
+int attach__scan_dirs(struct attach *a);
+
+/*
+ * Scans the executable file mappings of process @pid and attaches to
+ * new providers and ld.so copies.  Returns the number of files newly
+ * attached, or -errno from reading /proc/@pid/maps (-ENOENT: gone).
+ */
+int attach__scan_pid(struct attach *a, int pid);
+
+/*
+ * Scans every process in /proc like attach__scan_pid(), then recounts
+ * the processes per provider and forgets negatives no process mapped.
+ * Returns the number of files newly attached, or -errno when /proc
+ * cannot be read.
+ */
+int attach__scan_all(struct attach *a);
+
+/* Fills @st (never fails; @a may be NULL, giving zeros). */
+void attach__stats(const struct attach *a, struct attach_stats *st);
+
+/*
+ * Calls @cb for each attached provider, in attach order: @path as it was
+ * found (a maps path is relative to that process's root), the file's
+ * st_dev and st_ino, and the processes mapping it at the last full scan
+ * (at least 1 when found by a process scan since).  Stops at the first
+ * nonzero result of @cb and returns it; otherwise 0.
+ */
+int attach__for_each_file(const struct attach *a,
+			  int (*cb)(void *ctx, const char *path, __u64 dev,
+				    __u64 ino, __u32 nprocs),
+			  void *ctx);
+
+/* Destroys all links (removing the uprobes) and frees @a; NULL is fine. */
+void attach__free(struct attach *a);
+
+#endif /* OISP_ATTACH_H */

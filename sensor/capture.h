@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * capture.h - the BPF side of the sensor: loads bpf/capture.bpf.c, keeps
+ * its uprobes attached to every OpenSSL in use (attach.h), and hands
+ * the records of the ring buffer to a callback.
+ *
+ * This is the only module that includes the generated skeleton.  It
+ * also includes the record ABI (bpf/capture.h), so callers get
+ * struct cap_data and friends from here.
+ *
+ * Startup follows libbpf-bootstrap: open, set the rodata knobs and the
+ * ring size, load, attach the tracepoints, create the ring buffer, then
+ * scan the library directories and /proc and attach the uprobes.
+ * Afterwards exec and dlopen records (and timers, for what those miss)
+ * drive rescans of single processes; a full /proc rescan runs every
+ * CAPTURE_RESCAN_NS.
+ */
+#ifndef OISP_SENSOR_CAPTURE_H
+#define OISP_SENSOR_CAPTURE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "../bpf/capture.h"
+
+#define CAPTURE_DEF_MAX_CALL	262144u
+#define CAPTURE_DEF_RINGBUF	(8u << 20)
+#define CAPTURE_RESCAN_NS	(10ULL * 1000000000ULL)
+
+struct capture;
+
+struct capture_opts {
+	__u32 max_call_bytes;	/* per-call cap in bytes; 0: 262144;
+				 * at most CAP_CALL_MAX */
+	__u32 ringbuf_bytes;	/* power of two >= 4096; 0: 8 MiB */
+	__u32 self_tgid;	/* getpid(): our own calls are ignored */
+	__u32 wakeup_bytes;	/* bytes waiting before a data record wakes
+				 * the reader; 0: ringbuf_bytes / 4 */
+};
+
+/*
+ * Called for each CAP_KIND_DATA and CAP_KIND_EXIT record.  @rec points
+ * into the ring and is valid during the call only; @len is its size in
+ * bytes (CAP_DATA_HDR_SIZE + len for data).  Return 0, or <0 to stop
+ * polling (capture__poll() then returns that value).
+ */
+typedef int (*capture_record_fn)(void *ctx, const void *rec, size_t len);
+
+struct capture_stats {
+	struct cap_stats kern;	/* summed over CPUs */
+	__u32 files_attached;	/* OpenSSL providers with uprobes */
+	__u32 ldso_attached;	/* ld.so files with the dlopen uprobe */
+	__u32 procs_traced;	/* processes mapping a provider (last full scan) */
+	__u32 attach_errors;	/* files whose attach failed */
+};
+
+/*
+ * Loads and attaches everything (see above) and routes libbpf's log
+ * through log.h.  @opts may be NULL for the defaults; @fn and @ctx are
+ * kept for capture__poll().  Each failing step is logged.
+ * Returns 0 with *@out set, -EINVAL for bad options, or the -errno of
+ * the step that failed (-EPERM without privileges).
+ */
+int capture__open(struct capture **out, const struct capture_opts *opts,
+		  capture_record_fn fn, void *ctx);
+
+/* The ring buffer's epoll fd (ring_buffer__epoll_fd()), or -EINVAL. */
+int capture__epoll_fd(const struct capture *c);
+
+/*
+ * Consumes all records waiting in the ring: DATA and EXIT go to the
+ * callback; EXEC and DLOPEN trigger a rescan of that process (after the
+ * batch, once per process) and schedule rescans at +20 ms, +200 ms and
+ * +2 s.  Returns the number of records consumed, the callback's <0
+ * result, or -errno from ring_buffer__consume().
+ */
+int capture__poll(struct capture *c);
+
+/*
+ * Runs the rescans due at @now_mono_ns (CLOCK_MONOTONIC, ns), and a full
+ * /proc rescan when CAPTURE_RESCAN_NS have passed since the last.
+ * Returns 0 or -errno of a failed full rescan.
+ */
+int capture__tick(struct capture *c, __u64 now_mono_ns);
+
+/* Fills @st; returns 0 or -errno from reading the per-CPU stats map. */
+int capture__stats(const struct capture *c, struct capture_stats *st);
+
+/*
+ * Calls @cb for each attached OpenSSL provider (see
+ * attach__for_each_file()): path as found, st_dev, st_ino, processes
+ * that mapped it at the last scan.  Returns 0 or @cb's nonzero result.
+ */
+int capture__for_each_file(const struct capture *c,
+			   int (*cb)(void *ctx, const char *path, __u64 dev,
+				     __u64 ino, __u32 nprocs),
+			   void *ctx);
+
+/* Detaches every probe and frees everything; NULL is fine. */
+void capture__close(struct capture *c);
+
+#endif /* OISP_SENSOR_CAPTURE_H */
