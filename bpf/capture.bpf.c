@@ -7,7 +7,7 @@
  * file and offset, once per OpenSSL file, for all processes.  The entry
  * probe stashes the arguments by pid_tgid; the return probe reads the
  * result and copies the bytes the call moved into records of at most
- * CAP_CHUNK_MAX bytes (struct cap_data, bpf/capture.h).  Records are
+ * CAP_CHUNK_MAX bytes (struct cap_data, bpf/capture_abi.h).  Records are
  * staged in a per-CPU array and only the bytes used travel on the ring.
  *
  * Wakeups are batched: a record wakes the reader only once more than
@@ -19,7 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "capture.h"
+#include "capture_abi.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

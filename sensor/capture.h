@@ -5,7 +5,7 @@
  * the records of the ring buffer to a callback.
  *
  * This is the only module that includes the generated skeleton.  It
- * also includes the record ABI (bpf/capture.h), so callers get
+ * also includes the record ABI (bpf/capture_abi.h), so callers get
  * struct cap_data and friends from here.
  *
  * Startup follows libbpf-bootstrap: open, set the rodata knobs and the
@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "../bpf/capture.h"
+#include "capture_abi.h"
 
 #define CAPTURE_DEF_MAX_CALL	262144u
 #define CAPTURE_DEF_RINGBUF	(8u << 20)

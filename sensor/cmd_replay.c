@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "capture.h"
+#include "capture_abi.h"
 #include "cli.h"
 #include "cmd.h"
 #include "engine.h"

@@ -14,7 +14,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "capture.h"
+#include "capture_abi.h"
 #include "conntab.h"
 #include "decode.h"
 #include "event.h"

@@ -11,7 +11,7 @@
  *
  *	offset  size  field
  *	0       8     magic               "OISPCAP\0"
- *	8       4     abi                 CAP_ABI_VERSION of bpf/capture.h
+ *	8       4     abi                 CAP_ABI_VERSION of bpf/capture_abi.h
  *	12      4     hdr_size            bytes in this header (>= 88); a reader
  *	                                  skips bytes past the fields it knows
  *	16      8     realtime_offset_ns  CLOCK_REALTIME - CLOCK_MONOTONIC at
@@ -36,7 +36,7 @@
 
 #include <stddef.h>
 
-#include "capture.h"
+#include "capture_abi.h"
 
 #define RECFILE_MAGIC		"OISPCAP"	/* 8 bytes with the NUL */
 #define RECFILE_HDR_SIZE	88

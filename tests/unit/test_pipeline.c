@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "capture.h"
+#include "capture_abi.h"
 #include "event.h"
 #include "output.h"
 #include "pipeline.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * capture.h - the record ABI shared by bpf/capture.bpf.c and userspace.
+ * capture_abi.h - the record ABI shared by bpf/capture.bpf.c and userspace.
  *
  * Every record the BPF programs put on the ring buffer starts with
  * struct cap_hdr.  The same bytes are written by `oisp-sensor record`
@@ -8,8 +8,8 @@
  * on-disk capture format (see sensor/recfile.h): change it only together
  * with CAP_ABI_VERSION.
  */
-#ifndef OISP_CAPTURE_H
-#define OISP_CAPTURE_H
+#ifndef OISP_CAPTURE_ABI_H
+#define OISP_CAPTURE_ABI_H
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
@@ -93,4 +93,4 @@ struct cap_stats {
 };
 _Static_assert(sizeof(struct cap_stats) == 72, "cap_stats ABI");
 
-#endif /* OISP_CAPTURE_H */
+#endif /* OISP_CAPTURE_ABI_H */
