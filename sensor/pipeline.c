@@ -269,25 +269,39 @@ static void add_provider(cJSON *data, const struct pending *pd)
 	add_str(prov, "endpoint", pd->host);
 }
 
+/*
+ * OISP auth.type plus which header carried the credential; the value
+ * itself is never written.
+ */
 static void add_auth(cJSON *data, const struct http_msg *msg)
 {
+	static const char *const key_headers[] = {
+		"x-api-key", "api-key", "x-goog-api-key",
+	};
 	const char *authz = http_msg__header(msg, "authorization");
-	const char *type = NULL;
+	const char *header = NULL, *type = "api_key", *scheme = NULL;
 	cJSON *auth;
+	size_t i;
 
-	if (authz && strncasecmp(authz, "bearer ", 7) == 0)
-		type = "bearer";
-	else if (authz)
-		type = "other";
-	else if (http_msg__header(msg, "x-api-key") ||
-		 http_msg__header(msg, "api-key") ||
-		 http_msg__header(msg, "x-goog-api-key"))
-		type = "api_key";
-	if (!type)
+	if (authz) {
+		header = "authorization";
+		if (strncasecmp(authz, "bearer ", 7) == 0)
+			scheme = "bearer";
+		else
+			type = "unknown";
+	}
+	for (i = 0; !header && i < sizeof(key_headers) / sizeof(key_headers[0]);
+	     i++)
+		if (http_msg__header(msg, key_headers[i]))
+			header = key_headers[i];
+	if (!header)
 		return;
 	auth = cJSON_AddObjectToObject(data, "auth");
-	if (auth)
-		add_str(auth, "type", type);
+	if (!auth)
+		return;
+	add_str(auth, "type", type);
+	add_str(auth, "header", header);
+	add_str(auth, "scheme", scheme);
 }
 
 static const char *model_id(const cJSON *data)

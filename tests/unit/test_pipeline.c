@@ -215,7 +215,8 @@ Test(pipeline, chat_request_and_response_pair)
 	cr_assert_str_eq(str(F.ev[0], "data.request_type"), "chat");
 	cr_assert_str_eq(str(F.ev[0], "data.messages.1.content"),
 			 "Hello there");
-	cr_assert_str_eq(str(F.ev[0], "data.auth.type"), "bearer");
+	cr_assert_str_eq(str(F.ev[0], "data.auth.type"), "api_key");
+	cr_assert_str_eq(str(F.ev[0], "data.auth.scheme"), "bearer");
 	cr_assert_eq(num(F.ev[0], "process.pid"), 100);
 	cr_assert_str_eq(str(F.ev[0], "source.capture_point"), "tls_client");
 	cr_assert_str_eq(str(F.ev[1], "event_type"), "ai.response");
@@ -508,6 +509,7 @@ Test(pipeline, anthropic_messages)
 	cr_assert_str_eq(str(F.ev[0], "data.provider.name"), "anthropic");
 	cr_assert_str_eq(str(F.ev[0], "data.messages.0.role"), "system");
 	cr_assert_str_eq(str(F.ev[0], "data.auth.type"), "api_key");
+	cr_assert_str_eq(str(F.ev[0], "data.auth.header"), "x-api-key");
 	cr_assert_str_eq(str(F.ev[1], "data.choices.0.message.content"),
 			 "Hello!");
 	cr_assert_eq(num(F.ev[1], "data.usage.prompt_tokens"), 9);

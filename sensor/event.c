@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The OISP v0.1 envelope (oisp-spec schema/v0.1/envelope.schema.json,
+ * common/{host,process,actor,confidence}.schema.json) and UTF-8 hygiene.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "event.h"
+#include "ulid.h"
+
+#ifndef OISP_VERSION
+#define OISP_VERSION "0.0.0"
+#endif
+
+/* Copies at most @size - 1 bytes of @src; always NUL-terminates. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int event__host_load(struct event_host *h)
+{
+	struct utsname u;
+
+	memset(h, 0, sizeof(*h));
+	if (uname(&u) < 0)
+		return -errno;
+	copy_str(h->hostname, sizeof(h->hostname), u.nodename);
+	copy_str(h->kernel, sizeof(h->kernel), u.release);
+	copy_str(h->arch, sizeof(h->arch), u.machine);
+	return 0;
+}
+
+/* host.arch is an enum in OISP: x86_64, aarch64, arm, i686, other. */
+static const char *oisp_arch(const char *machine)
+{
+	if (strcmp(machine, "x86_64") == 0 || strcmp(machine, "aarch64") == 0)
+		return machine;
+	if (strcmp(machine, "arm64") == 0)
+		return "aarch64";
+	if (strncmp(machine, "arm", 3) == 0)
+		return "arm";
+	if (machine[0] == 'i' && strcmp(machine + 2, "86") == 0)
+		return "i686";
+	return "other";
+}
+
+/*
+ * Length of the valid UTF-8 sequence at @s (1-4), or minus the length of
+ * its maximal invalid subpart (Unicode 15, section 3.9, "U+FFFD
+ * Substitution of Maximal Subparts").  NUL counts as invalid.
+ */
+static int utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	int need, i;
+
+	if (c >= 0x01 && c <= 0x7f)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 4;
+	else
+		return -1;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	for (i = 1; i < need; i++) {
+		if ((size_t)i >= n || s[i] < lo || s[i] > hi)
+			return -i;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return need;
+}
+
+bool event__utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	int k;
+
+	while (i < len) {
+		if (p[i] >= 0x01 && p[i] <= 0x7f) {
+			i++;
+			continue;
+		}
+		k = utf8_seq(p + i, len - i);
+		if (k < 0)
+			return false;
+		i += (size_t)k;
+	}
+	return true;
+}
+
+char *event__utf8_dup(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0;
+	char *out;
+	int k;
+
+	/* Worst case: every byte becomes the 3-byte U+FFFD. */
+	if (len > (SIZE_MAX - 1) / 3)
+		return NULL;
+	out = malloc(len * 3 + 1);
+	if (!out)
+		return NULL;
+	while (i < len) {
+		k = utf8_seq(p + i, len - i);
+		if (k > 0) {
+			memcpy(out + o, p + i, (size_t)k);
+			o += (size_t)k;
+			i += (size_t)k;
+			continue;
+		}
+		memcpy(out + o, "\xef\xbf\xbd", 3);
+		o += 3;
+		i += (size_t)-k;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void event__format_ts(uint64_t ts_real_ns, char *buf, size_t buflen)
+{
+	time_t secs = (time_t)(ts_real_ns / 1000000000ULL);
+	unsigned int usec = (unsigned int)(ts_real_ns % 1000000000ULL / 1000);
+	char date[24];
+	struct tm tm;
+
+	if (!buflen)
+		return;
+	if (!gmtime_r(&secs, &tm) ||
+	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(buf, buflen, "1970-01-01T00:00:00.000000Z");
+		return;
+	}
+	snprintf(buf, buflen, "%s.%06uZ", date, usec);
+}
+
+/* Adds an unsigned 64-bit integer exactly (a double has 53 bits). */
+static cJSON *add_u64(cJSON *o, const char *key, uint64_t v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRIu64, v);
+	return cJSON_AddRawToObject(o, key, num);
+}
+
+/* cJSON_Add*ToObject return NULL on failure; this keeps the checks short. */
+static bool add_str(cJSON *o, const char *key, const char *val)
+{
+	return !val || cJSON_AddStringToObject(o, key, val);
+}
+
+static bool add_source(cJSON *ev, const struct event_host *h,
+		       const struct event_meta *m)
+{
+	cJSON *s = cJSON_AddObjectToObject(ev, "source");
+
+	return s && add_str(s, "collector", "oisp-sensor") &&
+	       add_str(s, "collector_version", OISP_VERSION) &&
+	       add_str(s, "capture_method", "ebpf_uprobe") &&
+	       add_str(s, "capture_point", m->capture_point) &&
+	       add_str(s, "sensor_host", h ? h->hostname : NULL);
+}
+
+static bool add_confidence(cJSON *ev, const struct event_meta *m)
+{
+	const char *compl = m->completeness ?: "full";
+	cJSON *c = cJSON_AddObjectToObject(ev, "confidence");
+	cJSON *r;
+	size_t i;
+
+	if (!c || !add_str(c, "level", strcmp(compl, "partial") == 0 ?
+				       "medium" : "high") ||
+	    !add_str(c, "completeness", compl))
+		return false;
+	if (m->n_reasons) {
+		r = cJSON_AddArrayToObject(c, "reasons");
+		if (!r)
+			return false;
+		for (i = 0; i < m->n_reasons; i++) {
+			if (!cJSON_AddItemToArray(r,
+				cJSON_CreateString(m->reasons[i] ?: "")))
+				return false;
+		}
+	}
+	return add_str(c, "ai_detection_method",
+		       m->rule ? "known_endpoint" : "heuristic") &&
+	       add_str(c, "rule", m->rule) &&
+	       add_str(c, "content_source", "tls_boundary") &&
+	       cJSON_AddBoolToObject(c, "redaction_applied",
+				     m->redaction_applied);
+}
+
+static bool add_host(cJSON *ev, const struct event_host *h)
+{
+	cJSON *o;
+
+	if (!h)
+		return true;
+	o = cJSON_AddObjectToObject(ev, "host");
+	return o && add_str(o, "hostname", h->hostname) &&
+	       add_str(o, "os", "linux") &&
+	       add_str(o, "arch", oisp_arch(h->arch)) &&
+	       add_str(o, "kernel_version", h->kernel);
+}
+
+static bool add_process(cJSON *ev, const struct event_proc *p)
+{
+	cJSON *o, *a;
+
+	if (!p)
+		return true;
+	o = cJSON_AddObjectToObject(ev, "process");
+	if (!o || !cJSON_AddNumberToObject(o, "pid", p->pid) ||
+	    (p->tid && !cJSON_AddNumberToObject(o, "thread_id", p->tid)) ||
+	    (p->ppid && !cJSON_AddNumberToObject(o, "ppid", p->ppid)) ||
+	    !add_str(o, "name", p->comm) || !add_str(o, "exe", p->exe) ||
+	    !add_str(o, "cmdline", p->cmdline))
+		return false;
+	a = cJSON_AddObjectToObject(ev, "actor");
+	return a && cJSON_AddNumberToObject(a, "uid", p->uid) &&
+	       cJSON_AddNumberToObject(a, "gid", p->gid) &&
+	       add_str(a, "user", p->user);
+}
+
+static bool add_related(cJSON *ev, const char *id)
+{
+	cJSON *arr, *o;
+
+	if (!id)
+		return true;
+	arr = cJSON_AddArrayToObject(ev, "related_events");
+	o = cJSON_CreateObject();
+	if (!arr || !o || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	return add_str(o, "event_id", id) &&
+	       add_str(o, "relationship", "caused_by");
+}
+
+cJSON *event__new(struct ulid_gen *g, const struct event_host *h,
+		  const struct event_proc *p, const struct event_meta *m,
+		  cJSON **data, char *id_out)
+{
+	char id[ULID_BUF], ts[40];
+	cJSON *ev, *d;
+
+	if (data)
+		*data = NULL;
+	ev = cJSON_CreateObject();
+	if (!ev)
+		return NULL;
+	ulid__next(g, m->ts_real_ns / 1000000, id);
+	event__format_ts(m->ts_real_ns, ts, sizeof(ts));
+	if (!add_str(ev, "oisp_version", "0.1") ||
+	    !add_str(ev, "event_id", id) ||
+	    !add_str(ev, "event_type", m->type) || !add_str(ev, "ts", ts) ||
+	    !add_u64(ev, "ts_mono", m->ts_mono_ns) ||
+	    !add_source(ev, h, m) || !add_confidence(ev, m) ||
+	    !add_host(ev, h) || !add_process(ev, p) ||
+	    !add_related(ev, m->related_event_id))
+		goto err_free;
+	d = cJSON_AddObjectToObject(ev, "data");
+	if (!d)
+		goto err_free;
+	if (data)
+		*data = d;
+	if (id_out)
+		memcpy(id_out, id, ULID_BUF);
+	return ev;
+
+err_free:
+	cJSON_Delete(ev);
+	return NULL;
+}
+
+char *event__to_line(const cJSON *ev, size_t *len)
+{
+	char *s, *clean;
+	size_t n;
+
+	/* cJSON_PrintUnformatted does not modify the tree. */
+	s = cJSON_PrintUnformatted((cJSON *)ev);
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	/*
+	 * cJSON copies string bytes through as they are.  JSON's own syntax
+	 * is ASCII, so fixing the text fixes every string in it.
+	 */
+	if (!event__utf8_valid(s, n)) {
+		clean = event__utf8_dup(s, n);
+		free(s);
+		if (!clean)
+			return NULL;
+		s = clean;
+		n = strlen(s);
+	}
+	if (len)
+		*len = n;
+	return s;
+}

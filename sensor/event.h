@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * event.h - the OISP v0.1 event envelope (oisp-spec schema/v0.1/
+ * envelope.schema.json and the common/ schemas), serialised as one JSON
+ * Lines line.  docs/events.md lists every field; schemas/ validates them.
+ *
+ * Every string that leaves event__to_line is valid UTF-8: invalid byte
+ * sequences found anywhere in the tree are replaced by U+FFFD.
+ */
+#ifndef OISP_EVENT_H
+#define OISP_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct ulid_gen;
+
+/* The machine we run on, loaded once (uname(2)). */
+struct event_host {
+	char hostname[256];
+	char kernel[128];	/* uname release, e.g. "6.8.0-45-generic" */
+	char arch[32];		/* uname machine, e.g. "x86_64" */
+};
+
+/* Fills @h from uname(2).  Returns 0 or -errno. */
+int event__host_load(struct event_host *h);
+
+/*
+ * The process of the captured call.  pid is always written; tid, ppid 0
+ * mean unknown and are omitted; uid and gid are always written (0 is
+ * root); NULL strings are omitted.  @comm becomes process.name.
+ */
+struct event_proc {
+	uint32_t pid, tid, ppid, uid, gid;
+	const char *comm, *exe, *cmdline, *user;
+};
+
+struct event_meta {
+	const char *type;		/* "ai.request" | "ai.response" */
+	uint64_t ts_real_ns;		/* wall clock, ns since the epoch */
+	uint64_t ts_mono_ns;		/* CLOCK_MONOTONIC, ns */
+	const char *capture_point;	/* "tls_client" | "tls_server" */
+	const char *rule;		/* matching rule's name, NULL: none */
+	const char *completeness;	/* "full" | "partial" | "redacted" */
+	const char *const *reasons;	/* confidence.reasons */
+	size_t n_reasons;
+	bool redaction_applied;
+	const char *related_event_id;	/* response: the request's event_id */
+};
+
+/*
+ * Builds the envelope (OISP v0.1 envelope.schema.json):
+ *   oisp_version "0.1", event_id (a new ULID from @g for the ms of
+ *   ts_real_ns), event_type, ts, ts_mono, source{collector "oisp-sensor",
+ *   collector_version, capture_method "ebpf_uprobe", capture_point,
+ *   sensor_host}, confidence{level, completeness, reasons[],
+ *   ai_detection_method, rule, content_source "tls_boundary",
+ *   redaction_applied}, host, process, actor, related_events
+ *   (relationship "caused_by"), and an empty "data" object.
+ * confidence.level is "high" for full or redacted events, "medium" for
+ * partial ones.  ai_detection_method is "known_endpoint" when @m->rule is
+ * set (the rule name goes to confidence.rule), "heuristic" otherwise.
+ * @h and @p may be NULL (host / process / actor omitted).
+ * *@data (if @data is non-NULL) receives the "data" object, owned by the
+ * event.  The event_id is copied to @id_out (ULID_BUF = 27 bytes) if it is
+ * non-NULL.  Returns the new object (free with cJSON_Delete) or NULL when
+ * out of memory.
+ */
+cJSON *event__new(struct ulid_gen *g, const struct event_host *h,
+		  const struct event_proc *p, const struct event_meta *m,
+		  cJSON **data, char *id_out);
+
+/*
+ * Serialises @ev as one line of compact JSON without a trailing newline,
+ * with every invalid UTF-8 sequence replaced by U+FFFD.  Returns a
+ * malloc'd NUL-terminated string (length in *@len if @len is non-NULL),
+ * or NULL when out of memory.
+ */
+char *event__to_line(const cJSON *ev, size_t *len);
+
+/*
+ * Returns a malloc'd NUL-terminated copy of the @len bytes at @s that is
+ * valid UTF-8 (RFC 3629): each maximal invalid subsequence (stray
+ * continuation bytes, truncated sequences, overlong forms, surrogates,
+ * code points above U+10FFFF) and each NUL byte becomes U+FFFD.
+ * NULL when out of memory.  @s may be NULL when @len is 0.
+ */
+char *event__utf8_dup(const char *s, size_t len);
+
+/* True when the @len bytes at @s are valid UTF-8 without NUL bytes. */
+bool event__utf8_valid(const char *s, size_t len);
+
+/*
+ * Formats @ts_real_ns (ns since the epoch) as RFC 3339 UTC with
+ * microseconds, "2026-11-23T07:50:01.123456Z", into @buf (at least 32
+ * bytes for any year up to 9999; shorter buffers get a truncated,
+ * NUL-terminated string).
+ */
+void event__format_ts(uint64_t ts_real_ns, char *buf, size_t buflen);
+
+#endif /* OISP_EVENT_H */

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * extract.h - AI fields of request and response bodies, written into the
+ * "data" object of ai.request / ai.response events (docs/events.md).
+ *
+ * Wire formats followed:
+ *   OpenAI API reference: Chat Completions (+ streaming chunks, including
+ *     the stream_options.include_usage final chunk), legacy Completions,
+ *     Responses (+ its typed streaming events), Embeddings, error objects
+ *     {"error":{"message","type","param","code"}};
+ *   Anthropic Messages API and its streaming events (message_start,
+ *     content_block_start/delta/stop, message_delta, message_stop, ping,
+ *     error), error objects {"type":"error","error":{"type","message"}};
+ *   Google Gemini generateContent / streamGenerateContent (camelCase and
+ *     snake_case field names), error objects {"error":{"code","message",
+ *     "status"}};
+ *   OISP v0.1 ai.request / ai.response field names, and the OpenTelemetry
+ *     GenAI semantic conventions for token usage (input tokens include
+ *     cached ones; output tokens include reasoning ones).
+ *
+ * @api is the matching rule's API format: "openai.chat_completions",
+ * "openai.responses", "openai.embeddings", "openai.completions",
+ * "anthropic.messages", "google.generate_content" or "other".  Bodies are
+ * recognised by their shape, so a wrong or "other" @api still gives a
+ * best-effort result; @api only settles what the shape cannot (an "input"
+ * field means embeddings for "openai.embeddings", Responses otherwise).
+ *
+ * Every string written into @data is valid UTF-8 (invalid sequences and
+ * NUL bytes become U+FFFD).  Content is copied whole; redaction is the
+ * caller's business.  Nothing here keeps state between calls.
+ */
+#ifndef OISP_EXTRACT_H
+#define OISP_EXTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/*
+ * Parses the request body (@len bytes at @body, need not be
+ * NUL-terminated) and adds to @data: model.id, streaming (OpenAI,
+ * Anthropic: the "stream" flag, false when absent; not set for Gemini,
+ * see extract__request_path), messages[] {role, content, name,
+ * tool_call_id, tool_calls[], has_images, image_count}, messages_count,
+ * has_system_prompt, tools[] {name, type, description}, tools_count,
+ * tool_choice (auto|none|required|specific), parameters{temperature,
+ * top_p, top_k, max_tokens, frequency_penalty, presence_penalty, stop[],
+ * seed, n, reasoning_effort, dimensions, encoding_format} and, for
+ * embeddings and completions, input_count.  Absent fields are omitted.
+ * Returns 0; -EBADMSG when the body is not a JSON object (nothing added);
+ * -ENOMEM (some fields may have been added).
+ */
+int extract__request(const char *api, const char *body, size_t len,
+		     cJSON *data);
+
+/*
+ * Gemini carries the model and the streaming choice in the request path:
+ * ".../models/NAME:generateContent" or ":streamGenerateContent" (query
+ * string ignored; Vertex AI's ".../publishers/google/models/NAME:..."
+ * too).  On a match, sets (replacing) model.id and streaming.  Any @api is
+ * accepted: other APIs' paths do not have this form.
+ * Returns 0 when set, -ENOENT when @path has no such form, -ENOMEM.
+ */
+int extract__request_path(const char *api, const char *path, cJSON *data);
+
+/*
+ * Parses a non-streamed response body and adds: provider_request_id,
+ * model.id (as the response reports it), choices[] {index,
+ * message{role, content, refusal, tool_calls[]}, finish_reason,
+ * provider_finish_reason}, tool_calls[] {id, name, type, arguments (JSON
+ * text)} and tool_calls_count (over all choices), usage{prompt_tokens,
+ * completion_tokens, total_tokens, cached_tokens, reasoning_tokens,
+ * cache_creation_tokens}, finish_reason (normalised, of the first choice)
+ * and provider_finish_reason, input_count and dimensions (embeddings),
+ * error{type, message, code, param} when the body is an error object.
+ * A JSON array body (Gemini streamGenerateContent without alt=sse) is
+ * treated as a sequence of chunks.  Does not set status_code / success.
+ * Returns 0, -EBADMSG when the body is not JSON (nothing added), -ENOMEM.
+ */
+int extract__response(const char *api, const char *body, size_t len,
+		      cJSON *data);
+
+/* One server-sent event: its "event:" name (NULL if none) and its data. */
+struct extract_event {
+	const char *event;
+	const char *data;	/* NUL-terminated */
+};
+
+/*
+ * Assembles a streamed (text/event-stream) response from its @n events
+ * and adds the fields extract__response adds: reply text per choice
+ * index from the deltas, tool calls from their argument deltas, usage
+ * (OpenAI's final usage chunk; Anthropic's message_start input counts
+ * updated by message_delta; the Responses API's response.completed),
+ * finish reasons, provider_request_id and model; an in-stream error
+ * (OpenAI {"error":...} chunk, Anthropic "event: error", Responses
+ * "error" / response.failed) gives error{}.  "[DONE]" and events whose
+ * data is not JSON are skipped.  *@first_token_idx (if non-NULL) receives
+ * the index of the first event that carried output text or started a
+ * tool call, @n if none did.  Returns 0 or -ENOMEM.
+ */
+int extract__response_stream(const char *api, const struct extract_event *ev,
+			     size_t n, cJSON *data, size_t *first_token_idx);
+
+/* True when @data has an "error" object (set by the functions above). */
+bool extract__has_error(const cJSON *data);
+
+/*
+ * Maps a provider's finish/stop reason to OISP's finish_reason:
+ *   stop:           stop, end_turn, stop_sequence, STOP, completed
+ *   length:         length, max_tokens, MAX_TOKENS, max_output_tokens,
+ *                   model_context_window_exceeded
+ *   tool_calls:     tool_calls, function_call, tool_use
+ *   content_filter: content_filter, refusal, SAFETY, RECITATION,
+ *                   BLOCKLIST, PROHIBITED_CONTENT, SPII, IMAGE_SAFETY
+ *   error:          error, failed, MALFORMED_FUNCTION_CALL
+ *   other:          anything else, and NULL.
+ * Returns a static string.
+ */
+const char *extract__normalize_finish(const char *provider_reason);
+
+#endif /* OISP_EXTRACT_H */

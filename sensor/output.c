@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+/*
+ * JSON Lines appender.  See output.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "output.h"
+
+struct output {
+	char *path;
+	int fd;
+	bool is_stdout;
+	char *buf;		/* line + '\n', reused */
+	size_t cap;
+	struct output_stats st;
+};
+
+/* mkdir -p of the directories above @path, each with mode 0750. */
+static int make_parents(const char *path)
+{
+	char *dir = strdup(path);
+	char *p, c;
+	int err = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	p = strrchr(dir, '/');
+	if (!p || p == dir)
+		goto out;
+	*p = '\0';
+	for (p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+			err = -errno;
+			goto out;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+out:
+	free(dir);
+	return err;
+}
+
+static int open_path(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int output__open(struct output **out, const char *path, char *err,
+		 size_t errlen)
+{
+	struct output *o;
+	int ret;
+
+	*out = NULL;
+	if (!path || !*path) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: empty output path",
+				 path ? path : "(null)");
+		return -EINVAL;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o || !(o->path = strdup(path))) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	if (strcmp(path, "-") == 0) {
+		o->is_stdout = true;
+		o->fd = STDOUT_FILENO;
+		*out = o;
+		return 0;
+	}
+	ret = make_parents(path);
+	if (ret == 0)
+		ret = open_path(path);
+	if (ret < 0)
+		goto err_free;
+	o->fd = ret;
+	*out = o;
+	return 0;
+
+err_free:
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	if (o)
+		free(o->path);
+	free(o);
+	return ret;
+}
+
+static int grow(struct output *o, size_t need)
+{
+	size_t cap = o->cap ? o->cap : 4096;
+	char *b;
+
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2)
+			return -ENOMEM;
+		cap *= 2;
+	}
+	b = realloc(o->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	o->buf = b;
+	o->cap = cap;
+	return 0;
+}
+
+static ssize_t write_once(int fd, const char *buf, size_t n)
+{
+	ssize_t w;
+
+	do
+		w = write(fd, buf, n);
+	while (w < 0 && errno == EINTR);
+	return w < 0 ? -errno : w;
+}
+
+/* Pipes and terminals cannot be truncated: finish the line instead. */
+static int write_rest(int fd, const char *buf, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write_once(fd, buf, n);
+		if (w < 0)
+			return (int)w;
+		if (w == 0)
+			return -EIO;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fail(struct output *o, int err)
+{
+	o->st.write_errors++;
+	o->st.last_errno = -err;
+	return err;
+}
+
+int output__write_line(struct output *o, const char *line, size_t len)
+{
+	struct stat sb;
+	off_t before = -1;
+	size_t n = len + 1;
+	ssize_t w;
+	int err;
+
+	if (len == SIZE_MAX)
+		return fail(o, -EOVERFLOW);
+	if (n > o->cap && (err = grow(o, n)))
+		return fail(o, err);
+	memcpy(o->buf, line, len);
+	o->buf[len] = '\n';
+	if (fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		before = sb.st_size;
+	w = write_once(o->fd, o->buf, n);
+	if (w < 0)
+		return fail(o, (int)w);
+	if ((size_t)w < n) {
+		if (before < 0) {
+			err = write_rest(o->fd, o->buf + w, n - (size_t)w);
+			if (err)
+				return fail(o, err);
+		} else {
+			/* Best effort: leave no half line for readers. */
+			if (ftruncate(o->fd, before) < 0)
+				pr_warn("%s: could not remove a partial line: %s",
+					o->path, strerror(errno));
+			return fail(o, -ENOSPC);
+		}
+	}
+	o->st.lines++;
+	o->st.bytes += n;
+	return 0;
+}
+
+int output__reopen(struct output *o)
+{
+	int fd;
+
+	if (o->is_stdout)
+		return 0;
+	fd = make_parents(o->path);
+	if (fd == 0)
+		fd = open_path(o->path);
+	if (fd < 0) {
+		o->st.last_errno = -fd;
+		return fd;
+	}
+	close(o->fd);
+	o->fd = fd;
+	return 0;
+}
+
+void output__stats(const struct output *o, struct output_stats *st)
+{
+	*st = o->st;
+}
+
+const char *output__path(const struct output *o)
+{
+	return o->path;
+}
+
+void output__close(struct output *o)
+{
+	if (!o)
+		return;
+	if (!o->is_stdout && o->fd >= 0)
+		close(o->fd);
+	free(o->buf);
+	free(o->path);
+	free(o);
+}

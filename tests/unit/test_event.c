@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+/*
+ * event: the OISP envelope, ULIDs, timestamps and UTF-8 hygiene.
+ * Writes the events it builds to ../../build/tests/event-sample.jsonl
+ * (when that directory exists) for tests/validate-events.py.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "event.h"
+#include "ulid.h"
+
+#define SAMPLE "../../build/tests/event-sample.jsonl"
+
+static const cJSON *get(const cJSON *o, const char *path)
+{
+	char buf[256], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && o;
+	     tok = strtok_r(NULL, ".", &save)) {
+		if (cJSON_IsArray(o))
+			o = cJSON_GetArrayItem(o, (int)strtol(tok, NULL, 10));
+		else
+			o = cJSON_GetObjectItemCaseSensitive(o, tok);
+	}
+	return o;
+}
+
+static const char *str(const cJSON *o, const char *path)
+{
+	const cJSON *v = get(o, path);
+
+	cr_assert(cJSON_IsString(v), "%s is not a string", path);
+	return v->valuestring;
+}
+
+static double num(const cJSON *o, const char *path)
+{
+	const cJSON *v = get(o, path);
+
+	cr_assert(cJSON_IsNumber(v), "%s is not a number", path);
+	return v->valuedouble;
+}
+
+static void sample(const cJSON *ev)
+{
+	FILE *f = fopen(SAMPLE, "a");
+	char *line;
+
+	if (!f)
+		return;
+	line = event__to_line(ev, NULL);
+	cr_assert(line);
+	fprintf(f, "%s\n", line);
+	free(line);
+	fclose(f);
+}
+
+Test(ulid, format_time_and_monotonic)
+{
+	struct ulid_gen *g;
+	char a[ULID_BUF], b[ULID_BUF], c[ULID_BUF];
+	int i;
+
+	cr_assert_eq(ulid__new(&g), 0);
+	ulid__next(g, 1469918176385ULL, a);	/* the spec's example time */
+	cr_assert_eq(strlen(a), 26);
+	cr_assert_eq(strncmp(a, "01ARYZ6S41", 10), 0, "%s", a);
+	for (i = 0; i < 26; i++)
+		cr_assert(strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", a[i]));
+	ulid__next(g, 1469918176385ULL, b);
+	ulid__next(g, 1469918176385ULL, c);
+	cr_assert_lt(strcmp(a, b), 0);
+	cr_assert_lt(strcmp(b, c), 0);
+	cr_assert_eq(strncmp(b, a, 10), 0);
+	ulid__next(g, 0, a);
+	cr_assert_eq(strncmp(a, "0000000000", 10), 0);
+	ulid__next(g, 0xffffffffffffULL, a);
+	cr_assert_eq(strncmp(a, "7ZZZZZZZZZ", 10), 0);
+	ulid__free(g);
+	ulid__free(NULL);
+}
+
+Test(ulid, different_generators_differ)
+{
+	struct ulid_gen *g1, *g2;
+	char a[ULID_BUF], b[ULID_BUF];
+
+	cr_assert_eq(ulid__new(&g1), 0);
+	cr_assert_eq(ulid__new(&g2), 0);
+	ulid__next(g1, 1700000000000ULL, a);
+	ulid__next(g2, 1700000000000ULL, b);
+	cr_assert_str_neq(a, b);
+	ulid__free(g1);
+	ulid__free(g2);
+}
+
+Test(event, format_ts)
+{
+	char buf[32];
+
+	event__format_ts(1795420201123456789ULL, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "2026-11-23T07:50:01.123456Z");
+	event__format_ts(0, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "1970-01-01T00:00:00.000000Z");
+	event__format_ts(1000, buf, 5);
+	cr_assert_str_eq(buf, "1970");
+}
+
+Test(event, utf8_dup)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *out;
+	} t[] = {
+		{ "plain", 5, "plain" },
+		{ "caf\xc3\xa9", 5, "caf\xc3\xa9" },
+		{ "\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80" },
+		{ "a\xff" "b", 3, "a\xef\xbf\xbd" "b" },
+		{ "a\0b", 3, "a\xef\xbf\xbd" "b" },
+		/* truncated 3-byte sequence: one U+FFFD for the subpart */
+		{ "\xe2\x82", 2, "\xef\xbf\xbd" },
+		/* overlong '/' and a surrogate: each byte replaced */
+		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		/* above U+10FFFF */
+		{ "\xf4\x90\x80\x80", 4,
+		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "", 0, "" },
+	};
+	size_t i;
+	char *s;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		s = event__utf8_dup(t[i].in, t[i].len);
+		cr_assert(s);
+		cr_assert_str_eq(s, t[i].out, "case %zu", i);
+		cr_assert_eq(event__utf8_valid(s, strlen(s)), true);
+		free(s);
+	}
+	cr_assert_not(event__utf8_valid("a\xff", 2));
+	cr_assert_not(event__utf8_valid("a\0", 2));
+}
+
+static const struct event_host host = {
+	.hostname = "node-1", .kernel = "6.8.0-45-generic", .arch = "x86_64",
+};
+
+Test(event, request_envelope)
+{
+	struct ulid_gen *g;
+	struct event_proc p = {
+		.pid = 4242, .tid = 4243, .ppid = 1, .uid = 0, .gid = 0,
+		.comm = "python3", .exe = "/usr/bin/python3.11",
+		.cmdline = "python3 agent.py", .user = "root",
+	};
+	struct event_meta m = {
+		.type = "ai.request", .ts_real_ns = 1795420201123456789ULL,
+		.ts_mono_ns = 98765432109876543ULL,
+		.capture_point = "tls_client", .rule = "openai",
+		.completeness = "full",
+	};
+	char id[ULID_BUF];
+	cJSON *ev, *data;
+
+	cr_assert_eq(ulid__new(&g), 0);
+	ev = event__new(g, &host, &p, &m, &data, id);
+	cr_assert(ev && data);
+	cr_assert_str_eq(str(ev, "oisp_version"), "0.1");
+	cr_assert_str_eq(str(ev, "event_id"), id);
+	cr_assert_eq(strlen(id), 26);
+	cr_assert_str_eq(str(ev, "event_type"), "ai.request");
+	cr_assert_str_eq(str(ev, "ts"), "2026-11-23T07:50:01.123456Z");
+	cr_assert_str_eq(str(ev, "source.collector"), "oisp-sensor");
+	cr_assert_str_eq(str(ev, "source.collector_version"), OISP_VERSION);
+	cr_assert_str_eq(str(ev, "source.capture_method"), "ebpf_uprobe");
+	cr_assert_str_eq(str(ev, "source.capture_point"), "tls_client");
+	cr_assert_str_eq(str(ev, "source.sensor_host"), "node-1");
+	cr_assert_str_eq(str(ev, "confidence.level"), "high");
+	cr_assert_str_eq(str(ev, "confidence.completeness"), "full");
+	cr_assert_str_eq(str(ev, "confidence.ai_detection_method"),
+			 "known_endpoint");
+	cr_assert_str_eq(str(ev, "confidence.rule"), "openai");
+	cr_assert_str_eq(str(ev, "confidence.content_source"), "tls_boundary");
+	cr_assert(cJSON_IsFalse(get(ev, "confidence.redaction_applied")));
+	cr_assert_null(get(ev, "confidence.reasons"));
+	cr_assert_str_eq(str(ev, "host.os"), "linux");
+	cr_assert_str_eq(str(ev, "host.arch"), "x86_64");
+	cr_assert_str_eq(str(ev, "host.kernel_version"), "6.8.0-45-generic");
+	cr_assert_eq(num(ev, "process.pid"), 4242);
+	cr_assert_eq(num(ev, "process.thread_id"), 4243);
+	cr_assert_eq(num(ev, "process.ppid"), 1);
+	cr_assert_str_eq(str(ev, "process.name"), "python3");
+	cr_assert_str_eq(str(ev, "process.exe"), "/usr/bin/python3.11");
+	cr_assert_eq(num(ev, "actor.uid"), 0);
+	cr_assert_str_eq(str(ev, "actor.user"), "root");
+	cr_assert_null(get(ev, "related_events"));
+	cr_assert(cJSON_IsObject(get(ev, "data")));
+	cr_assert_eq(get(ev, "data"), data);
+
+	cJSON_AddStringToObject(data, "request_id", id);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(data, "provider"),
+				"name", "openai");
+	cJSON_AddStringToObject(data, "request_type", "chat");
+	sample(ev);
+	cJSON_Delete(ev);
+	ulid__free(g);
+}
+
+Test(event, ts_mono_is_exact_in_the_line)
+{
+	struct ulid_gen *g;
+	struct event_meta m = {
+		.type = "ai.request", .ts_real_ns = 1, .completeness = "full",
+		.ts_mono_ns = 18446744073709551615ULL,
+	};
+	char *line;
+	cJSON *ev;
+
+	cr_assert_eq(ulid__new(&g), 0);
+	ev = event__new(g, NULL, NULL, &m, NULL, NULL);
+	cr_assert(ev);
+	line = event__to_line(ev, NULL);
+	cr_assert(strstr(line, "\"ts_mono\":18446744073709551615,"), "%s",
+		  line);
+	cr_assert_null(get(ev, "host"));
+	cr_assert_null(get(ev, "process"));
+	cr_assert_str_eq(str(ev, "confidence.ai_detection_method"),
+			 "heuristic");
+	free(line);
+	cJSON_Delete(ev);
+	ulid__free(g);
+}
+
+Test(event, partial_response_with_relation)
+{
+	static const char *const reasons[] = { "body_truncated",
+					       "capture_data_lost" };
+	struct ulid_gen *g;
+	struct event_proc p = { .pid = 7, .uid = 1000, .gid = 1000,
+				.comm = "node" };
+	struct event_meta m = {
+		.type = "ai.response", .ts_real_ns = 1700000000000000000ULL,
+		.ts_mono_ns = 5, .capture_point = "tls_server",
+		.rule = "anthropic", .completeness = "partial",
+		.reasons = reasons, .n_reasons = 2,
+		.redaction_applied = true,
+		.related_event_id = "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+	};
+	cJSON *ev, *data;
+	char *line;
+	size_t len;
+
+	cr_assert_eq(ulid__new(&g), 0);
+	ev = event__new(g, &host, &p, &m, &data, NULL);
+	cr_assert(ev);
+	cr_assert_str_eq(str(ev, "confidence.level"), "medium");
+	cr_assert_str_eq(str(ev, "confidence.reasons.1"), "capture_data_lost");
+	cr_assert(cJSON_IsTrue(get(ev, "confidence.redaction_applied")));
+	cr_assert_str_eq(str(ev, "related_events.0.event_id"),
+			 "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+	cr_assert_str_eq(str(ev, "related_events.0.relationship"),
+			 "caused_by");
+	cr_assert_null(get(ev, "process.thread_id"));
+	cr_assert_null(get(ev, "process.ppid"));
+	cr_assert_null(get(ev, "process.exe"));
+
+	cJSON_AddStringToObject(data, "request_id",
+				"01ARZ3NDEKTSV4RRFFQ69G5FAW");
+	cJSON_AddNumberToObject(data, "status_code", 200);
+	cJSON_AddBoolToObject(data, "success", true);
+	cJSON_AddStringToObject(data, "note", "bad \xff byte");
+	line = event__to_line(ev, &len);
+	cr_assert(line);
+	cr_assert_eq(strlen(line), len);
+	cr_assert_null(strchr(line, '\n'));
+	cr_assert(event__utf8_valid(line, len));
+	cr_assert(strstr(line, "bad \xef\xbf\xbd byte"));
+	free(line);
+	cJSON_DeleteItemFromObject(data, "note");
+	sample(ev);
+	cJSON_Delete(ev);
+	ulid__free(g);
+}
+
+Test(event, host_load)
+{
+	struct event_host h;
+
+	cr_assert_eq(event__host_load(&h), 0);
+	cr_assert_gt(strlen(h.hostname), 0);
+	cr_assert_gt(strlen(h.kernel), 0);
+	cr_assert_gt(strlen(h.arch), 0);
+}
