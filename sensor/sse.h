@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sse.h - text/event-stream bodies, interpreted as the WHATWG HTML
+ * standard says ("Server-sent events", §9.2.6 "Interpreting an event
+ * stream"), over a whole captured body rather than a live connection.
+ */
+#ifndef OISP_SSE_H
+#define OISP_SSE_H
+
+#include <errno.h>	/* the -E... return values */
+#include <stddef.h>
+
+/* One dispatched event; the strings are owned by the event array. */
+struct sse_event {
+	/* "event" field; NULL if none (type "message") */
+	char *event;
+	/* "data" field values joined with "\n"; never NULL */
+	char *data;
+	/* the last event ID at dispatch; NULL if none or empty */
+	char *id;
+	/* input offset just past the blank line that dispatched it (len for
+	 * a trailing undispatched one) */
+	size_t end_off;
+};
+
+/*
+ * Parses the event stream @buf[0..@len) (UTF-8, need not be NUL-
+ * terminated, the caller keeps it).  Lines end with CRLF, LF or CR; a
+ * leading U+FEFF BOM is skipped; lines starting with ':' are comments;
+ * "field: value" loses one space after the colon; a line without a colon
+ * is a field with an empty value; "retry" and unknown fields are ignored.
+ * As the standard says, a blank line dispatches the event only when its
+ * data buffer is not empty (an "event:" alone dispatches nothing), and
+ * "id" persists to later events.  Because a capture may end mid-stream,
+ * a last line without its line end is still interpreted and a last event
+ * not followed by a blank line is returned too, with end_off = @len.
+ *
+ * *@events is malloc'd (NULL when there are none); free it with
+ * sse__free_events(*@events, *@n_events).  At most @max_events events are
+ * returned; past that the parse stops with -E2BIG, what was found being
+ * returned as on success.  Returns 0, -E2BIG, or -ENOMEM (then *@events
+ * is NULL and *@n_events 0).
+ */
+int sse__parse(const char *buf, size_t len, size_t max_events,
+	       struct sse_event **events, size_t *n_events);
+
+/* Frees @n events of @ev and the array; NULL is fine. */
+void sse__free_events(struct sse_event *ev, size_t n);
+
+#endif /* OISP_SSE_H */
