@@ -374,10 +374,8 @@ static void on_request(struct conn *c, int dir, struct http_msg *msg)
 	if (c->n_pending >= MAX_PENDING)
 		pending_free(pending_pop(c));
 	pending_push(c, pd);
-	if (!pd->report) {
-		c->ds[dir].lost = false;
+	if (!pd->report)
 		return;
-	}
 
 	data = cJSON_CreateObject();
 	if (!data)
@@ -478,11 +476,9 @@ static void on_response(struct conn *c, int dir, struct http_msg *msg)
 	pd = pending_pop(c);
 	if (!pd) {
 		p->st.unpaired_responses++;
-		c->ds[dir].lost = false;
 		return;
 	}
 	if (!pd->report) {
-		c->ds[dir].lost = false;
 		pending_free(pd);
 		return;
 	}
@@ -657,6 +653,19 @@ static bool data_gap(struct dir_state *ds, const struct cap_data *d)
 	return gap;
 }
 
+/*
+ * Bytes of this direction were lost: the message in progress, if its
+ * headers were complete, is written now as partial (on_message sees
+ * ds->lost); the parser resyncs at the next message, which is whole.
+ */
+static void stream_gap(struct pipeline *p, struct conn *c, int dir)
+{
+	p->st.gaps++;
+	c->ds[dir].lost = true;
+	httpstream__gap(c->hs[dir]);
+	c->ds[dir].lost = false;
+}
+
 static int feed_data(struct pipeline *p, const struct cap_data *d)
 {
 	int dir = d->dir == CAP_DIR_WRITE ? DIR_W : DIR_R;
@@ -676,20 +685,15 @@ static int feed_data(struct pipeline *p, const struct cap_data *d)
 	ds = &c->ds[dir];
 	c->cur_dir = dir;
 	if (data_gap(ds, d) || (d->flags & CAP_F_READ_FAULT)) {
-		p->st.gaps++;
-		ds->lost = true;
-		httpstream__gap(c->hs[dir]);
+		stream_gap(p, c, dir);
 		if (d->flags & CAP_F_READ_FAULT)
 			return 0;
 	}
 	if (httpstream__feed(c->hs[dir], d->data, d->len, d->hdr.ts_ns))
 		return -ENOMEM;
-	if (d->flags & CAP_F_TRUNCATED) {
-		/* Bytes past the per-call cap never reached us. */
-		p->st.gaps++;
-		ds->lost = true;
-		httpstream__gap(c->hs[dir]);
-	}
+	/* Bytes past the per-call cap never reached us. */
+	if (d->flags & CAP_F_TRUNCATED)
+		stream_gap(p, c, dir);
 	if (!c->ignore && httpstream__not_http1(c->hs[dir])) {
 		p->st.connections_not_http1++;
 		c->ignore = true;
