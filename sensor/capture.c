@@ -130,6 +130,9 @@ static int handle_record(void *ctx, void *data, size_t size)
 		return 0;
 	switch (h->kind) {
 	case CAP_KIND_EXEC:
+		/* Also passed on: the pipeline reads the new image's metadata. */
+		schedule_rescan(c, (int)h->tgid, mono_ns());
+		break;
 	case CAP_KIND_DLOPEN:
 		schedule_rescan(c, (int)h->tgid, mono_ns());
 		return 0;

@@ -39,7 +39,8 @@ struct capture_opts {
 };
 
 /*
- * Called for each CAP_KIND_DATA and CAP_KIND_EXIT record.  @rec points
+ * Called for each CAP_KIND_DATA, CAP_KIND_EXEC and CAP_KIND_EXIT record
+ * (CAP_KIND_DLOPEN is handled inside).  @rec points
  * into the ring and is valid during the call only; @len is its size in
  * bytes (CAP_DATA_HDR_SIZE + len for data).  Return 0, or <0 to stop
  * polling (capture__poll() then returns that value).

@@ -65,6 +65,11 @@ int engine__open(struct engine **out, const struct config *cfg, bool live,
 			goto err_close;
 		}
 	}
+	ret = redactor__new(&e->secrets, NULL, 0, err, sizeof(err));
+	if (ret) {
+		pr_err("redaction: %s", err);
+		goto err_close;
+	}
 	ret = output__open(&e->out, cfg->output_path, err, sizeof(err));
 	if (ret) {
 		pr_err("output: %s", err);
@@ -83,6 +88,7 @@ int engine__open(struct engine **out, const struct config *cfg, bool live,
 	po = (struct pipeline_opts){
 		.rules = e->rules,
 		.redactor = e->redactor,
+		.secrets = e->secrets,
 		.out = e->out,
 		.procinfo = e->procinfo,
 		.host = &e->host,
@@ -116,6 +122,7 @@ void engine__close(struct engine *e)
 	pipeline__free(e->pl);
 	procinfo__free(e->procinfo);
 	output__close(e->out);
+	redactor__free(e->secrets);
 	redactor__free(e->redactor);
 	rules__free(e->rules);
 	free(e);

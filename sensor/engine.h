@@ -17,6 +17,7 @@
 struct engine {
 	struct rules *rules;
 	struct redactor *redactor;	/* NULL when redaction is off */
+	struct redactor *secrets;	/* built-ins, for command lines */
 	struct output *out;
 	struct procinfo *procinfo;	/* NULL when not live */
 	struct pipeline *pl;

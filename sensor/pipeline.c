@@ -110,7 +110,7 @@ static void emit(struct pipeline *p, struct conn *c, struct emit_args *a,
 		.related_event_id = a->related,
 	};
 	cJSON *ev, *empty;
-	char *line;
+	char *line, *cmdline = NULL;
 	size_t len;
 	int err;
 
@@ -121,10 +121,14 @@ static void emit(struct pipeline *p, struct conn *c, struct emit_args *a,
 	if (pm) {
 		proc.ppid = pm->ppid;
 		proc.exe = pm->exe;
-		proc.cmdline = pm->cmdline;
 		proc.user = pm->user;
+		if (pm->cmdline && p->o.secrets &&
+		    redactor__string(p->o.secrets, pm->cmdline, &cmdline,
+				     NULL) >= 0)
+			proc.cmdline = cmdline ?: pm->cmdline;
 	}
 	ev = event__new(p->ulid, p->o.host, &proc, &meta, &empty, id_out);
+	free(cmdline);
 	if (!ev) {
 		cJSON_Delete(data);
 		p->st.write_errors++;
@@ -730,6 +734,16 @@ int pipeline__feed(struct pipeline *p, const void *rec, size_t len)
 	switch (h->kind) {
 	case CAP_KIND_DATA:
 		return feed_data(p, rec);
+	case CAP_KIND_EXEC:
+		/*
+		 * Read the new image's metadata now: a short-lived client
+		 * may be gone by the time its first record is handled.
+		 */
+		if (p->o.procinfo) {
+			procinfo__forget(p->o.procinfo, h->tgid);
+			procinfo__get(p->o.procinfo, h->tgid, false);
+		}
+		return 0;
 	case CAP_KIND_EXIT:
 		w = (struct exit_walk){ .p = p, .tgid = h->tgid };
 		conntab__for_each(p->conns, close_if_tgid, &w);

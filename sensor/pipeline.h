@@ -32,6 +32,12 @@ struct event_host;
 struct pipeline_opts {
 	const struct rules *rules;	/* required */
 	const struct redactor *redactor; /* NULL: no redaction */
+	/*
+	 * Always applied to process command lines, whatever the redaction
+	 * setting: credentials passed as arguments (curl -H) are never
+	 * written.  NULL: command lines are left out.
+	 */
+	const struct redactor *secrets;
 	struct output *out;		/* required: where lines go */
 	struct procinfo *procinfo;	/* NULL: process metadata from records only */
 	const struct event_host *host;	/* required */

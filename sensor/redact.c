@@ -44,13 +44,19 @@ static bool luhn_ok(const char *s, size_t start, size_t end);
  * of a run of the characters the pattern consumes, so that a long run is
  * scanned once rather than once per starting byte, and uses possessive
  * quantifiers where backtracking cannot help.  anthropic_key precedes
- * openai_key since both begin with "sk-".
+ * openai_key since both begin with "sk-"; credential_header comes first
+ * so that a whole "Authorization: Bearer ..." goes at once.
  */
 static const struct {
 	const char *name;
 	const char *regex;
 	redact_accept_fn accept;
 } builtin[] = {
+	/* A credential header written out, as on a curl command line. */
+	{ "credential_header",
+	  "(?<![A-Za-z0-9-])(?i:x-api-key|api-key|x-goog-api-key|authorization)"
+	  "[ \\t]*+[:=][ \\t]*+(?:(?i:bearer|basic)[ \\t]++)?[^\\s'\"]++",
+	  NULL },
 	{ "anthropic_key",
 	  "(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}+", NULL },
 	{ "openai_key",

@@ -437,13 +437,13 @@ def check_pair(q, r, *, pid, provider, endpoint, model, request_type, streaming,
         if name:
             assert e["process"]["name"] == name, e["process"]
         assert e["confidence"]["completeness"] == "full", e["confidence"]
-        assert e["confidence"]["content_source"] == "tls_plaintext"
+        assert e["confidence"]["content_source"] == "tls_boundary"
         assert e["actor"]["uid"] == os.getuid()
     assert q["event_type"] == "ai.request"
     assert r["event_type"] == "ai.response"
     qd, rd = q["data"], r["data"]
     assert qd["request_id"] == rd["request_id"]
-    assert {"event_id": q["event_id"], "relationship": "response_to"} in r["related_events"]
+    assert {"event_id": q["event_id"], "relationship": "caused_by"} in r["related_events"]
     assert q["ts_mono"] <= r["ts_mono"]
 
     # request
@@ -459,8 +459,14 @@ def check_pair(q, r, *, pid, provider, endpoint, model, request_type, streaming,
         assert qd["has_system_prompt"] is (messages[0]["role"] == "system")
     if api:
         assert qd["api"] == api
-    if auth_type:
-        assert qd["auth"]["type"] == auth_type
+    # OISP's auth.type, plus which header carried the key (never its value)
+    if auth_type == "bearer":
+        assert qd["auth"] == {"type": "api_key", "header": "authorization",
+                              "scheme": "bearer"}, qd["auth"]
+    elif auth_type == "api_key":
+        assert qd["auth"] == {"type": "api_key", "header": "x-api-key"}, qd["auth"]
+    elif auth_type:
+        raise AssertionError("unknown auth_type %r" % auth_type)
     assert qd["http"]["method"] == "POST"
     if path:
         assert qd["http"]["path"] == path

@@ -31,5 +31,6 @@ def test_node_sdks(sensor_run):
             assert rd["usage"]["total_tokens"] == r["usage"]["total_tokens"]
         if r["mode"].startswith("anthropic"):
             # this SDK sends the API key as Authorization: Bearer
-            assert qd["auth"]["type"] == "bearer"
+            assert qd["auth"] == {"type": "api_key", "header": "authorization",
+                                  "scheme": "bearer"}
     assert len(evs) == 2 * len(MODES)

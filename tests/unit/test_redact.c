@@ -48,20 +48,28 @@ TestSuite(redact, .init = setup, .fini = teardown);
 
 Test(redact, builtins)
 {
-	cr_expect_eq(redactor__count(rd), 7);
+	cr_expect_eq(redactor__count(rd), 8);
 	check("key sk-proj-abcdefghijklmnopqrstuvwxyz0123 end",
 	      "key [REDACTED:openai_key] end", 1);
 	check("sk-abcdefghijklmnopqrstuvwx", "[REDACTED:openai_key]", 1);
+	check("key sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWx_yz-0",
+	      "key [REDACTED:anthropic_key]", 1);
 	check("x-api-key: sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWx_yz-0",
-	      "x-api-key: [REDACTED:anthropic_key]", 1);
+	      "[REDACTED:credential_header]", 1);
 	check("?key=AIzaSyA1234567890abcdefghijklmnopqrstuv&x=1",
 	      "?key=[REDACTED:google_api_key]&x=1", 1);
 	check("AKIAIOSFODNN7EXAMPLE is the id",
 	      "[REDACTED:aws_access_key] is the id", 1);
+	/* A written-out credential header goes whole, scheme included. */
 	check("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.abc",
-	      "Authorization: [REDACTED:bearer_token]", 1);
+	      "[REDACTED:credential_header]", 1);
 	check("authorization: bearer sk-abcdefghijklmnopqrstuvwx",
-	      "authorization: [REDACTED:bearer_token]", 1);
+	      "[REDACTED:credential_header]", 1);
+	check("curl -H 'x-api-key: short-key' -H 'api-key:k2' https://h",
+	      "curl -H '[REDACTED:credential_header]' -H "
+	      "'[REDACTED:credential_header]' https://h", 2);
+	check("token Bearer eyJhbGciOiJIUzI1NiJ9.e30.abc here",
+	      "token [REDACTED:bearer_token] here", 1);
 	check("mail jane.doe+ai@mail.example.co.uk, please",
 	      "mail [REDACTED:email], please", 1);
 	check("card 4111 1111 1111 1111 exp", "card [REDACTED:credit_card] exp",
@@ -193,7 +201,7 @@ Test(redact_extra, extra_patterns)
 
 	cr_assert_eq(redactor__new(&r, extra, 2, err, sizeof(err)), 0, "%s",
 		     err);
-	cr_expect_eq(redactor__count(r), 9);
+	cr_expect_eq(redactor__count(r), 10);
 	cr_assert_eq(redactor__string(r, "EMP-123456 has 123-45-6789", &out,
 				      NULL), 2);
 	cr_expect_str_eq(out, "[REDACTED:employee_id] has [REDACTED:ssn]");
