@@ -53,7 +53,8 @@ struct dir_state {
 	uint64_t call_id;		/* call the last record belonged to */
 	uint64_t next_off;		/* offset expected next in that call */
 	bool open;			/* that call has records still to come */
-	bool lost;			/* data lost since the last message */
+	bool lost;			/* set while a gap flushes the message */
+	const char *lost_reason;	/* why: confidence.reasons entry */
 };
 
 struct conn {
@@ -174,8 +175,7 @@ static void msg_reasons(struct pipeline *p, struct conn *c, int dir,
 	if (msg->flags & HTTP_MSG_INCOMPLETE)
 		add_reason(a, "message_incomplete");
 	if (c->ds[dir].lost)
-		add_reason(a, "capture_data_lost");
-	c->ds[dir].lost = false;
+		add_reason(a, c->ds[dir].lost_reason);
 }
 
 static void apply_redaction(struct pipeline *p, cJSON *data,
@@ -662,10 +662,12 @@ static bool data_gap(struct dir_state *ds, const struct cap_data *d)
  * headers were complete, is written now as partial (on_message sees
  * ds->lost); the parser resyncs at the next message, which is whole.
  */
-static void stream_gap(struct pipeline *p, struct conn *c, int dir)
+static void stream_gap(struct pipeline *p, struct conn *c, int dir,
+		       const char *reason)
 {
 	p->st.gaps++;
 	c->ds[dir].lost = true;
+	c->ds[dir].lost_reason = reason;
 	httpstream__gap(c->hs[dir]);
 	c->ds[dir].lost = false;
 }
@@ -675,6 +677,7 @@ static int feed_data(struct pipeline *p, const struct cap_data *d)
 	int dir = d->dir == CAP_DIR_WRITE ? DIR_W : DIR_R;
 	struct conn *c = conn_get(p, d);
 	struct dir_state *ds;
+	bool gap;
 
 	if (!c)
 		return -ENOMEM;
@@ -688,16 +691,18 @@ static int feed_data(struct pipeline *p, const struct cap_data *d)
 		return 0;
 	ds = &c->ds[dir];
 	c->cur_dir = dir;
-	if (data_gap(ds, d) || (d->flags & CAP_F_READ_FAULT)) {
-		stream_gap(p, c, dir);
-		if (d->flags & CAP_F_READ_FAULT)
-			return 0;
+	gap = data_gap(ds, d);
+	if (d->flags & CAP_F_READ_FAULT) {
+		stream_gap(p, c, dir, "capture_read_fault");
+		return 0;
 	}
+	if (gap)
+		stream_gap(p, c, dir, "capture_records_lost");
 	if (httpstream__feed(c->hs[dir], d->data, d->len, d->hdr.ts_ns))
 		return -ENOMEM;
 	/* Bytes past the per-call cap never reached us. */
 	if (d->flags & CAP_F_TRUNCATED)
-		stream_gap(p, c, dir);
+		stream_gap(p, c, dir, "capture_call_truncated");
 	if (!c->ignore && httpstream__not_http1(c->hs[dir])) {
 		p->st.connections_not_http1++;
 		c->ignore = true;

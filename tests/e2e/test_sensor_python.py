@@ -1,5 +1,7 @@
 """The sensor against Debian's python3: urllib, requests, httpx (the _ssl
 module calls SSL_write_ex / SSL_read_ex)."""
+import os
+
 import pytest
 
 import e2elib
@@ -26,3 +28,22 @@ def test_python_client(sensor_run, lib):
         check_pair(q, resp, pid=c.pid, exe="/usr/bin/python3", name="python3",
                    **expected(sensor_run.server, r["message"], provider_request_id=r["id"]))
     assert len(evs) == 2 * len(MODES)
+
+
+def test_call_larger_than_the_cap_is_marked_truncated(sensor_run):
+    before = sensor_run.sensor.status()["capture"]
+    c = e2elib.run_client(sensor_run.server, [e2elib.PYTHON, os.path.join(
+        e2elib.CLIENTS, "py_huge.py"), str(400 * 1024)])
+    sensor_run.known_pids.add(c.pid)
+    assert c.results()[0]["status"] == 200
+    evs = sensor_run.events.wait_pid(c.pid, 2)
+    [(q, r)] = e2elib.pairs(evs)
+    assert q["confidence"]["completeness"] == "partial"
+    assert "capture_call_truncated" in q["confidence"]["reasons"]
+    assert q["data"]["http"]["body_bytes"] < 400 * 1024
+    # the response is whole, and still paired with its request
+    assert r["confidence"]["completeness"] == "full"
+    assert r["data"]["status_code"] == 200
+    after = sensor_run.sensor.status()["capture"]
+    assert after["truncated_calls"] > before["truncated_calls"]
+    assert after["truncated_bytes"] - before["truncated_bytes"] >= 400 * 1024 - 256 * 1024

@@ -411,6 +411,8 @@ Test(pipeline, lost_record_marks_partial_and_counts_gap)
 	cr_assert_str_eq(str(F.ev[0], "confidence.completeness"), "partial");
 	cr_assert_str_eq(str(F.ev[0], "confidence.reasons.0"),
 			 "message_incomplete");
+	cr_assert_str_eq(str(F.ev[0], "confidence.reasons.1"),
+			 "capture_records_lost");
 	cr_assert_str_eq(str(F.ev[1], "data.model.id"), "gpt-4o-mini");
 	cr_assert_str_eq(str(F.ev[1], "confidence.completeness"), "full");
 	fix_close();
@@ -573,5 +575,37 @@ Test(pipeline, malformed_record_is_counted)
 	cr_assert_eq(pipeline__feed(F.pl, &d, CAP_DATA_HDR_SIZE), -EBADMSG);
 	pipeline__stats(F.pl, &st);
 	cr_assert_eq(st.bad_records, 1);
+	fix_close();
+}
+
+/* A call larger than the per-call cap: the event says it was cut. */
+Test(pipeline, truncated_call_is_reported_partial)
+{
+	static struct cap_data d;
+	char req[256];
+	size_t n;
+
+	fix_open(true, false, false);
+	n = (size_t)snprintf(req, sizeof(req),
+			     "POST /v1/chat/completions HTTP/1.1\r\n"
+			     "Host: api.openai.com\r\nContent-Length: 1000000\r\n\r\n"
+			     "{\"model\":\"big\"");
+	memset(&d, 0, sizeof(d));
+	d.hdr.kind = CAP_KIND_DATA;
+	d.hdr.tgid = 100;
+	d.ssl = 0x11;
+	d.call_id = 5;
+	d.dir = CAP_DIR_WRITE;
+	d.call_len = (uint32_t)(n + 1000000);
+	d.len = (uint32_t)n;
+	d.flags = CAP_F_TRUNCATED;	/* the cap was reached here */
+	memcpy(d.data, req, n);
+	cr_assert_eq(pipeline__feed(F.pl, &d, CAP_DATA_HDR_SIZE + n), 0);
+	read_events();
+	cr_assert_eq(F.n, 1);
+	cr_assert_str_eq(str(F.ev[0], "confidence.completeness"), "partial");
+	cr_assert_str_eq(str(F.ev[0], "confidence.reasons.1"),
+			 "capture_call_truncated");
+	cr_assert_str_eq(str(F.ev[0], "confidence.level"), "medium");
 	fix_close();
 }
