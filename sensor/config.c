@@ -81,19 +81,6 @@ _Static_assert(N_OPTS <= 32, "cfg_loader.seen has one bit per option");
 _Static_assert(LOG_ERROR == 0 && LOG_WARN == 1 && LOG_INFO == 2 &&
 	       LOG_DEBUG == 3, "levels[] follows enum log_level");
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void *field(struct config *c, const struct opt *o)
 {
@@ -179,12 +166,12 @@ static int parse_u64(const char *s, bool sizes, uint64_t *out, char *why,
 		return 0;
 	}
 bad:
-	set_err(why, wl, sizes ?
+	log__errbuf(why, wl, sizes ?
 		"\"%s\" is not a size (bytes, optionally with K, KiB, M, MiB, G or GiB)" :
 		"\"%s\" is not a non-negative integer", s);
 	return -EINVAL;
 range:
-	set_err(why, wl, "\"%s\" is too large", s);
+	log__errbuf(why, wl, "\"%s\" is too large", s);
 	return -EINVAL;
 }
 
@@ -198,13 +185,13 @@ static int set_number(struct config *c, const struct opt *o, const char *s,
 	if (ret)
 		return ret;
 	if (v < o->min || v > o->max) {
-		set_err(why, wl, "%s is out of range (%llu..%llu)", s,
+		log__errbuf(why, wl, "%s is out of range (%llu..%llu)", s,
 			(unsigned long long)o->min,
 			(unsigned long long)o->max);
 		return -EINVAL;
 	}
 	if (o->pow2 && (v & (v - 1))) {
-		set_err(why, wl, "%s is not a power of two", s);
+		log__errbuf(why, wl, "%s is not a power of two", s);
 		return -EINVAL;
 	}
 	*(uint32_t *)field(c, o) = (uint32_t)v;
@@ -223,7 +210,7 @@ static int choice_index(const struct opt *o, const char *s, char *why,
 	for (i = 0; o->choices[i] && off < sizeof(list); i++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
 					i ? ", " : "", o->choices[i]);
-	set_err(why, wl, "\"%s\" is not one of: %s", s, list);
+	log__errbuf(why, wl, "\"%s\" is not one of: %s", s, list);
 	return -EINVAL;
 }
 
@@ -236,12 +223,12 @@ static int set_string(struct config *c, const struct opt *o, const char *s,
 
 	if (!s || !*s) {
 		if (!o->nullable) {
-			set_err(why, wl, "must not be empty");
+			log__errbuf(why, wl, "must not be empty");
 			return -EINVAL;
 		}
 	} else {
 		if (strlen(s) > o->max) {
-			set_err(why, wl, "longer than %llu bytes",
+			log__errbuf(why, wl, "longer than %llu bytes",
 				(unsigned long long)o->max);
 			return -EINVAL;
 		}
@@ -252,7 +239,7 @@ static int set_string(struct config *c, const struct opt *o, const char *s,
 		}
 		dup = strdup(s);
 		if (!dup) {
-			set_err(why, wl, "out of memory");
+			log__errbuf(why, wl, "out of memory");
 			return -ENOMEM;
 		}
 	}
@@ -299,11 +286,11 @@ static int add_pattern(struct config *c, const char *name, const char *regex,
 	return 0;
 
 bad:
-	set_err(why, wl, "redaction.patterns[%zu] (%s): %s", n,
+	log__errbuf(why, wl, "redaction.patterns[%zu] (%s): %s", n,
 		name ? name : "", reason);
 	return -EINVAL;
 nomem:
-	set_err(why, wl, "out of memory");
+	log__errbuf(why, wl, "out of memory");
 	return -ENOMEM;
 }
 
@@ -322,13 +309,13 @@ static int opt_set(struct config *c, const struct opt *o, const char *s,
 	if (o->type == OPT_STR)
 		return set_string(c, o, s, why, wl);
 	if (!s) {
-		set_err(why, wl, "expected a %s, got nothing", type_name(o));
+		log__errbuf(why, wl, "expected a %s, got nothing", type_name(o));
 		return -EINVAL;
 	}
 	switch (o->type) {
 	case OPT_BOOL:
 		if (yamlutil__parse_bool(s, &b)) {
-			set_err(why, wl,
+			log__errbuf(why, wl,
 				"\"%s\" is not a boolean (true/false, yes/no, on/off)",
 				s);
 			return -EINVAL;
@@ -348,12 +335,12 @@ static int opt_set(struct config *c, const struct opt *o, const char *s,
 		/* Only from text (config__set): "NAME=REGEX", appended. */
 		eq = strchr(s, '=');
 		if (!eq) {
-			set_err(why, wl, "expected NAME=REGEX");
+			log__errbuf(why, wl, "expected NAME=REGEX");
 			return -EINVAL;
 		}
 		name = strndup(s, (size_t)(eq - s));
 		if (!name) {
-			set_err(why, wl, "out of memory");
+			log__errbuf(why, wl, "out of memory");
 			return -ENOMEM;
 		}
 		ret = add_pattern(c, name, eq + 1, why, wl);
@@ -400,13 +387,13 @@ int config__set(struct config *c, const char *key, const char *value,
 	int ret;
 
 	if (!o) {
-		set_err(err, errlen, "%s: unknown configuration key",
+		log__errbuf(err, errlen, "%s: unknown configuration key",
 			key ? key : "(null)");
 		return -EINVAL;
 	}
 	ret = opt_set(c, o, value, why, sizeof(why));
 	if (ret)
-		set_err(err, errlen, "%s: %s", key, why);
+		log__errbuf(err, errlen, "%s: %s", key, why);
 	return ret;
 }
 
@@ -648,7 +635,7 @@ static int load_doc(struct config *c, struct yamlutil_doc *d, char *err,
 	return 0;
 
 out_nomem:
-	set_err(err, errlen, "%s: out of memory", d->name);
+	log__errbuf(err, errlen, "%s: out of memory", d->name);
 	return -ENOMEM;
 }
 

@@ -62,3 +62,14 @@ void log__printf(enum log_level level, const char *fmt, ...)
 	log__vprintf(level, fmt, ap);
 	va_end(ap);
 }
+
+void log__errbuf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}

@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_ERROR = 0,
@@ -37,6 +38,15 @@ void log__printf(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void log__vprintf(enum log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+
+/*
+ * Formats an error message into the caller's buffer @buf of @len bytes
+ * (always NUL-terminated, cut if too long), for functions that report
+ * "FILE:LINE: reason" to their caller instead of logging.  A NULL @buf
+ * or a zero @len is allowed and does nothing.
+ */
+void log__errbuf(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define pr_err(...)	log__printf(LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...)	log__printf(LOG_WARN, __VA_ARGS__)

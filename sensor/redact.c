@@ -14,6 +14,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "log.h"
 #include "redact.h"
 
 /*
@@ -78,19 +79,6 @@ static const struct {
 #define N_BUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 #define MAX_PATS (N_BUILTIN + REDACT_EXTRA_MAX)
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Luhn check over the digits of s[start, end), separators skipped. */
 static bool luhn_ok(const char *s, size_t start, size_t end)
@@ -124,7 +112,7 @@ static int compile(const char *regex, pcre2_code **out, char *err,
 			     &code, &off, NULL);
 	if (!*out) {
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		set_err(err, errlen, "PCRE2 error at offset %zu: %s",
+		log__errbuf(err, errlen, "PCRE2 error at offset %zu: %s",
 			(size_t)off, (const char *)msg);
 		return code == PCRE2_ERROR_HEAPLIMIT ? -ENOMEM : -EINVAL;
 	}
@@ -148,12 +136,12 @@ static int check_name(const char *name, char *err, size_t errlen)
 	size_t i, len;
 
 	if (!name || !*name) {
-		set_err(err, errlen, "pattern name is empty");
+		log__errbuf(err, errlen, "pattern name is empty");
 		return -EINVAL;
 	}
 	len = strlen(name);
 	if (len > REDACT_NAME_MAX) {
-		set_err(err, errlen, "pattern name is longer than %d bytes",
+		log__errbuf(err, errlen, "pattern name is longer than %d bytes",
 			REDACT_NAME_MAX);
 		return -EINVAL;
 	}
@@ -163,14 +151,14 @@ static int check_name(const char *name, char *err, size_t errlen)
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
 		      c == '.')) {
-			set_err(err, errlen,
+			log__errbuf(err, errlen,
 				"pattern name \"%s\" may only hold letters, digits, '_', '-' and '.'",
 				name);
 			return -EINVAL;
 		}
 	}
 	if (is_builtin_name(name)) {
-		set_err(err, errlen,
+		log__errbuf(err, errlen,
 			"pattern name \"%s\" is taken by a built-in pattern",
 			name);
 		return -EINVAL;
@@ -189,7 +177,7 @@ int redact__check_regex(const char *regex, char *err, size_t errlen)
 	int ret;
 
 	if (!regex || !*regex) {
-		set_err(err, errlen, "empty regex");
+		log__errbuf(err, errlen, "empty regex");
 		return -EINVAL;
 	}
 	ret = compile(regex, &code, err, errlen);
@@ -207,7 +195,7 @@ static int add_pat(struct redactor *r, const char *name, const char *regex,
 
 	p->name = strdup(name);
 	if (!p->name) {
-		set_err(err, errlen, "out of memory");
+		log__errbuf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	ret = compile(regex, &p->code, err, errlen);
@@ -231,7 +219,7 @@ int redactor__new(struct redactor **out, const struct redact_rule *extra,
 
 	*out = NULL;
 	if (n_extra > REDACT_EXTRA_MAX) {
-		set_err(err, errlen, "redaction.patterns: more than %d patterns",
+		log__errbuf(err, errlen, "redaction.patterns: more than %d patterns",
 			REDACT_EXTRA_MAX);
 		return -EINVAL;
 	}
@@ -248,7 +236,7 @@ int redactor__new(struct redactor **out, const struct redact_rule *extra,
 			      builtin[i].accept, why, sizeof(why));
 		if (ret) {
 			/* Only memory can fail here: the tests compile these. */
-			set_err(err, errlen, "built-in pattern %s: %s",
+			log__errbuf(err, errlen, "built-in pattern %s: %s",
 				builtin[i].name, why);
 			goto out_free;
 		}
@@ -259,21 +247,21 @@ int redactor__new(struct redactor **out, const struct redact_rule *extra,
 		ret = check_name(extra[i].name, why, sizeof(why));
 		for (j = 0; !ret && j < i; j++) {
 			if (extra[j].name && !strcmp(extra[j].name, name)) {
-				set_err(why, sizeof(why),
+				log__errbuf(why, sizeof(why),
 					"pattern name \"%s\" is used twice",
 					name);
 				ret = -EINVAL;
 			}
 		}
 		if (!ret && (!extra[i].regex || !*extra[i].regex)) {
-			set_err(why, sizeof(why), "empty regex");
+			log__errbuf(why, sizeof(why), "empty regex");
 			ret = -EINVAL;
 		}
 		if (!ret)
 			ret = add_pat(r, name, extra[i].regex, NULL, why,
 				      sizeof(why));
 		if (ret) {
-			set_err(err, errlen, "redaction.patterns[%zu] (%s): %s",
+			log__errbuf(err, errlen, "redaction.patterns[%zu] (%s): %s",
 				i, name, why);
 			goto out_free;
 		}
@@ -282,13 +270,13 @@ int redactor__new(struct redactor **out, const struct redact_rule *extra,
 	return 0;
 
 out_nomem_free:
-	set_err(err, errlen, "out of memory");
+	log__errbuf(err, errlen, "out of memory");
 	ret = -ENOMEM;
 out_free:
 	redactor__free(r);
 	return ret;
 out_nomem:
-	set_err(err, errlen, "out of memory");
+	log__errbuf(err, errlen, "out of memory");
 	return -ENOMEM;
 }
 

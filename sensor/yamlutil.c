@@ -10,21 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "yamlutil.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Turns libyaml's parser error state into "NAME:LINE:COL: problem". */
 static int parser_err(const yaml_parser_t *p, const char *name,
@@ -33,20 +21,20 @@ static int parser_err(const yaml_parser_t *p, const char *name,
 	const char *problem = p->problem ? p->problem : "YAML error";
 
 	if (p->error == YAML_MEMORY_ERROR) {
-		set_err(err, errlen, "%s: out of memory", name);
+		log__errbuf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
 	if (p->error == YAML_READER_ERROR) {
-		set_err(err, errlen, "%s: byte offset %zu: %s", name,
+		log__errbuf(err, errlen, "%s: byte offset %zu: %s", name,
 			p->problem_offset, problem);
 		return -EINVAL;
 	}
 	if (p->context)
-		set_err(err, errlen, "%s:%zu:%zu: %s %s", name,
+		log__errbuf(err, errlen, "%s:%zu:%zu: %s %s", name,
 			p->problem_mark.line + 1, p->problem_mark.column + 1,
 			problem, p->context);
 	else
-		set_err(err, errlen, "%s:%zu:%zu: %s", name,
+		log__errbuf(err, errlen, "%s:%zu:%zu: %s", name,
 			p->problem_mark.line + 1, p->problem_mark.column + 1,
 			problem);
 	return -EINVAL;
@@ -61,17 +49,17 @@ static int load_buf(struct yamlutil_doc *d, const char *buf, size_t len,
 
 	memset(d, 0, sizeof(*d));
 	if (len > YAMLUTIL_MAX_BYTES) {
-		set_err(err, errlen, "%s: larger than %u bytes", name,
+		log__errbuf(err, errlen, "%s: larger than %u bytes", name,
 			YAMLUTIL_MAX_BYTES);
 		return -EINVAL;
 	}
 	d->name = strdup(name);
 	if (!d->name) {
-		set_err(err, errlen, "%s: out of memory", name);
+		log__errbuf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
 	if (!yaml_parser_initialize(&parser)) {
-		set_err(err, errlen, "%s: out of memory", name);
+		log__errbuf(err, errlen, "%s: out of memory", name);
 		ret = -ENOMEM;
 		goto out_free_name;
 	}
@@ -87,7 +75,7 @@ static int load_buf(struct yamlutil_doc *d, const char *buf, size_t len,
 		goto out_doc;
 	}
 	if (yaml_document_get_root_node(&extra)) {
-		set_err(err, errlen, "%s:%zu:%zu: only one YAML document is allowed",
+		log__errbuf(err, errlen, "%s:%zu:%zu: only one YAML document is allowed",
 			name, extra.start_mark.line + 1,
 			extra.start_mark.column + 1);
 		yaml_document_delete(&extra);
@@ -116,7 +104,7 @@ int yamlutil__load_string(struct yamlutil_doc *d, const char *yaml,
 		name = "<string>";
 	if (!yaml) {
 		memset(d, 0, sizeof(*d));
-		set_err(err, errlen, "%s: no text", name);
+		log__errbuf(err, errlen, "%s: no text", name);
 		return -EINVAL;
 	}
 	return load_buf(d, yaml, strlen(yaml), name, err, errlen);
@@ -171,13 +159,13 @@ int yamlutil__load_file(struct yamlutil_doc *d, const char *path,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		set_err(err, errlen, "%s: %s", path, strerror(-ret));
+		log__errbuf(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	ret = read_all(fd, &buf, &len);
 	close(fd);
 	if (ret) {
-		set_err(err, errlen, "%s: %s", path, strerror(-ret));
+		log__errbuf(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	ret = load_buf(d, buf, len, path, err, errlen);
