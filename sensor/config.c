@@ -40,6 +40,8 @@ struct opt {
 static const char *const formats[] = { "jsonl", NULL };
 /* In the order of enum log_level. */
 static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+/* In the order of enum config_k8s. */
+static const char *const k8s_modes[] = { "auto", "true", "false", NULL };
 
 #define F(field) offsetof(struct config, field)
 
@@ -73,6 +75,30 @@ static const struct opt opts[] = {
 	  "/run/oisp-sensor/status.sock", NULL },
 	{ "log.level", OPT_ENUM, F(log_level), 0, 0, false, false,
 	  "info", levels },
+	{ "output.rotate.max_bytes", OPT_SIZE, F(rotate_max_bytes),
+	  0, 2147483648u, false, false, "0", NULL },
+	{ "output.rotate.max_files", OPT_U32, F(rotate_max_files),
+	  1, 100, false, false, "5", NULL },
+	{ "metrics.enabled", OPT_BOOL, F(metrics_enabled), 0, 0, false, false,
+	  "false", NULL },
+	{ "metrics.address", OPT_STR, F(metrics_address), 0, 63, false, false,
+	  "0.0.0.0", NULL },
+	{ "metrics.port", OPT_U32, F(metrics_port), 1, 65535, false, false,
+	  "9464", NULL },
+	{ "metrics.allowed_ips", OPT_STR, F(metrics_allowed_ips), 0, 4095,
+	  false, true, NULL, NULL },
+	{ "kubernetes.enabled", OPT_ENUM, F(k8s_enabled), 0, 0, false, false,
+	  "auto", k8s_modes },
+	{ "kubernetes.api_server", OPT_STR, F(k8s_api_server), 0, 1023, false,
+	  true, NULL, NULL },
+	{ "kubernetes.node_name", OPT_STR, F(k8s_node_name), 0, 253, false,
+	  true, NULL, NULL },
+	{ "kubernetes.refresh_seconds", OPT_U32, F(k8s_refresh_s), 5, 3600,
+	  false, false, "30", NULL },
+	{ "kubernetes.token_path", OPT_STR, F(k8s_token_path), 0, 4095, false,
+	  false, "/var/run/secrets/kubernetes.io/serviceaccount/token", NULL },
+	{ "kubernetes.ca_path", OPT_STR, F(k8s_ca_path), 0, 4095, false,
+	  false, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", NULL },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

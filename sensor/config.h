@@ -33,6 +33,25 @@ struct config {
 	uint32_t idle_timeout_s;	/* capture.idle_timeout_seconds, default 300, 1..86400 */
 	char *status_socket;	/* status.socket, default "/run/oisp-sensor/status.sock" */
 	int log_level;		/* log.level: error|warn|info|debug, default info (enum log_level) */
+	uint32_t rotate_max_bytes;	/* output.rotate.max_bytes, default 0 = no rotation by size, 0..2 GiB */
+	uint32_t rotate_max_files;	/* output.rotate.max_files, default 5, 1..100: PATH.1 .. PATH.N kept */
+	bool metrics_enabled;		/* metrics.enabled, default false */
+	char *metrics_address;		/* metrics.address, default "0.0.0.0" */
+	uint32_t metrics_port;		/* metrics.port, default 9464 */
+	char *metrics_allowed_ips;	/* metrics.allowed_ips: "CIDR,CIDR,...", default NULL = any client */
+	int k8s_enabled;		/* kubernetes.enabled: enum config_k8s, default auto */
+	char *k8s_api_server;		/* kubernetes.api_server, default NULL = https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT */
+	char *k8s_node_name;		/* kubernetes.node_name, default NULL = $NODE_NAME */
+	uint32_t k8s_refresh_s;		/* kubernetes.refresh_seconds, default 30, 5..3600 */
+	char *k8s_token_path;		/* kubernetes.token_path, default the service account token */
+	char *k8s_ca_path;		/* kubernetes.ca_path, default the service account CA */
+};
+
+/* kubernetes.enabled: auto = on when a node name and a token are there. */
+enum config_k8s {
+	CONFIG_K8S_AUTO = 0,
+	CONFIG_K8S_ON = 1,
+	CONFIG_K8S_OFF = 2,
 };
 
 /*
