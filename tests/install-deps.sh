@@ -8,13 +8,16 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 libcjson-dev libpcre2-dev libyaml-dev libcriterion-dev libbrotli-dev
 libhttp-parser-dev curl openssl ca-certificates util-linux
 python3 python3-pytest python3-requests python3-httpx python3-jsonschema
-python3-brotli nodejs"
+python3-brotli nodejs libmicrohttpd-dev libcurl4-openssl-dev
+prometheus"
 
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $p"
 done
+# kubectl may come from another package (e.g. a cloud SDK's): any will do.
+command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
 if [ -n "$missing" ]; then
 	echo "install-deps: apt-get install$missing"
 	export DEBIAN_FRONTEND=noninteractive
