@@ -134,4 +134,6 @@ install: all
 clean:
 	rm -rf $(OUT)
 
+include tests/fuzz/fuzz.mk
+
 -include $(wildcard $(OBJDIR)/*.d $(OUT)/*.d $(TESTDIR)/*.d)

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: MIT
+# libFuzzer targets (clang, ASan + UBSan), included by the top Makefile.
+#   make fuzz-build            build/fuzz/fuzz_NAME for every target
+#   make fuzz-smoke            each target for FUZZ_SMOKE_SECONDS (default 10)
+#   make fuzz                  each target for FUZZ_SECONDS (default 300)
+# Seeds live in tests/fuzz/corpus/NAME/; runs write new inputs to a
+# scratch copy under build/fuzz/, never into the repository.
+FUZZ_OUT := $(OUT)/fuzz
+FUZZ_OBJDIR := $(FUZZ_OUT)/obj
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wall \
+	-std=gnu11 -D_GNU_SOURCE -DOISP_VERSION='"$(VERSION)"' -I$(OUT) -Ibpf \
+	-Isensor -MMD -MP
+FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 10
+
+FUZZ_DEPS_fuzz_http := http log
+FUZZ_DEPS_fuzz_sse := sse log
+FUZZ_DEPS_fuzz_decode := decode log
+FUZZ_DEPS_fuzz_extract := extract event ulid sse log
+FUZZ_DEPS_fuzz_config := config rules rules_default redact yamlutil log
+FUZZ_DEPS_fuzz_pipeline := $(TEST_DEPS_test_pipeline)
+
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(addprefix $(FUZZ_OUT)/,$(FUZZ_NAMES))
+
+$(FUZZ_OBJDIR):
+	$(Q)mkdir -p $@
+
+$(FUZZ_OBJDIR)/%.o: sensor/%.c | $(FUZZ_OBJDIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_OBJDIR)/rules_default.o: rules/default.yaml
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix $(FUZZ_OBJDIR)/,$$(addsuffix .o,$$(FUZZ_DEPS_fuzz_$$*))) | $(FUZZ_OBJDIR)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LDFLAGS) $^ $(LDLIBS) -o $@
+
+.PHONY: fuzz-build fuzz fuzz-smoke
+fuzz-build: $(FUZZ_BINS)
+
+# $(1): seconds per target
+define fuzz_run
+	$(Q)set -e; for n in $(FUZZ_NAMES); do \
+		rm -rf $(FUZZ_OUT)/work/$$n; mkdir -p $(FUZZ_OUT)/work/$$n; \
+		cp -r tests/fuzz/corpus/$$n/. $(FUZZ_OUT)/work/$$n/ 2>/dev/null || true; \
+		echo "== $$n ($(1) s)"; \
+		if ! $(FUZZ_OUT)/$$n -max_total_time=$(1) -rss_limit_mb=2048 \
+			-timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_OUT)/crash-$$n- \
+			$(FUZZ_OUT)/work/$$n > $(FUZZ_OUT)/$$n.log 2>&1; then \
+			tail -60 $(FUZZ_OUT)/$$n.log; exit 1; fi; \
+		grep -E "^Done|number_of_executed_units" $(FUZZ_OUT)/$$n.log; \
+	done
+endef
+
+fuzz-smoke: fuzz-build
+	$(call fuzz_run,$(FUZZ_SMOKE_SECONDS))
+
+fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+-include $(wildcard $(FUZZ_OBJDIR)/*.d)
