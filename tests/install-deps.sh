@@ -8,7 +8,7 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 libcjson-dev libpcre2-dev libyaml-dev libcriterion-dev libbrotli-dev
 libhttp-parser-dev curl openssl ca-certificates util-linux
 python3 python3-pytest python3-requests python3-httpx python3-jsonschema
-python3-brotli nodejs libmicrohttpd-dev libcurl4-openssl-dev
+python3-brotli python3-yaml nodejs libmicrohttpd-dev libcurl4-openssl-dev
 prometheus"
 
 missing=""
@@ -30,4 +30,10 @@ if [ -f tests/e2e/node/package-lock.json ] &&
    [ ! -d tests/e2e/node/node_modules ]; then
 	echo "install-deps: npm ci (tests/e2e/node)"
 	(cd tests/e2e/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ -f tests/k8s-validate/package-lock.json ] &&
+   [ ! -d tests/k8s-validate/node_modules ]; then
+	echo "install-deps: npm ci (tests/k8s-validate)"
+	(cd tests/k8s-validate && npm ci --no-audit --no-fund --loglevel=error)
 fi
