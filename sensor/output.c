@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -21,7 +22,16 @@ struct output {
 	char *buf;		/* line + '\n', reused */
 	size_t cap;
 	struct output_stats st;
+	/* Rotation by size; max_bytes 0 = off. */
+	uint64_t max_bytes;
+	unsigned int max_files;
+	char *from, *to;	/* PATH.N names, namelen bytes each */
+	size_t namelen;
+	uint64_t retry_ns;	/* after a failure, no new try before this */
+	bool rotate_failing;	/* the failure was logged */
 };
+
+#define ROTATE_RETRY_NS 1000000000ULL
 
 /* mkdir -p of the directories above @path, each with mode 0750. */
 static int make_parents(const char *path)
@@ -155,6 +165,126 @@ static int fail(struct output *o, int err)
 	return err;
 }
 
+int output__set_rotation(struct output *o, uint64_t max_bytes,
+			 unsigned int max_files)
+{
+	size_t n = strlen(o->path) + sizeof(".100");	/* OUTPUT_MAX_FILES */
+
+	if (max_files < 1 || max_files > OUTPUT_MAX_FILES)
+		return -EINVAL;
+	if (o->is_stdout)
+		return 0;
+	if (max_bytes && !o->from) {
+		o->from = malloc(n);
+		o->to = malloc(n);
+		if (!o->from || !o->to) {
+			free(o->from);
+			free(o->to);
+			o->from = o->to = NULL;
+			return -ENOMEM;
+		}
+		o->namelen = n;
+	}
+	o->max_bytes = max_bytes;
+	o->max_files = max_files;
+	o->retry_ns = 0;
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* PATH.@k into @buf (sized in output__set_rotation). */
+static char *numbered(const struct output *o, char *buf, unsigned int k)
+{
+	snprintf(buf, o->namelen, "%s.%u", o->path, k);
+	return buf;
+}
+
+/* Opens PATH afresh and makes it the file written. */
+static int switch_file(struct output *o)
+{
+	int fd = make_parents(o->path);
+
+	if (fd == 0)
+		fd = open_path(o->path);
+	if (fd < 0)
+		return fd;
+	close(o->fd);
+	o->fd = fd;
+	return 0;
+}
+
+/*
+ * PATH.(N-1) -> PATH.N, ..., PATH -> PATH.1, then a new PATH.  A shift
+ * that fails (other than a missing file) stops everything before PATH
+ * is touched, so no rotated file is overwritten out of order.  When PATH
+ * is no longer the file written (renamed by someone else, or by our own
+ * earlier try whose open failed), only the new PATH is opened.
+ */
+static int rotate(struct output *o)
+{
+	struct stat cur, named;
+	unsigned int k;
+
+	if (fstat(o->fd, &cur) < 0)
+		return -errno;
+	if (stat(o->path, &named) < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		return switch_file(o);
+	}
+	if (named.st_dev != cur.st_dev || named.st_ino != cur.st_ino)
+		return switch_file(o);
+	for (k = o->max_files - 1; k >= 1; k--) {
+		if (rename(numbered(o, o->from, k),
+			   numbered(o, o->to, k + 1)) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	if (rename(o->path, numbered(o, o->to, 1)) < 0)
+		return -errno;
+	return switch_file(o);
+}
+
+/*
+ * Rotates when @n more bytes would take the current file (@size bytes)
+ * past max_bytes.  An empty file is never rotated, so a line longer
+ * than max_bytes gets a file of its own.  Failures are counted and
+ * logged once; the caller writes to whichever file is current.
+ * Returns true when a new file was opened.
+ */
+static bool maybe_rotate(struct output *o, off_t size, size_t n)
+{
+	int err;
+
+	if (!o->max_bytes || size <= 0 || (uint64_t)size + n <= o->max_bytes)
+		return false;
+	if (o->retry_ns && mono_ns() < o->retry_ns)
+		return false;
+	err = rotate(o);
+	if (err) {
+		o->st.rotate_errors++;
+		o->st.last_errno = -err;
+		o->retry_ns = mono_ns() + ROTATE_RETRY_NS;
+		if (!o->rotate_failing)
+			pr_warn("%s: rotation failed, writing on to the current file: %s",
+				o->path, strerror(-err));
+		o->rotate_failing = true;
+		return false;
+	}
+	o->st.rotations++;
+	o->retry_ns = 0;
+	if (o->rotate_failing)
+		pr_info("%s: rotation works again", o->path);
+	o->rotate_failing = false;
+	return true;
+}
+
 int output__write_line(struct output *o, const char *line, size_t len)
 {
 	struct stat sb;
@@ -169,8 +299,12 @@ int output__write_line(struct output *o, const char *line, size_t len)
 		return fail(o, err);
 	memcpy(o->buf, line, len);
 	o->buf[len] = '\n';
-	if (fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode))
+	if (fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		before = sb.st_size;
+		/* A new PATH is normally empty, unless logrotate made it. */
+		if (maybe_rotate(o, before, n) && fstat(o->fd, &sb) == 0)
+			before = sb.st_size;
+	}
 	w = write_once(o->fd, o->buf, n);
 	if (w < 0)
 		return fail(o, (int)w);
@@ -227,6 +361,8 @@ void output__close(struct output *o)
 	if (!o->is_stdout && o->fd >= 0)
 		close(o->fd);
 	free(o->buf);
+	free(o->from);
+	free(o->to);
 	free(o->path);
 	free(o);
 }

@@ -20,7 +20,12 @@ struct output_stats {
 	uint64_t bytes;		/* bytes of those lines, newlines included */
 	uint64_t write_errors;	/* lines not written */
 	int last_errno;		/* errno of the last failure, 0 if none */
+	uint64_t rotations;	/* new files started because the size limit was reached */
+	uint64_t rotate_errors;	/* rotations that failed (lines went on to the old file) */
 };
+
+/* Bounds of output__set_rotation()'s @max_files (output.rotate.max_files). */
+#define OUTPUT_MAX_FILES 100
 
 /*
  * Opens @path for appending; "-" means standard output (never closed by
@@ -40,9 +45,36 @@ int output__open(struct output **out, const char *path, char *err,
  * file (e.g. ENOSPC) is undone with ftruncate(2) to the size before the
  * write and reported as -ENOSPC; on a pipe or terminal the rest is
  * written so the line stays whole.  Failures count in write_errors.
+ * With rotation on (output__set_rotation), the file may be rotated
+ * first; a failed rotation does not fail the write.
  * Returns 0 or -errno.
  */
 int output__write_line(struct output *o, const char *line, size_t len);
+
+/*
+ * Turns on rotation by size (output.rotate.max_bytes, .max_files in the
+ * configuration).  Before a line that would make the current file larger
+ * than @max_bytes bytes, PATH.(N-1) .. PATH.1 are renamed one number up
+ * (PATH.N, the oldest of the @max_files kept, is replaced), PATH is
+ * renamed to PATH.1, a new PATH is opened, and the line is written
+ * there.  So every line lands whole in exactly one file, no file exceeds
+ * @max_bytes unless it holds a single longer line, and the old file is
+ * never written again once renamed: a shipper that follows files by
+ * inode reads it to its end, then opens the new PATH.
+ *
+ * If PATH no longer names the file being written (moved away by
+ * logrotate before its SIGHUP), a new PATH is opened and nothing is
+ * renamed.  If a rename or the open fails, lines keep going to the
+ * current file (already named PATH.1 when only the open failed); the
+ * failure is counted in rotate_errors and last_errno, logged once until
+ * a rotation succeeds again, and retried at most once a second.
+ *
+ * @max_bytes 0 turns rotation off.  Does nothing for "-" (stdout).
+ * Returns 0, -EINVAL when @max_files is not 1..OUTPUT_MAX_FILES, or
+ * -ENOMEM.
+ */
+int output__set_rotation(struct output *o, uint64_t max_bytes,
+			 unsigned int max_files);
 
 /*
  * Closes and opens the path again (SIGHUP after logrotate moved the

@@ -256,8 +256,14 @@ redaction:
 
 
 class Sensor:
-    def __init__(self, workdir, extra_args=()):
+    """config: the YAML text of --config, formatted with out= (the events
+    path); SENSOR_CONFIG by default.  env: variables added to the
+    sensor's environment (e.g. NODE_NAME)."""
+
+    def __init__(self, workdir, extra_args=(), config=SENSOR_CONFIG, env=None):
         self.workdir = workdir
+        self.config_text = config
+        self.env = env
         self.out = os.path.join(workdir, "events.jsonl")
         self.sock = os.path.join(workdir, "status.sock")
         self.config = os.path.join(workdir, "sensor.yaml")
@@ -271,11 +277,12 @@ class Sensor:
         assert os.path.exists(SENSOR), (
             "%s is missing: build the sensor (make) before the e2e tests" % SENSOR)
         with open(self.config, "w") as f:
-            f.write(SENSOR_CONFIG.format(out=self.out))
+            f.write(self.config_text.format(out=self.out))
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [SENSOR, "run", "--config", self.config, "--output", self.out,
              "--status-socket", self.sock, "--log-level", "debug"] + self.extra_args,
+            env=dict(os.environ, **self.env) if self.env else None,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, preexec_fn=_die_with_parent)
         log.close()

@@ -3,6 +3,7 @@
  * output: JSON Lines appends, directory creation, errors, reopen.
  */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -198,4 +199,307 @@ Test(output, stdout_dash)
 	output__close(o);
 	/* stdout stays open */
 	cr_assert_neq(fcntl(STDOUT_FILENO, F_GETFD), -1);
+}
+
+/* Rotation by size ------------------------------------------------------ */
+
+static void path_n(char *buf, size_t len, const char *path, int k)
+{
+	if (k)
+		snprintf(buf, len, "%s.%d", path, k);
+	else
+		snprintf(buf, len, "%s", path);
+}
+
+/* The contents of PATH (k 0) or PATH.k. */
+static const char *file_k(const char *path, int k)
+{
+	char p[160];
+	size_t len;
+
+	path_n(p, sizeof(p), path, k);
+	return slurp(p, &len);
+}
+
+static bool exists_k(const char *path, int k)
+{
+	char p[160];
+
+	path_n(p, sizeof(p), path, k);
+	return access(p, F_OK) == 0;
+}
+
+static struct output *open_rotating(char *path, size_t len, uint64_t max_bytes,
+				    unsigned int max_files)
+{
+	struct output *o;
+	char err[256];
+
+	mkdtemp_dir();
+	snprintf(path, len, "%s/ev.jsonl", dir);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(output__set_rotation(o, max_bytes, max_files), 0);
+	return o;
+}
+
+Test(output, rotation_line_that_exactly_fills_stays)
+{
+	struct output_stats st;
+	struct output *o;
+	struct stat sb;
+	char path[128];
+
+	o = open_rotating(path, sizeof(path), 20, 5);
+	cr_assert_eq(output__write_line(o, "123456789", 9), 0);
+	cr_assert_eq(output__write_line(o, "abcdefghi", 9), 0);
+	/* 20 bytes: exactly full, not past it. */
+	cr_assert_not(exists_k(path, 1));
+	cr_assert_str_eq(file_k(path, 0), "123456789\nabcdefghi\n");
+	cr_assert_eq(output__write_line(o, "x", 1), 0);
+	cr_assert_str_eq(file_k(path, 1), "123456789\nabcdefghi\n");
+	cr_assert_str_eq(file_k(path, 0), "x\n");
+	output__stats(o, &st);
+	cr_assert_eq(st.rotations, 1);
+	cr_assert_eq(st.lines, 3);
+	cr_assert_eq(st.bytes, 22);
+	cr_assert_eq(st.rotate_errors, 0);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0640, "mode %o", sb.st_mode & 0777);
+	output__close(o);
+	rm_rf();
+}
+
+Test(output, rotation_one_byte_over_rotates)
+{
+	struct output *o;
+	char path[128];
+
+	o = open_rotating(path, sizeof(path), 20, 5);
+	cr_assert_eq(output__write_line(o, "123456789", 9), 0);
+	cr_assert_eq(output__write_line(o, "abcdefghij", 10), 0);
+	cr_assert_str_eq(file_k(path, 1), "123456789\n");
+	cr_assert_str_eq(file_k(path, 0), "abcdefghij\n");
+	output__close(o);
+	rm_rf();
+}
+
+Test(output, rotation_line_larger_than_max_gets_its_own_file)
+{
+	struct output_stats st;
+	struct output *o;
+	char path[128], big[41];
+
+	memset(big, 'B', 40);
+	big[40] = '\0';
+	o = open_rotating(path, sizeof(path), 20, 5);
+	cr_assert_eq(output__write_line(o, "a", 1), 0);
+	cr_assert_eq(output__write_line(o, big, 40), 0);
+	cr_assert_eq(output__write_line(o, "b", 1), 0);
+	cr_assert_str_eq(file_k(path, 2), "a\n");
+	cr_assert_eq(strlen(file_k(path, 1)), 41);
+	cr_assert_str_eq(file_k(path, 0), "b\n");
+	output__stats(o, &st);
+	cr_assert_eq(st.rotations, 2);
+	output__close(o);
+	rm_rf();
+
+	/* First line of all, larger than max: written, nothing to rotate. */
+	o = open_rotating(path, sizeof(path), 20, 5);
+	cr_assert_eq(output__write_line(o, big, 40), 0);
+	cr_assert_not(exists_k(path, 1));
+	output__stats(o, &st);
+	cr_assert_eq(st.rotations, 0);
+	output__close(o);
+	rm_rf();
+}
+
+Test(output, rotation_keeps_max_files_numbered_newest_first)
+{
+	struct output_stats st;
+	struct output *o;
+	char path[128], line[16], want[16];
+	int i;
+
+	o = open_rotating(path, sizeof(path), 10, 3);
+	for (i = 0; i < 10; i++) {
+		snprintf(line, sizeof(line), "line%05d", i);	/* 9 + '\n' */
+		cr_assert_eq(output__write_line(o, line, 9), 0);
+	}
+	for (i = 0; i <= 3; i++) {
+		snprintf(want, sizeof(want), "line%05d\n", 9 - i);
+		cr_assert_str_eq(file_k(path, i), want, "file %d", i);
+	}
+	cr_assert_not(exists_k(path, 4));
+	output__stats(o, &st);
+	cr_assert_eq(st.rotations, 9);
+	cr_assert_eq(st.lines, 10);
+	cr_assert_eq(st.write_errors, 0);
+	output__close(o);
+	rm_rf();
+}
+
+Test(output, rotation_max_files_one)
+{
+	struct output *o;
+	char path[128];
+
+	o = open_rotating(path, sizeof(path), 4, 1);
+	cr_assert_eq(output__write_line(o, "aaa", 3), 0);
+	cr_assert_eq(output__write_line(o, "bbb", 3), 0);
+	cr_assert_eq(output__write_line(o, "ccc", 3), 0);
+	cr_assert_str_eq(file_k(path, 1), "bbb\n");
+	cr_assert_str_eq(file_k(path, 0), "ccc\n");
+	cr_assert_not(exists_k(path, 2));
+	output__close(o);
+	rm_rf();
+}
+
+/* A file left over from a previous run, already past the limit. */
+Test(output, rotation_of_a_file_already_too_large)
+{
+	struct output *o;
+	char path[128], err[256];
+	FILE *f;
+
+	mkdtemp_dir();
+	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fputs("old1\nold2\nold3\nold4\nold5\n", f);
+	fclose(f);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0);
+	cr_assert_eq(output__set_rotation(o, 20, 2), 0);
+	cr_assert_eq(output__write_line(o, "new", 3), 0);
+	cr_assert_str_eq(file_k(path, 1), "old1\nold2\nold3\nold4\nold5\n");
+	cr_assert_str_eq(file_k(path, 0), "new\n");
+	output__close(o);
+	rm_rf();
+}
+
+/* The shipper's view: the file descriptor opened before a rotation sees
+ * exactly the lines written before it, and none after. */
+Test(output, rotation_old_file_is_never_written_again)
+{
+	struct output *o;
+	char path[128], buf[64];
+	ssize_t n;
+	int fd;
+
+	o = open_rotating(path, sizeof(path), 8, 2);
+	cr_assert_eq(output__write_line(o, "one", 3), 0);
+	fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(output__write_line(o, "two", 3), 0);
+	cr_assert_eq(output__write_line(o, "three", 5), 0);
+	cr_assert_eq(output__write_line(o, "four", 4), 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	cr_assert_eq(n, 8);
+	buf[n] = '\0';
+	cr_assert_str_eq(buf, "one\ntwo\n");
+	close(fd);
+	cr_assert_str_eq(file_k(path, 2), "one\ntwo\n");
+	cr_assert_str_eq(file_k(path, 1), "three\n");
+	cr_assert_str_eq(file_k(path, 0), "four\n");
+	output__close(o);
+	rm_rf();
+}
+
+/* logrotate moved the file away and its SIGHUP has not come yet: a new
+ * PATH is started, the moved file is not renamed again. */
+Test(output, rotation_after_external_rename_only_reopens)
+{
+	struct output_stats st;
+	struct output *o;
+	char path[128], moved[160];
+	size_t len;
+
+	o = open_rotating(path, sizeof(path), 10, 3);
+	snprintf(moved, sizeof(moved), "%s-20260101", path);
+	cr_assert_eq(output__write_line(o, "aaaaaa", 6), 0);
+	cr_assert_eq(rename(path, moved), 0);
+	cr_assert_eq(output__write_line(o, "bbbbbb", 6), 0);
+	cr_assert_str_eq(file_k(path, 0), "bbbbbb\n");
+	cr_assert_str_eq(slurp(moved, &len), "aaaaaa\n");
+	cr_assert_not(exists_k(path, 1));
+	output__stats(o, &st);
+	cr_assert_eq(st.rotations, 1);
+	/* The SIGHUP then reopens the same file. */
+	cr_assert_eq(output__reopen(o), 0);
+	cr_assert_eq(output__write_line(o, "c", 1), 0);
+	cr_assert_str_eq(file_k(path, 0), "bbbbbb\nc\n");
+	output__close(o);
+	rm_rf();
+}
+
+Test(output, rotation_failure_keeps_writing_and_retries_later)
+{
+	struct output_stats st;
+	struct output *o;
+	char path[128], blocker[160], inside[200];
+	FILE *f;
+
+	o = open_rotating(path, sizeof(path), 6, 1);
+	/* PATH.1 is a non-empty directory: rename(PATH, PATH.1) fails,
+	 * even for root. */
+	snprintf(blocker, sizeof(blocker), "%s.1", path);
+	snprintf(inside, sizeof(inside), "%s/x", blocker);
+	cr_assert_eq(mkdir(blocker, 0700), 0);
+	f = fopen(inside, "w");
+	cr_assert(f);
+	fclose(f);
+	cr_assert_eq(output__write_line(o, "aaaa", 4), 0);
+	cr_assert_eq(output__write_line(o, "bbbb", 4), 0);
+	cr_assert_eq(output__write_line(o, "cccc", 4), 0);
+	cr_assert_str_eq(file_k(path, 0), "aaaa\nbbbb\ncccc\n");
+	output__stats(o, &st);
+	cr_assert_eq(st.rotations, 0);
+	cr_assert_eq(st.rotate_errors, 1, "retried at once: %lu",
+		     (unsigned long)st.rotate_errors);
+	cr_assert_eq(st.write_errors, 0);
+	cr_assert_eq(st.lines, 3);
+	cr_assert_neq(st.last_errno, 0);
+
+	cr_assert_eq(unlink(inside), 0);
+	cr_assert_eq(rmdir(blocker), 0);
+	usleep(1100 * 1000);
+	cr_assert_eq(output__write_line(o, "dddd", 4), 0);
+	cr_assert_str_eq(file_k(path, 1), "aaaa\nbbbb\ncccc\n");
+	cr_assert_str_eq(file_k(path, 0), "dddd\n");
+	output__stats(o, &st);
+	cr_assert_eq(st.rotations, 1);
+	cr_assert_eq(st.rotate_errors, 1);
+	output__close(o);
+	rm_rf();
+}
+
+Test(output, rotation_off_and_bad_arguments)
+{
+	struct output_stats st;
+	struct output *o;
+	char path[128], err[256];
+	int i;
+
+	o = open_rotating(path, sizeof(path), 0, 5);
+	for (i = 0; i < 100; i++)
+		cr_assert_eq(output__write_line(o, "0123456789", 10), 0);
+	cr_assert_not(exists_k(path, 1));
+	cr_assert_eq(output__set_rotation(o, 100, 0), -EINVAL);
+	cr_assert_eq(output__set_rotation(o, 100, OUTPUT_MAX_FILES + 1), -EINVAL);
+	cr_assert_eq(output__set_rotation(o, 100, OUTPUT_MAX_FILES), 0);
+	cr_assert_eq(output__write_line(o, "x", 1), 0);
+	cr_assert_str_eq(file_k(path, 0), "x\n");
+	output__stats(o, &st);
+	cr_assert_eq(st.rotations, 1);
+	output__close(o);
+	rm_rf();
+
+	/* stdout never rotates. */
+	cr_assert_eq(output__open(&o, "-", err, sizeof(err)), 0);
+	cr_assert_eq(output__set_rotation(o, 1, 5), 0);
+	cr_assert_eq(output__write_line(o, "{\"r\":1}", 7), 0);
+	cr_assert_eq(output__write_line(o, "{\"r\":2}", 7), 0);
+	output__stats(o, &st);
+	cr_assert_eq(st.rotations, 0);
+	cr_assert_eq(st.rotate_errors, 0);
+	output__close(o);
 }
