@@ -34,7 +34,8 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 CFLAGS ?= -g -O2
 CFLAGS += $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DOISP_VERSION='"$(VERSION)"' \
 	  -I$(OUT) -Ibpf -Isensor -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lcjson -lpcre2-8 -lyaml -lbrotlidec -lhttp_parser -lm
+LDLIBS := -lbpf -lelf -lz -lcjson -lpcre2-8 -lyaml -lbrotlidec -lhttp_parser -lm \
+	  -lcurl -lpthread -lmicrohttpd
 
 ifneq ($(SANITIZER),)
 CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
@@ -62,12 +63,18 @@ TEST_DEPS_test_event := event ulid log
 TEST_DEPS_test_output := output log
 TEST_DEPS_test_elfsym := elfsym procmaps log
 TEST_DEPS_test_recfile := recfile log
-TEST_DEPS_test_procinfo := procinfo log
+TEST_DEPS_test_procinfo := procinfo cgroup log
+TEST_DEPS_test_cgroup := cgroup
+TEST_DEPS_test_k8s := k8s log
+# test_k8s runs a loopback HTTPS server.
+$(TESTDIR)/test_k8s: LDLIBS += -lssl -lcrypto
 TEST_DEPS_test_status := status log
 TEST_DEPS_test_pipeline := pipeline conntab http decode sse rules \
-	rules_default yamlutil redact extract event ulid output procinfo \
-	recfile log
+	rules_default yamlutil redact extract event ulid output procinfo cgroup \
+	recfile aistats k8s log
 TEST_DEPS_test_conntab := conntab
+TEST_DEPS_test_aistats := aistats
+TEST_DEPS_test_metrics := metrics aistats log
 
 .PHONY: all clean test test-unit test-e2e deps install bench
 all: $(OUT)/oisp-sensor

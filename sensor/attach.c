@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include <bpf/libbpf.h>
 
@@ -27,6 +30,7 @@
 #define HASH_BITS	12
 #define HASH_SIZE	(1u << HASH_BITS)
 #define MAX_LINKS	(2 * ATTACH_SSL_NR)
+#define ROOT_CACHE	256	/* foreign roots remembered */
 
 enum afile_kind {
 	AFILE_NONE,	/* negative: not a provider, or failed */
@@ -40,6 +44,8 @@ struct afile {
 	struct afile *map_next;		/* chain of the maps (dev, ino) index */
 	__u64 dev, ino;			/* stat(2) of the file */
 	__u64 map_dev, map_ino;		/* as /proc/PID/maps shows it */
+	__s64 ctime_sec, ctime_nsec;	/* stat(2), to spot a reused ino */
+	__u64 size;
 	bool has_map_key;
 	enum afile_kind kind;
 	int err;			/* negative entries: why */
@@ -52,8 +58,21 @@ struct afile {
 	char path[];
 };
 
+/*
+ * A process root directory already scanned.  The ctime tells a new
+ * directory that reuses a freed inode number from the one we scanned.
+ */
+struct aroot {
+	__u64 dev, ino;
+	__s64 ctime_sec;
+	__s64 ctime_nsec;
+};
+
 struct attach {
 	struct attach_progs progs;
+	__u64 self_root_dev, self_root_ino;	/* stat("/") at creation */
+	struct aroot roots[ROOT_CACHE];
+	unsigned int nroots, root_next;
 	struct afile *files, **files_tail;
 	struct afile *by_st[HASH_SIZE];
 	struct afile *by_map[HASH_SIZE];
@@ -82,6 +101,16 @@ static const char *const std_dirs[] = {
 	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
 	"/usr/lib64", "/usr/local/lib", "/usr/lib",
 };
+
+/* The same, relative to a foreign root, in ld.so's search order. */
+static const char *const root_dirs[] = {
+	"lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib", "usr/lib",
+	"lib64", "usr/lib64", "usr/local/lib",
+	"usr/local/lib/x86_64-linux-gnu",
+};
+#define ROOT_DIRS	(sizeof(root_dirs) / sizeof(root_dirs[0]))
+#define ENV_DIRS_MAX	8	/* LD_LIBRARY_PATH entries looked at */
+#define ENVIRON_MAX	65536	/* bytes of /proc/PID/environ read */
 
 static unsigned int hash_key(__u64 dev, __u64 ino)
 {
@@ -146,6 +175,7 @@ static void afile_free(struct afile *f)
 int attach__new(struct attach **out, const struct attach_progs *progs)
 {
 	struct attach *a;
+	struct stat sb;
 
 	*out = NULL;
 	a = calloc(1, sizeof(*a));
@@ -153,6 +183,10 @@ int attach__new(struct attach **out, const struct attach_progs *progs)
 		return -ENOMEM;
 	a->progs = *progs;
 	a->files_tail = &a->files;
+	if (stat("/", &sb) == 0) {
+		a->self_root_dev = sb.st_dev;
+		a->self_root_ino = sb.st_ino;
+	}
 	*out = a;
 	return 0;
 }
@@ -265,6 +299,9 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 	snprintf(f->path, len + 1, "%s%s", display, deleted ? " (deleted)" : "");
 	f->dev = sb->st_dev;
 	f->ino = sb->st_ino;
+	f->ctime_sec = sb->st_ctim.tv_sec;
+	f->ctime_nsec = sb->st_ctim.tv_nsec;
+	f->size = sb->st_size;
 	f->seen_gen = a->gen;
 	err = probe_file(a, f, fd);
 	if (err) {
@@ -290,6 +327,67 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 	return f;
 }
 
+/* Unlinks @f from the list and both indexes, and frees it. */
+static void forget_file(struct attach *a, struct afile *f)
+{
+	struct afile **pp = &a->files;
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->next;
+	if (!*pp)
+		return;
+	*pp = f->next;
+	if (a->files_tail == &f->next)
+		a->files_tail = pp;
+	unlink_chain(&a->by_st[hash_key(f->dev, f->ino)], f, false);
+	if (f->has_map_key)
+		unlink_chain(&a->by_map[hash_key(f->map_dev, f->map_ino)], f,
+			     true);
+	afile_free(f);
+}
+
+/*
+ * find_st() for a file just stat'ed as @sb.  A negative entry whose
+ * ctime or size differ stands for a deleted file whose inode number a
+ * new file now has (container root filesystems come and go): it is
+ * forgotten, so the new file is looked at.  An attached file cannot be
+ * in that case: its uprobes hold the inode, so its number stays taken.
+ */
+static struct afile *find_file(struct attach *a, const struct stat *sb)
+{
+	struct afile *f = find_st(a, sb->st_dev, sb->st_ino);
+
+	if (f && f->kind == AFILE_NONE &&
+	    (f->ctime_sec != sb->st_ctim.tv_sec ||
+	     f->ctime_nsec != sb->st_ctim.tv_nsec ||
+	     f->size != (__u64)sb->st_size)) {
+		forget_file(a, f);
+		f = NULL;
+	}
+	return f;
+}
+
+/*
+ * Finds the entry for the file open at @fd, adding it on first sight.
+ * Returns NULL when it is not a regular file or without memory.
+ */
+static struct afile *lookup_fd(struct attach *a, int fd, const char *display,
+			       bool deleted, int *added)
+{
+	struct afile *f;
+	struct stat sb;
+
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode))
+		return NULL;
+	f = find_file(a, &sb);
+	if (!f) {
+		f = add_file(a, fd, &sb, display, deleted);
+		if (f && f->kind != AFILE_NONE)
+			(*added)++;
+	}
+	return f;
+}
+
 /*
  * Finds the entry for @path, adding it on first sight.  Returns NULL
  * when the file cannot be reached (the process may be gone: not
@@ -304,23 +402,14 @@ static struct afile *lookup_path(struct attach *a, const char *path,
 
 	if (stat(path, &sb) || !S_ISREG(sb.st_mode))
 		return NULL;
-	f = find_st(a, sb.st_dev, sb.st_ino);
+	f = find_file(a, &sb);
 	if (f)
 		return f;
 	/* Attach through an fd: see probe_file(). */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return NULL;
-	}
-	f = find_st(a, sb.st_dev, sb.st_ino);
-	if (!f) {
-		f = add_file(a, fd, &sb, display, deleted);
-		if (f && f->kind != AFILE_NONE)
-			(*added)++;
-	}
+	f = lookup_fd(a, fd, display, deleted, added);
 	close(fd);
 	return f;
 }
@@ -460,7 +549,8 @@ int attach__scan_all(struct attach *a)
 
 static bool dir_candidate(const char *name)
 {
-	if (strncmp(name, "libssl", 6) && strncmp(name, "ld-linux", 8))
+	if (strncmp(name, "libssl", 6) && strncmp(name, "ld-linux", 8) &&
+	    strncmp(name, "ld-musl", 7))
 		return false;
 	return strstr(name, ".so") != NULL;
 }
@@ -488,6 +578,188 @@ int attach__scan_dirs(struct attach *a)
 		}
 		closedir(d);
 	}
+	return attached;
+}
+
+/* openat2(2) below @rootfd as if it were "/": absolute symlinks stay in. */
+static int open_in_root(int rootfd, const char *path, __u64 flags)
+{
+	struct open_how how = {
+		.flags = flags | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+static bool ldso_name(const char *name)
+{
+	return !strncmp(name, "ld-linux", 8) || !strncmp(name, "ld-musl", 7);
+}
+
+/*
+ * Looks at the candidates (dir_candidate()) of directory @dir under the
+ * root open at @rootfd: the libssl ones, or with @ldso the ld.so ones.
+ * Regular files go first so that a file is shown by its own name rather
+ * than by a symlink's.  Directories already seen in this round (merged
+ * /usr: lib is usr/lib) are skipped via @seen.
+ */
+static void scan_root_dir(struct attach *a, int pid, int rootfd,
+			  const char *dir, bool ldso, struct stat *seen,
+			  int *nseen, int *attached)
+{
+	char rel[PATH_MAX], display[PATH_MAX + 32];
+	struct dirent *de;
+	struct stat sb;
+	int dfd, fd, i, pass;
+	DIR *d;
+
+	dfd = open_in_root(rootfd, dir, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return;
+	if (fstat(dfd, &sb))
+		goto out_close;
+	for (i = 0; i < *nseen; i++)
+		if (seen[i].st_dev == sb.st_dev && seen[i].st_ino == sb.st_ino)
+			goto out_close;
+	seen[(*nseen)++] = sb;
+	d = fdopendir(dfd);
+	if (!d)
+		goto out_close;
+	for (pass = 0; pass < 2; pass++) {
+		rewinddir(d);
+		while ((de = readdir(d)) != NULL) {
+			if (!dir_candidate(de->d_name) ||
+			    ldso_name(de->d_name) != ldso ||
+			    (de->d_type == DT_LNK) != (pass == 1))
+				continue;
+			snprintf(rel, sizeof(rel), "%s/%s", dir, de->d_name);
+			fd = open_in_root(rootfd, rel, O_RDONLY);
+			if (fd < 0)
+				continue;
+			snprintf(display, sizeof(display), "/proc/%d/root/%s",
+				 pid, rel);
+			lookup_fd(a, fd, display, false, attached);
+			close(fd);
+		}
+	}
+	closedir(d);	/* closes dfd */
+	return;
+
+out_close:
+	close(dfd);
+}
+
+/*
+ * The absolute directories of LD_LIBRARY_PATH in process @pid's
+ * environment, made relative to its root ("opt/ssl/lib") and copied into
+ * @buf of @len bytes; up to ENV_DIRS_MAX pointers go to @dirs.  Returns
+ * how many (0 when unset or unreadable).
+ */
+static int env_lib_dirs(int pid, char *buf, size_t len, const char **dirs)
+{
+	static const char key[] = "LD_LIBRARY_PATH=";
+	char path[64], *env, *p, *end, *tok, *save;
+	ssize_t n, got = 0;
+	int fd, ndirs = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	env = malloc(ENVIRON_MAX + 1);
+	if (!env)
+		goto out_close;
+	while (got < ENVIRON_MAX &&
+	       (n = read(fd, env + got, ENVIRON_MAX - got)) > 0)
+		got += n;
+	env[got] = '\0';
+	for (p = env, end = env + got; p < end; p += strlen(p) + 1) {
+		if (strncmp(p, key, sizeof(key) - 1))
+			continue;
+		snprintf(buf, len, "%s", p + sizeof(key) - 1);
+		for (tok = strtok_r(buf, ":", &save);
+		     tok && ndirs < ENV_DIRS_MAX;
+		     tok = strtok_r(NULL, ":", &save)) {
+			if (tok[0] != '/' || !tok[1])
+				continue;
+			dirs[ndirs++] = tok + 1;
+		}
+		break;
+	}
+	free(env);
+out_close:
+	close(fd);
+	return ndirs;
+}
+
+static bool root_known(const struct attach *a, const struct stat *sb)
+{
+	const struct aroot *r;
+	unsigned int i;
+
+	for (i = 0; i < a->nroots; i++) {
+		r = &a->roots[i];
+		if (r->ino == sb->st_ino && r->dev == sb->st_dev &&
+		    r->ctime_sec == sb->st_ctim.tv_sec &&
+		    r->ctime_nsec == sb->st_ctim.tv_nsec)
+			return true;
+	}
+	return false;
+}
+
+/* Remembers @sb's root; the oldest entry goes when the cache is full. */
+static void remember_root(struct attach *a, const struct stat *sb)
+{
+	struct aroot *r = &a->roots[a->root_next];
+
+	r->dev = sb->st_dev;
+	r->ino = sb->st_ino;
+	r->ctime_sec = sb->st_ctim.tv_sec;
+	r->ctime_nsec = sb->st_ctim.tv_nsec;
+	a->root_next = (a->root_next + 1) % ROOT_CACHE;
+	if (a->nroots < ROOT_CACHE)
+		a->nroots++;
+}
+
+int attach__scan_root(struct attach *a, int pid)
+{
+	const char *dirs[ROOT_DIRS + ENV_DIRS_MAX];
+	struct stat sb, seen[ROOT_DIRS + ENV_DIRS_MAX];
+	int rootfd, nseen, ndirs, ldso, i, attached = 0;
+	char path[64], envbuf[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	if (stat(path, &sb))
+		return -errno;
+	if (sb.st_ino == a->self_root_ino && sb.st_dev == a->self_root_dev)
+		return 0;
+	if (root_known(a, &sb))
+		return 0;
+	/* The fd pins this root even if the process exits meanwhile. */
+	rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -errno;
+	if (fstat(rootfd, &sb) || root_known(a, &sb))
+		goto out_close;
+	for (ndirs = 0; ndirs < (int)ROOT_DIRS; ndirs++)
+		dirs[ndirs] = root_dirs[ndirs];
+	ndirs += env_lib_dirs(pid, envbuf, sizeof(envbuf), dirs + ndirs);
+	/*
+	 * libssl first: the first uprobe registered after a quiet spell
+	 * waits for an RCU grace period (the kernel's dup_mmap_sem), the
+	 * ones right after it do not, and the program is already running.
+	 */
+	for (ldso = 0; ldso < 2; ldso++) {
+		nseen = 0;
+		for (i = 0; i < ndirs; i++)
+			scan_root_dir(a, pid, rootfd, dirs[i], ldso, seen,
+				      &nseen, &attached);
+	}
+	remember_root(a, &sb);
+	a->st.roots_scanned++;
+out_close:
+	close(rootfd);
 	return attached;
 }
 

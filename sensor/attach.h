@@ -11,7 +11,8 @@
  * offset (elfsym.h); the kernel then places the breakpoints in every
  * process mapping it, including processes started later.
  *
- * Files are found in the standard library directories and through
+ * Files are found in the standard library directories (ours, and those
+ * of each new container root at its first exec) and through
  * /proc/PID/maps, reached as /proc/PID/root/PATH (or, for unlinked
  * files, /proc/PID/map_files/START-END) so that files in other mount
  * namespaces work.  They are keyed by (st_dev, st_ino), never by path:
@@ -51,6 +52,7 @@ struct attach_stats {
 	__u32 ldso_attached;	/* ld.so files with the dlopen probe */
 	__u32 procs_traced;	/* processes mapping a provider, last full scan */
 	__u32 attach_errors;	/* files whose attach failed (not retried) */
+	__u32 roots_scanned;	/* foreign root directories scanned */
 };
 
 /*
@@ -75,6 +77,24 @@ int attach__scan_dirs(struct attach *a);
  * attached, or -errno from reading /proc/@pid/maps (-ENOENT: gone).
  */
 int attach__scan_pid(struct attach *a, int pid);
+
+/*
+ * Called for each exec: when process @pid's root directory
+ * (/proc/@pid/root, compared by st_dev and st_ino) is not ours and is
+ * not among the last 256 foreign roots scanned (same st_dev, st_ino and
+ * st_ctime), attaches to the libssl*, ld-linux* and ld-musl* files of
+ * that root's library directories (lib, usr/lib, lib64, usr/lib64,
+ * usr/local/lib and their x86_64-linux-gnu subdirectories, and the
+ * directories of LD_LIBRARY_PATH in @pid's environment), resolved
+ * with openat2(RESOLVE_IN_ROOT) so that absolute symlinks stay in the
+ * container.  A container's files are thus attached at its first exec,
+ * before its program maps them, instead of after it has.  Files are
+ * shown as /proc/@pid/root/DIR/NAME.  On our own root this costs one
+ * stat(2).  Returns the number of files newly attached (0 for a root
+ * known or ours), or -errno from reaching /proc/@pid/root (-ENOENT:
+ * gone).
+ */
+int attach__scan_root(struct attach *a, int pid);
 
 /*
  * Scans every process in /proc like attach__scan_pid(), then recounts

@@ -120,6 +120,31 @@ static void run_rescans(struct capture *c, __u64 now)
 	}
 }
 
+/*
+ * At exec, before the new program has mapped its libraries: attach to
+ * the OpenSSL files of a container root seen for the first time
+ * (attach.h), instead of after its maps show them (rescans below, or
+ * the dlopen probe on its ld.so, itself attached only now).  The first
+ * uprobe registered after a quiet spell waits for an RCU grace period
+ * (8-20 ms measured in this VM, more under load), so a call made sooner
+ * than that after the exec can still be missed.  Logged: time from the
+ * exec (the record's timestamp, CLOCK_MONOTONIC) to the probes in place,
+ * and how much of it the scan took.  On our own root: one stat(2).
+ */
+static void exec_scan_root(struct capture *c, const struct cap_hdr *h)
+{
+	__u64 t0 = mono_ns(), now;
+	int n = attach__scan_root(c->att, (int)h->tgid);
+
+	if (n <= 0)
+		return;
+	now = mono_ns();
+	pr_debug("pid %u: new root, %d file(s) attached %.3f ms after exec "
+		 "(scan %.3f ms)", h->tgid, n,
+		 now > h->ts_ns ? (double)(now - h->ts_ns) / 1e6 : 0.0,
+		 (double)(now - t0) / 1e6);
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	const struct cap_hdr *h = data;
@@ -131,6 +156,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	switch (h->kind) {
 	case CAP_KIND_EXEC:
 		/* Also passed on: the pipeline reads the new image's metadata. */
+		exec_scan_root(c, h);
 		schedule_rescan(c, (int)h->tgid, mono_ns());
 		break;
 	case CAP_KIND_DLOPEN:
@@ -333,6 +359,7 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	st->ldso_attached = as.ldso_attached;
 	st->procs_traced = as.procs_traced;
 	st->attach_errors = as.attach_errors;
+	st->roots_scanned = as.roots_scanned;
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;

@@ -11,8 +11,10 @@
  * Startup follows libbpf-bootstrap: open, set the rodata knobs and the
  * ring size, load, attach the tracepoints, create the ring buffer, then
  * scan the library directories and /proc and attach the uprobes.
- * Afterwards exec and dlopen records (and timers, for what those miss)
- * drive rescans of single processes; a full /proc rescan runs every
+ * Afterwards each exec into a container root not seen before scans that
+ * root's library directories at once (attach__scan_root()), and exec
+ * and dlopen records (and timers, for what those miss) drive rescans of
+ * single processes; a full /proc rescan runs every
  * CAPTURE_RESCAN_NS.
  */
 #ifndef OISP_SENSOR_CAPTURE_H
@@ -53,6 +55,7 @@ struct capture_stats {
 	__u32 ldso_attached;	/* ld.so files with the dlopen uprobe */
 	__u32 procs_traced;	/* processes mapping a provider (last full scan) */
 	__u32 attach_errors;	/* files whose attach failed */
+	__u32 roots_scanned;	/* container roots scanned at exec */
 };
 
 /*
@@ -70,7 +73,8 @@ int capture__epoll_fd(const struct capture *c);
 
 /*
  * Consumes all records waiting in the ring: DATA and EXIT go to the
- * callback; EXEC and DLOPEN trigger a rescan of that process (after the
+ * callback; EXEC scans a new container root at once (capture.h, above),
+ * and EXEC and DLOPEN trigger a rescan of that process (after the
  * batch, once per process) and schedule rescans at +20 ms, +200 ms and
  * +2 s.  Returns the number of records consumed, the callback's <0
  * result, or -errno from ring_buffer__consume().

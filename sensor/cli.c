@@ -18,6 +18,10 @@ enum {
 	OPT_MAX_CALL,
 	OPT_RINGBUF,
 	OPT_JSON,
+	OPT_METRICS,
+	OPT_METRICS_PORT,
+	OPT_METRICS_ADDRESS,
+	OPT_ALLOWED_IPS,
 };
 
 static const struct option long_opts[] = {
@@ -33,6 +37,10 @@ static const struct option long_opts[] = {
 	{ "max-call-bytes", required_argument, NULL, OPT_MAX_CALL },
 	{ "ring-buffer-bytes", required_argument, NULL, OPT_RINGBUF },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
+	{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
+	{ "allowed-ips", required_argument, NULL, OPT_ALLOWED_IPS },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -53,6 +61,10 @@ static const struct {
 	{ OPT_LOG_LEVEL, "log.level", NULL },
 	{ OPT_MAX_CALL, "capture.max_bytes_per_call", NULL },
 	{ OPT_RINGBUF, "capture.ring_buffer_bytes", NULL },
+	{ OPT_METRICS, "metrics.enabled", "true" },
+	{ OPT_METRICS_PORT, "metrics.port", NULL },
+	{ OPT_METRICS_ADDRESS, "metrics.address", NULL },
+	{ OPT_ALLOWED_IPS, "metrics.allowed_ips", NULL },
 };
 
 void cli__usage(FILE *out)
@@ -79,6 +91,10 @@ void cli__usage(FILE *out)
 	      "      --max-call-bytes N   bytes captured per SSL call\n"
 	      "      --ring-buffer-bytes N   ring buffer size (power of two)\n"
 	      "      --json               status: print the raw JSON report\n"
+	      "      --metrics            serve /metrics, /healthz, /readyz over HTTP\n"
+	      "      --metrics-port N     port of the metrics endpoint (9464)\n"
+	      "      --metrics-address A  address it listens on (0.0.0.0)\n"
+	      "      --allowed-ips LIST   clients allowed, e.g. 10.0.0.0/8,127.0.0.1\n"
 	      "\n"
 	      "See docs/config.md for the configuration file.\n", out);
 }

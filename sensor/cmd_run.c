@@ -5,6 +5,10 @@
  * (rules, output), status socket (a second sensor stops here), BPF
  * capture, then the loop.  Shutdown drains the ring buffer, completes
  * the messages in progress, and detaches every probe.
+ *
+ * With metrics.enabled, the metrics endpoint (metrics.h) is bound after
+ * the status socket and served from the same loop; /readyz turns 200
+ * once the capture is attached.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,8 +21,10 @@
 #include "cli.h"
 #include "cmd.h"
 #include "engine.h"
+#include "k8s.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "output.h"
 #include "pipeline.h"
 #include "status.h"
@@ -31,6 +37,7 @@ struct run {
 	struct engine *e;
 	struct capture *cap;
 	struct status_server *status;
+	struct metrics *metrics;	/* NULL unless metrics.enabled */
 	struct loop *loop;
 	uint64_t start_ns, last_housekeeping;
 };
@@ -58,6 +65,11 @@ static int on_tick(void *ctx, uint64_t now)
 
 	if (err)
 		return err;
+	if (r->metrics) {
+		metrics__heartbeat(r->metrics, now);
+		/* Connection timeouts and work MHD left pending. */
+		metrics__run(r->metrics);
+	}
 	if (now - r->last_housekeeping >= HOUSEKEEPING_NS) {
 		r->last_housekeeping = now;
 		capture__tick(r->cap, now);
@@ -120,6 +132,19 @@ static cJSON *status_capture(const struct run *r)
 	return root;
 }
 
+static void status_k8s(cJSON *root, struct k8s *k)
+{
+	struct k8s_stats ks;
+	cJSON *o = cJSON_AddObjectToObject(root, "kubernetes");
+
+	k8s__stats(k, &ks);
+	NUM(o, "lists_ok", ks.lists_ok);
+	NUM(o, "lists_failed", ks.lists_failed);
+	NUM(o, "pods", ks.pods);
+	if (ks.last_error[0])
+		cJSON_AddStringToObject(o, "last_error", ks.last_error);
+}
+
 static char *status_json(const struct run *r)
 {
 	struct pipeline_stats ps;
@@ -140,6 +165,10 @@ static char *status_json(const struct run *r)
 	NUM(o, "lines", os.lines);
 	NUM(o, "bytes", os.bytes);
 	NUM(o, "write_errors", os.write_errors);
+	NUM(o, "rotations", os.rotations);
+	NUM(o, "rotate_errors", os.rotate_errors);
+	if (r->e->k8s)
+		status_k8s(root, r->e->k8s);
 	ev = cJSON_AddObjectToObject(root, "events");
 	NUM(ev, "ai.request", ps.events_request);
 	NUM(ev, "ai.response", ps.events_response);
@@ -183,6 +212,86 @@ static int on_status(void *ctx)
 	return 0;
 }
 
+static int on_metrics(void *ctx)
+{
+	struct run *r = ctx;
+
+	metrics__run(r->metrics);
+	return 0;
+}
+
+/* The AI counters the pipeline keeps (NULL until the engine has them). */
+static const struct aistats *run_aistats(const struct run *r)
+{
+	return r->e->aistats;
+}
+
+/* Called by the metrics endpoint, on the loop thread, for each scrape. */
+static int render_metrics(void *ctx, struct metrics_text *t)
+{
+	const struct run *r = ctx;
+	struct capture_stats cs = { 0 };
+	struct pipeline_stats ps;
+	struct output_stats os;
+	struct metrics_sources src = {
+		.pipeline = &ps,
+		.output = &os,
+		.capture = &cs,
+		.ai = run_aistats(r),
+		.uptime_s = (double)(loop__now_ns() - r->start_ns) / 1e9,
+	};
+
+	pipeline__stats(r->e->pl, &ps);
+	output__stats(r->e->out, &os);
+	if (!r->cap || capture__stats(r->cap, &cs))
+		src.capture = NULL;
+	return metrics__render(t, &src);
+}
+
+/*
+ * The allow-list is checked before anything is opened, so that a bad
+ * entry stops the sensor with nothing created.
+ */
+static int check_metrics_config(const struct config *cfg)
+{
+	struct metrics_acl *acl = NULL;
+	char err[256];
+	int ret;
+
+	if (!cfg->metrics_enabled || !cfg->metrics_allowed_ips)
+		return 0;
+	ret = metrics_acl__parse(&acl, cfg->metrics_allowed_ips, err,
+				 sizeof(err));
+	if (ret)
+		pr_err("metrics.allowed_ips: %s", err);
+	metrics_acl__free(acl);
+	return ret;
+}
+
+static int start_metrics(struct run *r)
+{
+	struct metrics_opts mo = {
+		.address = r->o.cfg.metrics_address,
+		.port = r->o.cfg.metrics_port,
+		.allowed_ips = r->o.cfg.metrics_allowed_ips,
+		.render = render_metrics,
+		.ctx = r,
+	};
+	char err[512];
+	int ret;
+
+	if (!r->o.cfg.metrics_enabled)
+		return 0;
+	ret = metrics__start(&r->metrics, &mo, err, sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		return ret;
+	}
+	pr_info("metrics endpoint on %s port %u (/metrics, /healthz, /readyz)",
+		mo.address, metrics__port(r->metrics));
+	return 0;
+}
+
 static int run_setup(struct run *r)
 {
 	struct capture_opts co = {
@@ -192,6 +301,9 @@ static int run_setup(struct run *r)
 	};
 	int err;
 
+	err = check_metrics_config(&r->o.cfg);
+	if (err)
+		return err;
 	err = engine__open(&r->e, &r->o.cfg, true, engine__realtime_offset());
 	if (err)
 		return err;
@@ -206,6 +318,9 @@ static int run_setup(struct run *r)
 		       strerror(-err));
 		return err;
 	}
+	err = start_metrics(r);
+	if (err)
+		return err;
 	err = loop__new(&r->loop, TICK_MS);
 	if (err)
 		return err;
@@ -217,6 +332,8 @@ static int run_setup(struct run *r)
 	err = loop__add(r->loop, capture__epoll_fd(r->cap), on_ring, r);
 	if (!err)
 		err = loop__add(r->loop, status__fd(r->status), on_status, r);
+	if (!err && r->metrics)
+		err = loop__add(r->loop, metrics__fd(r->metrics), on_metrics, r);
 	if (err)
 		return err;
 	loop__on_tick(r->loop, on_tick, r);
@@ -226,6 +343,8 @@ static int run_setup(struct run *r)
 
 static void run_teardown(struct run *r)
 {
+	metrics__stop(r->metrics);
+	r->metrics = NULL;
 	if (r->cap)
 		capture__poll(r->cap);
 	if (r->e)
@@ -254,6 +373,8 @@ int cmd_run(int argc, char **argv)
 	capture__stats(r.cap, &cs);
 	pr_info("ready: %u OpenSSL files attached, writing events to %s",
 		cs.files_attached, output__path(r.e->out));
+	if (r.metrics)
+		metrics__set_ready(r.metrics, true);
 	if (loop__run(r.loop) == 0)
 		status = 0;
 out:

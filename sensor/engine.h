@@ -20,13 +20,21 @@ struct engine {
 	struct redactor *secrets;	/* built-ins, for command lines */
 	struct output *out;
 	struct procinfo *procinfo;	/* NULL when not live */
+	struct k8s *k8s;		/* pod metadata; NULL when off or not live */
 	struct pipeline *pl;
+	struct aistats *aistats;	/* AI calls by provider/model, for /metrics */
 	struct event_host host;
 };
 
 /*
  * Builds the engine for @cfg.  @live reads process metadata from /proc
- * (not for replay: the recorded PIDs are not this machine's now).
+ * (not for replay: the recorded PIDs are not this machine's now) and
+ * starts the Kubernetes client (kubernetes.*, docs/config.md): with
+ * kubernetes.enabled "auto" it starts when a node name
+ * (kubernetes.node_name or $NODE_NAME), an API server
+ * (kubernetes.api_server or https://$KUBERNETES_SERVICE_HOST:
+ * $KUBERNETES_SERVICE_PORT) and a readable token are there; "true" fails
+ * with -EINVAL when the node name or API server is missing.
  * Failures are logged with the file and reason.  Returns 0 or -errno.
  */
 int engine__open(struct engine **out, const struct config *cfg, bool live,

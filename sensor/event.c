@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "event.h"
+#include "k8s.h"
 #include "ulid.h"
 
 #ifndef OISP_VERSION
@@ -214,17 +215,86 @@ static bool add_confidence(cJSON *ev, const struct event_meta *m)
 				     m->redaction_applied);
 }
 
-static bool add_host(cJSON *ev, const struct event_host *h)
+/* A string field, left out when NULL or empty. */
+static bool add_nonempty(cJSON *o, const char *key, const char *val)
+{
+	return !val || !*val || cJSON_AddStringToObject(o, key, val);
+}
+
+/* host.container{id, runtime} (OISP common/host.schema.json). */
+static bool add_container(cJSON *host, const struct event_proc *p)
 {
 	cJSON *o;
 
-	if (!h)
+	if (!p->container_id || !*p->container_id)
+		return true;
+	o = cJSON_AddObjectToObject(host, "container");
+	return o && add_str(o, "id", p->container_id) &&
+	       add_nonempty(o, "runtime", p->container_runtime);
+}
+
+/* Labels packed "key\0value\0..." as struct k8s_pod keeps them. */
+static bool add_labels(cJSON *o, const struct k8s_pod *pod)
+{
+	const char *pos = pod->labels, *end = pod->labels + pod->labels_len;
+	const char *key;
+	cJSON *l;
+
+	if (!pod->labels || !pod->n_labels)
+		return true;
+	l = cJSON_AddObjectToObject(o, "labels");
+	if (!l)
+		return false;
+	while (pos < end) {
+		key = pos;
+		pos += strlen(pos) + 1;
+		if (!cJSON_AddStringToObject(l, key, pos))
+			return false;
+		pos += strlen(pos) + 1;
+	}
+	return true;
+}
+
+/* host.k8s{pod_uid, pod_name, namespace, node_name, ...}. */
+static bool add_k8s(cJSON *host, const struct event_proc *p)
+{
+	const struct k8s_pod *pod = p->pod;
+	const char *uid = pod && pod->uid[0] ? pod->uid : p->pod_uid;
+	cJSON *o;
+
+	if ((!uid || !*uid) && !pod)
+		return true;
+	o = cJSON_AddObjectToObject(host, "k8s");
+	if (!o || !add_nonempty(o, "pod_uid", uid))
+		return false;
+	if (!pod)
+		return true;
+	return add_nonempty(o, "pod_name", pod->name) &&
+	       add_nonempty(o, "namespace", pod->namespace) &&
+	       add_nonempty(o, "node_name", pod->node_name) &&
+	       add_nonempty(o, "service_account", pod->service_account) &&
+	       add_nonempty(o, "deployment", pod->deployment) &&
+	       add_labels(o, pod);
+}
+
+static bool add_host(cJSON *ev, const struct event_host *h,
+		     const struct event_proc *p)
+{
+	bool ctr = p && ((p->container_id && *p->container_id) ||
+			 (p->pod_uid && *p->pod_uid) || p->pod);
+	cJSON *o;
+
+	if (!h && !ctr)
 		return true;
 	o = cJSON_AddObjectToObject(ev, "host");
-	return o && add_str(o, "hostname", h->hostname) &&
-	       add_str(o, "os", "linux") &&
-	       add_str(o, "arch", oisp_arch(h->arch)) &&
-	       add_str(o, "kernel_version", h->kernel);
+	if (!o)
+		return false;
+	if (h && (!add_str(o, "hostname", h->hostname) ||
+		  !add_str(o, "os", "linux") ||
+		  !add_str(o, "arch", oisp_arch(h->arch)) ||
+		  !add_str(o, "kernel_version", h->kernel)))
+		return false;
+	return !p || (add_container(o, p) && add_k8s(o, p));
 }
 
 static bool add_process(cJSON *ev, const struct event_proc *p)
@@ -238,7 +308,8 @@ static bool add_process(cJSON *ev, const struct event_proc *p)
 	    (p->tid && !cJSON_AddNumberToObject(o, "thread_id", p->tid)) ||
 	    (p->ppid && !cJSON_AddNumberToObject(o, "ppid", p->ppid)) ||
 	    !add_str(o, "name", p->comm) || !add_str(o, "exe", p->exe) ||
-	    !add_str(o, "cmdline", p->cmdline))
+	    !add_str(o, "cmdline", p->cmdline) ||
+	    !add_nonempty(o, "container_id", p->container_id))
 		return false;
 	a = cJSON_AddObjectToObject(ev, "actor");
 	return a && cJSON_AddNumberToObject(a, "uid", p->uid) &&
@@ -281,7 +352,7 @@ cJSON *event__new(struct ulid_gen *g, const struct event_host *h,
 	    !add_str(ev, "event_type", m->type) || !add_str(ev, "ts", ts) ||
 	    !add_u64(ev, "ts_mono", m->ts_mono_ns) ||
 	    !add_source(ev, h, m) || !add_confidence(ev, m) ||
-	    !add_host(ev, h) || !add_process(ev, p) ||
+	    !add_host(ev, h, p) || !add_process(ev, p) ||
 	    !add_related(ev, m->related_event_id))
 		goto err_free;
 	d = cJSON_AddObjectToObject(ev, "data");

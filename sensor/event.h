@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 struct ulid_gen;
+struct k8s_pod;
 
 /* The machine we run on, loaded once (uname(2)). */
 struct event_host {
@@ -32,10 +33,22 @@ int event__host_load(struct event_host *h);
  * The process of the captured call.  pid is always written; tid, ppid 0
  * mean unknown and are omitted; uid and gid are always written (0 is
  * root); NULL strings are omitted.  @comm becomes process.name.
+ *
+ * Container and Kubernetes fields (OISP host.container, host.k8s,
+ * process.container_id): @container_id becomes host.container.id and
+ * process.container_id, @container_runtime host.container.runtime (one
+ * of OISP's enum: "containerd", "crio", "docker", "podman", "other").
+ * host.k8s is written when @pod_uid or @pod is set: pod_uid is @pod's
+ * metadata.uid, else @pod_uid (from the cgroup); @pod (metadata from
+ * the API server, k8s.h; not owned) adds pod_name, namespace,
+ * node_name, service_account, deployment and labels (an object; all
+ * labels), each when not empty.
  */
 struct event_proc {
 	uint32_t pid, tid, ppid, uid, gid;
 	const char *comm, *exe, *cmdline, *user;
+	const char *container_id, *container_runtime, *pod_uid;
+	const struct k8s_pod *pod;
 };
 
 struct event_meta {
@@ -58,12 +71,14 @@ struct event_meta {
  *   collector_version, capture_method "ebpf_uprobe", capture_point,
  *   sensor_host}, confidence{level, completeness, reasons[],
  *   ai_detection_method, rule, content_source "tls_boundary",
- *   redaction_applied}, host, process, actor, related_events
+ *   redaction_applied}, host (with container and k8s from @p),
+ *   process, actor, related_events
  *   (relationship "caused_by"), and an empty "data" object.
  * confidence.level is "high" for full or redacted events, "medium" for
  * partial ones.  ai_detection_method is "known_endpoint" when @m->rule is
  * set (the rule name goes to confidence.rule), "heuristic" otherwise.
- * @h and @p may be NULL (host / process / actor omitted).
+ * @h and @p may be NULL (host / process / actor omitted; host is still
+ * written for @p's container and pod fields).
  * *@data (if @data is non-NULL) receives the "data" object, owned by the
  * event.  The event_id is copied to @id_out (ULID_BUF = 27 bytes) if it is
  * non-NULL.  Returns the new object (free with cJSON_Delete) or NULL when

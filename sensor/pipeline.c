@@ -9,17 +9,20 @@
  * it carries, so the role follows from the first message seen.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "aistats.h"
 #include "capture_abi.h"
 #include "conntab.h"
 #include "decode.h"
 #include "event.h"
 #include "extract.h"
 #include "http.h"
+#include "k8s.h"
 #include "log.h"
 #include "output.h"
 #include "pipeline.h"
@@ -88,12 +91,14 @@ struct emit_args {
 	size_t n_reasons;
 	bool redacted;
 	const char *related;
+	char ns[64];			/* out: the pod's namespace, "" if none */
 };
 
 static void emit(struct pipeline *p, struct conn *c, struct emit_args *a,
 		 cJSON *data, char *id_out)
 {
 	const struct proc_meta *pm = NULL;
+	struct k8s_pod pod = { 0 };
 	struct event_proc proc = {
 		.pid = c->key.tgid, .tid = c->tid, .uid = c->uid,
 		.gid = c->gid, .comm = c->comm,
@@ -127,9 +132,18 @@ static void emit(struct pipeline *p, struct conn *c, struct emit_args *a,
 		    redactor__string(p->o.secrets, pm->cmdline, &cmdline,
 				     NULL) >= 0)
 			proc.cmdline = cmdline ?: pm->cmdline;
+		proc.container_id = pm->container_id;
+		proc.container_runtime = pm->container_runtime;
+		proc.pod_uid = pm->pod_uid;
+		if (k8s__lookup(p->o.k8s, pm->pod_uid, &pod) == 0) {
+			proc.pod = &pod;
+			snprintf(a->ns, sizeof(a->ns), "%s",
+				 pod.namespace);
+		}
 	}
 	ev = event__new(p->ulid, p->o.host, &proc, &meta, &empty, id_out);
 	free(cmdline);
+	k8s_pod__clear(&pod);
 	if (!ev) {
 		cJSON_Delete(data);
 		p->st.write_errors++;
@@ -417,6 +431,9 @@ static void on_request(struct conn *c, int dir, struct http_msg *msg)
 	apply_redaction(p, data, &a);
 	a.rule = pd->m.rule;
 	emit(p, c, &a, data, pd->event_id);
+	if (p->o.aistats)
+		aistats__record_request(p->o.aistats, pd->m.provider ?: "other",
+					pd->model, a.ns);
 }
 
 /* CLOCK_MONOTONIC time at which body byte @off arrived. */
@@ -462,11 +479,44 @@ out:
 	sse__free_events(ev, n);
 }
 
+static uint64_t usage_tokens(const cJSON *data, const char *name)
+{
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(data, "usage");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(u, name);
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0 ?
+	       (uint64_t)v->valuedouble : 0;
+}
+
+/* What the /metrics counters need of a response, taken before emit(). */
+struct response_stats {
+	const char *model;		/* points into a copy below */
+	char model_buf[128];
+	bool ok;
+	uint64_t prompt, completion;
+	double latency_ms;		/* -1: unknown */
+};
+
+static void response_stats(struct response_stats *rs, const cJSON *data,
+			   bool ok)
+{
+	const cJSON *lat = cJSON_GetObjectItemCaseSensitive(data, "latency_ms");
+	const char *m = model_id(data);
+
+	snprintf(rs->model_buf, sizeof(rs->model_buf), "%s", m ?: "");
+	rs->model = m ? rs->model_buf : NULL;
+	rs->ok = ok;
+	rs->prompt = usage_tokens(data, "prompt_tokens");
+	rs->completion = usage_tokens(data, "completion_tokens");
+	rs->latency_ms = cJSON_IsNumber(lat) ? lat->valuedouble : -1;
+}
+
 static void on_response(struct conn *c, int dir, struct http_msg *msg)
 {
 	struct pipeline *p = c->pl;
 	struct emit_args a = { .type = "ai.response", .ts_mono = msg->ts_start };
 	const char *ctype, *body;
+	struct response_stats rs;
 	struct pending *pd;
 	size_t body_len;
 	bool owned, sse, ok;
@@ -530,7 +580,13 @@ static void on_response(struct conn *c, int dir, struct http_msg *msg)
 	apply_redaction(p, data, &a);
 	a.rule = pd->m.rule;
 	a.related = pd->event_id;
+	response_stats(&rs, data, ok);
 	emit(p, c, &a, data, NULL);
+	if (p->o.aistats)
+		aistats__record_response(p->o.aistats, pd->m.provider ?: "other",
+					 pd->model ?: rs.model, a.ns, rs.ok,
+					 rs.prompt, rs.completion,
+					 rs.latency_ms);
 out:
 	pending_free(pd);
 }

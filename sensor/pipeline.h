@@ -26,7 +26,9 @@ struct pipeline;
 struct rules;
 struct redactor;
 struct output;
+struct aistats;
 struct procinfo;
+struct k8s;
 struct event_host;
 
 struct pipeline_opts {
@@ -39,7 +41,9 @@ struct pipeline_opts {
 	 */
 	const struct redactor *secrets;
 	struct output *out;		/* required: where lines go */
+	struct aistats *aistats;	/* NULL: no per-model counters */
 	struct procinfo *procinfo;	/* NULL: process metadata from records only */
+	struct k8s *k8s;		/* NULL: no pod metadata from the API server */
 	const struct event_host *host;	/* required */
 	uint64_t realtime_offset_ns;	/* wall clock = CLOCK_MONOTONIC + this */
 	bool ai_only;			/* report only requests a rule matched */

@@ -17,6 +17,7 @@
 
 #define STAT_BUF_SIZE	1024	/* /proc/PID/stat is ~300 bytes */
 #define STATUS_BUF_SIZE	4096	/* Uid: is within the first 1 KiB */
+#define CGROUP_BUF_SIZE	16384	/* v1: a line per hierarchy, ~13 x 250 */
 #define LOAD_TRIES	3
 #define ROOT_MAX	256	/* longest proc_root accepted */
 #define PATH_SIZE	(ROOT_MAX + 32)	/* ROOT/PID/cmdline */
@@ -236,6 +237,28 @@ static char *read_exe(const char *root, __u32 pid)
 	return target;
 }
 
+/* Container id, pod UID and runtime from /proc/PID/cgroup, if any. */
+static void read_cgroup(const char *root, __u32 pid, struct proc_meta *m)
+{
+	struct cgroup_info ci;
+	char *buf;
+	ssize_t n;
+
+	m->container_id[0] = m->pod_uid[0] = '\0';
+	m->container_runtime = NULL;
+	buf = malloc(CGROUP_BUF_SIZE);
+	if (!buf)
+		return;
+	n = read_proc_file(root, pid, "cgroup", buf, CGROUP_BUF_SIZE);
+	if (n > 0 && cgroup__parse(buf, (size_t)n, &ci) == 0) {
+		memcpy(m->container_id, ci.container_id,
+		       sizeof(m->container_id));
+		memcpy(m->pod_uid, ci.pod_uid, sizeof(m->pod_uid));
+		m->container_runtime = cgroup__runtime_name(ci.runtime);
+	}
+	free(buf);
+}
+
 static char *user_name(__u32 uid)
 {
 	struct passwd pw, *res = NULL;
@@ -292,6 +315,7 @@ static int meta_load(const char *root, __u32 pid, struct proc_meta *m)
 		m->exe = read_exe(root, pid);
 		m->cmdline = read_cmdline(root, pid);
 		m->user = user_name(m->uid);
+		read_cgroup(root, pid, m);
 		if (read_stat(root, pid, &ppid, &start) ||
 		    start == m->start_time)
 			return 0;

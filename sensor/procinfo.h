@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cgroup.h"
+
 struct procinfo;
 
 /* Most bytes of a command line kept, with the terminating NUL. */
@@ -40,6 +42,16 @@ struct proc_meta {
 	char *user;		/* getpwuid_r(3) of uid; NULL if unknown */
 	/* Real uid: "Uid:" of /proc/PID/status; (__u32)-1 if unknown. */
 	__u32 uid;
+	/*
+	 * From /proc/PID/cgroup (cgroup__parse(), see cgroup.h for the path
+	 * forms), as the sensor's cgroup namespace shows it: the container
+	 * id and Kubernetes pod UID, "" when none or unreadable, and the
+	 * container runtime's OISP name ("containerd", "crio", "docker",
+	 * "podman"; static), NULL when unknown.
+	 */
+	char container_id[CGROUP_ID_MAX + 1];
+	char pod_uid[CGROUP_POD_UID_MAX + 1];
+	const char *container_runtime;
 };
 
 /*
@@ -53,7 +65,7 @@ int procinfo__new(struct procinfo **out, const char *proc_root,
 
 /*
  * Returns the metadata of process @pid, reading @proc_root/PID/{stat,
- * status,cmdline,exe} on a cache miss.  A hit is returned without any
+ * status,cmdline,exe,cgroup} on a cache miss.  A hit is returned without any
  * syscall unless @revalidate is true: then /proc/PID/stat is read, and
  * if its start time differs from the cached one (the PID was reused) the
  * entry is read afresh.  If the process has exited, a cached entry is

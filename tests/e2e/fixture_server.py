@@ -102,7 +102,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "oisp-fixture/1"
     sys_version = ""
-    timeout = 30
+    # Idle keep-alive connections are kept for the whole session: the
+    # "client started before the sensor" holds one across other tests.
+    timeout = 900
 
     # -- plumbing -------------------------------------------------------
     def setup(self):

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "event.h"
+#include "k8s.h"
 #include "ulid.h"
 
 #define SAMPLE "../../build/tests/event-sample.jsonl"
@@ -270,6 +271,9 @@ Test(event, partial_response_with_relation)
 	cr_assert_null(get(ev, "process.thread_id"));
 	cr_assert_null(get(ev, "process.ppid"));
 	cr_assert_null(get(ev, "process.exe"));
+	cr_assert_null(get(ev, "process.container_id"));
+	cr_assert_null(get(ev, "host.container"));
+	cr_assert_null(get(ev, "host.k8s"));
 
 	cJSON_AddStringToObject(data, "request_id",
 				"01ARZ3NDEKTSV4RRFFQ69G5FAW");
@@ -285,6 +289,102 @@ Test(event, partial_response_with_relation)
 	free(line);
 	cJSON_DeleteItemFromObject(data, "note");
 	sample(ev);
+	cJSON_Delete(ev);
+	ulid__free(g);
+}
+
+#define CID "a3f1c2d4e5b60718293a4b5c6d7e8f90112233445566778899aabbccddeeff00"
+
+static cJSON *container_event(struct ulid_gen *g, const struct event_host *h,
+			      const struct event_proc *p)
+{
+	struct event_meta m = {
+		.type = "ai.request", .ts_real_ns = 1795420201123456789ULL,
+		.ts_mono_ns = 1, .capture_point = "tls_client",
+		.rule = "openai", .completeness = "full",
+	};
+	cJSON *ev, *data;
+
+	ev = event__new(g, h, p, &m, &data, NULL);
+	cr_assert(ev);
+	cJSON_AddStringToObject(data, "request_id",
+				"01ARZ3NDEKTSV4RRFFQ69G5FAX");
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(data, "provider"),
+				"name", "openai");
+	cJSON_AddStringToObject(data, "request_type", "chat");
+	return ev;
+}
+
+Test(event, container_and_pod_metadata)
+{
+	static char labels[] = "app\0chat-api\0pod-template-hash\0"
+			       "7d4b9c8f6d\0team\0ml-platform";
+	struct k8s_pod pod = {
+		.uid = "6f1c2a4e-8b3d-4e5f-9a7b-1c2d3e4f5a6b",
+		.name = "chat-api-7d4b9c8f6d-x2x7q", .namespace = "ai-apps",
+		.node_name = "worker-1", .service_account = "chat-api",
+		.deployment = "chat-api", .labels = labels,
+		.labels_len = sizeof(labels), .n_labels = 3,
+	};
+	struct event_proc p = {
+		.pid = 10, .comm = "python3", .container_id = CID,
+		.container_runtime = "containerd",
+		.pod_uid = "6f1c2a4e-8b3d-4e5f-9a7b-1c2d3e4f5a6b", .pod = &pod,
+	};
+	struct ulid_gen *g;
+	cJSON *ev;
+
+	cr_assert_eq(ulid__new(&g), 0);
+	ev = container_event(g, &host, &p);
+	cr_assert_str_eq(str(ev, "host.hostname"), "node-1");
+	cr_assert_str_eq(str(ev, "host.container.id"), CID);
+	cr_assert_str_eq(str(ev, "host.container.runtime"), "containerd");
+	cr_assert_str_eq(str(ev, "process.container_id"), CID);
+	cr_assert_str_eq(str(ev, "host.k8s.pod_uid"), pod.uid);
+	cr_assert_str_eq(str(ev, "host.k8s.pod_name"), pod.name);
+	cr_assert_str_eq(str(ev, "host.k8s.namespace"), "ai-apps");
+	cr_assert_str_eq(str(ev, "host.k8s.node_name"), "worker-1");
+	cr_assert_str_eq(str(ev, "host.k8s.service_account"), "chat-api");
+	cr_assert_str_eq(str(ev, "host.k8s.deployment"), "chat-api");
+	cr_assert_eq(cJSON_GetArraySize(get(ev, "host.k8s.labels")), 3);
+	cr_assert_str_eq(str(ev, "host.k8s.labels.app"), "chat-api");
+	cr_assert_str_eq(str(ev, "host.k8s.labels.team"), "ml-platform");
+	cr_assert_str_eq(str(ev, "host.k8s.labels.pod-template-hash"),
+			 "7d4b9c8f6d");
+	sample(ev);
+	cJSON_Delete(ev);
+
+	/* No API metadata: the cgroup's ids only; no runtime known. */
+	p.pod = NULL;
+	p.container_runtime = NULL;
+	ev = container_event(g, &host, &p);
+	cr_assert_str_eq(str(ev, "host.container.id"), CID);
+	cr_assert_null(get(ev, "host.container.runtime"));
+	cr_assert_str_eq(str(ev, "host.k8s.pod_uid"), pod.uid);
+	cr_assert_eq(cJSON_GetArraySize(get(ev, "host.k8s")), 1);
+	sample(ev);
+	cJSON_Delete(ev);
+
+	/* Static pod: the API's UID wins over the cgroup's config hash. */
+	p.pod_uid = "4c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f";
+	p.pod = &pod;
+	pod.labels = NULL;
+	pod.n_labels = 0;
+	pod.deployment[0] = '\0';
+	ev = container_event(g, NULL, &p);
+	cr_assert_null(get(ev, "host.hostname"));
+	cr_assert_str_eq(str(ev, "host.k8s.pod_uid"), pod.uid);
+	cr_assert_null(get(ev, "host.k8s.labels"));
+	cr_assert_null(get(ev, "host.k8s.deployment"));
+	sample(ev);
+	cJSON_Delete(ev);
+
+	/* Empty strings are no ids. */
+	p = (struct event_proc){ .pid = 11, .container_id = "", .pod_uid = "" };
+	ev = container_event(g, &host, &p);
+	cr_assert_null(get(ev, "host.container"));
+	cr_assert_null(get(ev, "host.k8s"));
+	cr_assert_null(get(ev, "process.container_id"));
 	cJSON_Delete(ev);
 	ulid__free(g);
 }

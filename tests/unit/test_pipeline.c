@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "aistats.h"
 #include "capture_abi.h"
 #include "event.h"
 #include "output.h"
@@ -608,4 +609,45 @@ Test(pipeline, truncated_call_is_reported_partial)
 			 "capture_call_truncated");
 	cr_assert_str_eq(str(F.ev[0], "confidence.level"), "medium");
 	fix_close();
+}
+
+static int first_series(void *ctx, const struct aistats_series *se)
+{
+	*(struct aistats_series *)ctx = *se;
+	return 1;
+}
+
+/* The /metrics counters: one series per provider and request model. */
+Test(pipeline, ai_counters_by_provider_and_model)
+{
+	struct aistats_series se = { 0 };
+	struct aistats *st;
+
+	fix_open(true, false, false);
+	cr_assert_eq(aistats__new(&st, 16), 0);
+	/* Options are copied at creation: rebuild with the counters. */
+	pipeline__free(F.pl);
+	{
+		struct pipeline_opts po = {
+			.rules = F.rules, .out = F.out, .host = &F.host,
+			.aistats = st, .ai_only = true,
+		};
+		cr_assert_eq(pipeline__new(&F.pl, &po), 0);
+	}
+	chat_request(100, 0x1, CAP_DIR_WRITE);
+	chat_response(100, 0x1, CAP_DIR_READ, 200);
+	chat_request(100, 0x1, CAP_DIR_WRITE);
+	chat_response(100, 0x1, CAP_DIR_READ, 500);
+	cr_assert_eq(aistats__count(st), 1);
+	aistats__for_each(st, first_series, &se);
+	cr_assert_str_eq(se.provider, "openai");
+	cr_assert_str_eq(se.model, "gpt-4o-mini");
+	cr_assert_eq(se.requests, 2);
+	cr_assert_eq(se.responses_ok, 1);
+	cr_assert_eq(se.responses_err, 1);
+	cr_assert_eq(se.prompt_tokens, 24);
+	cr_assert_eq(se.completion_tokens, 4);
+	cr_assert_eq(se.latency_count, 2);
+	fix_close();
+	aistats__free(st);
 }

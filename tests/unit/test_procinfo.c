@@ -56,7 +56,7 @@ static void mkproc(__u32 pid, __u32 ppid, unsigned long long start,
 static void rmproc(__u32 pid)
 {
 	static const char *const names[] = { "stat", "status", "cmdline",
-					      "exe" };
+					      "exe", "cgroup" };
 	char path[256];
 	size_t i;
 
@@ -94,6 +94,10 @@ Test(procinfo, fixture)
 	cr_assert_str_eq(m->cmdline, "python3 -m openai_client --model gpt 4o");
 	cr_assert_eq(m->uid, 0);
 	cr_assert_str_eq(m->user, "root");
+	cr_assert_str_eq(m->container_id, "a3f1c2d4e5b60718293a4b5c6d7e8f90"
+			 "112233445566778899aabbccddeeff00");
+	cr_assert_str_eq(m->pod_uid, "6f1c2a4e-8b3d-4e5f-9a7b-1c2d3e4f5a6b");
+	cr_assert_str_eq(m->container_runtime, "containerd");
 
 	/* Kernel-thread-like: no exe, empty cmdline, unknown uid. */
 	m = procinfo__get(pi, 5678, false);
@@ -104,6 +108,10 @@ Test(procinfo, fixture)
 	cr_assert_null(m->cmdline);
 	cr_assert_eq(m->uid, 3999999999u);
 	cr_assert_null(m->user);
+	/* A host process: "0::/". */
+	cr_assert_str_eq(m->container_id, "");
+	cr_assert_str_eq(m->pod_uid, "");
+	cr_assert_null(m->container_runtime);
 
 	cr_assert_null(procinfo__get(pi, 999, false));
 	cr_assert_null(procinfo__get(pi, 999, true));
@@ -222,6 +230,40 @@ Test(procinfo, long_cmdline_is_cut)
 	m = procinfo__get(pi, 6, false);
 	cr_assert_eq(strlen(m->cmdline), PROCINFO_CMDLINE_MAX - 1);
 	cr_assert_eq(m->cmdline[2000], ' ');
+	procinfo__free(pi);
+}
+
+Test(procinfo, cgroup_on_load_and_pid_reuse)
+{
+	static const char v1[] =
+		"12:pids:/kubepods/besteffort/pod8e9c63d5-2a2f-4c5b-9a1e-"
+		"7e0f3b6e4d21/0b1c2d3e4f5a69788796a5b4c3d2e1f00f1e2d3c4b5a697"
+		"88796a5b4c3d2e1f0\n4:memory:/\n1:name=systemd:/\n";
+	static const char docker[] = "0::/system.slice/docker-0b1c2d3e4f5a6978"
+		"8796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0.scope\n";
+	const struct proc_meta *m;
+	struct procinfo *pi;
+
+	mkproc(9, 1, 100, "/usr/bin/curl", "curl");
+	put_file(9, "cgroup", v1, sizeof(v1) - 1);
+	mkproc(2, 1, 100, "/usr/bin/curl", "curl");	/* no cgroup file */
+	cr_assert_eq(procinfo__new(&pi, root, 8), 0);
+	m = procinfo__get(pi, 9, false);
+	cr_assert_str_eq(m->pod_uid, "8e9c63d5-2a2f-4c5b-9a1e-7e0f3b6e4d21");
+	cr_assert_str_eq(m->container_id, "0b1c2d3e4f5a69788796a5b4c3d2e1f0"
+			 "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+	cr_assert_null(m->container_runtime);
+	m = procinfo__get(pi, 2, false);
+	cr_assert_str_eq(m->container_id, "");
+	cr_assert_str_eq(m->pod_uid, "");
+
+	/* The PID is reused by a process in a Docker container. */
+	mkproc(9, 1, 200, "/usr/bin/node", "node");
+	put_file(9, "cgroup", docker, sizeof(docker) - 1);
+	m = procinfo__get(pi, 9, true);
+	cr_assert_str_eq(m->pod_uid, "");
+	cr_assert_str_eq(m->container_runtime, "docker");
+	cr_assert_eq(strncmp(m->container_id, "0b1c2d3e", 8), 0);
 	procinfo__free(pi);
 }
 

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "aistats.h"
+#include "capture.h"
+#include "metrics.h"
+#include "output.h"
+#include "pipeline.h"
+
+static struct metrics_text *T;
+
+static void text_setup(void)
+{
+	cr_assert_eq(metrics_text__new(&T), 0);
+}
+
+static void text_teardown(void)
+{
+	metrics_text__free(T);
+}
+
+static const char *text(void)
+{
+	cr_assert_eq(metrics_text__error(T), 0);
+	return metrics_text__data(T, NULL);
+}
+
+TestSuite(text, .init = text_setup, .fini = text_teardown);
+
+Test(text, help_and_type_lines)
+{
+	metrics_text__family(T, "a_total", "counter", "Line one\nback\\slash");
+	metrics_text__sample(T, "a_total", NULL, 0, 3);
+	cr_assert_str_eq(text(),
+			 "# HELP a_total Line one\\nback\\\\slash\n"
+			 "# TYPE a_total counter\n"
+			 "a_total 3\n");
+}
+
+Test(text, label_values_are_escaped)
+{
+	struct metrics_label l[] = {
+		{ "model", "say \"hi\"\\\nbye" },
+		{ "ns", NULL },
+	};
+
+	metrics_text__sample(T, "x", l, 2, 1);
+	cr_assert_str_eq(text(), "x{model=\"say \\\"hi\\\"\\\\\\nbye\",ns=\"\"} 1\n");
+}
+
+Test(text, invalid_utf8_is_replaced)
+{
+	/* Valid 2- and 4-byte sequences stay; a stray continuation byte,
+	 * an overlong form and a surrogate become U+FFFD. */
+	struct metrics_label l = { "m", "\xc3\xa9\xf0\x9f\x98\x80\x80\xc0\xaf\xed\xa0\x80." };
+
+	metrics_text__sample(T, "x", &l, 1, 1);
+	cr_assert_str_eq(text(),
+			 "x{m=\"\xc3\xa9\xf0\x9f\x98\x80"
+			 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+			 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.\"} 1\n");
+}
+
+Test(text, values)
+{
+	metrics_text__sample(T, "a", NULL, 0, 0);
+	metrics_text__sample(T, "b", NULL, 0, 18446744073709551615.0);
+	metrics_text__sample(T, "c", NULL, 0, 0.1);
+	metrics_text__sample(T, "d", NULL, 0, 1.0 / 0.0);
+	metrics_text__sample(T, "e", NULL, 0, -1.0 / 0.0);
+	metrics_text__sample(T, "f", NULL, 0, 0.0 / 0.0);
+	metrics_text__sample(T, "g", NULL, 0, 123456789012);
+	cr_assert_str_eq(text(), "a 0\nb 1.8446744073709552e+19\nc 0.1\n"
+				 "d +Inf\ne -Inf\nf NaN\ng 123456789012\n");
+}
+
+Test(text, histogram_buckets_are_cumulative)
+{
+	const double b[] = { 0.5, 1 };
+	const uint64_t n[] = { 2, 0, 1 };
+	struct metrics_label l = { "p", "o" };
+
+	metrics_text__histogram(T, "h_seconds", &l, 1, b, n, 2, 3.25);
+	cr_assert_str_eq(text(),
+			 "h_seconds_bucket{p=\"o\",le=\"0.5\"} 2\n"
+			 "h_seconds_bucket{p=\"o\",le=\"1\"} 2\n"
+			 "h_seconds_bucket{p=\"o\",le=\"+Inf\"} 3\n"
+			 "h_seconds_sum{p=\"o\"} 3.25\n"
+			 "h_seconds_count{p=\"o\"} 3\n");
+}
+
+Test(text, bad_names_are_sticky_errors)
+{
+	struct metrics_label l = { "__reserved", "v" };
+
+	cr_assert_eq(metrics_text__family(T, "ok", "countr", "h"), -EINVAL);
+	metrics_text__reset(T);
+	cr_assert_eq(metrics_text__family(T, "9bad", "gauge", "h"), -EINVAL);
+	metrics_text__reset(T);
+	cr_assert_eq(metrics_text__sample(T, "x", &l, 1, 1), -EINVAL);
+	cr_assert_eq(metrics_text__sample(T, "fine", NULL, 0, 1), -EINVAL);
+	metrics_text__reset(T);
+	cr_assert_eq(metrics_text__sample(T, "fine", NULL, 0, 1), 0);
+}
+
+/* Every sample belongs to the family declared (HELP, TYPE) just before. */
+static void check_structure(const char *s)
+{
+	char fam[128] = "", type[32] = "", line[1024], name[128];
+	const char *nl;
+	size_t n, k;
+
+	for (; *s; s = nl + 1) {
+		nl = strchr(s, '\n');
+		cr_assert_not_null(nl, "text ends without a newline");
+		n = (size_t)(nl - s);
+		cr_assert_lt(n, sizeof(line));
+		memcpy(line, s, n);
+		line[n] = '\0';
+		if (!strncmp(line, "# HELP ", 7)) {
+			cr_assert_eq(sscanf(line + 7, "%127s", fam), 1);
+			continue;
+		}
+		if (!strncmp(line, "# TYPE ", 7)) {
+			cr_assert_eq(sscanf(line + 7, "%127s %31s", name, type), 2);
+			cr_assert_str_eq(name, fam, "TYPE %s after HELP %s", name, fam);
+			continue;
+		}
+		k = strcspn(line, "{ ");
+		cr_assert_lt(k, sizeof(name));
+		memcpy(name, line, k);
+		name[k] = '\0';
+		if (!strcmp(type, "histogram"))
+			cr_assert(strstr(name, fam) == name, "%s in family %s", name, fam);
+		else
+			cr_assert_str_eq(name, fam, "sample %s in family %s", name, fam);
+	}
+}
+
+Test(text, sensor_families)
+{
+	struct pipeline_stats ps = { .events_request = 5, .events_response = 4,
+				     .parse_errors = 2 };
+	struct output_stats os = { .lines = 9, .write_errors = 1 };
+	struct capture_stats cs = { .files_attached = 3, .procs_traced = 7 };
+	struct metrics_sources src = {
+		.pipeline = &ps, .output = &os, .capture = &cs, .uptime_s = 1.5,
+	};
+	struct aistats *ai;
+	const char *s;
+
+	cs.kern.lost_records = 11;
+	cr_assert_eq(aistats__new(&ai, 0), 0);
+	aistats__record_request(ai, "openai", "gpt-4o-mini", "");
+	aistats__record_response(ai, "openai", "gpt-4o-mini", "", true, 8, 2, 400);
+	src.ai = ai;
+	cr_assert_eq(metrics__render(T, &src), 0);
+	s = text();
+	check_structure(s);
+	cr_assert_not_null(strstr(s, "oisp_sensor_build_info{version=\"" OISP_VERSION "\"} 1\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_events_total{type=\"ai.request\"} 5\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_events_total{type=\"ai.response\"} 4\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_ai_requests_total{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\"} 1\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_ai_responses_total{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",success=\"true\"} 1\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_ai_tokens_total{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",direction=\"input\"} 8\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_ai_tokens_total{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",direction=\"output\"} 2\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_ai_latency_seconds_bucket{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",le=\"0.5\"} 1\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_capture_lost_records_total 11\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_attached_files 3\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_traced_processes 7\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_http_parse_errors_total 2\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_output_write_errors_total 1\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_output_lines_total 9\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_uptime_seconds 1.5\n"));
+	cr_assert_not_null(strstr(s, "# TYPE process_resident_memory_bytes gauge\n"));
+	aistats__free(ai);
+}
+
+/* ---- allow-list ---- */
+
+static struct sockaddr_storage sa(const char *ip)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1)
+		s4->sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1)
+		s6->sin6_family = AF_INET6;
+	else
+		cr_assert_fail("bad test address %s", ip);
+	return ss;
+}
+
+static bool allows(const struct metrics_acl *a, const char *ip)
+{
+	struct sockaddr_storage ss = sa(ip);
+
+	return metrics_acl__allows(a, (struct sockaddr *)&ss, sizeof(ss));
+}
+
+Test(acl, matches_ipv4_ipv6_and_mapped)
+{
+	struct metrics_acl *a;
+	char err[256];
+
+	cr_assert_eq(metrics_acl__parse(&a, "10.0.0.0/8, 192.168.1.7 ,fd00::/8,"
+					"172.16.0.0/12,::1", err, sizeof(err)), 0, "%s", err);
+	cr_assert(allows(a, "10.1.2.3"));
+	cr_assert(allows(a, "10.255.255.255"));
+	cr_assert_not(allows(a, "11.0.0.0"));
+	cr_assert(allows(a, "192.168.1.7"));
+	cr_assert_not(allows(a, "192.168.1.8"));
+	cr_assert(allows(a, "172.31.255.1"));
+	cr_assert_not(allows(a, "172.32.0.1"));
+	cr_assert(allows(a, "fd12:3456::1"));
+	cr_assert_not(allows(a, "fe80::1"));
+	cr_assert(allows(a, "::1"));
+	cr_assert_not(allows(a, "::2"));
+	/* A dual-stack socket sees IPv4 clients as ::ffff:a.b.c.d. */
+	cr_assert(allows(a, "::ffff:10.9.8.7"));
+	cr_assert_not(allows(a, "::ffff:127.0.0.1"));
+	metrics_acl__free(a);
+}
+
+Test(acl, zero_prefix_and_odd_prefixes)
+{
+	struct metrics_acl *a;
+	char err[256];
+
+	cr_assert_eq(metrics_acl__parse(&a, "0.0.0.0/0", err, sizeof(err)), 0);
+	cr_assert(allows(a, "1.2.3.4"));
+	cr_assert_not(allows(a, "2001:db8::1"));
+	metrics_acl__free(a);
+	cr_assert_eq(metrics_acl__parse(&a, "100.64.0.0/10,2001:db8:8000::/33",
+					err, sizeof(err)), 0, "%s", err);
+	cr_assert(allows(a, "100.127.255.255"));
+	cr_assert_not(allows(a, "100.128.0.0"));
+	cr_assert(allows(a, "2001:db8:ffff::1"));
+	cr_assert_not(allows(a, "2001:db8:7fff::1"));
+	metrics_acl__free(a);
+}
+
+static void bad(const char *list, const char *named)
+{
+	struct metrics_acl *a = NULL;
+	char err[256] = "";
+
+	cr_assert_eq(metrics_acl__parse(&a, list, err, sizeof(err)), -EINVAL,
+		     "%s was accepted", list);
+	cr_assert_null(a);
+	cr_assert_not_null(strstr(err, named), "%s: message %s", list, err);
+}
+
+Test(acl, strict_parsing_names_the_entry)
+{
+	bad("10.0.0.0/8,10.0.0.300/8", "\"10.0.0.300/8\"");
+	bad("10.0.0.0/33", "\"10.0.0.0/33\"");
+	bad("10.0.0.0/8,,127.0.0.1", "empty entry");
+	bad("", "empty entry");
+	bad("10.0.0.0/", "\"10.0.0.0/\"");
+	bad("10.0.0.0/+8", "\"10.0.0.0/+8\"");
+	bad("10.0.0.0/08", "\"10.0.0.0/08\"");
+	bad("10.0.0.0/8x", "\"10.0.0.0/8x\"");
+	bad("10.1.0.0/8", "host bits");
+	bad("::1/129", "\"::1/129\"");
+	bad("fe80::1%eth0", "\"fe80::1%eth0\"");
+	bad("localhost", "\"localhost\"");
+	bad("10.0.0", "\"10.0.0\"");
+}
+
+/* ---- the server, driven like the sensor's loop drives it ---- */
+
+static int render_fixed(void *ctx, struct metrics_text *t)
+{
+	metrics_text__family(t, "oisp_sensor_test_total", "counter", "test");
+	return metrics_text__sample(t, "oisp_sensor_test_total", NULL, 0, 42);
+}
+
+/* GET @path from 127.0.0.1; the whole response (MHD closes) in @buf. */
+static void get(struct metrics *m, const char *path, char *buf, size_t len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)metrics__port(m)) };
+	struct pollfd pfd;
+	size_t got = 0;
+	char req[256];
+	ssize_t n;
+	int fd, i;
+
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n"
+		 "Connection: close\r\n\r\n", path);
+	cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	for (i = 0; i < 500; i++) {
+		cr_assert_eq(metrics__run(m), 0);
+		if (poll(&pfd, 1, 10) == 1) {
+			n = read(fd, buf + got, len - 1 - got);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+	}
+	buf[got] = '\0';
+	close(fd);
+}
+
+Test(server, endpoints)
+{
+	struct metrics_opts o = { .address = "127.0.0.1", .port = 0,
+				  .allowed_ips = "127.0.0.0/8",
+				  .render = render_fixed };
+	struct metrics *m;
+	char err[256], buf[4096];
+
+	cr_assert_eq(metrics__start(&m, &o, err, sizeof(err)), 0, "%s", err);
+	cr_assert_gt(metrics__port(m), 0);
+	cr_assert_geq(metrics__fd(m), 0);
+	get(m, "/healthz", buf, sizeof(buf));
+	cr_assert(!strncmp(buf, "HTTP/1.1 200", 12), "%s", buf);
+	get(m, "/readyz", buf, sizeof(buf));
+	cr_assert(!strncmp(buf, "HTTP/1.1 503", 12), "%s", buf);
+	metrics__set_ready(m, true);
+	get(m, "/readyz", buf, sizeof(buf));
+	cr_assert(!strncmp(buf, "HTTP/1.1 200", 12), "%s", buf);
+	get(m, "/metrics", buf, sizeof(buf));
+	cr_assert(!strncmp(buf, "HTTP/1.1 200", 12), "%s", buf);
+	cr_assert_not_null(strstr(buf, "text/plain; version=0.0.4"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\r\n\r\n# HELP oisp_sensor_test_total test\n"
+				   "# TYPE oisp_sensor_test_total counter\n"
+				   "oisp_sensor_test_total 42\n"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "oisp_sensor_ready 1\n"), "%s", buf);
+	get(m, "/nope", buf, sizeof(buf));
+	cr_assert(!strncmp(buf, "HTTP/1.1 404", 12), "%s", buf);
+	/* A heartbeat long ago: the loop is stuck. */
+	metrics__heartbeat(m, 1);
+	get(m, "/healthz", buf, sizeof(buf));
+	cr_assert(!strncmp(buf, "HTTP/1.1 503", 12), "%s", buf);
+	metrics__stop(m);
+}
+
+Test(server, client_outside_the_allow_list_gets_403)
+{
+	struct metrics_opts o = { .address = "127.0.0.1",
+				  .allowed_ips = "10.0.0.0/8,::1",
+				  .render = render_fixed };
+	struct metrics *m;
+	char err[256], buf[4096];
+
+	cr_assert_eq(metrics__start(&m, &o, err, sizeof(err)), 0, "%s", err);
+	get(m, "/metrics", buf, sizeof(buf));
+	cr_assert(!strncmp(buf, "HTTP/1.1 403", 12), "%s", buf);
+	cr_assert_null(strstr(buf, "oisp_sensor_test_total"));
+	metrics__stop(m);
+}
+
+Test(server, bad_options_name_the_value)
+{
+	struct metrics_opts o = { .address = "127.0.0.1",
+				  .allowed_ips = "10.0.0.0/8,bogus",
+				  .render = render_fixed };
+	struct metrics *m = NULL, *m2;
+	char err[256];
+
+	cr_assert_eq(metrics__start(&m, &o, err, sizeof(err)), -EINVAL);
+	cr_assert_not_null(strstr(err, "metrics.allowed_ips"), "%s", err);
+	cr_assert_not_null(strstr(err, "\"bogus\""), "%s", err);
+	o.allowed_ips = NULL;
+	o.address = "not-an-ip";
+	cr_assert_eq(metrics__start(&m, &o, err, sizeof(err)), -EINVAL);
+	cr_assert_not_null(strstr(err, "\"not-an-ip\""), "%s", err);
+	/* The port is taken. */
+	o.address = "127.0.0.1";
+	cr_assert_eq(metrics__start(&m, &o, err, sizeof(err)), 0, "%s", err);
+	o.port = metrics__port(m);
+	cr_assert_eq(metrics__start(&m2, &o, err, sizeof(err)), -EADDRINUSE, "%s", err);
+	cr_assert_not_null(strstr(err, "127.0.0.1:"), "%s", err);
+	metrics__stop(m);
+}
