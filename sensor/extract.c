@@ -9,6 +9,7 @@
  * serve both paths, and acc_flush() alone writes the event fields.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +66,29 @@ static bool add_text(cJSON *o, const char *key, const char *s)
 	return v != NULL;
 }
 
+/* A non-finite value is left out: JSON has no way to write it. */
 static bool add_num(cJSON *o, const char *key, double v)
 {
+	if (!isfinite(v))
+		return true;
 	return cJSON_AddNumberToObject(o, key, v) != NULL;
+}
+
+/*
+ * A count as the schema has it: a non-negative integer that a double
+ * holds exactly (at most 2^53).  Anything else in a body is not a count.
+ */
+static bool json_count(const cJSON *v, double *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return false;
+	d = v->valuedouble;
+	if (!isfinite(d) || d < 0 || d > 9007199254740992.0 || d != trunc(d))
+		return false;
+	*out = d;
+	return true;
 }
 
 /* A growing string. */
@@ -733,6 +754,7 @@ static bool param_stop(cJSON *p, const cJSON *v)
 static bool params_from(cJSON *p, const cJSON *src)
 {
 	const cJSON *v;
+	double d = 0;
 	size_t i;
 
 	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
@@ -740,8 +762,10 @@ static bool params_from(cJSON *p, const cJSON *src)
 		if (!cJSON_IsNumber(v))
 			continue;
 		cJSON_DeleteItemFromObjectCaseSensitive(p, params[i].to);
+		if (params[i].integer && !json_count(v, &d))
+			continue;
 		if (!add_num(p, params[i].to, params[i].integer ?
-			     (double)(long long)v->valuedouble : v->valuedouble))
+			     d : v->valuedouble))
 			return false;
 	}
 	v = get(src, "stop");
@@ -1040,9 +1064,11 @@ static void call_args_whole(struct acc *a, struct tcall *t, const char *s)
 
 static void usage_set(struct acc *a, enum usage_field f, const cJSON *v)
 {
-	if (!cJSON_IsNumber(v))
+	double d;
+
+	if (!json_count(v, &d))
 		return;
-	a->usage[f] = v->valuedouble;
+	a->usage[f] = d;
 	a->have[f] = true;
 }
 
@@ -1075,10 +1101,8 @@ static void usage_anthropic(struct acc *a, const cJSON *u)
 	if (!cJSON_IsObject(u))
 		return;
 	a->anthropic_usage = true;
-	if (cJSON_IsNumber(in)) {
-		a->anthropic_input = in->valuedouble;
+	if (json_count(in, &a->anthropic_input))
 		a->have[U_PROMPT] = true;
-	}
 	usage_set(a, U_COMPLETION, get(u, "output_tokens"));
 	usage_set(a, U_CACHED, get(u, "cache_read_input_tokens"));
 	usage_set(a, U_CACHE_CREATION, get(u, "cache_creation_input_tokens"));
@@ -1093,10 +1117,8 @@ static void usage_gemini(struct acc *a, const cJSON *u)
 		return;
 	a->gemini_usage = true;
 	usage_set(a, U_PROMPT, get(u, "promptTokenCount"));
-	if (cJSON_IsNumber(out)) {
-		a->gemini_output = out->valuedouble;
+	if (json_count(out, &a->gemini_output))
 		a->have[U_COMPLETION] = true;
-	}
 	usage_set(a, U_TOTAL, get(u, "totalTokenCount"));
 	usage_set(a, U_CACHED, get(u, "cachedContentTokenCount"));
 	usage_set(a, U_REASONING, get(u, "thoughtsTokenCount"));
@@ -1119,8 +1141,11 @@ static void acc_error(struct acc *a, const char *type, const char *msg,
 	if (cJSON_IsString(code)) {
 		ok = ok && add_text(e, "code", code->valuestring);
 	} else if (cJSON_IsNumber(code)) {
-		snprintf(num, sizeof(num), "%.0f", code->valuedouble);
-		ok = ok && add_text(e, "code", num);
+		if (isfinite(code->valuedouble) &&
+		    fabs(code->valuedouble) < 1e15) {
+			snprintf(num, sizeof(num), "%.0f", code->valuedouble);
+			ok = ok && add_text(e, "code", num);
+		}
 	}
 	if (cJSON_IsString(param))
 		ok = ok && add_text(e, "param", param->valuestring);

@@ -932,3 +932,35 @@ Test(extract, sample_events_for_the_schema)
 	ulid__free(g);
 	fclose(f);
 }
+
+/*
+ * Numbers a body may carry that no event can: out-of-range, fractional
+ * or negative counts are left out, never converted (found by fuzzing:
+ * a 1e126 max_tokens was undefined behaviour).
+ */
+Test(extract_request, absurd_numbers_are_left_out)
+{
+	const char *req = "{\"model\":\"m\",\"max_tokens\":1e126,"
+		"\"temperature\":0.5,\"messages\":[]}";
+	const char *resp = "{\"id\":\"x\",\"choices\":[],\"usage\":"
+		"{\"prompt_tokens\":-3,\"completion_tokens\":2.5,"
+		"\"total_tokens\":7}}";
+	cJSON *d = cJSON_CreateObject();
+	const cJSON *params, *usage;
+
+	cr_assert_eq(extract__request("openai.chat_completions", req,
+				      strlen(req), d), 0);
+	params = cJSON_GetObjectItem(d, "parameters");
+	cr_assert_null(cJSON_GetObjectItem(params, "max_tokens"));
+	cr_assert_float_eq(cJSON_GetObjectItem(params, "temperature")->valuedouble,
+			   0.5, 1e-9);
+	cJSON_Delete(d);
+	d = cJSON_CreateObject();
+	cr_assert_eq(extract__response("openai.chat_completions", resp,
+				       strlen(resp), d), 0);
+	usage = cJSON_GetObjectItem(d, "usage");
+	cr_assert_null(cJSON_GetObjectItem(usage, "prompt_tokens"));
+	cr_assert_null(cJSON_GetObjectItem(usage, "completion_tokens"));
+	cr_assert_eq(cJSON_GetObjectItem(usage, "total_tokens")->valueint, 7);
+	cJSON_Delete(d);
+}
