@@ -142,5 +142,8 @@ clean:
 	rm -rf $(OUT)
 
 include tests/fuzz/fuzz.mk
+# Issue 4 fragments: benchmarks (make bench) and static/dynamic checks (make check).
+-include bench/bench.mk
+-include tests/check.mk
 
 -include $(wildcard $(OBJDIR)/*.d $(OUT)/*.d $(TESTDIR)/*.d)
