@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: MIT
+#
+# Benchmarks (issue "Prove it fast"), included by the top Makefile.
+#   make bench              build the helpers and run every benchmark;
+#                           results go to bench/results/RESULTS.md and .json
+#   make bench BENCH_ARGS="--only cost --seconds 2"   see bench/run.py --help
+# Not part of `make test`.  Needs root (eBPF) for the cost, footprint,
+# loss and start-up sections; replay needs nothing.
+
+BENCH_OUT := $(OUT)/bench
+BENCH_BINS := $(BENCH_OUT)/tlsbench $(BENCH_OUT)/count $(BENCH_OUT)/dlsleeper
+BENCH_ARGS ?=
+
+$(BENCH_OUT):
+	$(Q)mkdir -p $@
+
+$(BENCH_OUT)/count.bpf.o: bench/count.bpf.c $(OUT)/vmlinux.h | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BENCH_OUT)/count.skel.h: $(BENCH_OUT)/count.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name count_bpf > $@
+
+$(BENCH_OUT)/count: bench/count.c $(BENCH_OUT)/count.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) -Ibench $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+
+$(BENCH_OUT)/tlsbench: bench/tlsbench.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lssl -lcrypto -lpthread -o $@
+
+$(BENCH_OUT)/dlsleeper: bench/dlsleeper.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -ldl -o $@
+
+bench: $(OUT)/oisp-sensor $(BENCH_BINS)
+	$(Q)/usr/bin/python3 bench/run.py --build $(OUT) $(BENCH_ARGS)
+
+-include $(wildcard $(BENCH_OUT)/*.d)

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/*
+ * count - loads bench/count.bpf.c and attaches its counting probes to
+ * SSL_write, SSL_write_ex, SSL_read and SSL_read_ex of one libssl, for
+ * every process.  Prints "ready" once attached; then each line read on
+ * stdin prints the hit counts so far as one JSON line; EOF detaches.
+ *
+ *	count [--lib PATH] [--writes both|entry|return] [--reads ...]
+ *
+ * --writes/--reads choose the probes per direction (default both: a
+ * uprobe and a uretprobe, as the sensor has today).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+
+#include "count.h"
+#include "count.skel.h"
+
+#define DEFAULT_LIB	"/lib/x86_64-linux-gnu/libssl.so.3"
+
+enum probe_set {
+	PROBE_ENTRY = 1,
+	PROBE_RETURN = 2,
+	PROBE_BOTH = 3,
+};
+
+struct probe {
+	const char *func;
+	bool write;
+	bool ret;
+	enum count_slot slot;
+};
+
+static const struct probe probes[] = {
+	{ "SSL_write", true, false, COUNT_WRITE_ENTER },
+	{ "SSL_write_ex", true, false, COUNT_WRITE_EX_ENTER },
+	{ "SSL_read", false, false, COUNT_READ_ENTER },
+	{ "SSL_read_ex", false, false, COUNT_READ_EX_ENTER },
+	{ "SSL_write", true, true, COUNT_WRITE_RETURN },
+	{ "SSL_write_ex", true, true, COUNT_WRITE_EX_RETURN },
+	{ "SSL_read", false, true, COUNT_READ_RETURN },
+	{ "SSL_read_ex", false, true, COUNT_READ_EX_RETURN },
+};
+
+static const char *const slot_names[COUNT_NR] = {
+	"write_enter", "write_ex_enter", "read_enter", "read_ex_enter",
+	"write_return", "write_ex_return", "read_return", "read_ex_return",
+};
+
+struct opts {
+	const char *lib;
+	enum probe_set writes;
+	enum probe_set reads;
+};
+
+static int parse_set(const char *s, enum probe_set *set)
+{
+	if (!strcmp(s, "both"))
+		*set = PROBE_BOTH;
+	else if (!strcmp(s, "entry"))
+		*set = PROBE_ENTRY;
+	else if (!strcmp(s, "return"))
+		*set = PROBE_RETURN;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int i, err = 0;
+
+	o->lib = DEFAULT_LIB;
+	o->writes = PROBE_BOTH;
+	o->reads = PROBE_BOTH;
+	for (i = 1; i < argc && !err; i++) {
+		if (i + 1 >= argc)
+			return -EINVAL;
+		if (!strcmp(argv[i], "--lib"))
+			o->lib = argv[++i];
+		else if (!strcmp(argv[i], "--writes"))
+			err = parse_set(argv[++i], &o->writes);
+		else if (!strcmp(argv[i], "--reads"))
+			err = parse_set(argv[++i], &o->reads);
+		else
+			err = -EINVAL;
+	}
+	return err;
+}
+
+static struct bpf_program *slot_prog(struct count_bpf *skel,
+				     enum count_slot slot)
+{
+	struct bpf_program *const progs[COUNT_NR] = {
+		skel->progs.cnt_write_enter, skel->progs.cnt_wex_enter,
+		skel->progs.cnt_read_enter, skel->progs.cnt_rex_enter,
+		skel->progs.cnt_write_ret, skel->progs.cnt_wex_ret,
+		skel->progs.cnt_read_ret, skel->progs.cnt_rex_ret,
+	};
+
+	return progs[slot];
+}
+
+static bool wanted(const struct opts *o, const struct probe *p)
+{
+	enum probe_set set = p->write ? o->writes : o->reads;
+
+	return set & (p->ret ? PROBE_RETURN : PROBE_ENTRY);
+}
+
+static int attach_all(struct count_bpf *skel, const struct opts *o,
+		      struct bpf_link **links)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = probes[i].func,
+			    .retprobe = probes[i].ret);
+
+		if (!wanted(o, &probes[i]))
+			continue;
+		links[i] = bpf_program__attach_uprobe_opts(
+			slot_prog(skel, probes[i].slot), -1, o->lib, 0, &uo);
+		if (!links[i]) {
+			err = -errno;
+			fprintf(stderr, "count: attach %s%s in %s: %s\n",
+				probes[i].func, probes[i].ret ? " (return)" : "",
+				o->lib, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int print_counts(struct count_bpf *skel)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, err, cpu;
+	__u64 *vals, sum;
+	__u32 slot;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	fd = bpf_map__fd(skel->maps.hits);
+	printf("{");
+	for (slot = 0; slot < COUNT_NR; slot++) {
+		err = bpf_map_lookup_elem(fd, &slot, vals);
+		if (err) {
+			err = -errno;
+			break;
+		}
+		for (sum = 0, cpu = 0; cpu < ncpu; cpu++)
+			sum += vals[cpu];
+		printf("%s\"%s\":%llu", slot ? "," : "", slot_names[slot],
+		       (unsigned long long)sum);
+	}
+	printf("}\n");
+	fflush(stdout);
+	free(vals);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct bpf_link *links[sizeof(probes) / sizeof(probes[0])] = { 0 };
+	struct count_bpf *skel = NULL;
+	char line[64];
+	struct opts o;
+	size_t i;
+	int err;
+
+	err = parse_opts(argc, argv, &o);
+	if (err) {
+		fprintf(stderr, "usage: count [--lib PATH] "
+			"[--writes both|entry|return] [--reads both|entry|return]\n");
+		return 2;
+	}
+	skel = count_bpf__open_and_load();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "count: load: %s\n", strerror(-err));
+		goto out;
+	}
+	err = attach_all(skel, &o, links);
+	if (err)
+		goto out;
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		err = print_counts(skel);
+		if (err) {
+			fprintf(stderr, "count: read hits: %s\n", strerror(-err));
+			goto out;
+		}
+	}
+out:
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		bpf_link__destroy(links[i]);
+	count_bpf__destroy(skel);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""Capture files of typical traffic for the replay throughput benchmark.
+
+Writes files in the format of sensor/recfile.h (records laid out as in
+bpf/capture_abi.h), as `oisp-sensor record` would have written them:
+
+  ai-json    OpenAI chat completions, JSON request and JSON response
+  ai-sse     the same with "stream": true: an SSE reply in chunked
+             transfer encoding, one SSL_read per delta event
+  ai-gzip    non-streamed, the response gzip-compressed
+  ai-mix     the three above in equal shares (what a host typically sees)
+  nonai      plain HTTPS downloads (GET, 1 MiB application/octet-stream
+             bodies) on a host no rule knows: only passed through
+
+Many keep-alive connections (SSL* values) in several processes, the
+exchanges interleaved across them.  Writes are one SSL_write for headers
+and one for the body (as Python's http.client does); reads return at most
+one TLS record (16 KiB) per call, as OpenSSL does.
+
+  gencap.py --kind ai-mix --mib 64 OUT.cap   prints a JSON summary
+"""
+import argparse
+import gzip
+import json
+import os
+import random
+import struct
+import sys
+
+ABI = 1
+HDR_SIZE = 88
+CHUNK_MAX = 16384
+KIND_DATA = 1
+DIR_WRITE, DIR_READ = 1, 2
+TLS_RECORD = 16384
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BODIES = os.path.join(os.path.dirname(HERE), "tests", "fixtures", "bodies")
+
+# struct cap_data up to data[]: cap_hdr (48) + 40 bytes.
+DATA_HDR = struct.Struct("<IIIIIIQ16sQQIIIIII")
+assert DATA_HDR.size == HDR_SIZE
+
+
+def words(rng, n):
+    vocab = ("the model answer weather city please explain code function "
+             "data result token user system assistant example value list "
+             "request response stream chat vector query paris lyon").split()
+    return " ".join(rng.choice(vocab) for _ in range(n))
+
+
+def chat_request(rng, stream):
+    """Headers and body of a chat completion request, ~2-8 KB of history."""
+    msgs = [{"role": "system", "content": "You are a helpful assistant."}]
+    for _ in range(rng.randint(2, 8)):
+        msgs.append({"role": "user", "content": words(rng, rng.randint(20, 120))})
+        msgs.append({"role": "assistant", "content": words(rng, rng.randint(20, 120))})
+    msgs.append({"role": "user", "content": words(rng, rng.randint(10, 60))})
+    body = {"model": "gpt-4o-mini", "messages": msgs, "temperature": 0.7,
+            "max_completion_tokens": 512}
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    b = json.dumps(body).encode()
+    h = ("POST /v1/chat/completions HTTP/1.1\r\n"
+         "Host: api.openai.com\r\n"
+         "User-Agent: OpenAI/Python 1.54.0\r\n"
+         "Accept: application/json\r\n"
+         "Accept-Encoding: gzip, deflate\r\n"
+         "Authorization: Bearer sk-proj-bench0000000000000000\r\n"
+         "Content-Type: application/json\r\n"
+         "Connection: keep-alive\r\n"
+         "Content-Length: %d\r\n\r\n" % len(b)).encode()
+    return h, b
+
+
+def resp_headers(extra):
+    return ("HTTP/1.1 200 OK\r\n"
+            "Date: Mon, 23 Nov 2026 07:50:01 GMT\r\n"
+            "Connection: keep-alive\r\n"
+            "openai-organization: user-bench\r\n"
+            "openai-processing-ms: 412\r\n"
+            "openai-version: 2020-10-01\r\n"
+            "x-request-id: req_0123456789abcdef0123456789abcdef\r\n"
+            "%s\r\n" % extra).encode()
+
+
+def chat_response(rng, i):
+    content = words(rng, rng.randint(30, 250))
+    return {"id": "chatcmpl-bench%08d" % i, "object": "chat.completion",
+            "created": 1763884201, "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content,
+                                                 "refusal": None},
+                         "logprobs": None, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 412, "completion_tokens": 180, "total_tokens": 592},
+            "system_fingerprint": "fp_0ba0d124f1"}
+
+
+def reads_of(data):
+    """A byte stream as SSL_read returns it: one TLS record per call."""
+    return [data[i:i + TLS_RECORD] for i in range(0, len(data), TLS_RECORD)]
+
+
+def exchange_json(rng, i, compress):
+    h, b = chat_request(rng, False)
+    body = json.dumps(chat_response(rng, i)).encode()
+    extra = "Content-Type: application/json\r\n"
+    if compress:
+        body = gzip.compress(body, 6)
+        extra += "Content-Encoding: gzip\r\n"
+    resp = resp_headers(extra + "Content-Length: %d\r\n" % len(body)) + body
+    return [(DIR_WRITE, h), (DIR_WRITE, b)] + [(DIR_READ, r) for r in reads_of(resp)]
+
+
+def exchange_sse(rng, i):
+    h, b = chat_request(rng, True)
+    calls = [(DIR_WRITE, h), (DIR_WRITE, b),
+             (DIR_READ, resp_headers("Content-Type: text/event-stream; charset=utf-8\r\n"
+                                     "Transfer-Encoding: chunked\r\n"))]
+    base = {"id": "chatcmpl-bench%08d" % i, "object": "chat.completion.chunk",
+            "created": 1763884201, "model": "gpt-4o-mini-2024-07-18",
+            "system_fingerprint": "fp_0ba0d124f1"}
+    deltas = [{"role": "assistant", "content": ""}]
+    deltas += [{"content": " " + w} for w in words(rng, rng.randint(30, 250)).split()]
+    events = []
+    for d in deltas:
+        ev = dict(base, choices=[{"index": 0, "delta": d, "logprobs": None,
+                                  "finish_reason": None}], usage=None)
+        events.append(ev)
+    events.append(dict(base, choices=[{"index": 0, "delta": {}, "logprobs": None,
+                                       "finish_reason": "stop"}], usage=None))
+    events.append(dict(base, choices=[], usage={"prompt_tokens": 412,
+                                                "completion_tokens": len(deltas),
+                                                "total_tokens": 412 + len(deltas)}))
+    payloads = [("data: %s\n\n" % json.dumps(e)).encode() for e in events]
+    payloads.append(b"data: [DONE]\n\n")
+    for p in payloads:
+        calls.append((DIR_READ, b"%x\r\n%s\r\n" % (len(p), p)))
+    calls.append((DIR_READ, b"0\r\n\r\n"))
+    return calls
+
+
+def exchange_download(rng, i, size):
+    h = ("GET /downloads/file-%d.bin HTTP/1.1\r\n"
+         "Host: downloads.example.com\r\n"
+         "User-Agent: curl/7.88.1\r\n"
+         "Accept: */*\r\n\r\n" % i).encode()
+    body = (b"%08d" % i + bytes(range(256)) * 64)[:16384]
+    body = (body * (size // len(body) + 1))[:size]
+    resp = ("HTTP/1.1 200 OK\r\n"
+            "Content-Type: application/octet-stream\r\n"
+            "Content-Length: %d\r\n"
+            "ETag: \"%08x\"\r\n\r\n" % (size, i)).encode() + body
+    return [(DIR_WRITE, h)] + [(DIR_READ, r) for r in reads_of(resp)]
+
+
+class Writer:
+    def __init__(self, path):
+        self.f = open(path, "wb", buffering=1 << 20)
+        self.f.write(b"OISPCAP\0" + struct.pack("<IIQ", ABI, HDR_SIZE, 1_700_000_000 * 10**9)
+                     + b"bench".ljust(64, b"\0"))
+        self.ts = 10**12
+        self.call_id = 1 << 20
+        self.records = 0
+        self.plain = 0
+
+    def call(self, tgid, comm, ssl, d, data):
+        """One SSL call: split into records of at most CHUNK_MAX bytes."""
+        self.call_id += 1
+        n = len(data)
+        for off in range(0, n, CHUNK_MAX):
+            chunk = data[off:off + CHUNK_MAX]
+            self.ts += 2000
+            hdr = DATA_HDR.pack(KIND_DATA, tgid, tgid, 1000, 1000, 0, self.ts, comm,
+                                ssl, self.call_id, d, 0, n, off, len(chunk), 0)
+            self.f.write(struct.pack("<I", HDR_SIZE + len(chunk)))
+            self.f.write(hdr)
+            self.f.write(chunk)
+            self.records += 1
+        self.plain += n
+
+    def close(self):
+        self.f.close()
+
+
+def generate(kind, mib, path, seed=1):
+    rng = random.Random(seed)
+    w = Writer(path)
+    procs = [(4000 + p, (b"python3", b"node", b"curl")[p % 3]) for p in range(16)]
+    conns = [(procs[c % len(procs)], 0x55d0_0000_0000 + c * 0x1000) for c in range(64)]
+    target = mib << 20
+    # A pool of distinct exchanges, replayed across connections: building
+    # each one is the slow part in Python.
+    pool = []
+    npool = 48 if kind != "nonai" else 4
+    for i in range(npool):
+        if kind == "ai-json" or (kind == "ai-mix" and i % 3 == 0):
+            pool.append(("json", exchange_json(rng, i, False)))
+        elif kind == "ai-gzip" or (kind == "ai-mix" and i % 3 == 1):
+            pool.append(("gzip", exchange_json(rng, i, True)))
+        elif kind in ("ai-sse", "ai-mix"):
+            pool.append(("sse", exchange_sse(rng, i)))
+        else:
+            pool.append(("download", exchange_download(rng, i, 1 << 20)))
+    exchanges = 0
+    while w.plain < target:
+        (tgid, comm), ssl = rng.choice(conns)
+        _, calls = pool[exchanges % len(pool)]
+        for d, data in calls:
+            w.call(tgid, comm, ssl, d, data)
+        exchanges += 1
+    w.close()
+    return {"kind": kind, "path": path, "plaintext_bytes": w.plain,
+            "records": w.records, "exchanges": exchanges,
+            "file_bytes": os.path.getsize(path), "connections": len(conns),
+            "processes": len(procs)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kind", required=True,
+                    choices=("ai-json", "ai-sse", "ai-gzip", "ai-mix", "nonai"))
+    ap.add_argument("--mib", type=int, default=64, help="plaintext MiB to write")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("out")
+    a = ap.parse_args()
+    print(json.dumps(generate(a.kind, a.mib, a.out, a.seed)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,826 @@
+#!/usr/bin/python3
+"""oisp-sensor benchmarks: `make bench` runs this.
+
+Sections (results in bench/results/RESULTS.md and results.json; a
+section run again replaces its previous figures, the others are kept):
+
+  cost      what probes cost the traced program: bench/tlsbench rounds
+            with no probes, with counting-only probes (bench/count, the
+            floor), with counting probes on writes at entry only, and
+            under the real sensor, alternating in repetitions
+  replay    pipeline throughput: `oisp-sensor replay` of generated
+            capture files (bench/gencap.py) on one core
+  footprint resident memory idle and under load, CPU idle over 30 s
+  loss      the largest paced call rate with no lost records
+  startup   time to attach with 1000 processes mapping 50 libssl copies
+
+Needs root for everything but replay.  Runs in a few minutes.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+LIBSSL = "/lib/x86_64-linux-gnu/libssl.so.3"
+SIZES = (128, 4096, 65536)
+MODES = ("bio", "sock")
+SECTIONS = ("cost", "replay", "footprint", "loss", "startup")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+class Env:
+    def __init__(self, build):
+        self.build = os.path.abspath(build)
+        self.sensor = os.path.join(self.build, "oisp-sensor")
+        self.tlsbench = os.path.join(self.build, "bench", "tlsbench")
+        self.count = os.path.join(self.build, "bench", "count")
+        self.dlsleeper = os.path.join(self.build, "bench", "dlsleeper")
+        self.tmp = tempfile.mkdtemp(prefix="oisp-bench-")
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- helpers
+
+def machine():
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    osname = ""
+    if os.path.exists("/etc/os-release"):
+        with open("/etc/os-release") as f:
+            m = re.search(r'^PRETTY_NAME="?([^"\n]*)', f.read(), re.M)
+            osname = m.group(1) if m else ""
+    ssl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    return {"kernel": platform.release(), "os": osname, "cpu": cpu,
+            "cpus": os.cpu_count(), "mem_gib": round(mem_kb / 2**20, 1),
+            "openssl": ssl, "commit": commit,
+            "virt": subprocess.run(["systemd-detect-virt"], capture_output=True,
+                                   text=True).stdout.strip() or "unknown"}
+
+
+def proc_stat(pid):
+    """(utime + stime) in seconds, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_mem(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                out[k] = int(v.split()[0]) / 1024.0    # MiB
+    return out
+
+
+def bpf_progs():
+    p = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True,
+                       text=True, check=True)
+    return json.loads(p.stdout)
+
+
+def prog_ids_of(pid):
+    """Ids of the BPF programs process @pid holds (from /proc/PID/fdinfo)."""
+    ids = set()
+    d = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(d):
+        try:
+            with open(os.path.join(d, fd)) as f:
+                m = re.search(r"^prog_id:\s*(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def bpf_prog_runs(ids, prefix):
+    """{prog id: (run_cnt, run_time_ns)} of the programs in @ids whose name
+    starts with @prefix (needs kernel.bpf_stats_enabled=1)."""
+    return {q["id"]: (q.get("run_cnt", 0), q.get("run_time_ns", 0))
+            for q in bpf_progs() if q["id"] in ids and q.get("name", "").startswith(prefix)}
+
+
+def foreign_uprobes(mine):
+    """Uprobe/kprobe programs loaded by someone else (another sensor, a
+    test run): they would make the "no probes" baseline a lie."""
+    return sorted(q["id"] for q in bpf_progs()
+                  if q.get("type") == "kprobe" and q["id"] not in mine)
+
+
+def wait_quiet(mine, timeout):
+    """Waits up to @timeout s for foreign uprobes to go; returns those left."""
+    deadline = time.monotonic() + timeout
+    left = foreign_uprobes(mine)
+    if left:
+        log("waiting for foreign uprobe programs to go: %s" % left[:8])
+    while left and time.monotonic() < deadline:
+        time.sleep(1)
+        left = foreign_uprobes(mine)
+    return left
+
+
+def runs_delta(before, after):
+    cnt = sum(after[i][0] - before.get(i, (0, 0))[0] for i in after)
+    ns = sum(after[i][1] - before.get(i, (0, 0))[1] for i in after)
+    return cnt, ns
+
+
+class BpfStats:
+    """kernel.bpf_stats_enabled=1 for the duration (restored after)."""
+
+    PATH = "/proc/sys/kernel/bpf_stats_enabled"
+
+    def __enter__(self):
+        with open(self.PATH) as f:
+            self.old = f.read().strip()
+        with open(self.PATH, "w") as f:
+            f.write("1")
+        return self
+
+    def __exit__(self, *exc):
+        with open(self.PATH, "w") as f:
+            f.write(self.old)
+
+
+class Sensor:
+    """`oisp-sensor run` with its own status socket and output file."""
+
+    def __init__(self, env, cpus=None, output="/dev/null", extra=()):
+        self.env = env
+        self.sock = os.path.join(env.tmp, "status.sock")
+        self.errlog = os.path.join(env.tmp, "sensor.log")
+        argv = [env.sensor, "run", "--output", output, "--status-socket", self.sock,
+                "--config", os.path.join(env.tmp, "empty.yaml")] + list(extra)
+        open(os.path.join(env.tmp, "empty.yaml"), "w").close()
+        if cpus is not None:
+            argv = ["taskset", "-c", cpus] + argv
+        self.t0 = time.monotonic()
+        with open(self.errlog, "w") as err:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err,
+                                         stdin=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+
+    def status(self):
+        p = subprocess.run([self.env.sensor, "status", "--json", "--status-socket", self.sock],
+                           capture_output=True, text=True)
+        return json.loads(p.stdout) if p.returncode == 0 else None
+
+    def wait_ready(self, timeout=60, files=1):
+        """Seconds from start until status answers with @files attached."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("sensor exited: " + open(self.errlog).read())
+            st = self.status()
+            if st and st["attach"]["files"] >= files:
+                return time.monotonic() - self.t0
+            time.sleep(0.01)
+        raise RuntimeError("sensor not ready in %ds" % timeout)
+
+    def stop(self):
+        t = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        return time.monotonic() - t
+
+
+class Counter:
+    """bench/count: counting-only probes (the floor)."""
+
+    def __init__(self, env, writes="both", reads="both"):
+        self.proc = subprocess.Popen([env.count, "--lib", LIBSSL, "--writes", writes,
+                                      "--reads", reads], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.pid = self.proc.pid
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError("count did not attach")
+
+    def hits(self):
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+def tlsbench(env, mode, size, seconds, rate=None, cpus="0"):
+    argv = [env.tlsbench, "--mode", mode, "--size", str(size), "--seconds", str(seconds)]
+    if rate:
+        argv += ["--rate", str(rate)]
+    if cpus is not None:
+        argv = ["taskset", "-c", cpus] + argv
+    p = subprocess.run(argv, capture_output=True, text=True, check=True)
+    return json.loads(p.stdout)
+
+
+# ---------------------------------------------------------------- 1. cost
+
+COST_CONFIGS = (
+    ("none", "no probes"),
+    ("floor", "counting uprobe+uretprobe on all four functions"),
+    ("floor_w1", "counting: writes uprobe only, reads uprobe+uretprobe"),
+    ("sensor", "oisp-sensor run (default config, events to /dev/null)"),
+)
+
+
+def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout):
+    """One tlsbench run under @probe; returns its figures plus hits."""
+    mine = prog_ids_of(probe.pid) if probe else set()
+    foreign = wait_quiet(mine, quiet_timeout)
+    if cfg == "sensor":
+        st0, runs0 = probe.status(), bpf_prog_runs(mine, "ssl_")
+    elif cfg.startswith("floor"):
+        h0, runs0 = probe.hits(), bpf_prog_runs(mine, "cnt_")
+    r = tlsbench(env, mode, size, seconds)
+    r["foreign_uprobes"] = len(set(foreign) | set(foreign_uprobes(mine)))
+    if cfg == "sensor":
+        time.sleep(0.2)       # let the reader drain before counting
+        st1, runs1 = probe.status(), bpf_prog_runs(mine, "ssl_")
+        r["hits"], r["bpf_ns"] = runs_delta(runs0, runs1)
+        c0, c1 = st0["capture"], st1["capture"]
+        r["captured_calls"] = c1["calls"] - c0["calls"]
+        r["lost_records"] = c1["lost_records"] - c0["lost_records"]
+        r["events"] = (st1["events"]["ai.request"] + st1["events"]["ai.response"]
+                       - st0["events"]["ai.request"] - st0["events"]["ai.response"])
+    elif cfg.startswith("floor"):
+        h1, runs1 = probe.hits(), bpf_prog_runs(mine, "cnt_")
+        r["hits"] = sum(h1.values()) - sum(h0.values())
+        r["bpf_ns"] = runs_delta(runs0, runs1)[1]
+    return r
+
+
+def bench_cost(env, a):
+    raw = []
+    with BpfStats():
+        for rep in range(a.reps):
+            for cfg, _ in COST_CONFIGS:
+                log("cost: repetition %d/%d, %s" % (rep + 1, a.reps, cfg))
+                probe = None
+                if cfg == "floor":
+                    probe = Counter(env)
+                elif cfg == "floor_w1":
+                    probe = Counter(env, writes="entry")
+                elif cfg == "sensor":
+                    probe = Sensor(env, cpus="1")
+                    probe.wait_ready()
+                try:
+                    for mode in MODES:
+                        for size in SIZES:
+                            r = cost_case(env, cfg, probe, mode, size, a.seconds,
+                                          a.quiet_timeout)
+                            r.update(config=cfg, rep=rep)
+                            raw.append(r)
+                finally:
+                    if probe:
+                        probe.stop()
+    return {"seconds_per_case": a.seconds, "reps": a.reps, "raw": raw,
+            "summary": cost_summary(raw)}
+
+
+def cost_summary(raw):
+    out = []
+    for mode in MODES:
+        for size in SIZES:
+            rows = {}
+            for cfg, _ in COST_CONFIGS:
+                rs = [r for r in raw if r["config"] == cfg and r["mode"] == mode
+                      and r["size"] == size]
+                # Cases run under someone else's uprobes only when no other.
+                rs = [r for r in rs if not r.get("foreign_uprobes")] or rs
+                if not rs:
+                    continue
+                calls = sum(r["writes"] + r["reads"] for r in rs)
+                rps = statistics.median(r["rounds"] / r["seconds"] for r in rs)
+                row = {"rounds_per_s": rps,
+                       "rounds_per_s_min": min(r["rounds"] / r["seconds"] for r in rs),
+                       "rounds_per_s_max": max(r["rounds"] / r["seconds"] for r in rs),
+                       "calls_per_round": calls / sum(r["rounds"] for r in rs),
+                       "writes_per_round": sum(r["writes"] for r in rs) / sum(r["rounds"] for r in rs),
+                       "reads_per_round": sum(r["reads"] for r in rs) / sum(r["rounds"] for r in rs),
+                       "write_us": statistics.median(r["write_ns"] / r["writes"] / 1e3 for r in rs),
+                       "read_us": statistics.median(r["read_ns"] / r["reads"] / 1e3 for r in rs)}
+                if "hits" in rs[0]:
+                    row["hits_per_call"] = sum(r["hits"] for r in rs) / calls
+                    row["bpf_ns_per_hit"] = (sum(r["bpf_ns"] for r in rs)
+                                             / max(1, sum(r["hits"] for r in rs)))
+                if "captured_calls" in rs[0]:
+                    row["captured_per_call"] = sum(r["captured_calls"] for r in rs) / calls
+                    row["lost_records"] = sum(r["lost_records"] for r in rs)
+                    row["events"] = sum(r["events"] for r in rs)
+                rows[cfg] = row
+            base = rows.get("none")
+            for cfg, row in rows.items():
+                if not base or cfg == "none":
+                    continue
+                per_round = 1e6 / row["rounds_per_s"] - 1e6 / base["rounds_per_s"]
+                row["added_us_per_round"] = per_round
+                row["added_us_per_call"] = per_round / row["calls_per_round"]
+                row["throughput_ratio"] = row["rounds_per_s"] / base["rounds_per_s"]
+                row["added_write_us"] = row["write_us"] - base["write_us"]
+                row["added_read_us"] = row["read_us"] - base["read_us"]
+            if "sensor" in rows and "floor" in rows:
+                rows["sensor"]["over_floor_pct"] = 100 * (
+                    rows["sensor"]["added_us_per_call"] / rows["floor"]["added_us_per_call"] - 1)
+            out.append({"mode": mode, "size": size, "configs": rows})
+    return out
+
+
+# ---------------------------------------------------------------- 2. replay
+
+REPLAY_CASES = (
+    # name, generator kind, MiB of plaintext, extra replay args, target MB/s
+    ("ai-json", "ai-json", 96, [], 200),
+    ("ai-sse", "ai-sse", 96, [], 200),
+    ("ai-gzip", "ai-gzip", 96, [], 200),
+    ("ai-mix", "ai-mix", 96, [], 200),
+    ("nonai", "nonai", 1024, [], 1000),
+    ("nonai --all", "nonai", 1024, ["--all"], None),
+)
+REPLAY_SUMMARY = re.compile(r"replay: (\d+) records .* (\d+) HTTP messages, (\d+) ai.request "
+                            r"and (\d+) ai.response events")
+
+
+def replay_once(env, path, extra):
+    argv = ["taskset", "-c", "0", env.sensor, "replay", path, "--output", "/dev/null",
+            "--config", os.path.join(env.tmp, "empty.yaml")] + extra
+    ru0 = os.times()
+    t0 = time.monotonic()
+    p = subprocess.run(argv, capture_output=True, text=True, check=True)
+    wall = time.monotonic() - t0
+    ru1 = os.times()
+    m = REPLAY_SUMMARY.search(p.stderr)
+    return {"wall_s": wall,
+            "cpu_s": (ru1.children_user - ru0.children_user) + (ru1.children_system - ru0.children_system),
+            "records": int(m.group(1)), "http_messages": int(m.group(2)),
+            "events": int(m.group(3)) + int(m.group(4))}
+
+
+def replay_profile(env, path):
+    """Top symbols (self time) of one replay, with perf when it works."""
+    if not shutil.which("perf"):
+        return []
+    data = os.path.join(env.tmp, "perf.data")
+    p = subprocess.run(["perf", "record", "-q", "-o", data, "--call-graph", "dwarf,16384",
+                        "-F", "2000", "--", "taskset", "-c", "0", env.sensor, "replay", path,
+                        "--output", "/dev/null"], capture_output=True, text=True)
+    if p.returncode != 0:
+        return []
+    out = []
+    for sort, children in (("dso", False), ("sym", False), ("sym", True)):
+        rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--sort", sort,
+                              "--children" if children else "--no-children"],
+                             capture_output=True, text=True).stdout
+        lines = [l.rstrip() for l in rep.splitlines()
+                 if re.match(r"^\s+\d+\.\d+%", l) and "[k]" not in l
+                 and not re.search(r"\] 0x[0-9a-f]+$", l)]
+        out.append({"sort": sort, "children": children, "top": lines[:25]})
+    return out
+
+
+def bench_replay(env, a):
+    open(os.path.join(env.tmp, "empty.yaml"), "w").close()
+    empty = os.path.join(env.tmp, "empty.cap")
+    subprocess.run([sys.executable, os.path.join(HERE, "gencap.py"), "--kind", "ai-json",
+                    "--mib", "0", empty], check=True, capture_output=True)
+    start = min(replay_once(env, empty, [])["wall_s"] for _ in range(3))
+    cases, gen = [], {}
+    capdir = tempfile.mkdtemp(prefix="oisp-bench-cap-", dir="/dev/shm")
+    try:
+        for name, kind, mib, extra, target in REPLAY_CASES:
+            mib = max(1, int(mib * a.replay_scale))
+            path = os.path.join(capdir, "%s-%d.cap" % (kind, mib))
+            if path not in gen:
+                log("replay: generating %s (%d MiB)" % (kind, mib))
+                p = subprocess.run([sys.executable, os.path.join(HERE, "gencap.py"),
+                                    "--kind", kind, "--mib", str(mib), path],
+                                   check=True, capture_output=True, text=True)
+                gen[path] = json.loads(p.stdout)
+            log("replay: %s" % name)
+            runs = [replay_once(env, path, extra) for _ in range(a.replay_runs)]
+            best = min(runs, key=lambda r: r["wall_s"])
+            info = gen[path]
+            cases.append({
+                "name": name, "kind": kind, "args": extra, "target_mb_s": target,
+                "plaintext_bytes": info["plaintext_bytes"], "file_bytes": info["file_bytes"],
+                "records": info["records"], "exchanges": info["exchanges"],
+                "connections": info["connections"], "runs": runs,
+                "events": best["events"], "http_messages": best["http_messages"],
+                "mb_s": info["plaintext_bytes"] / 1e6 / best["wall_s"],
+                "mb_s_net": info["plaintext_bytes"] / 1e6 / max(1e-6, best["wall_s"] - start),
+                "events_s": best["events"] / best["wall_s"],
+                "records_s": info["records"] / best["wall_s"],
+                "met": None if target is None else
+                info["plaintext_bytes"] / 1e6 / best["wall_s"] >= target})
+        profile = []
+        if a.profile:
+            log("replay: perf profile of ai-mix")
+            mix = [p for p in gen if "/ai-mix-" in p]
+            profile = replay_profile(env, mix[0]) if mix else []
+    finally:
+        shutil.rmtree(capdir, ignore_errors=True)
+    return {"startup_s": start, "cases": cases, "profile": profile}
+
+
+# ---------------------------------------------------------------- 3. footprint
+
+def sample_mem(pid, proc, until):
+    peak = 0.0
+    while time.monotonic() < until and proc.poll() is None:
+        peak = max(peak, proc_mem(pid).get("VmRSS", 0))
+        time.sleep(0.1)
+    return peak
+
+
+def bench_footprint(env, a):
+    s = Sensor(env)
+    try:
+        ready = s.wait_ready()
+        time.sleep(2)
+        idle_mem = proc_mem(s.pid)
+        log("footprint: idle CPU over %ds" % a.idle_seconds)
+        c0, t0 = proc_stat(s.pid), time.monotonic()
+        time.sleep(a.idle_seconds)
+        c1, t1 = proc_stat(s.pid), time.monotonic()
+        loads = []
+        for mode, size in (("sock", 4096), ("bio", 65536), ("bio", 128)):
+            log("footprint: load tlsbench %s %d" % (mode, size))
+            st0, cpu0, w0 = s.status(), proc_stat(s.pid), time.monotonic()
+            # Two copies, on both cores, unpinned, like a busy host.
+            procs = [subprocess.Popen([env.tlsbench, "--mode", mode, "--size", str(size),
+                                       "--seconds", str(a.load_seconds)],
+                                      stdout=subprocess.PIPE, text=True) for _ in range(2)]
+            peak = sample_mem(s.pid, procs[0], time.monotonic() + a.load_seconds + 5)
+            outs = [json.loads(p.communicate()[0]) for p in procs]
+            time.sleep(0.3)
+            st1, cpu1, w1 = s.status(), proc_stat(s.pid), time.monotonic()
+            loads.append({
+                "mode": mode, "size": size, "peak_rss_mib": peak,
+                "calls_s": sum((o["writes"] + o["reads"]) / o["seconds"] for o in outs),
+                "plaintext_mb_s": sum(o["rounds"] * (o["req_bytes"] + o["resp_bytes"]) * 2
+                                      / o["seconds"] for o in outs) / 1e6,
+                "sensor_cpu_pct": 100 * (cpu1 - cpu0) / (w1 - w0),
+                "events": (st1["events"]["ai.request"] + st1["events"]["ai.response"]
+                           - st0["events"]["ai.request"] - st0["events"]["ai.response"]),
+                "lost_records": st1["capture"]["lost_records"] - st0["capture"]["lost_records"]})
+        load_mem = proc_mem(s.pid)
+    finally:
+        s.stop()
+    return {"ready_s": ready, "idle_mem_mib": idle_mem,
+            "idle_cpu_pct": 100 * (c1 - c0) / (t1 - t0), "idle_seconds": t1 - t0,
+            "loads": loads, "after_load_mem_mib": load_mem,
+            "met_rss": load_mem["VmHWM"] < 64,
+            "met_idle_cpu": 100 * (c1 - c0) / (t1 - t0) < 1}
+
+
+# ---------------------------------------------------------------- 4. loss
+
+def bench_loss(env, a):
+    s = Sensor(env)
+    steps = []
+    try:
+        s.wait_ready()
+        for size in (4096, 65536):
+            rate = 250
+            while True:
+                st0 = s.status()
+                # Two clients, one per core: the most calls this host makes.
+                procs = [subprocess.Popen([env.tlsbench, "--mode", "bio", "--size", str(size),
+                                           "--seconds", str(a.loss_seconds),
+                                           "--rate", str(rate / 2)],
+                                          stdout=subprocess.PIPE, text=True) for _ in range(2)]
+                outs = [json.loads(p.communicate()[0]) for p in procs]
+                time.sleep(0.3)
+                st1 = s.status()
+                got = sum(o["rounds"] / o["seconds"] for o in outs)
+                step = {"size": size, "target_rounds_s": rate, "rounds_s": got,
+                        "calls_s": sum((o["writes"] + o["reads"]) / o["seconds"] for o in outs),
+                        "plaintext_mb_s": sum(o["rounds"] * (o["req_bytes"] + o["resp_bytes"]) * 2
+                                              / o["seconds"] for o in outs) / 1e6,
+                        "lost_records": st1["capture"]["lost_records"] - st0["capture"]["lost_records"],
+                        "records": st1["capture"]["records"] - st0["capture"]["records"]}
+                steps.append(step)
+                log("loss: size %d, %d rounds/s asked, %.0f done, %d lost"
+                    % (size, rate, got, step["lost_records"]))
+                if got < 0.9 * rate or step["lost_records"]:
+                    break
+                rate *= 2
+    finally:
+        s.stop()
+    best = {}
+    for size in (4096, 65536):
+        ok = [x for x in steps if x["size"] == size and not x["lost_records"]]
+        bad = [x for x in steps if x["size"] == size and x["lost_records"]]
+        best[str(size)] = {"max_clean_calls_s": max((x["calls_s"] for x in ok), default=0),
+                           "max_clean_mb_s": max((x["plaintext_mb_s"] for x in ok), default=0),
+                           "first_lossy": bad[0] if bad else None}
+    return {"steps": steps, "best": best}
+
+
+# ---------------------------------------------------------------- 5. startup
+
+def bench_startup(env, a):
+    libdir = os.path.join(env.tmp, "libs")
+    os.makedirs(libdir, exist_ok=True)
+    libs = []
+    for i in range(a.copies):
+        dst = os.path.join(libdir, "libssl-copy%02d.so.3" % i)
+        shutil.copyfile(LIBSSL, dst)
+        libs.append(dst)
+    procs = []
+    try:
+        log("startup: %d processes over %d copies" % (a.procs, a.copies))
+        for i in range(a.procs):
+            procs.append(subprocess.Popen([env.dlsleeper, libs[i % len(libs)]],
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
+        deadline = time.monotonic() + 120
+        for p in procs:
+            lib = libs[procs.index(p) % len(libs)]
+            while True:
+                with open("/proc/%d/maps" % p.pid) as f:
+                    if lib in f.read():
+                        break
+                if p.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("dlsleeper %d did not map its library" % p.pid)
+                time.sleep(0.01)
+        runs = []
+        for _ in range(a.startup_runs):
+            s = Sensor(env)
+            try:
+                ready = s.wait_ready(timeout=300, files=a.copies)
+                st = s.status()
+                rss = proc_mem(s.pid)
+            finally:
+                stop = s.stop()
+            runs.append({"ready_s": ready, "files": st["attach"]["files"],
+                         "processes": st["attach"]["processes"], "stop_s": stop,
+                         "rss_mib": rss.get("VmRSS")})
+            log("startup: ready in %.2fs (%d files), stop %.2fs"
+                % (ready, st["attach"]["files"], stop))
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait()
+    return {"copies": a.copies, "processes": a.procs, "runs": runs,
+            "ready_s": statistics.median(r["ready_s"] for r in runs),
+            "stop_s": statistics.median(r["stop_s"] for r in runs)}
+
+
+# ---------------------------------------------------------------- report
+
+def fmt(x, nd=1):
+    return "n/a" if x is None else ("%.*f" % (nd, x))
+
+
+def md_cost(c):
+    out = ["## 1. Cost to the traced program", "",
+           "`bench/tlsbench` makes HTTP/1.1 rounds: one OpenAI-style chat request "
+           "(`POST /v1/chat/completions`, JSON body of SIZE bytes) sent with one `SSL_write`, "
+           "and its JSON response (body of SIZE bytes) sent with one `SSL_write`; each side "
+           "reads with `SSL_read` until it has the whole message (one call per TLS record, "
+           "16 KiB at most). *bio*: client and server in one thread over an in-memory BIO pair "
+           "(no system calls). *sock*: client and server threads over loopback TCP. "
+           "tlsbench is pinned to CPU 0 (both threads in sock mode), the sensor to CPU 1, so "
+           "the figures are the cost inside the traced program, not CPU contention.",
+           "",
+           "Configurations, alternated in %d repetitions of %.1f s per case (medians shown):" %
+           (c["reps"], c["seconds_per_case"]), ""]
+    for cfg, desc in COST_CONFIGS:
+        out.append("- `%s`: %s" % (cfg, desc))
+    out += ["",
+            "*added/call* = (1/rounds-per-s − 1/rounds-per-s without probes) ÷ calls per round. "
+            "*write/read added* = the same from the time measured around each call "
+            "(meaningful in bio mode only: in sock mode a read waits for the peer). "
+            "*hits/call* = BPF program runs ÷ SSL calls (`run_cnt` with "
+            "`kernel.bpf_stats_enabled=1`, on during this section), *BPF ns/hit* = the "
+            "programs' own run time. *captured/call* = `capture.calls` ÷ SSL calls.", "",
+            "| mode | size | config | rounds/s (min–max) | calls/round | throughput vs none | added µs/call "
+            "| SSL_write added µs | SSL_read added µs | hits/call | BPF ns/hit | sensor over floor |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for s in c["summary"]:
+        for cfg, _ in COST_CONFIGS:
+            r = s["configs"].get(cfg)
+            if not r:
+                continue
+            bio = s["mode"] == "bio"
+            out.append("| %s | %d | %s | %.0f (%.0f–%.0f) | %.1f | %s | %s | %s | %s | %s | %s | %s |" % (
+                s["mode"], s["size"], cfg, r["rounds_per_s"], r["rounds_per_s_min"],
+                r["rounds_per_s_max"], r["calls_per_round"],
+                fmt(r.get("throughput_ratio"), 3), fmt(r.get("added_us_per_call"), 2),
+                fmt(r.get("added_write_us"), 2) if bio or cfg == "none" else "–",
+                fmt(r.get("added_read_us"), 2) if bio or cfg == "none" else "–",
+                fmt(r.get("hits_per_call"), 2), fmt(r.get("bpf_ns_per_hit"), 0),
+                ("%+.0f %%" % r["over_floor_pct"]) if "over_floor_pct" in r else ""))
+    lost = sum(s["configs"].get("sensor", {}).get("lost_records", 0) for s in c["summary"])
+    dirty = sum(1 for r in c["raw"] if r.get("foreign_uprobes"))
+    out += ["", "Sensor records lost during these runs: %d. Cases run while another tracer's "
+            "uprobes were loaded (figures unreliable): %d of %d. Target: the sensor adds "
+            "≤ 10 %% per call over the floor." % (lost, dirty, len(c["raw"])), ""]
+    return out
+
+
+def md_replay(r):
+    out = ["## 2. Pipeline throughput (replay)", "",
+           "`bench/gencap.py` writes capture files (sensor/recfile.h format) of 64 keep-alive "
+           "connections in 16 processes; `taskset -c 0 oisp-sensor replay FILE --output /dev/null` "
+           "(empty config: defaults), best of %d runs. *ai-json*: OpenAI chat, JSON response; "
+           "*ai-sse*: streamed, chunked SSE, one `SSL_read` per event; *ai-gzip*: JSON response "
+           "gzip-encoded; *ai-mix*: a third of each; *nonai*: GET of 1 MiB "
+           "`application/octet-stream` bodies from a host no rule knows. MB = 10^6 bytes of "
+           "plaintext (both directions). Start-up of a replay (empty file): %.3f s, included." %
+           (len(r["cases"][0]["runs"]) if r["cases"] else 0, r["startup_s"]), "",
+           "| traffic | plaintext MB | records | events | MB/s | events/s | target | met |",
+           "|---|---|---|---|---|---|---|---|"]
+    for c in r["cases"]:
+        out.append("| %s | %.0f | %d | %d | %.0f | %.0f | %s | %s |" % (
+            c["name"], c["plaintext_bytes"] / 1e6, c["records"], c["events"], c["mb_s"],
+            c["events_s"], ("≥ %d MB/s" % c["target_mb_s"]) if c["target_mb_s"] else "–",
+            {True: "yes", False: "**no**", None: "–"}[c["met"]]))
+    if r.get("profile"):
+        out += ["", "Profile of the ai-mix replay (`perf record --call-graph dwarf`; "
+                "user-space symbols only):", "", "```"]
+        for p in r["profile"]:
+            out.append("# sort=%s %s" % (p["sort"], "children" if p["children"] else "self"))
+            out += p["top"][:20]
+        out += ["```"]
+    out.append("")
+    return out
+
+
+def md_footprint(f):
+    out = ["## 3. Footprint", "",
+           "`oisp-sensor run` (default config, events to /dev/null), unpinned. Idle: no TLS "
+           "traffic on the host. Load: two tlsbench processes (both cores) at full speed, "
+           "AI-shaped traffic, for each row.", "",
+           "| state | VmRSS MiB | VmHWM MiB | CPU % of a core |", "|---|---|---|---|",
+           "| idle (%.0f s) | %.1f | %.1f | %.2f |" % (f["idle_seconds"], f["idle_mem_mib"]["VmRSS"],
+                                                    f["idle_mem_mib"]["VmHWM"], f["idle_cpu_pct"])]
+    for l in f["loads"]:
+        out.append("| load %s %d B: %.0f calls/s, %.0f MB/s captured, %d events, %d lost | peak %.1f | | %.0f |"
+                   % (l["mode"], l["size"], l["calls_s"], l["plaintext_mb_s"], l["events"],
+                      l["lost_records"], l["peak_rss_mib"], l["sensor_cpu_pct"]))
+    m = f["after_load_mem_mib"]
+    out += ["| after the loads | %.1f | %.1f | |" % (m["VmRSS"], m["VmHWM"]), "",
+            "Targets: < 64 MiB resident under load: %s; < 1 %% of a core idle: %s." % (
+                "met" if f["met_rss"] else "**not met**",
+                "met" if f["met_idle_cpu"] else "**not met**"), ""]
+    return out
+
+
+def md_loss(l):
+    out = ["## 4a. Loss under load", "",
+           "Two paced tlsbench bio clients (one per core, unpinned), the offered rate doubled "
+           "each step until records are lost or the clients cannot keep the pace; "
+           "`capture.lost_records` from status. Calls/s are SSL calls, both sides; captured "
+           "MB/s counts each byte twice (the writer's and the reader's call).", "",
+           "| size | rounds/s asked | rounds/s done | calls/s | captured MB/s | ring records | lost |",
+           "|---|---|---|---|---|---|---|"]
+    for s in l["steps"]:
+        out.append("| %d | %d | %.0f | %.0f | %.1f | %d | %d |" % (
+            s["size"], s["target_rounds_s"], s["rounds_s"], s["calls_s"], s["plaintext_mb_s"],
+            s["records"], s["lost_records"]))
+    out.append("")
+    for size, b in l["best"].items():
+        if not b["max_clean_calls_s"]:
+            out.append("- %s B bodies: records lost already at the lowest step (%.0f calls/s, "
+                       "%.1f MB/s captured)" % (size, b["first_lossy"]["calls_s"],
+                                               b["first_lossy"]["plaintext_mb_s"]))
+            continue
+        out.append("- %s B bodies: largest clean rate %.0f calls/s (%.1f MB/s captured)%s" % (
+            size, b["max_clean_calls_s"], b["max_clean_mb_s"],
+            "; losses from %.0f calls/s" % b["first_lossy"]["calls_s"] if b["first_lossy"]
+            else "; no loss up to the most this host's clients can make under probes"))
+    out.append("")
+    return out
+
+
+def md_startup(s):
+    out = ["## 4b. Start-up with many libssl copies", "",
+           "%d copies of libssl.so.3 (distinct inodes), %d sleeping processes each "
+           "`dlopen()`ing one of them (`bench/dlsleeper`). Time from exec of `oisp-sensor run` "
+           "to `status` answering with at least %d files attached; stop = SIGTERM to exit." %
+           (s["copies"], s["processes"], s["copies"]), "",
+           "| run | ready s | files | processes | stop s | VmRSS MiB |", "|---|---|---|---|---|---|"]
+    for i, r in enumerate(s["runs"]):
+        out.append("| %d | %.2f | %d | %d | %.2f | %.1f |" % (
+            i + 1, r["ready_s"], r["files"], r["processes"], r["stop_s"], r["rss_mib"] or 0))
+    out.append("")
+    return out
+
+
+def render(res):
+    m = res["machine"]
+    out = ["# oisp-sensor benchmark results", "",
+           "Machine: %s, %d CPUs (%s), %.1f GiB, kernel %s, %s, %s; commit %s." % (
+               m["cpu"], m["cpus"], m["virt"], m["mem_gib"], m["kernel"], m["os"],
+               m["openssl"], m["commit"]), "",
+           "Command: `make bench` (`bench/run.py`); raw figures in `results.json`.", ""]
+    for name, fn in (("cost", md_cost), ("replay", md_replay), ("footprint", md_footprint),
+                     ("loss", md_loss), ("startup", md_startup)):
+        sec = res["sections"].get(name)
+        if sec:
+            out += fn(sec["data"])
+            out += ["Run: %s, `%s`." % (sec["date"], sec["command"]), ""]
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n", 2)[2])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="comma-separated sections (default: all)")
+    ap.add_argument("--seconds", type=float, default=1.0, help="per cost case")
+    ap.add_argument("--reps", type=int, default=3, help="cost repetitions")
+    ap.add_argument("--quiet-timeout", type=float, default=300,
+                    help="cost: wait this long for other tracers' uprobes to go")
+    ap.add_argument("--replay-scale", type=float, default=1.0)
+    ap.add_argument("--replay-runs", type=int, default=3)
+    ap.add_argument("--no-profile", dest="profile", action="store_false")
+    ap.add_argument("--idle-seconds", type=float, default=30)
+    ap.add_argument("--load-seconds", type=float, default=4)
+    ap.add_argument("--loss-seconds", type=float, default=2)
+    ap.add_argument("--copies", type=int, default=50)
+    ap.add_argument("--procs", type=int, default=1000)
+    ap.add_argument("--startup-runs", type=int, default=1)
+    ap.add_argument("--render", action="store_true",
+                    help="only rewrite RESULTS.md from results.json")
+    a = ap.parse_args()
+    only = [s for s in a.only.split(",") if s]
+    for s in only:
+        if s not in SECTIONS:
+            ap.error("unknown section %s" % s)
+    if os.geteuid() != 0 and set(only) - {"replay"} and not a.render:
+        ap.error("needs root (eBPF); only --only replay runs without")
+
+    os.makedirs(a.out, exist_ok=True)
+    jpath = os.path.join(a.out, "results.json")
+    res = {"sections": {}}
+    if os.path.exists(jpath):
+        with open(jpath) as f:
+            res = json.load(f)
+    if a.render:
+        with open(os.path.join(a.out, "RESULTS.md"), "w") as f:
+            f.write(render(res))
+        return 0
+    res["machine"] = machine()
+    env = Env(a.build)
+    fns = {"cost": bench_cost, "replay": bench_replay, "footprint": bench_footprint,
+           "loss": bench_loss, "startup": bench_startup}
+    try:
+        for s in only:
+            t = time.monotonic()
+            data = fns[s](env, a)
+            res["sections"][s] = {
+                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "command": " ".join(["bench/run.py"] + sys.argv[1:]),
+                "elapsed_s": time.monotonic() - t, "data": data}
+            with open(jpath, "w") as f:
+                json.dump(res, f, indent=1)
+            with open(os.path.join(a.out, "RESULTS.md"), "w") as f:
+                f.write(render(res))
+            log("%s done in %.0fs" % (s, time.monotonic() - t))
+    finally:
+        env.cleanup()
+    print(render(res))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
