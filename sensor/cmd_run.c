@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * `oisp-sensor run`: attach to every OpenSSL on the host and write OISP
- * events until SIGINT/SIGTERM.  Start-up order: configuration, engine
- * (rules, output), status socket (a second sensor stops here), BPF
- * capture, then the loop.  Shutdown drains the ring buffer, completes
- * the messages in progress, and detaches every probe.
+ * events until SIGINT/SIGTERM.  Start-up order: configuration, the
+ * single-instance lock (a second sensor stops here, before it touches
+ * anything), capabilities limited to privs.h's PRIVS_RUN | PRIVS_SETUP
+ * (before any thread starts), engine (rules, output), status socket,
+ * BPF capture, then PRIVS_RUN only, then the loop.  Shutdown drains the
+ * ring buffer, completes the messages in progress, and detaches every
+ * probe.
  *
  * With metrics.enabled, the metrics endpoint (metrics.h) is bound after
  * the status socket and served from the same loop; /readyz turns 200
@@ -27,6 +30,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "pipeline.h"
+#include "privs.h"
 #include "status.h"
 
 #define TICK_MS			50
@@ -39,6 +43,7 @@ struct run {
 	struct status_server *status;
 	struct metrics *metrics;	/* NULL unless metrics.enabled */
 	struct loop *loop;
+	int lock_fd;			/* status__lock(), -1 if not held */
 	uint64_t start_ns, last_housekeeping;
 };
 
@@ -74,6 +79,7 @@ static int on_tick(void *ctx, uint64_t now)
 		r->last_housekeeping = now;
 		capture__tick(r->cap, now);
 		pipeline__tick(r->e->pl, now);
+		output__check(r->e->out);
 	}
 	return 0;
 }
@@ -165,6 +171,10 @@ static char *status_json(const struct run *r)
 	NUM(o, "lines", os.lines);
 	NUM(o, "bytes", os.bytes);
 	NUM(o, "write_errors", os.write_errors);
+	if (os.last_errno)
+		cJSON_AddStringToObject(o, "last_error",
+					strerror(os.last_errno));
+	NUM(o, "reopens", os.reopens);
 	NUM(o, "rotations", os.rotations);
 	NUM(o, "rotate_errors", os.rotate_errors);
 	if (r->e->k8s)
@@ -292,6 +302,55 @@ static int start_metrics(struct run *r)
 	return 0;
 }
 
+/*
+ * One sensor per runtime directory (status.h): taken first, so that a
+ * second sensor stops before it opens, binds or attaches anything.
+ */
+static int take_lock(struct run *r)
+{
+	char path[4096];
+	long holder;
+	int err;
+
+	err = status__lock(r->o.cfg.status_socket, &r->lock_fd, &holder, path,
+			   sizeof(path));
+	if (err == -EADDRINUSE && holder)
+		pr_err("another oisp-sensor is running: pid %ld holds %s",
+		       holder, path);
+	else if (err == -EADDRINUSE)
+		pr_err("another oisp-sensor is running: %s is locked", path);
+	else if (err)
+		pr_err("lock file %s: %s", path[0] ? path : "(none)",
+		       strerror(-err));
+	return err;
+}
+
+/*
+ * Limits the capabilities to @keep (privs.h).  Failing to drop is
+ * logged, not fatal: the sensor then runs with more than it needs, as
+ * it did before this step existed.
+ */
+static void limit_privs(uint64_t keep, bool no_new_privs, const char *when)
+{
+	struct privs_state ps;
+	char names[512];
+	bool bnd_kept;
+	int err;
+
+	err = privs__limit(keep, no_new_privs, &bnd_kept);
+	if (err) {
+		pr_warn("capabilities: could not drop those not needed %s: %s",
+			when, strerror(-err));
+		return;
+	}
+	if (privs__get(&ps))
+		return;
+	privs__names(ps.effective, names, sizeof(names));
+	pr_info("capabilities %s: %s", when, names);
+	if (bnd_kept)
+		pr_debug("capabilities: bounding set left as is (no CAP_SETPCAP)");
+}
+
 static int run_setup(struct run *r)
 {
 	struct capture_opts co = {
@@ -304,6 +363,10 @@ static int run_setup(struct run *r)
 	err = check_metrics_config(&r->o.cfg);
 	if (err)
 		return err;
+	err = take_lock(r);
+	if (err)
+		return err;
+	limit_privs(PRIVS_RUN | PRIVS_SETUP, false, "during start-up");
 	err = engine__open(&r->e, &r->o.cfg, true, engine__realtime_offset());
 	if (err)
 		return err;
@@ -329,6 +392,12 @@ static int run_setup(struct run *r)
 		pr_err("could not start the BPF capture: %s", strerror(-err));
 		return err;
 	}
+	/* Attaching files of new processes needs all of PRIVS_RUN later. */
+	limit_privs(PRIVS_RUN, true, "once attached");
+	/* After the drop: its worker thread inherits only what is kept. */
+	err = engine__start_k8s(r->e, &r->o.cfg);
+	if (err)
+		return err;
 	err = loop__add(r->loop, capture__epoll_fd(r->cap), on_ring, r);
 	if (!err)
 		err = loop__add(r->loop, status__fd(r->status), on_status, r);
@@ -353,13 +422,14 @@ static void run_teardown(struct run *r)
 	status__close(r->status);
 	loop__free(r->loop);
 	engine__close(r->e);
+	status__unlock(r->lock_fd);
 	config__free(&r->o.cfg);
 }
 
 int cmd_run(int argc, char **argv)
 {
 	struct capture_stats cs = { 0 };
-	struct run r = { 0 };
+	struct run r = { .lock_fd = -1 };
 	int ret, status = 1;
 
 	ret = cli__parse(argc, argv, "run", &r.o);

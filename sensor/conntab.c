@@ -52,6 +52,8 @@ int conntab__new(struct conntab **out, size_t max_entries)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	/* An array of pointers: sizeof(*p) is the pointer size, as meant. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	t->buckets = calloc(n, sizeof(*t->buckets));
 	if (!t->buckets) {
 		free(t);

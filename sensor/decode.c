@@ -285,7 +285,6 @@ static int stage(enum coding c, const unsigned char *in, size_t in_len,
 	}
 	switch (end) {
 	case END_DONE:
-		break;
 	case END_FULL:
 		break;
 	case END_SHORT:
@@ -339,6 +338,9 @@ int decode__content(const char *content_encoding, const void *in,
 	*out = NULL;
 	*out_len = 0;
 	*flags = 0;
+	/* Stages size their buffers max_out + 2: keep that from wrapping. */
+	if (max_out > SIZE_MAX / 2)
+		max_out = SIZE_MAX / 2;
 	n = parse_codings(content_encoding, c);
 	if (n < 0)
 		return n;

@@ -179,9 +179,6 @@ int engine__open(struct engine **out, const struct config *cfg, bool live,
 		ret = procinfo__new(&e->procinfo, "/proc", PROCINFO_MAX);
 		if (ret)
 			goto err_close;
-		ret = open_k8s(e, cfg);
-		if (ret)
-			goto err_close;
 	}
 	po = (struct pipeline_opts){
 		.rules = e->rules,
@@ -189,7 +186,6 @@ int engine__open(struct engine **out, const struct config *cfg, bool live,
 		.secrets = e->secrets,
 		.out = e->out,
 		.procinfo = e->procinfo,
-		.k8s = e->k8s,
 		.aistats = e->aistats,
 		.host = &e->host,
 		.realtime_offset_ns = realtime_offset_ns,
@@ -208,6 +204,16 @@ int engine__open(struct engine **out, const struct config *cfg, bool live,
 err_close:
 	engine__close(e);
 	return ret;
+}
+
+int engine__start_k8s(struct engine *e, const struct config *cfg)
+{
+	int ret = open_k8s(e, cfg);
+
+	if (ret)
+		return ret;
+	pipeline__set_k8s(e->pl, e->k8s);
+	return 0;
 }
 
 void engine__flush(struct engine *e)

@@ -40,6 +40,17 @@ struct engine {
 int engine__open(struct engine **out, const struct config *cfg, bool live,
 		 uint64_t realtime_offset_ns);
 
+/*
+ * Starts the Kubernetes pod-metadata client as the configuration says
+ * (kubernetes.*; "auto" starts it only with a node name, an API server
+ * and a readable token) and hands it to the pipeline.  Called by `run`
+ * once the probes are attached and the capabilities dropped, so that its
+ * worker thread starts with no more than the sensor keeps.
+ * Returns 0 (also when it stays off) or -errno (kubernetes.enabled: true
+ * and something missing; logged).
+ */
+int engine__start_k8s(struct engine *e, const struct config *cfg);
+
 /* Wall clock minus CLOCK_MONOTONIC now, in ns. */
 uint64_t engine__realtime_offset(void);
 

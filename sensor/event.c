@@ -236,12 +236,14 @@ static bool add_container(cJSON *host, const struct event_proc *p)
 /* Labels packed "key\0value\0..." as struct k8s_pod keeps them. */
 static bool add_labels(cJSON *o, const struct k8s_pod *pod)
 {
-	const char *pos = pod->labels, *end = pod->labels + pod->labels_len;
+	const char *pos = pod->labels, *end;
 	const char *key;
 	cJSON *l;
 
+	/* NULL + 0 is undefined behaviour: test before computing the end. */
 	if (!pod->labels || !pod->n_labels)
 		return true;
+	end = pod->labels + pod->labels_len;
 	l = cJSON_AddObjectToObject(o, "labels");
 	if (!l)
 		return false;

@@ -1128,6 +1128,10 @@ static void usage_gemini(struct acc *a, const cJSON *u)
 static void acc_error(struct acc *a, const char *type, const char *msg,
 		      const cJSON *code, const cJSON *param)
 {
+	/* NULL for a non-string, NaN for a non-number; NULL items too. */
+	const char *code_str = cJSON_GetStringValue(code);
+	const char *param_str = cJSON_GetStringValue(param);
+	double code_num = cJSON_GetNumberValue(code);
 	cJSON *e = cJSON_CreateObject();
 	char num[32];
 	bool ok;
@@ -1138,17 +1142,14 @@ static void acc_error(struct acc *a, const char *type, const char *msg,
 	}
 	ok = add_text(e, "type", type ? type : "error") &&
 	     add_text(e, "message", msg);
-	if (cJSON_IsString(code)) {
-		ok = ok && add_text(e, "code", code->valuestring);
-	} else if (cJSON_IsNumber(code)) {
-		if (isfinite(code->valuedouble) &&
-		    fabs(code->valuedouble) < 1e15) {
-			snprintf(num, sizeof(num), "%.0f", code->valuedouble);
-			ok = ok && add_text(e, "code", num);
-		}
+	if (code_str) {
+		ok = ok && add_text(e, "code", code_str);
+	} else if (isfinite(code_num) && fabs(code_num) < 1e15) {
+		snprintf(num, sizeof(num), "%.0f", code_num);
+		ok = ok && add_text(e, "code", num);
 	}
-	if (cJSON_IsString(param))
-		ok = ok && add_text(e, "param", param->valuestring);
+	if (param_str)
+		ok = ok && add_text(e, "param", param_str);
 	if (!ok) {
 		cJSON_Delete(e);
 		a->oom = true;
@@ -1473,6 +1474,8 @@ static void acc_feed(struct acc *a, const char *api, const char *event,
 
 	if (!cJSON_IsObject(o))
 		return;
+	/* Anthropic's error event goes first, the generic error after it. */
+	/* NOLINTNEXTLINE(bugprone-branch-clone) */
 	if (streq(t, "error") && get(o, "error")) {		/* Anthropic */
 		anthropic_event(a, t, o);
 	} else if (streq(t, "error") || streq(event, "error")) {

@@ -29,6 +29,9 @@ struct output {
 	size_t namelen;
 	uint64_t retry_ns;	/* after a failure, no new try before this */
 	bool rotate_failing;	/* the failure was logged */
+	/* Lines lost since writes started failing (0: writes work). */
+	uint64_t failing_lines;
+	bool check_failing;	/* output__check()'s failure was logged */
 };
 
 #define ROTATE_RETRY_NS 1000000000ULL
@@ -158,11 +161,30 @@ static int write_rest(int fd, const char *buf, size_t n)
 	return 0;
 }
 
+/*
+ * Counts a line that was not written.  The first failure of a run of
+ * them is logged; the next success logs how many were lost (so a full
+ * disk costs two log lines, not one per event).
+ */
 static int fail(struct output *o, int err)
 {
 	o->st.write_errors++;
 	o->st.last_errno = -err;
+	if (!o->failing_lines++)
+		pr_err("%s: cannot write events: %s; events are dropped and counted (output.write_errors) until a write succeeds",
+		       o->path, strerror(-err));
 	return err;
+}
+
+static void written(struct output *o, size_t n)
+{
+	o->st.lines++;
+	o->st.bytes += n;
+	if (o->failing_lines) {
+		pr_info("%s: writing events again, %llu lost meanwhile",
+			o->path, (unsigned long long)o->failing_lines);
+		o->failing_lines = 0;
+	}
 }
 
 int output__set_rotation(struct output *o, uint64_t max_bytes,
@@ -321,8 +343,7 @@ int output__write_line(struct output *o, const char *line, size_t len)
 			return fail(o, -ENOSPC);
 		}
 	}
-	o->st.lines++;
-	o->st.bytes += n;
+	written(o, n);
 	return 0;
 }
 
@@ -342,6 +363,28 @@ int output__reopen(struct output *o)
 	close(o->fd);
 	o->fd = fd;
 	return 0;
+}
+
+int output__check(struct output *o)
+{
+	struct stat sb;
+	int err;
+
+	if (o->is_stdout || fstat(o->fd, &sb) || sb.st_nlink > 0 ||
+	    !S_ISREG(sb.st_mode))
+		return 0;
+	err = output__reopen(o);
+	if (err) {
+		if (!o->check_failing)
+			pr_warn("%s: the events file was deleted and cannot be created again: %s",
+				o->path, strerror(-err));
+		o->check_failing = true;
+		return err;
+	}
+	o->check_failing = false;
+	o->st.reopens++;
+	pr_warn("%s: the events file was deleted; writing to a new one", o->path);
+	return 1;
 }
 
 void output__stats(const struct output *o, struct output_stats *st)

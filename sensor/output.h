@@ -22,6 +22,7 @@ struct output_stats {
 	int last_errno;		/* errno of the last failure, 0 if none */
 	uint64_t rotations;	/* new files started because the size limit was reached */
 	uint64_t rotate_errors;	/* rotations that failed (lines went on to the old file) */
+	uint64_t reopens;	/* new files opened by output__check() */
 };
 
 /* Bounds of output__set_rotation()'s @max_files (output.rotate.max_files). */
@@ -44,7 +45,9 @@ int output__open(struct output **out, const char *path, char *err,
  * reused across calls.  EINTR is retried.  A short write on a regular
  * file (e.g. ENOSPC) is undone with ftruncate(2) to the size before the
  * write and reported as -ENOSPC; on a pipe or terminal the rest is
- * written so the line stays whole.  Failures count in write_errors.
+ * written so the line stays whole.  Failures count in write_errors;
+ * the first of a run of failures is logged, and so is the next success
+ * with the number of lines lost meanwhile.
  * With rotation on (output__set_rotation), the file may be rotated
  * first; a failed rotation does not fail the write.
  * Returns 0 or -errno.
@@ -82,6 +85,19 @@ int output__set_rotation(struct output *o, uint64_t max_bytes,
  * kept and -errno returned.  A no-op for "-".  Returns 0 or -errno.
  */
 int output__reopen(struct output *o);
+
+/*
+ * Opens a new file at the path when the one being written was deleted
+ * (its link count is 0), so that events do not go on into an unlinked
+ * inode no reader can open, holding its disk space until we exit.  A
+ * file that was only renamed is left alone: that is logrotate's window
+ * before its SIGHUP, and output__reopen() is the way out of it.  Meant
+ * to run from a periodic timer (one fstat(2)).  A no-op for "-".
+ * Returns 1 when a new file was opened, 0 when nothing was needed, or
+ * -errno when the new file could not be opened (the old descriptor is
+ * kept, and the next call tries again).
+ */
+int output__check(struct output *o);
 
 /* Copies the counters to @st. */
 void output__stats(const struct output *o, struct output_stats *st);

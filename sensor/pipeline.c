@@ -40,6 +40,8 @@ enum { ROLE_UNKNOWN, ROLE_CLIENT, ROLE_SERVER };
 #define MAX_PENDING	256
 #define MAX_SSE_EVENTS	200000
 #define MAX_REASONS	4
+/* Recent execve()s remembered, direct-mapped by tgid. */
+#define EXEC_SLOTS	4096
 
 struct pending {
 	struct pending *next;
@@ -75,11 +77,17 @@ struct conn {
 	size_t n_pending;
 };
 
+struct exec_mark {
+	uint32_t tgid;
+	uint64_t ts;
+};
+
 struct pipeline {
 	struct pipeline_opts o;
 	struct conntab *conns;
 	struct ulid_gen *ulid;
 	struct pipeline_stats st;
+	struct exec_mark execs[EXEC_SLOTS];
 };
 
 /* Builds the event from @data (consumed) and writes it as one line. */
@@ -251,8 +259,12 @@ static void body_decode(struct pipeline *p, const struct http_msg *msg,
 		free(dec);
 		return;
 	}
-	if (flags & DECODE_TRUNCATED)
+	if (flags & DECODE_TRUNCATED) {
+		/* A decompression bomb, or just a large body: counted too. */
 		add_reason(a, "decoded_body_truncated");
+		if (!(msg->flags & HTTP_MSG_TRUNCATED))
+			p->st.bodies_truncated++;
+	}
 	*out = (const char *)dec;
 	*out_len = dlen;
 	*owned = true;
@@ -667,12 +679,83 @@ static struct conn *conn_new(struct pipeline *p, const struct conn_key *k)
 	return c;
 }
 
+/*
+ * execve() destroys the old image and its SSL objects, so a connection
+ * of the same tgid last used before the exec belongs to the old image,
+ * whatever its SSL* (the new image's allocator may hand out the same
+ * address).  Exec records come for every process on the host: they are
+ * noted in O(1) and checked when a connection is next used; a slot
+ * overwritten by another tgid only loses that check.
+ */
+static void exec_note(struct pipeline *p, const struct cap_hdr *h)
+{
+	struct exec_mark *e = &p->execs[h->tgid % EXEC_SLOTS];
+
+	e->tgid = h->tgid;
+	e->ts = h->ts_ns;
+}
+
+static bool exec_since(const struct pipeline *p, const struct conn *c)
+{
+	const struct exec_mark *e = &p->execs[c->key.tgid % EXEC_SLOTS];
+
+	return e->tgid == c->key.tgid && e->ts > c->last_ts;
+}
+
+/* A request line ("METHOD SP target SP HTTP/1.x" CRLF) at @buf. */
+static bool starts_with_request_line(const unsigned char *buf, size_t len)
+{
+	static const char ver[] = " HTTP/1.";
+	const unsigned char *nl = memchr(buf, '\n', len);
+	size_t i = 0, n, start;
+
+	if (!nl)
+		return false;
+	n = (size_t)(nl - buf);
+	if (n && buf[n - 1] == '\r')
+		n--;
+	while (i < n && i < 24 && buf[i] >= 'A' && buf[i] <= 'Z')
+		i++;
+	if (i == 0 || i == n || buf[i] != ' ')
+		return false;
+	start = ++i;
+	while (i < n && buf[i] > ' ' && buf[i] < 0x7f)
+		i++;
+	return i > start && n - i == sizeof(ver) &&
+	       memcmp(buf + i, ver, sizeof(ver) - 1) == 0 &&
+	       buf[n - 1] >= '0' && buf[n - 1] <= '9';
+}
+
+/*
+ * An SSL* freed and handed to a new connection of the same process looks
+ * like the old connection going on.  The tell: an SSL call that starts
+ * with a request line while a message of the old connection, in either
+ * direction, is still in progress (a request body cut short, a response
+ * half read).  The old connection is then closed (what it had is written
+ * as partial, its unanswered requests dropped) and a new one begins.
+ * HTTP/1.1 pipelining a request while a response is being read also
+ * matches; it costs that response its completeness, never a wrong
+ * pairing, and clients do not pipeline in practice.
+ */
+static bool conn_replaced(const struct conn *c, const struct cap_data *d)
+{
+	return d->offset == 0 && !c->ignore &&
+	       (httpstream__in_message(c->hs[DIR_W]) ||
+		httpstream__in_message(c->hs[DIR_R])) &&
+	       starts_with_request_line(d->data, d->len);
+}
+
 static struct conn *conn_get(struct pipeline *p, const struct cap_data *d)
 {
 	struct conn_key k = { .tgid = d->hdr.tgid, .ssl = d->ssl };
 	struct conn *c = conntab__get(p->conns, &k);
 	void *evicted;
 
+	if (c && (exec_since(p, c) || conn_replaced(c, d))) {
+		conntab__del(p->conns, &k);
+		conn_close(c);
+		c = NULL;
+	}
 	if (c)
 		return c;
 	c = conn_new(p, &k);
@@ -796,6 +879,7 @@ int pipeline__feed(struct pipeline *p, const void *rec, size_t len)
 	case CAP_KIND_DATA:
 		return feed_data(p, rec);
 	case CAP_KIND_EXEC:
+		exec_note(p, h);
 		/*
 		 * Read the new image's metadata now: a short-lived client
 		 * may be gone by the time its first record is handled.
@@ -868,6 +952,11 @@ void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st)
 	*st = p->st;
 	st->connections = conntab__count(p->conns);
 	conntab__for_each(p->conns, add_live_stats, &w);
+}
+
+void pipeline__set_k8s(struct pipeline *p, struct k8s *k8s)
+{
+	p->o.k8s = k8s;
 }
 
 int pipeline__new(struct pipeline **out, const struct pipeline_opts *opts)

@@ -104,6 +104,9 @@ void pipeline__flush(struct pipeline *p);
 
 void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st);
 
+/* Sets the pod-metadata source after creation (NULL: none). */
+void pipeline__set_k8s(struct pipeline *p, struct k8s *k8s);
+
 /* Frees everything (without flushing); NULL is fine. */
 void pipeline__free(struct pipeline *p);
 

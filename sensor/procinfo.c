@@ -38,7 +38,10 @@ struct procinfo {
 
 static size_t pid_hash(__u32 pid)
 {
-	return (size_t)(pid * 2654435761u);
+	/* Knuth's multiplicative hash, in 32 bits on purpose. */
+	__u32 h = pid * 2654435761u;
+
+	return h;
 }
 
 int procinfo__new(struct procinfo **out, const char *proc_root,
@@ -57,6 +60,8 @@ int procinfo__new(struct procinfo **out, const char *proc_root,
 	if (!pi)
 		return -ENOMEM;
 	pi->root = strdup(proc_root);
+	/* An array of pointers: sizeof(*p) is the pointer size, as meant. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	pi->buckets = calloc(n, sizeof(*pi->buckets));
 	if (!pi->root || !pi->buckets) {
 		procinfo__free(pi);
@@ -84,17 +89,20 @@ static ssize_t read_proc_file(const char *root, __u32 pid, const char *name,
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	/* Negative for sure: callers take >= 0 as bytes read into @buf. */
+	if (fd < 0) {
+		err = errno;
+		return err > 0 ? -err : -EIO;
+	}
 	/* proc files may come in several reads; stop at EOF or full. */
 	while (got < size - 1) {
 		n = read(fd, buf + got, size - 1 - got);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err = -errno;
+			err = errno;
 			close(fd);
-			return err;
+			return err > 0 ? -err : -EIO;
 		}
 		if (n == 0)
 			break;

@@ -8,8 +8,10 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -94,6 +96,83 @@ static int clear_stale(const struct sockaddr_un *sa)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/* DIR/STATUS_LOCK_NAME for the socket DIR/NAME ("." without a slash). */
+static int lock_path(const char *sock_path, char *path, size_t pathlen)
+{
+	const char *slash = strrchr(sock_path, '/');
+	int dirlen = slash ? (int)(slash - sock_path) : 1;
+	int n;
+
+	if (slash == sock_path)
+		dirlen = 0;	/* a socket in "/" */
+	n = snprintf(path, pathlen, "%.*s/%s", dirlen,
+		     slash ? sock_path : ".", STATUS_LOCK_NAME);
+	return n < 0 || (size_t)n >= pathlen ? -ENAMETOOLONG : 0;
+}
+
+/* The pid a lock holder wrote into its lock file, 0 if none. */
+static long read_holder(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	char *end;
+	long pid;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno || end == buf || pid <= 0)
+		return 0;
+	return pid;
+}
+
+int status__lock(const char *sock_path, int *fd, long *holder, char *path,
+		 size_t pathlen)
+{
+	char pid[32];
+	int err, lfd, n;
+
+	*fd = -1;
+	*holder = 0;
+	if (pathlen)
+		path[0] = '\0';
+	if (!sock_path || !*sock_path)
+		return -ENAMETOOLONG;
+	err = lock_path(sock_path, path, pathlen);
+	if (err)
+		return err;
+	err = mkdir_parents(sock_path);
+	if (err)
+		return err;
+	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (lfd < 0)
+		return -errno;
+	if (flock(lfd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
+		if (err == -EADDRINUSE)
+			*holder = read_holder(lfd);
+		goto out_close;
+	}
+	/* Informational only: the flock is the lock. */
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(lfd, 0) == 0)
+		(void)!pwrite(lfd, pid, (size_t)n, 0);
+	*fd = lfd;
+	return 0;
+
+out_close:
+	close(lfd);
+	return err;
+}
+
+void status__unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 int status__listen(struct status_server **out, const char *path)
@@ -424,7 +503,7 @@ static void print_output(const struct printer *pr, const cJSON *root)
 		{ "bytes", "bytes", false },
 		{ "write_errors", "write errors", true },
 	};
-	const cJSON *obj, *path;
+	const cJSON *obj, *path, *last;
 
 	obj = section(pr, root, "output", "Output");
 	if (!obj)
@@ -433,6 +512,9 @@ static void print_output(const struct printer *pr, const cJSON *root)
 	if (cJSON_IsString(path))
 		print_value_line(pr, "path", path->valuestring, false);
 	print_counters(pr, obj, c, sizeof(c) / sizeof(c[0]));
+	last = cJSON_GetObjectItemCaseSensitive(obj, "last_error");
+	if (cJSON_IsString(last))
+		print_value_line(pr, "last error", last->valuestring, true);
 }
 
 static void print_events(const struct printer *pr, const cJSON *root)

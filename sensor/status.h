@@ -6,13 +6,14 @@
  * /run/oisp-sensor/status.sock.  Each client that connects gets one
  * JSON document followed by "\n" and is then disconnected; it sends
  * nothing.  `oisp-sensor status` is that client and prints the document
- * for humans.  The socket also serves as the sensor's single-instance
- * lock: a second sensor finds the first one answering and refuses to
- * start.  The JSON itself is built by the caller; status__print()
+ * for humans.  One sensor per runtime directory: status__lock() takes
+ * an exclusive flock(2) on STATUS_LOCK_NAME next to the socket before
+ * anything is attached, so a second sensor whose socket is in the same
+ * directory refuses to start, whatever the socket's name.  The JSON itself is built by the caller; status__print()
  * understands the layout below, and tolerates missing members:
  *
  *	{"version", "pid", "uptime_s",
- *	 "output": {"path", "lines", "bytes", "write_errors"},
+ *	 "output": {"path", "lines", "bytes", "write_errors", "last_error"},
  *	 "events": {TYPE: count, ...},
  *	 "capture": {"calls", "records", "bytes", "lost_records",
  *		     "lost_bytes", "truncated_calls", "truncated_bytes",
@@ -30,6 +31,30 @@
 #include <stdio.h>
 
 struct status_server;
+
+/* The lock file, in the directory of the status socket. */
+#define STATUS_LOCK_NAME	"oisp-sensor.lock"
+
+/*
+ * Takes the single-instance lock of the directory that holds the socket
+ * @sock_path: creates the directory (mode 0750) and
+ * DIR/STATUS_LOCK_NAME (mode 0640, O_NOFOLLOW), takes a non-blocking
+ * exclusive flock(2) and writes our pid into the file.  The lock lives
+ * as long as the descriptor: the kernel releases it when the process
+ * dies, even by SIGKILL, so a stale file never blocks a restart.  The
+ * file is never unlinked (unlinking would let a third sensor lock a new
+ * inode while a second one holds the old).
+ * Returns 0 and the descriptor in *@fd (O_CLOEXEC; status__unlock()
+ * closes it); -EADDRINUSE when another process holds the lock, with its
+ * pid in *@holder when the file names one (else 0); -ENAMETOOLONG;
+ * -ENOMEM; or -errno of mkdir/open/flock.  The lock file's path is
+ * written to @path (@pathlen bytes) in every case.
+ */
+int status__lock(const char *sock_path, int *fd, long *holder, char *path,
+		 size_t pathlen);
+
+/* Releases the lock taken by status__lock(); a negative @fd is fine. */
+void status__unlock(int fd);
 
 /* Bounds of status__query(). */
 #define STATUS_REPLY_MAX	(1024 * 1024)	/* bytes */

@@ -187,6 +187,70 @@ Test(output, reopen_follows_rotation)
 	rm_rf();
 }
 
+/* Deleted under the sensor: output__check() starts a new file. */
+Test(output, check_reopens_a_deleted_file_only)
+{
+	struct output_stats st;
+	struct output *o;
+	char path[128], old[140], err[256];
+	size_t len;
+
+	mkdtemp_dir();
+	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
+	snprintf(old, sizeof(old), "%s.1", path);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0);
+	cr_assert_eq(output__check(o), 0, "nothing to do");
+	cr_assert_eq(output__write_line(o, "first", 5), 0);
+	/* Renamed (logrotate before its SIGHUP): left alone. */
+	cr_assert_eq(rename(path, old), 0);
+	cr_assert_eq(output__check(o), 0);
+	cr_assert_eq(output__write_line(o, "second", 6), 0);
+	cr_assert_str_eq(slurp(old, &len), "first\nsecond\n");
+	/* Deleted: a new file at the path. */
+	cr_assert_eq(unlink(old), 0);
+	cr_assert_eq(output__check(o), 1);
+	cr_assert_eq(output__check(o), 0);
+	cr_assert_eq(output__write_line(o, "third", 5), 0);
+	cr_assert_str_eq(slurp(path, &len), "third\n");
+	output__stats(o, &st);
+	cr_assert_eq(st.reopens, 1);
+	cr_assert_eq(st.lines, 3);
+	output__close(o);
+	rm_rf();
+}
+
+/* Failing, then working again: counted, and lines resume whole. */
+Test(output, writes_resume_after_failures)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+	struct rlimit rl = { .rlim_cur = 64, .rlim_max = RLIM_INFINITY };
+	struct output_stats st;
+	struct output *o;
+	char path[128], err[256], line[80];
+	size_t len;
+	int i;
+
+	mkdtemp_dir();
+	snprintf(path, sizeof(path), "%s/full.jsonl", dir);
+	cr_assert_eq(sigaction(SIGXFSZ, &sa, NULL), 0);
+	memset(line, 'b', sizeof(line));
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	cr_assert_eq(output__write_line(o, line, 40), 0);
+	for (i = 0; i < 5; i++)
+		cr_assert_lt(output__write_line(o, line, 40), 0);
+	rl.rlim_cur = RLIM_INFINITY;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	cr_assert_eq(output__write_line(o, line, 40), 0);
+	output__stats(o, &st);
+	cr_assert_eq(st.lines, 2);
+	cr_assert_eq(st.write_errors, 5);
+	slurp(path, &len);
+	cr_assert_eq(len, 82, "two whole lines, nothing in between");
+	output__close(o);
+	rm_rf();
+}
+
 Test(output, stdout_dash)
 {
 	struct output *o;

@@ -133,6 +133,43 @@ Test(status, second_listener_refused)
 	status__close(s1);
 }
 
+/* One lock per directory, whatever the socket's name; freed on close. */
+Test(status, lock_is_per_directory)
+{
+	char other[160], path[256], path2[256];
+	long holder;
+	int fd1, fd2;
+
+	cr_assert_eq(status__lock(sock, &fd1, &holder, path, sizeof(path)), 0);
+	cr_assert_geq(fd1, 0);
+	cr_assert(strstr(path, "/run/" STATUS_LOCK_NAME), "%s", path);
+	snprintf(other, sizeof(other), "%s/run/other.sock", tmpdir);
+	/* flock(2) locks belong to open file descriptions: a second open
+	 * in the same process conflicts, as another process would. */
+	cr_assert_eq(status__lock(other, &fd2, &holder, path2, sizeof(path2)),
+		     -EADDRINUSE);
+	cr_assert_eq(fd2, -1);
+	cr_assert_eq(holder, getpid());
+	cr_assert_str_eq(path, path2);
+	status__unlock(fd1);
+	cr_assert_eq(status__lock(other, &fd2, &holder, path2, sizeof(path2)), 0);
+	status__unlock(fd2);
+	status__unlock(-1);
+	unlink(path);
+}
+
+Test(status, lock_relative_socket)
+{
+	char path[256];
+	long holder;
+	int fd;
+
+	cr_assert_eq(status__lock("", &fd, &holder, path, sizeof(path)),
+		     -ENAMETOOLONG);
+	cr_assert_eq(status__lock("x.sock", &fd, &holder, path, 4),
+		     -ENAMETOOLONG);
+}
+
 Test(status, stale_socket_replaced)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

@@ -1,0 +1,219 @@
+"""Least privilege, measured with real calls.
+
+- The sensor runs with only CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN,
+  CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (setpriv's bounding set, as
+  root: what the DaemonSet gives it) and captures a call.
+- Each of them is dropped in turn, to show what needs it: a process of
+  another user (nobody) that runs its own copy of libssl from a 0700
+  directory is the case that needs CAP_SYS_PTRACE (its /proc/PID/maps)
+  and CAP_DAC_READ_SEARCH (the file); without CAP_SYS_ADMIN the uprobe
+  perf events cannot be opened (EACCES) and nothing is attached.
+- Once attached, the sensor keeps those five and nothing else, in every
+  set (effective, permitted, bounding; inheritable and ambient empty,
+  no_new_privs), and still attaches files of processes started later.
+- File modes: events file 0640 even with umask 000, directories 0750,
+  status socket 0660, lock file 0640.
+The metrics allow-list is tested in test_metrics.py
+(test_client_outside_the_allow_list_is_refused).
+"""
+import os
+import pathlib
+import shutil
+import stat
+import subprocess
+import time
+
+import pytest
+
+import e2elib
+from e2elib import EventLog
+
+CAPS = {"dac_read_search": 2, "sys_ptrace": 19, "sys_admin": 21,
+        "perfmon": 38, "bpf": 39}
+RUN_MASK = sum(1 << n for n in CAPS.values())
+NOBODY = 65534
+LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
+
+
+def _proc_status(pid, tid=None):
+    path = "/proc/%d/task/%d/status" % (pid, tid) if tid else "/proc/%d/status" % pid
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def _wrapped_sensor(monkeypatch, tmp_path, caps):
+    """e2elib.Sensor run through setpriv with a bounding set of @caps
+    (for uid 0 the bounding set is what exec grants)."""
+    bs = "-all" + "".join(",+" + c for c in caps)
+    wrapper = tmp_path / "sensor-wrapper.sh"
+    wrapper.write_text('#!/bin/sh\nexec setpriv --bounding-set=%s --inh-caps=-all -- %s "$@"\n'
+                       % (bs, e2elib.SENSOR))
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(e2elib, "SENSOR", str(wrapper))
+    return e2elib.Sensor(str(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def other_user(server):
+    """A CA that nobody can read, and a private libssl: 0600 in a 0700
+    directory, both owned by nobody (pytest's tmp_path is 0700)."""
+    top = e2elib.workdir("oisp-privilege-")
+    yield _other_user(server, top)
+    e2elib.rmtree(top)
+
+
+def _other_user(server, top):
+    d = pathlib.Path(top)
+    os.chmod(d, 0o755)
+    pub = d / "pub"
+    pub.mkdir(mode=0o755)
+    ca = pub / "ca.pem"
+    shutil.copy(server.ca, ca)
+    os.chmod(ca, 0o644)
+    priv = d / "priv"
+    priv.mkdir(mode=0o700)
+    lib = priv / "libssl.so.3"
+    shutil.copy(LIBSSL, lib)
+    os.chmod(lib, 0o600)
+    os.chown(lib, NOBODY, NOBODY)
+    os.chown(priv, NOBODY, NOBODY)
+    return {"ca": str(ca), "lib": str(lib), "dir": str(priv)}
+
+
+def _nobody_client(server, other, tag):
+    """py_early.py as nobody with its own libssl: connects and calls at
+    once, then waits for a line on stdin and makes two more calls."""
+    c = e2elib.Client(server, ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                               "--clear-groups", e2elib.PYTHON,
+                               os.path.join(e2elib.CLIENTS, "py_early.py"), tag],
+                      stdin=True, env_extra={"OISP_CA": other["ca"],
+                                             "LD_LIBRARY_PATH": other["dir"]})
+    first = c.proc.stdout.readline()
+    ready = c.proc.stdout.readline()
+    assert '"ready"' in ready, (first, ready, c.proc.stderr.read())
+    with open("/proc/%d/maps" % c.pid) as f:
+        assert other["lib"] in f.read(), "the client does not use its own libssl"
+    return c
+
+
+def _go(c):
+    c.proc.stdin.write("go\n")
+    c.proc.stdin.flush()
+    c.wait(60)
+
+
+def _attached(s):
+    return [f["path"] for f in s.status()["attach"]["list"]]
+
+
+ALL = sorted(CAPS)
+
+
+@pytest.mark.parametrize("dropped", [None, "sys_ptrace", "dac_read_search", "sys_admin",
+                                     "bpf", "perfmon"])
+def test_which_capability_is_needed_for_what(sensor_run, other_user, monkeypatch,
+                                             tmp_path, dropped):
+    caps = [c for c in ALL if c != dropped]
+    early = _nobody_client(sensor_run.server, other_user, "caps-%s" % dropped)
+    sensor_run.known_pids.add(early.pid)
+    s = _wrapped_sensor(monkeypatch, tmp_path, caps).start()
+    try:
+        eff = int(_proc_status(s.proc.pid)["CapEff"], 16)
+        assert eff == sum(1 << CAPS[c] for c in caps), hex(eff)
+        _go(early)
+        c = e2elib.curl_client(sensor_run.server, "chat", "caps without %s" % dropped)
+        sensor_run.known_pids.add(c.pid)
+        host = EventLog(s.out).wait_pid(c.pid, 2, timeout=5)
+        nobody = EventLog(s.out).wait_pid(early.pid, 4, timeout=3)
+        st = s.status()
+        attached = _attached(s)
+    finally:
+        assert s.stop() == 0, s.log_tail()
+    log = s.log_tail(400)
+    if dropped == "sys_admin":
+        # perf_event_open(2) of the uprobe PMU: EACCES without
+        # CAP_SYS_ADMIN, CAP_PERFMON is not enough.
+        assert host == [] and nobody == []
+        assert st["attach"]["errors"] >= 1 and attached == []
+        assert "perf event: Permission denied" in log, log
+        return
+    # A root process using the host's libssl: always seen.
+    assert len(host) == 2, log
+    if dropped in ("sys_ptrace", "dac_read_search"):
+        # sys_ptrace: nobody's /proc/PID/maps cannot be read, so its libssl
+        # is never found.  dac_read_search: found, but neither the 0700
+        # directory nor the 0600 file can be opened.
+        assert other_user["lib"] not in attached, attached
+        assert nobody == []
+    else:
+        # bpf or perfmon dropped: CAP_SYS_ADMIN implies both on this kernel.
+        assert other_user["lib"] in attached, attached
+        got = [e["data"]["messages"][0]["content"] for e in nobody
+               if e["event_type"] == "ai.request"]
+        assert "early same-conn says hello caps-%s" % dropped in got, got
+        assert {e["actor"]["uid"] for e in nobody} == {NOBODY}
+
+
+def test_capabilities_once_attached(sensor_run):
+    """The session sensor, started as full root: only the five are left,
+    in every thread and every set, and no way back through exec."""
+    pid = sensor_run.sensor.proc.pid
+    for tid in map(int, os.listdir("/proc/%d/task" % pid)):
+        st = _proc_status(pid, tid)
+        for k in ("CapEff", "CapPrm", "CapBnd"):
+            assert int(st[k], 16) == RUN_MASK, (tid, k, st[k])
+        assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0
+        assert st["NoNewPrivs"] == "1"
+    log = sensor_run.sensor.log_tail(10000)
+    assert ("capabilities once attached: cap_dac_read_search,cap_sys_ptrace,"
+            "cap_sys_admin,cap_perfmon,cap_bpf") in log
+
+
+def test_after_the_drop_new_processes_are_still_attached(sensor_run, other_user):
+    """Attaching at exec (a new user, a new libssl, after the drop) works
+    with what is kept."""
+    s = sensor_run.sensor
+    c = e2elib.Client(sensor_run.server,
+                      ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                       "--clear-groups", e2elib.PYTHON,
+                       os.path.join(e2elib.CLIENTS, "py_early.py"), "late-nobody"],
+                      stdin=True, env_extra={"OISP_CA": other_user["ca"],
+                                             "LD_LIBRARY_PATH": other_user["dir"]})
+    sensor_run.known_pids.add(c.pid)
+    c.proc.stdout.readline()
+    assert '"ready"' in c.proc.stdout.readline(), c.proc.stderr.read()
+    deadline = time.monotonic() + 10
+    while other_user["lib"] not in _attached(s):
+        assert time.monotonic() < deadline, _attached(s)
+        time.sleep(0.1)
+    _go(c)
+    got = [e["data"]["messages"][0]["content"] for e in sensor_run.events.wait_pid(c.pid, 4)
+           if e["event_type"] == "ai.request"]
+    assert "early new-conn says hello late-nobody" in got, got
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022])
+def test_file_modes(tmp_path, umask):
+    s = e2elib.Sensor(str(tmp_path))
+    s.out = str(tmp_path / "new" / "dir" / "events.jsonl")
+    s.sock = str(tmp_path / "run" / "status.sock")
+    old = os.umask(umask)
+    try:
+        s.start()
+    finally:
+        os.umask(old)
+    try:
+        def mode(p):
+            return stat.S_IMODE(os.stat(p).st_mode)
+        assert mode(s.out) == 0o640
+        assert mode(tmp_path / "new") == 0o750 and mode(tmp_path / "new" / "dir") == 0o750
+        assert stat.S_ISSOCK(os.stat(s.sock).st_mode)
+        assert mode(s.sock) == 0o660, oct(mode(s.sock))
+        assert mode(tmp_path / "run") == 0o750
+        assert mode(tmp_path / "run" / "oisp-sensor.lock") == 0o640
+    finally:
+        assert s.stop() == 0, s.log_tail()
