@@ -112,10 +112,11 @@ void k8s_pods__free(struct k8s_pod *pods, size_t n)
 const char *k8s_pod__next_label(const struct k8s_pod *pod, const char *pos,
 				const char **key, const char **value)
 {
-	const char *end = pod->labels + pod->labels_len;
+	const char *end;
 
 	if (!pod->labels)
 		return NULL;
+	end = pod->labels + pod->labels_len;
 	if (!pos)
 		pos = pod->labels;
 	if (pos >= end)
