@@ -11,42 +11,13 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonpath.h"
+
 #include "event.h"
 #include "k8s.h"
 #include "ulid.h"
 
 #define SAMPLE "../../build/tests/event-sample.jsonl"
-
-static const cJSON *get(const cJSON *o, const char *path)
-{
-	char buf[256], *tok, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (tok = strtok_r(buf, ".", &save); tok && o;
-	     tok = strtok_r(NULL, ".", &save)) {
-		if (cJSON_IsArray(o))
-			o = cJSON_GetArrayItem(o, (int)strtol(tok, NULL, 10));
-		else
-			o = cJSON_GetObjectItemCaseSensitive(o, tok);
-	}
-	return o;
-}
-
-static const char *str(const cJSON *o, const char *path)
-{
-	const cJSON *v = get(o, path);
-
-	cr_assert(cJSON_IsString(v), "%s is not a string", path);
-	return v->valuestring;
-}
-
-static double num(const cJSON *o, const char *path)
-{
-	const cJSON *v = get(o, path);
-
-	cr_assert(cJSON_IsNumber(v), "%s is not a number", path);
-	return v->valuedouble;
-}
 
 static void sample(const cJSON *ev)
 {

@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonpath.h"
+
 #include "event.h"
 #include "extract.h"
 
@@ -63,45 +65,6 @@ static void sse_parse(struct sse *s, char *text)
 			name = NULL;
 		}
 	}
-}
-
-static const cJSON *get(const cJSON *o, const char *path)
-{
-	char buf[256], *tok, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (tok = strtok_r(buf, ".", &save); tok && o;
-	     tok = strtok_r(NULL, ".", &save)) {
-		if (cJSON_IsArray(o))
-			o = cJSON_GetArrayItem(o, (int)strtol(tok, NULL, 10));
-		else
-			o = cJSON_GetObjectItemCaseSensitive(o, tok);
-	}
-	return o;
-}
-
-static const char *str(const cJSON *o, const char *path)
-{
-	const cJSON *v = get(o, path);
-
-	cr_assert(cJSON_IsString(v), "%s is not a string", path);
-	return v->valuestring;
-}
-
-static double num(const cJSON *o, const char *path)
-{
-	const cJSON *v = get(o, path);
-
-	cr_assert(cJSON_IsNumber(v), "%s is not a number", path);
-	return v->valuedouble;
-}
-
-static bool boolean(const cJSON *o, const char *path)
-{
-	const cJSON *v = get(o, path);
-
-	cr_assert(cJSON_IsBool(v), "%s is not a boolean", path);
-	return cJSON_IsTrue(v);
 }
 
 static int count(const cJSON *o, const char *path)
