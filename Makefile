@@ -58,8 +58,8 @@ TEST_DEPS_test_sse := sse log
 TEST_DEPS_test_rules := rules rules_default yamlutil log
 TEST_DEPS_test_config := config redact yamlutil log
 TEST_DEPS_test_redact := redact log
-TEST_DEPS_test_extract := extract event ulid log
-TEST_DEPS_test_event := event ulid log
+TEST_DEPS_test_extract := extract event ulid utf8 log
+TEST_DEPS_test_event := event ulid utf8 log
 TEST_DEPS_test_output := output log
 TEST_DEPS_test_elfsym := elfsym procmaps log
 TEST_DEPS_test_recfile := recfile log
@@ -71,12 +71,12 @@ $(TESTDIR)/test_k8s: LDLIBS += -lssl -lcrypto
 TEST_DEPS_test_status := status log
 TEST_DEPS_test_privs := privs
 TEST_DEPS_test_pipeline := pipeline conntab http decode sse rules \
-	rules_default yamlutil redact extract event ulid output procinfo cgroup \
+	rules_default yamlutil redact extract event ulid utf8 output procinfo cgroup \
 	recfile aistats k8s log
 TEST_DEPS_test_badinput := $(TEST_DEPS_test_pipeline)
 TEST_DEPS_test_conntab := conntab
 TEST_DEPS_test_aistats := aistats
-TEST_DEPS_test_metrics := metrics aistats log
+TEST_DEPS_test_metrics := metrics aistats utf8 log
 
 .PHONY: all clean test test-unit test-e2e deps install bench
 all: $(OUT)/oisp-sensor

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "event.h"
+#include "utf8.h"
 #include "k8s.h"
 #include "ulid.h"
 
@@ -57,43 +58,6 @@ static const char *oisp_arch(const char *machine)
 	return "other";
 }
 
-/*
- * Length of the valid UTF-8 sequence at @s (1-4), or minus the length of
- * its maximal invalid subpart (Unicode 15, section 3.9, "U+FFFD
- * Substitution of Maximal Subparts").  NUL counts as invalid.
- */
-static int utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	int need, i;
-
-	if (c >= 0x01 && c <= 0x7f)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 4;
-	else
-		return -1;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	for (i = 1; i < need; i++) {
-		if ((size_t)i >= n || s[i] < lo || s[i] > hi)
-			return -i;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return need;
-}
-
 bool event__utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -105,7 +69,7 @@ bool event__utf8_valid(const char *s, size_t len)
 			i++;
 			continue;
 		}
-		k = utf8_seq(p + i, len - i);
+		k = utf8__seq(p + i, len - i);
 		if (k < 0)
 			return false;
 		i += (size_t)k;
@@ -127,7 +91,7 @@ char *event__utf8_dup(const char *s, size_t len)
 	if (!out)
 		return NULL;
 	while (i < len) {
-		k = utf8_seq(p + i, len - i);
+		k = utf8__seq(p + i, len - i);
 		if (k > 0) {
 			memcpy(out + o, p + i, (size_t)k);
 			o += (size_t)k;

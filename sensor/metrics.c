@@ -18,6 +18,7 @@
 #include "capture.h"
 #include "log.h"
 #include "metrics.h"
+#include "utf8.h"
 #include "output.h"
 #include "pipeline.h"
 
@@ -121,48 +122,16 @@ static void puts_(struct metrics_text *t, const char *s)
 	put(t, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at @p (RFC 3629), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned char c = p[0];
-	size_t n, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 /* Label value: \\ \" \n escaped, invalid UTF-8 replaced by U+FFFD. */
 static void put_label_value(struct metrics_text *t, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ?: "");
-	size_t n;
+	const unsigned char *end = p + strlen((const char *)p);
+	int n;
 
 	while (*p) {
-		n = utf8_len(p);
-		if (!n) {
+		n = utf8__seq(p, (size_t)(end - p));
+		if (n <= 0) {
 			put(t, "\xef\xbf\xbd", 3);
 			p++;
 		} else if (*p == '\\') {
@@ -175,7 +144,7 @@ static void put_label_value(struct metrics_text *t, const char *s)
 			put(t, "\\n", 2);
 			p++;
 		} else {
-			put(t, (const char *)p, n);
+			put(t, (const char *)p, (size_t)n);
 			p += n;
 		}
 	}

@@ -18,7 +18,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_DEPS_fuzz_http := http log
 FUZZ_DEPS_fuzz_sse := sse log
 FUZZ_DEPS_fuzz_decode := decode log
-FUZZ_DEPS_fuzz_extract := extract event ulid sse log
+FUZZ_DEPS_fuzz_extract := extract event ulid utf8 sse log
 FUZZ_DEPS_fuzz_config := config rules rules_default redact yamlutil log
 FUZZ_DEPS_fuzz_pipeline := $(TEST_DEPS_test_pipeline)
 
