@@ -927,31 +927,25 @@ void pipeline__flush(struct pipeline *p)
 	conntab__for_each(p->conns, close_all, p);
 }
 
-struct stats_walk {
-	struct pipeline_stats *st;
-};
-
 static int add_live_stats(void *ctx, const struct conn_key *k, void *val)
 {
-	struct stats_walk *w = ctx;
+	struct pipeline_stats *st = ctx;
 	struct conn *c = val;
 	struct httpstream_stats hst;
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		httpstream__stats(c->hs[i], &hst);
-		w->st->parse_errors += hst.parse_errors;
+		st->parse_errors += hst.parse_errors;
 	}
 	return 0;
 }
 
 void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st)
 {
-	struct stats_walk w = { .st = st };
-
 	*st = p->st;
 	st->connections = conntab__count(p->conns);
-	conntab__for_each(p->conns, add_live_stats, &w);
+	conntab__for_each(p->conns, add_live_stats, st);
 }
 
 void pipeline__set_k8s(struct pipeline *p, struct k8s *k8s)
