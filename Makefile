@@ -2,7 +2,8 @@
 #
 # oisp-sensor build.  Everything goes to $(OUT) (default build/).
 #   make            sensor binary (build/oisp-sensor)
-#   make test       README's test command: deps, unit tests, e2e tests (root)
+#   make test       README's test command: deps, unit tests, a short fuzz
+#                   run (tests/fuzz/fuzz.mk), e2e tests (root)
 #   make test-unit  Criterion unit tests only (no root)
 #   make V=1        show the commands
 #   make SANITIZER=address|undefined
@@ -118,11 +119,13 @@ $(OUT)/oisp-sensor: $(OBJS)
 .SECONDEXPANSION:
 $(TESTDIR)/test_%: tests/unit/test_%.c $$(addprefix $(OBJDIR)/,$$(addsuffix .o,$$(TEST_DEPS_test_$$*))) | $(TESTDIR)
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -lcriterion -o $@
 
+# The tests run in tests/unit (their fixtures' paths are relative to it);
+# absolute paths let OUT be anywhere.
 test-unit: $(TEST_BINS)
-	$(Q)set -e; for t in $(TEST_BINS); do \
-		echo "== $$t"; (cd tests/unit && ../../$$t --jobs 1); done
+	$(Q)set -e; for t in $(abspath $(TEST_BINS)); do \
+		echo "== $$t"; (cd tests/unit && $$t --jobs 1); done
 
 # End-to-end tests need root, real eBPF and the test fixtures.
 test-e2e: all
@@ -134,6 +137,7 @@ deps:
 # The README's test command.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all test-unit
+	$(Q)$(MAKE) --no-print-directory test-fuzz
 	$(Q)$(MAKE) --no-print-directory test-e2e
 
 install: all

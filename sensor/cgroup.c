@@ -137,9 +137,11 @@ static bool pod_uid_of(struct span c, char *uid)
 	n = (size_t)(c.s + c.n - p);
 	if (!is_uuid(p, n, true) && !(n == 32 && is_hex_run(p, n)))
 		return false;
-	for (i = 0; i < n; i++)
-		uid[i] = p[i] == '_' ? '-' : p[i];
+	memcpy(uid, p, n);
 	uid[n] = '\0';
+	for (i = 0; i < n; i++)
+		if (uid[i] == '_')
+			uid[i] = '-';
 	return true;
 }
 

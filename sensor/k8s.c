@@ -234,15 +234,42 @@ static int parse_pod(const cJSON *item, struct k8s_pod *pod)
 	return pack_labels(labels, pod);
 }
 
+/*
+ * The pods of the PodList's @items into @dst, which has room for all of
+ * them; *@n receives the number kept.  Returns 0 or -ENOMEM (then the
+ * pods filled so far are cleared).
+ */
+static int parse_items(const cJSON *items, struct k8s_pod *dst, size_t *n)
+{
+	const cJSON *item;
+	size_t i = 0;
+	int ret;
+
+	cJSON_ArrayForEach(item, items) {
+		ret = parse_pod(item, &dst[i]);
+		if (ret == -ENOENT)
+			continue;
+		if (ret) {
+			k8s_pod__clear(&dst[i]);
+			while (i)
+				k8s_pod__clear(&dst[--i]);
+			return ret;
+		}
+		i++;
+	}
+	*n = i;
+	return 0;
+}
+
 int k8s__parse_podlist(const char *json, size_t len, struct k8s_pod **pods,
 		       size_t *n_pods, char *next, size_t next_size,
 		       char *err, size_t err_size)
 {
-	const cJSON *items, *item, *meta;
-	struct k8s_pod *arr = NULL;
+	const cJSON *items, *meta;
 	const char *kind, *cont;
-	size_t n = 0, cap;
+	struct k8s_pod *arr;
 	cJSON *root;
+	size_t n;
 	int ret;
 
 	if (next_size)
@@ -268,28 +295,19 @@ int k8s__parse_podlist(const char *json, size_t len, struct k8s_pod **pods,
 		ret = -ENOBUFS;
 		goto out;
 	}
-	cap = *n_pods + (size_t)cJSON_GetArraySize(items);
-	if (cap > *n_pods) {
-		arr = realloc(*pods, cap * sizeof(*arr));
+	n = (size_t)cJSON_GetArraySize(items);
+	if (n) {
+		arr = realloc(*pods, (*n_pods + n) * sizeof(*arr));
 		if (!arr) {
 			ret = -ENOMEM;
 			goto out;
 		}
 		*pods = arr;
-	}
-	cJSON_ArrayForEach(item, items) {
-		ret = parse_pod(item, &arr[*n_pods + n]);
-		if (ret == -ENOENT)
-			continue;
-		if (ret) {
-			k8s_pod__clear(&arr[*n_pods + n]);
-			while (n)
-				k8s_pod__clear(&arr[*n_pods + --n]);
+		ret = parse_items(items, arr + *n_pods, &n);
+		if (ret)
 			goto out;
-		}
-		n++;
+		*n_pods += n;
 	}
-	*n_pods += n;
 	if (cont)
 		strcpy(next, cont);
 	ret = 0;

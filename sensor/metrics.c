@@ -503,18 +503,37 @@ static void render_pipeline(struct metrics_text *t,
 		simple_family(t, &s[i]);
 }
 
-/* Resident set size in bytes from /proc/self/statm, or -1. */
+/* The decimal number at *@p (blanks before it skipped); moves *@p past it. */
+static int parse_ul(const char **p, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(*p, &end, 10);
+	if (end == *p || errno)
+		return -EINVAL;
+	*p = end;
+	return 0;
+}
+
+/*
+ * Resident set size in bytes from /proc/self/statm ("size resident ...",
+ * in pages), or -1.
+ */
 static double rss_bytes(void)
 {
 	unsigned long size, resident;
 	FILE *f = fopen("/proc/self/statm", "re");
-	int n;
+	char line[256];
+	const char *p;
 
 	if (!f)
 		return -1;
-	n = fscanf(f, "%lu %lu", &size, &resident);
+	p = fgets(line, sizeof(line), f);
 	fclose(f);
-	return n == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) : -1;
+	if (!p || parse_ul(&p, &size) || parse_ul(&p, &resident))
+		return -1;
+	return (double)resident * (double)sysconf(_SC_PAGESIZE);
 }
 
 static double open_fds(void)
@@ -962,14 +981,19 @@ err:
 
 static unsigned int bound_port(int fd)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = sizeof(ss);
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} a;
+	socklen_t len = sizeof(a);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+	memset(&a, 0, sizeof(a));
+	if (getsockname(fd, &a.sa, &len))
 		return 0;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (a.sa.sa_family == AF_INET6)
+		return ntohs(a.in6.sin6_port);
+	return ntohs(a.in.sin_port);
 }
 
 int metrics__start(struct metrics **out, const struct metrics_opts *o,

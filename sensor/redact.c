@@ -396,7 +396,7 @@ int redactor__string(const struct redactor *r, const char *s, char **out,
 	bool found[MAX_PATS];
 	struct strbuf b = { 0 };
 	pcre2_match_data *md;
-	size_t len, pos = 0, i, best;
+	size_t len, pos = 0, i, best, npat;
 	char tag[REDACT_NAME_MAX + 16];
 	int ret, n = 0, tlen;
 
@@ -404,10 +404,11 @@ int redactor__string(const struct redactor *r, const char *s, char **out,
 	if (!r || !s)
 		return -EINVAL;
 	len = strlen(s);
+	npat = r->n;
 	md = pcre2_match_data_create(1, NULL);
 	if (!md)
 		return -ENOMEM;
-	for (i = 0; i < r->n; i++) {
+	for (i = 0; i < npat; i++) {
 		ret = next_match(r, &r->pats[i], s, len, 0, md, &start[i],
 				 &end[i]);
 		if (ret < 0)
@@ -415,11 +416,11 @@ int redactor__string(const struct redactor *r, const char *s, char **out,
 		found[i] = ret;
 	}
 	for (;;) {
-		best = r->n;
-		for (i = 0; i < r->n; i++)
-			if (found[i] && (best == r->n || start[i] < start[best]))
+		best = npat;
+		for (i = 0; i < npat; i++)
+			if (found[i] && (best == npat || start[i] < start[best]))
 				best = i;
-		if (best == r->n)
+		if (best == npat)
 			break;
 		tlen = snprintf(tag, sizeof(tag), "[REDACTED:%s]",
 				r->pats[best].name);
@@ -431,7 +432,7 @@ int redactor__string(const struct redactor *r, const char *s, char **out,
 		count_finding(f, r->pats[best].name);
 		n++;
 		pos = end[best];
-		for (i = 0; i < r->n; i++) {
+		for (i = 0; i < npat; i++) {
 			if (!found[i] || start[i] >= pos)
 				continue;
 			ret = next_match(r, &r->pats[i], s, len, pos, md,
@@ -469,7 +470,7 @@ static int redact_node(const struct redactor *r, cJSON *node,
 		ret = redactor__string(r, node->valuestring, &red, f);
 		if (ret < 0)
 			return ret;
-		if (ret > 0) {
+		if (red) {	/* something matched: ret > 0 */
 			/* Allocate with cJSON's hooks: cJSON_Delete frees it. */
 			len = strlen(red);
 			copy = cJSON_malloc(len + 1);

@@ -121,11 +121,18 @@ static int get_str(struct loader *l, yaml_node_t *n, const char *what,
 {
 	const char *s = yamlutil__scalar(n);
 
-	if (!s || yamlutil__is_null(n) || !*s)
-		return yamlutil__err(l->d, n, l->err, l->errlen,
-				     "%s: expected a non-empty string, got %s",
-				     what, s ? "an empty value" :
-				     yamlutil__type_name(n));
+	if (!s || yamlutil__is_null(n) || !*s) {
+		/*
+		 * yamlutil__err() returns -EINVAL.  Returning the constant lets
+		 * the analyzer, which does not see into yamlutil.c, know
+		 * that *@out is set whenever this returns 0.
+		 */
+		yamlutil__err(l->d, n, l->err, l->errlen,
+			      "%s: expected a non-empty string, got %s",
+			      what, s ? "an empty value" :
+			      yamlutil__type_name(n));
+		return -EINVAL;
+	}
 	*out = s;
 	return 0;
 }

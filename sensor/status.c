@@ -43,7 +43,7 @@ static int make_addr(struct sockaddr_un *sa, const char *path)
 static void set_timeout(int fd, int opt, int ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000,
-			      .tv_usec = (ms % 1000) * 1000 };
+			      .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
 
 	/* Best effort: without it the call is only less bounded. */
 	(void)setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
@@ -86,10 +86,10 @@ static int clear_stale(const struct sockaddr_un *sa)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+	/* In use: it accepts, or it is alive with its backlog full. */
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ||
+	    errno == EAGAIN || errno == EINPROGRESS)
 		err = -EADDRINUSE;
-	else if (errno == EAGAIN || errno == EINPROGRESS)
-		err = -EADDRINUSE;	/* alive, its backlog is full */
 	else if (errno == ECONNREFUSED)
 		err = unlink(sa->sun_path) && errno != ENOENT ? -errno : 0;
 	else

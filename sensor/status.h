@@ -57,7 +57,7 @@ int status__lock(const char *sock_path, int *fd, long *holder, char *path,
 void status__unlock(int fd);
 
 /* Bounds of status__query(). */
-#define STATUS_REPLY_MAX	(1024 * 1024)	/* bytes */
+#define STATUS_REPLY_MAX	((size_t)1024 * 1024)	/* bytes */
 #define STATUS_TIMEOUT_MS	2000
 
 /*

@@ -4,7 +4,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+# libclang-rt-dev: clang's sanitizer and libFuzzer runtimes (make test's
+# fuzz run), only a Recommends of clang.
+PKGS="make gcc clang llvm libclang-rt-dev pkg-config libbpf-dev bpftool
+libelf-dev zlib1g-dev
 libcjson-dev libpcre2-dev libyaml-dev libcriterion-dev libbrotli-dev
 libhttp-parser-dev curl openssl ca-certificates util-linux
 python3 python3-pytest python3-requests python3-httpx python3-jsonschema

@@ -3,6 +3,10 @@
 #   make fuzz-build            build/fuzz/fuzz_NAME for every target
 #   make fuzz-smoke            each target for FUZZ_SMOKE_SECONDS (default 10)
 #   make fuzz                  each target for FUZZ_SECONDS (default 300)
+#   make test-fuzz             each target for FUZZ_TEST_SECONDS (default 5),
+#                              run by `make test`
+# A crash, a leak, a timeout or running out of memory fails the run; the
+# input is left in build/fuzz/crash-NAME-* and the log's tail is shown.
 # Seeds live in tests/fuzz/corpus/NAME/; runs write new inputs to a
 # scratch copy under build/fuzz/, never into the repository.
 FUZZ_OUT := $(OUT)/fuzz
@@ -14,6 +18,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_TEST_SECONDS ?= 5
 
 FUZZ_DEPS_fuzz_http := http log
 FUZZ_DEPS_fuzz_sse := sse log
@@ -36,9 +41,10 @@ $(FUZZ_OBJDIR)/rules_default.o: rules/default.yaml
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix $(FUZZ_OBJDIR)/,$$(addsuffix .o,$$(FUZZ_DEPS_fuzz_$$*))) | $(FUZZ_OBJDIR)
 	$(call msg,FUZZ-LD,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LDFLAGS) $(filter %.c %.o,$^) \
+		$(LDLIBS) -o $@
 
-.PHONY: fuzz-build fuzz fuzz-smoke
+.PHONY: fuzz-build fuzz fuzz-smoke test-fuzz
 fuzz-build: $(FUZZ_BINS)
 
 # $(1): seconds per target
@@ -59,7 +65,12 @@ endef
 fuzz-smoke: fuzz-build
 	$(call fuzz_run,$(FUZZ_SMOKE_SECONDS))
 
+test-fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_TEST_SECONDS))
+
 fuzz: fuzz-build
 	$(call fuzz_run,$(FUZZ_SECONDS))
 
--include $(wildcard $(FUZZ_OBJDIR)/*.d)
+# The targets' own -MMD files list the headers they include; the link
+# line takes only the .c and .o prerequisites, not those headers.
+-include $(wildcard $(FUZZ_OBJDIR)/*.d $(FUZZ_OUT)/*.d)

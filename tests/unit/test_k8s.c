@@ -483,6 +483,21 @@ static struct k8s_stats wait_stats(struct k8s *k,
 	}
 }
 
+/* Waits up to @ms for the server to count @n requests; returns its count. */
+static int wait_requests(int n, int ms)
+{
+	struct timespec ts = { 0, 20 * 1000000 };
+	int got;
+
+	for (;;) {
+		got = atomic_load(&srv.requests);
+		if (got >= n || ms <= 0)
+			return got;
+		nanosleep(&ts, NULL);
+		ms -= 20;
+	}
+}
+
 static bool listed(const struct k8s_stats *st)
 {
 	return st->lists_ok > 0;
@@ -496,6 +511,11 @@ static bool failed(const struct k8s_stats *st)
 static bool listed_twice(const struct k8s_stats *st)
 {
 	return st->lists_ok > 1;
+}
+
+static bool listed_thrice(const struct k8s_stats *st)
+{
+	return st->lists_ok > 2;
 }
 
 Test(client, lists_and_looks_up)
@@ -667,9 +687,11 @@ Test(client, miss_asks_for_an_early_list)
 	/* An unknown UID asks once, not at every lookup. */
 	cr_assert_eq(k8s__lookup(k, "11111111-2222-4333-8444-555555555555",
 				 &pod), -ENOENT);
-	nanosleep(&(struct timespec){ 1, 500 * 1000000 }, NULL);
+	st = wait_stats(k, listed_thrice, 5000);
+	cr_assert_eq(st.lists_ok, 3);
 	for (i = 0; i < 20; i++)
 		k8s__lookup(k, "11111111-2222-4333-8444-555555555555", &pod);
+	/* Past min_refresh_s (1 s): a list asked for would have run. */
 	nanosleep(&(struct timespec){ 1, 500 * 1000000 }, NULL);
 	k8s__stats(k, &st);
 	cr_assert_eq(st.lists_ok, 3);
@@ -678,14 +700,14 @@ Test(client, miss_asks_for_an_early_list)
 
 Test(client, stop_is_prompt_during_a_request)
 {
-	struct timespec a, b, ts = { 0, 300 * 1000000 };
+	struct timespec a, b;
 	struct k8s *k;
 	double secs;
 
 	atomic_store(&srv.mode, SRV_HANG);
 	k = start("127.0.0.1", 60, FIX "tls/ca.pem");
-	nanosleep(&ts, NULL);
-	cr_assert_eq(atomic_load(&srv.requests), 1);
+	/* The request is in progress once the server has read it. */
+	cr_assert_eq(wait_requests(1, 5000), 1);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	k8s__stop(k);
 	clock_gettime(CLOCK_MONOTONIC, &b);
