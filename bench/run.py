@@ -395,7 +395,9 @@ def replay_profile(env, path):
     if not shutil.which("perf"):
         return []
     data = os.path.join(env.tmp, "perf.data")
-    p = subprocess.run(["perf", "record", "-q", "-o", data, "--call-graph", "dwarf,16384",
+    # 32 KiB of stack per sample: with 16 KiB, over half the samples lost
+    # the frames up to cmd_replay and the children view undercounted.
+    p = subprocess.run(["perf", "record", "-q", "-o", data, "--call-graph", "dwarf,32768",
                         "-F", "2000", "--", "taskset", "-c", "0", env.sensor, "replay", path,
                         "--output", "/dev/null"], capture_output=True, text=True)
     if p.returncode != 0:

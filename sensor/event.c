@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,38 +59,97 @@ static const char *oisp_arch(const char *machine)
 	return "other";
 }
 
-bool event__utf8_valid(const char *s, size_t len)
+/*
+ * Text is checked sixteen bytes at a time with GCC's vector extension
+ * (SSE2 on x86-64, NEON on arm64): one test per block, and a block that
+ * fails is then looked at byte by byte.
+ */
+typedef unsigned char u8x16 __attribute__((vector_size(16)));
+
+static inline u8x16 load16(const unsigned char *p)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	u8x16 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* True when no byte of @bad (a comparison's result) is set. */
+static inline bool none_set(u8x16 bad)
+{
+	uint64_t w[2];
+
+	memcpy(w, &bad, sizeof(w));
+	return !(w[0] | w[1]);
+}
+
+/* No byte of the block at @p is NUL or above 0x7f. */
+static inline bool block_plain(const unsigned char *p)
+{
+	u8x16 v = load16(p);
+
+	return none_set((u8x16)((u8x16)(v - 1) > 0x7e));
+}
+
+/* Length of the leading run of bytes 0x01..0x7f at @p. */
+static size_t ascii_run(const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i + 16 <= len && block_plain(p + i))
+		i += 16;
+	while (i < len && p[i] >= 0x01 && p[i] <= 0x7f)
+		i++;
+	return i;
+}
+
+/* Length of the leading valid UTF-8 (without NUL) at @p. */
+static size_t utf8_valid_prefix(const unsigned char *p, size_t len)
+{
 	size_t i = 0;
 	int k;
 
-	while (i < len) {
-		if (p[i] >= 0x01 && p[i] <= 0x7f) {
-			i++;
-			continue;
-		}
+	for (;;) {
+		i += ascii_run(p + i, len - i);
+		if (i >= len)
+			return len;
 		k = utf8__seq(p + i, len - i);
 		if (k < 0)
-			return false;
+			return i;
 		i += (size_t)k;
 	}
-	return true;
+}
+
+bool event__utf8_valid(const char *s, size_t len)
+{
+	return utf8_valid_prefix((const unsigned char *)s, len) == len;
 }
 
 char *event__utf8_dup(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, o = 0;
+	size_t i, o;
 	char *out;
 	int k;
 
-	/* Worst case: every byte becomes the 3-byte U+FFFD. */
-	if (len > (SIZE_MAX - 1) / 3)
+	i = len ? utf8_valid_prefix(p, len) : 0;
+	if (i == len) {
+		out = malloc(len + 1);
+		if (!out)
+			return NULL;
+		if (len)
+			memcpy(out, s, len);
+		out[len] = '\0';
+		return out;
+	}
+	/* Worst case: every byte after the valid prefix becomes U+FFFD. */
+	if (len - i > (SIZE_MAX - 1 - i) / 3)
 		return NULL;
-	out = malloc(len * 3 + 1);
+	out = malloc(i + (len - i) * 3 + 1);
 	if (!out)
 		return NULL;
+	memcpy(out, s, i);
+	o = i;
 	while (i < len) {
 		k = utf8__seq(p + i, len - i);
 		if (k > 0) {
@@ -335,29 +395,117 @@ err_free:
 	return NULL;
 }
 
+/* ---- serialisation ---------------------------------------------------- */
+
+/*
+ * cJSON prints; it copies string bytes through as they are.  JSON's own
+ * syntax is ASCII, so fixing the printed text fixes every string in it:
+ * each invalid UTF-8 sequence becomes U+FFFD afterwards, in one pass that
+ * is a 16-byte-at-a-time scan when the text is valid.
+ */
+
+/* Replaces @b's text by @s (malloc'd, @n bytes, NUL-terminated). */
+static void buf_adopt(struct event_buf *b, char *s, size_t n)
+{
+	free(b->p);
+	b->p = s;
+	b->len = n;
+	b->cap = n + 1;
+}
+
+/* Makes room for @extra more bytes after the text (and its NUL). */
+static int buf_reserve(struct event_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+	char *p;
+
+	if (need <= b->cap)
+		return 0;
+	p = realloc(b->p, need);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = need;
+	return 0;
+}
+
+void event_buf__free(struct event_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+int event__json(struct event_buf *b, const cJSON *v)
+{
+	char *s;
+
+	if (!v)
+		return -ENOMEM;
+	/*
+	 * Into the buffer the last line left (cJSON_PrintPreallocated does
+	 * not allocate); when that is too small, cJSON allocates a buffer
+	 * that fits, which is kept for the next lines.  Neither modifies
+	 * the tree.
+	 */
+	if (b->p && b->cap <= INT_MAX &&
+	    cJSON_PrintPreallocated((cJSON *)v, b->p, (int)b->cap, false)) {
+		b->len = strlen(b->p);
+	} else {
+		s = cJSON_PrintUnformatted((cJSON *)v);
+		if (!s)
+			return -ENOMEM;
+		buf_adopt(b, s, strlen(s));
+	}
+	if (!event__utf8_valid(b->p, b->len)) {
+		s = event__utf8_dup(b->p, b->len);
+		if (!s)
+			return -ENOMEM;
+		buf_adopt(b, s, strlen(s));
+	}
+	return 0;
+}
+
 char *event__to_line(const cJSON *ev, size_t *len)
 {
-	char *s, *clean;
-	size_t n;
+	struct event_buf b = { 0 };
 
-	/* cJSON_PrintUnformatted does not modify the tree. */
-	s = cJSON_PrintUnformatted((cJSON *)ev);
-	if (!s)
+	if (event__json(&b, ev)) {
+		event_buf__free(&b);
 		return NULL;
-	n = strlen(s);
-	/*
-	 * cJSON copies string bytes through as they are.  JSON's own syntax
-	 * is ASCII, so fixing the text fixes every string in it.
-	 */
-	if (!event__utf8_valid(s, n)) {
-		clean = event__utf8_dup(s, n);
-		free(s);
-		if (!clean)
-			return NULL;
-		s = clean;
-		n = strlen(s);
 	}
 	if (len)
-		*len = n;
-	return s;
+		*len = b.len;
+	return b.p;
+}
+
+int event__write_line(struct event_buf *b, struct ulid_gen *g,
+		      const struct event_host *h, const struct event_proc *p,
+		      const struct event_meta *m, const cJSON *data,
+		      char *id_out)
+{
+	cJSON *ev, *ref = NULL;
+	int err = -ENOMEM;
+
+	ev = event__new(g, h, p, m, NULL, id_out);
+	if (!ev)
+		return -ENOMEM;
+	/* @data's members, by reference: the envelope frees none of them. */
+	if (data) {
+		ref = cJSON_CreateObjectReference(data->child);
+		if (!ref ||
+		    !cJSON_ReplaceItemInObjectCaseSensitive(ev, "data", ref)) {
+			cJSON_Delete(ref);
+			goto out;
+		}
+	}
+	err = event__json(b, ev);
+	if (!err)
+		err = buf_reserve(b, 1);
+	if (!err) {
+		b->p[b->len++] = '\n';
+		b->p[b->len] = '\0';
+	}
+out:
+	cJSON_Delete(ev);
+	return err;
 }

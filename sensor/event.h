@@ -90,11 +90,42 @@ cJSON *event__new(struct ulid_gen *g, const struct event_host *h,
 
 /*
  * Serialises @ev as one line of compact JSON without a trailing newline,
- * with every invalid UTF-8 sequence replaced by U+FFFD.  Returns a
- * malloc'd NUL-terminated string (length in *@len if @len is non-NULL),
- * or NULL when out of memory.
+ * as cJSON_PrintUnformatted prints it, with every invalid UTF-8 sequence
+ * then replaced by U+FFFD.  Returns a malloc'd NUL-terminated string
+ * (length in *@len if @len is non-NULL), or NULL when out of memory.
  */
 char *event__to_line(const cJSON *ev, size_t *len);
+
+/* A text buffer reused from one line to the next. */
+struct event_buf {
+	char *p;		/* NUL-terminated after a successful write */
+	size_t len, cap;	/* bytes of text; bytes allocated */
+};
+
+/* Frees the text; the buffer can be used again.  Zeroed buffers are fine. */
+void event_buf__free(struct event_buf *b);
+
+/*
+ * event__to_line into @b (its previous text replaced), printed with
+ * cJSON_PrintPreallocated into the buffer the previous line left when it
+ * fits, so that steady traffic allocates nothing here.  Returns 0, or
+ * -ENOMEM (out of memory, or an item cJSON cannot print, such as a
+ * cJSON_Invalid).
+ */
+int event__json(struct event_buf *b, const cJSON *v);
+
+/*
+ * event__new's envelope with the members of @data (an object; not
+ * consumed, referenced while printing; NULL: an empty object) as its
+ * "data", serialised into @b like event__json() and followed by a '\n'
+ * (counted in b->len: ready for output__write).  The new event_id is
+ * copied to @id_out (ULID_BUF bytes) if it is non-NULL.  Returns 0 or
+ * -ENOMEM.
+ */
+int event__write_line(struct event_buf *b, struct ulid_gen *g,
+		      const struct event_host *h, const struct event_proc *p,
+		      const struct event_meta *m, const cJSON *data,
+		      char *id_out);
 
 /*
  * Returns a malloc'd NUL-terminated copy of the @len bytes at @s that is

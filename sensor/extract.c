@@ -24,10 +24,67 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
+static inline bool key_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/*
+ * cJSON_GetObjectItemCaseSensitive for objects (the first member named
+ * @key), NULL for anything else.  Bodies are looked up dozens of times
+ * per object, with short keys: an inline comparison, tried only when the
+ * first bytes match, costs less than a call to strcmp() per member.
+ */
 static const cJSON *get(const cJSON *o, const char *key)
 {
-	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key)
-				 : NULL;
+	const cJSON *c;
+
+	if (!o || (o->type & 0xff) != cJSON_Object)
+		return NULL;
+	for (c = o->child; c; c = c->next) {
+		if (c->string && c->string[0] == key[0] &&
+		    key_eq(c->string, key))
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * get() for several names in one pass over @o: out[i] is the first member
+ * named names[i] (NULL if none, or if @o is not an object).  For objects
+ * looked at many times, such as each chunk of a stream.
+ */
+static void get_many(const cJSON *o, const char *const *names, size_t n,
+		     const cJSON **out)
+{
+	const cJSON *c;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = NULL;
+	if (!o || (o->type & 0xff) != cJSON_Object)
+		return;
+	for (c = o->child; c; c = c->next) {
+		if (!c->string)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (c->string[0] != names[i][0] ||
+			    !key_eq(c->string, names[i]))
+				continue;
+			if (!out[i])
+				out[i] = c;
+			break;
+		}
+	}
+}
+
+static const char *str_of(const cJSON *v)
+{
+	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* The first of two spellings present (Gemini: camelCase, snake_case). */
@@ -50,20 +107,102 @@ static bool streq(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
+/*
+ * Adds @v (consumed; NULL: out of memory) as @key.  Every key here is a
+ * string literal or in a static table, so it is not copied (cJSON's
+ * "CS" variant).
+ */
+static bool add_item(cJSON *o, const char *key, cJSON *v)
+{
+	if (v && cJSON_AddItemToObjectCS(o, key, v))
+		return true;
+	cJSON_Delete(v);
+	return false;
+}
+
+static cJSON *add_obj(cJSON *o, const char *key)
+{
+	cJSON *v = cJSON_CreateObject();
+
+	return add_item(o, key, v) ? v : NULL;
+}
+
+static cJSON *add_arr(cJSON *o, const char *key)
+{
+	cJSON *v = cJSON_CreateArray();
+
+	return add_item(o, key, v) ? v : NULL;
+}
+
+static bool add_bool(cJSON *o, const char *key, bool b)
+{
+	return add_item(o, key, cJSON_CreateBool(b));
+}
+
+/*
+ * A string of static storage (a literal), added by reference: not
+ * copied, and never freed (redact.c copies a reference it changes).
+ */
+static bool add_static(cJSON *o, const char *key, const char *s)
+{
+	return add_item(o, key, cJSON_CreateStringReference(s));
+}
+
+/* A string item holding a valid UTF-8 copy of @s; NULL: out of memory. */
+static cJSON *text_item(const char *s)
+{
+	size_t n = strlen(s);
+	char *clean, *copy;
+	cJSON *v;
+
+	if (!event__utf8_valid(s, n)) {
+		clean = event__utf8_dup(s, n);
+		v = clean ? cJSON_CreateString(clean) : NULL;
+		free(clean);
+		return v;
+	}
+	/*
+	 * The usual case: one copy, made with cJSON's allocator and handed
+	 * over (redact.c replaces strings the same way), rather than a
+	 * cleaned copy that cJSON_CreateString copies again.
+	 */
+	copy = cJSON_malloc(n + 1);
+	v = copy ? cJSON_CreateStringReference(copy) : NULL;
+	if (!v) {
+		cJSON_free(copy);
+		return NULL;
+	}
+	memcpy(copy, s, n + 1);
+	v->type &= ~cJSON_IsReference;		/* owned: cJSON_Delete frees it */
+	return v;
+}
+
 /* Adds a valid UTF-8 copy of @s; false when out of memory. */
 static bool add_text(cJSON *o, const char *key, const char *s)
 {
-	char *clean;
-	cJSON *v;
+	return !s || add_item(o, key, text_item(s));
+}
 
-	if (!s)
-		return true;
-	clean = event__utf8_dup(s, strlen(s));
-	if (!clean)
+/*
+ * add_text for a string of the request body being extracted, which is
+ * freed right after: valid UTF-8 text moves over (the source is left
+ * without it) rather than being copied.  A message's content is most of
+ * a request.
+ */
+static bool add_text_moved(cJSON *o, const char *key, const cJSON *src)
+{
+	cJSON *from = (cJSON *)src, *v;
+	char *s = from->valuestring;
+
+	if (!s || (from->type & cJSON_IsReference) ||
+	    !event__utf8_valid(s, strlen(s)))
+		return add_text(o, key, s);
+	v = cJSON_CreateStringReference(s);
+	if (!v)
 		return false;
-	v = cJSON_AddStringToObject(o, key, clean);
-	free(clean);
-	return v != NULL;
+	v->type &= ~cJSON_IsReference;		/* owned: cJSON_Delete frees it */
+	from->valuestring = NULL;
+	return add_item(o, key, v);
 }
 
 /* A non-finite value is left out: JSON has no way to write it. */
@@ -71,7 +210,7 @@ static bool add_num(cJSON *o, const char *key, double v)
 {
 	if (!isfinite(v))
 		return true;
-	return cJSON_AddNumberToObject(o, key, v) != NULL;
+	return add_item(o, key, cJSON_CreateNumber(v));
 }
 
 /*
@@ -145,14 +284,14 @@ static bool set_model(cJSON *data, const char *id)
 	cJSON *m;
 
 	cJSON_DeleteItemFromObjectCaseSensitive(data, "model");
-	m = cJSON_AddObjectToObject(data, "model");
+	m = add_obj(data, "model");
 	return m && add_text(m, "id", id);
 }
 
 static bool set_bool(cJSON *data, const char *key, bool v)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(data, key);
-	return cJSON_AddBoolToObject(data, key, v) != NULL;
+	return add_bool(data, key, v);
 }
 
 /* JSON text of @v (tool arguments given as objects); malloc'd. */
@@ -234,7 +373,7 @@ static void parts_call(struct parts *pt, const char *id, const char *name,
 		goto out;
 	}
 	if (!add_text(c, "id", id) || !add_text(c, "name", name) ||
-	    !add_text(c, "type", "function") ||
+	    !add_static(c, "type", "function") ||
 	    !add_text(c, "arguments", a))
 		pt->oom = true;
 out:
@@ -340,19 +479,24 @@ static void parts_add(struct parts *pt, const cJSON *content)
 		parts_one(pt, p);
 }
 
-/* OISP roles: system, user, assistant, tool, function. */
+/* OISP roles: system, user, assistant, tool, function (a literal). */
 static const char *oisp_role(const char *role)
 {
+	static const char *const roles[] = {
+		"system", "user", "assistant", "tool", "function",
+	};
+	size_t i;
+
 	if (!role)
 		return "user";
 	if (streq(role, "developer"))
 		return "system";
 	if (streq(role, "model"))
 		return "assistant";
-	if (streq(role, "system") || streq(role, "user") ||
-	    streq(role, "assistant") || streq(role, "tool") ||
-	    streq(role, "function"))
-		return role;
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		if (streq(role, roles[i]))
+			return roles[i];
+	}
 	return "user";
 }
 
@@ -373,8 +517,9 @@ static void openai_msg_calls(struct parts *pt, const cJSON *m)
 
 /*
  * Appends one message {role, content, ...} to @arr.  @content is a string
- * or an array of parts; @m (may be NULL) is the source message, for
- * name, tool_call_id and OpenAI tool calls.
+ * (its text is moved, not copied: see add_text_moved) or an array of
+ * parts; @m (may be NULL) is the source message, for name, tool_call_id
+ * and OpenAI tool calls.
  */
 static bool add_message(cJSON *arr, const char *role, const cJSON *content,
 			const cJSON *m)
@@ -387,7 +532,10 @@ static bool add_message(cJSON *arr, const char *role, const cJSON *content,
 		cJSON_Delete(o);
 		return false;
 	}
-	if (content)
+	/* A plain string is the text as it is: no joining buffer. */
+	if (cJSON_IsString(content))
+		pt.other++;
+	else if (content)
 		parts_add(&pt, content);
 	if (m)
 		openai_msg_calls(&pt, m);
@@ -395,20 +543,23 @@ static bool add_message(cJSON *arr, const char *role, const cJSON *content,
 	/* Anthropic and Gemini send tool results inside user turns. */
 	if (pt.tool_results && !pt.other && !streq(role, "assistant"))
 		role = "tool";
-	if (pt.oom || !add_text(o, "role", role))
+	if (pt.oom || !add_static(o, "role", role))
 		goto out;
-	if ((pt.text.p || cJSON_IsString(content)) &&
-	    !add_text(o, "content", pt.text.p ? pt.text.p : ""))
+	if (cJSON_IsString(content)) {
+		if (!add_text_moved(o, "content", content))
+			goto out;
+	} else if (pt.text.p && !add_text(o, "content", pt.text.p)) {
 		goto out;
+	}
 	if (!add_text(o, "name", gstr(m, "name") ?: pt.tool_result_name) ||
 	    !add_text(o, "tool_call_id",
 		      gstr(m, "tool_call_id") ?: pt.tool_result_id))
 		goto out;
 	if (pt.calls) {
-		cJSON_AddItemToObject(o, "tool_calls", pt.calls);
+		cJSON_AddItemToObjectCS(o, "tool_calls", pt.calls);
 		pt.calls = NULL;
 	}
-	if (pt.images && (!cJSON_AddBoolToObject(o, "has_images", true) ||
+	if (pt.images && (!add_bool(o, "has_images", true) ||
 			  !add_num(o, "image_count", pt.images)))
 		goto out;
 	ok = true;
@@ -473,8 +624,8 @@ static bool resp_item_call(cJSON *msgs, const cJSON *it)
 		cJSON_Delete(pt.calls);
 		return false;
 	}
-	cJSON_AddItemToObject(o, "tool_calls", pt.calls);
-	return add_text(o, "role", "assistant");
+	cJSON_AddItemToObjectCS(o, "tool_calls", pt.calls);
+	return add_static(o, "role", "assistant");
 }
 
 /* Responses API input: a string or a list of items. */
@@ -538,7 +689,7 @@ static bool req_messages(const char *api, const cJSON *root, cJSON *data)
 	const cJSON *m;
 	bool sys = false, ok;
 
-	if (!msgs || !cJSON_AddItemToObject(data, "messages", msgs)) {
+	if (!msgs || !cJSON_AddItemToObjectCS(data, "messages", msgs)) {
 		cJSON_Delete(msgs);
 		return false;
 	}
@@ -560,11 +711,12 @@ static bool req_messages(const char *api, const cJSON *root, cJSON *data)
 	cJSON_ArrayForEach(m, msgs)
 		sys = sys || streq(gstr(m, "role"), "system");
 	return add_num(data, "messages_count", cJSON_GetArraySize(msgs)) &&
-	       cJSON_AddBoolToObject(data, "has_system_prompt", sys);
+	       add_bool(data, "has_system_prompt", sys);
 }
 
 /* ---- requests: tools, tool choice, parameters -------------------------- */
 
+/* @type is a literal (one of OISP's tool types). */
 static bool add_tool(cJSON *arr, const char *name, const char *type,
 		     const char *desc)
 {
@@ -574,7 +726,7 @@ static bool add_tool(cJSON *arr, const char *name, const char *type,
 		cJSON_Delete(o);
 		return false;
 	}
-	return add_text(o, "name", name) && add_text(o, "type", type) &&
+	return add_text(o, "name", name) && add_static(o, "type", type) &&
 	       add_text(o, "description", desc);
 }
 
@@ -598,6 +750,9 @@ static bool tools_gemini(cJSON *arr, const cJSON *t)
 {
 	const cJSON *f, *k;
 
+	/* An array's items have no names (k->string is NULL). */
+	if (!cJSON_IsObject(t))
+		return true;
 	cJSON_ArrayForEach(f, get2(t, "functionDeclarations",
 				   "function_declarations")) {
 		if (!add_tool(arr, gstr(f, "name"), "function",
@@ -623,7 +778,7 @@ static bool req_tools(const cJSON *root, cJSON *data)
 	const char *type;
 	bool ok = true;
 
-	if (!arr || !cJSON_AddItemToObject(data, "tools", arr)) {
+	if (!arr || !cJSON_AddItemToObjectCS(data, "tools", arr)) {
 		cJSON_Delete(arr);
 		return false;
 	}
@@ -688,7 +843,7 @@ static bool req_tool_choice(const cJSON *root, cJSON *data)
 			  "function_calling_config");
 		c = choice_word(gstr(tc, "mode"));
 	}
-	return !c || add_text(data, "tool_choice", c);
+	return !c || add_static(data, "tool_choice", c);
 }
 
 struct param {
@@ -718,10 +873,8 @@ static const struct param params[] = {
 /* Appends a valid UTF-8 copy of @s to the array @arr. */
 static bool arr_add_text(cJSON *arr, const char *s)
 {
-	char *clean = event__utf8_dup(s, strlen(s));
-	cJSON *v = clean ? cJSON_CreateString(clean) : NULL;
+	cJSON *v = text_item(s);
 
-	free(clean);
 	if (!v || !cJSON_AddItemToArray(arr, v)) {
 		cJSON_Delete(v);
 		return false;
@@ -738,7 +891,7 @@ static bool param_stop(cJSON *p, const cJSON *v)
 	if (!cJSON_IsString(v) && !cJSON_IsArray(v))
 		return true;
 	cJSON_DeleteItemFromObjectCaseSensitive(p, "stop");
-	arr = cJSON_AddArrayToObject(p, "stop");
+	arr = add_arr(p, "stop");
 	if (!arr)
 		return false;
 	if (cJSON_IsString(v))
@@ -786,7 +939,7 @@ static bool req_params(const cJSON *root, cJSON *data)
 {
 	cJSON *p = cJSON_CreateObject();
 
-	if (!p || !cJSON_AddItemToObject(data, "parameters", p)) {
+	if (!p || !cJSON_AddItemToObjectCS(data, "parameters", p)) {
 		cJSON_Delete(p);
 		return false;
 	}
@@ -1160,13 +1313,12 @@ static void acc_error(struct acc *a, const char *type, const char *msg,
 }
 
 /*
- * {"error": {...}} (OpenAI, Gemini, Responses' response.error) or
- * {"error": "text"} (some OpenAI-compatible servers).  Gemini puts the
+ * @e is {...} (OpenAI, Gemini, Responses' response.error) or "text"
+ * (some OpenAI-compatible servers), an "error" member.  Gemini puts the
  * HTTP code in "code" and the kind in "status".  True if one was found.
  */
-static bool error_from(struct acc *a, const cJSON *o)
+static bool error_value(struct acc *a, const cJSON *e)
 {
-	const cJSON *e = get(o, "error");
 	const char *type;
 
 	if (cJSON_IsString(e)) {
@@ -1181,6 +1333,12 @@ static bool error_from(struct acc *a, const cJSON *o)
 	acc_error(a, type, gstr(e, "message"), get(e, "code"),
 		  get(e, "param"));
 	return true;
+}
+
+/* error_value of @o's "error" member. */
+static bool error_from(struct acc *a, const cJSON *o)
+{
+	return error_value(a, get(o, "error"));
 }
 
 /* ---- responses: per provider ------------------------------------------- */
@@ -1212,23 +1370,43 @@ static void openai_calls(struct acc *a, struct choice *c, const cJSON *m)
 	}
 }
 
+/* The members of a body object that acc_feed() and openai_chunk() read. */
+enum top_member {
+	T_TYPE, T_OBJECT, T_OUTPUT, T_CANDIDATES, T_USAGE_METADATA,
+	T_PROMPT_FEEDBACK, T_DATA, T_ID, T_MODEL, T_CHOICES, T_USAGE, T_ERROR,
+	T_MAX
+};
+
+static const char *const top_names[T_MAX] = {
+	"type", "object", "output", "candidates", "usageMetadata",
+	"promptFeedback", "data", "id", "model", "choices", "usage", "error",
+};
+
+enum choice_member { C_INDEX, C_MESSAGE, C_DELTA, C_TEXT, C_FINISH, C_MAX };
+
+static const char *const choice_names[C_MAX] = {
+	"index", "message", "delta", "text", "finish_reason",
+};
+
 /*
  * A Chat Completions object or chunk, or a legacy Completions one:
  * choices[].message (whole) or choices[].delta (streamed) or .text.
+ * @t holds its members (get_many with top_names).
  */
-static void openai_chunk(struct acc *a, const cJSON *o)
+static void openai_chunk(struct acc *a, const cJSON *const *t)
 {
-	const cJSON *c, *m, *content;
+	const cJSON *c, *m, *content, *cm[C_MAX];
 	struct choice *ch;
 	int pos = 0;
 
-	acc_first(a, &a->id, gstr(o, "id"));
-	acc_first(a, &a->model, gstr(o, "model"));
-	cJSON_ArrayForEach(c, get(o, "choices")) {
-		ch = acc_choice(a, index_of(get(c, "index"), pos++));
+	acc_first(a, &a->id, str_of(t[T_ID]));
+	acc_first(a, &a->model, str_of(t[T_MODEL]));
+	cJSON_ArrayForEach(c, t[T_CHOICES]) {
+		get_many(c, choice_names, C_MAX, cm);
+		ch = acc_choice(a, index_of(cm[C_INDEX], pos++));
 		if (!ch)
 			continue;
-		m = get(c, "message") ?: get(c, "delta");
+		m = cm[C_MESSAGE] ?: cm[C_DELTA];
 		content = get(m, "content");
 		if (cJSON_IsString(content)) {
 			choice_text(a, ch, content->valuestring);
@@ -1242,12 +1420,12 @@ static void openai_chunk(struct acc *a, const cJSON *o)
 		}
 		choice_refusal(a, ch, gstr(m, "refusal"));
 		openai_calls(a, ch, m);
-		choice_text(a, ch, gstr(c, "text"));
-		if (gstr(c, "finish_reason"))
-			acc_set(a, &ch->finish, gstr(c, "finish_reason"));
+		choice_text(a, ch, str_of(cm[C_TEXT]));
+		if (str_of(cm[C_FINISH]))
+			acc_set(a, &ch->finish, str_of(cm[C_FINISH]));
 	}
-	usage_openai(a, get(o, "usage"));
-	error_from(a, o);
+	usage_openai(a, t[T_USAGE]);
+	error_value(a, t[T_ERROR]);
 }
 
 /* OpenAI embeddings list: counts, never the vectors. */
@@ -1470,13 +1648,17 @@ static void gemini_chunk(struct acc *a, const cJSON *o)
 static void acc_feed(struct acc *a, const char *api, const char *event,
 		     const cJSON *o)
 {
-	const char *t = gstr(o, "type");
+	const cJSON *m[T_MAX];
+	const char *t, *obj;
 
 	if (!cJSON_IsObject(o))
 		return;
+	get_many(o, top_names, T_MAX, m);
+	t = str_of(m[T_TYPE]);
+	obj = str_of(m[T_OBJECT]);
 	/* Anthropic's error event goes first, the generic error after it. */
 	/* NOLINTNEXTLINE(bugprone-branch-clone) */
-	if (streq(t, "error") && get(o, "error")) {		/* Anthropic */
+	if (streq(t, "error") && m[T_ERROR]) {			/* Anthropic */
 		anthropic_event(a, t, o);
 	} else if (streq(t, "error") || streq(event, "error")) {
 		if (!error_from(a, o))				/* Responses */
@@ -1491,17 +1673,15 @@ static void acc_feed(struct acc *a, const char *api, const char *event,
 			 strncmp(t, "content_block_", 14) == 0 ||
 			 streq(t, "ping"))) {
 		anthropic_event(a, t, o);
-	} else if (streq(gstr(o, "object"), "response") ||
-		   cJSON_IsArray(get(o, "output"))) {
+	} else if (streq(obj, "response") || cJSON_IsArray(m[T_OUTPUT])) {
 		responses_object(a, o, true);
-	} else if (get(o, "candidates") || get(o, "usageMetadata") ||
-		   get(o, "promptFeedback")) {
+	} else if (m[T_CANDIDATES] || m[T_USAGE_METADATA] ||
+		   m[T_PROMPT_FEEDBACK]) {
 		gemini_chunk(a, o);
-	} else if (streq(gstr(o, "object"), "list") &&
-		   cJSON_IsArray(get(o, "data"))) {
+	} else if (streq(obj, "list") && cJSON_IsArray(m[T_DATA])) {
 		openai_embeddings(a, o);
 	} else {
-		openai_chunk(a, o);
+		openai_chunk(a, m);
 	}
 	(void)api;
 }
@@ -1532,7 +1712,7 @@ static bool flush_usage(struct acc *a, cJSON *data)
 		;
 	if (i == U_MAX)
 		return true;
-	u = cJSON_AddObjectToObject(data, "usage");
+	u = add_obj(data, "usage");
 	if (!u)
 		return false;
 	for (i = 0; i < U_MAX; i++) {
@@ -1584,23 +1764,23 @@ static bool flush_choice(const struct choice *c, cJSON *choices,
 		cJSON_Delete(o);
 		return false;
 	}
-	m = cJSON_AddObjectToObject(o, "message");
+	m = add_obj(o, "message");
 	if (!add_num(o, "index", c->index) || !m ||
-	    !add_text(m, "role", "assistant"))
+	    !add_static(m, "role", "assistant"))
 		return false;
 	if ((c->has_text || !c->n_calls) &&
 	    !add_text(m, "content", c->text.p ? c->text.p : ""))
 		return false;
 	if (!add_text(m, "refusal", c->refusal.p))
 		return false;
-	if (c->n_calls && !(calls = cJSON_AddArrayToObject(m, "tool_calls")))
+	if (c->n_calls && !(calls = add_arr(m, "tool_calls")))
 		return false;
 	for (j = 0; j < c->n_calls; j++) {
 		if (!cJSON_AddItemToArray(calls, call_json(&c->calls[j])) ||
 		    !cJSON_AddItemToArray(all_calls, call_json(&c->calls[j])))
 			return false;
 	}
-	if (c->finish && (!add_text(o, "finish_reason", choice_finish(c)) ||
+	if (c->finish && (!add_static(o, "finish_reason", choice_finish(c)) ||
 			  !add_text(o, "provider_finish_reason", c->finish)))
 		return false;
 	return true;
@@ -1614,7 +1794,7 @@ static bool flush_choices(struct acc *a, cJSON *data)
 	if (!a->n_ch)
 		return true;
 	qsort(a->ch, a->n_ch, sizeof(*a->ch), cmp_choice);
-	choices = cJSON_AddArrayToObject(data, "choices");
+	choices = add_arr(data, "choices");
 	calls = cJSON_CreateArray();
 	if (!choices || !calls)
 		goto err;
@@ -1626,13 +1806,13 @@ static bool flush_choices(struct acc *a, cJSON *data)
 		if (!add_num(data, "tool_calls_count",
 			     cJSON_GetArraySize(calls)))
 			goto err;
-		cJSON_AddItemToObject(data, "tool_calls", calls);
+		cJSON_AddItemToObjectCS(data, "tool_calls", calls);
 	} else {
 		cJSON_Delete(calls);
 	}
 	if (a->ch[0].finish)
-		return add_text(data, "finish_reason",
-				choice_finish(&a->ch[0])) &&
+		return add_static(data, "finish_reason",
+				  choice_finish(&a->ch[0])) &&
 		       add_text(data, "provider_finish_reason",
 				a->ch[0].finish);
 	return true;
@@ -1655,10 +1835,10 @@ static int acc_flush(struct acc *a, cJSON *data)
 	if (a->dimensions >= 0 && !add_num(data, "dimensions", a->dimensions))
 		return -ENOMEM;
 	if (a->error) {
-		cJSON_AddItemToObject(data, "error", a->error);
+		cJSON_AddItemToObjectCS(data, "error", a->error);
 		a->error = NULL;
 		if (!cJSON_HasObjectItem(data, "finish_reason") &&
-		    !add_text(data, "finish_reason", "error"))
+		    !add_static(data, "finish_reason", "error"))
 			return -ENOMEM;
 	}
 	return 0;

@@ -11,6 +11,7 @@
  * mode never keeps more than SYNC_MAX bytes.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,6 +67,7 @@ struct httpstream {
 	bool in_value;		/* last header callback was a value */
 	size_t hdr_bytes;
 	size_t cap_headers, cap_trailers, cap_body, cap_marks;
+	uint64_t body_hint;	/* Content-Length, 0 if none (chunked, EOF) */
 	uint64_t mark_seq;
 	struct sbuf url, name, value;
 
@@ -131,8 +133,10 @@ const char *http_msg__header(const struct http_msg *m, const char *name)
 
 	if (!m || !name)
 		return NULL;
+	/* First bytes alike (ASCII case folded) before the full comparison. */
 	for (i = 0; i < m->n_headers; i++)
-		if (strcasecmp(m->headers[i].name, name) == 0)
+		if ((m->headers[i].name[0] | 0x20) == (name[0] | 0x20) &&
+		    strcasecmp(m->headers[i].name, name) == 0)
 			return m->headers[i].value;
 	return NULL;
 }
@@ -141,10 +145,9 @@ static void headers_free(struct http_header *h, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	/* A field's value lives in its name's allocation. */
+	for (i = 0; i < n; i++)
 		free(h[i].name);
-		free(h[i].value);
-	}
 	free(h);
 }
 
@@ -186,6 +189,7 @@ static void msg_reset(struct httpstream *s)
 	s->in_value = false;
 	s->hdr_bytes = 0;
 	s->cap_headers = s->cap_trailers = s->cap_body = s->cap_marks = 0;
+	s->body_hint = 0;
 	s->url.len = s->name.len = s->value.len = 0;
 }
 
@@ -270,6 +274,7 @@ static int field_finish(struct httpstream *s)
 	size_t *cap = s->headers_done ? &s->cap_trailers : &s->cap_headers;
 	struct http_header *h;
 	char *name, *value;
+	size_t nl, vl;
 
 	if (!s->in_value && !s->name.len)
 		return 0;
@@ -280,13 +285,17 @@ static int field_finish(struct httpstream *s)
 		*arr = h;
 		*cap = *cap ? *cap * 2 : 16;
 	}
-	name = sbuf_dup(&s->name);
-	value = sbuf_dup(&s->value);
-	if (!name || !value) {
-		free(name);
-		free(value);
+	/* One allocation, "name\0value\0", each cut at a NUL as strndup cuts. */
+	nl = s->name.len ? strnlen(s->name.p, s->name.len) : 0;
+	vl = s->value.len ? strnlen(s->value.p, s->value.len) : 0;
+	name = malloc(nl + vl + 2);
+	if (!name)
 		return -ENOMEM;
-	}
+	value = name + nl + 1;
+	memcpy(name, s->name.p ? s->name.p : "", nl);
+	name[nl] = '\0';
+	memcpy(value, s->value.p ? s->value.p : "", vl);
+	value[vl] = '\0';
 	trim_ows(value);
 	(*arr)[*n].name = name;
 	(*arr)[*n].value = value;
@@ -347,6 +356,8 @@ static int on_headers_complete(http_parser *p)
 	}
 	s->headers_done = true;
 	s->hdr_bytes = 0;	/* the trailer section gets its own budget */
+	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX)
+		s->body_hint = p->content_length;
 	if (!m->is_request && m->status >= 200 && s->expect_head) {
 		s->expect_head = false;
 		return 1;
@@ -357,12 +368,22 @@ nomem:
 	return -1;
 }
 
+/*
+ * The first buffer takes the whole declared Content-Length (up to
+ * BODY_HINT_MAX: a length is only a claim), so that a body arriving in
+ * many reads is not copied at each doubling.
+ */
+#define BODY_HINT_MAX	(1u << 20)
+
 static int body_grow(struct httpstream *s, size_t need)
 {
 	struct http_msg *m = s->cur;
 	size_t cap = s->cap_body ? s->cap_body : 4096;
 	unsigned char *b;
 
+	if (!s->cap_body && s->body_hint + 1 >= need &&
+	    s->body_hint < BODY_HINT_MAX)
+		cap = (size_t)s->body_hint + 1;
 	while (cap < need)
 		cap *= 2;
 	if (cap > s->lim.max_body + 1)

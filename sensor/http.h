@@ -30,7 +30,7 @@ struct httpstream;
 /* One field line: name as sent (case kept), value with OWS trimmed. */
 struct http_header {
 	char *name;
-	char *value;
+	char *value;	/* in the same allocation as name (freed with it) */
 };
 
 enum http_msg_flag {

@@ -19,6 +19,7 @@ struct output {
 	char *path;
 	int fd;
 	bool is_stdout;
+	bool regular;		/* fd is a regular file (its type never changes) */
 	char *buf;		/* line + '\n', reused */
 	size_t cap;
 	struct output_stats st;
@@ -67,6 +68,19 @@ out:
 	return err;
 }
 
+/*
+ * Makes @fd the descriptor written.  Only a regular file has a size to
+ * rotate on and can be truncated back after a short write; knowing the
+ * type once saves an fstat(2) per line on pipes and devices.
+ */
+static void set_fd(struct output *o, int fd)
+{
+	struct stat sb;
+
+	o->fd = fd;
+	o->regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 static int open_path(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -94,7 +108,7 @@ int output__open(struct output **out, const char *path, char *err,
 	}
 	if (strcmp(path, "-") == 0) {
 		o->is_stdout = true;
-		o->fd = STDOUT_FILENO;
+		set_fd(o, STDOUT_FILENO);
 		*out = o;
 		return 0;
 	}
@@ -103,7 +117,7 @@ int output__open(struct output **out, const char *path, char *err,
 		ret = open_path(path);
 	if (ret < 0)
 		goto err_free;
-	o->fd = ret;
+	set_fd(o, ret);
 	*out = o;
 	return 0;
 
@@ -238,7 +252,7 @@ static int switch_file(struct output *o)
 	if (fd < 0)
 		return fd;
 	close(o->fd);
-	o->fd = fd;
+	set_fd(o, fd);
 	return 0;
 }
 
@@ -307,32 +321,26 @@ static bool maybe_rotate(struct output *o, off_t size, size_t n)
 	return true;
 }
 
-int output__write_line(struct output *o, const char *line, size_t len)
+/* Writes the @n bytes at @buf, a whole line with its '\n', in one write. */
+static int write_whole(struct output *o, const char *buf, size_t n)
 {
 	struct stat sb;
 	off_t before = -1;
-	size_t n = len + 1;
 	ssize_t w;
 	int err;
 
-	if (len == SIZE_MAX)
-		return fail(o, -EOVERFLOW);
-	if (n > o->cap && (err = grow(o, n)))
-		return fail(o, err);
-	memcpy(o->buf, line, len);
-	o->buf[len] = '\n';
-	if (fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+	if (o->regular && fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		before = sb.st_size;
 		/* A new PATH is normally empty, unless logrotate made it. */
 		if (maybe_rotate(o, before, n) && fstat(o->fd, &sb) == 0)
 			before = sb.st_size;
 	}
-	w = write_once(o->fd, o->buf, n);
+	w = write_once(o->fd, buf, n);
 	if (w < 0)
 		return fail(o, (int)w);
 	if ((size_t)w < n) {
 		if (before < 0) {
-			err = write_rest(o->fd, o->buf + w, n - (size_t)w);
+			err = write_rest(o->fd, buf + w, n - (size_t)w);
 			if (err)
 				return fail(o, err);
 		} else {
@@ -345,6 +353,27 @@ int output__write_line(struct output *o, const char *line, size_t len)
 	}
 	written(o, n);
 	return 0;
+}
+
+int output__write_line(struct output *o, const char *line, size_t len)
+{
+	size_t n = len + 1;
+	int err;
+
+	if (len == SIZE_MAX)
+		return fail(o, -EOVERFLOW);
+	if (n > o->cap && (err = grow(o, n)))
+		return fail(o, err);
+	memcpy(o->buf, line, len);
+	o->buf[len] = '\n';
+	return write_whole(o, o->buf, n);
+}
+
+int output__write(struct output *o, const char *line, size_t len)
+{
+	if (!len || line[len - 1] != '\n')
+		return fail(o, -EINVAL);
+	return write_whole(o, line, len);
 }
 
 int output__reopen(struct output *o)
@@ -361,7 +390,7 @@ int output__reopen(struct output *o)
 		return fd;
 	}
 	close(o->fd);
-	o->fd = fd;
+	set_fd(o, fd);
 	return 0;
 }
 

@@ -42,6 +42,8 @@ enum { ROLE_UNKNOWN, ROLE_CLIENT, ROLE_SERVER };
 #define MAX_REASONS	4
 /* Recent execve()s remembered, direct-mapped by tgid. */
 #define EXEC_SLOTS	4096
+/* The line buffer is kept for the next event up to this size. */
+#define LINE_KEEP	(1u << 20)
 
 struct pending {
 	struct pending *next;
@@ -88,9 +90,9 @@ struct pipeline {
 	struct ulid_gen *ulid;
 	struct pipeline_stats st;
 	struct exec_mark execs[EXEC_SLOTS];
+	struct event_buf line;		/* the event being written, reused */
 };
 
-/* Builds the event from @data (consumed) and writes it as one line. */
 struct emit_args {
 	const char *type;
 	uint64_t ts_mono;
@@ -102,6 +104,7 @@ struct emit_args {
 	char ns[64];			/* out: the pod's namespace, "" if none */
 };
 
+/* Builds the event from @data (consumed) and writes it as one line. */
 static void emit(struct pipeline *p, struct conn *c, struct emit_args *a,
 		 cJSON *data, char *id_out)
 {
@@ -123,9 +126,7 @@ static void emit(struct pipeline *p, struct conn *c, struct emit_args *a,
 		.redaction_applied = a->redacted,
 		.related_event_id = a->related,
 	};
-	cJSON *ev, *empty;
-	char *line, *cmdline = NULL;
-	size_t len;
+	char *cmdline = NULL;
 	int err;
 
 	meta.completeness = a->n_reasons ? "partial" :
@@ -149,23 +150,20 @@ static void emit(struct pipeline *p, struct conn *c, struct emit_args *a,
 				 pod.namespace);
 		}
 	}
-	ev = event__new(p->ulid, p->o.host, &proc, &meta, &empty, id_out);
+	err = event__write_line(&p->line, p->ulid, p->o.host, &proc, &meta,
+				data, id_out);
 	free(cmdline);
 	k8s_pod__clear(&pod);
-	if (!ev) {
-		cJSON_Delete(data);
+	cJSON_Delete(data);
+	if (err) {
+		event_buf__free(&p->line);
 		p->st.write_errors++;
 		return;
 	}
-	cJSON_ReplaceItemInObjectCaseSensitive(ev, "data", data);
-	line = event__to_line(ev, &len);
-	cJSON_Delete(ev);
-	if (!line) {
-		p->st.write_errors++;
-		return;
-	}
-	err = output__write_line(p->o.out, line, len);
-	free(line);
+	err = output__write(p->o.out, p->line.p, p->line.len);
+	/* A huge body made a huge line: do not hold on to its memory. */
+	if (p->line.cap > LINE_KEEP)
+		event_buf__free(&p->line);
 	if (err) {
 		p->st.write_errors++;
 		return;
@@ -275,10 +273,38 @@ static const char *header_cb(const void *ctx, const char *name)
 	return http_msg__header(ctx, name);
 }
 
+/*
+ * Adds @v (consumed) as @key.  Keys here are literals: cJSON's "CS"
+ * variant takes them as they are instead of copying each.  Returns @v,
+ * NULL when out of memory (counted nowhere: the field is just missing).
+ */
+static cJSON *add_item(cJSON *o, const char *key, cJSON *v)
+{
+	if (v && cJSON_AddItemToObjectCS(o, key, v))
+		return v;
+	cJSON_Delete(v);
+	return NULL;
+}
+
 static void add_str(cJSON *o, const char *key, const char *val)
 {
 	if (val)
-		cJSON_AddStringToObject(o, key, val);
+		add_item(o, key, cJSON_CreateString(val));
+}
+
+static void add_num(cJSON *o, const char *key, double v)
+{
+	add_item(o, key, cJSON_CreateNumber(v));
+}
+
+static void add_bool(cJSON *o, const char *key, bool v)
+{
+	add_item(o, key, cJSON_CreateBool(v));
+}
+
+static cJSON *add_obj(cJSON *o, const char *key)
+{
+	return add_item(o, key, cJSON_CreateObject());
 }
 
 /* The request-target without its query: queries can carry API keys. */
@@ -291,7 +317,7 @@ static char *path_only(const char *target)
 
 static void add_provider(cJSON *data, const struct pending *pd)
 {
-	cJSON *prov = cJSON_AddObjectToObject(data, "provider");
+	cJSON *prov = add_obj(data, "provider");
 
 	if (!prov)
 		return;
@@ -326,7 +352,7 @@ static void add_auth(cJSON *data, const struct http_msg *msg)
 			header = key_headers[i];
 	if (!header)
 		return;
-	auth = cJSON_AddObjectToObject(data, "auth");
+	auth = add_obj(data, "auth");
 	if (!auth)
 		return;
 	add_str(auth, "type", type);
@@ -412,7 +438,7 @@ static void on_request(struct conn *c, int dir, struct http_msg *msg)
 		return;
 	ulid__next(p->ulid, (msg->ts_start + p->o.realtime_offset_ns) /
 			    1000000, pd->request_id);
-	cJSON_AddStringToObject(data, "request_id", pd->request_id);
+	add_str(data, "request_id", pd->request_id);
 	add_provider(data, pd);
 	add_str(data, "request_type", pd->m.request_type ?: "other");
 	add_str(data, "api", pd->m.api ?: "other");
@@ -426,15 +452,14 @@ static void on_request(struct conn *c, int dir, struct http_msg *msg)
 	if (pd->m.api && msg->target)
 		extract__request_path(pd->m.api, msg->target, data);
 	add_auth(data, msg);
-	http = cJSON_AddObjectToObject(data, "http");
+	http = add_obj(data, "http");
 	if (http) {
 		add_str(http, "method", msg->method);
 		path = path_only(msg->target);
 		add_str(http, "path", path);
 		free(path);
 		add_str(http, "host", pd->host);
-		cJSON_AddNumberToObject(http, "body_bytes",
-					(double)msg->body_total);
+		add_num(http, "body_bytes", (double)msg->body_total);
 		add_str(http, "content_encoding",
 			http_msg__header(msg, "content-encoding"));
 	}
@@ -483,8 +508,8 @@ static void response_stream(struct pipeline *p, struct pending *pd,
 		ts = encoded ? msg->ts_body :
 		     body_ts(msg, ev[first].end_off ? ev[first].end_off - 1 : 0);
 		if (ts >= pd->ts_start)
-			cJSON_AddNumberToObject(data, "time_to_first_token_ms",
-						(double)(ts - pd->ts_start) / 1e6);
+			add_num(data, "time_to_first_token_ms",
+				(double)(ts - pd->ts_start) / 1e6);
 	}
 out:
 	free(xe);
@@ -551,7 +576,7 @@ static void on_response(struct conn *c, int dir, struct http_msg *msg)
 	data = cJSON_CreateObject();
 	if (!data)
 		goto out;
-	cJSON_AddStringToObject(data, "request_id", pd->request_id);
+	add_str(data, "request_id", pd->request_id);
 	add_provider(data, pd);
 	msg_reasons(p, c, dir, msg, &a);
 	ctype = http_msg__header(msg, "content-type");
@@ -566,28 +591,26 @@ static void on_response(struct conn *c, int dir, struct http_msg *msg)
 		free((char *)body);
 	if (!model_id(data) && pd->model) {
 		cJSON_DeleteItemFromObjectCaseSensitive(data, "model");
-		model = cJSON_AddObjectToObject(data, "model");
+		model = add_obj(data, "model");
 		if (model)
-			cJSON_AddStringToObject(model, "id", pd->model);
+			add_str(model, "id", pd->model);
 	}
 	ok = msg->status >= 200 && msg->status < 300 &&
 	     !extract__has_error(data);
-	cJSON_AddNumberToObject(data, "status_code", msg->status);
-	cJSON_AddBoolToObject(data, "success", ok);
+	add_num(data, "status_code", msg->status);
+	add_bool(data, "success", ok);
 	if (!cJSON_HasObjectItem(data, "streaming"))
-		cJSON_AddBoolToObject(data, "streaming", sse);
+		add_bool(data, "streaming", sse);
 	if (msg->ts_end >= pd->ts_start)
-		cJSON_AddNumberToObject(data, "latency_ms",
-					(double)(msg->ts_end - pd->ts_start) /
-					1e6);
-	http = cJSON_AddObjectToObject(data, "http");
+		add_num(data, "latency_ms",
+			(double)(msg->ts_end - pd->ts_start) / 1e6);
+	http = add_obj(data, "http");
 	if (http) {
-		cJSON_AddNumberToObject(http, "status", msg->status);
+		add_num(http, "status", msg->status);
 		add_str(http, "content_type", ctype);
 		add_str(http, "content_encoding",
 			http_msg__header(msg, "content-encoding"));
-		cJSON_AddNumberToObject(http, "body_bytes",
-					(double)msg->body_total);
+		add_num(http, "body_bytes", (double)msg->body_total);
 	}
 	apply_redaction(p, data, &a);
 	a.rule = pd->m.rule;
@@ -999,5 +1022,6 @@ void pipeline__free(struct pipeline *p)
 	conntab__for_each(p->conns, free_conn_cb, NULL);
 	conntab__free(p->conns);
 	ulid__free(p->ulid);
+	event_buf__free(&p->line);
 	free(p);
 }

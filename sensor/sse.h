@@ -10,7 +10,10 @@
 #include <errno.h>	/* the -E... return values */
 #include <stddef.h>
 
-/* One dispatched event; the strings are owned by the event array. */
+/*
+ * One dispatched event; the strings are owned by the event array (one
+ * block holds them all: never free them one by one).
+ */
 struct sse_event {
 	/* "event" field; NULL if none (type "message") */
 	char *event;

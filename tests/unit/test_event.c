@@ -5,6 +5,7 @@
  * (when that directory exists) for tests/validate-events.py.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,4 +369,111 @@ Test(event, host_load)
 	cr_assert_gt(strlen(h.hostname), 0);
 	cr_assert_gt(strlen(h.kernel), 0);
 	cr_assert_gt(strlen(h.arch), 0);
+}
+
+/*
+ * event__write_line (the pipeline's path) and event__new + event__to_line
+ * (the tree) must give the same line but for the event_id.
+ */
+static void same_line(const struct event_host *h, const struct event_proc *p,
+		      const struct event_meta *m)
+{
+	struct event_buf b = { 0 };
+	struct ulid_gen *g;
+	char id1[ULID_BUF], id2[ULID_BUF], *line, *at;
+	cJSON *ev, *data, *d2;
+
+	cr_assert_eq(ulid__new(&g), 0);
+	ev = event__new(g, h, p, m, &data, id1);
+	cr_assert(ev);
+	cJSON_AddStringToObject(data, "request_id", "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+	cJSON_AddStringToObject(data, "note", "caf\xc3\xa9 \xff \"q\"\n\x01");
+	cJSON_AddNumberToObject(data, "latency_ms", 0.236);
+	cJSON_AddNumberToObject(data, "n", -0.0);
+	cJSON_AddNullToObject(data, "none");
+	cJSON_AddItemToObject(data, "list", cJSON_CreateArray());
+	line = event__to_line(ev, NULL);
+	cr_assert(line);
+	d2 = cJSON_Duplicate(data, true);
+	cr_assert_eq(event__write_line(&b, g, h, p, m, d2, id2), 0);
+	cr_assert_eq(strlen(b.p), b.len);
+	cr_assert_eq(b.p[b.len - 1], '\n');
+	cr_assert_null(memchr(b.p, '\n', b.len - 1));
+	b.p[--b.len] = '\0';
+	at = strstr(b.p, id2);
+	cr_assert(at);
+	memcpy(at, id1, ULID_BUF - 1);
+	cr_assert_str_eq(b.p, line);
+	free(line);
+	cJSON_Delete(d2);
+	cJSON_Delete(ev);
+	event_buf__free(&b);
+	ulid__free(g);
+}
+
+Test(event, write_line_matches_the_tree)
+{
+	static char labels[] = "app\0chat-api\0team\0ml\xffplatform";
+	static const char *const reasons[] = { "body_truncated", NULL };
+	struct k8s_pod pod = {
+		.uid = "6f1c2a4e-8b3d-4e5f-9a7b-1c2d3e4f5a6b",
+		.name = "chat-api-7d4b9c8f6d-x2x7q", .namespace = "ai-apps",
+		.deployment = "chat-api", .labels = labels,
+		.labels_len = sizeof(labels), .n_labels = 2,
+	};
+	struct event_proc p = {
+		.pid = 4242, .tid = 4243, .ppid = 1, .uid = 1000, .gid = 1000,
+		.comm = "py\xfethon", .exe = "/usr/bin/python3.11",
+		.cmdline = "python3 \"agent\".py", .user = "root",
+		.container_id = CID, .container_runtime = "containerd",
+		.pod_uid = "4c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f", .pod = &pod,
+	};
+	struct event_meta m = {
+		.type = "ai.response", .ts_real_ns = 1795420201123456789ULL,
+		.ts_mono_ns = 18446744073709551615ULL,
+		.capture_point = "tls_client", .rule = "openai-chat",
+		.completeness = "partial", .reasons = reasons, .n_reasons = 2,
+		.redaction_applied = true,
+		.related_event_id = "01ARZ3NDEKTSV4RRFFQ69G5FAW",
+	};
+	struct event_meta bare = { .type = NULL, .ts_real_ns = 1 };
+	struct event_proc none = { .pid = 1 };
+
+	same_line(&host, &p, &m);
+	same_line(NULL, &p, &m);
+	pod.labels = NULL;
+	pod.uid[0] = '\0';
+	same_line(&host, &p, &m);
+	p.pod = NULL;
+	p.container_runtime = "";
+	same_line(&host, &p, &m);
+	same_line(&host, &none, &bare);
+	same_line(NULL, NULL, &bare);
+	m.rule = NULL;
+	m.n_reasons = 0;
+	m.capture_point = NULL;
+	same_line(&host, NULL, &m);
+}
+
+Test(event, json_buffer_reuse_and_failure)
+{
+	struct event_buf b = { 0 };
+	cJSON *o = cJSON_CreateObject(), *bad;
+
+	cJSON_AddStringToObject(o, "k", "v");
+	cr_assert_eq(event__json(&b, o), 0);
+	cr_assert_str_eq(b.p, "{\"k\":\"v\"}");
+	cr_assert_eq(event__json(&b, cJSON_GetObjectItem(o, "k")), 0);
+	cr_assert_str_eq(b.p, "\"v\"");
+	cr_assert_eq(b.len, 3);
+	/* What cJSON refuses to print, event__json refuses too. */
+	bad = cJSON_CreateRaw("1");
+	free(bad->valuestring);
+	bad->valuestring = NULL;
+	cJSON_AddItemToObject(o, "raw", bad);
+	cr_assert_eq(event__json(&b, o), -ENOMEM);
+	cr_assert_null(event__to_line(o, NULL));
+	cJSON_Delete(o);
+	event_buf__free(&b);
+	event_buf__free(&b);
 }

@@ -342,6 +342,60 @@ Test(extract_request, invalid_utf8_is_replaced)
 	cJSON_Delete(d);
 }
 
+/*
+ * String contents move from the parsed body into the event (valid ones)
+ * or are copied cleaned (invalid ones); roles come out as OISP's words.
+ */
+Test(extract_request, contents_and_roles)
+{
+	const char b[] = "{\"messages\":["
+			 "{\"role\":\"developer\",\"content\":\"be brief\"},"
+			 "{\"role\":\"user\",\"content\":\"caf\xc3\xa9\"},"
+			 "{\"role\":\"model\",\"content\":\"x\xffy\"},"
+			 "{\"role\":\"critic\",\"content\":\"\"},"
+			 "{\"role\":\"tool\",\"content\":\"42\","
+			 "\"tool_call_id\":\"call_1\"}],"
+			 "\"system\":\"top\"}";
+	cJSON *d = cJSON_CreateObject();
+	char *line;
+
+	cr_assert_eq(extract__request("other", b, sizeof(b) - 1, d), 0);
+	cr_assert_eq(num(d, "messages_count"), 6);
+	cr_assert_str_eq(str(d, "messages.0.role"), "system");
+	cr_assert_str_eq(str(d, "messages.0.content"), "top");
+	cr_assert_str_eq(str(d, "messages.1.role"), "system");
+	cr_assert_str_eq(str(d, "messages.1.content"), "be brief");
+	cr_assert_str_eq(str(d, "messages.2.role"), "user");
+	cr_assert_str_eq(str(d, "messages.2.content"), "caf\xc3\xa9");
+	cr_assert_str_eq(str(d, "messages.3.role"), "assistant");
+	cr_assert_str_eq(str(d, "messages.3.content"), "x\xef\xbf\xbdy");
+	cr_assert_str_eq(str(d, "messages.4.role"), "user");
+	cr_assert_str_eq(str(d, "messages.4.content"), "");
+	cr_assert_str_eq(str(d, "messages.5.role"), "tool");
+	cr_assert_str_eq(str(d, "messages.5.tool_call_id"), "call_1");
+	line = event__to_line(d, NULL);
+	cr_assert(line);
+	cr_assert(strstr(line, "\"role\":\"assistant\",\"content\":\"x\xef\xbf\xbdy\""),
+		  "%s", line);
+	free(line);
+	cJSON_Delete(d);
+}
+
+/* An array among the tools has no member names to look at. */
+Test(extract_request, tools_that_are_arrays)
+{
+	const char b[] = "{\"contents\":[],\"tools\":[[1,{\"a\":2}],[],"
+			 "{\"codeExecution\":{}},\"x\"]}";
+	cJSON *d = cJSON_CreateObject();
+
+	cr_assert_eq(extract__request("google.generate_content", b,
+				      sizeof(b) - 1, d), 0);
+	cr_assert_eq(num(d, "tools_count"), 1);
+	cr_assert_str_eq(str(d, "tools.0.name"), "codeExecution");
+	cr_assert_str_eq(str(d, "tools.0.type"), "code_interpreter");
+	cJSON_Delete(d);
+}
+
 /* ---- non-streamed responses ---- */
 
 Test(extract_response, openai_chat)

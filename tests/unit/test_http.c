@@ -710,3 +710,57 @@ Test(http, random_garbage_survives)
 	cr_assert_gt(st.parse_errors, 0);
 	httpstream__free(s);
 }
+
+/*
+ * The body buffer is sized from Content-Length up front: a body that
+ * arrives in TLS-record-sized reads, one whose length is over the cap,
+ * and one that claims more than it sends all keep exactly their bytes.
+ */
+Test(http, body_sized_from_content_length)
+{
+	static char body[100000];
+	char hdr[128];
+	struct coll c;
+	struct httpstream *s;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(body); i++)
+		body[i] = (char)('a' + i % 26);
+	n = (size_t)snprintf(hdr, sizeof(hdr),
+			     "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+			     sizeof(body));
+	s = new_stream(&c, 0, 0);
+	feed_str(s, hdr, 1);
+	for (i = 0; i < sizeof(body); i += 16384) {
+		n = sizeof(body) - i < 16384 ? sizeof(body) - i : 16384;
+		cr_assert_eq(httpstream__feed(s, body + i, n, 2), 0);
+	}
+	cr_assert_eq(c.n, 1);
+	cr_assert_eq(c.m[0]->body_len, sizeof(body));
+	cr_assert_eq(memcmp(c.m[0]->body, body, sizeof(body)), 0);
+	cr_assert_eq(c.m[0]->body[sizeof(body)], '\0');
+	coll_free(&c);
+	httpstream__free(s);
+
+	s = new_stream(&c, 50000, 0);
+	feed_str(s, hdr, 1);
+	cr_assert_eq(httpstream__feed(s, body, sizeof(body), 2), 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_eq(c.m[0]->flags, HTTP_MSG_TRUNCATED);
+	cr_assert_eq(c.m[0]->body_len, 50000);
+	cr_assert_eq(memcmp(c.m[0]->body, body, 50000), 0);
+	coll_free(&c);
+	httpstream__free(s);
+
+	/* A claim far past what comes: only what came is kept. */
+	s = new_stream(&c, 0, 0);
+	feed_str(s, "HTTP/1.1 200 OK\r\nContent-Length: 3000000000\r\n\r\n"
+		    "partial", 1);
+	httpstream__flush(s, 3);
+	cr_assert_eq(c.n, 1);
+	cr_assert(c.m[0]->flags & HTTP_MSG_INCOMPLETE);
+	cr_assert_eq(c.m[0]->body_len, 7);
+	cr_assert_str_eq((char *)c.m[0]->body, "partial");
+	coll_free(&c);
+	httpstream__free(s);
+}

@@ -262,3 +262,32 @@ Test(sse, max_events)
 	sse__free_events(ev, n);
 	sse__free_events(NULL, 0);
 }
+
+/*
+ * The strings are kept in one buffer sized from the input; an "id" that
+ * persists is copied for each event, so the strings can outgrow the
+ * input.  CR alone ends lines too, however many there are.
+ */
+Test(sse, strings_larger_than_the_input)
+{
+	static char buf[70000];
+	struct sse_event *ev;
+	size_t n, len, i;
+	char id[1000];
+
+	memset(id, 'i', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	len = (size_t)snprintf(buf, sizeof(buf), "id: %s\n", id);
+	for (i = 0; i < 500; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+					"data: %zu\r\r", i);
+	n = parse(buf, len, &ev);
+	cr_assert_eq(n, 500);
+	for (i = 0; i < n; i++) {
+		cr_assert_str_eq(ev[i].id, id);
+		cr_assert_eq(strtoul(ev[i].data, NULL, 10), i);
+		cr_assert_null(ev[i].event);
+	}
+	cr_assert_eq(ev[n - 1].end_off, len);
+	sse__free_events(ev, n);
+}
