@@ -34,6 +34,18 @@ enum cap_dir {
 	CAP_DIR_READ = 2,	/* SSL_read/SSL_read_ex: bytes received */
 };
 
+/*
+ * The function a uprobe sits on, passed as its BPF cookie
+ * (bpf_get_attach_cookie()): one entry program serves all four.
+ */
+enum cap_fn {
+	CAP_FN_WRITE = 0,	/* SSL_write(ssl, buf, num) */
+	CAP_FN_WRITE_EX = 1,	/* SSL_write_ex(ssl, buf, num, *written) */
+	CAP_FN_READ = 2,	/* SSL_read(ssl, buf, num) */
+	CAP_FN_READ_EX = 3,	/* SSL_read_ex(ssl, buf, num, *readbytes) */
+	CAP_FN_NR = 4,
+};
+
 enum cap_flag {
 	/* The call moved more than the cap; bytes past it were not copied. */
 	CAP_F_TRUNCATED = 1 << 0,
@@ -65,7 +77,14 @@ struct cap_data {
 	__u32 _pad;
 	__u8 data[CAP_CHUNK_MAX];
 };
-/* Only offsetof(struct cap_data, data) + len bytes travel on the ring. */
+/*
+ * A record reserved on the ring is CAP_DATA_HDR_SIZE plus the smallest
+ * size class (CAP_CLASS_*) that holds len; readers use len, and capture
+ * files (recfile.h) hold exactly CAP_DATA_HDR_SIZE + len bytes.
+ */
+#define CAP_CLASS_0		512
+#define CAP_CLASS_1		2048
+#define CAP_CLASS_2		8192
 #define CAP_DATA_HDR_SIZE	88
 _Static_assert(__builtin_offsetof(struct cap_data, data) == CAP_DATA_HDR_SIZE,
 	       "cap_data ABI");

@@ -20,16 +20,15 @@
 
 #include <linux/openat2.h>
 
-#include <bpf/libbpf.h>
-
 #include "attach.h"
+#include "capture_abi.h"
 #include "elfsym.h"
 #include "log.h"
 #include "procmaps.h"
+#include "uprobe.h"
 
 #define HASH_BITS	12
 #define HASH_SIZE	(1u << HASH_BITS)
-#define MAX_LINKS	(2 * ATTACH_SSL_NR)
 #define ROOT_CACHE	256	/* foreign roots remembered */
 
 enum afile_kind {
@@ -53,9 +52,22 @@ struct afile {
 	__u32 nprocs_scan;		/* counting in the current full scan */
 	__u64 scan_stamp;		/* last process scan that counted it */
 	__u64 seen_gen;			/* last full scan generation seen */
-	int nlinks;
-	struct bpf_link *links[MAX_LINKS];
+	int fd;				/* kept open while attached, or -1 */
+	__u32 noffs;			/* probed functions */
+	__u64 offs[CAP_FN_NR];		/* their file offsets */
+	__u64 cookies[CAP_FN_NR];	/* their enum cap_fn */
+	struct alink *links;
 	char path[];
+};
+
+/*
+ * The links of one file for one process, or for all (pid -1): an SSL
+ * provider has an entry and a return link, ld.so an entry link.
+ */
+struct alink {
+	struct alink *next;
+	int pid;
+	struct uprobe_link *l[2];
 };
 
 /*
@@ -90,11 +102,11 @@ struct scan {
 	int attached;		/* files newly attached */
 };
 
-static const char *const ssl_syms[ATTACH_SSL_NR] = {
-	[ATTACH_SSL_WRITE] = "SSL_write",
-	[ATTACH_SSL_WRITE_EX] = "SSL_write_ex",
-	[ATTACH_SSL_READ] = "SSL_read",
-	[ATTACH_SSL_READ_EX] = "SSL_read_ex",
+static const char *const ssl_syms[CAP_FN_NR] = {
+	[CAP_FN_WRITE] = "SSL_write",
+	[CAP_FN_WRITE_EX] = "SSL_write_ex",
+	[CAP_FN_READ] = "SSL_read",
+	[CAP_FN_READ_EX] = "SSL_read_ex",
 };
 
 static const char *const std_dirs[] = {
@@ -161,14 +173,31 @@ static void unlink_chain(struct afile **head, struct afile *f, bool map)
 		*pp = map ? f->map_next : f->st_next;
 }
 
+static void alink_free(struct alink *al)
+{
+	uprobe__free(al->l[0]);
+	uprobe__free(al->l[1]);
+	free(al);
+}
+
+static void afile_unlink_all(struct afile *f)
+{
+	struct alink *al, *next;
+
+	for (al = f->links; al; al = next) {
+		next = al->next;
+		alink_free(al);
+	}
+	f->links = NULL;
+}
+
 static void afile_free(struct afile *f)
 {
-	int i;
-
 	if (!f)
 		return;
-	for (i = 0; i < f->nlinks; i++)
-		bpf_link__destroy(f->links[i]);
+	afile_unlink_all(f);
+	if (f->fd >= 0)
+		close(f->fd);
 	free(f);
 }
 
@@ -193,10 +222,35 @@ int attach__new(struct attach **out, const struct attach_progs *progs)
 
 void attach__free(struct attach *a)
 {
+	struct uprobe_link **v = NULL;
 	struct afile *f, *next;
+	struct alink *al, *anext;
+	size_t n = 0, cap = 0, i;
 
 	if (!a)
 		return;
+	/*
+	 * Every link first, from several threads: each close waits for a
+	 * grace period, and one after the other that took a minute with
+	 * fifty files attached.
+	 */
+	for (f = a->files; f; f = f->next)
+		for (al = f->links; al; al = al->next)
+			cap += 2;
+	if (cap)
+		v = calloc(cap, sizeof(*v));
+	for (f = a->files; f && v; f = f->next) {
+		for (al = f->links; al; al = anext) {
+			anext = al->next;
+			for (i = 0; i < 2; i++)
+				if (al->l[i])
+					v[n++] = al->l[i];
+			free(al);
+		}
+		f->links = NULL;
+	}
+	uprobe__free_all(v, n);
+	free(v);
 	for (f = a->files; f; f = next) {
 		next = f->next;
 		afile_free(f);
@@ -204,55 +258,55 @@ void attach__free(struct attach *a)
 	free(a);
 }
 
-static int add_link(struct afile *f, struct bpf_program *prog,
-		    const char *path, __u64 off, bool ret)
+/*
+ * Attaches @f's programs for process @pid (-1: every process) through
+ * its kept fd.  Returns 0 or -errno; nothing stays attached on error.
+ */
+static int link_file(struct attach *a, struct afile *f, int pid)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
-	struct bpf_link *link;
+	bool multi = a->progs.multi;
+	struct alink *al;
+	char path[64];
+	int err;
 
-	if (!prog)
-		return -EINVAL;
-	link = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)off,
-					       &opts);
-	if (!link)
-		return -errno;
-	f->links[f->nlinks++] = link;
-	return 0;
-}
-
-static int attach_ssl(struct attach *a, struct afile *f, const char *path,
-		      const __u64 *offs, const bool *has)
-{
-	int i, err;
-
-	for (i = 0; i < ATTACH_SSL_NR; i++) {
-		if (!has[i])
-			continue;
-		err = add_link(f, a->progs.enter[i], path, offs[i], false);
+	al = calloc(1, sizeof(*al));
+	if (!al)
+		return -ENOMEM;
+	al->pid = pid;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+	if (f->kind == AFILE_SSL) {
+		err = uprobe__attach(&al->l[0], a->progs.ssl_enter, multi,
+				     false, path, f->offs, f->cookies,
+				     f->noffs, pid);
 		if (!err)
-			err = add_link(f, a->progs.ret[i], path, offs[i], true);
-		if (err) {
-			pr_debug("attach %s at offset 0x%" PRIx64 ": %s",
-				 ssl_syms[i], (uint64_t)offs[i],
-				 strerror(-err));
-			return err;
-		}
+			err = uprobe__attach(&al->l[1], a->progs.ssl_return,
+					     multi, true, path, f->offs,
+					     f->cookies, f->noffs, pid);
+	} else {
+		err = uprobe__attach(&al->l[0], a->progs.dl_debug_state,
+				     multi, false, path, f->offs, f->cookies,
+				     1, pid);
 	}
+	if (err) {
+		alink_free(al);
+		return err;
+	}
+	al->next = f->links;
+	f->links = al;
 	return 0;
 }
 
 /*
  * Classifies the file open at @fd and attaches what fits.  The probes
- * are attached through /proc/self/fd/FD, which stays valid while we
- * hold @fd even when the process we found the file through exits.
- * Sets f->kind; returns 0, or -errno (the entry then stays negative).
+ * are attached through /proc/self/fd/FD of a copy of @fd that the entry
+ * keeps (f->fd), valid when the process we found the file through has
+ * exited.  Sets f->kind; returns 0, or -errno (the entry then stays
+ * negative).  @fd stays the caller's.
  */
 static int probe_file(struct attach *a, struct afile *f, int fd)
 {
-	__u64 offs[ATTACH_SSL_NR] = { 0 }, off;
-	bool has[ATTACH_SSL_NR] = { false };
 	struct elfsym *es = NULL;
-	char path[64];
+	__u64 off;
 	int i, err;
 
 	err = elfsym__open_fd(fd, &es);
@@ -262,21 +316,36 @@ static int probe_file(struct attach *a, struct afile *f, int fd)
 		elfsym__free(es);
 		return -ENOEXEC;
 	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	for (i = 0; i < ATTACH_SSL_NR; i++)
-		has[i] = elfsym__offset(es, ssl_syms[i], &offs[i]) == 0;
-	if (has[ATTACH_SSL_WRITE] && has[ATTACH_SSL_READ]) {
+	for (i = 0; i < CAP_FN_NR; i++) {
+		if (elfsym__offset(es, ssl_syms[i], &off))
+			continue;
+		f->offs[f->noffs] = off;
+		f->cookies[f->noffs++] = (__u64)i;
+	}
+	if (!elfsym__offset(es, "SSL_write", &off) &&
+	    !elfsym__offset(es, "SSL_read", &off)) {
 		f->kind = AFILE_SSL;
-		err = attach_ssl(a, f, path, offs, has);
 	} else if (elfsym__offset(es, "_dl_debug_state", &off) == 0) {
 		f->kind = AFILE_LDSO;
-		err = add_link(f, a->progs.dl_debug_state, path, off, false);
+		f->offs[0] = off;
+		f->cookies[0] = 0;
+		f->noffs = 1;
 	} else {
+		f->noffs = 0;
 		err = -ENOENT;
 	}
-	if (err && f->kind != AFILE_NONE)
-		pr_warn("attach to %s: %s", f->path, strerror(-err));
 	elfsym__free(es);
+	if (err)
+		return err;
+	f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (f->fd < 0)
+		return -errno;
+	err = link_file(a, f, -1);
+	if (err) {
+		close(f->fd);
+		f->fd = -1;
+		pr_warn("attach to %s: %s", f->path, strerror(-err));
+	}
 	return err;
 }
 
@@ -291,7 +360,7 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 	size_t len = strlen(display) + (deleted ? strlen(" (deleted)") : 0);
 	unsigned int h = hash_key(sb->st_dev, sb->st_ino);
 	struct afile *f;
-	int i, err;
+	int err;
 
 	f = calloc(1, sizeof(*f) + len + 1);
 	if (!f)
@@ -303,13 +372,11 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 	f->ctime_nsec = sb->st_ctim.tv_nsec;
 	f->size = sb->st_size;
 	f->seen_gen = a->gen;
+	f->fd = -1;
 	err = probe_file(a, f, fd);
 	if (err) {
 		if (f->kind != AFILE_NONE)
 			a->st.attach_errors++;
-		for (i = 0; i < f->nlinks; i++)
-			bpf_link__destroy(f->links[i]);
-		f->nlinks = 0;
 		f->kind = AFILE_NONE;
 		f->err = err;
 	} else if (f->kind == AFILE_SSL) {

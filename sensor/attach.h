@@ -32,19 +32,15 @@
 struct attach;
 struct bpf_program;
 
-enum attach_fn {
-	ATTACH_SSL_WRITE,	/* SSL_write: required */
-	ATTACH_SSL_WRITE_EX,	/* SSL_write_ex: optional */
-	ATTACH_SSL_READ,	/* SSL_read: required */
-	ATTACH_SSL_READ_EX,	/* SSL_read_ex: optional */
-	ATTACH_SSL_NR,
-};
-
-/* The loaded programs; borrowed, they must outlive the registry. */
+/*
+ * The loaded programs; borrowed, they must outlive the registry.  The
+ * SSL programs get the function (enum cap_fn) as their BPF cookie.
+ */
 struct attach_progs {
-	struct bpf_program *enter[ATTACH_SSL_NR];	/* uprobes */
-	struct bpf_program *ret[ATTACH_SSL_NR];		/* uretprobes */
-	struct bpf_program *dl_debug_state;		/* uprobe on ld.so */
+	struct bpf_program *ssl_enter;		/* uprobe, all four functions */
+	struct bpf_program *ssl_return;		/* uretprobe, all four */
+	struct bpf_program *dl_debug_state;	/* uprobe on ld.so */
+	bool multi;		/* loaded for uprobe_multi links (uprobe.h) */
 };
 
 struct attach_stats {

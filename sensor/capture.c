@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "capture.skel.h"
 #include "log.h"
+#include "uprobe.h"
 
 /* Pending rescans of single processes after exec/dlopen. */
 #define RESCAN_MAX	512
@@ -41,6 +42,7 @@ struct capture {
 	int nrescan;
 	struct rescan rescan[RESCAN_MAX];
 	__u64 rescans_dropped;
+	bool multi;		/* uprobe_multi links (uprobe.h) */
 };
 
 static __u64 mono_ns(void)
@@ -154,6 +156,14 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h))
 		return 0;
 	switch (h->kind) {
+	case CAP_KIND_DATA:
+		/* Reserved by size class: pass on only what len covers. */
+		if (size < CAP_DATA_HDR_SIZE ||
+		    ((const struct cap_data *)data)->len >
+		    size - CAP_DATA_HDR_SIZE)
+			return 0;
+		size = CAP_DATA_HDR_SIZE + ((const struct cap_data *)data)->len;
+		break;
 	case CAP_KIND_EXEC:
 		/* Also passed on: the pipeline reads the new image's metadata. */
 		exec_scan_root(c, h);
@@ -188,12 +198,37 @@ static int check_opts(const struct capture_opts *in, struct capture_opts *o)
 		       CAP_CALL_MAX);
 		return -EINVAL;
 	}
+	if (o->attach_mode > CAPTURE_ATTACH_PERF) {
+		pr_err("attach mode %d is unknown", o->attach_mode);
+		return -EINVAL;
+	}
 	if (o->ringbuf_bytes < 4096 ||
 	    (o->ringbuf_bytes & (o->ringbuf_bytes - 1))) {
 		pr_err("ring buffer size %u is not a power of two >= 4096",
 		       o->ringbuf_bytes);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int prepare_uprobes(struct capture_bpf *skel, bool multi)
+{
+	struct bpf_program *progs[] = {
+		skel->progs.ssl_enter, skel->progs.ssl_return,
+		skel->progs.dl_debug_state,
+	};
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		err = uprobe__prepare(progs[i], multi);
+		if (err) {
+			pr_err("set attach type of %s: %s",
+			       bpf_program__name(progs[i]), strerror(-err));
+			return err;
+		}
+	}
+	pr_info("uprobes: %s links", multi ? "uprobe_multi" : "perf-event");
 	return 0;
 }
 
@@ -220,19 +255,10 @@ static int start_attach(struct capture *c)
 {
 	struct capture_bpf *skel = c->skel;
 	struct attach_progs p = {
-		.enter = {
-			[ATTACH_SSL_WRITE] = skel->progs.ssl_write_enter,
-			[ATTACH_SSL_WRITE_EX] = skel->progs.ssl_write_ex_enter,
-			[ATTACH_SSL_READ] = skel->progs.ssl_read_enter,
-			[ATTACH_SSL_READ_EX] = skel->progs.ssl_read_ex_enter,
-		},
-		.ret = {
-			[ATTACH_SSL_WRITE] = skel->progs.ssl_write_return,
-			[ATTACH_SSL_WRITE_EX] = skel->progs.ssl_write_ex_return,
-			[ATTACH_SSL_READ] = skel->progs.ssl_read_return,
-			[ATTACH_SSL_READ_EX] = skel->progs.ssl_read_ex_return,
-		},
+		.ssl_enter = skel->progs.ssl_enter,
+		.ssl_return = skel->progs.ssl_return,
 		.dl_debug_state = skel->progs.dl_debug_state,
+		.multi = c->multi,
 	};
 	int err;
 
@@ -280,6 +306,11 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		       strerror(-err));
 		goto out_close;
 	}
+	c->multi = o.attach_mode == CAPTURE_ATTACH_MULTI ||
+		   (o.attach_mode == CAPTURE_ATTACH_AUTO && uprobe__multi_ok());
+	err = prepare_uprobes(c->skel, c->multi);
+	if (err)
+		goto out_close;
 	err = capture_bpf__load(c->skel);
 	if (err) {
 		pr_err("load BPF programs: %s", strerror(-err));
@@ -394,6 +425,11 @@ int capture__for_each_file(const struct capture *c,
 			   void *ctx)
 {
 	return c ? attach__for_each_file(c->att, cb, ctx) : 0;
+}
+
+bool capture__multi(const struct capture *c)
+{
+	return c && c->multi;
 }
 
 void capture__close(struct capture *c)

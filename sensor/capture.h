@@ -20,6 +20,7 @@
 #ifndef OISP_SENSOR_CAPTURE_H
 #define OISP_SENSOR_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -31,6 +32,13 @@
 
 struct capture;
 
+/* How uprobes are attached (uprobe.h). */
+enum capture_attach_mode {
+	CAPTURE_ATTACH_AUTO = 0,	/* uprobe_multi where the kernel has it */
+	CAPTURE_ATTACH_MULTI = 1,	/* uprobe_multi links (Linux >= 6.6) */
+	CAPTURE_ATTACH_PERF = 2,	/* one perf-event uprobe per function */
+};
+
 struct capture_opts {
 	__u32 max_call_bytes;	/* per-call cap in bytes; 0: 262144;
 				 * at most CAP_CALL_MAX */
@@ -38,6 +46,7 @@ struct capture_opts {
 	__u32 self_tgid;	/* getpid(): our own calls are ignored */
 	__u32 wakeup_bytes;	/* bytes waiting before a data record wakes
 				 * the reader; 0: ringbuf_bytes / 4 */
+	int attach_mode;	/* enum capture_attach_mode */
 };
 
 /*
@@ -100,6 +109,9 @@ int capture__for_each_file(const struct capture *c,
 			   int (*cb)(void *ctx, const char *path, __u64 dev,
 				     __u64 ino, __u32 nprocs),
 			   void *ctx);
+
+/* True when the uprobes are uprobe_multi links (uprobe.h). */
+bool capture__multi(const struct capture *c);
 
 /* Detaches every probe and frees everything; NULL is fine. */
 void capture__close(struct capture *c);

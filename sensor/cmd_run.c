@@ -356,6 +356,7 @@ static int run_setup(struct run *r)
 	struct capture_opts co = {
 		.max_call_bytes = r->o.cfg.max_call_bytes,
 		.ringbuf_bytes = r->o.cfg.ringbuf_bytes,
+		.attach_mode = r->o.cfg.attach_mode,
 		.self_tgid = (__u32)getpid(),
 	};
 	int err;
@@ -392,8 +393,9 @@ static int run_setup(struct run *r)
 		pr_err("could not start the BPF capture: %s", strerror(-err));
 		return err;
 	}
-	/* Attaching files of new processes needs all of PRIVS_RUN later. */
-	limit_privs(PRIVS_RUN, true, "once attached");
+	/* Attaching files of new processes needs these later. */
+	limit_privs(capture__multi(r->cap) ? PRIVS_RUN_MULTI : PRIVS_RUN, true,
+		    "once attached");
 	/* After the drop: its worker thread inherits only what is kept. */
 	err = engine__start_k8s(r->e, &r->o.cfg);
 	if (err)

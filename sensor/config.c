@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "config.h"
 #include "log.h"
 #include "yamlutil.h"
@@ -42,6 +43,8 @@ static const char *const formats[] = { "jsonl", NULL };
 static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 /* In the order of enum config_k8s. */
 static const char *const k8s_modes[] = { "auto", "true", "false", NULL };
+/* In the order of enum capture_attach_mode (capture.h). */
+static const char *const attach_modes[] = { "auto", "multi", "perf", NULL };
 
 #define F(field) offsetof(struct config, field)
 
@@ -70,6 +73,8 @@ static const struct opt opts[] = {
 	  16, 1000000, false, false, "16384", NULL },
 	{ "capture.idle_timeout_seconds", OPT_U32, F(idle_timeout_s),
 	  1, 86400, false, false, "300", NULL },
+	{ "capture.attach_mode", OPT_ENUM, F(attach_mode), 0, 0, false, false,
+	  "auto", attach_modes },
 	/* sun_path holds 108 bytes with the NUL. */
 	{ "status.socket", OPT_STR, F(status_socket), 0, 107, false, false,
 	  "/run/oisp-sensor/status.sock", NULL },
@@ -104,6 +109,8 @@ static const struct opt opts[] = {
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
 _Static_assert(N_OPTS <= 32, "cfg_loader.seen has one bit per option");
+_Static_assert(CAPTURE_ATTACH_AUTO == 0 && CAPTURE_ATTACH_MULTI == 1 &&
+	       CAPTURE_ATTACH_PERF == 2, "attach_modes[] follows the enum");
 _Static_assert(LOG_ERROR == 0 && LOG_WARN == 1 && LOG_INFO == 2 &&
 	       LOG_DEBUG == 3, "levels[] follows enum log_level");
 

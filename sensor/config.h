@@ -31,6 +31,7 @@ struct config {
 	uint32_t max_body_bytes;	/* capture.max_body_bytes, default 4194304, 1024..268435456 */
 	uint32_t max_connections;	/* capture.max_connections, default 16384, 16..1000000 */
 	uint32_t idle_timeout_s;	/* capture.idle_timeout_seconds, default 300, 1..86400 */
+	int attach_mode;		/* capture.attach_mode: auto|multi|perf, default auto (enum capture_attach_mode) */
 	char *status_socket;	/* status.socket, default "/run/oisp-sensor/status.sock" */
 	int log_level;		/* log.level: error|warn|info|debug, default info (enum log_level) */
 	uint32_t rotate_max_bytes;	/* output.rotate.max_bytes, default 0 = no rotation by size, 0..2 GiB */

@@ -263,11 +263,33 @@ def _perf_events_of(pid):
     return [e for e in json.loads(p.stdout or "[]") if e["pid"] == pid]
 
 
+def _uprobe_links_of(pid):
+    """Ids of the uprobe_multi links process @pid holds (its fdinfo)."""
+    ids = []
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if info.get("link_type", "").strip() in ("uprobe_multi", "uretprobe_multi"):
+            ids.append(int(info["link_id"]))
+    return ids
+
+
+def _links():
+    p = subprocess.run(["bpftool", "link", "list", "-j"], capture_output=True,
+                       text=True, timeout=30, check=True)
+    return {l["id"] for l in json.loads(p.stdout or "[]")}
+
+
 def test_sigkill_under_load_then_restart(sensor_run, tmp_path):
     s1 = e2elib.Sensor(str(tmp_path)).start()
     pids, stop = [], threading.Event()
+    # uprobe_multi links (this kernel), or perf-event uprobes (older ones).
+    links = _uprobe_links_of(s1.proc.pid)
     mine = _perf_events_of(s1.proc.pid)
-    assert [e for e in mine if e["fd_type"] == "uprobe"], mine
+    assert links or [e for e in mine if e["fd_type"] == "uprobe"], mine
 
     def load():
         i = 0
@@ -287,6 +309,7 @@ def test_sigkill_under_load_then_restart(sensor_run, tmp_path):
     assert s1.proc.returncode == -signal.SIGKILL
     # The kernel closed the dead sensor's descriptors: no probe of it is left.
     assert _perf_events_of(s1.proc.pid) == []
+    assert _links() & set(links) == set()
     before = _whole_lines(s1.out)
     assert before
 

@@ -6,11 +6,16 @@
 - Each of them is dropped in turn, to show what needs it: a process of
   another user (nobody) that runs its own copy of libssl from a 0700
   directory is the case that needs CAP_SYS_PTRACE (its /proc/PID/maps)
-  and CAP_DAC_READ_SEARCH (the file); without CAP_SYS_ADMIN the uprobe
-  perf events cannot be opened (EACCES) and nothing is attached.
-- Once attached, the sensor keeps those five and nothing else, in every
-  set (effective, permitted, bounding; inheritable and ambient empty,
-  no_new_privs), and still attaches files of processes started later.
+  and CAP_DAC_READ_SEARCH (the file).  With uprobe_multi links (this
+  kernel's default) CAP_SYS_ADMIN is not needed; with perf-event uprobes
+  (capture.attach_mode: perf, the only way on kernels before 6.6) the
+  perf events cannot be opened without it (EACCES) and nothing is
+  attached.
+- Once attached, the sensor keeps CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE
+  and CAP_DAC_READ_SEARCH (and CAP_SYS_ADMIN too with perf-event
+  uprobes) and nothing else, in every set (effective, permitted,
+  bounding; inheritable and ambient empty, no_new_privs), and still
+  attaches files of processes started later.
 - File modes: events file 0640 even with umask 000, directories 0750,
   status socket 0660, lock file 0640.
 The metrics allow-list is tested in test_metrics.py
@@ -30,7 +35,8 @@ from e2elib import EventLog
 
 CAPS = {"dac_read_search": 2, "sys_ptrace": 19, "sys_admin": 21,
         "perfmon": 38, "bpf": 39}
-RUN_MASK = sum(1 << n for n in CAPS.values())
+RUN_MASK = sum(1 << n for c, n in CAPS.items() if c != "sys_admin")
+PERF_CONFIG = e2elib.SENSOR_CONFIG + "capture:\n  attach_mode: perf\n"
 NOBODY = 65534
 LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 
@@ -45,7 +51,7 @@ def _proc_status(pid, tid=None):
     return out
 
 
-def _wrapped_sensor(monkeypatch, tmp_path, caps):
+def _wrapped_sensor(monkeypatch, tmp_path, caps, config=e2elib.SENSOR_CONFIG):
     """e2elib.Sensor run through setpriv with a bounding set of @caps
     (for uid 0 the bounding set is what exec grants)."""
     bs = "-all" + "".join(",+" + c for c in caps)
@@ -54,7 +60,7 @@ def _wrapped_sensor(monkeypatch, tmp_path, caps):
                        % (bs, e2elib.SENSOR))
     wrapper.chmod(0o755)
     monkeypatch.setattr(e2elib, "SENSOR", str(wrapper))
-    return e2elib.Sensor(str(tmp_path))
+    return e2elib.Sensor(str(tmp_path), config=config)
 
 
 @pytest.fixture(scope="module")
@@ -113,17 +119,34 @@ def _attached(s):
 ALL = sorted(CAPS)
 
 
-@pytest.mark.parametrize("dropped", [None, "sys_ptrace", "dac_read_search", "sys_admin",
-                                     "bpf", "perfmon"])
+@pytest.mark.parametrize("dropped,mode", [
+    (None, "multi"), ("sys_ptrace", "multi"), ("dac_read_search", "multi"),
+    ("sys_admin", "multi"), ("bpf", "multi"), ("perfmon", "multi"),
+    ("bpf,perfmon", "multi"), ("sys_admin,bpf", "multi"),
+    (None, "perf"), ("sys_admin", "perf")])
 def test_which_capability_is_needed_for_what(sensor_run, other_user, monkeypatch,
-                                             tmp_path, dropped):
-    caps = [c for c in ALL if c != dropped]
-    early = _nobody_client(sensor_run.server, other_user, "caps-%s" % dropped)
+                                             tmp_path, dropped, mode):
+    gone = (dropped or "").split(",")
+    caps = [c for c in ALL if c not in gone]
+    early = _nobody_client(sensor_run.server, other_user, "caps-%s-%s" % (dropped, mode))
     sensor_run.known_pids.add(early.pid)
-    s = _wrapped_sensor(monkeypatch, tmp_path, caps).start()
+    s = _wrapped_sensor(monkeypatch, tmp_path, caps,
+                        PERF_CONFIG if mode == "perf" else e2elib.SENSOR_CONFIG)
+    if dropped == "sys_admin,bpf":
+        # Loading the programs needs CAP_BPF (or CAP_SYS_ADMIN): refused.
+        with pytest.raises(AssertionError):
+            s.start(ready_timeout=5)
+        assert s.proc.wait(10) != 0
+        assert "load BPF programs: Operation not permitted" in s.log_tail(400), \
+            s.log_tail(400)
+        return
+    s.start()
     try:
         eff = int(_proc_status(s.proc.pid)["CapEff"], 16)
-        assert eff == sum(1 << CAPS[c] for c in caps), hex(eff)
+        # Once attached: what it had of the run set (no CAP_SYS_ADMIN
+        # with uprobe_multi links).
+        kept = [c for c in caps if mode == "perf" or c != "sys_admin"]
+        assert eff == sum(1 << CAPS[c] for c in kept), hex(eff)
         _go(early)
         c = e2elib.curl_client(sensor_run.server, "chat", "caps without %s" % dropped)
         sensor_run.known_pids.add(c.pid)
@@ -134,7 +157,8 @@ def test_which_capability_is_needed_for_what(sensor_run, other_user, monkeypatch
     finally:
         assert s.stop() == 0, s.log_tail()
     log = s.log_tail(400)
-    if dropped == "sys_admin":
+    assert ("uprobes: %s links" % ("uprobe_multi" if mode == "multi" else "perf-event")) in log
+    if dropped == "sys_admin" and mode == "perf":
         # perf_event_open(2) of the uprobe PMU: EACCES without
         # CAP_SYS_ADMIN, CAP_PERFMON is not enough.
         assert host == [] and nobody == []
@@ -150,17 +174,19 @@ def test_which_capability_is_needed_for_what(sensor_run, other_user, monkeypatch
         assert other_user["lib"] not in attached, attached
         assert nobody == []
     else:
-        # bpf or perfmon dropped: CAP_SYS_ADMIN implies both on this kernel.
+        # bpf or perfmon dropped: CAP_SYS_ADMIN implies both on this kernel;
+        # sys_admin dropped: uprobe_multi links need CAP_BPF and CAP_PERFMON.
         assert other_user["lib"] in attached, attached
         got = [e["data"]["messages"][0]["content"] for e in nobody
                if e["event_type"] == "ai.request"]
-        assert "early same-conn says hello caps-%s" % dropped in got, got
+        assert "early same-conn says hello caps-%s-%s" % (dropped, mode) in got, got
         assert {e["actor"]["uid"] for e in nobody} == {NOBODY}
 
 
 def test_capabilities_once_attached(sensor_run):
-    """The session sensor, started as full root: only the five are left,
-    in every thread and every set, and no way back through exec."""
+    """The session sensor, started as full root: only the four are left
+    (uprobe_multi links need no CAP_SYS_ADMIN), in every thread and every
+    set, and no way back through exec."""
     pid = sensor_run.sensor.proc.pid
     for tid in map(int, os.listdir("/proc/%d/task" % pid)):
         st = _proc_status(pid, tid)
@@ -170,7 +196,7 @@ def test_capabilities_once_attached(sensor_run):
         assert st["NoNewPrivs"] == "1"
     log = sensor_run.sensor.log_tail(10000)
     assert ("capabilities once attached: cap_dac_read_search,cap_sys_ptrace,"
-            "cap_sys_admin,cap_perfmon,cap_bpf") in log
+            "cap_perfmon,cap_bpf") in log
 
 
 def test_after_the_drop_new_processes_are_still_attached(sensor_run, other_user):
