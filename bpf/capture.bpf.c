@@ -385,6 +385,23 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 }
 
 /*
+ * Targeted mode (attached only then): a process that has probes of its
+ * own forked a child, which inherits its text but not its probes;
+ * userspace attaches for the child too.  Threads are not reported.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+
+	if (ptgid == ctgid || !bpf_map_lookup_elem(&traced_tgids, &ptgid))
+		return 0;
+	emit_proc(CAP_KIND_FORK, ctgid, ptgid, 0, true);
+	return 0;
+}
+
+/*
  * glibc's ld.so calls _dl_debug_state() on every link-map change,
  * dlopen() included: userspace then rescans the process's maps.
  */

@@ -27,6 +27,8 @@ enum cap_kind {
 	CAP_KIND_EXEC = 2,	/* struct cap_proc: sched_process_exec */
 	CAP_KIND_EXIT = 3,	/* struct cap_proc: a traced tgid exited */
 	CAP_KIND_DLOPEN = 4,	/* struct cap_proc: ld.so changed its link map */
+	/* struct cap_proc: a traced process forked (targeted mode only) */
+	CAP_KIND_FORK = 5,
 };
 
 enum cap_dir {

@@ -20,11 +20,14 @@
 
 #include <linux/openat2.h>
 
+#include <bpf/bpf.h>
+
 #include "attach.h"
 #include "capture_abi.h"
 #include "elfsym.h"
 #include "log.h"
 #include "procmaps.h"
+#include "target.h"
 #include "uprobe.h"
 
 #define HASH_BITS	12
@@ -52,6 +55,7 @@ struct afile {
 	__u32 nprocs_scan;		/* counting in the current full scan */
 	__u64 scan_stamp;		/* last process scan that counted it */
 	__u64 seen_gen;			/* last full scan generation seen */
+	__u64 root_dev, root_ino;	/* found in this root's lib dirs; or 0 */
 	int fd;				/* kept open while attached, or -1 */
 	__u32 noffs;			/* probed functions */
 	__u64 offs[CAP_FN_NR];		/* their file offsets */
@@ -68,6 +72,14 @@ struct alink {
 	struct alink *next;
 	int pid;
 	struct uprobe_link *l[2];
+};
+
+/* A process with links of its own (targeted mode). */
+struct apid {
+	struct apid *next;
+	int pid;
+	__u32 nlinks;
+	__u64 seen_gen;		/* last full scan that found it alive */
 };
 
 /*
@@ -91,6 +103,10 @@ struct attach {
 	__u64 scan_stamp;		/* one per process scan */
 	__u64 gen;			/* one per full scan */
 	struct attach_stats st;
+	struct target *tgt;		/* targeted mode; borrowed */
+	int traced_fd;			/* map of tgids whose exit is reported */
+	struct apid *pids[HASH_SIZE];	/* targeted mode: processes linked */
+	struct uprobe_reaper *reaper;	/* frees links off the event loop */
 };
 
 /* One process scan. */
@@ -100,6 +116,7 @@ struct scan {
 	bool full;		/* part of attach__scan_all() */
 	bool saw_ssl;		/* the process maps a provider */
 	int attached;		/* files newly attached */
+	int sel;		/* targeted: enum target_result, or -1 */
 };
 
 static const char *const ssl_syms[CAP_FN_NR] = {
@@ -212,6 +229,11 @@ int attach__new(struct attach **out, const struct attach_progs *progs)
 		return -ENOMEM;
 	a->progs = *progs;
 	a->files_tail = &a->files;
+	a->traced_fd = -1;
+	if (uprobe__reaper_new(&a->reaper)) {
+		free(a);
+		return -ENOMEM;
+	}
 	if (stat("/", &sb) == 0) {
 		a->self_root_dev = sb.st_dev;
 		a->self_root_ino = sb.st_ino;
@@ -251,9 +273,18 @@ void attach__free(struct attach *a)
 	}
 	uprobe__free_all(v, n);
 	free(v);
+	uprobe__reaper_free(a->reaper);
 	for (f = a->files; f; f = next) {
 		next = f->next;
 		afile_free(f);
+	}
+	for (i = 0; i < HASH_SIZE; i++) {
+		struct apid *p, *pn;
+
+		for (p = a->pids[i]; p; p = pn) {
+			pn = p->next;
+			free(p);
+		}
 	}
 	free(a);
 }
@@ -294,6 +325,87 @@ static int link_file(struct attach *a, struct afile *f, int pid)
 	al->next = f->links;
 	f->links = al;
 	return 0;
+}
+
+static struct apid *find_pid(const struct attach *a, int pid)
+{
+	struct apid *p;
+
+	for (p = a->pids[(unsigned int)pid & (HASH_SIZE - 1)]; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+/*
+ * Targeted mode: attaches @f for process @pid unless it already is, and
+ * has the kernel report the process's exit and forks (traced_tgids).
+ * Returns 1 when newly attached, 0 when it already was, or -errno.
+ */
+static int link_pid(struct attach *a, struct afile *f, int pid)
+{
+	struct apid *p = find_pid(a, pid);
+	struct alink *al;
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+	int err;
+
+	for (al = f->links; p && al; al = al->next)
+		if (al->pid == pid)
+			return 0;
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		p->pid = pid;
+		p->seen_gen = a->gen;
+		p->next = a->pids[(unsigned int)pid & (HASH_SIZE - 1)];
+		a->pids[(unsigned int)pid & (HASH_SIZE - 1)] = p;
+		a->st.procs_targeted++;
+		if (a->traced_fd >= 0)
+			bpf_map_update_elem(a->traced_fd, &key, &one, BPF_ANY);
+	}
+	err = link_file(a, f, pid);
+	if (err) {
+		pr_debug("attach to %s for pid %d: %s", f->path, pid,
+			 strerror(-err));
+		return err;
+	}
+	p->nlinks++;
+	return 1;
+}
+
+void attach__forget_pid(struct attach *a, int pid)
+{
+	struct apid **pp, *p;
+	struct alink **lp, *al;
+	struct afile *f;
+
+	if (!a || !a->tgt)
+		return;
+	pp = &a->pids[(unsigned int)pid & (HASH_SIZE - 1)];
+	while (*pp && (*pp)->pid != pid)
+		pp = &(*pp)->next;
+	p = *pp;
+	if (!p)
+		return;
+	for (f = a->files; f && p->nlinks; f = f->next) {
+		for (lp = &f->links; (al = *lp) != NULL;) {
+			if (al->pid != pid) {
+				lp = &al->next;
+				continue;
+			}
+			*lp = al->next;
+			/* Each close waits for a grace period: not here. */
+			uprobe__free_later(a->reaper, al->l[0]);
+			uprobe__free_later(a->reaper, al->l[1]);
+			free(al);
+			p->nlinks--;
+		}
+	}
+	*pp = p->next;
+	free(p);
+	a->st.procs_targeted--;
 }
 
 /*
@@ -340,6 +452,9 @@ static int probe_file(struct attach *a, struct afile *f, int fd)
 	f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (f->fd < 0)
 		return -errno;
+	/* Targeted mode: links per selected process only (link_pid()). */
+	if (a->tgt)
+		return 0;
 	err = link_file(a, f, -1);
 	if (err) {
 		close(f->fd);
@@ -515,6 +630,12 @@ static int scan_mapping(void *ctx, const struct procmaps_entry *e)
 		set_map_key(a, f, mdev, e->ino);
 	}
 	f->seen_gen = a->gen;
+	if (a->tgt && f->kind != AFILE_NONE) {
+		if (s->sel < 0)
+			s->sel = target__match(a->tgt, s->pid);
+		if (s->sel == TARGET_YES && link_pid(a, f, s->pid) > 0)
+			s->attached++;
+	}
 	if (f->kind != AFILE_SSL || f->scan_stamp == a->scan_stamp)
 		return 0;
 	f->scan_stamp = a->scan_stamp;
@@ -528,12 +649,23 @@ static int scan_mapping(void *ctx, const struct procmaps_entry *e)
 
 static int scan_one(struct attach *a, int pid, bool full, bool *saw_ssl)
 {
-	struct scan s = { .a = a, .pid = pid, .full = full };
+	struct scan s = { .a = a, .pid = pid, .full = full, .sel = -1 };
+	struct apid *p;
 	int err;
 
 	a->scan_stamp++;
 	err = procmaps__for_each(pid, true, scan_mapping, &s);
 	*saw_ssl = s.saw_ssl;
+	p = a->tgt ? find_pid(a, pid) : NULL;
+	if (p) {
+		/* Linked before: still selected (a new image may not be)? */
+		if (s.sel < 0 && !err)
+			s.sel = target__match(a->tgt, pid);
+		if (err == -ENOENT || (s.sel >= 0 && s.sel != TARGET_YES))
+			attach__forget_pid(a, pid);
+		else
+			p->seen_gen = a->gen;
+	}
 	return err ? err : s.attached;
 }
 
@@ -562,6 +694,17 @@ static int parse_pid(const char *name)
 static void finish_full_scan(struct attach *a)
 {
 	struct afile **pp = &a->files, *f;
+	struct apid *p, *next;
+	unsigned int i;
+
+	/* Targeted processes no scan found: gone (their exit was missed). */
+	for (i = 0; a->tgt && i < HASH_SIZE; i++) {
+		for (p = a->pids[i]; p; p = next) {
+			next = p->next;
+			if (p->seen_gen != a->gen)
+				attach__forget_pid(a, p->pid);
+		}
+	}
 
 	a->files_tail = &a->files;
 	while ((f = *pp) != NULL) {
@@ -622,9 +765,19 @@ static bool dir_candidate(const char *name)
 	return strstr(name, ".so") != NULL;
 }
 
+/* Notes that @f (may be NULL) was found in the lib dirs of a root. */
+static void set_root(struct afile *f, __u64 dev, __u64 ino)
+{
+	if (f && !f->root_ino) {
+		f->root_dev = dev;
+		f->root_ino = ino;
+	}
+}
+
 int attach__scan_dirs(struct attach *a)
 {
 	char path[PATH_MAX], real[PATH_MAX];
+	struct afile *f;
 	struct dirent *de;
 	int attached = 0;
 	size_t i;
@@ -640,8 +793,10 @@ int attach__scan_dirs(struct attach *a)
 			snprintf(path, sizeof(path), "%s/%s", std_dirs[i],
 				 de->d_name);
 			/* Shown by its real name, not the first symlink. */
-			lookup_path(a, path, realpath(path, real) ? real : path,
-				    false, &attached);
+			f = lookup_path(a, path,
+					realpath(path, real) ? real : path,
+					false, &attached);
+			set_root(f, a->self_root_dev, a->self_root_ino);
 		}
 		closedir(d);
 	}
@@ -672,8 +827,8 @@ static bool ldso_name(const char *name)
  * /usr: lib is usr/lib) are skipped via @seen.
  */
 static void scan_root_dir(struct attach *a, int pid, int rootfd,
-			  const char *dir, bool ldso, struct stat *seen,
-			  int *nseen, int *attached)
+			  const struct stat *root, const char *dir, bool ldso,
+			  struct stat *seen, int *nseen, int *attached)
 {
 	char rel[PATH_MAX], display[PATH_MAX + 32];
 	struct dirent *de;
@@ -706,7 +861,8 @@ static void scan_root_dir(struct attach *a, int pid, int rootfd,
 				continue;
 			snprintf(display, sizeof(display), "/proc/%d/root/%s",
 				 pid, rel);
-			lookup_fd(a, fd, display, false, attached);
+			set_root(lookup_fd(a, fd, display, false, attached),
+				 root->st_dev, root->st_ino);
 			close(fd);
 		}
 	}
@@ -789,7 +945,7 @@ static void remember_root(struct attach *a, const struct stat *sb)
 		a->nroots++;
 }
 
-int attach__scan_root(struct attach *a, int pid)
+static int scan_new_root(struct attach *a, int pid)
 {
 	const char *dirs[ROOT_DIRS + ENV_DIRS_MAX];
 	struct stat sb, seen[ROOT_DIRS + ENV_DIRS_MAX];
@@ -820,14 +976,58 @@ int attach__scan_root(struct attach *a, int pid)
 	for (ldso = 0; ldso < 2; ldso++) {
 		nseen = 0;
 		for (i = 0; i < ndirs; i++)
-			scan_root_dir(a, pid, rootfd, dirs[i], ldso, seen,
-				      &nseen, &attached);
+			scan_root_dir(a, pid, rootfd, &sb, dirs[i], ldso,
+				      seen, &nseen, &attached);
 	}
 	remember_root(a, &sb);
 	a->st.roots_scanned++;
 out_close:
 	close(rootfd);
 	return attached;
+}
+
+/*
+ * Targeted mode, at @pid's exec: when it is selected, attaches for it
+ * the files of its root's library directories before its loader maps
+ * them; when it is not, drops what an earlier image had.
+ */
+static int prelink_pid(struct attach *a, int pid)
+{
+	struct afile *f;
+	struct stat sb;
+	char path[64];
+	int sel, attached = 0;
+
+	sel = target__match(a->tgt, pid);
+	if (sel != TARGET_YES) {
+		attach__forget_pid(a, pid);
+		return sel < 0 ? sel : 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	if (stat(path, &sb))
+		return -errno;
+	for (f = a->files; f; f = f->next)
+		if (f->kind != AFILE_NONE && f->root_ino == sb.st_ino &&
+		    f->root_dev == sb.st_dev && link_pid(a, f, pid) > 0)
+			attached++;
+	return attached;
+}
+
+int attach__scan_root(struct attach *a, int pid)
+{
+	int n = scan_new_root(a, pid), m;
+
+	if (!a->tgt || n < 0)
+		return n;
+	m = prelink_pid(a, pid);
+	return m < 0 ? m : n + m;
+}
+
+void attach__set_target(struct attach *a, struct target *t, int traced_fd)
+{
+	a->tgt = t;
+	a->traced_fd = traced_fd;
+	a->st.targeted = t != NULL;
 }
 
 void attach__stats(const struct attach *a, struct attach_stats *st)

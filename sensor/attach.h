@@ -9,7 +9,9 @@
  * file exporting _dl_debug_state is a glibc ld.so.  Each such file gets
  * the programs attached once, for all processes (pid -1), by file
  * offset (elfsym.h); the kernel then places the breakpoints in every
- * process mapping it, including processes started later.
+ * process mapping it, including processes started later.  In targeted
+ * mode (attach__set_target()) it gets them once per selected process
+ * instead, and the others carry no breakpoint.
  *
  * Files are found in the standard library directories (ours, and those
  * of each new container root at its first exec) and through
@@ -27,10 +29,12 @@
 #ifndef OISP_ATTACH_H
 #define OISP_ATTACH_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 struct attach;
 struct bpf_program;
+struct target;
 
 /*
  * The loaded programs; borrowed, they must outlive the registry.  The
@@ -49,6 +53,8 @@ struct attach_stats {
 	__u32 procs_traced;	/* processes mapping a provider, last full scan */
 	__u32 attach_errors;	/* files whose attach failed (not retried) */
 	__u32 roots_scanned;	/* foreign root directories scanned */
+	__u32 procs_targeted;	/* targeted mode: processes with probes */
+	bool targeted;		/* targeted mode is on */
 };
 
 /*
@@ -99,6 +105,24 @@ int attach__scan_root(struct attach *a, int pid);
  * cannot be read.
  */
 int attach__scan_all(struct attach *a);
+
+/*
+ * Turns on targeted mode (target.h) before the first scan: files are
+ * then attached per selected process (pid filter: no breakpoint in the
+ * others) when a scan finds the process mapping them, or at its exec
+ * (attach__scan_root()), and detached when it exits, is found gone, or
+ * execs a program not selected.  @t is borrowed.  Each process linked
+ * is added to the BPF hash map @traced_fd (__u32 tgid -> __u8) so that
+ * its exit and forks are reported; -1: none.
+ */
+void attach__set_target(struct attach *a, struct target *t, int traced_fd);
+
+/*
+ * Targeted mode: detaches what was attached for process @pid (at its
+ * exit).  The links are closed by a worker thread, since each close
+ * waits for a kernel grace period.  No-op otherwise.
+ */
+void attach__forget_pid(struct attach *a, int pid);
 
 /* Fills @st (never fails; @a may be NULL, giving zeros). */
 void attach__stats(const struct attach *a, struct attach_stats *st);

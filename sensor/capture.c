@@ -43,6 +43,7 @@ struct capture {
 	struct rescan rescan[RESCAN_MAX];
 	__u64 rescans_dropped;
 	bool multi;		/* uprobe_multi links (uprobe.h) */
+	struct target *target;	/* targeted mode (borrowed), or NULL */
 };
 
 static __u64 mono_ns(void)
@@ -170,9 +171,11 @@ static int handle_record(void *ctx, void *data, size_t size)
 		schedule_rescan(c, (int)h->tgid, mono_ns());
 		break;
 	case CAP_KIND_DLOPEN:
+	case CAP_KIND_FORK:
 		schedule_rescan(c, (int)h->tgid, mono_ns());
 		return 0;
 	case CAP_KIND_EXIT:
+		attach__forget_pid(c->att, (int)h->tgid);
 		r = find_rescan(c, (int)h->tgid);
 		if (r)
 			drop_rescan(c, r);
@@ -232,7 +235,7 @@ static int prepare_uprobes(struct capture_bpf *skel, bool multi)
 	return 0;
 }
 
-static int attach_tracepoints(struct capture_bpf *skel)
+static int attach_tracepoints(struct capture_bpf *skel, bool targeted)
 {
 	int err;
 
@@ -246,6 +249,14 @@ static int attach_tracepoints(struct capture_bpf *skel)
 	if (!skel->links.handle_exit) {
 		err = -errno;
 		pr_err("attach tp_btf/sched_process_exit: %s", strerror(-err));
+		return err;
+	}
+	if (!targeted)
+		return 0;
+	skel->links.handle_fork = bpf_program__attach(skel->progs.handle_fork);
+	if (!skel->links.handle_fork) {
+		err = -errno;
+		pr_err("attach tp_btf/sched_process_fork: %s", strerror(-err));
 		return err;
 	}
 	return 0;
@@ -265,6 +276,11 @@ static int start_attach(struct capture *c)
 	err = attach__new(&c->att, &p);
 	if (err)
 		return err;
+	if (c->target) {
+		attach__set_target(c->att, c->target,
+				   bpf_map__fd(skel->maps.traced_tgids));
+		pr_info("targeted mode: probes only in the selected processes");
+	}
 	attach__scan_dirs(c->att);
 	err = attach__scan_all(c->att);
 	if (err < 0)
@@ -289,6 +305,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		return -ENOMEM;
 	c->fn = fn;
 	c->ctx = ctx;
+	c->target = o.target;
 	libbpf_set_print(libbpf_print);
 
 	c->skel = capture_bpf__open();
@@ -316,7 +333,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		pr_err("load BPF programs: %s", strerror(-err));
 		goto out_close;
 	}
-	err = attach_tracepoints(c->skel);
+	err = attach_tracepoints(c->skel, o.target != NULL);
 	if (err)
 		goto out_close;
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), handle_record,
@@ -391,6 +408,9 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	st->procs_traced = as.procs_traced;
 	st->attach_errors = as.attach_errors;
 	st->roots_scanned = as.roots_scanned;
+	st->procs_targeted = as.procs_targeted;
+	st->targeted = as.targeted;
+	st->multi = c->multi;
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;

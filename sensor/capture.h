@@ -26,6 +26,8 @@
 
 #include "capture_abi.h"
 
+struct target;
+
 #define CAPTURE_DEF_MAX_CALL	262144u
 #define CAPTURE_DEF_RINGBUF	(8u << 20)
 #define CAPTURE_RESCAN_NS	(10ULL * 1000000000ULL)
@@ -47,6 +49,8 @@ struct capture_opts {
 	__u32 wakeup_bytes;	/* bytes waiting before a data record wakes
 				 * the reader; 0: ringbuf_bytes / 4 */
 	int attach_mode;	/* enum capture_attach_mode */
+	struct target *target;	/* targeted mode (target.h): borrowed, must
+				 * outlive the capture; NULL: every process */
 };
 
 /*
@@ -65,6 +69,9 @@ struct capture_stats {
 	__u32 procs_traced;	/* processes mapping a provider (last full scan) */
 	__u32 attach_errors;	/* files whose attach failed */
 	__u32 roots_scanned;	/* container roots scanned at exec */
+	__u32 procs_targeted;	/* targeted mode: processes with probes */
+	bool targeted;		/* targeted mode is on */
+	bool multi;		/* uprobe_multi links */
 };
 
 /*

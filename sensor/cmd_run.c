@@ -14,6 +14,7 @@
  * once the capture is attached.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #include "pipeline.h"
 #include "privs.h"
 #include "status.h"
+#include "target.h"
 
 #define TICK_MS			50
 #define HOUSEKEEPING_NS		1000000000ULL
@@ -43,6 +45,7 @@ struct run {
 	struct status_server *status;
 	struct metrics *metrics;	/* NULL unless metrics.enabled */
 	struct loop *loop;
+	struct target *target;		/* capture.targets.*, or NULL */
 	int lock_fd;			/* status__lock(), -1 if not held */
 	uint64_t start_ns, last_housekeeping;
 };
@@ -131,7 +134,12 @@ static cJSON *status_capture(const struct run *r)
 	a = cJSON_AddObjectToObject(root, "attach");
 	NUM(a, "files", cs.files_attached);
 	NUM(a, "ld_so", cs.ldso_attached);
+	cJSON_AddStringToObject(a, "mode", cs.multi ? "uprobe_multi"
+							 : "perf-event");
+	cJSON_AddBoolToObject(a, "targeted", cs.targeted);
 	NUM(a, "processes", cs.procs_traced);
+	if (cs.targeted)
+		NUM(a, "processes_targeted", cs.procs_targeted);
 	NUM(a, "errors", cs.attach_errors);
 	capture__for_each_file(r->cap, add_file,
 			       cJSON_AddArrayToObject(a, "list"));
@@ -351,6 +359,43 @@ static void limit_privs(uint64_t keep, bool no_new_privs, const char *when)
 		pr_debug("capabilities: bounding set left as is (no CAP_SETPCAP)");
 }
 
+/* target_ns_fn for capture.targets.k8s_namespace: the engine's pod list. */
+static int pod_namespace(void *ctx, const char *pod_uid, char *ns, size_t len)
+{
+	struct run *r = ctx;
+	struct k8s_pod pod;
+	int err;
+
+	err = k8s__lookup(r->e->k8s, pod_uid, &pod);
+	if (err)
+		return err;
+	snprintf(ns, len, "%s", pod.namespace);
+	k8s_pod__clear(&pod);
+	return 0;
+}
+
+/* capture.targets.*: NULL when none is set (every process is traced). */
+static int make_target(struct run *r)
+{
+	struct target_opts to = {
+		.exe = r->o.cfg.target_exe,
+		.comm = r->o.cfg.target_comm,
+		.cgroup = r->o.cfg.target_cgroup,
+		.k8s_namespace = r->o.cfg.target_k8s_namespace,
+	};
+	char err[256];
+	int ret;
+
+	ret = target__new(&r->target, &to, err, sizeof(err));
+	if (ret == -EINVAL)
+		pr_err("%s", err);
+	else if (ret)
+		pr_err("capture.targets: %s", strerror(-ret));
+	else if (r->target)
+		target__set_ns_lookup(r->target, pod_namespace, r);
+	return ret;
+}
+
 static int run_setup(struct run *r)
 {
 	struct capture_opts co = {
@@ -362,8 +407,11 @@ static int run_setup(struct run *r)
 	int err;
 
 	err = check_metrics_config(&r->o.cfg);
+	if (!err)
+		err = make_target(r);
 	if (err)
 		return err;
+	co.target = r->target;
 	err = take_lock(r);
 	if (err)
 		return err;
@@ -421,6 +469,7 @@ static void run_teardown(struct run *r)
 	if (r->e)
 		engine__flush(r->e);
 	capture__close(r->cap);
+	target__free(r->target);
 	status__close(r->status);
 	loop__free(r->loop);
 	engine__close(r->e);

@@ -32,6 +32,11 @@ struct config {
 	uint32_t max_connections;	/* capture.max_connections, default 16384, 16..1000000 */
 	uint32_t idle_timeout_s;	/* capture.idle_timeout_seconds, default 300, 1..86400 */
 	int attach_mode;		/* capture.attach_mode: auto|multi|perf, default auto (enum capture_attach_mode) */
+	/* capture.targets.*: "GLOB,GLOB,..." or NULL; all NULL = every process */
+	char *target_exe;		/* capture.targets.exe: /proc/PID/exe paths */
+	char *target_comm;		/* capture.targets.comm: process names */
+	char *target_cgroup;		/* capture.targets.cgroup: /proc/PID/cgroup paths */
+	char *target_k8s_namespace;	/* capture.targets.k8s_namespace: pod namespaces */
 	char *status_socket;	/* status.socket, default "/run/oisp-sensor/status.sock" */
 	int log_level;		/* log.level: error|warn|info|debug, default info (enum log_level) */
 	uint32_t rotate_max_bytes;	/* output.rotate.max_bytes, default 0 = no rotation by size, 0..2 GiB */

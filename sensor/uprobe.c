@@ -188,3 +188,88 @@ void uprobe__free_all(struct uprobe_link **v, size_t n)
 	for (i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 }
+
+struct uprobe_reaper {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t tid;
+	bool started, stop;
+	struct uprobe_link **q;		/* queued links */
+	size_t n, cap;
+};
+
+int uprobe__reaper_new(struct uprobe_reaper **out)
+{
+	struct uprobe_reaper *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	*out = r;
+	return 0;
+}
+
+static void *reaper_main(void *arg)
+{
+	struct uprobe_reaper *r = arg;
+	struct uprobe_link *l;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (!r->n && !r->stop)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (r->stop)
+			break;
+		l = r->q[--r->n];
+		pthread_mutex_unlock(&r->lock);
+		uprobe__free(l);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+void uprobe__free_later(struct uprobe_reaper *r, struct uprobe_link *l)
+{
+	struct uprobe_link **q;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&r->lock);
+	if (!r->started)
+		r->started = !pthread_create(&r->tid, NULL, reaper_main, r);
+	if (r->started && r->n == r->cap) {
+		q = realloc(r->q, (r->cap ? 2 * r->cap : 64) * sizeof(*q));
+		if (q) {
+			r->q = q;
+			r->cap = r->cap ? 2 * r->cap : 64;
+		}
+	}
+	if (!r->started || r->n == r->cap) {
+		pthread_mutex_unlock(&r->lock);
+		uprobe__free(l);
+		return;
+	}
+	r->q[r->n++] = l;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void uprobe__reaper_free(struct uprobe_reaper *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	if (r->started)
+		pthread_join(r->tid, NULL);
+	uprobe__free_all(r->q, r->n);
+	free(r->q);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}

@@ -66,4 +66,25 @@ void uprobe__free(struct uprobe_link *l);
  */
 void uprobe__free_all(struct uprobe_link **v, size_t n);
 
+/*
+ * A worker thread that frees links handed to it, so that the caller
+ * (the event loop) does not wait for their grace periods.
+ */
+struct uprobe_reaper;
+
+/* Returns 0 with *@out set, or -ENOMEM.  The thread starts on first use. */
+int uprobe__reaper_new(struct uprobe_reaper **out);
+
+/*
+ * Queues @l (NULL is fine) to be detached and freed by @r's thread, or
+ * frees it at once when the thread cannot be started.
+ */
+void uprobe__free_later(struct uprobe_reaper *r, struct uprobe_link *l);
+
+/*
+ * Stops @r's thread and frees what it had not freed yet (like
+ * uprobe__free_all()), then @r; NULL is fine.
+ */
+void uprobe__reaper_free(struct uprobe_reaper *r);
+
 #endif /* OISP_UPROBE_H */
