@@ -257,10 +257,15 @@ COST_CONFIGS = (
     ("floor", "counting uprobe+uretprobe on all four functions"),
     ("floor_w1", "counting: writes uprobe only, reads uprobe+uretprobe"),
     ("sensor", "oisp-sensor run (default config, events to /dev/null)"),
+    ("sensor_w1", "oisp-sensor run with `capture.write_probe: entry` (one hit per write)"),
     ("sensor_unsel", "oisp-sensor run in targeted mode selecting another program "
      "(`capture.targets.comm: [no-such-program]`): tlsbench is not selected"),
 )
-UNSEL_CONFIG = "capture:\n  targets:\n    comm: [no-such-program]\n"
+SENSOR_CONFIGS = {
+    "sensor": "",
+    "sensor_w1": "capture:\n  write_probe: entry\n",
+    "sensor_unsel": "capture:\n  targets:\n    comm: [no-such-program]\n",
+}
 
 
 def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout):
@@ -301,8 +306,7 @@ def bench_cost(env, a):
                 elif cfg == "floor_w1":
                     probe = Counter(env, writes="entry")
                 elif cfg.startswith("sensor"):
-                    probe = Sensor(env, cpus="1",
-                                   config=UNSEL_CONFIG if cfg == "sensor_unsel" else "")
+                    probe = Sensor(env, cpus="1", config=SENSOR_CONFIGS[cfg])
                     probe.wait_ready()
                 try:
                     for mode in MODES:

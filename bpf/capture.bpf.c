@@ -29,6 +29,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 targ_max_call_bytes = 262144;
 const volatile __u64 targ_wakeup_bytes = 2 << 20;
 const volatile __u32 targ_self_tgid = 0;
+/*
+ * capture.write_probe: entry.  Writes are emitted at their entry with the
+ * length asked for, and userspace attaches no return probe to them: one
+ * hit per write instead of two.
+ */
+const volatile bool targ_write_at_entry = false;
 /* Least time between two forced wakeups from one CPU, in ns. */
 const volatile __u64 targ_wakeup_gap_ns = 1000000;
 
@@ -299,6 +305,14 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 
 	if (is_self() || fn >= CAP_FN_NR)
 		return 0;
+	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
+		/* SSL_write's num is an int, SSL_write_ex's a size_t. */
+		if (!a.ex)
+			num = (__u64)(int)num;
+		if ((__s64)num > 0)
+			emit_call(&a, num);
+		return 0;
+	}
 	if (a.ex)
 		a.outp = (__u64)outp;
 	bpf_map_update_elem(&calls, &pid_tgid, &a, BPF_ANY);

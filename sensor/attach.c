@@ -298,6 +298,7 @@ static int link_file(struct attach *a, struct afile *f, int pid)
 	bool multi = a->progs.multi;
 	struct alink *al;
 	char path[64];
+	__u32 i;
 	int err;
 
 	al = calloc(1, sizeof(*al));
@@ -309,10 +310,14 @@ static int link_file(struct attach *a, struct afile *f, int pid)
 		err = uprobe__attach(&al->l[0], a->progs.ssl_enter, multi,
 				     false, path, f->offs, f->cookies,
 				     f->noffs, pid);
+		/* Reads sort after writes (enum cap_fn order). */
+		for (i = 0; i < f->noffs && a->progs.write_at_entry &&
+			    f->cookies[i] <= CAP_FN_WRITE_EX; i++)
+			;
 		if (!err)
 			err = uprobe__attach(&al->l[1], a->progs.ssl_return,
-					     multi, true, path, f->offs,
-					     f->cookies, f->noffs, pid);
+					     multi, true, path, f->offs + i,
+					     f->cookies + i, f->noffs - i, pid);
 	} else {
 		err = uprobe__attach(&al->l[0], a->progs.dl_debug_state,
 				     multi, false, path, f->offs, f->cookies,

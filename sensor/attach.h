@@ -45,6 +45,7 @@ struct attach_progs {
 	struct bpf_program *ssl_return;		/* uretprobe, all four */
 	struct bpf_program *dl_debug_state;	/* uprobe on ld.so */
 	bool multi;		/* loaded for uprobe_multi links (uprobe.h) */
+	bool write_at_entry;	/* no return probe on the write functions */
 };
 
 struct attach_stats {

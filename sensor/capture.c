@@ -44,6 +44,7 @@ struct capture {
 	__u64 rescans_dropped;
 	bool multi;		/* uprobe_multi links (uprobe.h) */
 	struct target *target;	/* targeted mode (borrowed), or NULL */
+	bool write_at_entry;
 };
 
 static __u64 mono_ns(void)
@@ -270,6 +271,7 @@ static int start_attach(struct capture *c)
 		.ssl_return = skel->progs.ssl_return,
 		.dl_debug_state = skel->progs.dl_debug_state,
 		.multi = c->multi,
+		.write_at_entry = c->write_at_entry,
 	};
 	int err;
 
@@ -317,6 +319,8 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	c->skel->rodata->targ_max_call_bytes = o.max_call_bytes;
 	c->skel->rodata->targ_wakeup_bytes = o.wakeup_bytes;
 	c->skel->rodata->targ_self_tgid = o.self_tgid;
+	c->skel->rodata->targ_write_at_entry = o.write_at_entry;
+	c->write_at_entry = o.write_at_entry;
 	err = bpf_map__set_max_entries(c->skel->maps.rb, o.ringbuf_bytes);
 	if (err) {
 		pr_err("set ring buffer size %u: %s", o.ringbuf_bytes,

@@ -49,6 +49,8 @@ struct capture_opts {
 	__u32 wakeup_bytes;	/* bytes waiting before a data record wakes
 				 * the reader; 0: ringbuf_bytes / 4 */
 	int attach_mode;	/* enum capture_attach_mode */
+	bool write_at_entry;	/* capture.write_probe: entry (one hit per
+				 * write; see docs/config.md) */
 	struct target *target;	/* targeted mode (target.h): borrowed, must
 				 * outlive the capture; NULL: every process */
 };

@@ -402,6 +402,7 @@ static int run_setup(struct run *r)
 		.max_call_bytes = r->o.cfg.max_call_bytes,
 		.ringbuf_bytes = r->o.cfg.ringbuf_bytes,
 		.attach_mode = r->o.cfg.attach_mode,
+		.write_at_entry = r->o.cfg.write_probe == CONFIG_WRITE_AT_ENTRY,
 		.self_tgid = (__u32)getpid(),
 	};
 	int err;

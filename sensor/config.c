@@ -46,6 +46,8 @@ static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const k8s_modes[] = { "auto", "true", "false", NULL };
 /* In the order of enum capture_attach_mode (capture.h). */
 static const char *const attach_modes[] = { "auto", "multi", "perf", NULL };
+/* In the order of enum config_write_probe. */
+static const char *const write_probes[] = { "return", "entry", NULL };
 
 #define F(field) offsetof(struct config, field)
 
@@ -76,6 +78,8 @@ static const struct opt opts[] = {
 	  1, 86400, false, false, "300", NULL },
 	{ "capture.attach_mode", OPT_ENUM, F(attach_mode), 0, 0, false, false,
 	  "auto", attach_modes },
+	{ "capture.write_probe", OPT_ENUM, F(write_probe), 0, 0, false, false,
+	  "return", write_probes },
 	{ "capture.targets.exe", OPT_LIST, F(target_exe), 0, 4095, false, true,
 	  NULL, NULL },
 	{ "capture.targets.comm", OPT_LIST, F(target_comm), 0, 4095, false,
