@@ -286,10 +286,31 @@ static __always_inline bool is_self(void)
 	return (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
 }
 
+/* SSL_free() of a connection of a process that made captured calls. */
+static __always_inline void emit_free(__u64 ssl)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cap_stats *st;
+	struct cap_free *f;
+
+	if (!ssl || !bpf_map_lookup_elem(&traced_tgids, &tgid))
+		return;
+	f = bpf_ringbuf_reserve(&rb, sizeof(*f), 0);
+	if (!f) {
+		st = stats();
+		if (st)
+			__sync_fetch_and_add(&st->lost_control, 1);
+		return;
+	}
+	fill_hdr(&f->hdr, CAP_KIND_FREE);
+	f->ssl = ssl;
+	bpf_ringbuf_submit(f, wakeup_flag());
+}
+
 /*
- * Entry of SSL_write, SSL_write_ex, SSL_read or SSL_read_ex: the cookie
- * (enum cap_fn) tells which.  Attached per file either as one
- * uprobe_multi link for the four offsets or as one uprobe each.
+ * Entry of SSL_write, SSL_write_ex, SSL_read, SSL_read_ex or SSL_free:
+ * the cookie (enum cap_fn) tells which.  Attached per file either as one
+ * uprobe_multi link for all the offsets or as one uprobe each.
  */
 SEC("uprobe")
 int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
@@ -305,6 +326,10 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 
 	if (is_self() || fn >= CAP_FN_NR)
 		return 0;
+	if (fn == CAP_FN_FREE) {
+		emit_free((__u64)ssl);
+		return 0;
+	}
 	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
 		/* SSL_write's num is an int, SSL_write_ex's a size_t. */
 		if (!a.ex)

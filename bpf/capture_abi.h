@@ -29,6 +29,8 @@ enum cap_kind {
 	CAP_KIND_DLOPEN = 4,	/* struct cap_proc: ld.so changed its link map */
 	/* struct cap_proc: a traced process forked (targeted mode only) */
 	CAP_KIND_FORK = 5,
+	/* struct cap_free: SSL_free() in a process that made captured calls */
+	CAP_KIND_FREE = 6,
 };
 
 enum cap_dir {
@@ -45,7 +47,8 @@ enum cap_fn {
 	CAP_FN_WRITE_EX = 1,	/* SSL_write_ex(ssl, buf, num, *written) */
 	CAP_FN_READ = 2,	/* SSL_read(ssl, buf, num) */
 	CAP_FN_READ_EX = 3,	/* SSL_read_ex(ssl, buf, num, *readbytes) */
-	CAP_FN_NR = 4,
+	CAP_FN_FREE = 4,	/* SSL_free(ssl): the connection ends */
+	CAP_FN_NR = 5,
 };
 
 enum cap_flag {
@@ -99,6 +102,16 @@ struct cap_proc {
 	__u32 exit_code;	/* EXIT: task->exit_code */
 };
 _Static_assert(sizeof(struct cap_proc) == 56, "cap_proc ABI");
+
+/*
+ * The SSL* of a connection was freed: its state ends here, so that a new
+ * connection that gets the same address is not taken for it.
+ */
+struct cap_free {
+	struct cap_hdr hdr;
+	__u64 ssl;
+};
+_Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 
 /* Per-CPU counters in the `cap_stats` array map, summed by userspace. */
 struct cap_stats {

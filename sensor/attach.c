@@ -124,6 +124,7 @@ static const char *const ssl_syms[CAP_FN_NR] = {
 	[CAP_FN_WRITE_EX] = "SSL_write_ex",
 	[CAP_FN_READ] = "SSL_read",
 	[CAP_FN_READ_EX] = "SSL_read_ex",
+	[CAP_FN_FREE] = "SSL_free",
 };
 
 static const char *const std_dirs[] = {
@@ -297,8 +298,9 @@ static int link_file(struct attach *a, struct afile *f, int pid)
 {
 	bool multi = a->progs.multi;
 	struct alink *al;
+	__u64 roffs[CAP_FN_NR], rcookies[CAP_FN_NR];
 	char path[64];
-	__u32 i;
+	__u32 i, nret = 0;
 	int err;
 
 	al = calloc(1, sizeof(*al));
@@ -310,14 +312,19 @@ static int link_file(struct attach *a, struct afile *f, int pid)
 		err = uprobe__attach(&al->l[0], a->progs.ssl_enter, multi,
 				     false, path, f->offs, f->cookies,
 				     f->noffs, pid);
-		/* Reads sort after writes (enum cap_fn order). */
-		for (i = 0; i < f->noffs && a->progs.write_at_entry &&
-			    f->cookies[i] <= CAP_FN_WRITE_EX; i++)
-			;
+		/* Returns: reads, and writes unless taken at entry. */
+		for (i = 0; i < f->noffs; i++) {
+			if (f->cookies[i] == CAP_FN_FREE ||
+			    (a->progs.write_at_entry &&
+			     f->cookies[i] <= CAP_FN_WRITE_EX))
+				continue;
+			roffs[nret] = f->offs[i];
+			rcookies[nret++] = f->cookies[i];
+		}
 		if (!err)
 			err = uprobe__attach(&al->l[1], a->progs.ssl_return,
-					     multi, true, path, f->offs + i,
-					     f->cookies + i, f->noffs - i, pid);
+					     multi, true, path, roffs, rcookies,
+					     nret, pid);
 	} else {
 		err = uprobe__attach(&al->l[0], a->progs.dl_debug_state,
 				     multi, false, path, f->offs, f->cookies,

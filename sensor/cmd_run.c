@@ -198,6 +198,7 @@ static char *status_json(const struct run *r)
 	NUM(p, "connections", ps.connections);
 	NUM(p, "connections_evicted", ps.connections_evicted);
 	NUM(p, "connections_idle_closed", ps.connections_idle);
+	NUM(p, "connections_freed", ps.connections_freed);
 	NUM(p, "connections_not_http1", ps.connections_not_http1);
 	NUM(p, "http_messages", ps.http_messages);
 	NUM(p, "parse_errors", ps.parse_errors);

@@ -33,7 +33,7 @@ def test_writes_at_entry(sensor_run, tmp_path):
         calls = []
         c = e2elib.curl_client(sensor_run.server, "chat", "entry mode curl")
         calls.append((c, "entry mode curl", {}))
-        p = e2elib.py_client(sensor_run.server, "requests", "chat")
+        p = e2elib.py_client(sensor_run.server, "requests", "chat", "--tag", "entry-mode")
         n = e2elib.node_client(sensor_run.server, "chat", "anthropic-stream", "--tag", "entry")
         for x in (c, p, n):
             sensor_run.known_pids.add(x.pid)
