@@ -35,6 +35,8 @@ const volatile __u32 targ_self_tgid = 0;
  * hit per write instead of two.
  */
 const volatile bool targ_write_at_entry = false;
+/* Targeted mode: only tgids in `selected` are captured. */
+const volatile bool targ_targeted = false;
 /* Least time between two forced wakeups from one CPU, in ns. */
 const volatile __u64 targ_wakeup_gap_ns = 1000000;
 
@@ -93,6 +95,19 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } traced_tgids SEC(".maps");
+
+/*
+ * Targeted mode: the processes userspace attached for.  Their probes
+ * are detached asynchronously (each close waits for a grace period), so
+ * a process that leaves the selection (an exec) is dropped from here at
+ * once and its calls are ignored meanwhile.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} selected SEC(".maps");
 
 /* State of one call while bpf_loop() emits its chunks. */
 struct emit_ctx {
@@ -326,6 +341,12 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 
 	if (is_self() || fn >= CAP_FN_NR)
 		return 0;
+	if (targ_targeted) {
+		__u32 tgid = pid_tgid >> 32;
+
+		if (!bpf_map_lookup_elem(&selected, &tgid))
+			return 0;
+	}
 	if (fn == CAP_FN_FREE) {
 		emit_free((__u64)ssl);
 		return 0;

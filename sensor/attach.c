@@ -105,6 +105,7 @@ struct attach {
 	struct attach_stats st;
 	struct target *tgt;		/* targeted mode; borrowed */
 	int traced_fd;			/* map of tgids whose exit is reported */
+	int selected_fd;		/* map of tgids whose calls are taken */
 	struct apid *pids[HASH_SIZE];	/* targeted mode: processes linked */
 	struct uprobe_reaper *reaper;	/* frees links off the event loop */
 };
@@ -231,6 +232,7 @@ int attach__new(struct attach **out, const struct attach_progs *progs)
 	a->progs = *progs;
 	a->files_tail = &a->files;
 	a->traced_fd = -1;
+	a->selected_fd = -1;
 	if (uprobe__reaper_new(&a->reaper)) {
 		free(a);
 		return -ENOMEM;
@@ -376,6 +378,9 @@ static int link_pid(struct attach *a, struct afile *f, int pid)
 		a->st.procs_targeted++;
 		if (a->traced_fd >= 0)
 			bpf_map_update_elem(a->traced_fd, &key, &one, BPF_ANY);
+		if (a->selected_fd >= 0)
+			bpf_map_update_elem(a->selected_fd, &key, &one,
+					    BPF_ANY);
 	}
 	err = link_file(a, f, pid);
 	if (err) {
@@ -391,6 +396,7 @@ void attach__forget_pid(struct attach *a, int pid)
 {
 	struct apid **pp, *p;
 	struct alink **lp, *al;
+	__u32 key = (__u32)pid;
 	struct afile *f;
 
 	if (!a || !a->tgt)
@@ -401,6 +407,9 @@ void attach__forget_pid(struct attach *a, int pid)
 	p = *pp;
 	if (!p)
 		return;
+	/* Its calls stop counting now, before its probes are gone. */
+	if (a->selected_fd >= 0)
+		bpf_map_delete_elem(a->selected_fd, &key);
 	for (f = a->files; f && p->nlinks; f = f->next) {
 		for (lp = &f->links; (al = *lp) != NULL;) {
 			if (al->pid != pid) {
@@ -1011,6 +1020,10 @@ static int prelink_pid(struct attach *a, int pid)
 	int sel, attached = 0;
 
 	sel = target__match(a->tgt, pid);
+	pr_debug("pid %d: exec, targeted: %s", pid,
+		 sel == TARGET_YES ? "selected" :
+		 sel == TARGET_UNKNOWN ? "undecided (pod not known yet)" :
+		 sel < 0 ? "gone" : "not selected");
 	if (sel != TARGET_YES) {
 		attach__forget_pid(a, pid);
 		return sel < 0 ? sel : 0;
@@ -1035,10 +1048,12 @@ int attach__scan_root(struct attach *a, int pid)
 	return m < 0 ? m : n + m;
 }
 
-void attach__set_target(struct attach *a, struct target *t, int traced_fd)
+void attach__set_target(struct attach *a, struct target *t, int traced_fd,
+			int selected_fd)
 {
 	a->tgt = t;
 	a->traced_fd = traced_fd;
+	a->selected_fd = selected_fd;
 	a->st.targeted = t != NULL;
 }
 

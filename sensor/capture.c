@@ -280,7 +280,8 @@ static int start_attach(struct capture *c)
 		return err;
 	if (c->target) {
 		attach__set_target(c->att, c->target,
-				   bpf_map__fd(skel->maps.traced_tgids));
+				   bpf_map__fd(skel->maps.traced_tgids),
+				   bpf_map__fd(skel->maps.selected));
 		pr_info("targeted mode: probes only in the selected processes");
 	}
 	attach__scan_dirs(c->att);
@@ -320,6 +321,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	c->skel->rodata->targ_wakeup_bytes = o.wakeup_bytes;
 	c->skel->rodata->targ_self_tgid = o.self_tgid;
 	c->skel->rodata->targ_write_at_entry = o.write_at_entry;
+	c->skel->rodata->targ_targeted = o.target != NULL;
 	c->write_at_entry = o.write_at_entry;
 	err = bpf_map__set_max_entries(c->skel->maps.rb, o.ringbuf_bytes);
 	if (err) {

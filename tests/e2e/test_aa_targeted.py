@@ -135,9 +135,12 @@ def test_cgroup_and_forked_children_are_selected(server, targeted, tmp_path):
     cg = os.path.join(CGROUP_V2, "oisp-target-%d" % os.getpid())
     os.makedirs(cg, exist_ok=True)
     try:
-        # curl is not selected by its exe; it is by the cgroup it starts in.
+        # curl is not selected by its exe; it is by the cgroup it starts
+        # in, at its exec; it starts 0.3 s later, since the probes take a
+        # kernel grace period to register (README, "New libraries").
         c = e2elib.run_client(server, [
-            "sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec sh "$2" chat "curl in a selected cgroup"',
+            "sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec sh -c '
+            '"sleep 0.3; exec sh $2 chat \'curl in a selected cgroup\'"',
             "sh", cg, os.path.join(e2elib.CLIENTS, "curl_client.sh")])
         evs = EventLog(s.out).wait_pid(c.pid, 2)
         assert len(evs) == 2, s.log_tail()
