@@ -118,6 +118,7 @@ struct scan {
 	bool saw_ssl;		/* the process maps a provider */
 	int attached;		/* files newly attached */
 	int sel;		/* targeted: enum target_result, or -1 */
+	bool denied;		/* maps or a mapped file: EACCES/EPERM */
 };
 
 static const char *const ssl_syms[CAP_FN_NR] = {
@@ -597,24 +598,30 @@ static struct afile *lookup_fd(struct attach *a, int fd, const char *display,
  * remembered, a later scan retries) or without memory.
  */
 static struct afile *lookup_path(struct attach *a, const char *path,
-				 const char *display, bool deleted, int *added)
+				 const char *display, bool deleted, int *added,
+				 bool *denied)
 {
 	struct afile *f;
 	struct stat sb;
 	int fd;
 
 	if (stat(path, &sb) || !S_ISREG(sb.st_mode))
-		return NULL;
+		goto fail;
 	f = find_file(a, &sb);
 	if (f)
 		return f;
 	/* Attach through an fd: see probe_file(). */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return NULL;
+		goto fail;
 	f = lookup_fd(a, fd, display, deleted, added);
 	close(fd);
 	return f;
+
+fail:
+	if (denied && (errno == EACCES || errno == EPERM))
+		*denied = true;
+	return NULL;
 }
 
 static int scan_mapping(void *ctx, const struct procmaps_entry *e)
@@ -645,7 +652,8 @@ static int scan_mapping(void *ctx, const struct procmaps_entry *e)
 			snprintf(path, sizeof(path),
 				 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
 				 s->pid, (uint64_t)e->start, (uint64_t)e->end);
-		f = lookup_path(a, path, e->path, e->deleted, &s->attached);
+		f = lookup_path(a, path, e->path, e->deleted, &s->attached,
+				&s->denied);
 		if (!f)
 			return 0;
 		set_map_key(a, f, mdev, e->ino);
@@ -668,7 +676,8 @@ static int scan_mapping(void *ctx, const struct procmaps_entry *e)
 	return 0;
 }
 
-static int scan_one(struct attach *a, int pid, bool full, bool *saw_ssl)
+static int scan_one(struct attach *a, int pid, bool full, bool *saw_ssl,
+		    bool *denied)
 {
 	struct scan s = { .a = a, .pid = pid, .full = full, .sel = -1 };
 	struct apid *p;
@@ -677,6 +686,7 @@ static int scan_one(struct attach *a, int pid, bool full, bool *saw_ssl)
 	a->scan_stamp++;
 	err = procmaps__for_each(pid, true, scan_mapping, &s);
 	*saw_ssl = s.saw_ssl;
+	*denied = s.denied || err == -EACCES || err == -EPERM;
 	p = a->tgt ? find_pid(a, pid) : NULL;
 	if (p) {
 		/* Linked before: still selected (a new image may not be)? */
@@ -692,9 +702,9 @@ static int scan_one(struct attach *a, int pid, bool full, bool *saw_ssl)
 
 int attach__scan_pid(struct attach *a, int pid)
 {
-	bool saw_ssl;
+	bool saw_ssl, denied;
 
-	return scan_one(a, pid, false, &saw_ssl);
+	return scan_one(a, pid, false, &saw_ssl, &denied);
 }
 
 static int parse_pid(const char *name)
@@ -749,10 +759,10 @@ static void finish_full_scan(struct attach *a)
 
 int attach__scan_all(struct attach *a)
 {
-	__u32 procs = 0;
+	__u32 procs = 0, ndenied = 0;
 	struct dirent *de;
 	int pid, n, attached = 0;
-	bool saw_ssl;
+	bool saw_ssl, denied;
 	DIR *d;
 
 	d = opendir("/proc");
@@ -766,15 +776,26 @@ int attach__scan_all(struct attach *a)
 		pid = parse_pid(de->d_name);
 		if (pid < 0)
 			continue;
-		n = scan_one(a, pid, true, &saw_ssl);
+		n = scan_one(a, pid, true, &saw_ssl, &denied);
 		if (n > 0)
 			attached += n;
 		if (saw_ssl)
 			procs++;
+		if (denied) {
+			ndenied++;
+			pr_debug("pid %d: permission denied reading its maps "
+				 "or a file it maps", pid);
+		}
 	}
 	closedir(d);
 	finish_full_scan(a);
 	a->st.procs_traced = procs;
+	if (ndenied && !a->st.procs_denied)
+		pr_warn("%u process(es) could not be inspected (permission "
+			"denied on /proc/PID/maps or a mapped file): their "
+			"OpenSSL, if any, is not traced; see status "
+			"attach.processes_denied", ndenied);
+	a->st.procs_denied = ndenied;
 	return attached;
 }
 
@@ -816,7 +837,7 @@ int attach__scan_dirs(struct attach *a)
 			/* Shown by its real name, not the first symlink. */
 			f = lookup_path(a, path,
 					realpath(path, real) ? real : path,
-					false, &attached);
+					false, &attached, NULL);
 			set_root(f, a->self_root_dev, a->self_root_ino);
 		}
 		closedir(d);

@@ -55,6 +55,12 @@ struct attach_stats {
 	__u32 attach_errors;	/* files whose attach failed (not retried) */
 	__u32 roots_scanned;	/* foreign root directories scanned */
 	__u32 procs_targeted;	/* targeted mode: processes with probes */
+	/*
+	 * Processes whose maps or a mapped file could not be read at the
+	 * last full scan (EACCES/EPERM: no CAP_SYS_PTRACE or
+	 * CAP_DAC_READ_SEARCH): their OpenSSL, if any, is missed.
+	 */
+	__u32 procs_denied;
 	bool targeted;		/* targeted mode is on */
 };
 

@@ -415,6 +415,7 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	st->attach_errors = as.attach_errors;
 	st->roots_scanned = as.roots_scanned;
 	st->procs_targeted = as.procs_targeted;
+	st->procs_denied = as.procs_denied;
 	st->targeted = as.targeted;
 	st->multi = c->multi;
 	ncpu = libbpf_num_possible_cpus();

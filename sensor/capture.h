@@ -72,6 +72,7 @@ struct capture_stats {
 	__u32 attach_errors;	/* files whose attach failed */
 	__u32 roots_scanned;	/* container roots scanned at exec */
 	__u32 procs_targeted;	/* targeted mode: processes with probes */
+	__u32 procs_denied;	/* not inspectable at the last full scan */
 	bool targeted;		/* targeted mode is on */
 	bool multi;		/* uprobe_multi links */
 };

@@ -141,6 +141,7 @@ static cJSON *status_capture(const struct run *r)
 	if (cs.targeted)
 		NUM(a, "processes_targeted", cs.procs_targeted);
 	NUM(a, "errors", cs.attach_errors);
+	NUM(a, "processes_denied", cs.procs_denied);
 	capture__for_each_file(r->cap, add_file,
 			       cJSON_AddArrayToObject(a, "list"));
 	return root;

@@ -14,6 +14,9 @@
  *				users' processes
  *	CAP_DAC_READ_SEARCH	OpenSSL files in directories or with modes
  *				the sensor's uid cannot read
+ *	CAP_CHECKPOINT_RESTORE	/proc/PID/map_files (or CAP_SYS_ADMIN): files
+ *				deleted or replaced since they were mapped,
+ *				as a package upgrade leaves them
  * and needs them for as long as it runs: every new process may map an
  * OpenSSL file that has to be found and attached.
  *
@@ -39,7 +42,8 @@
 /* What `run` keeps once attached with uprobe_multi links. */
 #define PRIVS_RUN_MULTI	(PRIVS_CAP(CAP_BPF) | PRIVS_CAP(CAP_PERFMON) |	\
 			 PRIVS_CAP(CAP_SYS_PTRACE) |			\
-			 PRIVS_CAP(CAP_DAC_READ_SEARCH))
+			 PRIVS_CAP(CAP_DAC_READ_SEARCH) |		\
+			 PRIVS_CAP(CAP_CHECKPOINT_RESTORE))
 /* What `run` may need, and keeps once attached with perf-event uprobes. */
 #define PRIVS_RUN	(PRIVS_RUN_MULTI | PRIVS_CAP(CAP_SYS_ADMIN))
 /* What setup may need on top, until the probes are attached. */

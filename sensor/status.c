@@ -563,6 +563,7 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 		{ "ld_so", "ld.so", false },
 		{ "processes", "processes", false },
 		{ "processes_targeted", "targeted processes", false },
+		{ "processes_denied", "processes denied", true },
 		{ "errors", "errors", true },
 	};
 	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode;

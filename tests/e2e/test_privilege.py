@@ -11,8 +11,11 @@
   (capture.attach_mode: perf, the only way on kernels before 6.6) the
   perf events cannot be opened without it (EACCES) and nothing is
   attached.
-- Once attached, the sensor keeps CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE
-  and CAP_DAC_READ_SEARCH (and CAP_SYS_ADMIN too with perf-event
+- A library deleted since it was mapped is reached through
+  /proc/PID/map_files: CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN.  What
+  cannot be inspected is counted (attach.processes_denied).
+- Once attached, the sensor keeps CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE,
+  CAP_DAC_READ_SEARCH and CAP_CHECKPOINT_RESTORE (and CAP_SYS_ADMIN too with perf-event
   uprobes) and nothing else, in every set (effective, permitted,
   bounding; inheritable and ambient empty, no_new_privs), and still
   attaches files of processes started later.
@@ -34,7 +37,7 @@ import e2elib
 from e2elib import EventLog
 
 CAPS = {"dac_read_search": 2, "sys_ptrace": 19, "sys_admin": 21,
-        "perfmon": 38, "bpf": 39}
+        "perfmon": 38, "bpf": 39, "checkpoint_restore": 40}
 RUN_MASK = sum(1 << n for c, n in CAPS.items() if c != "sys_admin")
 PERF_CONFIG = e2elib.SENSOR_CONFIG + "capture:\n  attach_mode: perf\n"
 NOBODY = 65534
@@ -106,6 +109,22 @@ def _nobody_client(server, other, tag):
     return c
 
 
+def _denied_to_root():
+    """Processes whose maps even full root cannot read here (this
+    sandbox's pid 1 belongs to an outer user namespace)."""
+    n = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/maps" % d):
+                    pass
+            except PermissionError:
+                n += 1
+            except OSError:
+                pass
+    return n
+
+
 def _go(c):
     c.proc.stdin.write("go\n")
     c.proc.stdin.flush()
@@ -173,10 +192,14 @@ def test_which_capability_is_needed_for_what(sensor_run, other_user, monkeypatch
         # directory nor the 0600 file can be opened.
         assert other_user["lib"] not in attached, attached
         assert nobody == []
+        # ... and that is not silent: counted in status.
+        assert st["attach"]["processes_denied"] > _denied_to_root(), st["attach"]
+        assert "could not be inspected" in log, log
     else:
         # bpf or perfmon dropped: CAP_SYS_ADMIN implies both on this kernel;
         # sys_admin dropped: uprobe_multi links need CAP_BPF and CAP_PERFMON.
         assert other_user["lib"] in attached, attached
+        assert st["attach"]["processes_denied"] == _denied_to_root(), st["attach"]
         got = [e["data"]["messages"][0]["content"] for e in nobody
                if e["event_type"] == "ai.request"]
         assert "early same-conn says hello caps-%s-%s" % (dropped, mode) in got, got
@@ -196,7 +219,7 @@ def test_capabilities_once_attached(sensor_run):
         assert st["NoNewPrivs"] == "1"
     log = sensor_run.sensor.log_tail(10000)
     assert ("capabilities once attached: cap_dac_read_search,cap_sys_ptrace,"
-            "cap_perfmon,cap_bpf") in log
+            "cap_perfmon,cap_bpf,cap_checkpoint_restore") in log
 
 
 def test_after_the_drop_new_processes_are_still_attached(sensor_run, other_user):
@@ -243,3 +266,39 @@ def test_file_modes(tmp_path, umask):
         assert mode(tmp_path / "run" / "oisp-sensor.lock") == 0o640
     finally:
         assert s.stop() == 0, s.log_tail()
+
+
+@pytest.mark.parametrize("dropped", [None, "checkpoint_restore", "sys_admin,checkpoint_restore"])
+def test_deleted_library_needs_map_files(sensor_run, monkeypatch, tmp_path, dropped):
+    """A process still running a libssl that was deleted since (what a
+    package upgrade leaves behind) is reached through
+    /proc/PID/map_files, which needs CAP_CHECKPOINT_RESTORE or
+    CAP_SYS_ADMIN.  Without both it is missed, and counted."""
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    shutil.copy(LIBSSL, libdir / "libssl.so.3")
+    early = e2elib.Client(sensor_run.server, [e2elib.PYTHON, os.path.join(
+        e2elib.CLIENTS, "py_early.py"), "deleted-%s" % dropped], stdin=True,
+        env_extra={"LD_LIBRARY_PATH": str(libdir)})
+    sensor_run.known_pids.add(early.pid)
+    early.proc.stdout.readline()
+    assert '"ready"' in early.proc.stdout.readline(), early.proc.stderr.read()
+    os.unlink(libdir / "libssl.so.3")
+    with open("/proc/%d/maps" % early.pid) as f:
+        assert "libssl.so.3 (deleted)" in f.read()
+    gone = (dropped or "").split(",")
+    s = _wrapped_sensor(monkeypatch, tmp_path, [c for c in ALL if c not in gone]).start()
+    try:
+        _go(early)
+        evs = EventLog(s.out).wait_pid(early.pid, 4, timeout=5)
+        st = s.status()["attach"]
+    finally:
+        assert s.stop() == 0, s.log_tail()
+    if dropped == "sys_admin,checkpoint_restore":
+        assert evs == []
+        assert st["processes_denied"] > _denied_to_root(), st
+    else:
+        got = [e["data"]["messages"][0]["content"] for e in evs
+               if e["event_type"] == "ai.request"]
+        assert "early same-conn says hello deleted-%s" % dropped in got, got
+        assert any(f["path"].endswith("libssl.so.3 (deleted)") for f in st["list"]), st
