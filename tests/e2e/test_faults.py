@@ -264,17 +264,9 @@ def _perf_events_of(pid):
 
 
 def _uprobe_links_of(pid):
-    """Ids of the uprobe_multi links process @pid holds (its fdinfo)."""
-    ids = []
-    for fd in os.listdir("/proc/%d/fdinfo" % pid):
-        try:
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
-        except OSError:
-            continue
-        if info.get("link_type", "").strip() in ("uprobe_multi", "uretprobe_multi"):
-            ids.append(int(info["link_id"]))
-    return ids
+    """Ids of the uprobe_multi links process @pid holds."""
+    return [int(l["link_id"]) for l in e2elib.bpf_links_of(pid)
+            if l["link_type"] in ("uprobe_multi", "uretprobe_multi")]
 
 
 def _links():

@@ -3,8 +3,6 @@
 at return as always.  The same clients as the default mode give the same
 events: curl (libssl), Python requests and httpx (SSL_write_ex), and the
 openai and Anthropic SDKs on node (OpenSSL inside node)."""
-import os
-
 import e2elib
 from e2elib import EventLog, check_pair, expected, one_call
 
@@ -13,16 +11,8 @@ CONFIG = e2elib.SENSOR_CONFIG + "capture:\n  write_probe: entry\n"
 
 def _ret_offsets(pid):
     """uprobe_cnt of each uretprobe_multi link process @pid holds."""
-    out = []
-    for fd in os.listdir("/proc/%d/fdinfo" % pid):
-        try:
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
-        except OSError:
-            continue
-        if info.get("link_type", "").strip() == "uretprobe_multi":
-            out.append(int(info["uprobe_cnt"]))
-    return out
+    return [int(l["uprobe_cnt"]) for l in e2elib.bpf_links_of(pid)
+            if l["link_type"] == "uretprobe_multi"]
 
 
 def test_writes_at_entry(sensor_run, tmp_path):
