@@ -66,6 +66,7 @@ TEST_DEPS_test_elfsym := elfsym procmaps log
 TEST_DEPS_test_recfile := recfile log
 TEST_DEPS_test_procinfo := procinfo cgroup log
 TEST_DEPS_test_cgroup := cgroup
+TEST_DEPS_test_target := target cgroup log
 TEST_DEPS_test_k8s := k8s log
 # test_k8s runs a loopback HTTPS server.
 $(TESTDIR)/test_k8s: LDLIBS += -lssl -lcrypto

@@ -173,13 +173,15 @@ class BpfStats:
 class Sensor:
     """`oisp-sensor run` with its own status socket and output file."""
 
-    def __init__(self, env, cpus=None, output="/dev/null", extra=()):
+    def __init__(self, env, cpus=None, output="/dev/null", extra=(), config=""):
         self.env = env
         self.sock = os.path.join(env.tmp, "status.sock")
         self.errlog = os.path.join(env.tmp, "sensor.log")
+        cfg = os.path.join(env.tmp, "sensor.yaml")
+        with open(cfg, "w") as f:
+            f.write(config)
         argv = [env.sensor, "run", "--output", output, "--status-socket", self.sock,
-                "--config", os.path.join(env.tmp, "empty.yaml")] + list(extra)
-        open(os.path.join(env.tmp, "empty.yaml"), "w").close()
+                "--config", cfg] + list(extra)
         if cpus is not None:
             argv = ["taskset", "-c", cpus] + argv
         self.t0 = time.monotonic()
@@ -255,20 +257,28 @@ COST_CONFIGS = (
     ("floor", "counting uprobe+uretprobe on all four functions"),
     ("floor_w1", "counting: writes uprobe only, reads uprobe+uretprobe"),
     ("sensor", "oisp-sensor run (default config, events to /dev/null)"),
+    ("sensor_w1", "oisp-sensor run with `capture.write_probe: entry` (one hit per write)"),
+    ("sensor_unsel", "oisp-sensor run in targeted mode selecting another program "
+     "(`capture.targets.comm: [no-such-program]`): tlsbench is not selected"),
 )
+SENSOR_CONFIGS = {
+    "sensor": "",
+    "sensor_w1": "capture:\n  write_probe: entry\n",
+    "sensor_unsel": "capture:\n  targets:\n    comm: [no-such-program]\n",
+}
 
 
 def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout):
     """One tlsbench run under @probe; returns its figures plus hits."""
     mine = prog_ids_of(probe.pid) if probe else set()
     foreign = wait_quiet(mine, quiet_timeout)
-    if cfg == "sensor":
+    if cfg.startswith("sensor"):
         st0, runs0 = probe.status(), bpf_prog_runs(mine, "ssl_")
     elif cfg.startswith("floor"):
         h0, runs0 = probe.hits(), bpf_prog_runs(mine, "cnt_")
     r = tlsbench(env, mode, size, seconds)
     r["foreign_uprobes"] = len(set(foreign) | set(foreign_uprobes(mine)))
-    if cfg == "sensor":
+    if cfg.startswith("sensor"):
         time.sleep(0.2)       # let the reader drain before counting
         st1, runs1 = probe.status(), bpf_prog_runs(mine, "ssl_")
         r["hits"], r["bpf_ns"] = runs_delta(runs0, runs1)
@@ -295,8 +305,8 @@ def bench_cost(env, a):
                     probe = Counter(env)
                 elif cfg == "floor_w1":
                     probe = Counter(env, writes="entry")
-                elif cfg == "sensor":
-                    probe = Sensor(env, cpus="1")
+                elif cfg.startswith("sensor"):
+                    probe = Sensor(env, cpus="1", config=SENSOR_CONFIGS[cfg])
                     probe.wait_ready()
                 try:
                     for mode in MODES:
@@ -632,22 +642,24 @@ def md_cost(c):
             "`kernel.bpf_stats_enabled=1`, on during this section), *BPF ns/hit* = the "
             "programs' own run time. *captured/call* = `capture.calls` ÷ SSL calls.", "",
             "| mode | size | config | rounds/s (min–max) | calls/round | throughput vs none | added µs/call "
-            "| SSL_write added µs | SSL_read added µs | hits/call | BPF ns/hit | sensor over floor |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| SSL_write added µs | SSL_read added µs | hits/call | BPF ns/hit | sensor over floor "
+            "| lost records |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in c["summary"]:
         for cfg, _ in COST_CONFIGS:
             r = s["configs"].get(cfg)
             if not r:
                 continue
             bio = s["mode"] == "bio"
-            out.append("| %s | %d | %s | %.0f (%.0f–%.0f) | %.1f | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s | %d | %s | %.0f (%.0f–%.0f) | %.1f | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 s["mode"], s["size"], cfg, r["rounds_per_s"], r["rounds_per_s_min"],
                 r["rounds_per_s_max"], r["calls_per_round"],
                 fmt(r.get("throughput_ratio"), 3), fmt(r.get("added_us_per_call"), 2),
                 fmt(r.get("added_write_us"), 2) if bio or cfg == "none" else "–",
                 fmt(r.get("added_read_us"), 2) if bio or cfg == "none" else "–",
                 fmt(r.get("hits_per_call"), 2), fmt(r.get("bpf_ns_per_hit"), 0),
-                ("%+.0f %%" % r["over_floor_pct"]) if "over_floor_pct" in r else ""))
+                ("%+.0f %%" % r["over_floor_pct"]) if "over_floor_pct" in r else "",
+                r["lost_records"] if "lost_records" in r else ""))
     lost = sum(s["configs"].get("sensor", {}).get("lost_records", 0) for s in c["summary"])
     dirty = sum(1 for r in c["raw"] if r.get("foreign_uprobes"))
     out += ["", "Sensor records lost during these runs: %d. Cases run while another tracer's "

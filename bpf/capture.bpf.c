@@ -4,14 +4,16 @@
  * plus the process events userspace needs to keep its uprobes current.
  *
  * The uprobe programs carry no target: sensor/attach.c attaches them by
- * file and offset, once per OpenSSL file, for all processes.  The entry
- * probe stashes the arguments by pid_tgid; the return probe reads the
- * result and copies the bytes the call moved into records of at most
- * CAP_CHUNK_MAX bytes (struct cap_data, bpf/capture_abi.h).  Records are
- * staged in a per-CPU array and only the bytes used travel on the ring.
+ * file and offset, once per OpenSSL file (for all processes, or for the
+ * selected ones), with the function as the BPF cookie.  The entry probe
+ * stashes the arguments by pid_tgid; the return probe reads the result
+ * and copies the bytes the call moved straight into ring-buffer records
+ * of at most CAP_CHUNK_MAX bytes (struct cap_data, bpf/capture_abi.h),
+ * reserved in size classes so small calls take little ring space.
  *
- * Wakeups are batched: a record wakes the reader only once more than
- * targ_wakeup_bytes wait in the ring; userspace also polls on a timer.
+ * Wakeups are batched: records wake the reader only once more than
+ * targ_wakeup_bytes wait in the ring, and then at most once per
+ * targ_wakeup_gap_ns per CPU; userspace also polls on a timer.
  * Process events (exec, dlopen) wake it at once, because they ask
  * userspace to attach to files that a new program is about to use.
  */
@@ -27,6 +29,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 targ_max_call_bytes = 262144;
 const volatile __u64 targ_wakeup_bytes = 2 << 20;
 const volatile __u32 targ_self_tgid = 0;
+/*
+ * capture.write_probe: entry.  Writes are emitted at their entry with the
+ * length asked for, and userspace attaches no return probe to them: one
+ * hit per write instead of two.
+ */
+const volatile bool targ_write_at_entry = false;
+/* Targeted mode: only tgids in `selected` are captured. */
+const volatile bool targ_targeted = false;
+/* Least time between two forced wakeups from one CPU, in ns. */
+const volatile __u64 targ_wakeup_gap_ns = 1000000;
 
 /* Arguments of an SSL call between its entry and its return. */
 struct call_args {
@@ -56,14 +68,6 @@ struct {
 	__uint(max_entries, 8 << 20);
 } rb SEC(".maps");
 
-/* Staging area for one record: far larger than the 512-byte stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cap_data);
-} heap SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -71,13 +75,18 @@ struct {
 	__type(value, struct cap_stats);
 } cap_stats SEC(".maps");
 
-/* Last call id issued on this CPU (see next_call_id()). */
+/* Per-CPU state: see next_call_id() and wakeup_flag(). */
+struct cpu_state {
+	__u64 last_call_id;
+	__u64 last_wakeup_ns;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} call_seq SEC(".maps");
+	__type(value, struct cpu_state);
+} cpu_state SEC(".maps");
 
 /* Processes that made a captured call: their exit is reported. */
 struct {
@@ -87,11 +96,26 @@ struct {
 	__type(value, __u8);
 } traced_tgids SEC(".maps");
 
+/*
+ * Targeted mode: the processes userspace attached for.  Their probes
+ * are detached asynchronously (each close waits for a grace period), so
+ * a process that leaves the selection (an exec) is dropped from here at
+ * once and its calls are ignored meanwhile.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} selected SEC(".maps");
+
 /* State of one call while bpf_loop() emits its chunks. */
 struct emit_ctx {
 	__u64 buf;	/* user address of the call's buffer */
 	__u32 copy;	/* bytes to copy: min(call_len, cap) */
 	__u32 truncated;
+	/* The first CAP_DATA_HDR_SIZE bytes of every chunk's cap_data. */
+	__u64 hdr[CAP_DATA_HDR_SIZE / 8];
 };
 
 static __always_inline struct cap_stats *stats(void)
@@ -101,12 +125,35 @@ static __always_inline struct cap_stats *stats(void)
 	return bpf_map_lookup_elem(&cap_stats, &zero);
 }
 
-static __always_inline __u64 wakeup_flag(__u64 size)
+static __always_inline struct cpu_state *cpu(void)
 {
-	__u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+	__u32 zero = 0;
 
-	return avail + size > targ_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-						 : BPF_RB_NO_WAKEUP;
+	return bpf_map_lookup_elem(&cpu_state, &zero);
+}
+
+/*
+ * Records do not wake the reader (it also polls on a timer) until more
+ * than targ_wakeup_bytes wait; then at most one forced wakeup per CPU
+ * per targ_wakeup_gap_ns, because a wakeup (an irq_work, an IPI in a
+ * VM) costs the traced thread microseconds.  Called after the record
+ * was reserved, so the query counts it.
+ */
+static __always_inline __u64 wakeup_flag(void)
+{
+	struct cpu_state *cs;
+	__u64 now;
+
+	if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) <= targ_wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	cs = cpu();
+	if (!cs)
+		return BPF_RB_FORCE_WAKEUP;
+	now = bpf_ktime_get_ns();
+	if (now - cs->last_wakeup_ns < targ_wakeup_gap_ns)
+		return BPF_RB_NO_WAKEUP;
+	cs->last_wakeup_ns = now;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 static __always_inline void fill_hdr(struct cap_hdr *h, __u32 kind)
@@ -132,60 +179,80 @@ static __always_inline void fill_hdr(struct cap_hdr *h, __u32 kind)
  */
 static __always_inline __u64 next_call_id(void)
 {
-	__u64 now = bpf_ktime_get_ns() >> 10, *last;
-	__u32 zero = 0;
+	__u64 now = bpf_ktime_get_ns() >> 10;
+	struct cpu_state *cs = cpu();
 
-	last = bpf_map_lookup_elem(&call_seq, &zero);
-	if (!last)
+	if (!cs)
 		return 0;
-	if (now <= *last)
-		now = *last + 1;
-	*last = now;
+	if (now <= cs->last_call_id)
+		now = cs->last_call_id + 1;
+	cs->last_call_id = now;
 	return now << 12 | (bpf_get_smp_processor_id() & 0xfff);
 }
 
-static long emit_chunk(__u32 i, void *data)
+/*
+ * Reserves a record of size class @cls (a constant) on the ring and
+ * copies @len <= @cls bytes of the call straight into it: one copy, and
+ * a preempted program cannot overwrite another's staging buffer.
+ */
+static __always_inline int put_chunk(const struct emit_ctx *ec, __u32 off,
+				      __u32 len, __u32 flags, const __u32 cls)
 {
-	struct emit_ctx *ec = data;
 	struct cap_stats *st = stats();
 	struct cap_data *d;
-	__u32 zero = 0, off, len;
 	long err;
 
-	d = bpf_map_lookup_elem(&heap, &zero);
-	if (!d || !st)
-		return 1;
-	off = i * CAP_CHUNK_MAX;
-	if (off >= ec->copy)
-		return 1;
-	len = ec->copy - off;
-	if (len > CAP_CHUNK_MAX)
-		len = CAP_CHUNK_MAX;
-	/* Keep the bound visible to the verifier after optimisation. */
+	if (!st)
+		return -1;
+	d = bpf_ringbuf_reserve(&rb, CAP_DATA_HDR_SIZE + cls, 0);
+	if (!d) {
+		__sync_fetch_and_add(&st->lost_records, 1);
+		__sync_fetch_and_add(&st->lost_bytes, len);
+		return -1;
+	}
+	__builtin_memcpy(d, ec->hdr, CAP_DATA_HDR_SIZE);
+	/*
+	 * 1 <= len <= cls here; say it so that the verifier sees it on the
+	 * register that reaches the helper (cls is a power of two).
+	 */
 	barrier_var(len);
-	len &= 2 * CAP_CHUNK_MAX - 1;
-	if (len > CAP_CHUNK_MAX)
-		return 1;
+	len = ((len - 1) & (cls - 1)) + 1;
 	d->offset = off;
 	d->len = len;
-	d->flags = 0;
-	if (off + len >= ec->copy && ec->truncated)
-		d->flags |= CAP_F_TRUNCATED;
+	d->flags = flags;
 	err = bpf_probe_read_user(d->data, len, (void *)(ec->buf + off));
 	if (err) {
 		/* The helper has zeroed d->data. */
 		d->flags |= CAP_F_READ_FAULT;
 		__sync_fetch_and_add(&st->read_faults, 1);
 	}
-	err = bpf_ringbuf_output(&rb, d, CAP_DATA_HDR_SIZE + len,
-				 wakeup_flag(CAP_DATA_HDR_SIZE + len));
-	if (err) {
-		__sync_fetch_and_add(&st->lost_records, 1);
-		__sync_fetch_and_add(&st->lost_bytes, len);
-	} else {
-		__sync_fetch_and_add(&st->records, 1);
-		__sync_fetch_and_add(&st->bytes, len);
-	}
+	bpf_ringbuf_submit(d, wakeup_flag());
+	__sync_fetch_and_add(&st->records, 1);
+	__sync_fetch_and_add(&st->bytes, len);
+	return 0;
+}
+
+static long emit_chunk(__u32 i, void *data)
+{
+	struct emit_ctx *ec = data;
+	__u32 off, len, flags = 0;
+
+	off = i * CAP_CHUNK_MAX;
+	if (off >= ec->copy)
+		return 1;
+	len = ec->copy - off;
+	if (len > CAP_CHUNK_MAX)
+		len = CAP_CHUNK_MAX;
+	if (off + len >= ec->copy && ec->truncated)
+		flags |= CAP_F_TRUNCATED;
+	if (len <= CAP_CLASS_0)
+		put_chunk(ec, off, len, flags, CAP_CLASS_0);
+	else if (len <= CAP_CLASS_1)
+		put_chunk(ec, off, len, flags, CAP_CLASS_1);
+	else if (len <= CAP_CLASS_2)
+		put_chunk(ec, off, len, flags, CAP_CLASS_2);
+	else
+		put_chunk(ec, off, len, flags, CAP_CHUNK_MAX);
 	return 0;
 }
 
@@ -199,13 +266,12 @@ static __always_inline void note_traced(__u32 tgid)
 
 static __always_inline void emit_call(const struct call_args *a, __u64 n)
 {
-	struct cap_stats *st = stats();
 	struct emit_ctx ec = { .buf = a->buf };
-	__u32 zero = 0, cap = targ_max_call_bytes, nchunks;
-	struct cap_data *d;
+	struct cap_data *d = (struct cap_data *)ec.hdr;
+	__u32 cap = targ_max_call_bytes, nchunks;
+	struct cap_stats *st = stats();
 
-	d = bpf_map_lookup_elem(&heap, &zero);
-	if (!d || !st)
+	if (!st)
 		return;
 	if (cap > CAP_CALL_MAX)
 		cap = CAP_CALL_MAX;
@@ -219,7 +285,6 @@ static __always_inline void emit_call(const struct call_args *a, __u64 n)
 	d->call_id = next_call_id();
 	d->dir = a->dir;
 	d->call_len = n;
-	d->_pad = 0;
 	note_traced(d->hdr.tgid);
 
 	__sync_fetch_and_add(&st->calls, 1);
@@ -236,25 +301,73 @@ static __always_inline bool is_self(void)
 	return (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
 }
 
-static __always_inline int call_enter(void *ssl, const void *buf, void *outp,
-				      __u32 dir, __u32 ex)
+/* SSL_free() of a connection of a process that made captured calls. */
+static __always_inline void emit_free(__u64 ssl)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cap_stats *st;
+	struct cap_free *f;
+
+	if (!ssl || !bpf_map_lookup_elem(&traced_tgids, &tgid))
+		return;
+	f = bpf_ringbuf_reserve(&rb, sizeof(*f), 0);
+	if (!f) {
+		st = stats();
+		if (st)
+			__sync_fetch_and_add(&st->lost_control, 1);
+		return;
+	}
+	fill_hdr(&f->hdr, CAP_KIND_FREE);
+	f->ssl = ssl;
+	bpf_ringbuf_submit(f, wakeup_flag());
+}
+
+/*
+ * Entry of SSL_write, SSL_write_ex, SSL_read, SSL_read_ex or SSL_free:
+ * the cookie (enum cap_fn) tells which.  Attached per file either as one
+ * uprobe_multi link for all the offsets or as one uprobe each.
+ */
+SEC("uprobe")
+int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 fn = bpf_get_attach_cookie(ctx);
 	struct call_args a = {
 		.ssl = (__u64)ssl,
 		.buf = (__u64)buf,
-		.outp = (__u64)outp,
-		.dir = dir,
-		.ex = ex,
+		.dir = fn <= CAP_FN_WRITE_EX ? CAP_DIR_WRITE : CAP_DIR_READ,
+		.ex = fn == CAP_FN_WRITE_EX || fn == CAP_FN_READ_EX,
 	};
 
-	if (is_self())
+	if (is_self() || fn >= CAP_FN_NR)
 		return 0;
+	if (targ_targeted) {
+		__u32 tgid = pid_tgid >> 32;
+
+		if (!bpf_map_lookup_elem(&selected, &tgid))
+			return 0;
+	}
+	if (fn == CAP_FN_FREE) {
+		emit_free((__u64)ssl);
+		return 0;
+	}
+	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
+		/* SSL_write's num is an int, SSL_write_ex's a size_t. */
+		if (!a.ex)
+			num = (__u64)(int)num;
+		if ((__s64)num > 0)
+			emit_call(&a, num);
+		return 0;
+	}
+	if (a.ex)
+		a.outp = (__u64)outp;
 	bpf_map_update_elem(&calls, &pid_tgid, &a, BPF_ANY);
 	return 0;
 }
 
-static __always_inline int call_return(long ret)
+/* Return of any of the four: the entry's arguments say which. */
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_return, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), n = 0;
 	struct call_args *p, a;
@@ -279,56 +392,6 @@ static __always_inline int call_return(long ret)
 	return 0;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
-{
-	return call_enter(ssl, buf, NULL, CAP_DIR_WRITE, 0);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(ssl_write_return, int ret)
-{
-	return call_return(ret);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, size_t num,
-	       size_t *written)
-{
-	return call_enter(ssl, buf, written, CAP_DIR_WRITE, 1);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(ssl_write_ex_return, int ret)
-{
-	return call_return(ret);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
-{
-	return call_enter(ssl, buf, NULL, CAP_DIR_READ, 0);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(ssl_read_return, int ret)
-{
-	return call_return(ret);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, size_t num,
-	       size_t *readbytes)
-{
-	return call_enter(ssl, buf, readbytes, CAP_DIR_READ, 1);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(ssl_read_ex_return, int ret)
-{
-	return call_return(ret);
-}
-
 /* Emits a struct cap_proc; force-wakes the reader when @wake. */
 static __always_inline void emit_proc(__u32 kind, __u32 tgid, __u32 ppid,
 				      __u32 exit_code, bool wake)
@@ -347,8 +410,7 @@ static __always_inline void emit_proc(__u32 kind, __u32 tgid, __u32 ppid,
 	p->hdr.tgid = tgid;
 	p->ppid = ppid;
 	p->exit_code = exit_code;
-	bpf_ringbuf_submit(p, wake ? BPF_RB_FORCE_WAKEUP
-				   : wakeup_flag(sizeof(*p)));
+	bpf_ringbuf_submit(p, wake ? BPF_RB_FORCE_WAKEUP : wakeup_flag());
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -379,6 +441,23 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	bpf_map_delete_elem(&traced_tgids, &tgid);
 	emit_proc(CAP_KIND_EXIT, tgid, BPF_CORE_READ(p, real_parent, tgid),
 		  BPF_CORE_READ(p, exit_code), false);
+	return 0;
+}
+
+/*
+ * Targeted mode (attached only then): a process that has probes of its
+ * own forked a child, which inherits its text but not its probes;
+ * userspace attaches for the child too.  Threads are not reported.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+
+	if (ptgid == ctgid || !bpf_map_lookup_elem(&traced_tgids, &ptgid))
+		return 0;
+	emit_proc(CAP_KIND_FORK, ctgid, ptgid, 0, true);
 	return 0;
 }
 

@@ -27,11 +27,28 @@ enum cap_kind {
 	CAP_KIND_EXEC = 2,	/* struct cap_proc: sched_process_exec */
 	CAP_KIND_EXIT = 3,	/* struct cap_proc: a traced tgid exited */
 	CAP_KIND_DLOPEN = 4,	/* struct cap_proc: ld.so changed its link map */
+	/* struct cap_proc: a traced process forked (targeted mode only) */
+	CAP_KIND_FORK = 5,
+	/* struct cap_free: SSL_free() in a process that made captured calls */
+	CAP_KIND_FREE = 6,
 };
 
 enum cap_dir {
 	CAP_DIR_WRITE = 1,	/* SSL_write/SSL_write_ex: bytes sent */
 	CAP_DIR_READ = 2,	/* SSL_read/SSL_read_ex: bytes received */
+};
+
+/*
+ * The function a uprobe sits on, passed as its BPF cookie
+ * (bpf_get_attach_cookie()): one entry program serves all four.
+ */
+enum cap_fn {
+	CAP_FN_WRITE = 0,	/* SSL_write(ssl, buf, num) */
+	CAP_FN_WRITE_EX = 1,	/* SSL_write_ex(ssl, buf, num, *written) */
+	CAP_FN_READ = 2,	/* SSL_read(ssl, buf, num) */
+	CAP_FN_READ_EX = 3,	/* SSL_read_ex(ssl, buf, num, *readbytes) */
+	CAP_FN_FREE = 4,	/* SSL_free(ssl): the connection ends */
+	CAP_FN_NR = 5,
 };
 
 enum cap_flag {
@@ -65,7 +82,14 @@ struct cap_data {
 	__u32 _pad;
 	__u8 data[CAP_CHUNK_MAX];
 };
-/* Only offsetof(struct cap_data, data) + len bytes travel on the ring. */
+/*
+ * A record reserved on the ring is CAP_DATA_HDR_SIZE plus the smallest
+ * size class (CAP_CLASS_*) that holds len; readers use len, and capture
+ * files (recfile.h) hold exactly CAP_DATA_HDR_SIZE + len bytes.
+ */
+#define CAP_CLASS_0		512
+#define CAP_CLASS_1		2048
+#define CAP_CLASS_2		8192
 #define CAP_DATA_HDR_SIZE	88
 _Static_assert(__builtin_offsetof(struct cap_data, data) == CAP_DATA_HDR_SIZE,
 	       "cap_data ABI");
@@ -78,6 +102,16 @@ struct cap_proc {
 	__u32 exit_code;	/* EXIT: task->exit_code */
 };
 _Static_assert(sizeof(struct cap_proc) == 56, "cap_proc ABI");
+
+/*
+ * The SSL* of a connection was freed: its state ends here, so that a new
+ * connection that gets the same address is not taken for it.
+ */
+struct cap_free {
+	struct cap_hdr hdr;
+	__u64 ssl;
+};
+_Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 
 /* Per-CPU counters in the `cap_stats` array map, summed by userspace. */
 struct cap_stats {

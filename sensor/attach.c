@@ -20,16 +20,18 @@
 
 #include <linux/openat2.h>
 
-#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
 
 #include "attach.h"
+#include "capture_abi.h"
 #include "elfsym.h"
 #include "log.h"
 #include "procmaps.h"
+#include "target.h"
+#include "uprobe.h"
 
 #define HASH_BITS	12
 #define HASH_SIZE	(1u << HASH_BITS)
-#define MAX_LINKS	(2 * ATTACH_SSL_NR)
 #define ROOT_CACHE	256	/* foreign roots remembered */
 
 enum afile_kind {
@@ -53,9 +55,31 @@ struct afile {
 	__u32 nprocs_scan;		/* counting in the current full scan */
 	__u64 scan_stamp;		/* last process scan that counted it */
 	__u64 seen_gen;			/* last full scan generation seen */
-	int nlinks;
-	struct bpf_link *links[MAX_LINKS];
+	__u64 root_dev, root_ino;	/* found in this root's lib dirs; or 0 */
+	int fd;				/* kept open while attached, or -1 */
+	__u32 noffs;			/* probed functions */
+	__u64 offs[CAP_FN_NR];		/* their file offsets */
+	__u64 cookies[CAP_FN_NR];	/* their enum cap_fn */
+	struct alink *links;
 	char path[];
+};
+
+/*
+ * The links of one file for one process, or for all (pid -1): an SSL
+ * provider has an entry and a return link, ld.so an entry link.
+ */
+struct alink {
+	struct alink *next;
+	int pid;
+	struct uprobe_link *l[2];
+};
+
+/* A process with links of its own (targeted mode). */
+struct apid {
+	struct apid *next;
+	int pid;
+	__u32 nlinks;
+	__u64 seen_gen;		/* last full scan that found it alive */
 };
 
 /*
@@ -79,6 +103,11 @@ struct attach {
 	__u64 scan_stamp;		/* one per process scan */
 	__u64 gen;			/* one per full scan */
 	struct attach_stats st;
+	struct target *tgt;		/* targeted mode; borrowed */
+	int traced_fd;			/* map of tgids whose exit is reported */
+	int selected_fd;		/* map of tgids whose calls are taken */
+	struct apid *pids[HASH_SIZE];	/* targeted mode: processes linked */
+	struct uprobe_reaper *reaper;	/* frees links off the event loop */
 };
 
 /* One process scan. */
@@ -88,13 +117,16 @@ struct scan {
 	bool full;		/* part of attach__scan_all() */
 	bool saw_ssl;		/* the process maps a provider */
 	int attached;		/* files newly attached */
+	int sel;		/* targeted: enum target_result, or -1 */
+	bool denied;		/* maps or a mapped file: EACCES/EPERM */
 };
 
-static const char *const ssl_syms[ATTACH_SSL_NR] = {
-	[ATTACH_SSL_WRITE] = "SSL_write",
-	[ATTACH_SSL_WRITE_EX] = "SSL_write_ex",
-	[ATTACH_SSL_READ] = "SSL_read",
-	[ATTACH_SSL_READ_EX] = "SSL_read_ex",
+static const char *const ssl_syms[CAP_FN_NR] = {
+	[CAP_FN_WRITE] = "SSL_write",
+	[CAP_FN_WRITE_EX] = "SSL_write_ex",
+	[CAP_FN_READ] = "SSL_read",
+	[CAP_FN_READ_EX] = "SSL_read_ex",
+	[CAP_FN_FREE] = "SSL_free",
 };
 
 static const char *const std_dirs[] = {
@@ -161,14 +193,31 @@ static void unlink_chain(struct afile **head, struct afile *f, bool map)
 		*pp = map ? f->map_next : f->st_next;
 }
 
+static void alink_free(struct alink *al)
+{
+	uprobe__free(al->l[0]);
+	uprobe__free(al->l[1]);
+	free(al);
+}
+
+static void afile_unlink_all(struct afile *f)
+{
+	struct alink *al, *next;
+
+	for (al = f->links; al; al = next) {
+		next = al->next;
+		alink_free(al);
+	}
+	f->links = NULL;
+}
+
 static void afile_free(struct afile *f)
 {
-	int i;
-
 	if (!f)
 		return;
-	for (i = 0; i < f->nlinks; i++)
-		bpf_link__destroy(f->links[i]);
+	afile_unlink_all(f);
+	if (f->fd >= 0)
+		close(f->fd);
 	free(f);
 }
 
@@ -183,6 +232,12 @@ int attach__new(struct attach **out, const struct attach_progs *progs)
 		return -ENOMEM;
 	a->progs = *progs;
 	a->files_tail = &a->files;
+	a->traced_fd = -1;
+	a->selected_fd = -1;
+	if (uprobe__reaper_new(&a->reaper)) {
+		free(a);
+		return -ENOMEM;
+	}
 	if (stat("/", &sb) == 0) {
 		a->self_root_dev = sb.st_dev;
 		a->self_root_ino = sb.st_ino;
@@ -193,66 +248,199 @@ int attach__new(struct attach **out, const struct attach_progs *progs)
 
 void attach__free(struct attach *a)
 {
+	struct uprobe_link **v = NULL;
 	struct afile *f, *next;
+	struct alink *al, *anext;
+	size_t n = 0, cap = 0, i;
 
 	if (!a)
 		return;
+	/*
+	 * Every link first, from several threads: each close waits for a
+	 * grace period, and one after the other that took a minute with
+	 * fifty files attached.
+	 */
+	for (f = a->files; f; f = f->next)
+		for (al = f->links; al; al = al->next)
+			cap += 2;
+	if (cap)
+		v = calloc(cap, sizeof(*v));
+	for (f = a->files; f && v; f = f->next) {
+		for (al = f->links; al; al = anext) {
+			anext = al->next;
+			for (i = 0; i < 2; i++)
+				if (al->l[i])
+					v[n++] = al->l[i];
+			free(al);
+		}
+		f->links = NULL;
+	}
+	uprobe__free_all(v, n);
+	free(v);
+	uprobe__reaper_free(a->reaper);
 	for (f = a->files; f; f = next) {
 		next = f->next;
 		afile_free(f);
 	}
+	for (i = 0; i < HASH_SIZE; i++) {
+		struct apid *p, *pn;
+
+		for (p = a->pids[i]; p; p = pn) {
+			pn = p->next;
+			free(p);
+		}
+	}
 	free(a);
 }
 
-static int add_link(struct afile *f, struct bpf_program *prog,
-		    const char *path, __u64 off, bool ret)
+/*
+ * Attaches @f's programs for process @pid (-1: every process) through
+ * its kept fd.  Returns 0 or -errno; nothing stays attached on error.
+ */
+static int link_file(struct attach *a, struct afile *f, int pid)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
-	struct bpf_link *link;
+	bool multi = a->progs.multi;
+	struct alink *al;
+	__u64 roffs[CAP_FN_NR], rcookies[CAP_FN_NR];
+	char path[64];
+	__u32 i, nret = 0;
+	int err;
 
-	if (!prog)
-		return -EINVAL;
-	link = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)off,
-					       &opts);
-	if (!link)
-		return -errno;
-	f->links[f->nlinks++] = link;
+	al = calloc(1, sizeof(*al));
+	if (!al)
+		return -ENOMEM;
+	al->pid = pid;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+	if (f->kind == AFILE_SSL) {
+		err = uprobe__attach(&al->l[0], a->progs.ssl_enter, multi,
+				     false, path, f->offs, f->cookies,
+				     f->noffs, pid);
+		/* Returns: reads, and writes unless taken at entry. */
+		for (i = 0; i < f->noffs; i++) {
+			if (f->cookies[i] == CAP_FN_FREE ||
+			    (a->progs.write_at_entry &&
+			     f->cookies[i] <= CAP_FN_WRITE_EX))
+				continue;
+			roffs[nret] = f->offs[i];
+			rcookies[nret++] = f->cookies[i];
+		}
+		if (!err)
+			err = uprobe__attach(&al->l[1], a->progs.ssl_return,
+					     multi, true, path, roffs, rcookies,
+					     nret, pid);
+	} else {
+		err = uprobe__attach(&al->l[0], a->progs.dl_debug_state,
+				     multi, false, path, f->offs, f->cookies,
+				     1, pid);
+	}
+	if (err) {
+		alink_free(al);
+		return err;
+	}
+	al->next = f->links;
+	f->links = al;
 	return 0;
 }
 
-static int attach_ssl(struct attach *a, struct afile *f, const char *path,
-		      const __u64 *offs, const bool *has)
+static struct apid *find_pid(const struct attach *a, int pid)
 {
-	int i, err;
+	struct apid *p;
 
-	for (i = 0; i < ATTACH_SSL_NR; i++) {
-		if (!has[i])
-			continue;
-		err = add_link(f, a->progs.enter[i], path, offs[i], false);
-		if (!err)
-			err = add_link(f, a->progs.ret[i], path, offs[i], true);
-		if (err) {
-			pr_debug("attach %s at offset 0x%" PRIx64 ": %s",
-				 ssl_syms[i], (uint64_t)offs[i],
-				 strerror(-err));
-			return err;
+	for (p = a->pids[(unsigned int)pid & (HASH_SIZE - 1)]; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+/*
+ * Targeted mode: attaches @f for process @pid unless it already is, and
+ * has the kernel report the process's exit and forks (traced_tgids).
+ * Returns 1 when newly attached, 0 when it already was, or -errno.
+ */
+static int link_pid(struct attach *a, struct afile *f, int pid)
+{
+	struct apid *p = find_pid(a, pid);
+	struct alink *al;
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+	int err;
+
+	for (al = f->links; p && al; al = al->next)
+		if (al->pid == pid)
+			return 0;
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		p->pid = pid;
+		p->seen_gen = a->gen;
+		p->next = a->pids[(unsigned int)pid & (HASH_SIZE - 1)];
+		a->pids[(unsigned int)pid & (HASH_SIZE - 1)] = p;
+		a->st.procs_targeted++;
+		if (a->traced_fd >= 0)
+			bpf_map_update_elem(a->traced_fd, &key, &one, BPF_ANY);
+		if (a->selected_fd >= 0)
+			bpf_map_update_elem(a->selected_fd, &key, &one,
+					    BPF_ANY);
+	}
+	err = link_file(a, f, pid);
+	if (err) {
+		pr_debug("attach to %s for pid %d: %s", f->path, pid,
+			 strerror(-err));
+		return err;
+	}
+	p->nlinks++;
+	return 1;
+}
+
+void attach__forget_pid(struct attach *a, int pid)
+{
+	struct apid **pp, *p;
+	struct alink **lp, *al;
+	__u32 key = (__u32)pid;
+	struct afile *f;
+
+	if (!a || !a->tgt)
+		return;
+	pp = &a->pids[(unsigned int)pid & (HASH_SIZE - 1)];
+	while (*pp && (*pp)->pid != pid)
+		pp = &(*pp)->next;
+	p = *pp;
+	if (!p)
+		return;
+	/* Its calls stop counting now, before its probes are gone. */
+	if (a->selected_fd >= 0)
+		bpf_map_delete_elem(a->selected_fd, &key);
+	for (f = a->files; f && p->nlinks; f = f->next) {
+		for (lp = &f->links; (al = *lp) != NULL;) {
+			if (al->pid != pid) {
+				lp = &al->next;
+				continue;
+			}
+			*lp = al->next;
+			/* Each close waits for a grace period: not here. */
+			uprobe__free_later(a->reaper, al->l[0]);
+			uprobe__free_later(a->reaper, al->l[1]);
+			free(al);
+			p->nlinks--;
 		}
 	}
-	return 0;
+	*pp = p->next;
+	free(p);
+	a->st.procs_targeted--;
 }
 
 /*
  * Classifies the file open at @fd and attaches what fits.  The probes
- * are attached through /proc/self/fd/FD, which stays valid while we
- * hold @fd even when the process we found the file through exits.
- * Sets f->kind; returns 0, or -errno (the entry then stays negative).
+ * are attached through /proc/self/fd/FD of a copy of @fd that the entry
+ * keeps (f->fd), valid when the process we found the file through has
+ * exited.  Sets f->kind; returns 0, or -errno (the entry then stays
+ * negative).  @fd stays the caller's.
  */
 static int probe_file(struct attach *a, struct afile *f, int fd)
 {
-	__u64 offs[ATTACH_SSL_NR] = { 0 }, off;
-	bool has[ATTACH_SSL_NR] = { false };
 	struct elfsym *es = NULL;
-	char path[64];
+	__u64 off;
 	int i, err;
 
 	err = elfsym__open_fd(fd, &es);
@@ -262,21 +450,39 @@ static int probe_file(struct attach *a, struct afile *f, int fd)
 		elfsym__free(es);
 		return -ENOEXEC;
 	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	for (i = 0; i < ATTACH_SSL_NR; i++)
-		has[i] = elfsym__offset(es, ssl_syms[i], &offs[i]) == 0;
-	if (has[ATTACH_SSL_WRITE] && has[ATTACH_SSL_READ]) {
+	for (i = 0; i < CAP_FN_NR; i++) {
+		if (elfsym__offset(es, ssl_syms[i], &off))
+			continue;
+		f->offs[f->noffs] = off;
+		f->cookies[f->noffs++] = (__u64)i;
+	}
+	if (!elfsym__offset(es, "SSL_write", &off) &&
+	    !elfsym__offset(es, "SSL_read", &off)) {
 		f->kind = AFILE_SSL;
-		err = attach_ssl(a, f, path, offs, has);
 	} else if (elfsym__offset(es, "_dl_debug_state", &off) == 0) {
 		f->kind = AFILE_LDSO;
-		err = add_link(f, a->progs.dl_debug_state, path, off, false);
+		f->offs[0] = off;
+		f->cookies[0] = 0;
+		f->noffs = 1;
 	} else {
+		f->noffs = 0;
 		err = -ENOENT;
 	}
-	if (err && f->kind != AFILE_NONE)
-		pr_warn("attach to %s: %s", f->path, strerror(-err));
 	elfsym__free(es);
+	if (err)
+		return err;
+	f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (f->fd < 0)
+		return -errno;
+	/* Targeted mode: links per selected process only (link_pid()). */
+	if (a->tgt)
+		return 0;
+	err = link_file(a, f, -1);
+	if (err) {
+		close(f->fd);
+		f->fd = -1;
+		pr_warn("attach to %s: %s", f->path, strerror(-err));
+	}
 	return err;
 }
 
@@ -291,7 +497,7 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 	size_t len = strlen(display) + (deleted ? strlen(" (deleted)") : 0);
 	unsigned int h = hash_key(sb->st_dev, sb->st_ino);
 	struct afile *f;
-	int i, err;
+	int err;
 
 	f = calloc(1, sizeof(*f) + len + 1);
 	if (!f)
@@ -303,13 +509,11 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 	f->ctime_nsec = sb->st_ctim.tv_nsec;
 	f->size = sb->st_size;
 	f->seen_gen = a->gen;
+	f->fd = -1;
 	err = probe_file(a, f, fd);
 	if (err) {
 		if (f->kind != AFILE_NONE)
 			a->st.attach_errors++;
-		for (i = 0; i < f->nlinks; i++)
-			bpf_link__destroy(f->links[i]);
-		f->nlinks = 0;
 		f->kind = AFILE_NONE;
 		f->err = err;
 	} else if (f->kind == AFILE_SSL) {
@@ -394,24 +598,30 @@ static struct afile *lookup_fd(struct attach *a, int fd, const char *display,
  * remembered, a later scan retries) or without memory.
  */
 static struct afile *lookup_path(struct attach *a, const char *path,
-				 const char *display, bool deleted, int *added)
+				 const char *display, bool deleted, int *added,
+				 bool *denied)
 {
 	struct afile *f;
 	struct stat sb;
 	int fd;
 
 	if (stat(path, &sb) || !S_ISREG(sb.st_mode))
-		return NULL;
+		goto fail;
 	f = find_file(a, &sb);
 	if (f)
 		return f;
 	/* Attach through an fd: see probe_file(). */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return NULL;
+		goto fail;
 	f = lookup_fd(a, fd, display, deleted, added);
 	close(fd);
 	return f;
+
+fail:
+	if (denied && (errno == EACCES || errno == EPERM))
+		*denied = true;
+	return NULL;
 }
 
 static int scan_mapping(void *ctx, const struct procmaps_entry *e)
@@ -442,12 +652,19 @@ static int scan_mapping(void *ctx, const struct procmaps_entry *e)
 			snprintf(path, sizeof(path),
 				 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
 				 s->pid, (uint64_t)e->start, (uint64_t)e->end);
-		f = lookup_path(a, path, e->path, e->deleted, &s->attached);
+		f = lookup_path(a, path, e->path, e->deleted, &s->attached,
+				&s->denied);
 		if (!f)
 			return 0;
 		set_map_key(a, f, mdev, e->ino);
 	}
 	f->seen_gen = a->gen;
+	if (a->tgt && f->kind != AFILE_NONE) {
+		if (s->sel < 0)
+			s->sel = target__match(a->tgt, s->pid);
+		if (s->sel == TARGET_YES && link_pid(a, f, s->pid) > 0)
+			s->attached++;
+	}
 	if (f->kind != AFILE_SSL || f->scan_stamp == a->scan_stamp)
 		return 0;
 	f->scan_stamp = a->scan_stamp;
@@ -459,22 +676,35 @@ static int scan_mapping(void *ctx, const struct procmaps_entry *e)
 	return 0;
 }
 
-static int scan_one(struct attach *a, int pid, bool full, bool *saw_ssl)
+static int scan_one(struct attach *a, int pid, bool full, bool *saw_ssl,
+		    bool *denied)
 {
-	struct scan s = { .a = a, .pid = pid, .full = full };
+	struct scan s = { .a = a, .pid = pid, .full = full, .sel = -1 };
+	struct apid *p;
 	int err;
 
 	a->scan_stamp++;
 	err = procmaps__for_each(pid, true, scan_mapping, &s);
 	*saw_ssl = s.saw_ssl;
+	*denied = s.denied || err == -EACCES || err == -EPERM;
+	p = a->tgt ? find_pid(a, pid) : NULL;
+	if (p) {
+		/* Linked before: still selected (a new image may not be)? */
+		if (s.sel < 0 && !err)
+			s.sel = target__match(a->tgt, pid);
+		if (err == -ENOENT || (s.sel >= 0 && s.sel != TARGET_YES))
+			attach__forget_pid(a, pid);
+		else
+			p->seen_gen = a->gen;
+	}
 	return err ? err : s.attached;
 }
 
 int attach__scan_pid(struct attach *a, int pid)
 {
-	bool saw_ssl;
+	bool saw_ssl, denied;
 
-	return scan_one(a, pid, false, &saw_ssl);
+	return scan_one(a, pid, false, &saw_ssl, &denied);
 }
 
 static int parse_pid(const char *name)
@@ -495,6 +725,17 @@ static int parse_pid(const char *name)
 static void finish_full_scan(struct attach *a)
 {
 	struct afile **pp = &a->files, *f;
+	struct apid *p, *next;
+	unsigned int i;
+
+	/* Targeted processes no scan found: gone (their exit was missed). */
+	for (i = 0; a->tgt && i < HASH_SIZE; i++) {
+		for (p = a->pids[i]; p; p = next) {
+			next = p->next;
+			if (p->seen_gen != a->gen)
+				attach__forget_pid(a, p->pid);
+		}
+	}
 
 	a->files_tail = &a->files;
 	while ((f = *pp) != NULL) {
@@ -518,10 +759,10 @@ static void finish_full_scan(struct attach *a)
 
 int attach__scan_all(struct attach *a)
 {
-	__u32 procs = 0;
+	__u32 procs = 0, ndenied = 0;
 	struct dirent *de;
 	int pid, n, attached = 0;
-	bool saw_ssl;
+	bool saw_ssl, denied;
 	DIR *d;
 
 	d = opendir("/proc");
@@ -535,15 +776,26 @@ int attach__scan_all(struct attach *a)
 		pid = parse_pid(de->d_name);
 		if (pid < 0)
 			continue;
-		n = scan_one(a, pid, true, &saw_ssl);
+		n = scan_one(a, pid, true, &saw_ssl, &denied);
 		if (n > 0)
 			attached += n;
 		if (saw_ssl)
 			procs++;
+		if (denied) {
+			ndenied++;
+			pr_debug("pid %d: permission denied reading its maps "
+				 "or a file it maps", pid);
+		}
 	}
 	closedir(d);
 	finish_full_scan(a);
 	a->st.procs_traced = procs;
+	if (ndenied && !a->st.procs_denied)
+		pr_warn("%u process(es) could not be inspected (permission "
+			"denied on /proc/PID/maps or a mapped file): their "
+			"OpenSSL, if any, is not traced; see status "
+			"attach.processes_denied", ndenied);
+	a->st.procs_denied = ndenied;
 	return attached;
 }
 
@@ -555,9 +807,19 @@ static bool dir_candidate(const char *name)
 	return strstr(name, ".so") != NULL;
 }
 
+/* Notes that @f (may be NULL) was found in the lib dirs of a root. */
+static void set_root(struct afile *f, __u64 dev, __u64 ino)
+{
+	if (f && !f->root_ino) {
+		f->root_dev = dev;
+		f->root_ino = ino;
+	}
+}
+
 int attach__scan_dirs(struct attach *a)
 {
 	char path[PATH_MAX], real[PATH_MAX];
+	struct afile *f;
 	struct dirent *de;
 	int attached = 0;
 	size_t i;
@@ -573,8 +835,10 @@ int attach__scan_dirs(struct attach *a)
 			snprintf(path, sizeof(path), "%s/%s", std_dirs[i],
 				 de->d_name);
 			/* Shown by its real name, not the first symlink. */
-			lookup_path(a, path, realpath(path, real) ? real : path,
-				    false, &attached);
+			f = lookup_path(a, path,
+					realpath(path, real) ? real : path,
+					false, &attached, NULL);
+			set_root(f, a->self_root_dev, a->self_root_ino);
 		}
 		closedir(d);
 	}
@@ -605,8 +869,8 @@ static bool ldso_name(const char *name)
  * /usr: lib is usr/lib) are skipped via @seen.
  */
 static void scan_root_dir(struct attach *a, int pid, int rootfd,
-			  const char *dir, bool ldso, struct stat *seen,
-			  int *nseen, int *attached)
+			  const struct stat *root, const char *dir, bool ldso,
+			  struct stat *seen, int *nseen, int *attached)
 {
 	char rel[PATH_MAX], display[PATH_MAX + 32];
 	struct dirent *de;
@@ -639,7 +903,8 @@ static void scan_root_dir(struct attach *a, int pid, int rootfd,
 				continue;
 			snprintf(display, sizeof(display), "/proc/%d/root/%s",
 				 pid, rel);
-			lookup_fd(a, fd, display, false, attached);
+			set_root(lookup_fd(a, fd, display, false, attached),
+				 root->st_dev, root->st_ino);
 			close(fd);
 		}
 	}
@@ -722,7 +987,7 @@ static void remember_root(struct attach *a, const struct stat *sb)
 		a->nroots++;
 }
 
-int attach__scan_root(struct attach *a, int pid)
+static int scan_new_root(struct attach *a, int pid)
 {
 	const char *dirs[ROOT_DIRS + ENV_DIRS_MAX];
 	struct stat sb, seen[ROOT_DIRS + ENV_DIRS_MAX];
@@ -753,14 +1018,64 @@ int attach__scan_root(struct attach *a, int pid)
 	for (ldso = 0; ldso < 2; ldso++) {
 		nseen = 0;
 		for (i = 0; i < ndirs; i++)
-			scan_root_dir(a, pid, rootfd, dirs[i], ldso, seen,
-				      &nseen, &attached);
+			scan_root_dir(a, pid, rootfd, &sb, dirs[i], ldso,
+				      seen, &nseen, &attached);
 	}
 	remember_root(a, &sb);
 	a->st.roots_scanned++;
 out_close:
 	close(rootfd);
 	return attached;
+}
+
+/*
+ * Targeted mode, at @pid's exec: when it is selected, attaches for it
+ * the files of its root's library directories before its loader maps
+ * them; when it is not, drops what an earlier image had.
+ */
+static int prelink_pid(struct attach *a, int pid)
+{
+	struct afile *f;
+	struct stat sb;
+	char path[64];
+	int sel, attached = 0;
+
+	sel = target__match(a->tgt, pid);
+	pr_debug("pid %d: exec, targeted: %s", pid,
+		 sel == TARGET_YES ? "selected" :
+		 sel == TARGET_UNKNOWN ? "undecided (pod not known yet)" :
+		 sel < 0 ? "gone" : "not selected");
+	if (sel != TARGET_YES) {
+		attach__forget_pid(a, pid);
+		return sel < 0 ? sel : 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	if (stat(path, &sb))
+		return -errno;
+	for (f = a->files; f; f = f->next)
+		if (f->kind != AFILE_NONE && f->root_ino == sb.st_ino &&
+		    f->root_dev == sb.st_dev && link_pid(a, f, pid) > 0)
+			attached++;
+	return attached;
+}
+
+int attach__scan_root(struct attach *a, int pid)
+{
+	int n = scan_new_root(a, pid), m;
+
+	if (!a->tgt || n < 0)
+		return n;
+	m = prelink_pid(a, pid);
+	return m < 0 ? m : n + m;
+}
+
+void attach__set_target(struct attach *a, struct target *t, int traced_fd,
+			int selected_fd)
+{
+	a->tgt = t;
+	a->traced_fd = traced_fd;
+	a->selected_fd = selected_fd;
+	a->st.targeted = t != NULL;
 }
 
 void attach__stats(const struct attach *a, struct attach_stats *st)

@@ -9,7 +9,9 @@
  * file exporting _dl_debug_state is a glibc ld.so.  Each such file gets
  * the programs attached once, for all processes (pid -1), by file
  * offset (elfsym.h); the kernel then places the breakpoints in every
- * process mapping it, including processes started later.
+ * process mapping it, including processes started later.  In targeted
+ * mode (attach__set_target()) it gets them once per selected process
+ * instead, and the others carry no breakpoint.
  *
  * Files are found in the standard library directories (ours, and those
  * of each new container root at its first exec) and through
@@ -27,24 +29,23 @@
 #ifndef OISP_ATTACH_H
 #define OISP_ATTACH_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 struct attach;
 struct bpf_program;
+struct target;
 
-enum attach_fn {
-	ATTACH_SSL_WRITE,	/* SSL_write: required */
-	ATTACH_SSL_WRITE_EX,	/* SSL_write_ex: optional */
-	ATTACH_SSL_READ,	/* SSL_read: required */
-	ATTACH_SSL_READ_EX,	/* SSL_read_ex: optional */
-	ATTACH_SSL_NR,
-};
-
-/* The loaded programs; borrowed, they must outlive the registry. */
+/*
+ * The loaded programs; borrowed, they must outlive the registry.  The
+ * SSL programs get the function (enum cap_fn) as their BPF cookie.
+ */
 struct attach_progs {
-	struct bpf_program *enter[ATTACH_SSL_NR];	/* uprobes */
-	struct bpf_program *ret[ATTACH_SSL_NR];		/* uretprobes */
-	struct bpf_program *dl_debug_state;		/* uprobe on ld.so */
+	struct bpf_program *ssl_enter;		/* uprobe, all four functions */
+	struct bpf_program *ssl_return;		/* uretprobe, all four */
+	struct bpf_program *dl_debug_state;	/* uprobe on ld.so */
+	bool multi;		/* loaded for uprobe_multi links (uprobe.h) */
+	bool write_at_entry;	/* no return probe on the write functions */
 };
 
 struct attach_stats {
@@ -53,6 +54,14 @@ struct attach_stats {
 	__u32 procs_traced;	/* processes mapping a provider, last full scan */
 	__u32 attach_errors;	/* files whose attach failed (not retried) */
 	__u32 roots_scanned;	/* foreign root directories scanned */
+	__u32 procs_targeted;	/* targeted mode: processes with probes */
+	/*
+	 * Processes whose maps or a mapped file could not be read at the
+	 * last full scan (EACCES/EPERM: no CAP_SYS_PTRACE or
+	 * CAP_DAC_READ_SEARCH): their OpenSSL, if any, is missed.
+	 */
+	__u32 procs_denied;
+	bool targeted;		/* targeted mode is on */
 };
 
 /*
@@ -103,6 +112,28 @@ int attach__scan_root(struct attach *a, int pid);
  * cannot be read.
  */
 int attach__scan_all(struct attach *a);
+
+/*
+ * Turns on targeted mode (target.h) before the first scan: files are
+ * then attached per selected process (pid filter: no breakpoint in the
+ * others) when a scan finds the process mapping them, or at its exec
+ * (attach__scan_root()), and detached when it exits, is found gone, or
+ * execs a program not selected.  @t is borrowed.  Each process linked
+ * is added to the BPF hash map @traced_fd (__u32 tgid -> __u8) so that
+ * its exit and forks are reported, and to @selected_fd (same shape),
+ * the processes whose calls the BPF programs take: a process leaving
+ * the selection is removed from it at once, while its probes are
+ * detached in the background; -1: none.
+ */
+void attach__set_target(struct attach *a, struct target *t, int traced_fd,
+			int selected_fd);
+
+/*
+ * Targeted mode: detaches what was attached for process @pid (at its
+ * exit).  The links are closed by a worker thread, since each close
+ * waits for a kernel grace period.  No-op otherwise.
+ */
+void attach__forget_pid(struct attach *a, int pid);
 
 /* Fills @st (never fails; @a may be NULL, giving zeros). */
 void attach__stats(const struct attach *a, struct attach_stats *st);

@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "capture.skel.h"
 #include "log.h"
+#include "uprobe.h"
 
 /* Pending rescans of single processes after exec/dlopen. */
 #define RESCAN_MAX	512
@@ -41,6 +42,9 @@ struct capture {
 	int nrescan;
 	struct rescan rescan[RESCAN_MAX];
 	__u64 rescans_dropped;
+	bool multi;		/* uprobe_multi links (uprobe.h) */
+	struct target *target;	/* targeted mode (borrowed), or NULL */
+	bool write_at_entry;
 };
 
 static __u64 mono_ns(void)
@@ -154,15 +158,25 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h))
 		return 0;
 	switch (h->kind) {
+	case CAP_KIND_DATA:
+		/* Reserved by size class: pass on only what len covers. */
+		if (size < CAP_DATA_HDR_SIZE ||
+		    ((const struct cap_data *)data)->len >
+		    size - CAP_DATA_HDR_SIZE)
+			return 0;
+		size = CAP_DATA_HDR_SIZE + ((const struct cap_data *)data)->len;
+		break;
 	case CAP_KIND_EXEC:
 		/* Also passed on: the pipeline reads the new image's metadata. */
 		exec_scan_root(c, h);
 		schedule_rescan(c, (int)h->tgid, mono_ns());
 		break;
 	case CAP_KIND_DLOPEN:
+	case CAP_KIND_FORK:
 		schedule_rescan(c, (int)h->tgid, mono_ns());
 		return 0;
 	case CAP_KIND_EXIT:
+		attach__forget_pid(c->att, (int)h->tgid);
 		r = find_rescan(c, (int)h->tgid);
 		if (r)
 			drop_rescan(c, r);
@@ -188,6 +202,10 @@ static int check_opts(const struct capture_opts *in, struct capture_opts *o)
 		       CAP_CALL_MAX);
 		return -EINVAL;
 	}
+	if (o->attach_mode > CAPTURE_ATTACH_PERF) {
+		pr_err("attach mode %d is unknown", o->attach_mode);
+		return -EINVAL;
+	}
 	if (o->ringbuf_bytes < 4096 ||
 	    (o->ringbuf_bytes & (o->ringbuf_bytes - 1))) {
 		pr_err("ring buffer size %u is not a power of two >= 4096",
@@ -197,7 +215,28 @@ static int check_opts(const struct capture_opts *in, struct capture_opts *o)
 	return 0;
 }
 
-static int attach_tracepoints(struct capture_bpf *skel)
+static int prepare_uprobes(struct capture_bpf *skel, bool multi)
+{
+	struct bpf_program *progs[] = {
+		skel->progs.ssl_enter, skel->progs.ssl_return,
+		skel->progs.dl_debug_state,
+	};
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		err = uprobe__prepare(progs[i], multi);
+		if (err) {
+			pr_err("set attach type of %s: %s",
+			       bpf_program__name(progs[i]), strerror(-err));
+			return err;
+		}
+	}
+	pr_info("uprobes: %s links", multi ? "uprobe_multi" : "perf-event");
+	return 0;
+}
+
+static int attach_tracepoints(struct capture_bpf *skel, bool targeted)
 {
 	int err;
 
@@ -213,6 +252,14 @@ static int attach_tracepoints(struct capture_bpf *skel)
 		pr_err("attach tp_btf/sched_process_exit: %s", strerror(-err));
 		return err;
 	}
+	if (!targeted)
+		return 0;
+	skel->links.handle_fork = bpf_program__attach(skel->progs.handle_fork);
+	if (!skel->links.handle_fork) {
+		err = -errno;
+		pr_err("attach tp_btf/sched_process_fork: %s", strerror(-err));
+		return err;
+	}
 	return 0;
 }
 
@@ -220,25 +267,23 @@ static int start_attach(struct capture *c)
 {
 	struct capture_bpf *skel = c->skel;
 	struct attach_progs p = {
-		.enter = {
-			[ATTACH_SSL_WRITE] = skel->progs.ssl_write_enter,
-			[ATTACH_SSL_WRITE_EX] = skel->progs.ssl_write_ex_enter,
-			[ATTACH_SSL_READ] = skel->progs.ssl_read_enter,
-			[ATTACH_SSL_READ_EX] = skel->progs.ssl_read_ex_enter,
-		},
-		.ret = {
-			[ATTACH_SSL_WRITE] = skel->progs.ssl_write_return,
-			[ATTACH_SSL_WRITE_EX] = skel->progs.ssl_write_ex_return,
-			[ATTACH_SSL_READ] = skel->progs.ssl_read_return,
-			[ATTACH_SSL_READ_EX] = skel->progs.ssl_read_ex_return,
-		},
+		.ssl_enter = skel->progs.ssl_enter,
+		.ssl_return = skel->progs.ssl_return,
 		.dl_debug_state = skel->progs.dl_debug_state,
+		.multi = c->multi,
+		.write_at_entry = c->write_at_entry,
 	};
 	int err;
 
 	err = attach__new(&c->att, &p);
 	if (err)
 		return err;
+	if (c->target) {
+		attach__set_target(c->att, c->target,
+				   bpf_map__fd(skel->maps.traced_tgids),
+				   bpf_map__fd(skel->maps.selected));
+		pr_info("targeted mode: probes only in the selected processes");
+	}
 	attach__scan_dirs(c->att);
 	err = attach__scan_all(c->att);
 	if (err < 0)
@@ -263,6 +308,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		return -ENOMEM;
 	c->fn = fn;
 	c->ctx = ctx;
+	c->target = o.target;
 	libbpf_set_print(libbpf_print);
 
 	c->skel = capture_bpf__open();
@@ -274,18 +320,26 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	c->skel->rodata->targ_max_call_bytes = o.max_call_bytes;
 	c->skel->rodata->targ_wakeup_bytes = o.wakeup_bytes;
 	c->skel->rodata->targ_self_tgid = o.self_tgid;
+	c->skel->rodata->targ_write_at_entry = o.write_at_entry;
+	c->skel->rodata->targ_targeted = o.target != NULL;
+	c->write_at_entry = o.write_at_entry;
 	err = bpf_map__set_max_entries(c->skel->maps.rb, o.ringbuf_bytes);
 	if (err) {
 		pr_err("set ring buffer size %u: %s", o.ringbuf_bytes,
 		       strerror(-err));
 		goto out_close;
 	}
+	c->multi = o.attach_mode == CAPTURE_ATTACH_MULTI ||
+		   (o.attach_mode == CAPTURE_ATTACH_AUTO && uprobe__multi_ok());
+	err = prepare_uprobes(c->skel, c->multi);
+	if (err)
+		goto out_close;
 	err = capture_bpf__load(c->skel);
 	if (err) {
 		pr_err("load BPF programs: %s", strerror(-err));
 		goto out_close;
 	}
-	err = attach_tracepoints(c->skel);
+	err = attach_tracepoints(c->skel, o.target != NULL);
 	if (err)
 		goto out_close;
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), handle_record,
@@ -360,6 +414,10 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	st->procs_traced = as.procs_traced;
 	st->attach_errors = as.attach_errors;
 	st->roots_scanned = as.roots_scanned;
+	st->procs_targeted = as.procs_targeted;
+	st->procs_denied = as.procs_denied;
+	st->targeted = as.targeted;
+	st->multi = c->multi;
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
@@ -394,6 +452,11 @@ int capture__for_each_file(const struct capture *c,
 			   void *ctx)
 {
 	return c ? attach__for_each_file(c->att, cb, ctx) : 0;
+}
+
+bool capture__multi(const struct capture *c)
+{
+	return c && c->multi;
 }
 
 void capture__close(struct capture *c)

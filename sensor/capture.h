@@ -20,16 +20,26 @@
 #ifndef OISP_SENSOR_CAPTURE_H
 #define OISP_SENSOR_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
 #include "capture_abi.h"
+
+struct target;
 
 #define CAPTURE_DEF_MAX_CALL	262144u
 #define CAPTURE_DEF_RINGBUF	(8u << 20)
 #define CAPTURE_RESCAN_NS	(10ULL * 1000000000ULL)
 
 struct capture;
+
+/* How uprobes are attached (uprobe.h). */
+enum capture_attach_mode {
+	CAPTURE_ATTACH_AUTO = 0,	/* uprobe_multi where the kernel has it */
+	CAPTURE_ATTACH_MULTI = 1,	/* uprobe_multi links (Linux >= 6.6) */
+	CAPTURE_ATTACH_PERF = 2,	/* one perf-event uprobe per function */
+};
 
 struct capture_opts {
 	__u32 max_call_bytes;	/* per-call cap in bytes; 0: 262144;
@@ -38,6 +48,11 @@ struct capture_opts {
 	__u32 self_tgid;	/* getpid(): our own calls are ignored */
 	__u32 wakeup_bytes;	/* bytes waiting before a data record wakes
 				 * the reader; 0: ringbuf_bytes / 4 */
+	int attach_mode;	/* enum capture_attach_mode */
+	bool write_at_entry;	/* capture.write_probe: entry (one hit per
+				 * write; see docs/config.md) */
+	struct target *target;	/* targeted mode (target.h): borrowed, must
+				 * outlive the capture; NULL: every process */
 };
 
 /*
@@ -56,6 +71,10 @@ struct capture_stats {
 	__u32 procs_traced;	/* processes mapping a provider (last full scan) */
 	__u32 attach_errors;	/* files whose attach failed */
 	__u32 roots_scanned;	/* container roots scanned at exec */
+	__u32 procs_targeted;	/* targeted mode: processes with probes */
+	__u32 procs_denied;	/* not inspectable at the last full scan */
+	bool targeted;		/* targeted mode is on */
+	bool multi;		/* uprobe_multi links */
 };
 
 /*
@@ -100,6 +119,9 @@ int capture__for_each_file(const struct capture *c,
 			   int (*cb)(void *ctx, const char *path, __u64 dev,
 				     __u64 ino, __u32 nprocs),
 			   void *ctx);
+
+/* True when the uprobes are uprobe_multi links (uprobe.h). */
+bool capture__multi(const struct capture *c);
 
 /* Detaches every probe and frees everything; NULL is fine. */
 void capture__close(struct capture *c);

@@ -86,6 +86,8 @@ int cmd_record(int argc, char **argv)
 	co = (struct capture_opts){
 		.max_call_bytes = o.cfg.max_call_bytes,
 		.ringbuf_bytes = o.cfg.ringbuf_bytes,
+		.attach_mode = o.cfg.attach_mode,
+		.write_at_entry = o.cfg.write_probe == CONFIG_WRITE_AT_ENTRY,
 		.self_tgid = (__u32)getpid(),
 	};
 	ret = loop__new(&loop, TICK_MS);

@@ -14,6 +14,7 @@
  * once the capture is attached.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #include "pipeline.h"
 #include "privs.h"
 #include "status.h"
+#include "target.h"
 
 #define TICK_MS			50
 #define HOUSEKEEPING_NS		1000000000ULL
@@ -43,6 +45,7 @@ struct run {
 	struct status_server *status;
 	struct metrics *metrics;	/* NULL unless metrics.enabled */
 	struct loop *loop;
+	struct target *target;		/* capture.targets.*, or NULL */
 	int lock_fd;			/* status__lock(), -1 if not held */
 	uint64_t start_ns, last_housekeeping;
 };
@@ -131,8 +134,14 @@ static cJSON *status_capture(const struct run *r)
 	a = cJSON_AddObjectToObject(root, "attach");
 	NUM(a, "files", cs.files_attached);
 	NUM(a, "ld_so", cs.ldso_attached);
+	cJSON_AddStringToObject(a, "mode", cs.multi ? "uprobe_multi"
+							 : "perf-event");
+	cJSON_AddBoolToObject(a, "targeted", cs.targeted);
 	NUM(a, "processes", cs.procs_traced);
+	if (cs.targeted)
+		NUM(a, "processes_targeted", cs.procs_targeted);
 	NUM(a, "errors", cs.attach_errors);
+	NUM(a, "processes_denied", cs.procs_denied);
 	capture__for_each_file(r->cap, add_file,
 			       cJSON_AddArrayToObject(a, "list"));
 	return root;
@@ -190,6 +199,7 @@ static char *status_json(const struct run *r)
 	NUM(p, "connections", ps.connections);
 	NUM(p, "connections_evicted", ps.connections_evicted);
 	NUM(p, "connections_idle_closed", ps.connections_idle);
+	NUM(p, "connections_freed", ps.connections_freed);
 	NUM(p, "connections_not_http1", ps.connections_not_http1);
 	NUM(p, "http_messages", ps.http_messages);
 	NUM(p, "parse_errors", ps.parse_errors);
@@ -351,18 +361,60 @@ static void limit_privs(uint64_t keep, bool no_new_privs, const char *when)
 		pr_debug("capabilities: bounding set left as is (no CAP_SETPCAP)");
 }
 
+/* target_ns_fn for capture.targets.k8s_namespace: the engine's pod list. */
+static int pod_namespace(void *ctx, const char *pod_uid, char *ns, size_t len)
+{
+	struct run *r = ctx;
+	struct k8s_pod pod;
+	int err;
+
+	err = k8s__lookup(r->e->k8s, pod_uid, &pod);
+	if (err)
+		return err;
+	snprintf(ns, len, "%s", pod.namespace);
+	k8s_pod__clear(&pod);
+	return 0;
+}
+
+/* capture.targets.*: NULL when none is set (every process is traced). */
+static int make_target(struct run *r)
+{
+	struct target_opts to = {
+		.exe = r->o.cfg.target_exe,
+		.comm = r->o.cfg.target_comm,
+		.cgroup = r->o.cfg.target_cgroup,
+		.k8s_namespace = r->o.cfg.target_k8s_namespace,
+	};
+	char err[256];
+	int ret;
+
+	ret = target__new(&r->target, &to, err, sizeof(err));
+	if (ret == -EINVAL)
+		pr_err("%s", err);
+	else if (ret)
+		pr_err("capture.targets: %s", strerror(-ret));
+	else if (r->target)
+		target__set_ns_lookup(r->target, pod_namespace, r);
+	return ret;
+}
+
 static int run_setup(struct run *r)
 {
 	struct capture_opts co = {
 		.max_call_bytes = r->o.cfg.max_call_bytes,
 		.ringbuf_bytes = r->o.cfg.ringbuf_bytes,
+		.attach_mode = r->o.cfg.attach_mode,
+		.write_at_entry = r->o.cfg.write_probe == CONFIG_WRITE_AT_ENTRY,
 		.self_tgid = (__u32)getpid(),
 	};
 	int err;
 
 	err = check_metrics_config(&r->o.cfg);
+	if (!err)
+		err = make_target(r);
 	if (err)
 		return err;
+	co.target = r->target;
 	err = take_lock(r);
 	if (err)
 		return err;
@@ -392,8 +444,9 @@ static int run_setup(struct run *r)
 		pr_err("could not start the BPF capture: %s", strerror(-err));
 		return err;
 	}
-	/* Attaching files of new processes needs all of PRIVS_RUN later. */
-	limit_privs(PRIVS_RUN, true, "once attached");
+	/* Attaching files of new processes needs these later. */
+	limit_privs(capture__multi(r->cap) ? PRIVS_RUN_MULTI : PRIVS_RUN, true,
+		    "once attached");
 	/* After the drop: its worker thread inherits only what is kept. */
 	err = engine__start_k8s(r->e, &r->o.cfg);
 	if (err)
@@ -419,6 +472,7 @@ static void run_teardown(struct run *r)
 	if (r->e)
 		engine__flush(r->e);
 	capture__close(r->cap);
+	target__free(r->target);
 	status__close(r->status);
 	loop__free(r->loop);
 	engine__close(r->e);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "config.h"
 #include "log.h"
 #include "yamlutil.h"
@@ -24,6 +25,7 @@ enum opt_type {
 	OPT_SIZE,	/* uint32_t, bytes, K/KiB/M/MiB/G/GiB suffixes */
 	OPT_ENUM,	/* int: index into choices */
 	OPT_PATTERNS,	/* redaction.patterns list */
+	OPT_LIST,	/* char *: "A,B,C", from a string or a YAML list */
 };
 
 struct opt {
@@ -42,6 +44,10 @@ static const char *const formats[] = { "jsonl", NULL };
 static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 /* In the order of enum config_k8s. */
 static const char *const k8s_modes[] = { "auto", "true", "false", NULL };
+/* In the order of enum capture_attach_mode (capture.h). */
+static const char *const attach_modes[] = { "auto", "multi", "perf", NULL };
+/* In the order of enum config_write_probe. */
+static const char *const write_probes[] = { "return", "entry", NULL };
 
 #define F(field) offsetof(struct config, field)
 
@@ -70,6 +76,18 @@ static const struct opt opts[] = {
 	  16, 1000000, false, false, "16384", NULL },
 	{ "capture.idle_timeout_seconds", OPT_U32, F(idle_timeout_s),
 	  1, 86400, false, false, "300", NULL },
+	{ "capture.attach_mode", OPT_ENUM, F(attach_mode), 0, 0, false, false,
+	  "auto", attach_modes },
+	{ "capture.write_probe", OPT_ENUM, F(write_probe), 0, 0, false, false,
+	  "return", write_probes },
+	{ "capture.targets.exe", OPT_LIST, F(target_exe), 0, 4095, false, true,
+	  NULL, NULL },
+	{ "capture.targets.comm", OPT_LIST, F(target_comm), 0, 4095, false,
+	  true, NULL, NULL },
+	{ "capture.targets.cgroup", OPT_LIST, F(target_cgroup), 0, 4095, false,
+	  true, NULL, NULL },
+	{ "capture.targets.k8s_namespace", OPT_LIST, F(target_k8s_namespace), 0,
+	  4095, false, true, NULL, NULL },
 	/* sun_path holds 108 bytes with the NUL. */
 	{ "status.socket", OPT_STR, F(status_socket), 0, 107, false, false,
 	  "/run/oisp-sensor/status.sock", NULL },
@@ -104,6 +122,8 @@ static const struct opt opts[] = {
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
 _Static_assert(N_OPTS <= 32, "cfg_loader.seen has one bit per option");
+_Static_assert(CAPTURE_ATTACH_AUTO == 0 && CAPTURE_ATTACH_MULTI == 1 &&
+	       CAPTURE_ATTACH_PERF == 2, "attach_modes[] follows the enum");
 _Static_assert(LOG_ERROR == 0 && LOG_WARN == 1 && LOG_INFO == 2 &&
 	       LOG_DEBUG == 3, "levels[] follows enum log_level");
 
@@ -149,7 +169,7 @@ void config__free(struct config *c)
 	if (!c)
 		return;
 	for (i = 0; i < N_OPTS; i++)
-		if (opts[i].type == OPT_STR)
+		if (opts[i].type == OPT_STR || opts[i].type == OPT_LIST)
 			free(*(char **)field(c, &opts[i]));
 	free_patterns(c->redact_patterns, c->n_redact_patterns);
 	memset(c, 0, sizeof(*c));
@@ -332,7 +352,7 @@ static int opt_set(struct config *c, const struct opt *o, const char *s,
 	bool b;
 	int ret;
 
-	if (o->type == OPT_STR)
+	if (o->type == OPT_STR || o->type == OPT_LIST)
 		return set_string(c, o, s, why, wl);
 	if (!s) {
 		log__errbuf(why, wl, "expected a %s, got nothing", type_name(o));
@@ -433,13 +453,13 @@ static int config_clone(struct config *dst, const struct config *src)
 	dst->redact_patterns = NULL;
 	dst->n_redact_patterns = 0;
 	for (i = 0; i < N_OPTS; i++) {
-		if (opts[i].type != OPT_STR)
+		if (opts[i].type != OPT_STR && opts[i].type != OPT_LIST)
 			continue;
 		d = field(dst, &opts[i]);
 		*d = NULL;
 	}
 	for (i = 0; i < N_OPTS; i++) {
-		if (opts[i].type != OPT_STR)
+		if (opts[i].type != OPT_STR && opts[i].type != OPT_LIST)
 			continue;
 		s = field((struct config *)src, &opts[i]);
 		d = field(dst, &opts[i]);
@@ -547,6 +567,52 @@ static int load_patterns(struct cfg_loader *l, yaml_node_t *n)
 	return 0;
 }
 
+/*
+ * A list option given as a YAML sequence of strings: stored joined with
+ * ',' (the form a command-line value takes).  An empty list is NULL.
+ */
+static int load_list(struct cfg_loader *l, const struct opt *o,
+		     yaml_node_t *seq)
+{
+	char why[384], *joined = NULL, *tmp;
+	size_t len = 0, n, i = 0;
+	yaml_node_item_t *it;
+	yaml_node_t *item;
+	const char *s;
+	int ret;
+
+	for (it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++, i++) {
+		item = yamlutil__node(l->d, *it);
+		s = yamlutil__scalar(item);
+		if (!s || yamlutil__is_null(item) || !*s || strchr(s, ',')) {
+			free(joined);
+			return yamlutil__err(l->d, item, l->err, l->errlen,
+					     "%s[%zu]: expected a non-empty string without ','",
+					     o->key, i);
+		}
+		n = strlen(s);
+		tmp = realloc(joined, len + n + 2);
+		if (!tmp) {
+			free(joined);
+			return -ENOMEM;
+		}
+		joined = tmp;
+		if (len)
+			joined[len++] = ',';
+		memcpy(joined + len, s, n + 1);
+		len += n;
+	}
+	ret = opt_set(l->c, o, joined, why, sizeof(why));
+	free(joined);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret)
+		return yamlutil__err(l->d, seq, l->err, l->errlen, "%s: %s",
+				     o->key, why);
+	return 0;
+}
+
 static int load_value(struct cfg_loader *l, const struct opt *o,
 		      yaml_node_t *k, yaml_node_t *v)
 {
@@ -560,10 +626,13 @@ static int load_value(struct cfg_loader *l, const struct opt *o,
 	l->seen |= 1u << i;
 	if (o->type == OPT_PATTERNS)
 		return load_patterns(l, v);
+	if (o->type == OPT_LIST && v->type == YAML_SEQUENCE_NODE)
+		return load_list(l, o, v);
 	if (v->type != YAML_SCALAR_NODE)
 		return yamlutil__err(l->d, v, l->err, l->errlen,
 				     "%s: expected a %s, got %s", o->key,
-				     type_name(o), yamlutil__type_name(v));
+				     o->type == OPT_LIST ? "list of strings" : type_name(o),
+				     yamlutil__type_name(v));
 	ret = opt_set(l->c, o, yamlutil__is_null(v) ? NULL :
 		      yamlutil__scalar(v), why, sizeof(why));
 	if (ret == -ENOMEM)

@@ -31,6 +31,13 @@ struct config {
 	uint32_t max_body_bytes;	/* capture.max_body_bytes, default 4194304, 1024..268435456 */
 	uint32_t max_connections;	/* capture.max_connections, default 16384, 16..1000000 */
 	uint32_t idle_timeout_s;	/* capture.idle_timeout_seconds, default 300, 1..86400 */
+	int attach_mode;		/* capture.attach_mode: auto|multi|perf, default auto (enum capture_attach_mode) */
+	int write_probe;		/* capture.write_probe: return|entry, default return (enum config_write_probe) */
+	/* capture.targets.*: "GLOB,GLOB,..." or NULL; all NULL = every process */
+	char *target_exe;		/* capture.targets.exe: /proc/PID/exe paths */
+	char *target_comm;		/* capture.targets.comm: process names */
+	char *target_cgroup;		/* capture.targets.cgroup: /proc/PID/cgroup paths */
+	char *target_k8s_namespace;	/* capture.targets.k8s_namespace: pod namespaces */
 	char *status_socket;	/* status.socket, default "/run/oisp-sensor/status.sock" */
 	int log_level;		/* log.level: error|warn|info|debug, default info (enum log_level) */
 	uint32_t rotate_max_bytes;	/* output.rotate.max_bytes, default 0 = no rotation by size, 0..2 GiB */
@@ -45,6 +52,12 @@ struct config {
 	uint32_t k8s_refresh_s;		/* kubernetes.refresh_seconds, default 30, 5..3600 */
 	char *k8s_token_path;		/* kubernetes.token_path, default the service account token */
 	char *k8s_ca_path;		/* kubernetes.ca_path, default the service account CA */
+};
+
+/* capture.write_probe: where SSL_write's data is taken. */
+enum config_write_probe {
+	CONFIG_WRITE_AT_RETURN = 0,	/* bytes written, from the return value */
+	CONFIG_WRITE_AT_ENTRY = 1,	/* bytes passed, one probe hit */
 };
 
 /* kubernetes.enabled: auto = on when a node name and a token are there. */

@@ -888,6 +888,22 @@ static int close_if_tgid(void *ctx, const struct conn_key *k, void *val)
 	return 0;
 }
 
+/*
+ * SSL_free(): the connection ends; what is in progress is written as
+ * partial, and the address may next be a new connection's.
+ */
+static void conn_freed(struct pipeline *p, const struct cap_free *f)
+{
+	struct conn_key k = { .tgid = f->hdr.tgid, .ssl = f->ssl };
+	struct conn *c = conntab__get(p->conns, &k);
+
+	if (!c)
+		return;
+	conntab__del(p->conns, &k);
+	p->st.connections_freed++;
+	conn_close(c);
+}
+
 int pipeline__feed(struct pipeline *p, const void *rec, size_t len)
 {
 	const struct cap_hdr *h = rec;
@@ -911,6 +927,9 @@ int pipeline__feed(struct pipeline *p, const void *rec, size_t len)
 			procinfo__forget(p->o.procinfo, h->tgid);
 			procinfo__get(p->o.procinfo, h->tgid, false);
 		}
+		return 0;
+	case CAP_KIND_FREE:
+		conn_freed(p, rec);
 		return 0;
 	case CAP_KIND_EXIT:
 		w = (struct exit_walk){ .p = p, .tgid = h->tgid };

@@ -60,6 +60,7 @@ struct pipeline_stats {
 	uint64_t connections_total;
 	uint64_t connections_evicted;	/* table full: oldest flushed */
 	uint64_t connections_idle;	/* idle timeout: flushed */
+	uint64_t connections_freed;	/* ended by SSL_free() */
 	uint64_t connections_not_http1;	/* e.g. HTTP/2: not parsed */
 	uint64_t http_messages;
 	uint64_t parse_errors;

@@ -3,17 +3,22 @@
  * privs.h - the capabilities (capabilities(7)) the sensor keeps.
  *
  * `run` needs, measured on Linux 6.18 (see README, "Capabilities"):
- *	CAP_SYS_ADMIN		perf_event_open(2) of the uprobe PMU (EACCES
- *				without it, CAP_PERFMON is not enough); it also
- *				implies CAP_BPF and CAP_PERFMON
  *	CAP_BPF, CAP_PERFMON	loading the programs, bpf(2) map reads, the
- *				tracepoint (implied by CAP_SYS_ADMIN today)
+ *				tracepoints, uprobe_multi links (Linux >= 6.6)
+ *	CAP_SYS_ADMIN		only for perf-event uprobes (kernels without
+ *				uprobe_multi, or capture.attach_mode: perf):
+ *				perf_event_open(2) of the uprobe PMU gives
+ *				EACCES without it, CAP_PERFMON is not enough;
+ *				it also implies CAP_BPF and CAP_PERFMON
  *	CAP_SYS_PTRACE		/proc/PID/maps, root, environ, exe of other
  *				users' processes
  *	CAP_DAC_READ_SEARCH	OpenSSL files in directories or with modes
  *				the sensor's uid cannot read
- * and needs all of them for as long as it runs: every new process may
- * map an OpenSSL file that has to be found and attached.
+ *	CAP_CHECKPOINT_RESTORE	/proc/PID/map_files (or CAP_SYS_ADMIN): files
+ *				deleted or replaced since they were mapped,
+ *				as a package upgrade leaves them
+ * and needs them for as long as it runs: every new process may map an
+ * OpenSSL file that has to be found and attached.
  *
  * Two steps, because capabilities belong to threads:
  *  - privs__limit(PRIVS_RUN | PRIVS_SETUP) before any thread exists (the
@@ -34,11 +39,13 @@
 
 #define PRIVS_CAP(c)	(1ULL << (c))
 
-/* What `run` keeps once attached. */
-#define PRIVS_RUN	(PRIVS_CAP(CAP_BPF) | PRIVS_CAP(CAP_PERFMON) |	\
-			 PRIVS_CAP(CAP_SYS_ADMIN) |			\
+/* What `run` keeps once attached with uprobe_multi links. */
+#define PRIVS_RUN_MULTI	(PRIVS_CAP(CAP_BPF) | PRIVS_CAP(CAP_PERFMON) |	\
 			 PRIVS_CAP(CAP_SYS_PTRACE) |			\
-			 PRIVS_CAP(CAP_DAC_READ_SEARCH))
+			 PRIVS_CAP(CAP_DAC_READ_SEARCH) |		\
+			 PRIVS_CAP(CAP_CHECKPOINT_RESTORE))
+/* What `run` may need, and keeps once attached with perf-event uprobes. */
+#define PRIVS_RUN	(PRIVS_RUN_MULTI | PRIVS_CAP(CAP_SYS_ADMIN))
 /* What setup may need on top, until the probes are attached. */
 #define PRIVS_SETUP	(PRIVS_CAP(CAP_SETPCAP) |			\
 			 PRIVS_CAP(CAP_NET_BIND_SERVICE) |		\

@@ -392,6 +392,8 @@ int recfile__check_record(const void *rec, size_t len)
 	case CAP_KIND_EXIT:
 	case CAP_KIND_DLOPEN:
 		return len == sizeof(struct cap_proc) ? 0 : -EBADMSG;
+	case CAP_KIND_FREE:
+		return len == sizeof(struct cap_free) ? 0 : -EBADMSG;
 	default:
 		return -EBADMSG;
 	}

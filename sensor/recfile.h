@@ -21,9 +21,10 @@
  *	88      ...   records
  *
  * Each record is a __u32 length followed by that many bytes.  The bytes
- * are a record exactly as it came off the ring buffer: a struct cap_hdr
+ * are a record as it came off the ring buffer: a struct cap_hdr
  * followed by the rest of a struct cap_data (only CAP_DATA_HDR_SIZE +
- * data.len bytes) or of a struct cap_proc.  The record structs themselves
+ * data.len bytes, whatever size class the ring held it in), of a struct
+ * cap_proc or of a struct cap_free.  The record structs themselves
  * are in host byte order, which is little-endian on every architecture
  * the BPF side supports.  A file ends after the last complete record; a
  * partial length or record is reported as truncation.
@@ -124,8 +125,8 @@ void recfile__close_reader(struct recfile_reader *r);
  * len >= sizeof(struct cap_hdr) and the kind is known; for DATA,
  * len >= CAP_DATA_HDR_SIZE, data.len <= CAP_CHUNK_MAX, len ==
  * CAP_DATA_HDR_SIZE + data.len and dir is CAP_DIR_WRITE or CAP_DIR_READ;
- * for EXEC/EXIT/DLOPEN, len == sizeof(struct cap_proc).  @rec need not
- * be aligned.
+ * for EXEC/EXIT/DLOPEN, len == sizeof(struct cap_proc); for FREE, len ==
+ * sizeof(struct cap_free).  @rec need not be aligned.
  */
 int recfile__check_record(const void *rec, size_t len);
 

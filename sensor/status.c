@@ -562,14 +562,19 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 		{ "files", "files", false },
 		{ "ld_so", "ld.so", false },
 		{ "processes", "processes", false },
+		{ "processes_targeted", "targeted processes", false },
+		{ "processes_denied", "processes denied", true },
 		{ "errors", "errors", true },
 	};
-	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino;
+	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode;
 	char n1[64], n2[64], n3[64];
 
 	obj = section(pr, root, "attach", "Attached");
 	if (!obj)
 		return;
+	mode = cJSON_GetObjectItemCaseSensitive(obj, "mode");
+	if (cJSON_IsString(mode))
+		print_value_line(pr, "uprobes", mode->valuestring, false);
 	print_counters(pr, obj, c, sizeof(c) / sizeof(c[0]));
 	list = cJSON_GetObjectItemCaseSensitive(obj, "list");
 	if (!cJSON_IsArray(list))

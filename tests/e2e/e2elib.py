@@ -380,6 +380,21 @@ class EventLog:
         return self.wait(lambda e: (e.get("process") or {}).get("pid") == pid, count, timeout)
 
 
+def bpf_links_of(pid):
+    """The BPF links process @pid holds, as their /proc/PID/fdinfo fields
+    (link_type, link_id, uprobe_cnt, path, ...)."""
+    out = []
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if "link_type" in info:
+            out.append({k: v.strip() for k, v in info.items()})
+    return out
+
+
 def pairs(events):
     """[(request, response or None)] in request order, paired by
     data.request_id."""

@@ -139,7 +139,8 @@ def test_daemonset_fields(objs):
     assert not sc.get("privileged")
     assert "privileged: true" not in yaml.safe_dump(ds)
     assert sc["capabilities"]["drop"] == ["ALL"]
-    assert sorted(sc["capabilities"]["add"]) == ["BPF", "DAC_READ_SEARCH", "PERFMON", "SYS_ADMIN", "SYS_PTRACE"]
+    assert sorted(sc["capabilities"]["add"]) == ["BPF", "CHECKPOINT_RESTORE", "DAC_READ_SEARCH",
+                                                 "PERFMON", "SYS_ADMIN", "SYS_PTRACE"]
     assert c["resources"] == {"requests": {"memory": "128Mi", "cpu": "100m"},
                               "limits": {"memory": "512Mi", "cpu": "500m"}}
     assert c["ports"] == [{"name": "metrics", "containerPort": 9464, "protocol": "TCP"}]

@@ -263,11 +263,25 @@ def _perf_events_of(pid):
     return [e for e in json.loads(p.stdout or "[]") if e["pid"] == pid]
 
 
+def _uprobe_links_of(pid):
+    """Ids of the uprobe_multi links process @pid holds."""
+    return [int(l["link_id"]) for l in e2elib.bpf_links_of(pid)
+            if l["link_type"] in ("uprobe_multi", "uretprobe_multi")]
+
+
+def _links():
+    p = subprocess.run(["bpftool", "link", "list", "-j"], capture_output=True,
+                       text=True, timeout=30, check=True)
+    return {l["id"] for l in json.loads(p.stdout or "[]")}
+
+
 def test_sigkill_under_load_then_restart(sensor_run, tmp_path):
     s1 = e2elib.Sensor(str(tmp_path)).start()
     pids, stop = [], threading.Event()
+    # uprobe_multi links (this kernel), or perf-event uprobes (older ones).
+    links = _uprobe_links_of(s1.proc.pid)
     mine = _perf_events_of(s1.proc.pid)
-    assert [e for e in mine if e["fd_type"] == "uprobe"], mine
+    assert links or [e for e in mine if e["fd_type"] == "uprobe"], mine
 
     def load():
         i = 0
@@ -287,6 +301,7 @@ def test_sigkill_under_load_then_restart(sensor_run, tmp_path):
     assert s1.proc.returncode == -signal.SIGKILL
     # The kernel closed the dead sensor's descriptors: no probe of it is left.
     assert _perf_events_of(s1.proc.pid) == []
+    assert _links() & set(links) == set()
     before = _whole_lines(s1.out)
     assert before
 

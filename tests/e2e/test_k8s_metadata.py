@@ -156,10 +156,10 @@ def k8s_env(server, tmp_path):
     tok_path.write_text(token + "\n")
     started = []
 
-    def make(status=200):
+    def make(status=200, extra=""):
         api = ApiServer(str(tmp_path), token, status)
         cfg = K8S_CONFIG.replace("{api}", api.url).replace(
-            "{token}", str(tok_path)).replace("{ca}", api.tls["ca"])
+            "{token}", str(tok_path)).replace("{ca}", api.tls["ca"]) + extra
         wd = tmp_path / ("sensor%d" % len(started))
         wd.mkdir()
         s = e2elib.Sensor(str(wd), config=cfg, env={"NODE_NAME": NODE})
@@ -252,3 +252,33 @@ def test_api_failure_keeps_the_cgroup_ids(server, k8s_env):
     with open(sensor.log_path) as f:
         assert f.read().count("pods is forbidden") == 1, "logged once, not per refresh"
     _validate(sensor)
+
+
+def test_targeted_by_namespace(server, k8s_env):
+    """capture.targets.k8s_namespace: a process of a pod in the namespace
+    is traced (decided at its exec, from the pod list), a host process
+    is not."""
+    api, sensor = k8s_env(extra="capture:\n  targets:\n    k8s_namespace: [\"ai-*\"]\n")
+    cg = PodCgroup("v2-systemd")
+    try:
+        _wait_log(sensor, "kubernetes: 6 pods on node " + NODE)
+        # Selected at its exec once in the pod's cgroup; the probes take a
+        # kernel grace period to register (README, "New libraries"), so
+        # curl starts 0.3 s later, as a container's entrypoint would.
+        msg = "targeted by namespace"
+        c = e2elib.run_client(server, cg.wrap([
+            "sh", "-c", 'sleep 0.3; exec sh "$0" chat "$1"',
+            os.path.join(e2elib.CLIENTS, "curl_client.sh"), msg]))
+        q, r = one_call(e2elib.EventLog(sensor.out).wait_pid(c.pid, 2, timeout=15), msg)
+    finally:
+        cg.close()
+    assert q["host"]["k8s"]["namespace"] == "ai-apps"
+    assert r["data"]["status_code"] == 200
+    host = e2elib.run_client(server, ["sh", os.path.join(e2elib.CLIENTS, "curl_client.sh"),
+                                      "chat", "host process not targeted"])
+    time.sleep(1)
+    assert e2elib.EventLog(sensor.out).by_pid(host.pid) == []
+    st = sensor.status()["attach"]
+    assert st["targeted"] is True
+    sensor.stop()
+    assert sensor.returncode == 0, sensor.log_tail()

@@ -1,5 +1,6 @@
 """The sensor against curl (libcurl over libssl.so.3)."""
 import json
+import time
 
 import e2elib
 from e2elib import check_pair, curl_client, curl_transfers, expected, one_call
@@ -39,6 +40,18 @@ def test_chat_non_stream_literal(sensor_run):
     assert qd["parameters"]["max_tokens"] == 64
     assert rd["http"]["content_type"].startswith("application/json")
     assert len(evs) == 2
+
+
+def test_ssl_free_ends_the_connection(sensor_run):
+    """curl frees its SSL* when it ends the connection: the sensor drops
+    that connection's state then (pipeline.connections_freed)."""
+    before = sensor_run.sensor.status()["pipeline"]["connections_freed"]
+    c, evs = run_curl(sensor_run, "chat", "curl frees its connection")
+    assert len(evs) == 2
+    deadline = time.monotonic() + 5
+    while sensor_run.sensor.status()["pipeline"]["connections_freed"] <= before:
+        assert time.monotonic() < deadline, "no SSL_free record"
+        time.sleep(0.05)
 
 
 def check_mode(sensor_run, mode, msg):

@@ -170,6 +170,19 @@ static void proc_rec(uint32_t kind, uint32_t tgid)
 	cr_assert_eq(pipeline__feed(F.pl, &r, sizeof(r)), 0);
 }
 
+/* SSL_free(@ssl) in process @tgid. */
+static void free_rec(uint32_t tgid, uint64_t ssl)
+{
+	struct cap_free r = { 0 };
+
+	r.hdr.kind = CAP_KIND_FREE;
+	r.hdr.tgid = tgid;
+	F.ts += 1000000;
+	r.hdr.ts_ns = F.ts;
+	r.ssl = ssl;
+	cr_assert_eq(pipeline__feed(F.pl, &r, sizeof(r)), 0);
+}
+
 /*
  * Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past
  * U+10FFFF, no truncated sequences.  Written independently of event.c.
@@ -1166,5 +1179,30 @@ Test(badinput, ssl_reused_mid_request)
 	cr_assert_str_eq(str(F.ev[1], "data.model.id"), "new-conn");
 	assert_pair(1, 2);
 	assert_complete(2);
+	fix_close();
+}
+
+/*
+ * A request whose response never came (the client gave up), SSL_free(),
+ * and a new connection at the same address: without the free record the
+ * new response would answer the old request (FIFO pairing); with it the
+ * old request is written unanswered and the new pair is right.
+ */
+Test(badinput, ssl_freed_then_reused_after_unanswered_request)
+{
+	fix_open();
+	request(100, 0x33, "gave-up");
+	free_rec(100, 0x33);
+	request(100, 0x33, "new-conn");
+	response(100, 0x33, "new-reply");
+	/* Freeing a connection never seen is harmless. */
+	free_rec(100, 0x34);
+	read_events();
+	cr_assert_eq(F.lines, 3, "got %zu events", F.lines);
+	cr_assert_str_eq(str(F.ev[0], "data.model.id"), "gave-up");
+	cr_assert_str_eq(str(F.ev[1], "data.model.id"), "new-conn");
+	assert_pair(1, 2);
+	assert_complete(2);
+	cr_assert_str_eq(reply_of(2), "new-reply");
 	fix_close();
 }

@@ -432,3 +432,45 @@ Test(config, small_error_buffer)
 	cr_expect_eq(config__load_string(&cfg, "bogus: 1\n", "n", NULL, 0),
 		     -EINVAL);
 }
+
+Test(config, attach_mode_and_targets)
+{
+	char err[256] = "";
+
+	cr_expect_eq(cfg.attach_mode, 0);
+	cr_expect_null(cfg.target_exe);
+	cr_assert_eq(config__load_string(&cfg,
+		"capture:\n"
+		"  attach_mode: perf\n"
+		"  targets:\n"
+		"    exe: [/usr/bin/python3*, \"*/node\"]\n"
+		"    comm: curl\n"
+		"    cgroup:\n"
+		"      - /kubepods.slice/*\n"
+		"    k8s_namespace: []\n", "t.yaml", err, sizeof(err)), 0,
+		"%s", err);
+	cr_expect_eq(cfg.attach_mode, 2);
+	cr_expect_str_eq(cfg.target_exe, "/usr/bin/python3*,*/node");
+	cr_expect_str_eq(cfg.target_comm, "curl");
+	cr_expect_str_eq(cfg.target_cgroup, "/kubepods.slice/*");
+	cr_expect_null(cfg.target_k8s_namespace);
+}
+
+Test(config, bad_targets_are_refused_with_line)
+{
+	char err[256] = "";
+
+	cr_expect_eq(config__load_string(&cfg,
+		"capture:\n  targets:\n    comm: [curl, \"\"]\n", "t.yaml", err,
+		sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "t.yaml:3:") != NULL, "%s", err);
+	cr_expect(strstr(err, "capture.targets.comm[1]") != NULL, "%s", err);
+	cr_expect_eq(config__load_string(&cfg,
+		"capture:\n  targets:\n    exe: {a: b}\n", "t.yaml", err,
+		sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "list of strings") != NULL, "%s", err);
+	cr_expect_eq(config__load_string(&cfg,
+		"capture:\n  attach_mode: kprobe\n", "t.yaml", err,
+		sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "t.yaml:2:") != NULL, "%s", err);
+}
