@@ -16,7 +16,11 @@ Test(privs, names)
 	cr_assert_str_eq(buf, "none");
 	privs__names(PRIVS_RUN, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "cap_dac_read_search,cap_sys_ptrace,"
-			 "cap_sys_admin,cap_perfmon,cap_bpf");
+			 "cap_sys_admin,cap_perfmon,cap_bpf,"
+			 "cap_checkpoint_restore");
+	privs__names(PRIVS_RUN_MULTI, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "cap_dac_read_search,cap_sys_ptrace,"
+			 "cap_perfmon,cap_bpf,cap_checkpoint_restore");
 	privs__names(PRIVS_CAP(63), buf, sizeof(buf));
 	cr_assert_str_eq(buf, "cap_63");
 	privs__names(PRIVS_RUN, buf, 8);
