@@ -264,6 +264,8 @@ void attach__free(struct attach *a)
 		for (al = f->links; al; al = al->next)
 			cap += 2;
 	if (cap)
+		/* An array of pointers: its elements are pointers. */
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		v = calloc(cap, sizeof(*v));
 	for (f = a->files; f && v; f = f->next) {
 		for (al = f->links; al; al = anext) {

@@ -192,7 +192,7 @@ static bool add_text(cJSON *o, const char *key, const char *s)
 static bool add_text_moved(cJSON *o, const char *key, const cJSON *src)
 {
 	cJSON *from = (cJSON *)src, *v;
-	char *s = from->valuestring;
+	char *s = from ? from->valuestring : NULL;
 
 	if (!s || (from->type & cJSON_IsReference) ||
 	    !event__utf8_valid(s, strlen(s)))

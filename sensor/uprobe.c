@@ -241,6 +241,8 @@ void uprobe__free_later(struct uprobe_reaper *r, struct uprobe_link *l)
 	if (!r->started)
 		r->started = !pthread_create(&r->tid, NULL, reaper_main, r);
 	if (r->started && r->n == r->cap) {
+		/* An array of pointers: its elements are pointers. */
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		q = realloc(r->q, (r->cap ? 2 * r->cap : 64) * sizeof(*q));
 		if (q) {
 			r->q = q;
