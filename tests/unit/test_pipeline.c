@@ -317,6 +317,7 @@ Test(pipeline, large_body_across_records)
 	size_t big = 100 * 1024, hdr;
 	char *req = malloc(big + 1024), *p;
 
+	cr_assert_not_null(req);
 	fix_open(true, false, false);
 	hdr = (size_t)sprintf(req,
 			      "POST /v1/chat/completions HTTP/1.1\r\n"
