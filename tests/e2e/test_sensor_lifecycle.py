@@ -96,3 +96,21 @@ def test_second_status_reports_counts(sensor_run):
                        capture_output=True, text=True, timeout=10)
     assert p.returncode == 0
     assert "libssl.so.3" in p.stdout
+
+
+def test_open_files_soft_limit_raised_to_hard(monkeypatch, tmp_path):
+    """Each attached file holds an fd and BPF links (more in targeted
+    mode): started with a soft RLIMIT_NOFILE of 256, the sensor runs with
+    it raised to the hard limit."""
+    wrapper = tmp_path / "sensor-lowfiles.sh"
+    wrapper.write_text('#!/bin/sh\nulimit -S -n 256\nexec %s "$@"\n' % e2elib.SENSOR)
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(e2elib, "SENSOR", str(wrapper))
+    s = e2elib.Sensor(str(tmp_path)).start()
+    try:
+        with open("/proc/%d/limits" % s.proc.pid) as f:
+            [line] = [l for l in f if l.startswith("Max open files")]
+    finally:
+        assert s.stop() == 0, s.log_tail()
+    soft, hard = line.split()[3:5]
+    assert soft == hard != "256", line
