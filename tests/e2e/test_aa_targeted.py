@@ -78,10 +78,14 @@ def _wait(pred, timeout, what):
         time.sleep(0.05)
 
 
-@pytest.fixture
-def targeted(server, tmp_path):
+@pytest.fixture(params=["multi", "perf"])
+def targeted(server, tmp_path, request):
+    """A targeted sensor, with uprobe_multi links and with perf-event
+    uprobes (both filter by process)."""
     assert _other_uprobes() == [], "another tracer has uprobes loaded"
-    s = e2elib.Sensor(str(tmp_path), config=CONFIG).start()
+    s = e2elib.Sensor(str(tmp_path), config=CONFIG + "  attach_mode: %s\n" % request.param)
+    s.mode = request.param
+    s.start()
     yield s
     assert s.stop() == 0, s.log_tail()
 
@@ -89,7 +93,8 @@ def targeted(server, tmp_path):
 def test_only_selected_processes_are_traced(server, targeted):
     s = targeted
     st = s.status()["attach"]
-    assert st["targeted"] is True and st["mode"] == "uprobe_multi", st
+    assert st["targeted"] is True, st
+    assert st["mode"] == ("uprobe_multi" if s.mode == "multi" else "perf-event"), st
     # Other selected processes (this test's own python, the fixture
     # server) were linked at start.
     before = st["processes_targeted"]
