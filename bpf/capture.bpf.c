@@ -97,10 +97,11 @@ struct {
 } traced_tgids SEC(".maps");
 
 /*
- * Targeted mode: the processes userspace attached for.  Their probes
- * are detached asynchronously (each close waits for a grace period), so
- * a process that leaves the selection (an exec) is dropped from here at
- * once and its calls are ignored meanwhile.
+ * Targeted mode: the processes userspace attached for; their exit and
+ * forks are reported.  Their probes are detached asynchronously (each
+ * close waits for a grace period), so a process that leaves the
+ * selection (an exec) is dropped from here at once and its calls are
+ * ignored meanwhile.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -301,23 +302,38 @@ static __always_inline bool is_self(void)
 	return (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
 }
 
+/*
+ * Reserves a control record (struct cap_proc or cap_free) of @size bytes
+ * and fills its header as @kind; NULL, counted in lost_control, when the
+ * ring is full.
+ */
+static __always_inline void *control_reserve(__u64 size, __u32 kind)
+{
+	struct cap_stats *st;
+	struct cap_hdr *h;
+
+	h = bpf_ringbuf_reserve(&rb, size, 0);
+	if (!h) {
+		st = stats();
+		if (st)
+			__sync_fetch_and_add(&st->lost_control, 1);
+		return NULL;
+	}
+	fill_hdr(h, kind);
+	return h;
+}
+
 /* SSL_free() of a connection of a process that made captured calls. */
 static __always_inline void emit_free(__u64 ssl)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct cap_stats *st;
 	struct cap_free *f;
 
 	if (!ssl || !bpf_map_lookup_elem(&traced_tgids, &tgid))
 		return;
-	f = bpf_ringbuf_reserve(&rb, sizeof(*f), 0);
-	if (!f) {
-		st = stats();
-		if (st)
-			__sync_fetch_and_add(&st->lost_control, 1);
+	f = control_reserve(sizeof(*f), CAP_KIND_FREE);
+	if (!f)
 		return;
-	}
-	fill_hdr(&f->hdr, CAP_KIND_FREE);
 	f->ssl = ssl;
 	bpf_ringbuf_submit(f, wakeup_flag());
 }
@@ -396,17 +412,11 @@ int BPF_KRETPROBE(ssl_return, long ret)
 static __always_inline void emit_proc(__u32 kind, __u32 tgid, __u32 ppid,
 				      __u32 exit_code, bool wake)
 {
-	struct cap_stats *st;
 	struct cap_proc *p;
 
-	p = bpf_ringbuf_reserve(&rb, sizeof(*p), 0);
-	if (!p) {
-		st = stats();
-		if (st)
-			__sync_fetch_and_add(&st->lost_control, 1);
+	p = control_reserve(sizeof(*p), kind);
+	if (!p)
 		return;
-	}
-	fill_hdr(&p->hdr, kind);
 	p->hdr.tgid = tgid;
 	p->ppid = ppid;
 	p->exit_code = exit_code;
@@ -426,8 +436,9 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 
 /*
  * Only the last thread of a group reports, and only for processes that
- * made a captured call.  signal->live reaches 0 in do_exit() before this
- * tracepoint, on kernels with and without its group_dead argument.
+ * made a captured call or are selected (targeted mode).  signal->live
+ * reaches 0 in do_exit() before this tracepoint, on kernels with and
+ * without its group_dead argument.
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *p)
@@ -436,7 +447,9 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	if (!bpf_map_lookup_elem(&traced_tgids, &tgid))
+	/* Selected processes too: userspace drops their probes. */
+	if (!bpf_map_lookup_elem(&traced_tgids, &tgid) &&
+	    !bpf_map_lookup_elem(&selected, &tgid))
 		return 0;
 	bpf_map_delete_elem(&traced_tgids, &tgid);
 	emit_proc(CAP_KIND_EXIT, tgid, BPF_CORE_READ(p, real_parent, tgid),
@@ -455,7 +468,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 
-	if (ptgid == ctgid || !bpf_map_lookup_elem(&traced_tgids, &ptgid))
+	if (ptgid == ctgid || !bpf_map_lookup_elem(&selected, &ptgid))
 		return 0;
 	emit_proc(CAP_KIND_FORK, ctgid, ptgid, 0, true);
 	return 0;

@@ -104,8 +104,7 @@ struct attach {
 	__u64 gen;			/* one per full scan */
 	struct attach_stats st;
 	struct target *tgt;		/* targeted mode; borrowed */
-	int traced_fd;			/* map of tgids whose exit is reported */
-	int selected_fd;		/* map of tgids whose calls are taken */
+	int selected_fd;		/* BPF map of the tgids linked, or -1 */
 	struct apid *pids[HASH_SIZE];	/* targeted mode: processes linked */
 	struct uprobe_reaper *reaper;	/* frees links off the event loop */
 };
@@ -128,6 +127,9 @@ static const char *const ssl_syms[CAP_FN_NR] = {
 	[CAP_FN_READ_EX] = "SSL_read_ex",
 	[CAP_FN_FREE] = "SSL_free",
 };
+
+/* A provider exports both; the _ex functions and SSL_free are optional. */
+#define SSL_REQUIRED	(1u << CAP_FN_WRITE | 1u << CAP_FN_READ)
 
 static const char *const std_dirs[] = {
 	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
@@ -200,22 +202,14 @@ static void alink_free(struct alink *al)
 	free(al);
 }
 
-static void afile_unlink_all(struct afile *f)
-{
-	struct alink *al, *next;
-
-	for (al = f->links; al; al = next) {
-		next = al->next;
-		alink_free(al);
-	}
-	f->links = NULL;
-}
-
+/*
+ * Only negative entries, which have no links, are freed before
+ * attach__free(), which closes all the links first, at once.
+ */
 static void afile_free(struct afile *f)
 {
 	if (!f)
 		return;
-	afile_unlink_all(f);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f);
@@ -232,7 +226,6 @@ int attach__new(struct attach **out, const struct attach_progs *progs)
 		return -ENOMEM;
 	a->progs = *progs;
 	a->files_tail = &a->files;
-	a->traced_fd = -1;
 	a->selected_fd = -1;
 	if (uprobe__reaper_new(&a->reaper)) {
 		free(a);
@@ -356,7 +349,7 @@ static struct apid *find_pid(const struct attach *a, int pid)
 
 /*
  * Targeted mode: attaches @f for process @pid unless it already is, and
- * has the kernel report the process's exit and forks (traced_tgids).
+ * enters the process in the BPF map of selected tgids.
  * Returns 1 when newly attached, 0 when it already was, or -errno.
  */
 static int link_pid(struct attach *a, struct afile *f, int pid)
@@ -379,8 +372,6 @@ static int link_pid(struct attach *a, struct afile *f, int pid)
 		p->next = a->pids[(unsigned int)pid & (HASH_SIZE - 1)];
 		a->pids[(unsigned int)pid & (HASH_SIZE - 1)] = p;
 		a->st.procs_targeted++;
-		if (a->traced_fd >= 0)
-			bpf_map_update_elem(a->traced_fd, &key, &one, BPF_ANY);
 		if (a->selected_fd >= 0)
 			bpf_map_update_elem(a->selected_fd, &key, &one,
 					    BPF_ANY);
@@ -442,6 +433,7 @@ void attach__forget_pid(struct attach *a, int pid)
 static int probe_file(struct attach *a, struct afile *f, int fd)
 {
 	struct elfsym *es = NULL;
+	unsigned int found = 0;
 	__u64 off;
 	int i, err;
 
@@ -457,9 +449,9 @@ static int probe_file(struct attach *a, struct afile *f, int fd)
 			continue;
 		f->offs[f->noffs] = off;
 		f->cookies[f->noffs++] = (__u64)i;
+		found |= 1u << i;
 	}
-	if (!elfsym__offset(es, "SSL_write", &off) &&
-	    !elfsym__offset(es, "SSL_read", &off)) {
+	if ((found & SSL_REQUIRED) == SSL_REQUIRED) {
 		f->kind = AFILE_SSL;
 	} else if (elfsym__offset(es, "_dl_debug_state", &off) == 0) {
 		f->kind = AFILE_LDSO;
@@ -989,19 +981,19 @@ static void remember_root(struct attach *a, const struct stat *sb)
 		a->nroots++;
 }
 
-static int scan_new_root(struct attach *a, int pid)
+/* @path: /proc/@pid/root, and @root its stat(2). */
+static int scan_new_root(struct attach *a, int pid, const char *path,
+			 const struct stat *root)
 {
 	const char *dirs[ROOT_DIRS + ENV_DIRS_MAX];
 	struct stat sb, seen[ROOT_DIRS + ENV_DIRS_MAX];
 	int rootfd, nseen, ndirs, ldso, i, attached = 0;
-	char path[64], envbuf[PATH_MAX];
+	char envbuf[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
-	if (stat(path, &sb))
-		return -errno;
-	if (sb.st_ino == a->self_root_ino && sb.st_dev == a->self_root_dev)
+	if (root->st_ino == a->self_root_ino &&
+	    root->st_dev == a->self_root_dev)
 		return 0;
-	if (root_known(a, &sb))
+	if (root_known(a, root))
 		return 0;
 	/* The fd pins this root even if the process exits meanwhile. */
 	rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -1035,11 +1027,9 @@ out_close:
  * the files of its root's library directories before its loader maps
  * them; when it is not, drops what an earlier image had.
  */
-static int prelink_pid(struct attach *a, int pid)
+static int prelink_pid(struct attach *a, int pid, const struct stat *root)
 {
 	struct afile *f;
-	struct stat sb;
-	char path[64];
 	int sel, attached = 0;
 
 	sel = target__match(a->tgt, pid);
@@ -1051,31 +1041,32 @@ static int prelink_pid(struct attach *a, int pid)
 		attach__forget_pid(a, pid);
 		return sel < 0 ? sel : 0;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
-	if (stat(path, &sb))
-		return -errno;
 	for (f = a->files; f; f = f->next)
-		if (f->kind != AFILE_NONE && f->root_ino == sb.st_ino &&
-		    f->root_dev == sb.st_dev && link_pid(a, f, pid) > 0)
+		if (f->kind != AFILE_NONE && f->root_ino == root->st_ino &&
+		    f->root_dev == root->st_dev && link_pid(a, f, pid) > 0)
 			attached++;
 	return attached;
 }
 
 int attach__scan_root(struct attach *a, int pid)
 {
-	int n = scan_new_root(a, pid), m;
+	struct stat root;
+	char path[64];
+	int n, m;
 
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	if (stat(path, &root))
+		return -errno;
+	n = scan_new_root(a, pid, path, &root);
 	if (!a->tgt || n < 0)
 		return n;
-	m = prelink_pid(a, pid);
+	m = prelink_pid(a, pid, &root);
 	return m < 0 ? m : n + m;
 }
 
-void attach__set_target(struct attach *a, struct target *t, int traced_fd,
-			int selected_fd)
+void attach__set_target(struct attach *a, struct target *t, int selected_fd)
 {
 	a->tgt = t;
-	a->traced_fd = traced_fd;
 	a->selected_fd = selected_fd;
 	a->st.targeted = t != NULL;
 }

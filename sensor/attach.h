@@ -119,14 +119,12 @@ int attach__scan_all(struct attach *a);
  * others) when a scan finds the process mapping them, or at its exec
  * (attach__scan_root()), and detached when it exits, is found gone, or
  * execs a program not selected.  @t is borrowed.  Each process linked
- * is added to the BPF hash map @traced_fd (__u32 tgid -> __u8) so that
- * its exit and forks are reported, and to @selected_fd (same shape),
- * the processes whose calls the BPF programs take: a process leaving
- * the selection is removed from it at once, while its probes are
- * detached in the background; -1: none.
+ * is added to the BPF hash map @selected_fd (__u32 tgid -> __u8): the
+ * processes whose calls the BPF programs take and whose exit and forks
+ * they report.  A process leaving the selection is removed from it at
+ * once, while its probes are detached in the background; -1: none.
  */
-void attach__set_target(struct attach *a, struct target *t, int traced_fd,
-			int selected_fd);
+void attach__set_target(struct attach *a, struct target *t, int selected_fd);
 
 /*
  * Targeted mode: detaches what was attached for process @pid (at its
