@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -14,6 +15,7 @@
 #include "attach.h"
 #include "capture.h"
 #include "capture.skel.h"
+#include "config.h"
 #include "log.h"
 #include "uprobe.h"
 
@@ -43,8 +45,6 @@ struct capture {
 	struct rescan rescan[RESCAN_MAX];
 	__u64 rescans_dropped;
 	bool multi;		/* uprobe_multi links (uprobe.h) */
-	struct target *target;	/* targeted mode (borrowed), or NULL */
-	bool write_at_entry;
 };
 
 static __u64 mono_ns(void)
@@ -187,6 +187,18 @@ static int handle_record(void *ctx, void *data, size_t size)
 	return c->fn ? c->fn(c->ctx, data, size) : 0;
 }
 
+void capture__opts_from_config(struct capture_opts *o,
+			       const struct config *cfg)
+{
+	*o = (struct capture_opts){
+		.max_call_bytes = cfg->max_call_bytes,
+		.ringbuf_bytes = cfg->ringbuf_bytes,
+		.attach_mode = cfg->attach_mode,
+		.write_at_entry = cfg->write_probe == CONFIG_WRITE_AT_ENTRY,
+		.self_tgid = (__u32)getpid(),
+	};
+}
+
 static int check_opts(const struct capture_opts *in, struct capture_opts *o)
 {
 	if (in)
@@ -263,7 +275,7 @@ static int attach_tracepoints(struct capture_bpf *skel, bool targeted)
 	return 0;
 }
 
-static int start_attach(struct capture *c)
+static int start_attach(struct capture *c, const struct capture_opts *o)
 {
 	struct capture_bpf *skel = c->skel;
 	struct attach_progs p = {
@@ -271,16 +283,15 @@ static int start_attach(struct capture *c)
 		.ssl_return = skel->progs.ssl_return,
 		.dl_debug_state = skel->progs.dl_debug_state,
 		.multi = c->multi,
-		.write_at_entry = c->write_at_entry,
+		.write_at_entry = o->write_at_entry,
 	};
 	int err;
 
 	err = attach__new(&c->att, &p);
 	if (err)
 		return err;
-	if (c->target) {
-		attach__set_target(c->att, c->target,
-				   bpf_map__fd(skel->maps.traced_tgids),
+	if (o->target) {
+		attach__set_target(c->att, o->target,
 				   bpf_map__fd(skel->maps.selected));
 		pr_info("targeted mode: probes only in the selected processes");
 	}
@@ -308,7 +319,6 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		return -ENOMEM;
 	c->fn = fn;
 	c->ctx = ctx;
-	c->target = o.target;
 	libbpf_set_print(libbpf_print);
 
 	c->skel = capture_bpf__open();
@@ -322,7 +332,6 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	c->skel->rodata->targ_self_tgid = o.self_tgid;
 	c->skel->rodata->targ_write_at_entry = o.write_at_entry;
 	c->skel->rodata->targ_targeted = o.target != NULL;
-	c->write_at_entry = o.write_at_entry;
 	err = bpf_map__set_max_entries(c->skel->maps.rb, o.ringbuf_bytes);
 	if (err) {
 		pr_err("set ring buffer size %u: %s", o.ringbuf_bytes,
@@ -349,7 +358,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		pr_err("create ring buffer: %s", strerror(-err));
 		goto out_close;
 	}
-	err = start_attach(c);
+	err = start_attach(c, &o);
 	if (err) {
 		pr_err("attach uprobes: %s", strerror(-err));
 		goto out_close;

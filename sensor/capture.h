@@ -55,6 +55,16 @@ struct capture_opts {
 				 * outlive the capture; NULL: every process */
 };
 
+struct config;
+
+/*
+ * Fills @o from the capture.* keys of @cfg (docs/config.md), with
+ * self_tgid set to getpid() and no target (targeted mode is the
+ * caller's: target.h).
+ */
+void capture__opts_from_config(struct capture_opts *o,
+			       const struct config *cfg);
+
 /*
  * Called for each CAP_KIND_DATA, CAP_KIND_EXEC and CAP_KIND_EXIT record
  * (CAP_KIND_DLOPEN is handled inside).  @rec points

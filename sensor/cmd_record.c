@@ -83,13 +83,7 @@ int cmd_record(int argc, char **argv)
 		pr_err("%s: %s", o.file, strerror(-ret));
 		goto out;
 	}
-	co = (struct capture_opts){
-		.max_call_bytes = o.cfg.max_call_bytes,
-		.ringbuf_bytes = o.cfg.ringbuf_bytes,
-		.attach_mode = o.cfg.attach_mode,
-		.write_at_entry = o.cfg.write_probe == CONFIG_WRITE_AT_ENTRY,
-		.self_tgid = (__u32)getpid(),
-	};
+	capture__opts_from_config(&co, &o.cfg);
 	ret = loop__new(&loop, TICK_MS);
 	if (!ret)
 		ret = capture__open(&r.cap, &co, on_record, &r);

@@ -420,15 +420,10 @@ static int make_target(struct run *r)
 
 static int run_setup(struct run *r)
 {
-	struct capture_opts co = {
-		.max_call_bytes = r->o.cfg.max_call_bytes,
-		.ringbuf_bytes = r->o.cfg.ringbuf_bytes,
-		.attach_mode = r->o.cfg.attach_mode,
-		.write_at_entry = r->o.cfg.write_probe == CONFIG_WRITE_AT_ENTRY,
-		.self_tgid = (__u32)getpid(),
-	};
+	struct capture_opts co;
 	int err;
 
+	capture__opts_from_config(&co, &r->o.cfg);
 	err = check_metrics_config(&r->o.cfg);
 	if (!err)
 		err = make_target(r);
