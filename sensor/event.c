@@ -413,22 +413,6 @@ static void buf_adopt(struct event_buf *b, char *s, size_t n)
 	b->cap = n + 1;
 }
 
-/* Makes room for @extra more bytes after the text (and its NUL). */
-static int buf_reserve(struct event_buf *b, size_t extra)
-{
-	size_t need = b->len + extra + 1;
-	char *p;
-
-	if (need <= b->cap)
-		return 0;
-	p = realloc(b->p, need);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->cap = need;
-	return 0;
-}
-
 void event_buf__free(struct event_buf *b)
 {
 	free(b->p);
@@ -499,12 +483,6 @@ int event__write_line(struct event_buf *b, struct ulid_gen *g,
 		}
 	}
 	err = event__json(b, ev);
-	if (!err)
-		err = buf_reserve(b, 1);
-	if (!err) {
-		b->p[b->len++] = '\n';
-		b->p[b->len] = '\0';
-	}
 out:
 	cJSON_Delete(ev);
 	return err;

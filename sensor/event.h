@@ -117,8 +117,7 @@ int event__json(struct event_buf *b, const cJSON *v);
 /*
  * event__new's envelope with the members of @data (an object; not
  * consumed, referenced while printing; NULL: an empty object) as its
- * "data", serialised into @b like event__json() and followed by a '\n'
- * (counted in b->len: ready for output__write).  The new event_id is
+ * "data", serialised into @b like event__json().  The new event_id is
  * copied to @id_out (ULID_BUF bytes) if it is non-NULL.  Returns 0 or
  * -ENOMEM.
  */

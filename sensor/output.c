@@ -321,26 +321,32 @@ static bool maybe_rotate(struct output *o, off_t size, size_t n)
 	return true;
 }
 
-/* Writes the @n bytes at @buf, a whole line with its '\n', in one write. */
-static int write_whole(struct output *o, const char *buf, size_t n)
+int output__write_line(struct output *o, const char *line, size_t len)
 {
 	struct stat sb;
 	off_t before = -1;
+	size_t n = len + 1;
 	ssize_t w;
 	int err;
 
+	if (len == SIZE_MAX)
+		return fail(o, -EOVERFLOW);
+	if (n > o->cap && (err = grow(o, n)))
+		return fail(o, err);
+	memcpy(o->buf, line, len);
+	o->buf[len] = '\n';
 	if (o->regular && fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		before = sb.st_size;
 		/* A new PATH is normally empty, unless logrotate made it. */
 		if (maybe_rotate(o, before, n) && fstat(o->fd, &sb) == 0)
 			before = sb.st_size;
 	}
-	w = write_once(o->fd, buf, n);
+	w = write_once(o->fd, o->buf, n);
 	if (w < 0)
 		return fail(o, (int)w);
 	if ((size_t)w < n) {
 		if (before < 0) {
-			err = write_rest(o->fd, buf + w, n - (size_t)w);
+			err = write_rest(o->fd, o->buf + w, n - (size_t)w);
 			if (err)
 				return fail(o, err);
 		} else {
@@ -353,27 +359,6 @@ static int write_whole(struct output *o, const char *buf, size_t n)
 	}
 	written(o, n);
 	return 0;
-}
-
-int output__write_line(struct output *o, const char *line, size_t len)
-{
-	size_t n = len + 1;
-	int err;
-
-	if (len == SIZE_MAX)
-		return fail(o, -EOVERFLOW);
-	if (n > o->cap && (err = grow(o, n)))
-		return fail(o, err);
-	memcpy(o->buf, line, len);
-	o->buf[len] = '\n';
-	return write_whole(o, o->buf, n);
-}
-
-int output__write(struct output *o, const char *line, size_t len)
-{
-	if (!len || line[len - 1] != '\n')
-		return fail(o, -EINVAL);
-	return write_whole(o, line, len);
 }
 
 int output__reopen(struct output *o)

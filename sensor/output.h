@@ -55,13 +55,6 @@ int output__open(struct output **out, const char *path, char *err,
 int output__write_line(struct output *o, const char *line, size_t len);
 
 /*
- * output__write_line for a line that already ends with its '\n' (@len
- * counts it; there must be no other): written from @line itself, with no
- * copy.  -EINVAL (counted as a failed write) when the '\n' is missing.
- */
-int output__write(struct output *o, const char *line, size_t len);
-
-/*
  * Turns on rotation by size (output.rotate.max_bytes, .max_files in the
  * configuration).  Before a line that would make the current file larger
  * than @max_bytes bytes, PATH.(N-1) .. PATH.1 are renamed one number up

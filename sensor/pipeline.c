@@ -160,7 +160,7 @@ static void emit(struct pipeline *p, struct conn *c, struct emit_args *a,
 		p->st.write_errors++;
 		return;
 	}
-	err = output__write(p->o.out, p->line.p, p->line.len);
+	err = output__write_line(p->o.out, p->line.p, p->line.len);
 	/* A huge body made a huge line: do not hold on to its memory. */
 	if (p->line.cap > LINE_KEEP)
 		event_buf__free(&p->line);

@@ -593,26 +593,3 @@ Test(output, pipe)
 	close(fds[0]);
 	close(fds[1]);
 }
-
-/* A line that carries its own '\n' goes out as it is. */
-Test(output, write_with_newline)
-{
-	struct output_stats st;
-	struct output *o;
-	char path[128], err[256];
-	size_t len;
-
-	mkdtemp_dir();
-	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
-	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(output__write(o, "{\"n\":1}\n", 8), 0);
-	cr_assert_eq(output__write(o, "{\"n\":2}", 7), -EINVAL);
-	cr_assert_eq(output__write(o, "", 0), -EINVAL);
-	cr_assert_eq(output__write_line(o, "{\"n\":3}", 7), 0);
-	output__stats(o, &st);
-	cr_assert_eq(st.lines, 2);
-	cr_assert_eq(st.write_errors, 2);
-	cr_assert_str_eq(slurp(path, &len), "{\"n\":1}\n{\"n\":3}\n");
-	output__close(o);
-	rm_rf();
-}
