@@ -12,33 +12,20 @@
 #include <cjson/cJSON.h>
 
 #include "jsonpath.h"
+#include "slurp.h"
 
 #include "event.h"
 #include "extract.h"
 
 #define FIX "../fixtures/bodies/"
 
-static char *slurp(const char *name, size_t *len)
+/* The fixture body @name (under FIX), malloc'd; see slurp.h. */
+static char *fixture(const char *name, size_t *len)
 {
 	char path[256];
-	FILE *f;
-	char *buf;
-	long n;
 
 	snprintf(path, sizeof(path), FIX "%s", name);
-	f = fopen(path, "rb");
-	cr_assert(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	cr_assert(buf);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
+	return slurp(path, len);
 }
 
 /* Minimal SSE splitter for the fixtures: "event:" / "data:" lines. */
@@ -79,7 +66,7 @@ static cJSON *request(const char *api, const char *file)
 {
 	cJSON *d = cJSON_CreateObject();
 	size_t len;
-	char *body = slurp(file, &len);
+	char *body = fixture(file, &len);
 
 	cr_assert_eq(extract__request(api, body, len, d), 0);
 	free(body);
@@ -90,7 +77,7 @@ static cJSON *response(const char *api, const char *file)
 {
 	cJSON *d = cJSON_CreateObject();
 	size_t len;
-	char *body = slurp(file, &len);
+	char *body = fixture(file, &len);
 
 	cr_assert_eq(extract__response(api, body, len, d), 0);
 	free(body);
@@ -102,7 +89,7 @@ static cJSON *stream(const char *api, const char *file, size_t *first,
 {
 	static struct sse s;
 	cJSON *d = cJSON_CreateObject();
-	char *text = slurp(file, NULL);
+	char *text = fixture(file, NULL);
 
 	sse_parse(&s, text);
 	cr_assert_eq(extract__response_stream(api, s.ev, s.n, d, first), 0);

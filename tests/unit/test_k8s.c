@@ -22,30 +22,12 @@
 #include <openssl/ssl.h>
 
 #include "k8s.h"
+#include "slurp.h"
 
 #define FIX		"../fixtures/k8s/"
 #define CHAT_UID	"6f1c2a4e-8b3d-4e5f-9a7b-1c2d3e4f5a6b"
 #define APISERVER_HASH	"4c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f"
 #define PAGE1_CONTINUE	"eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NDgyMTM5NzcsInN0YXJ0Ijoib2lzcC1zZW5zb3IvIn0"
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
 
 static const struct k8s_pod *find(const struct k8s_pod *pods, size_t n,
 				  const char *name)

@@ -7,26 +7,9 @@
 #include <string.h>
 
 #include "sse.h"
+#include "slurp.h"
 
 #define BODIES "../fixtures/bodies/"
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n + 1);
-	cr_assert_eq(fread(buf, 1, n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 /* Replaces every LF of @s with @eol. */
 static char *relf(const char *s, size_t len, const char *eol, size_t *out_len)
