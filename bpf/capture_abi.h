@@ -124,7 +124,9 @@ struct cap_stats {
 	__u64 truncated_bytes;	/* bytes past the cap, never copied */
 	__u64 read_faults;	/* bpf_probe_read_user() failures */
 	__u64 lost_control;	/* exec/exit/dlopen records lost */
+	/* calls not captured: no task storage for their arguments */
+	__u64 missed_calls;
 };
-_Static_assert(sizeof(struct cap_stats) == 72, "cap_stats ABI");
+_Static_assert(sizeof(struct cap_stats) == 80, "cap_stats ABI");
 
 #endif /* OISP_CAPTURE_ABI_H */

@@ -430,7 +430,7 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
-	/* Per-CPU values: each rounded up to 8 bytes (72 already is). */
+	/* Per-CPU values: each rounded up to 8 bytes (80 already is). */
 	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -450,6 +450,7 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 		st->kern.truncated_bytes += v[i].truncated_bytes;
 		st->kern.read_faults += v[i].read_faults;
 		st->kern.lost_control += v[i].lost_control;
+		st->kern.missed_calls += v[i].missed_calls;
 	}
 	free(v);
 	return 0;

@@ -132,6 +132,7 @@ static cJSON *status_capture(const struct run *r)
 	NUM(c, "truncated_bytes", cs.kern.truncated_bytes);
 	NUM(c, "read_faults", cs.kern.read_faults);
 	NUM(c, "lost_control", cs.kern.lost_control);
+	NUM(c, "missed_calls", cs.kern.missed_calls);
 	a = cJSON_AddObjectToObject(root, "attach");
 	NUM(a, "files", cs.files_attached);
 	NUM(a, "ld_so", cs.ldso_attached);

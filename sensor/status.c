@@ -549,6 +549,7 @@ static void print_capture(const struct printer *pr, const cJSON *root)
 		{ "truncated_bytes", "truncated bytes", false },
 		{ "read_faults", "read faults", true },
 		{ "lost_control", "lost proc records", true },
+		{ "missed_calls", "missed calls", true },
 	};
 	const cJSON *obj = section(pr, root, "capture", "Capture");
 

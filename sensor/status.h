@@ -17,7 +17,7 @@
  *	 "events": {TYPE: count, ...},
  *	 "capture": {"calls", "records", "bytes", "lost_records",
  *		     "lost_bytes", "truncated_calls", "truncated_bytes",
- *		     "read_faults", "lost_control"},
+ *		     "read_faults", "lost_control", "missed_calls"},
  *	 "attach": {"files", "ld_so", "processes", "errors",
  *		    "list": [{"path", "dev", "ino", "processes"}, ...]},
  *	 "pipeline": {"connections", "connections_evicted", "http_messages",

@@ -171,7 +171,8 @@ def test_metrics_body_passes_promtool(msensor, calls):
                  "oisp_sensor_capture_lost_bytes_total", "oisp_sensor_attached_files",
                  "oisp_sensor_traced_processes", "oisp_sensor_http_parse_errors_total",
                  "oisp_sensor_output_write_errors_total", "oisp_sensor_build_info",
-                 "oisp_sensor_denied_processes", "oisp_sensor_connections_freed_total"):
+                 "oisp_sensor_denied_processes", "oisp_sensor_connections_freed_total",
+                 "oisp_sensor_capture_missed_calls_total"):
         assert "\n# TYPE %s " % name in body, name
 
 

@@ -204,6 +204,7 @@ def test_which_capability_is_needed_for_what(sensor_run, other_user, monkeypatch
                if e["event_type"] == "ai.request"]
         assert "early same-conn says hello caps-%s-%s" % (dropped, mode) in got, got
         assert {e["actor"]["uid"] for e in nobody} == {NOBODY}
+        assert {e["actor"]["gid"] for e in nobody} == {NOBODY}
 
 
 def test_capabilities_once_attached(sensor_run):

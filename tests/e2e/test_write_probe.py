@@ -42,5 +42,6 @@ def test_writes_at_entry(sensor_run, tmp_path):
         assert len(log.by_pid(n.pid)) == 4
         st = s.status()["capture"]
         assert st["lost_records"] == 0 and st["read_faults"] == 0
+        assert st["missed_calls"] == 0
     finally:
         assert s.stop() == 0, s.log_tail()
