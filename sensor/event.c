@@ -4,8 +4,8 @@
  * common/{host,process,actor,confidence}.schema.json) and UTF-8 hygiene.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,29 +166,56 @@ char *event__utf8_dup(const char *s, size_t len)
 	return out;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" of @secs into @date (24 bytes); false on error. */
+static bool format_date(time_t secs, char *date)
+{
+	struct tm tm;
+
+	return gmtime_r(&secs, &tm) &&
+	       strftime(date, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
 void event__format_ts(uint64_t ts_real_ns, char *buf, size_t buflen)
 {
 	time_t secs = (time_t)(ts_real_ns / 1000000000ULL);
 	unsigned int usec = (unsigned int)(ts_real_ns % 1000000000ULL / 1000);
 	char date[24];
-	struct tm tm;
 
 	if (!buflen)
 		return;
-	if (!gmtime_r(&secs, &tm) ||
-	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm)) {
+	if (!format_date(secs, date)) {
 		snprintf(buf, buflen, "1970-01-01T00:00:00.000000Z");
 		return;
 	}
 	snprintf(buf, buflen, "%s.%06uZ", date, usec);
 }
 
+/*
+ * Writes @v in decimal, NUL-terminated, at @buf (at least U64_TEXT
+ * bytes).  Returns the number of digits.
+ */
+#define U64_TEXT	21
+static size_t u64_text(uint64_t v, char *buf)
+{
+	char tmp[U64_TEXT];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
 /* Adds an unsigned 64-bit integer exactly (a double has 53 bits). */
 static cJSON *add_u64(cJSON *o, const char *key, uint64_t v)
 {
-	char num[24];
+	char num[U64_TEXT];
 
-	snprintf(num, sizeof(num), "%" PRIu64, v);
+	u64_text(v, num);
 	return cJSON_AddRawToObject(o, key, num);
 }
 
@@ -404,6 +431,96 @@ err_free:
  * is a 16-byte-at-a-time scan when the text is valid.
  */
 
+/*
+ * cJSON prints every number with sprintf("%1.15g") and reads it back
+ * with sscanf to check it: some 3,000 instructions a number, a good part
+ * of a small event's printing.  For an integral value of magnitude below
+ * 10^15 that text is exactly the integer's digits (%g with precision 15
+ * takes the fixed-point form for exponents below 15 and drops the
+ * fraction's zeros; such a value is exact in a double, so the check
+ * passes).  While a line is printed, those numbers become raw nodes with
+ * the same digits; fractions, -0, larger values, NaN and infinities are
+ * left to cJSON.  The nodes are put back as they were afterwards.
+ * Beyond NUM_SWAPS numbers in one line, the rest are left to cJSON too:
+ * the text is the same either way.
+ */
+#define NUM_SWAPS	128
+#define NUM_TEXT	24
+
+struct num_swap {
+	cJSON *item;
+	int type;
+	char *valuestring;
+	char text[NUM_TEXT];
+};
+
+struct event_nums {
+	size_t n;
+	struct num_swap s[NUM_SWAPS];
+};
+
+/* The text cJSON prints for @d, when it is an integer's digits. */
+static bool int_text(double d, char *buf)
+{
+	long long v;
+
+	if (!(d > -1e15 && d < 1e15) || (d == 0 && signbit(d)))
+		return false;
+	v = (long long)d;
+	if ((double)v != d)
+		return false;
+	if (v < 0) {
+		*buf++ = '-';
+		v = -v;
+	}
+	u64_text((uint64_t)v, buf);
+	return true;
+}
+
+static void num_swap(struct event_nums *ns, cJSON *v)
+{
+	struct num_swap *s = &ns->s[ns->n];
+
+	if (!int_text(v->valuedouble, s->text))
+		return;
+	s->item = v;
+	s->type = v->type;
+	s->valuestring = v->valuestring;
+	/* A reference: cJSON_Delete would not free the text (not that it
+	 * gets the chance: everything is put back before returning). */
+	v->type = cJSON_Raw | cJSON_IsReference |
+		  (v->type & cJSON_StringIsConst);
+	v->valuestring = s->text;
+	ns->n++;
+}
+
+/* Swaps in the numbers of @v's subtree (@v itself included, not its
+ * siblings). */
+static void nums_swap(struct event_nums *ns, cJSON *v)
+{
+	cJSON *c;
+
+	if (ns->n == NUM_SWAPS)
+		return;
+	if ((v->type & 0xff) == cJSON_Number) {
+		num_swap(ns, v);
+		return;
+	}
+	for (c = v->child; c && ns->n < NUM_SWAPS; c = c->next)
+		nums_swap(ns, c);
+}
+
+static void nums_restore(struct event_nums *ns)
+{
+	struct num_swap *s;
+
+	while (ns->n) {
+		s = &ns->s[--ns->n];
+		s->item->type = s->type;
+		s->item->valuestring = s->valuestring;
+	}
+}
+
 /* Replaces @b's text by @s (malloc'd, @n bytes, NUL-terminated). */
 static void buf_adopt(struct event_buf *b, char *s, size_t n)
 {
@@ -416,30 +533,51 @@ static void buf_adopt(struct event_buf *b, char *s, size_t n)
 void event_buf__free(struct event_buf *b)
 {
 	free(b->p);
+	free(b->nums);
 	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Prints @v into @b with cJSON: into the buffer the last line left
+ * (cJSON_PrintPreallocated does not allocate); when that is too small,
+ * cJSON allocates a buffer that fits, which is kept for the next lines.
+ */
+static int print_tree(struct event_buf *b, cJSON *v)
+{
+	char *s;
+
+	if (b->p && b->cap <= INT_MAX &&
+	    cJSON_PrintPreallocated(v, b->p, (int)b->cap, false)) {
+		b->len = strlen(b->p);
+		return 0;
+	}
+	s = cJSON_PrintUnformatted(v);
+	if (!s)
+		return -ENOMEM;
+	buf_adopt(b, s, strlen(s));
+	return 0;
 }
 
 int event__json(struct event_buf *b, const cJSON *v)
 {
+	cJSON *t = (cJSON *)v;
 	char *s;
+	int err;
 
 	if (!v)
 		return -ENOMEM;
-	/*
-	 * Into the buffer the last line left (cJSON_PrintPreallocated does
-	 * not allocate); when that is too small, cJSON allocates a buffer
-	 * that fits, which is kept for the next lines.  Neither modifies
-	 * the tree.
-	 */
-	if (b->p && b->cap <= INT_MAX &&
-	    cJSON_PrintPreallocated((cJSON *)v, b->p, (int)b->cap, false)) {
-		b->len = strlen(b->p);
-	} else {
-		s = cJSON_PrintUnformatted((cJSON *)v);
-		if (!s)
-			return -ENOMEM;
-		buf_adopt(b, s, strlen(s));
+	/* Without the scratch space, cJSON prints the numbers itself. */
+	if (!b->nums)
+		b->nums = malloc(sizeof(*b->nums));
+	if (b->nums) {
+		b->nums->n = 0;
+		nums_swap(b->nums, t);
 	}
+	err = print_tree(b, t);
+	if (b->nums)
+		nums_restore(b->nums);
+	if (err)
+		return err;
 	if (!event__utf8_valid(b->p, b->len)) {
 		s = event__utf8_dup(b->p, b->len);
 		if (!s)
@@ -452,6 +590,7 @@ int event__json(struct event_buf *b, const cJSON *v)
 char *event__to_line(const cJSON *ev, size_t *len)
 {
 	struct event_buf b = { 0 };
+	char *line;
 
 	if (event__json(&b, ev)) {
 		event_buf__free(&b);
@@ -459,17 +598,377 @@ char *event__to_line(const cJSON *ev, size_t *len)
 	}
 	if (len)
 		*len = b.len;
-	return b.p;
+	line = b.p;
+	free(b.nums);
+	return line;
 }
 
-int event__write_line(struct event_buf *b, struct ulid_gen *g,
-		      const struct event_host *h, const struct event_proc *p,
-		      const struct event_meta *m, const cJSON *data,
-		      char *id_out)
+/* ---- the envelope's fixed parts, cached ------------------------------ */
+
+/*
+ * Of the envelope, only event_id, event_type, ts, ts_mono and
+ * related_events change from one event of a process to the next:
+ * source, confidence, host, process and actor follow from the host, the
+ * process and a few fields of the meta.  Building them as cJSON trees
+ * and printing them for every event was most of a small event's cost.
+ * They are built as event__new builds them, printed once by cJSON and
+ * kept, keyed by everything they are built from (encoded without loss),
+ * in a direct-mapped table; an event gets them as raw nodes that
+ * reference the kept text.  Each slot holds a few hundred bytes (more
+ * with long command lines or many pod labels).  The date part of the
+ * last second's timestamp is kept too: gmtime_r and strftime cost more
+ * than the rest of the envelope.
+ */
+#define CACHE_SLOTS	256
+
+enum { PART_SOURCE, PART_CONFIDENCE, PART_HOST, PART_PROCESS, PART_ACTOR,
+       N_PARTS };
+
+static const char *const part_names[N_PARTS] = {
+	"source", "confidence", "host", "process", "actor",
+};
+
+struct cache_slot {
+	unsigned char *key;		/* NULL: slot empty */
+	size_t key_len;
+	uint64_t hash;
+	char *json[N_PARTS];		/* printed by cJSON; NULL: left out */
+};
+
+struct event_cache {
+	struct cache_slot slot[CACHE_SLOTS];
+	unsigned char *key;		/* the key being looked up */
+	size_t key_len, key_cap;
+	bool key_oom;
+	bool have_date;
+	uint64_t date_secs;		/* second that date[] shows */
+	char date[24];
+};
+
+int event_cache__new(struct event_cache **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+static void slot_clear(struct cache_slot *s)
+{
+	int i;
+
+	free(s->key);
+	for (i = 0; i < N_PARTS; i++)
+		free(s->json[i]);
+	memset(s, 0, sizeof(*s));
+}
+
+void event_cache__free(struct event_cache *c)
+{
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < CACHE_SLOTS; i++)
+		slot_clear(&c->slot[i]);
+	free(c->key);
+	free(c);
+}
+
+static void key_add(struct event_cache *c, const void *p, size_t n)
+{
+	size_t cap = c->key_cap ? c->key_cap : 512;
+	unsigned char *k;
+
+	if (c->key_oom || !n)
+		return;
+	if (n > SIZE_MAX / 2 - c->key_len) {
+		c->key_oom = true;
+		return;
+	}
+	while (cap < c->key_len + n)
+		cap *= 2;
+	if (cap != c->key_cap) {
+		k = realloc(c->key, cap);
+		if (!k) {
+			c->key_oom = true;
+			return;
+		}
+		c->key = k;
+		c->key_cap = cap;
+	}
+	memcpy(c->key + c->key_len, p, n);
+	c->key_len += n;
+}
+
+static void key_u32(struct event_cache *c, uint32_t v)
+{
+	key_add(c, &v, sizeof(v));
+}
+
+/* A flag byte (NULL or not), then the length and the bytes. */
+static void key_mem(struct event_cache *c, const void *p, size_t n)
+{
+	unsigned char present = p != NULL;
+
+	key_add(c, &present, 1);
+	if (!p)
+		return;
+	key_add(c, &n, sizeof(n));
+	key_add(c, p, n);
+}
+
+static void key_str(struct event_cache *c, const char *s)
+{
+	key_mem(c, s, s ? strlen(s) : 0);
+}
+
+static void key_pod(struct event_cache *c, const struct k8s_pod *pod)
+{
+	key_mem(c, pod, 0);
+	if (!pod)
+		return;
+	key_str(c, pod->uid);
+	key_str(c, pod->name);
+	key_str(c, pod->namespace);
+	key_str(c, pod->node_name);
+	key_str(c, pod->service_account);
+	key_str(c, pod->deployment);
+	key_add(c, &pod->n_labels, sizeof(pod->n_labels));
+	key_mem(c, pod->labels, pod->labels ? pod->labels_len : 0);
+}
+
+/* Everything add_source, add_confidence, add_host, add_process read. */
+static void key_build(struct event_cache *c, const struct event_host *h,
+		      const struct event_proc *p, const struct event_meta *m)
+{
+	unsigned char redacted = m->redaction_applied;
+	size_t i;
+
+	c->key_len = 0;
+	c->key_oom = false;
+	key_str(c, m->capture_point);
+	key_str(c, m->rule);
+	key_str(c, m->completeness);
+	key_add(c, &redacted, 1);
+	key_add(c, &m->n_reasons, sizeof(m->n_reasons));
+	for (i = 0; i < m->n_reasons; i++)
+		key_str(c, m->reasons[i]);
+	key_mem(c, h, 0);
+	if (h) {
+		key_str(c, h->hostname);
+		key_str(c, h->kernel);
+		key_str(c, h->arch);
+	}
+	key_mem(c, p, 0);
+	if (!p)
+		return;
+	key_u32(c, p->pid);
+	key_u32(c, p->tid);
+	key_u32(c, p->ppid);
+	key_u32(c, p->uid);
+	key_u32(c, p->gid);
+	key_str(c, p->comm);
+	key_str(c, p->exe);
+	key_str(c, p->cmdline);
+	key_str(c, p->user);
+	key_str(c, p->container_id);
+	key_str(c, p->container_runtime);
+	key_str(c, p->pod_uid);
+	key_pod(c, p->pod);
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t key_hash(const unsigned char *k, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ k[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Builds the parts as event__new does and prints each into @s. */
+static int slot_fill(struct cache_slot *s, const struct event_host *h,
+		     const struct event_proc *p, const struct event_meta *m)
+{
+	cJSON *tmp = cJSON_CreateObject(), *part;
+	int err = -ENOMEM, i;
+
+	if (!tmp || !add_source(tmp, h, m) || !add_confidence(tmp, m) ||
+	    !add_host(tmp, h, p) || !add_process(tmp, p))
+		goto out;
+	for (i = 0; i < N_PARTS; i++) {
+		part = cJSON_GetObjectItemCaseSensitive(tmp, part_names[i]);
+		if (!part)
+			continue;
+		s->json[i] = cJSON_PrintUnformatted(part);
+		if (!s->json[i])
+			goto out;
+	}
+	err = 0;
+out:
+	cJSON_Delete(tmp);
+	return err;
+}
+
+/*
+ * The slot holding the parts for @h, @p, @m, filled now if it held
+ * something else.  NULL when out of memory.
+ */
+static const struct cache_slot *cache_get(struct event_cache *c,
+					  const struct event_host *h,
+					  const struct event_proc *p,
+					  const struct event_meta *m)
+{
+	struct cache_slot *s;
+	uint64_t hash;
+
+	key_build(c, h, p, m);
+	if (c->key_oom)
+		return NULL;
+	hash = key_hash(c->key, c->key_len);
+	s = &c->slot[hash % CACHE_SLOTS];
+	if (s->key && s->hash == hash && s->key_len == c->key_len &&
+	    memcmp(s->key, c->key, c->key_len) == 0)
+		return s;
+	slot_clear(s);
+	if (slot_fill(s, h, p, m))
+		goto err_clear;
+	s->key = malloc(c->key_len);
+	if (!s->key)
+		goto err_clear;
+	memcpy(s->key, c->key, c->key_len);
+	s->key_len = c->key_len;
+	s->hash = hash;
+	return s;
+
+err_clear:
+	slot_clear(s);
+	return NULL;
+}
+
+/* event__format_ts into @buf (at least 32 bytes), the date reused. */
+static void cache_ts(struct event_cache *c, uint64_t ts_real_ns, char *buf)
+{
+	uint64_t secs = ts_real_ns / 1000000000ULL;
+	unsigned int usec = (unsigned int)(ts_real_ns % 1000000000ULL / 1000);
+	size_t n;
+	int i;
+
+	if (!c->have_date || c->date_secs != secs) {
+		c->have_date = format_date((time_t)secs, c->date);
+		c->date_secs = secs;
+		if (!c->have_date) {
+			event__format_ts(ts_real_ns, buf, 32);
+			return;
+		}
+	}
+	n = strlen(c->date);
+	memcpy(buf, c->date, n);
+	buf[n] = '.';
+	for (i = 6; i >= 1; i--) {
+		buf[n + (size_t)i] = (char)('0' + usec % 10);
+		usec /= 10;
+	}
+	memcpy(buf + n + 7, "Z", 2);
+}
+
+/*
+ * Adds @val as @key without copying either: both must outlive @o.
+ * @raw: @val is JSON text, printed as it is.
+ */
+static bool add_ref(cJSON *o, const char *key, const char *val, bool raw)
+{
+	cJSON *v = cJSON_CreateStringReference(val);
+
+	if (!v)
+		return false;
+	if (raw)
+		v->type = cJSON_Raw | cJSON_IsReference;
+	if (!cJSON_AddItemToObjectCS(o, key, v)) {
+		cJSON_Delete(v);
+		return false;
+	}
+	return true;
+}
+
+static bool add_related_ref(cJSON *ev, const char *id)
+{
+	cJSON *arr, *o;
+
+	if (!id)
+		return true;
+	arr = cJSON_CreateArray();
+	if (!arr || !cJSON_AddItemToObjectCS(ev, "related_events", arr)) {
+		cJSON_Delete(arr);
+		return false;
+	}
+	o = cJSON_CreateObject();
+	if (!o || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	return add_ref(o, "event_id", id, false) &&
+	       add_ref(o, "relationship", "caused_by", false);
+}
+
+/*
+ * event__new's envelope, with the cached parts and every string by
+ * reference: the strings on this stack frame outlive the tree.
+ */
+static int write_cached(struct event_buf *b, struct event_cache *c,
+			struct ulid_gen *g, const struct event_host *h,
+			const struct event_proc *p, const struct event_meta *m,
+			const cJSON *data, char *id_out)
+{
+	char id[ULID_BUF], ts[40], mono[U64_TEXT];
+	const struct cache_slot *s;
+	cJSON *ev, *ref;
+	int err = -ENOMEM, i;
+
+	s = cache_get(c, h, p, m);
+	ev = s ? cJSON_CreateObject() : NULL;
+	if (!ev)
+		return -ENOMEM;
+	ulid__next(g, m->ts_real_ns / 1000000, id);
+	if (id_out)
+		memcpy(id_out, id, ULID_BUF);
+	cache_ts(c, m->ts_real_ns, ts);
+	u64_text(m->ts_mono_ns, mono);
+	if (!add_ref(ev, "oisp_version", "0.1", false) ||
+	    !add_ref(ev, "event_id", id, false) ||
+	    (m->type && !add_ref(ev, "event_type", m->type, false)) ||
+	    !add_ref(ev, "ts", ts, false) ||
+	    !add_ref(ev, "ts_mono", mono, true))
+		goto out;
+	for (i = 0; i < N_PARTS; i++) {
+		if (s->json[i] && !add_ref(ev, part_names[i], s->json[i], true))
+			goto out;
+	}
+	if (!add_related_ref(ev, m->related_event_id))
+		goto out;
+	/* @data's members, by reference: the envelope frees none of them. */
+	ref = cJSON_CreateObjectReference(data ? data->child : NULL);
+	if (!ref || !cJSON_AddItemToObjectCS(ev, "data", ref)) {
+		cJSON_Delete(ref);
+		goto out;
+	}
+	err = event__json(b, ev);
+out:
+	cJSON_Delete(ev);
+	return err;
+}
+
+int event__write_line(struct event_buf *b, struct event_cache *cache,
+		      struct ulid_gen *g, const struct event_host *h,
+		      const struct event_proc *p, const struct event_meta *m,
+		      const cJSON *data, char *id_out)
 {
 	cJSON *ev, *ref = NULL;
 	int err = -ENOMEM;
 
+	if (cache)
+		return write_cached(b, cache, g, h, p, m, data, id_out);
 	ev = event__new(g, h, p, m, NULL, id_out);
 	if (!ev)
 		return -ENOMEM;

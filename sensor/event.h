@@ -96,35 +96,61 @@ cJSON *event__new(struct ulid_gen *g, const struct event_host *h,
  */
 char *event__to_line(const cJSON *ev, size_t *len);
 
+struct event_nums;
+
 /* A text buffer reused from one line to the next. */
 struct event_buf {
 	char *p;		/* NUL-terminated after a successful write */
 	size_t len, cap;	/* bytes of text; bytes allocated */
+	struct event_nums *nums;	/* event__json's scratch space */
 };
 
-/* Frees the text; the buffer can be used again.  Zeroed buffers are fine. */
+/*
+ * Frees the text and the scratch space; the buffer can be used again.
+ * Zeroed buffers are fine.
+ */
 void event_buf__free(struct event_buf *b);
 
 /*
  * event__to_line into @b (its previous text replaced), printed with
  * cJSON_PrintPreallocated into the buffer the previous line left when it
- * fits, so that steady traffic allocates nothing here.  Returns 0, or
- * -ENOMEM (out of memory, or an item cJSON cannot print, such as a
+ * fits, so that steady traffic allocates nothing here.  While printing,
+ * integral numbers below 10^15 in magnitude are handed to cJSON as raw
+ * nodes with the digits cJSON would print for them (its own number
+ * printing costs a sprintf and an sscanf each); @v is left as it was.
+ * Not for a tree another thread reads meanwhile.  Returns 0, or -ENOMEM
+ * (out of memory, or an item cJSON cannot print, such as a
  * cJSON_Invalid).
  */
 int event__json(struct event_buf *b, const cJSON *v);
 
 /*
+ * Printed envelope parts kept from one event to the next (source,
+ * confidence, host, process, actor), keyed by all the fields they are
+ * built from: a bounded table (64 entries of a few hundred bytes; more
+ * with long command lines or many pod labels).
+ */
+struct event_cache;
+
+/* Allocates an empty cache into *@out.  Returns 0 or -ENOMEM. */
+int event_cache__new(struct event_cache **out);
+
+/* Frees @c; NULL is fine. */
+void event_cache__free(struct event_cache *c);
+
+/*
  * event__new's envelope with the members of @data (an object; not
  * consumed, referenced while printing; NULL: an empty object) as its
- * "data", serialised into @b like event__json().  The new event_id is
- * copied to @id_out (ULID_BUF bytes) if it is non-NULL.  Returns 0 or
- * -ENOMEM.
+ * "data", serialised into @b like event__json().  With @cache (NULL:
+ * none), the envelope's source, confidence, host, process and actor are
+ * printed once per distinct @h, @p and @m fields and reused; the text is
+ * the same as without.  The new event_id is copied to @id_out (ULID_BUF
+ * bytes) if it is non-NULL.  Returns 0 or -ENOMEM.
  */
-int event__write_line(struct event_buf *b, struct ulid_gen *g,
-		      const struct event_host *h, const struct event_proc *p,
-		      const struct event_meta *m, const cJSON *data,
-		      char *id_out);
+int event__write_line(struct event_buf *b, struct event_cache *cache,
+		      struct ulid_gen *g, const struct event_host *h,
+		      const struct event_proc *p, const struct event_meta *m,
+		      const cJSON *data, char *id_out);
 
 /*
  * Returns a malloc'd NUL-terminated copy of the @len bytes at @s that is

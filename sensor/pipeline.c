@@ -91,6 +91,7 @@ struct pipeline {
 	struct pipeline_stats st;
 	struct exec_mark execs[EXEC_SLOTS];
 	struct event_buf line;		/* the event being written, reused */
+	struct event_cache *envelopes;	/* printed envelope parts */
 };
 
 struct emit_args {
@@ -150,8 +151,8 @@ static void emit(struct pipeline *p, struct conn *c, struct emit_args *a,
 				 pod.namespace);
 		}
 	}
-	err = event__write_line(&p->line, p->ulid, p->o.host, &proc, &meta,
-				data, id_out);
+	err = event__write_line(&p->line, p->envelopes, p->ulid, p->o.host,
+				&proc, &meta, data, id_out);
 	free(cmdline);
 	k8s_pod__clear(&pod);
 	cJSON_Delete(data);
@@ -1018,9 +1019,14 @@ int pipeline__new(struct pipeline **out, const struct pipeline_opts *opts)
 	err = ulid__new(&p->ulid);
 	if (err)
 		goto err_conns;
+	err = event_cache__new(&p->envelopes);
+	if (err)
+		goto err_ulid;
 	*out = p;
 	return 0;
 
+err_ulid:
+	ulid__free(p->ulid);
 err_conns:
 	conntab__free(p->conns);
 err_free:
@@ -1041,6 +1047,7 @@ void pipeline__free(struct pipeline *p)
 	conntab__for_each(p->conns, free_conn_cb, NULL);
 	conntab__free(p->conns);
 	ulid__free(p->ulid);
+	event_cache__free(p->envelopes);
 	event_buf__free(&p->line);
 	free(p);
 }

@@ -93,8 +93,8 @@ static bool increment_random(struct ulid_gen *g)
 
 void ulid__next(struct ulid_gen *g, uint64_t unix_ms, char out[ULID_BUF])
 {
-	uint8_t b[16];
-	int i, bit;
+	unsigned __int128 v = 0;
+	int i;
 
 	unix_ms &= 0xffffffffffffULL;
 	if (g->have_last && unix_ms == g->last_ms) {
@@ -106,23 +106,13 @@ void ulid__next(struct ulid_gen *g, uint64_t unix_ms, char out[ULID_BUF])
 	g->last_ms = unix_ms;
 	g->have_last = true;
 
-	for (i = 0; i < 6; i++)
-		b[i] = (uint8_t)(unix_ms >> (40 - 8 * i));
-	memcpy(b + 6, g->rnd, sizeof(g->rnd));
-
+	/* 48 bits of time, then the 80 random bits, big-endian. */
+	v = unix_ms;
+	for (i = 0; i < (int)sizeof(g->rnd); i++)
+		v = v << 8 | g->rnd[i];
 	/* 128 bits as 26 groups of 5 bits: the first group holds 3 bits. */
-	for (i = 0; i < ULID_LEN; i++) {
-		unsigned int v = 0;
-		int k;
-
-		for (k = 0; k < 5; k++) {
-			bit = i * 5 + k - 2;	/* two leading zero bits */
-			v <<= 1;
-			if (bit >= 0)
-				v |= (b[bit / 8] >> (7 - bit % 8)) & 1;
-		}
-		out[i] = crockford[v];
-	}
+	for (i = 0; i < ULID_LEN; i++)
+		out[i] = crockford[(unsigned int)(v >> (125 - 5 * i)) & 31];
 	out[ULID_LEN] = '\0';
 }
 

@@ -378,35 +378,57 @@ Test(event, host_load)
 static void same_line(const struct event_host *h, const struct event_proc *p,
 		      const struct event_meta *m)
 {
+	struct event_cache *cache;
 	struct event_buf b = { 0 };
 	struct ulid_gen *g;
-	char id1[ULID_BUF], id2[ULID_BUF], *line, *at;
+	char id1[ULID_BUF], id2[ULID_BUF], *line, *at, *d2_text;
 	cJSON *ev, *data, *d2;
+	int i;
 
 	cr_assert_eq(ulid__new(&g), 0);
+	cr_assert_eq(event_cache__new(&cache), 0);
 	ev = event__new(g, h, p, m, &data, id1);
 	cr_assert(ev);
 	cJSON_AddStringToObject(data, "request_id", "01ARZ3NDEKTSV4RRFFQ69G5FAV");
 	cJSON_AddStringToObject(data, "note", "caf\xc3\xa9 \xff \"q\"\n\x01");
 	cJSON_AddNumberToObject(data, "latency_ms", 0.236);
 	cJSON_AddNumberToObject(data, "n", -0.0);
+	cJSON_AddNumberToObject(data, "count", 42);
+	cJSON_AddNumberToObject(data, "neg", -7);
+	cJSON_AddNumberToObject(data, "big", 999999999999999.0);
+	cJSON_AddNumberToObject(data, "huge", 1e15);
+	cJSON_AddNumberToObject(data, "zero", 0);
 	cJSON_AddNullToObject(data, "none");
 	cJSON_AddItemToObject(data, "list", cJSON_CreateArray());
 	line = event__to_line(ev, NULL);
 	cr_assert(line);
 	d2 = cJSON_Duplicate(data, true);
-	cr_assert_eq(event__write_line(&b, g, h, p, m, d2, id2), 0);
-	cr_assert_eq(strlen(b.p), b.len);
-	/* One line: output__write_line() adds the '\n'. */
-	cr_assert_null(memchr(b.p, '\n', b.len));
-	at = strstr(b.p, id2);
-	cr_assert(at);
-	memcpy(at, id1, ULID_BUF - 1);
-	cr_assert_str_eq(b.p, line);
+	d2_text = cJSON_PrintUnformatted(d2);
+	cr_assert(d2_text);
+	/* Without a cache, then with one: missed, then hit. */
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(event__write_line(&b, i ? cache : NULL, g, h, p,
+					       m, d2, id2), 0);
+		cr_assert_eq(strlen(b.p), b.len);
+		/* One line: output__write_line() adds the '\n'. */
+		cr_assert_null(memchr(b.p, '\n', b.len));
+		at = strstr(b.p, id2);
+		cr_assert(at);
+		memcpy(at, id1, ULID_BUF - 1);
+		cr_assert_str_eq(b.p, line);
+	}
+	/* The numbers printed as raw text were put back. */
 	free(line);
+	line = cJSON_PrintUnformatted(d2);
+	cr_assert_str_eq(line, d2_text);
+	cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(d2, "count")));
+	cr_assert_null(cJSON_GetObjectItem(d2, "count")->valuestring);
+	free(line);
+	free(d2_text);
 	cJSON_Delete(d2);
 	cJSON_Delete(ev);
 	event_buf__free(&b);
+	event_cache__free(cache);
 	ulid__free(g);
 }
 
@@ -452,6 +474,52 @@ Test(event, write_line_matches_the_tree)
 	m.n_reasons = 0;
 	m.capture_point = NULL;
 	same_line(&host, NULL, &m);
+}
+
+/* One cache, events of different processes and metas interleaved. */
+Test(event, cache_tells_envelopes_apart)
+{
+	static const char *const reasons[] = { "body_truncated" };
+	struct event_proc p[3] = {
+		{ .pid = 10, .tid = 10, .uid = 1000, .gid = 1000, .comm = "a" },
+		{ .pid = 10, .tid = 11, .uid = 1000, .gid = 1000, .comm = "a" },
+		{ .pid = 10, .tid = 10, .uid = 1000, .gid = 1000, .comm = "a",
+		  .cmdline = "a --x" },
+	};
+	struct event_meta m[2] = {
+		{ .type = "ai.request", .ts_real_ns = 1795420201123456789ULL,
+		  .capture_point = "tls_client", .rule = "openai-chat" },
+		{ .type = "ai.response", .ts_real_ns = 1795420202000000999ULL,
+		  .capture_point = "tls_client", .rule = "openai-chat",
+		  .completeness = "partial", .reasons = reasons,
+		  .n_reasons = 1 },
+	};
+	struct event_buf b1 = { 0 }, b2 = { 0 };
+	struct event_cache *cache;
+	struct ulid_gen *g;
+	char id1[ULID_BUF], id2[ULID_BUF], *at;
+	int i;
+
+	cr_assert_eq(ulid__new(&g), 0);
+	cr_assert_eq(event_cache__new(&cache), 0);
+	for (i = 0; i < 24; i++) {
+		const struct event_proc *pp = &p[i % 3];
+		const struct event_meta *mm = &m[i / 3 % 2];
+
+		cr_assert_eq(event__write_line(&b1, NULL, g, &host, pp, mm,
+					       NULL, id1), 0);
+		cr_assert_eq(event__write_line(&b2, cache, g, &host, pp, mm,
+					       NULL, id2), 0);
+		at = strstr(b2.p, id2);
+		cr_assert(at);
+		memcpy(at, id1, ULID_BUF - 1);
+		cr_assert_str_eq(b2.p, b1.p);
+	}
+	event_buf__free(&b1);
+	event_buf__free(&b2);
+	event_cache__free(cache);
+	event_cache__free(NULL);
+	ulid__free(g);
 }
 
 Test(event, json_buffer_reuse_and_failure)
