@@ -240,8 +240,6 @@ static __always_inline int put_chunk(const struct emit_ctx *ec, __u32 off,
 		__sync_fetch_and_add(&st->read_faults, 1);
 	}
 	bpf_ringbuf_submit(d, wakeup_flag());
-	__sync_fetch_and_add(&st->records, 1);
-	__sync_fetch_and_add(&st->bytes, len);
 	return 0;
 }
 
@@ -470,6 +468,11 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	__u32 ppid = BPF_CORE_READ(p, real_parent, tgid);
 
+	/*
+	 * Targeted mode: the new image may not be selected, and may make
+	 * calls before userspace has read this record and decided; until
+	 * it enters the process again, they are not captured.
+	 */
 	emit_proc(CAP_KIND_EXEC, tgid, ppid, 0, true);
 	return 0;
 }

@@ -113,11 +113,13 @@ struct cap_free {
 };
 _Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 
-/* Per-CPU counters in the `cap_stats` array map, summed by userspace. */
+/*
+ * Per-CPU counters in the `cap_stats` array map, summed by userspace.
+ * Records and bytes delivered are counted by the reader instead: an
+ * atomic add costs every traced call.
+ */
 struct cap_stats {
 	__u64 calls;		/* SSL calls seen with data */
-	__u64 records;		/* records put on the ring buffer */
-	__u64 bytes;		/* payload bytes put on the ring buffer */
 	__u64 lost_records;	/* bpf_ringbuf_output() failed */
 	__u64 lost_bytes;	/* payload bytes of the lost records */
 	__u64 truncated_calls;	/* calls larger than the per-call cap */
@@ -127,6 +129,6 @@ struct cap_stats {
 	/* calls not captured: no task storage for their arguments */
 	__u64 missed_calls;
 };
-_Static_assert(sizeof(struct cap_stats) == 80, "cap_stats ABI");
+_Static_assert(sizeof(struct cap_stats) == 64, "cap_stats ABI");
 
 #endif /* OISP_CAPTURE_ABI_H */

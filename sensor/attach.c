@@ -386,6 +386,11 @@ static int link_pid(struct attach *a, struct afile *f, int pid)
 	return 1;
 }
 
+bool attach__pid_selected(const struct attach *a, int pid)
+{
+	return !a->tgt || find_pid(a, pid);
+}
+
 void attach__forget_pid(struct attach *a, int pid)
 {
 	struct apid **pp, *p;

@@ -127,6 +127,17 @@ int attach__scan_all(struct attach *a);
 void attach__set_target(struct attach *a, struct target *t, int selected_fd);
 
 /*
+ * Targeted mode: true when process @pid is selected now, i.e. has been
+ * attached for and not forgotten since.  Records are read in the order
+ * they were made, an exec's before the new image's calls, so a call
+ * record is from a selected image exactly when this holds as it is
+ * read: a process that execs an unselected program may make calls that
+ * pass the BPF map of selected tgids before its exec record is read,
+ * and this tells them apart.  Always true outside targeted mode.
+ */
+bool attach__pid_selected(const struct attach *a, int pid);
+
+/*
  * Targeted mode: detaches what was attached for process @pid (at its
  * exit).  The links are closed by a worker thread, since each close
  * waits for a kernel grace period.  No-op otherwise.

@@ -44,6 +44,8 @@ struct capture {
 	int nrescan;
 	struct rescan rescan[RESCAN_MAX];
 	__u64 rescans_dropped;
+	__u64 records, bytes;	/* data records read, their plaintext */
+	__u64 unselected;	/* of them, from unselected images */
 	bool multi;		/* uprobe_multi links (uprobe.h) */
 };
 
@@ -165,6 +167,13 @@ static int handle_record(void *ctx, void *data, size_t size)
 		    size - CAP_DATA_HDR_SIZE)
 			return 0;
 		size = CAP_DATA_HDR_SIZE + ((const struct cap_data *)data)->len;
+		c->records++;
+		c->bytes += size - CAP_DATA_HDR_SIZE;
+		/* Targeted: made after an exec left the selection. */
+		if (!attach__pid_selected(c->att, (int)h->tgid)) {
+			c->unselected++;
+			return 0;
+		}
 		break;
 	case CAP_KIND_EXEC:
 		/* Also passed on: the pipeline reads the new image's metadata. */
@@ -427,10 +436,13 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	st->procs_denied = as.procs_denied;
 	st->targeted = as.targeted;
 	st->multi = c->multi;
+	st->records = c->records;
+	st->bytes = c->bytes;
+	st->unselected_records = c->unselected;
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
-	/* Per-CPU values: each rounded up to 8 bytes (80 already is). */
+	/* Per-CPU values: each rounded up to 8 bytes (64 already is). */
 	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -442,8 +454,6 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	}
 	for (i = 0; i < ncpu; i++) {
 		st->kern.calls += v[i].calls;
-		st->kern.records += v[i].records;
-		st->kern.bytes += v[i].bytes;
 		st->kern.lost_records += v[i].lost_records;
 		st->kern.lost_bytes += v[i].lost_bytes;
 		st->kern.truncated_calls += v[i].truncated_calls;

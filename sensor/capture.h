@@ -76,6 +76,13 @@ typedef int (*capture_record_fn)(void *ctx, const void *rec, size_t len);
 
 struct capture_stats {
 	struct cap_stats kern;	/* summed over CPUs */
+	__u64 records;		/* data records read from the ring buffer */
+	__u64 bytes;		/* their plaintext bytes */
+	/*
+	 * Targeted mode: data records dropped because their process had
+	 * exec'd an unselected program when they were read.
+	 */
+	__u64 unselected_records;
 	__u32 files_attached;	/* OpenSSL providers with uprobes */
 	__u32 ldso_attached;	/* ld.so files with the dlopen uprobe */
 	__u32 procs_traced;	/* processes mapping a provider (last full scan) */

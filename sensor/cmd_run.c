@@ -124,8 +124,8 @@ static cJSON *status_capture(const struct run *r)
 	capture__stats(r->cap, &cs);
 	c = cJSON_AddObjectToObject(root, "capture");
 	NUM(c, "calls", cs.kern.calls);
-	NUM(c, "records", cs.kern.records);
-	NUM(c, "bytes", cs.kern.bytes);
+	NUM(c, "records", cs.records);
+	NUM(c, "bytes", cs.bytes);
 	NUM(c, "lost_records", cs.kern.lost_records);
 	NUM(c, "lost_bytes", cs.kern.lost_bytes);
 	NUM(c, "truncated_calls", cs.kern.truncated_calls);
@@ -133,6 +133,7 @@ static cJSON *status_capture(const struct run *r)
 	NUM(c, "read_faults", cs.kern.read_faults);
 	NUM(c, "lost_control", cs.kern.lost_control);
 	NUM(c, "missed_calls", cs.kern.missed_calls);
+	NUM(c, "unselected_records", cs.unselected_records);
 	a = cJSON_AddObjectToObject(root, "attach");
 	NUM(a, "files", cs.files_attached);
 	NUM(a, "ld_so", cs.ldso_attached);

@@ -550,6 +550,7 @@ static void print_capture(const struct printer *pr, const cJSON *root)
 		{ "read_faults", "read faults", true },
 		{ "lost_control", "lost proc records", true },
 		{ "missed_calls", "missed calls", true },
+		{ "unselected_records", "records of unselected programs", false },
 	};
 	const cJSON *obj = section(pr, root, "capture", "Capture");
 
