@@ -16,6 +16,9 @@ Test switches (request header or query parameter):
   x-test-encoding: gzip|br   or ?enc=gzip|br   compress the response when
                              the client's Accept-Encoding allows it
   x-test-chunked: 1          or ?chunked=1     chunked non-stream response
+  x-test-slow-read: S                          wait S seconds before reading
+                                               the request body (the client's
+                                               writes then block)
   model "bad-model"                            400 with the provider's error body
 
 Usage:
@@ -121,6 +124,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def read_body(self):
+        slow = float(self.headers.get("x-test-slow-read") or 0)
+        if slow > 0:
+            time.sleep(min(slow, 5))
         te = self.headers.get("Transfer-Encoding", "")
         if "chunked" in te.lower():
             self._log_extra["request_chunked"] = True

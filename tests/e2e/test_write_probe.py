@@ -3,6 +3,9 @@
 at return as always.  The same clients as the default mode give the same
 events: curl (libssl), Python requests and httpx (SSL_write_ex), and the
 openai and Anthropic SDKs on node (OpenSSL inside node)."""
+import os
+import time
+
 import e2elib
 from e2elib import EventLog, check_pair, expected, one_call
 
@@ -43,5 +46,34 @@ def test_writes_at_entry(sensor_run, tmp_path):
         st = s.status()["capture"]
         assert st["lost_records"] == 0 and st["read_faults"] == 0
         assert st["missed_calls"] == 0
+    finally:
+        assert s.stop() == 0, s.log_tail()
+
+
+def test_retried_write_is_why_the_default_waits_for_the_return(sensor_run, tmp_path):
+    """A write that fails with SSL_ERROR_WANT_WRITE must be repeated with
+    the same arguments.  At return (the default) only the call that
+    succeeded is taken: one request, read cleanly.  At entry every attempt
+    is taken: http.client sends the body in its own write, so the body
+    comes again where the next request line should be, and the stream
+    cannot be parsed.  This is why write_probe: entry is opt-in (README,
+    "Performance")."""
+    s = e2elib.Sensor(str(tmp_path), config=CONFIG).start()
+    try:
+        errors0 = sensor_run.sensor.status()["pipeline"]["parse_errors"]
+        c = e2elib.run_client(sensor_run.server, [
+            e2elib.PYTHON, os.path.join(e2elib.CLIENTS, "py_retry.py"), str(200 * 1024)])
+        sensor_run.known_pids.add(c.pid)
+        r = c.results()[0]
+        assert r["status"] == 200, r
+        evs = sensor_run.events.wait_pid(c.pid, 2)
+        time.sleep(0.5)
+        assert [e["event_type"] for e in sensor_run.events.by_pid(c.pid)] == [
+            "ai.request", "ai.response"], evs
+        assert evs[0]["data"]["messages"][0]["content"] == r["message"]
+        assert sensor_run.sensor.status()["pipeline"]["parse_errors"] == errors0
+        # At entry: the repeated body broke the stream.
+        st = s.status()
+        assert st["pipeline"]["parse_errors"] >= 1, st["pipeline"]
     finally:
         assert s.stop() == 0, s.log_tail()
