@@ -370,7 +370,30 @@ static bool add_process(cJSON *ev, const struct event_proc *p)
 	       add_str(a, "user", p->user);
 }
 
-static bool add_related(cJSON *ev, const char *id)
+/*
+ * Adds @val as @key without copying either: both must outlive @o.
+ * @raw: @val is JSON text, printed as it is.
+ */
+static bool add_ref(cJSON *o, const char *key, const char *val, bool raw)
+{
+	cJSON *v = cJSON_CreateStringReference(val);
+
+	if (!v)
+		return false;
+	if (raw)
+		v->type = cJSON_Raw | cJSON_IsReference;
+	if (!cJSON_AddItemToObjectCS(o, key, v)) {
+		cJSON_Delete(v);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * related_events: [{event_id: @id, relationship: caused_by}], when @id is
+ * set; @by_ref: @id is referenced (it must outlive @ev), not copied.
+ */
+static bool add_related(cJSON *ev, const char *id, bool by_ref)
 {
 	cJSON *arr, *o;
 
@@ -382,6 +405,9 @@ static bool add_related(cJSON *ev, const char *id)
 		cJSON_Delete(o);
 		return false;
 	}
+	if (by_ref)
+		return add_ref(o, "event_id", id, false) &&
+		       add_ref(o, "relationship", "caused_by", false);
 	return add_str(o, "event_id", id) &&
 	       add_str(o, "relationship", "caused_by");
 }
@@ -406,7 +432,7 @@ cJSON *event__new(struct ulid_gen *g, const struct event_host *h,
 	    !add_u64(ev, "ts_mono", m->ts_mono_ns) ||
 	    !add_source(ev, h, m) || !add_confidence(ev, m) ||
 	    !add_host(ev, h, p) || !add_process(ev, p) ||
-	    !add_related(ev, m->related_event_id))
+	    !add_related(ev, m->related_event_id, false))
 		goto err_free;
 	d = cJSON_AddObjectToObject(ev, "data");
 	if (!d)
@@ -874,45 +900,6 @@ static void cache_ts(struct event_cache *c, uint64_t ts_real_ns, char *buf)
 }
 
 /*
- * Adds @val as @key without copying either: both must outlive @o.
- * @raw: @val is JSON text, printed as it is.
- */
-static bool add_ref(cJSON *o, const char *key, const char *val, bool raw)
-{
-	cJSON *v = cJSON_CreateStringReference(val);
-
-	if (!v)
-		return false;
-	if (raw)
-		v->type = cJSON_Raw | cJSON_IsReference;
-	if (!cJSON_AddItemToObjectCS(o, key, v)) {
-		cJSON_Delete(v);
-		return false;
-	}
-	return true;
-}
-
-static bool add_related_ref(cJSON *ev, const char *id)
-{
-	cJSON *arr, *o;
-
-	if (!id)
-		return true;
-	arr = cJSON_CreateArray();
-	if (!arr || !cJSON_AddItemToObjectCS(ev, "related_events", arr)) {
-		cJSON_Delete(arr);
-		return false;
-	}
-	o = cJSON_CreateObject();
-	if (!o || !cJSON_AddItemToArray(arr, o)) {
-		cJSON_Delete(o);
-		return false;
-	}
-	return add_ref(o, "event_id", id, false) &&
-	       add_ref(o, "relationship", "caused_by", false);
-}
-
-/*
  * event__new's envelope, with the cached parts and every string by
  * reference: the strings on this stack frame outlive the tree.
  */
@@ -945,7 +932,7 @@ static int write_cached(struct event_buf *b, struct event_cache *c,
 		if (s->json[i] && !add_ref(ev, part_names[i], s->json[i], true))
 			goto out;
 	}
-	if (!add_related_ref(ev, m->related_event_id))
+	if (!add_related(ev, m->related_event_id, true))
 		goto out;
 	/* @data's members, by reference: the envelope frees none of them. */
 	ref = cJSON_CreateObjectReference(data ? data->child : NULL);
