@@ -7,9 +7,8 @@
  * file and offset, once per OpenSSL file (for all processes, or for the
  * selected ones), with the function as the BPF cookie.  The entry probe
  * keeps the arguments in the thread's task storage; the return probe
- * reads the result
- * and copies the bytes the call moved straight into ring-buffer records
- * of at most CAP_CHUNK_MAX bytes (struct cap_data, bpf/capture_abi.h),
+ * reads the result and copies the bytes the call moved straight into
+ * ring-buffer records of at most CAP_CHUNK_MAX bytes (struct cap_data, bpf/capture_abi.h),
  * reserved in size classes so small calls take little ring space.
  *
  * Wakeups are batched: records wake the reader only once more than
@@ -269,27 +268,27 @@ static long emit_chunk(__u32 i, void *data)
 
 /*
  * Records @tgid in traced_tgids, so that its exit is reported; once per
- * thread when the thread has task storage (@a), else every call.
+ * thread when the thread has a task-storage @slot, else every call.
  */
-static __always_inline void note_traced(__u32 tgid, struct call_args *a)
+static __always_inline void note_traced(__u32 tgid, struct call_args *slot)
 {
 	__u8 one = 1;
 
-	if (a && a->noted)
+	if (slot && slot->noted)
 		return;
 	if (!bpf_map_lookup_elem(&traced_tgids, &tgid))
 		bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_NOEXIST);
-	if (a)
-		a->noted = 1;
+	if (slot)
+		slot->noted = 1;
 }
 
 /*
- * Emits the @n bytes the call moved; @a is its task storage, or NULL
- * (write_probe: entry).
+ * Emits the @n bytes the call of @args moved; @slot is the thread's task
+ * storage (at return, @args itself), or NULL (write_probe: entry).
  */
 static __always_inline void emit_call(struct task_struct *t,
 				      const struct call_args *args,
-				      struct call_args *a, __u64 n)
+				      struct call_args *slot, __u64 n)
 {
 	struct emit_ctx ec = { .buf = args->buf };
 	struct cap_data *d = (struct cap_data *)ec.hdr;
@@ -311,7 +310,7 @@ static __always_inline void emit_call(struct task_struct *t,
 	d->call_id = next_call_id(d->hdr.ts_ns);
 	d->dir = args->dir;
 	d->call_len = n;
-	note_traced(d->hdr.tgid, a);
+	note_traced(d->hdr.tgid, slot);
 
 	__sync_fetch_and_add(&st->calls, 1);
 	if (ec.truncated) {
@@ -469,9 +468,9 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	__u32 ppid = BPF_CORE_READ(p, real_parent, tgid);
 
 	/*
-	 * Targeted mode: the new image may not be selected, and may make
-	 * calls before userspace has read this record and decided; until
-	 * it enters the process again, they are not captured.
+	 * Targeted mode: the new image stays in `selected` until userspace
+	 * reads this record and decides; it drops the calls an unselected
+	 * image made meanwhile (attach__pid_selected()).
 	 */
 	emit_proc(CAP_KIND_EXEC, tgid, ppid, 0, true);
 	return 0;
