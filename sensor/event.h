@@ -96,13 +96,13 @@ cJSON *event__new(struct ulid_gen *g, const struct event_host *h,
  */
 char *event__to_line(const cJSON *ev, size_t *len);
 
-struct event_nums;
+struct event_swaps;
 
 /* A text buffer reused from one line to the next. */
 struct event_buf {
 	char *p;		/* NUL-terminated after a successful write */
 	size_t len, cap;	/* bytes of text; bytes allocated */
-	struct event_nums *nums;	/* event__json's scratch space */
+	struct event_swaps *swaps;	/* event__json's scratch space */
 };
 
 /*
@@ -115,9 +115,11 @@ void event_buf__free(struct event_buf *b);
  * event__to_line into @b (its previous text replaced), printed with
  * cJSON_PrintPreallocated into the buffer the previous line left when it
  * fits, so that steady traffic allocates nothing here.  While printing,
- * integral numbers below 10^15 in magnitude are handed to cJSON as raw
- * nodes with the digits cJSON would print for them (its own number
- * printing costs a sprintf and an sscanf each); @v is left as it was.
+ * integral numbers below 10^15 in magnitude and strings of 16 bytes or
+ * more are handed to cJSON as raw nodes holding the text cJSON would
+ * print for them, written faster here (cJSON prints a number with a
+ * sprintf and an sscanf, a string through a per-byte switch, twice);
+ * the line is the same byte for byte, and @v is left as it was.
  * Not for a tree another thread reads meanwhile.  Returns 0, or -ENOMEM
  * (out of memory, or an item cJSON cannot print, such as a
  * cJSON_Invalid).

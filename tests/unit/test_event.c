@@ -544,3 +544,79 @@ Test(event, json_buffer_reuse_and_failure)
 	event_buf__free(&b);
 	event_buf__free(&b);
 }
+
+/* event__json's text, compared with cJSON's own for the same tree. */
+static void same_as_cjson(struct event_buf *b, cJSON *v)
+{
+	char *want = cJSON_PrintUnformatted(v), *fixed;
+
+	cr_assert(want);
+	fixed = event__utf8_dup(want, strlen(want));
+	cr_assert(fixed);
+	cr_assert_eq(event__json(b, v), 0);
+	cr_assert_eq(b->len, strlen(fixed));
+	cr_assert_str_eq(b->p, fixed);
+	free(fixed);
+	free(want);
+}
+
+/*
+ * Strings of 16 bytes or more are escaped by event.c, not by cJSON: every
+ * byte value, escapes at block edges, long plain runs, NUL-free random
+ * text; the line must be cJSON's byte for byte and the tree untouched.
+ */
+Test(event, strings_escaped_as_cjson_escapes_them)
+{
+	static const char *const fixed[] = {
+		"0123456789abcdef",
+		"0123456789abcde\"",
+		"\"0123456789abcdef0123456789abcdef\\",
+		"line one\nline two\r\n\ttabbed \b\f\x01\x1f\x7f end",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 and \xff\xfe broken \xc3",
+		"a/b/c/d/e/f/g/h/i/j/k </script> \\u0000 already escaped",
+	};
+	struct event_buf b = { 0 };
+	cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *s;
+	char all[256], key[32], buf[200];
+	const char *before;
+	unsigned int seed = 7;
+	size_t i, j, n;
+
+	for (i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = '\0';
+	cJSON_AddStringToObject(o, "every_byte", all);
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		snprintf(key, sizeof(key), "fixed%zu", i);
+		cJSON_AddStringToObject(o, key, fixed[i]);
+	}
+	cJSON_AddStringToObject(o, "short", "a\"b\n");
+	cJSON_AddNumberToObject(o, "n", 12345);
+	cJSON_AddItemToObject(o, "random", arr);
+	/* Mostly plain text with a few bytes to escape, at random lengths
+	 * around the 16-byte blocks. */
+	for (i = 0; i < 400; i++) {
+		n = (size_t)(rand_r(&seed) % 70);
+		for (j = 0; j < n; j++) {
+			unsigned int r = (unsigned int)rand_r(&seed) % 100;
+
+			buf[j] = r < 85 ? (char)('a' + r % 26) :
+				 r < 90 ? '"' : r < 93 ? '\\' :
+				 r < 97 ? (char)(1 + r % 31) : (char)(0x80 + r);
+		}
+		buf[n] = '\0';
+		cJSON_AddItemToArray(arr, cJSON_CreateString(buf));
+	}
+	s = cJSON_GetObjectItem(o, "every_byte");
+	before = s->valuestring;
+	same_as_cjson(&b, o);
+	/* Again into the same buffers, and one string alone. */
+	same_as_cjson(&b, o);
+	same_as_cjson(&b, s);
+	cr_assert_eq(s->type, cJSON_String);
+	cr_assert_eq(s->valuestring, before);
+	cr_assert_str_eq(cJSON_GetObjectItem(o, "fixed0")->valuestring,
+			 fixed[0]);
+	cJSON_Delete(o);
+	event_buf__free(&b);
+}
