@@ -35,7 +35,15 @@ $(BENCH_OUT)/dlsleeper: bench/dlsleeper.c | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -ldl -o $@
 
-bench: $(OUT)/oisp-sensor $(BENCH_BINS)
+.PHONY: bench-libc
+
+# The sensor again with glibc's malloc (Makefile MALLOC), which the replay
+# section runs too, for comparison.
+bench-libc: $(OUT)/vmlinux.h
+	$(Q)$(MAKE) --no-print-directory OUT=$(BENCH_OUT)/libc MALLOC=libc \
+		VMLINUX_H=$(abspath $(OUT)/vmlinux.h) all
+
+bench: $(OUT)/oisp-sensor $(BENCH_BINS) bench-libc
 	$(Q)/usr/bin/python3 bench/run.py --build $(OUT) $(BENCH_ARGS)
 
 -include $(wildcard $(BENCH_OUT)/*.d)

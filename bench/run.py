@@ -48,6 +48,8 @@ class Env:
     def __init__(self, build):
         self.build = os.path.abspath(build)
         self.sensor = os.path.join(self.build, "oisp-sensor")
+        # make bench-libc: the same sources, linked with glibc's malloc.
+        self.sensor_libc = os.path.join(self.build, "bench", "libc", "oisp-sensor")
         self.tlsbench = os.path.join(self.build, "bench", "tlsbench")
         self.count = os.path.join(self.build, "bench", "count")
         self.dlsleeper = os.path.join(self.build, "bench", "dlsleeper")
@@ -425,8 +427,8 @@ REPLAY_SUMMARY = re.compile(r"replay: (\d+) records .* (\d+) HTTP messages, (\d+
                             r"and (\d+) ai.response events")
 
 
-def replay_once(env, path, extra):
-    argv = ["taskset", "-c", "0", env.sensor, "replay", path, "--output", "/dev/null",
+def replay_once(env, path, extra, sensor=None):
+    argv = ["taskset", "-c", "0", sensor or env.sensor, "replay", path, "--output", "/dev/null",
             "--config", os.path.join(env.tmp, "empty.yaml")] + extra
     ru0 = os.times()
     t0 = time.monotonic()
@@ -486,6 +488,11 @@ def bench_replay(env, a):
             runs = [replay_once(env, path, extra) for _ in range(a.replay_runs)]
             best = min(runs, key=lambda r: r["wall_s"])
             info = gen[path]
+            libc = None
+            if os.path.exists(env.sensor_libc):
+                libc = min(r["wall_s"] for r in
+                           [replay_once(env, path, extra, env.sensor_libc)
+                            for _ in range(a.replay_runs)])
             cases.append({
                 "name": name, "kind": kind, "args": extra, "target_mb_s": target,
                 "plaintext_bytes": info["plaintext_bytes"], "file_bytes": info["file_bytes"],
@@ -495,6 +502,7 @@ def bench_replay(env, a):
                 "mb_s": info["plaintext_bytes"] / 1e6 / best["wall_s"],
                 "mb_s_net": info["plaintext_bytes"] / 1e6 / max(1e-6, best["wall_s"] - start),
                 "events_s": best["events"] / best["wall_s"],
+                "mb_s_glibc_malloc": info["plaintext_bytes"] / 1e6 / libc if libc else None,
                 "records_s": info["records"] / best["wall_s"],
                 "met": None if target is None else
                 info["plaintext_bytes"] / 1e6 / best["wall_s"] >= target})
@@ -730,14 +738,18 @@ def md_replay(r):
            "*ai-sse*: streamed, chunked SSE, one `SSL_read` per event; *ai-gzip*: JSON response "
            "gzip-encoded; *ai-mix*: a third of each; *nonai*: GET of 1 MiB "
            "`application/octet-stream` bodies from a host no rule knows. MB = 10^6 bytes of "
-           "plaintext (both directions). Start-up of a replay (empty file): %.3f s, included." %
+           "plaintext (both directions). Start-up of a replay (empty file): %.3f s, included. "
+           "*glibc malloc*: the same sources built with `make MALLOC=libc` "
+           "(`make bench-libc`), best of as many runs." %
            (len(r["cases"][0]["runs"]) if r["cases"] else 0, r["startup_s"]), "",
-           "| traffic | plaintext MB | records | events | MB/s | events/s | target | met |",
-           "|---|---|---|---|---|---|---|---|"]
+           "| traffic | plaintext MB | records | events | MB/s | events/s | MB/s, glibc malloc "
+           "| target | met |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for c in r["cases"]:
-        out.append("| %s | %.0f | %d | %d | %.0f | %.0f | %s | %s |" % (
+        libc = c.get("mb_s_glibc_malloc")
+        out.append("| %s | %.0f | %d | %d | %.0f | %.0f | %s | %s | %s |" % (
             c["name"], c["plaintext_bytes"] / 1e6, c["records"], c["events"], c["mb_s"],
-            c["events_s"], ("≥ %d MB/s" % c["target_mb_s"]) if c["target_mb_s"] else "–",
+            c["events_s"], "%.0f" % libc if libc else "–", ("≥ %d MB/s" % c["target_mb_s"]) if c["target_mb_s"] else "–",
             {True: "yes", False: "**no**", None: "–"}[c["met"]]))
     if r.get("profile"):
         out += ["", "Profile of the ai-mix replay (`perf record --call-graph dwarf`; "

@@ -8,10 +8,14 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "heap.h"
 
 static int cmd_version(int argc, char **argv)
 {
-	printf("oisp-sensor %s\n", OISP_VERSION);
+	char heap[64];
+
+	printf("oisp-sensor %s (%s)\n", OISP_VERSION,
+	       heap__name(heap, sizeof(heap)));
 	return 0;
 }
 
@@ -30,6 +34,7 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	heap__init();
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
 		cli__usage(argc < 2 ? stderr : stdout);

@@ -115,3 +115,57 @@ def test_replay_of_corrupt_file_names_file_and_offset(tmp):
     p = run("replay", cap, "--output", os.path.join(tmp, "ev.jsonl"))
     assert p.returncode == 1
     assert cap in p.stderr and "offset" in p.stderr
+
+
+def test_default_build_allocates_with_mimalloc():
+    """make links mimalloc (Makefile MALLOC): version names it, and the
+    dynamic loader maps it into the sensor."""
+    p = run("version")
+    assert p.returncode == 0
+    assert p.stdout.startswith("oisp-sensor ") and "(mimalloc 2." in p.stdout, p.stdout
+    maps = subprocess.run(["ldd", SENSOR], capture_output=True, text=True,
+                          check=True).stdout
+    assert "libmimalloc.so.2 => /" in maps, maps
+
+
+def runtime_packages(dockerfile):
+    """The packages the last stage of @dockerfile installs with apt-get."""
+    text = open(dockerfile).read().replace("\\\n", " ")
+    last = text.rsplit("\nFROM ", 1)[1]
+    pkgs = set()
+    for line in last.splitlines():
+        if "apt-get install" in line:
+            cmd = line.split("apt-get install", 1)[1].split("&&", 1)[0]
+            pkgs |= {w for w in cmd.split() if not w.startswith("-")}
+    return pkgs
+
+
+def test_dockerfile_runtime_stage_has_every_linked_library():
+    """Each library the sensor is linked against (DT_NEEDED) comes from a
+    Debian package the image's runtime stage installs, or from libc6,
+    which debian:12-slim has: a library added to the build and not to the
+    image would fail only when the image starts."""
+    wanted = runtime_packages(os.path.join(ROOT, "Dockerfile"))
+    dyn = subprocess.run(["readelf", "-d", SENSOR], capture_output=True, text=True,
+                         check=True).stdout
+    needed = [l.split("[", 1)[1].rstrip("]") for l in dyn.splitlines() if "(NEEDED)" in l]
+    assert "libmimalloc.so.2" in needed and "libcjson.so.1" in needed, needed
+    paths = {}
+    for l in subprocess.run(["ldd", SENSOR], capture_output=True, text=True,
+                            check=True).stdout.splitlines():
+        if "=> /" in l:
+            name, path = l.split("=>")
+            paths[name.strip()] = path.split("(")[0].strip()
+    missing = []
+    for lib in needed:
+        real = os.path.realpath(paths[lib])
+        owner = None
+        for cand in (real, real.replace("/usr/lib/", "/lib/", 1), paths[lib]):
+            p = subprocess.run(["dpkg", "-S", cand], capture_output=True, text=True)
+            if p.returncode == 0:
+                owner = p.stdout.split(":", 1)[0]
+                break
+        assert owner, "no package owns %s (%s)" % (lib, real)
+        if owner != "libc6" and owner not in wanted:
+            missing.append("%s (%s)" % (owner, lib))
+    assert not missing, "Dockerfile runtime stage lacks: %s" % ", ".join(missing)
