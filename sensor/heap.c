@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * The allocator's name, and the one setting the sensor changes.  OISP_MIMALLOC
- * is defined for this file when the Makefile links mimalloc.
+ * The allocator's name, and giving freed memory back.  OISP_MIMALLOC is
+ * defined for this file when the Makefile links mimalloc.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #ifdef OISP_MIMALLOC
 #include <mimalloc.h>
 #else
 #include <gnu/libc-version.h>
+#include <malloc.h>
 #endif
 
 #include "heap.h"
@@ -27,11 +27,18 @@ char *heap__name(char *buf, size_t len)
 	return buf;
 }
 
-void heap__init(void)
+void heap__release(void)
 {
 #ifdef OISP_MIMALLOC
-	if (!getenv("MIMALLOC_DECOMMIT_DELAY") &&
-	    !getenv("MIMALLOC_RESET_DELAY"))
-		mi_option_set(mi_option_decommit_delay, 0);
+	long pages = mi_option_get(mi_option_decommit_delay);
+	long segments = mi_option_get(mi_option_segment_decommit_delay);
+
+	mi_option_set(mi_option_decommit_delay, 0);
+	mi_option_set(mi_option_segment_decommit_delay, 0);
+	mi_collect(true);
+	mi_option_set(mi_option_decommit_delay, pages);
+	mi_option_set(mi_option_segment_decommit_delay, segments);
+#else
+	malloc_trim(0);
 #endif
 }

@@ -16,15 +16,17 @@
 char *heap__name(char *buf, size_t len);
 
 /*
- * Sets the allocator up before the sensor's work; first thing in main().
- * mimalloc gives freed pages back to the kernel when it next allocates
- * after a delay (100 ms), so a process that goes idle keeps what it last
- * freed: start-up's buffers (libbpf's copy of the kernel's BTF, ELF
- * symbol tables), some 13 MiB of resident memory.  The delay is made 0
- * unless MIMALLOC_DECOMMIT_DELAY or MIMALLOC_RESET_DELAY says otherwise
- * (it costs no measurable throughput: bench replay).  Nothing for glibc.
- * Cannot fail.
+ * Gives the memory freed so far back to the kernel, for the end of
+ * start-up: its buffers (libbpf's copy of the kernel's BTF, ELF symbol
+ * tables, /proc scans) are some 13 MiB.  mimalloc decommits freed pages
+ * only when it next allocates after a delay (MIMALLOC_DECOMMIT_DELAY,
+ * 25 ms; 500 ms for whole segments), so a sensor that goes idle after
+ * start-up would keep them resident; mi_collect(true) with both delays
+ * at 0 for the call decommits them now.  Not on every free: a delay of 0
+ * throughout costs a page fault per page of each large body allocated
+ * again (replay of 1 MiB bodies: 10 times slower).  glibc: malloc_trim(0).
+ * Takes about a millisecond; cannot fail.
  */
-void heap__init(void);
+void heap__release(void);
 
 #endif /* OISP_HEAP_H */

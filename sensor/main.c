@@ -34,7 +34,6 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
-	heap__init();
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
 		cli__usage(argc < 2 ? stderr : stdout);
