@@ -88,7 +88,7 @@ TEST_DEPS_test_k8s := k8s log
 # test_k8s runs a loopback HTTPS server.
 $(TESTDIR)/test_k8s: LDLIBS += -lssl -lcrypto
 TEST_DEPS_test_status := status log
-TEST_DEPS_test_privs := privs
+TEST_DEPS_test_privs := privs log
 TEST_DEPS_test_pipeline := pipeline conntab http decode sse rules \
 	rules_default yamlutil redact extract event ulid utf8 output procinfo cgroup \
 	recfile aistats k8s log

@@ -2,6 +2,8 @@
 /*
  * `oisp-sensor record FILE`: writes the raw capture records to FILE (see
  * recfile.h) until SIGINT/SIGTERM, for `replay`, tests and benchmarks.
+ * capture.targets.exe, .comm and .cgroup select processes as for `run`;
+ * k8s_namespace is refused, since record has no Kubernetes API client.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,13 +15,16 @@
 #include "cmd.h"
 #include "log.h"
 #include "loop.h"
+#include "privs.h"
 #include "recfile.h"
+#include "target.h"
 
 #define TICK_MS 50
 
 struct rec {
 	struct recfile_writer *w;
 	struct capture *cap;
+	struct target *target;		/* capture.targets.*, or NULL */
 	uint64_t records;
 	uint64_t bad_records;
 	int err;
@@ -50,6 +55,32 @@ static int on_ring(void *ctx)
 	return r->err ? r->err : (n < 0 && n != -EINTR ? n : 0);
 }
 
+/* capture.targets.* of @cfg but k8s_namespace; r->target stays NULL
+ * when none is set.  Returns 0, or -EINVAL (logged) or -ENOMEM. */
+static int make_target(struct rec *r, const struct config *cfg)
+{
+	struct target_opts to = {
+		.exe = cfg->target_exe,
+		.comm = cfg->target_comm,
+		.cgroup = cfg->target_cgroup,
+	};
+	char err[256];
+	int ret;
+
+	if (cfg->target_k8s_namespace) {
+		pr_err("capture.targets.k8s_namespace: not supported by record, "
+		       "which has no Kubernetes API client (use exe, comm or "
+		       "cgroup)");
+		return -EINVAL;
+	}
+	ret = target__new(&r->target, &to, err, sizeof(err));
+	if (ret == -EINVAL)
+		pr_err("%s", err);
+	else if (ret)
+		pr_err("capture.targets: %s", strerror(-ret));
+	return ret;
+}
+
 static int on_tick(void *ctx, uint64_t now)
 {
 	struct rec *r = ctx;
@@ -77,6 +108,10 @@ int cmd_record(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
+	if (make_target(&r, &o.cfg)) {
+		status = 2;
+		goto out;
+	}
 	recfile__info_now(&info);
 	ret = recfile__create(&r.w, o.file, &info);
 	if (ret) {
@@ -84,6 +119,8 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	capture__opts_from_config(&co, &o.cfg);
+	co.target = r.target;
+	privs__raise_nofile();
 	ret = loop__new(&loop, TICK_MS);
 	if (!ret)
 		ret = capture__open(&r.cap, &co, on_record, &r);
@@ -94,7 +131,8 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	loop__on_tick(loop, on_tick, &r);
-	pr_info("ready: recording to %s", o.file);
+	pr_info("ready: recording to %s%s", o.file,
+		r.target ? " (targeted: capture.targets)" : "");
 	ret = loop__run(loop);
 	capture__poll(r.cap);
 	if (ret || r.err) {
@@ -104,6 +142,7 @@ int cmd_record(int argc, char **argv)
 	status = 0;
 out:
 	capture__close(r.cap);
+	target__free(r.target);
 	if (recfile__close_writer(r.w) && status == 0) {
 		pr_err("%s: write failed", o.file);
 		status = 1;

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -26,6 +25,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "engine.h"
+#include "heap.h"
 #include "k8s.h"
 #include "log.h"
 #include "loop.h"
@@ -364,25 +364,6 @@ static void limit_privs(uint64_t keep, bool no_new_privs, const char *when)
 		pr_debug("capabilities: bounding set left as is (no CAP_SETPCAP)");
 }
 
-/*
- * Each attached file holds an fd and two or three BPF links, and in
- * targeted mode each selected process its own links: raise the soft
- * limit on open files to the hard one, as tracers do (bcc, bpftrace).
- */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
-		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl))
-		pr_warn("raise RLIMIT_NOFILE: %s", strerror(errno));
-	else
-		pr_debug("RLIMIT_NOFILE raised to %llu",
-			 (unsigned long long)rl.rlim_cur);
-}
-
 /* target_ns_fn for capture.targets.k8s_namespace: the engine's pod list. */
 static int pod_namespace(void *ctx, const char *pod_uid, char *ns, size_t len)
 {
@@ -436,7 +417,7 @@ static int run_setup(struct run *r)
 	if (err)
 		return err;
 	limit_privs(PRIVS_RUN | PRIVS_SETUP, false, "during start-up");
-	raise_nofile();
+	privs__raise_nofile();
 	err = engine__open(&r->e, &r->o.cfg, true, engine__realtime_offset());
 	if (err)
 		return err;
@@ -515,6 +496,7 @@ int cmd_run(int argc, char **argv)
 	capture__stats(r.cap, &cs);
 	pr_info("ready: %u OpenSSL files attached, writing events to %s",
 		cs.files_attached, output__path(r.e->out));
+	heap__release();
 	if (r.metrics)
 		metrics__set_ready(r.metrics, true);
 	if (loop__run(r.loop) == 0)

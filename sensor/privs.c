@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "privs.h"
 
 #define NCAPS	64	/* capability numbers a 64-bit mask holds */
@@ -170,4 +172,18 @@ void privs__names(uint64_t mask, char *buf, size_t len)
 	}
 	if (!mask)
 		snprintf(buf, len, "none");
+}
+
+void privs__raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		pr_warn("raise RLIMIT_NOFILE: %s", strerror(errno));
+	else
+		pr_debug("RLIMIT_NOFILE raised to %llu",
+			 (unsigned long long)rl.rlim_cur);
 }

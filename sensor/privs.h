@@ -79,4 +79,13 @@ int privs__limit(uint64_t keep, bool no_new_privs, bool *bounding_kept);
  */
 void privs__names(uint64_t mask, char *buf, size_t len);
 
+/*
+ * Raises the soft limit on open files (RLIMIT_NOFILE) to the hard one, as
+ * tracers do (bcc, bpftrace): each attached file holds an fd and two or
+ * three BPF links, and in targeted mode each selected process its own
+ * links.  A failure is logged (warning) and otherwise ignored: the
+ * sensor then runs with fewer files.
+ */
+void privs__raise_nofile(void);
+
 #endif /* OISP_PRIVS_H */

@@ -22,18 +22,32 @@ def _data_fields(e):
     return {k: d.get(k) for k in keep}
 
 
-def test_record_then_replay_gives_the_live_events(sensor_run, tmp_path):
-    cap = str(tmp_path / "live.cap")
-    rec = subprocess.Popen([SENSOR, "record", cap], stderr=subprocess.PIPE,
+def _start_record(cap, *args):
+    """`oisp-sensor record CAP ARGS`, once it says it is ready; and that
+    line."""
+    rec = subprocess.Popen([SENSOR, "record", cap, *args], stderr=subprocess.PIPE,
                            stdin=subprocess.DEVNULL, text=True,
                            preexec_fn=e2elib._die_with_parent)
+    deadline = time.monotonic() + 20
+    line = ""
+    while "ready" not in line:
+        assert time.monotonic() < deadline, "record never became ready"
+        line = rec.stderr.readline()
+        assert line or rec.poll() is None, "record exited early"
+    return rec, line
+
+
+def _replay(cap, out):
+    p = subprocess.run([SENSOR, "replay", cap, "--output", out],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return EventLog(out).refresh()
+
+
+def test_record_then_replay_gives_the_live_events(sensor_run, tmp_path):
+    cap = str(tmp_path / "live.cap")
+    rec, _ = _start_record(cap)
     try:
-        deadline = time.monotonic() + 20
-        line = ""
-        while "ready" not in line:
-            assert time.monotonic() < deadline, "record never became ready"
-            line = rec.stderr.readline()
-            assert line or rec.poll() is None, "record exited early"
         msg = "recorded then replayed"
         c = curl_client(sensor_run.server, "chat", msg)
         sensor_run.known_pids.add(c.pid)
@@ -46,11 +60,8 @@ def test_record_then_replay_gives_the_live_events(sensor_run, tmp_path):
     assert rec.returncode == 0, rec.stderr.read()
     assert os.path.getsize(cap) > 88
 
-    out = str(tmp_path / "replayed.jsonl")
-    p = subprocess.run([SENSOR, "replay", cap, "--output", out],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    replayed = [e for e in EventLog(out).refresh() if e["process"]["pid"] == c.pid]
+    replayed = [e for e in _replay(cap, str(tmp_path / "replayed.jsonl"))
+                if e["process"]["pid"] == c.pid]
     q_live, r_live = one_call(live, msg)
     q_rep, r_rep = one_call(replayed, msg)
     assert _data_fields(q_rep) == _data_fields(q_live)
@@ -59,6 +70,43 @@ def test_record_then_replay_gives_the_live_events(sensor_run, tmp_path):
     assert abs(q_rep["ts_mono"] - q_live["ts_mono"]) < 10**6
     assert abs(_wall(q_rep["ts"]) - _wall(q_live["ts"])) < 0.001
     assert abs(r_rep["data"]["latency_ms"] - r_live["data"]["latency_ms"]) < 1
+
+
+def test_record_honours_capture_targets(sensor_run, tmp_path):
+    """record in targeted mode: a selected program (python, by its exe)
+    is in the capture, an unselected one (curl) is not; the session
+    sensor sees both, so both calls happened and were made over TLS."""
+    cfg = tmp_path / "record.yaml"
+    cfg.write_text('capture:\n  targets:\n    exe: ["/usr/bin/python3*"]\n')
+    cap = str(tmp_path / "targeted.cap")
+    rec, ready = _start_record(cap, "--config", str(cfg))
+    try:
+        assert "targeted" in ready, ready
+        py = e2elib.py_client(sensor_run.server, "requests", "chat")
+        c = curl_client(sensor_run.server, "chat", "record does not select curl")
+        for pid in (py.pid, c.pid):
+            sensor_run.known_pids.add(pid)
+            assert len(sensor_run.events.wait_pid(pid, 2)) == 2
+        time.sleep(0.2)		# past the reader's 50 ms poll
+    finally:
+        rec.send_signal(signal.SIGTERM)
+        rec.wait(15)
+    assert rec.returncode == 0, rec.stderr.read()
+    evs = _replay(cap, str(tmp_path / "targeted.jsonl"))
+    assert [e["event_type"] for e in evs if e["process"]["pid"] == py.pid] == \
+        ["ai.request", "ai.response"], evs
+    assert [e for e in evs if e["process"]["pid"] != py.pid] == []
+
+
+def test_record_refuses_k8s_namespace_targets(tmp_path):
+    cfg = tmp_path / "record.yaml"
+    cfg.write_text("capture:\n  targets:\n    k8s_namespace: [ai-apps]\n")
+    cap = tmp_path / "never.cap"
+    p = subprocess.run([SENSOR, "record", str(cap), "--config", str(cfg)],
+                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert p.returncode == 2, p.stderr
+    assert "capture.targets.k8s_namespace" in p.stderr and "record" in p.stderr, p.stderr
+    assert not cap.exists()
 
 
 def test_sighup_reopens_after_rename(sensor_run, tmp_path):
