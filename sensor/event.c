@@ -574,7 +574,10 @@ static size_t put_escape(char *o, unsigned char c)
 	case '\r':	e = 'r'; break;
 	case '\t':	e = 't'; break;
 	default:
-		memcpy(o, "\\u00", 4);
+		o[0] = '\\';
+		o[1] = 'u';
+		o[2] = '0';
+		o[3] = '0';
 		o[4] = hex[c >> 4];
 		o[5] = hex[c & 0xf];
 		return 6;

@@ -18,7 +18,7 @@
 #include "recfile.h"
 
 #define WRITE_BUF_SIZE	(256 * 1024)
-#define READ_BUF_SIZE	(256 * 1024)
+#define READ_BUF_SIZE	((size_t)256 * 1024)
 
 struct recfile_writer {
 	int fd;
