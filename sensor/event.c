@@ -487,6 +487,12 @@ err_free:
 #define MAX_SWAPS	256
 #define STR_SWAP_MIN	16
 #define NUM_TEXT	24
+/*
+ * Buffers kept from one line to the next up to this size; a larger one
+ * (a body of megabytes in one event) is freed once used, so that one
+ * large event does not hold its size for the sensor's lifetime.
+ */
+#define KEEP_MAX	(1u << 20)
 
 struct swap {
 	cJSON *item;
@@ -698,6 +704,11 @@ static void swaps_restore(struct event_swaps *sw)
 		s->item->valuestring = s->valuestring;
 	}
 	sw->len = 0;
+	if (sw->cap > KEEP_MAX) {
+		free(sw->text);
+		sw->text = NULL;
+		sw->cap = 0;
+	}
 }
 
 /* Replaces @b's text by @s (malloc'd, @n bytes, NUL-terminated). */
@@ -747,6 +758,12 @@ int event__json(struct event_buf *b, const cJSON *v)
 
 	if (!v)
 		return -ENOMEM;
+	/* The previous line has been written: a large buffer goes. */
+	if (b->cap > KEEP_MAX) {
+		free(b->p);
+		b->p = NULL;
+		b->len = b->cap = 0;
+	}
 	/* Without the scratch space, cJSON prints everything itself. */
 	if (!b->swaps)
 		b->swaps = calloc(1, sizeof(*b->swaps));

@@ -114,7 +114,9 @@ void event_buf__free(struct event_buf *b);
 /*
  * event__to_line into @b (its previous text replaced), printed with
  * cJSON_PrintPreallocated into the buffer the previous line left when it
- * fits, so that steady traffic allocates nothing here.  While printing,
+ * fits, so that steady traffic allocates nothing here (a buffer over
+ * 1 MiB is not kept: the text of the previous line is freed first, so
+ * @b->p must not be held across calls).  While printing,
  * integral numbers below 10^15 in magnitude and strings of 16 bytes or
  * more are handed to cJSON as raw nodes holding the text cJSON would
  * print for them, written faster here (cJSON prints a number with a

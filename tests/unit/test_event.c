@@ -620,3 +620,29 @@ Test(event, strings_escaped_as_cjson_escapes_them)
 	cJSON_Delete(o);
 	event_buf__free(&b);
 }
+
+/* A line over 1 MiB is printed whole, and its buffer is not kept for the
+ * next, small line (nor is the escaped text behind it). */
+Test(event, large_line_buffer_not_kept)
+{
+	struct event_buf b = { 0 };
+	size_t n = (size_t)3 << 20, i;
+	char *big = malloc(n + 1);
+	cJSON *o = cJSON_CreateObject(), *small = cJSON_CreateObject();
+
+	cr_assert(big && o && small);
+	for (i = 0; i < n; i++)
+		big[i] = i % 64 ? 'a' : '\n';
+	big[n] = '\0';
+	cJSON_AddStringToObject(o, "content", big);
+	cJSON_AddStringToObject(small, "content", "a short reply, one line");
+	same_as_cjson(&b, o);
+	cr_assert_gt(b.cap, n);
+	same_as_cjson(&b, small);
+	cr_assert_lt(b.cap, 4096);
+	same_as_cjson(&b, o);
+	cJSON_Delete(small);
+	cJSON_Delete(o);
+	free(big);
+	event_buf__free(&b);
+}
