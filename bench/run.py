@@ -749,7 +749,8 @@ def md_replay(r):
         libc = c.get("mb_s_glibc_malloc")
         out.append("| %s | %.0f | %d | %d | %.0f | %.0f | %s | %s | %s |" % (
             c["name"], c["plaintext_bytes"] / 1e6, c["records"], c["events"], c["mb_s"],
-            c["events_s"], "%.0f" % libc if libc else "–", ("≥ %d MB/s" % c["target_mb_s"]) if c["target_mb_s"] else "–",
+            c["events_s"], "%.0f" % libc if libc else "–",
+            ("≥ %d MB/s" % c["target_mb_s"]) if c["target_mb_s"] else "–",
             {True: "yes", False: "**no**", None: "–"}[c["met"]]))
     if r.get("profile"):
         out += ["", "Profile of the ai-mix replay (`perf record --call-graph dwarf`; "

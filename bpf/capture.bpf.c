@@ -8,8 +8,9 @@
  * selected ones), with the function as the BPF cookie.  The entry probe
  * keeps the arguments in the thread's task storage; the return probe
  * reads the result and copies the bytes the call moved straight into
- * ring-buffer records of at most CAP_CHUNK_MAX bytes (struct cap_data, bpf/capture_abi.h),
- * reserved in size classes so small calls take little ring space.
+ * ring-buffer records of at most CAP_CHUNK_MAX bytes (struct cap_data,
+ * bpf/capture_abi.h), reserved in size classes so small calls take
+ * little ring space.
  *
  * Wakeups are batched: records wake the reader only once more than
  * targ_wakeup_bytes wait in the ring, and then at most once per

@@ -55,30 +55,18 @@ static int on_ring(void *ctx)
 	return r->err ? r->err : (n < 0 && n != -EINTR ? n : 0);
 }
 
-/* capture.targets.* of @cfg but k8s_namespace; r->target stays NULL
- * when none is set.  Returns 0, or -EINVAL (logged) or -ENOMEM. */
+/* capture.targets.* of @cfg but k8s_namespace, which is refused;
+ * r->target stays NULL when none is set.  Returns 0, -EINVAL (logged)
+ * or -ENOMEM. */
 static int make_target(struct rec *r, const struct config *cfg)
 {
-	struct target_opts to = {
-		.exe = cfg->target_exe,
-		.comm = cfg->target_comm,
-		.cgroup = cfg->target_cgroup,
-	};
-	char err[256];
-	int ret;
-
 	if (cfg->target_k8s_namespace) {
 		pr_err("capture.targets.k8s_namespace: not supported by record, "
 		       "which has no Kubernetes API client (use exe, comm or "
 		       "cgroup)");
 		return -EINVAL;
 	}
-	ret = target__new(&r->target, &to, err, sizeof(err));
-	if (ret == -EINVAL)
-		pr_err("%s", err);
-	else if (ret)
-		pr_err("capture.targets: %s", strerror(-ret));
-	return ret;
+	return target__from_config(&r->target, cfg);
 }
 
 static int on_tick(void *ctx, uint64_t now)

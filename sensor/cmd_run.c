@@ -382,21 +382,9 @@ static int pod_namespace(void *ctx, const char *pod_uid, char *ns, size_t len)
 /* capture.targets.*: NULL when none is set (every process is traced). */
 static int make_target(struct run *r)
 {
-	struct target_opts to = {
-		.exe = r->o.cfg.target_exe,
-		.comm = r->o.cfg.target_comm,
-		.cgroup = r->o.cfg.target_cgroup,
-		.k8s_namespace = r->o.cfg.target_k8s_namespace,
-	};
-	char err[256];
-	int ret;
+	int ret = target__from_config(&r->target, &r->o.cfg);
 
-	ret = target__new(&r->target, &to, err, sizeof(err));
-	if (ret == -EINVAL)
-		pr_err("%s", err);
-	else if (ret)
-		pr_err("capture.targets: %s", strerror(-ret));
-	else if (r->target)
+	if (!ret && r->target)
 		target__set_ns_lookup(r->target, pod_namespace, r);
 	return ret;
 }

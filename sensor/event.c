@@ -486,7 +486,6 @@ err_free:
  */
 #define MAX_SWAPS	256
 #define STR_SWAP_MIN	16
-#define NUM_TEXT	24
 /*
  * Buffers kept from one line to the next up to this size; a larger one
  * (a body of megabytes in one event) is freed once used, so that one
@@ -543,7 +542,8 @@ static bool text_put_int(struct event_swaps *sw, double d)
 	if (!(d > -1e15 && d < 1e15) || (d == 0 && signbit(d)))
 		return false;
 	v = (long long)d;
-	if ((double)v != d || !text_reserve(sw, NUM_TEXT))
+	/* A sign, then the digits and the NUL. */
+	if ((double)v != d || !text_reserve(sw, 1 + U64_TEXT))
 		return false;
 	o = sw->text + sw->len;
 	if (v < 0) {

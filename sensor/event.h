@@ -116,22 +116,21 @@ void event_buf__free(struct event_buf *b);
  * cJSON_PrintPreallocated into the buffer the previous line left when it
  * fits, so that steady traffic allocates nothing here (a buffer over
  * 1 MiB is not kept: the text of the previous line is freed first, so
- * @b->p must not be held across calls).  While printing,
- * integral numbers below 10^15 in magnitude and strings of 16 bytes or
- * more are handed to cJSON as raw nodes holding the text cJSON would
- * print for them, written faster here (cJSON prints a number with a
- * sprintf and an sscanf, a string through a per-byte switch, twice);
- * the line is the same byte for byte, and @v is left as it was.
- * Not for a tree another thread reads meanwhile.  Returns 0, or -ENOMEM
- * (out of memory, or an item cJSON cannot print, such as a
- * cJSON_Invalid).
+ * @b->p must not be held across calls).  While printing, integral
+ * numbers below 10^15 in magnitude and strings of 16 bytes or more are
+ * handed to cJSON as raw nodes holding the text cJSON would print for
+ * them, written faster here (cJSON prints a number with a sprintf and
+ * an sscanf, a string through a per-byte switch, twice); the line is the
+ * same byte for byte, and @v is left as it was.  Not for a tree another
+ * thread reads meanwhile.  Returns 0, or -ENOMEM (out of memory, or an
+ * item cJSON cannot print, such as a cJSON_Invalid).
  */
 int event__json(struct event_buf *b, const cJSON *v);
 
 /*
  * Printed envelope parts kept from one event to the next (source,
  * confidence, host, process, actor), keyed by all the fields they are
- * built from: a bounded table (64 entries of a few hundred bytes; more
+ * built from: a bounded table (256 entries of a few hundred bytes; more
  * with long command lines or many pod labels).
  */
 struct event_cache;

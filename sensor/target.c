@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "config.h"
 #include "log.h"
 #include "target.h"
 
@@ -105,6 +106,25 @@ int target__new(struct target **out, const struct target_opts *o,
 
 fail:
 	target__free(t);
+	return ret;
+}
+
+int target__from_config(struct target **out, const struct config *cfg)
+{
+	struct target_opts to = {
+		.exe = cfg->target_exe,
+		.comm = cfg->target_comm,
+		.cgroup = cfg->target_cgroup,
+		.k8s_namespace = cfg->target_k8s_namespace,
+	};
+	char err[256];
+	int ret;
+
+	ret = target__new(out, &to, err, sizeof(err));
+	if (ret == -EINVAL)
+		pr_err("%s", err);
+	else if (ret)
+		pr_err("capture.targets: %s", strerror(-ret));
 	return ret;
 }
 

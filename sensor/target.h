@@ -62,6 +62,15 @@ enum target_result {
 int target__new(struct target **out, const struct target_opts *o,
 		char *err, size_t errlen);
 
+struct config;
+
+/*
+ * target__new from the capture.targets.* keys of @cfg (docs/config.md),
+ * with the reason logged when it fails.  Returns 0 (*@out NULL when no
+ * list is set), -EINVAL or -ENOMEM.
+ */
+int target__from_config(struct target **out, const struct config *cfg);
+
 /*
  * Sets the pod-namespace lookup (NULL: k8s_namespace never matches, and
  * such processes are TARGET_UNKNOWN).  @ctx is borrowed.
