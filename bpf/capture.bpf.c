@@ -50,7 +50,12 @@ struct call_args {
 	__u8 ex;	/* 1 for SSL_write_ex/SSL_read_ex */
 	__u8 live;	/* set at entry, cleared by the return */
 	__u8 noted;	/* this thread's tgid is in traced_tgids */
-	__u32 _pad;
+	/* skip_conns, as last looked up by this thread: see skipped() */
+	__u8 skip_next;		/* the slot to replace next */
+	__u8 skip[2];
+	__u8 _pad;
+	__u32 skip_gen;
+	__u64 skip_ssl[2];	/* 0: empty */
 };
 
 /*
@@ -101,6 +106,38 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } traced_tgids SEC(".maps");
+
+/*
+ * Connections userspace has stopped looking at for good (the server side
+ * of HTTP, a protocol other than HTTP/1.x): their calls are counted in
+ * skipped_calls and not copied.  The value is the CLOCK_MONOTONIC time of
+ * the record userspace decided on; an entry older than its process's last
+ * exec (exec_ts) belongs to the old image and is dropped.  SSL_free()
+ * deletes an entry; the LRU drops the oldest when full, and the calls of
+ * that connection are copied again (userspace drops them again).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CAP_SKIP_MAX);
+	__type(key, struct cap_conn_key);
+	__type(value, __u64);
+} skip_conns SEC(".maps");
+
+/*
+ * Changes whenever an entry of skip_conns may have appeared or gone: 0
+ * until userspace adds the first (no lookups until then); userspace adds
+ * 1 after each update, SSL_free() and exec add 1 here.  A thread's cached
+ * answer (struct call_args) is good while the generation is unchanged.
+ */
+__u32 skip_gen;
+
+/* CLOCK_MONOTONIC ns of a process's last exec, on its group leader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} exec_ts SEC(".maps");
 
 /*
  * Targeted mode: the processes userspace attached for; their exit and
@@ -285,7 +322,7 @@ static __always_inline void note_traced(__u32 tgid, struct call_args *slot)
 
 /*
  * Emits the @n bytes the call of @args moved; @slot is the thread's task
- * storage (at return, @args itself), or NULL (write_probe: entry).
+ * storage (at return, @args itself).
  */
 static __always_inline void emit_call(struct task_struct *t,
 				      const struct call_args *args,
@@ -324,6 +361,73 @@ static __always_inline void emit_call(struct task_struct *t,
 		emit_chunk(0, &ec);
 	else
 		bpf_loop(nchunks, emit_chunk, &ec, 0);
+}
+
+/* Whether skip_conns holds @ssl of @t's process for its current image. */
+static __always_inline bool lookup_skip(struct task_struct *t, __u64 ssl)
+{
+	struct cap_conn_key k = { .tgid = t->tgid, .ssl = ssl };
+	__u64 *since, *exec;
+
+	since = bpf_map_lookup_elem(&skip_conns, &k);
+	if (!since)
+		return false;
+	exec = bpf_task_storage_get(&exec_ts, t->group_leader, 0, 0);
+	if (exec && *exec > *since) {
+		bpf_map_delete_elem(&skip_conns, &k);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * True when the calls of @ssl in @t's process are not to be copied
+ * (skip_conns); counts the call in skipped_calls.  The answers for the
+ * last two connections are cached in the thread's storage @p for as long
+ * as skip_gen stays: a thread mostly calls on the one or two connections
+ * it called on last (a client, a proxy, both ends of a BIO pair), and
+ * the hash lookup would cost every call some 50 ns.
+ */
+static __always_inline bool skipped(struct task_struct *t,
+				    struct call_args *p, __u64 ssl)
+{
+	__u32 gen = skip_gen, i;
+	struct cap_stats *st;
+	bool skip;
+
+	if (!gen)
+		return false;
+	if (p->skip_gen != gen) {
+		p->skip_gen = gen;
+		p->skip_ssl[0] = 0;
+		p->skip_ssl[1] = 0;
+	}
+	if (p->skip_ssl[0] == ssl) {
+		skip = p->skip[0];
+	} else if (p->skip_ssl[1] == ssl) {
+		skip = p->skip[1];
+	} else {
+		i = p->skip_next & 1;
+		p->skip_next = !i;
+		skip = lookup_skip(t, ssl);
+		p->skip_ssl[i] = ssl;
+		p->skip[i] = skip;
+	}
+	if (!skip)
+		return false;
+	st = stats();
+	if (st)
+		__sync_fetch_and_add(&st->skipped_calls, 1);
+	return true;
+}
+
+/* SSL_free(): the address may next be another connection's. */
+static __always_inline void forget_skip(__u32 tgid, __u64 ssl)
+{
+	struct cap_conn_key k = { .tgid = tgid, .ssl = ssl };
+
+	if (skip_gen && !bpf_map_delete_elem(&skip_conns, &k))
+		__sync_fetch_and_add(&skip_gen, 1);
 }
 
 static __always_inline bool is_self(void)
@@ -391,15 +495,8 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 	if (targ_targeted && !bpf_map_lookup_elem(&selected, &tgid))
 		return 0;
 	if (fn == CAP_FN_FREE) {
+		forget_skip(tgid, a.ssl);
 		emit_free(tgid, (__u64)ssl);
-		return 0;
-	}
-	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
-		/* SSL_write's num is an int, SSL_write_ex's a size_t. */
-		if (!a.ex)
-			num = (__u64)(int)num;
-		if ((__s64)num > 0)
-			emit_call(t, &a, NULL, num);
 		return 0;
 	}
 	p = bpf_task_storage_get(&calls, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -408,6 +505,16 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 		st = stats();
 		if (st)
 			__sync_fetch_and_add(&st->missed_calls, 1);
+		return 0;
+	}
+	if (skipped(t, p, a.ssl))
+		return 0;
+	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
+		/* SSL_write's num is an int, SSL_write_ex's a size_t. */
+		if (!a.ex)
+			num = (__u64)(int)num;
+		if ((__s64)num > 0)
+			emit_call(t, &a, p, num);
 		return 0;
 	}
 	p->ssl = a.ssl;
@@ -467,6 +574,18 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	__u32 ppid = BPF_CORE_READ(p, real_parent, tgid);
+	__u64 *ts;
+
+	/*
+	 * The new image's SSL* are not the old one's (see skip_conns); the
+	 * threads' cached answers go too (skipped()).
+	 */
+	ts = bpf_task_storage_get(&exec_ts, p, 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (ts)
+		*ts = bpf_ktime_get_ns();
+	if (skip_gen)
+		__sync_fetch_and_add(&skip_gen, 1);
 
 	/*
 	 * Targeted mode: the new image stays in `selected` until userspace

@@ -128,7 +128,22 @@ struct cap_stats {
 	__u64 lost_control;	/* exec/exit/dlopen records lost */
 	/* calls not captured: no task storage for their arguments */
 	__u64 missed_calls;
+	/* calls of connections userspace ignores (skip_conns), not copied */
+	__u64 skipped_calls;
 };
-_Static_assert(sizeof(struct cap_stats) == 64, "cap_stats ABI");
+_Static_assert(sizeof(struct cap_stats) == 72, "cap_stats ABI");
+
+/*
+ * Key of the `skip_conns` map: a connection, as userspace keys it
+ * (the tgid and the SSL* of its records).
+ */
+struct cap_conn_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 ssl;
+};
+_Static_assert(sizeof(struct cap_conn_key) == 16, "cap_conn_key ABI");
+/* Entries of `skip_conns`; the least recently used goes when full. */
+#define CAP_SKIP_MAX		16384
 
 #endif /* OISP_CAPTURE_ABI_H */

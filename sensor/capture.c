@@ -46,6 +46,7 @@ struct capture {
 	__u64 rescans_dropped;
 	__u64 records, bytes;	/* data records read, their plaintext */
 	__u64 unselected;	/* of them, from unselected images */
+	__u64 skips;		/* capture__skip_conn() calls */
 	bool multi;		/* uprobe_multi links (uprobe.h) */
 };
 
@@ -439,10 +440,11 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	st->records = c->records;
 	st->bytes = c->bytes;
 	st->unselected_records = c->unselected;
+	st->skipped_conns = c->skips;
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
-	/* Per-CPU values: each rounded up to 8 bytes (64 already is). */
+	/* Per-CPU values: each rounded up to 8 bytes (72 already is). */
 	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -461,8 +463,26 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 		st->kern.read_faults += v[i].read_faults;
 		st->kern.lost_control += v[i].lost_control;
 		st->kern.missed_calls += v[i].missed_calls;
+		st->kern.skipped_calls += v[i].skipped_calls;
 	}
 	free(v);
+	return 0;
+}
+
+int capture__skip_conn(struct capture *c, __u32 tgid, __u64 ssl,
+			__u64 since_ns)
+{
+	struct cap_conn_key k = { .tgid = tgid, .ssl = ssl };
+
+	if (!c)
+		return -EINVAL;
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.skip_conns), &k,
+				&since_ns, BPF_ANY))
+		return -errno;
+	/* After the update: a thread that looks again must find it. */
+	if (__atomic_add_fetch(&c->skel->bss->skip_gen, 1, __ATOMIC_SEQ_CST) == 0)
+		__atomic_add_fetch(&c->skel->bss->skip_gen, 1, __ATOMIC_SEQ_CST);
+	c->skips++;
 	return 0;
 }
 

@@ -83,6 +83,7 @@ struct capture_stats {
 	 * exec'd an unselected program when they were read.
 	 */
 	__u64 unselected_records;
+	__u64 skipped_conns;	/* connections handed to capture__skip_conn() */
 	__u32 files_attached;	/* OpenSSL providers with uprobes */
 	__u32 ldso_attached;	/* ld.so files with the dlopen uprobe */
 	__u32 procs_traced;	/* processes mapping a provider (last full scan) */
@@ -126,6 +127,19 @@ int capture__tick(struct capture *c, __u64 now_mono_ns);
 
 /* Fills @st; returns 0 or -errno from reading the per-CPU stats map. */
 int capture__stats(const struct capture *c, struct capture_stats *st);
+
+/*
+ * Stops the copying of connection (@tgid, @ssl)'s SSL calls, which
+ * userspace has stopped parsing (pipeline.h, pipeline_ignore_fn): the
+ * BPF side counts them in cap_stats.skipped_calls instead.  @since_ns
+ * is the CLOCK_MONOTONIC time (bpf_ktime_get_ns()) of the record that
+ * decided; if the process exec'd after it, the entry is not applied
+ * (the new image's SSL* are new connections).  SSL_free() ends it; at
+ * most CAP_SKIP_MAX are kept, least recently used first out.
+ * Returns 0, -EINVAL for a NULL @c, or -errno of the map update.
+ */
+int capture__skip_conn(struct capture *c, __u32 tgid, __u64 ssl,
+		       __u64 since_ns);
 
 /*
  * Calls @cb for each attached OpenSSL provider (see

@@ -59,6 +59,18 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	return 0;
 }
 
+/* The pipeline ignores this connection: stop copying it in the kernel. */
+static void on_ignore(void *ctx, uint32_t tgid, uint64_t ssl, uint64_t last_ns)
+{
+	struct run *r = ctx;
+	int err = capture__skip_conn(r->cap, tgid, ssl, last_ns);
+
+	/* Nothing is lost: its records keep coming and are dropped here. */
+	if (err)
+		pr_debug("skip connection %u/%#llx: %s", tgid,
+			 (unsigned long long)ssl, strerror(-err));
+}
+
 static int on_ring(void *ctx)
 {
 	struct run *r = ctx;
@@ -133,6 +145,8 @@ static cJSON *status_capture(const struct run *r)
 	NUM(c, "read_faults", cs.kern.read_faults);
 	NUM(c, "lost_control", cs.kern.lost_control);
 	NUM(c, "missed_calls", cs.kern.missed_calls);
+	NUM(c, "skipped_calls", cs.kern.skipped_calls);
+	NUM(c, "skipped_connections", cs.skipped_conns);
 	NUM(c, "unselected_records", cs.unselected_records);
 	a = cJSON_AddObjectToObject(root, "attach");
 	NUM(a, "files", cs.files_attached);
@@ -431,6 +445,7 @@ static int run_setup(struct run *r)
 		pr_err("could not start the BPF capture: %s", strerror(-err));
 		return err;
 	}
+	pipeline__on_ignore(r->e->pl, on_ignore, r);
 	/* Attaching files of new processes needs these later. */
 	limit_privs(capture__multi(r->cap) ? PRIVS_RUN_MULTI : PRIVS_RUN, true,
 		    "once attached");

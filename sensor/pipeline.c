@@ -92,6 +92,8 @@ struct pipeline {
 	struct exec_mark execs[EXEC_SLOTS];
 	struct event_buf line;		/* the event being written, reused */
 	struct event_cache *envelopes;	/* printed envelope parts */
+	pipeline_ignore_fn on_ignore;	/* NULL: none */
+	void *ignore_ctx;
 };
 
 struct emit_args {
@@ -104,6 +106,18 @@ struct emit_args {
 	const char *related;
 	char ns[64];			/* out: the pod's namespace, "" if none */
 };
+
+/*
+ * The connection is not looked at again until it ends; the hook lets the
+ * live capture stop copying its calls.
+ */
+static void conn_ignore(struct pipeline *p, struct conn *c)
+{
+	c->ignore = true;
+	if (p->on_ignore)
+		p->on_ignore(p->ignore_ctx, c->key.tgid, c->key.ssl,
+			     c->last_ts);
+}
 
 /* Builds the event from @data (consumed) and writes it as one line. */
 static void emit(struct pipeline *p, struct conn *c, struct emit_args *a,
@@ -562,7 +576,7 @@ static void on_response(struct conn *c, int dir, struct http_msg *msg)
 
 	if (msg->status >= 100 && msg->status < 200) {
 		if (msg->status == 101)
-			c->ignore = true;	/* protocol switched */
+			conn_ignore(p, c);	/* protocol switched */
 		return;
 	}
 	pd = pending_pop(c);
@@ -641,7 +655,7 @@ static void on_message(void *ctx, struct http_msg *msg)
 		/* e.g. the rest of a flush after a 101 */
 	} else if (!client && !p->o.server_side) {
 		p->st.server_side_skipped++;
-		c->ignore = true;
+		conn_ignore(p, c);
 	} else if (msg->is_request) {
 		on_request(c, dir, msg);
 	} else {
@@ -868,7 +882,7 @@ static int feed_data(struct pipeline *p, const struct cap_data *d)
 		stream_gap(p, c, dir, "capture_call_truncated");
 	if (!c->ignore && httpstream__not_http1(c->hs[dir])) {
 		p->st.connections_not_http1++;
-		c->ignore = true;
+		conn_ignore(p, c);
 	}
 	return 0;
 }
@@ -989,6 +1003,13 @@ void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st)
 	*st = p->st;
 	st->connections = conntab__count(p->conns);
 	conntab__for_each(p->conns, add_live_stats, st);
+}
+
+void pipeline__on_ignore(struct pipeline *p, pipeline_ignore_fn fn,
+			 void *ctx)
+{
+	p->on_ignore = fn;
+	p->ignore_ctx = ctx;
 }
 
 void pipeline__set_k8s(struct pipeline *p, struct k8s *k8s)

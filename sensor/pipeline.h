@@ -105,6 +105,21 @@ void pipeline__flush(struct pipeline *p);
 
 void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st);
 
+/*
+ * Called when the pipeline stops parsing connection (@tgid, @ssl) for the
+ * rest of its life: it is the server side and filters.server_side is
+ * off, it is not HTTP/1.x, or it switched protocols (101).  Its later
+ * records are only counted.  @last_ns is the CLOCK_MONOTONIC time of the
+ * record that decided.  The live sensor stops copying such connections
+ * in the kernel (capture__skip_conn()).
+ */
+typedef void (*pipeline_ignore_fn)(void *ctx, uint32_t tgid, uint64_t ssl,
+				   uint64_t last_ns);
+
+/* Sets the ignore hook (NULL: none); @ctx is passed to it. */
+void pipeline__on_ignore(struct pipeline *p, pipeline_ignore_fn fn,
+			 void *ctx);
+
 /* Sets the pod-metadata source after creation (NULL: none). */
 void pipeline__set_k8s(struct pipeline *p, struct k8s *k8s);
 

@@ -18,6 +18,7 @@
  *	 "capture": {"calls", "records", "bytes", "lost_records",
  *		     "lost_bytes", "truncated_calls", "truncated_bytes",
  *		     "read_faults", "lost_control", "missed_calls",
+ *		     "skipped_calls", "skipped_connections",
  *		     "unselected_records"},
  *	 "attach": {"files", "ld_so", "processes", "errors",
  *		    "list": [{"path", "dev", "ino", "processes"}, ...]},

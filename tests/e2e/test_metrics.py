@@ -172,7 +172,9 @@ def test_metrics_body_passes_promtool(msensor, calls):
                  "oisp_sensor_traced_processes", "oisp_sensor_http_parse_errors_total",
                  "oisp_sensor_output_write_errors_total", "oisp_sensor_build_info",
                  "oisp_sensor_denied_processes", "oisp_sensor_connections_freed_total",
-                 "oisp_sensor_capture_missed_calls_total"):
+                 "oisp_sensor_capture_missed_calls_total",
+                 "oisp_sensor_capture_skipped_calls_total",
+                 "oisp_sensor_capture_skipped_connections_total"):
         assert "\n# TYPE %s " % name in body, name
 
 

@@ -279,6 +279,81 @@ Test(pipeline, server_side_reported_when_asked)
 	fix_close();
 }
 
+struct ignored {
+	uint32_t tgid;
+	uint64_t ssl, ts;
+};
+
+static struct ignored ign[8];
+static int n_ign;
+
+static void on_ignore(void *ctx, uint32_t tgid, uint64_t ssl, uint64_t ts)
+{
+	cr_assert_eq(ctx, &ign);
+	cr_assert_lt(n_ign, 8);
+	ign[n_ign++] = (struct ignored){ tgid, ssl, ts };
+}
+
+/*
+ * Each connection the pipeline stops parsing is handed to the hook once,
+ * with the time of the record that decided: the live sensor stops
+ * copying it in the kernel (capture__skip_conn()).
+ */
+Test(pipeline, ignored_connections_go_to_the_hook_once)
+{
+	static const char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	uint64_t ts_server, ts_h2, ts_101;
+
+	n_ign = 0;
+	fix_open(true, false, false);
+	pipeline__on_ignore(F.pl, on_ignore, &ign);
+	chat_request(100, 0xabc0, CAP_DIR_WRITE);
+	chat_response(100, 0xabc0, CAP_DIR_READ, 200);
+	cr_assert_eq(n_ign, 0, "a client connection is parsed on");
+
+	chat_request(100, 0x9, CAP_DIR_READ);
+	ts_server = F.ts;
+	chat_response(100, 0x9, CAP_DIR_WRITE, 200);
+	chat_request(100, 0x9, CAP_DIR_READ);
+	cr_assert_eq(n_ign, 1, "server side, once");
+	cr_assert_eq(ign[0].tgid, 100);
+	cr_assert_eq(ign[0].ssl, 0x9);
+	cr_assert_eq(ign[0].ts, ts_server);
+
+	callstr(101, 0x20, CAP_DIR_WRITE, h2);
+	ts_h2 = F.ts;
+	cr_assert_eq(n_ign, 2, "not HTTP/1.x");
+	cr_assert_eq(ign[1].tgid, 101);
+	cr_assert_eq(ign[1].ssl, 0x20);
+	cr_assert_eq(ign[1].ts, ts_h2);
+
+	callstr(102, 0x30, CAP_DIR_WRITE,
+		"GET /ws HTTP/1.1\r\nHost: example.org\r\n"
+		"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+	callstr(102, 0x30, CAP_DIR_READ,
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		"Connection: Upgrade\r\n\r\n");
+	ts_101 = F.ts;
+	callstr(102, 0x30, CAP_DIR_READ, "\x81\x05hello");
+	cr_assert_eq(n_ign, 3, "protocol switched");
+	cr_assert_eq(ign[2].ssl, 0x30);
+	cr_assert_eq(ign[2].ts, ts_101);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	fix_close();
+}
+
+Test(pipeline, server_side_is_not_ignored_when_reported)
+{
+	n_ign = 0;
+	fix_open(true, true, false);
+	pipeline__on_ignore(F.pl, on_ignore, &ign);
+	chat_request(100, 0x9, CAP_DIR_READ);
+	chat_response(100, 0x9, CAP_DIR_WRITE, 200);
+	cr_assert_eq(n_ign, 0);
+	fix_close();
+}
+
 static const char non_ai_req[] =
 	"GET /index.html HTTP/1.1\r\nHost: example.org\r\n\r\n";
 static const char non_ai_resp[] =
