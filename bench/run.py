@@ -585,7 +585,7 @@ def bench_loss(env, a):
     try:
         s.wait_ready()
         for size in (4096, 65536):
-            rate = 250
+            rate, refined = 250, False
             while True:
                 st0 = s.status()
                 # Two clients, one per core: the most calls this host makes.
@@ -606,7 +606,17 @@ def bench_loss(env, a):
                 steps.append(step)
                 log("loss: size %d, %d rounds/s asked, %.0f done, %d lost"
                     % (size, rate, got, step["lost_records"]))
-                if got < 0.9 * rate or step["lost_records"]:
+                if got < 0.9 * rate:
+                    break
+                if step["lost_records"]:
+                    # Between the last clean rate and this one: once more
+                    # at three quarters, so the clean rate is within 25 %.
+                    if rate > 250 and not refined:
+                        refined = True
+                        rate = rate * 3 // 4
+                        continue
+                    break
+                if refined:
                     break
                 rate *= 2
     finally:
@@ -617,7 +627,7 @@ def bench_loss(env, a):
         bad = [x for x in steps if x["size"] == size and x["lost_records"]]
         best[str(size)] = {"max_clean_calls_s": max((x["calls_s"] for x in ok), default=0),
                            "max_clean_mb_s": max((x["plaintext_mb_s"] for x in ok), default=0),
-                           "first_lossy": bad[0] if bad else None}
+                           "first_lossy": min(bad, key=lambda x: x["calls_s"]) if bad else None}
     return {"steps": steps, "best": best}
 
 

@@ -42,6 +42,12 @@ enum { ROLE_UNKNOWN, ROLE_CLIENT, ROLE_SERVER };
 #define MAX_REASONS	4
 /* Recent execve()s remembered, direct-mapped by tgid. */
 #define EXEC_SLOTS	4096
+/*
+ * Records of an ignored connection this long after the ignore hook was
+ * called mean the kernel forgot it (its map is an LRU): tell it again.
+ * Records closer than that were in flight when the hook ran.
+ */
+#define IGNORE_RETELL_NS	1000000000ULL
 /* The line buffer is kept for the next event up to this size. */
 #define LINE_KEEP	(1u << 20)
 
@@ -72,6 +78,7 @@ struct conn {
 	int cur_dir;			/* direction being fed: for on_message */
 	int role;
 	bool ignore;			/* server side or not HTTP/1.x */
+	uint64_t ignore_ts;		/* record time of the last hook call */
 	uint64_t last_ts;
 	uint32_t tid, uid, gid;
 	char comm[CAP_COMM_LEN + 1];
@@ -114,6 +121,7 @@ struct emit_args {
 static void conn_ignore(struct pipeline *p, struct conn *c)
 {
 	c->ignore = true;
+	c->ignore_ts = c->last_ts;
 	if (p->on_ignore)
 		p->on_ignore(p->ignore_ctx, c->key.tgid, c->key.ssl,
 			     c->last_ts);
@@ -864,8 +872,11 @@ static int feed_data(struct pipeline *p, const struct cap_data *d)
 	c->gid = d->hdr.gid;
 	memcpy(c->comm, d->hdr.comm, CAP_COMM_LEN);
 	c->comm[CAP_COMM_LEN] = '\0';
-	if (c->ignore)
+	if (c->ignore) {
+		if (c->last_ts > c->ignore_ts + IGNORE_RETELL_NS)
+			conn_ignore(p, c);
 		return 0;
+	}
 	ds = &c->ds[dir];
 	c->cur_dir = dir;
 	gap = data_gap(ds, d);

@@ -111,7 +111,9 @@ void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st);
  * off, it is not HTTP/1.x, or it switched protocols (101).  Its later
  * records are only counted.  @last_ns is the CLOCK_MONOTONIC time of the
  * record that decided.  The live sensor stops copying such connections
- * in the kernel (capture__skip_conn()).
+ * in the kernel (capture__skip_conn()).  Records that still come more
+ * than a second (record time) after a call, because the kernel's table
+ * dropped the connection, call it again.
  */
 typedef void (*pipeline_ignore_fn)(void *ctx, uint32_t tgid, uint64_t ssl,
 				   uint64_t last_ns);

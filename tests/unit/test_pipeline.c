@@ -343,6 +343,31 @@ Test(pipeline, ignored_connections_go_to_the_hook_once)
 	fix_close();
 }
 
+/*
+ * Records of an ignored connection that keep coming long after the hook
+ * ran (the kernel's table dropped it) call the hook again, once per
+ * second of record time; those in flight right after it do not.
+ */
+Test(pipeline, ignored_connection_still_copied_is_told_again)
+{
+	n_ign = 0;
+	fix_open(true, false, false);
+	pipeline__on_ignore(F.pl, on_ignore, &ign);
+	chat_request(100, 0x9, CAP_DIR_READ);
+	cr_assert_eq(n_ign, 1);
+	chat_response(100, 0x9, CAP_DIR_WRITE, 200);
+	chat_request(100, 0x9, CAP_DIR_READ);
+	cr_assert_eq(n_ign, 1, "records in flight");
+	F.ts += 2000000000ULL;
+	chat_response(100, 0x9, CAP_DIR_WRITE, 200);
+	cr_assert_eq(n_ign, 2);
+	cr_assert_eq(ign[1].ssl, 0x9);
+	cr_assert_eq(ign[1].ts, F.ts);
+	chat_request(100, 0x9, CAP_DIR_READ);
+	cr_assert_eq(n_ign, 2);
+	fix_close();
+}
+
 Test(pipeline, server_side_is_not_ignored_when_reported)
 {
 	n_ign = 0;
