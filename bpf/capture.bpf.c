@@ -12,6 +12,9 @@
  * bpf/capture_abi.h), reserved in size classes so small calls take
  * little ring space.
  *
+ * Connections userspace has stopped parsing (skip_conns) are not copied:
+ * the entry probe counts their calls and stores nothing.
+ *
  * Wakeups are batched: records wake the reader only once more than
  * targ_wakeup_bytes wait in the ring, and then at most once per
  * targ_wakeup_gap_ns per CPU; userspace also polls on a timer.
