@@ -606,8 +606,6 @@ def bench_loss(env, a):
                 steps.append(step)
                 log("loss: size %d, %d rounds/s asked, %.0f done, %d lost"
                     % (size, rate, got, step["lost_records"]))
-                if got < 0.9 * rate:
-                    break
                 if step["lost_records"]:
                     # Between the last clean rate and this one: once more
                     # at three quarters, so the clean rate is within 25 %.
@@ -616,7 +614,7 @@ def bench_loss(env, a):
                         rate = rate * 3 // 4
                         continue
                     break
-                if refined:
+                if refined or got < 0.9 * rate:
                     break
                 rate *= 2
     finally:
