@@ -413,6 +413,18 @@ def find_call(events, text):
     return found
 
 
+def wait_until(fn, timeout, what, step=0.1):
+    """fn()'s first true result, polled every @step s; fails with @what
+    after @timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        assert time.monotonic() < deadline, what
+        time.sleep(step)
+
+
 def workdir(prefix="oisp-e2e-"):
     return tempfile.mkdtemp(prefix=prefix)
 

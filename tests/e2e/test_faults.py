@@ -38,14 +38,7 @@ def _whole_lines(path):
     return [json.loads(line) for line in data.split(b"\n") if line]
 
 
-def _wait(fn, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got:
-            return got
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
+_wait = e2elib.wait_until
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,6 @@ filters.server_side: true shows that the server end's data was there to
 copy all along."""
 import json
 import os
-import time
 
 import e2elib
 from e2elib import EventLog, one_call
@@ -31,16 +30,6 @@ def _line(c):
         raise AssertionError("py_bio_pair.py exited %s: %s" % (
             c.proc.returncode, c.proc.stderr.read()))
     return json.loads(line)
-
-
-def _until(fn, what, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
 
 
 def _round(events, pid, tag):
@@ -75,17 +64,19 @@ def _reuse(sensor_run, tmp_path, mode, wrap=(), env=None):
         assert first["step"] == "first", first
         _round(sensor_run.events, c.pid, "first")
         # The server end read a request: the sensor ignores it from here.
-        _until(lambda: _skipped(sess)["skipped_connections"] > before["skipped_connections"],
-               "the server end was not handed to the kernel")
+        e2elib.wait_until(
+            lambda: _skipped(sess)["skipped_connections"] > before["skipped_connections"],
+            10, "the server end was not handed to the kernel", step=0.05)
         mid = _skipped(sess)
         c.proc.stdin.write("\n")
         c.proc.stdin.flush()
         assert _line(c)["step"] == "second"
         _round(sensor_run.events, c.pid, "second")
         # Its SSL_read and SSL_write of that round were counted, not copied.
-        after = _until(lambda: (lambda st: st if st["skipped_calls"] >= mid["skipped_calls"] + 2
-                                else None)(_skipped(sess)),
-                       "the server end's calls were not skipped")
+        after = e2elib.wait_until(
+            lambda: (lambda st: st if st["skipped_calls"] >= mid["skipped_calls"] + 2
+                     else None)(_skipped(sess)),
+            10, "the server end's calls were not skipped", step=0.05)
         assert after["lost_records"] == before["lost_records"]
         # The other sensor, which reports the server side, saw it whole.
         srv = ctl_events.wait(lambda e: e["process"]["pid"] == c.pid and
