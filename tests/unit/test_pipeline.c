@@ -294,6 +294,14 @@ static void on_ignore(void *ctx, uint32_t tgid, uint64_t ssl, uint64_t ts)
 	ign[n_ign++] = (struct ignored){ tgid, ssl, ts };
 }
 
+/* The fixture with the hook set and nothing recorded yet. */
+static void ign_open(bool server_side)
+{
+	n_ign = 0;
+	fix_open(true, server_side, false);
+	pipeline__on_ignore(F.pl, on_ignore, &ign);
+}
+
 /*
  * Each connection the pipeline stops parsing is handed to the hook once,
  * with the time of the record that decided: the live sensor stops
@@ -304,9 +312,7 @@ Test(pipeline, ignored_connections_go_to_the_hook_once)
 	static const char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 	uint64_t ts_server, ts_h2, ts_101;
 
-	n_ign = 0;
-	fix_open(true, false, false);
-	pipeline__on_ignore(F.pl, on_ignore, &ign);
+	ign_open(false);
 	chat_request(100, 0xabc0, CAP_DIR_WRITE);
 	chat_response(100, 0xabc0, CAP_DIR_READ, 200);
 	cr_assert_eq(n_ign, 0, "a client connection is parsed on");
@@ -350,9 +356,7 @@ Test(pipeline, ignored_connections_go_to_the_hook_once)
  */
 Test(pipeline, ignored_connection_still_copied_is_told_again)
 {
-	n_ign = 0;
-	fix_open(true, false, false);
-	pipeline__on_ignore(F.pl, on_ignore, &ign);
+	ign_open(false);
 	chat_request(100, 0x9, CAP_DIR_READ);
 	cr_assert_eq(n_ign, 1);
 	chat_response(100, 0x9, CAP_DIR_WRITE, 200);
@@ -370,9 +374,7 @@ Test(pipeline, ignored_connection_still_copied_is_told_again)
 
 Test(pipeline, server_side_is_not_ignored_when_reported)
 {
-	n_ign = 0;
-	fix_open(true, true, false);
-	pipeline__on_ignore(F.pl, on_ignore, &ign);
+	ign_open(true);
 	chat_request(100, 0x9, CAP_DIR_READ);
 	chat_response(100, 0x9, CAP_DIR_WRITE, 200);
 	cr_assert_eq(n_ign, 0);
