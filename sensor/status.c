@@ -550,8 +550,8 @@ static void print_capture(const struct printer *pr, const cJSON *root)
 		{ "read_faults", "read faults", true },
 		{ "lost_control", "lost proc records", true },
 		{ "missed_calls", "missed calls", true },
-		{ "skipped_calls", "calls of ignored connections", false },
-		{ "skipped_connections", "ignored connections", false },
+		{ "skipped_calls", "skipped calls", false },
+		{ "skipped_connections", "skipped connections", false },
 		{ "unselected_records", "records of unselected programs", false },
 	};
 	const cJSON *obj = section(pr, root, "capture", "Capture");
