@@ -129,8 +129,9 @@ struct {
 /*
  * Changes whenever an entry of skip_conns may have appeared or gone: 0
  * until userspace adds the first (no lookups until then); userspace adds
- * 1 after each update, SSL_free() and exec add 1 here.  A thread's cached
- * answer (struct call_args) is good while the generation is unchanged.
+ * 1 after each update, SSL_free() adds 1 here.  A thread's cached answer
+ * (struct call_args) is good while the generation is unchanged; exec
+ * clears the exec'ing thread's.
  */
 __u32 skip_gen;
 
@@ -577,18 +578,23 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	__u32 ppid = BPF_CORE_READ(p, real_parent, tgid);
+	struct call_args *c;
 	__u64 *ts;
 
 	/*
-	 * The new image's SSL* are not the old one's (see skip_conns); the
-	 * threads' cached answers go too (skipped()).
+	 * The new image's SSL* are not the old one's (see skip_conns), and
+	 * the exec'ing thread, the only one left, forgets its cached answers
+	 * (skipped()).
 	 */
 	ts = bpf_task_storage_get(&exec_ts, p, 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (ts)
 		*ts = bpf_ktime_get_ns();
-	if (skip_gen)
-		__sync_fetch_and_add(&skip_gen, 1);
+	c = bpf_task_storage_get(&calls, p, 0, 0);
+	if (c) {
+		c->skip_ssl[0] = 0;
+		c->skip_ssl[1] = 0;
+	}
 
 	/*
 	 * Targeted mode: the new image stays in `selected` until userspace
