@@ -112,12 +112,13 @@ struct {
 
 /*
  * Connections userspace has stopped looking at for good (the server side
- * of HTTP, a protocol other than HTTP/1.x): their calls are counted in
- * skipped_calls and not copied.  The value is the CLOCK_MONOTONIC time of
- * the record userspace decided on; an entry older than its process's last
- * exec (exec_ts) belongs to the old image and is dropped.  SSL_free()
- * deletes an entry; the LRU drops the oldest when full, and the calls of
- * that connection are copied again (userspace drops them again).
+ * of HTTP, a protocol other than HTTP/1.x, a switch of protocols after
+ * a 101): their calls are counted in skipped_calls and not copied.  The
+ * value is the CLOCK_MONOTONIC time of the record userspace decided on;
+ * an entry older than its process's last exec (exec_ts) belongs to the
+ * old image and is dropped.  SSL_free() deletes an entry; the LRU drops
+ * the oldest when full, and the calls of that connection are copied
+ * again (userspace tells the kernel again).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

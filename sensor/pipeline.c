@@ -77,7 +77,7 @@ struct conn {
 	struct dir_state ds[2];
 	int cur_dir;			/* direction being fed: for on_message */
 	int role;
-	bool ignore;			/* server side or not HTTP/1.x */
+	bool ignore;			/* server side, not HTTP/1.x, or 101 */
 	uint64_t ignore_ts;		/* record time of the last hook call */
 	uint64_t last_ts;
 	uint32_t tid, uid, gid;

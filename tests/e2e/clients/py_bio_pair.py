@@ -128,8 +128,8 @@ def say(**kw):
     print(json.dumps(kw), flush=True)
 
 
-def third(cctx, sctx):
-    c, s = connect(cctx, sctx, server_first=False)
+def third(c, s):
+    """The round on the connection that reuses the ignored address."""
     say(step="reused", client=c)
     chat_round(c, s, "third")
     say(step="third")
@@ -141,9 +141,7 @@ def main():
     cctx, sctx = contexts(cert, key)
     c, s = connect(cctx, sctx, server_first=not phase2)
     if phase2:
-        say(step="reused", client=c)
-        chat_round(c, s, "third")
-        say(step="third")
+        third(c, s)
         return
     chat_round(c, s, "first")
     say(step="first", server=s)
@@ -157,7 +155,7 @@ def main():
                   dict(os.environ, OISP_BIO_PHASE="2"))
     ssl.SSL_free(c)
     ssl.SSL_free(s)
-    third(cctx, sctx)
+    third(*connect(cctx, sctx, server_first=False))
 
 
 main()
