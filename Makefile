@@ -33,9 +33,13 @@ endif
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 	    -Wstrict-prototypes -Wundef -Wwrite-strings -Wno-unused-parameter
+# The project's preprocessor flags: one set for make, make check and the
+# fuzzers.  Sources include project headers by their stage folder
+# ("capture/attach.h"), relative to sensor/.
+OISP_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -DOISP_VERSION='"$(VERSION)"' \
+	-Ibpf -Isensor
 CFLAGS ?= -g -O2
-CFLAGS += $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DOISP_VERSION='"$(VERSION)"' \
-	  -I$(OUT) -Ibpf -Isensor -MMD -MP
+CFLAGS += $(WARNINGS) $(OISP_CPPFLAGS) -I$(OUT) -MMD -MP
 LDLIBS := -lbpf -lelf -lz -lcjson -lpcre2-8 -lyaml -lbrotlidec -lhttp_parser -lm \
 	  -lcurl -lpthread -lmicrohttpd
 
@@ -55,7 +59,7 @@ override MALLOC := libc
 endif
 ifeq ($(MALLOC),mimalloc)
 SENSOR_LDLIBS := -lmimalloc
-$(OBJDIR)/heap.o: CFLAGS += -DOISP_MIMALLOC
+$(OBJDIR)/lib/heap.o: CFLAGS += -DOISP_MIMALLOC
 else ifneq ($(MALLOC),libc)
 $(error MALLOC must be mimalloc or libc, not '$(MALLOC)')
 endif
@@ -63,39 +67,24 @@ endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf \
 	      -Wall -Werror -MMD -MP
 
-SRCS := $(wildcard sensor/*.c)
+# Every userspace source, one folder per stage (README, "Design").  All
+# but main.c go into one static archive that the sensor, the unit tests
+# and the fuzzers link: a program takes the objects it uses, and -MMD
+# files track the headers, so no list of dependencies is written here.
+SRCS := $(wildcard sensor/*/*.c)
+MAIN_SRC := sensor/cmd/main.c
 OBJS := $(patsubst sensor/%.c,$(OBJDIR)/%.o,$(SRCS))
+LIB_OBJS := $(filter-out $(OBJDIR)/cmd/main.o,$(OBJS))
+LIB := $(OUT)/liboisp.a
 
-# Unit tests: tests/unit/test_NAME.c links the modules listed in
-# TEST_DEPS_NAME (parsers only: no libbpf, no root).
+# Unit tests: tests/unit/test_NAME.c, linked with the archive (parsers
+# need no libbpf at run time and no root).
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(TESTDIR)/%,$(TEST_SRCS))
-TEST_DEPS_test_http := http log
-TEST_DEPS_test_decode := decode log
-TEST_DEPS_test_sse := sse log
-TEST_DEPS_test_rules := rules rules_default yamlutil log
-TEST_DEPS_test_config := config redact yamlutil log
-TEST_DEPS_test_redact := redact log
-TEST_DEPS_test_extract := extract event ulid utf8 log
-TEST_DEPS_test_event := event ulid utf8 log
-TEST_DEPS_test_output := output log
-TEST_DEPS_test_elfsym := elfsym procmaps log
-TEST_DEPS_test_recfile := recfile log
-TEST_DEPS_test_procinfo := procinfo cgroup log
-TEST_DEPS_test_cgroup := cgroup
-TEST_DEPS_test_target := target cgroup log
-TEST_DEPS_test_k8s := k8s log
-# test_k8s runs a loopback HTTPS server.
-$(TESTDIR)/test_k8s: LDLIBS += -lssl -lcrypto
-TEST_DEPS_test_status := status log
-TEST_DEPS_test_privs := privs log
-TEST_DEPS_test_pipeline := pipeline conntab http decode sse rules \
-	rules_default yamlutil redact extract event ulid utf8 output procinfo cgroup \
-	recfile aistats k8s log
-TEST_DEPS_test_badinput := $(TEST_DEPS_test_pipeline)
-TEST_DEPS_test_conntab := conntab
-TEST_DEPS_test_aistats := aistats
-TEST_DEPS_test_metrics := metrics aistats utf8 log
+TEST_LDLIBS := -lcriterion
+# test_k8s runs a loopback HTTPS server; test_badinput builds brotli bombs.
+$(TESTDIR)/test_k8s: TEST_LDLIBS += -lssl -lcrypto
+$(TESTDIR)/test_badinput: TEST_LDLIBS += -lbrotlienc
 
 .PHONY: all clean test test-unit test-e2e deps install bench
 all: $(OUT)/oisp-sensor
@@ -122,28 +111,34 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # The loader includes the generated skeleton.
-$(OBJDIR)/capture.o: $(OUT)/capture.skel.h
+$(OBJDIR)/capture/capture.o: $(OUT)/capture.skel.h
 # .incbin does not show up in -MMD output.
-$(OBJDIR)/rules_default.o: rules/default.yaml
+$(OBJDIR)/ai/rules_default.o: rules/default.yaml
 
-$(OBJDIR)/%.o: sensor/%.c | $(OBJDIR)
+$(OBJDIR)/%.o: sensor/%.c
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 # MALLOC's value, rewritten when it changes: heap.o and the link follow.
 MALLOC_STAMP := $(OUT)/malloc.stamp
 $(shell mkdir -p $(OUT) && { [ "$$(cat $(MALLOC_STAMP) 2>/dev/null)" = \
 	"$(MALLOC)" ] || echo "$(MALLOC)" > $(MALLOC_STAMP); })
-$(OBJDIR)/heap.o: $(MALLOC_STAMP)
+$(OBJDIR)/lib/heap.o: $(MALLOC_STAMP)
 
-$(OUT)/oisp-sensor: $(OBJS) $(MALLOC_STAMP)
+$(OUT)/oisp-sensor: $(OBJDIR)/cmd/main.o $(LIB) $(MALLOC_STAMP)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $(OBJS) $(SENSOR_LDLIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(OBJDIR)/cmd/main.o $(LIB) $(SENSOR_LDLIBS) \
+		$(LDLIBS) -o $@
 
-.SECONDEXPANSION:
-$(TESTDIR)/test_%: tests/unit/test_%.c $$(addprefix $(OBJDIR)/,$$(addsuffix .o,$$(TEST_DEPS_test_$$*))) | $(TESTDIR)
+$(TESTDIR)/test_%: tests/unit/test_%.c $(LIB) | $(TESTDIR)
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -lcriterion -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) $(TEST_LDLIBS) -o $@
 
 # The tests run in tests/unit (their fixtures' paths are relative to it);
 # absolute paths let OUT be anywhere.
@@ -171,9 +166,10 @@ install: all
 clean:
 	rm -rf $(OUT)
 
+# Fuzzers (make test-fuzz), benchmarks (make bench) and static and
+# dynamic checks (make check).
 include tests/fuzz/fuzz.mk
-# Issue 4 fragments: benchmarks (make bench) and static/dynamic checks (make check).
--include bench/bench.mk
--include tests/check.mk
+include bench/bench.mk
+include tests/check.mk
 
--include $(wildcard $(OBJDIR)/*.d $(OUT)/*.d $(TESTDIR)/*.d)
+-include $(wildcard $(OBJDIR)/*/*.d $(OUT)/*.d $(TESTDIR)/*.d)

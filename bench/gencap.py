@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Capture files of typical traffic for the replay throughput benchmark.
 
-Writes files in the format of sensor/recfile.h (records laid out as in
+Writes files in the format of sensor/capture/recfile.h (records laid out as in
 bpf/capture_abi.h), as `oisp-sensor record` would have written them:
 
   ai-json    OpenAI chat completions, JSON request and JSON response

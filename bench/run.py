@@ -756,7 +756,7 @@ def md_cost(c):
 
 def md_replay(r):
     out = ["## 2. Pipeline throughput (replay)", "",
-           "`bench/gencap.py` writes capture files (sensor/recfile.h format) of 64 keep-alive "
+           "`bench/gencap.py` writes capture files (sensor/capture/recfile.h format) of 64 keep-alive "
            "connections in 16 processes; `taskset -c 0 oisp-sensor replay FILE --output /dev/null` "
            "(empty config: defaults), best of %d runs. *ai-json*: OpenAI chat, JSON response; "
            "*ai-sse*: streamed, chunked SSE, one `SSL_read` per event; *ai-gzip*: JSON response "

@@ -3,7 +3,7 @@
  * capture.bpf.c - plaintext of OpenSSL's SSL_write/SSL_read (+ _ex) calls,
  * plus the process events userspace needs to keep its uprobes current.
  *
- * The uprobe programs carry no target: sensor/attach.c attaches them by
+ * The uprobe programs carry no target: sensor/capture/attach.c attaches them by
  * file and offset, once per OpenSSL file (for all processes, or for the
  * selected ones), with the function as the BPF cookie.  The entry probe
  * keeps the arguments in the thread's task storage; the return probe

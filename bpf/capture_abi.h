@@ -5,7 +5,7 @@
  * Every record the BPF programs put on the ring buffer starts with
  * struct cap_hdr.  The same bytes are written by `oisp-sensor record`
  * and read back by `oisp-sensor replay`, so this layout is also the
- * on-disk capture format (see sensor/recfile.h): change it only together
+ * on-disk capture format (see sensor/capture/recfile.h): change it only together
  * with CAP_ABI_VERSION.
  */
 #ifndef OISP_CAPTURE_ABI_H

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Static and dynamic checks, included by the top Makefile.
 #   make check            everything below; -k to see every failure
-#   make check-tidy       clang-tidy (.clang-tidy) over sensor/*.c
-#   make check-cppcheck   cppcheck over sensor/*.c
+#   make check-tidy       clang-tidy (.clang-tidy) over sensor/*/*.c
+#   make check-cppcheck   cppcheck over sensor/*/*.c
 #   make check-asan       unit tests built in $(OUT)/asan with ASan + UBSan
 #   make check-valgrind   unit tests under valgrind memcheck
 #   make check-fuzz       make fuzz-smoke (each fuzzer FUZZ_SMOKE_SECONDS)
@@ -12,15 +12,11 @@ CPPCHECK ?= cppcheck
 VALGRIND ?= valgrind
 CHECK_OUT := $(OUT)/check
 
-# test_badinput builds brotli bombs with the encoder.
-$(TESTDIR)/test_badinput: LDLIBS += -lbrotlienc
-
 # The project's preprocessor flags (see CFLAGS).  $(OUT) is a system
 # include directory here: the generated skeleton is bpftool's code, and
 # the analyzer's findings in it (libbpf frees what it sees leaking) are
 # not ours.
-CHECK_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -DOISP_VERSION='"$(VERSION)"' \
-	-isystem $(OUT) -Ibpf -Isensor
+CHECK_CPPFLAGS := $(OISP_CPPFLAGS) -isystem $(OUT)
 
 .PHONY: check check-tidy check-cppcheck check-asan check-valgrind check-fuzz
 check: check-tidy check-cppcheck check-asan check-valgrind check-fuzz
@@ -37,13 +33,14 @@ TIDY_STAMPS := $(patsubst sensor/%.c,$(CHECK_OUT)/tidy/%.ok,$(SRCS))
 $(CHECK_OUT)/tidy:
 	$(Q)mkdir -p $@
 
-$(CHECK_OUT)/tidy/%.ok: sensor/%.c .clang-tidy $(wildcard sensor/*.h bpf/*.h) \
-		$(OUT)/capture.skel.h | $(CHECK_OUT)/tidy
+$(CHECK_OUT)/tidy/%.ok: sensor/%.c .clang-tidy $(wildcard sensor/*/*.h bpf/*.h) \
+		$(OUT)/capture.skel.h
 	$(call msg,TIDY,$<)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG_TIDY) --quiet --warnings-as-errors='-*' $< -- \
 		$(CHECK_CPPFLAGS) > $(@:.ok=.log) 2>&1 || \
 		{ cat $(@:.ok=.log) >&2; exit 1; }
-	$(Q)if grep -Eq '^([^ ]*/)?(sensor|bpf)/[^ :/]+:[0-9]+:[0-9]+: (warning|error):' \
+	$(Q)if grep -Eq '^([^ ]*/)?(sensor|bpf)/([^ :/]+/)?[^ :/]+:[0-9]+:[0-9]+: (warning|error):' \
 		$(@:.ok=.log); then cat $(@:.ok=.log) >&2; exit 1; fi
 	$(Q)touch $@
 
@@ -59,7 +56,7 @@ $(CPPCHECK_INC):
 		ln -sfn /usr/include/bpf $@/bpf
 
 check-cppcheck: | $(CPPCHECK_INC)
-	$(call msg,CPPCHECK,sensor/*.c)
+	$(call msg,CPPCHECK,sensor/*/*.c)
 	$(Q)$(CPPCHECK) --quiet --error-exitcode=1 --inline-suppr \
 		--enable=warning,performance,portability --std=c11 \
 		--library=posix --suppress-xml=tests/cppcheck-suppressions.xml \

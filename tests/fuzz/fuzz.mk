@@ -13,35 +13,36 @@ FUZZ_OUT := $(OUT)/fuzz
 FUZZ_OBJDIR := $(FUZZ_OUT)/obj
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wall \
-	-std=gnu11 -D_GNU_SOURCE -DOISP_VERSION='"$(VERSION)"' -I$(OUT) -Ibpf \
-	-Isensor -MMD -MP
+	$(OISP_CPPFLAGS) -I$(OUT) -MMD -MP
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_TEST_SECONDS ?= 5
 
-FUZZ_DEPS_fuzz_http := http log
-FUZZ_DEPS_fuzz_sse := sse log
-FUZZ_DEPS_fuzz_decode := decode log
-FUZZ_DEPS_fuzz_extract := extract event ulid utf8 sse log
-FUZZ_DEPS_fuzz_config := config rules rules_default redact yamlutil log
-FUZZ_DEPS_fuzz_pipeline := $(TEST_DEPS_test_pipeline)
+# The sensor's objects built again with the fuzzers' instrumentation, in
+# an archive of their own: each target takes what it uses.
+FUZZ_LIB_OBJS := $(patsubst $(OBJDIR)/%,$(FUZZ_OBJDIR)/%,$(LIB_OBJS))
+FUZZ_LIB := $(FUZZ_OUT)/liboisp.a
 
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/,$(FUZZ_NAMES))
 
-$(FUZZ_OBJDIR):
-	$(Q)mkdir -p $@
-
-$(FUZZ_OBJDIR)/%.o: sensor/%.c | $(FUZZ_OBJDIR)
+$(FUZZ_OBJDIR)/%.o: sensor/%.c
 	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_OBJDIR)/rules_default.o: rules/default.yaml
+$(FUZZ_OBJDIR)/capture/capture.o: $(OUT)/capture.skel.h
+$(FUZZ_OBJDIR)/ai/rules_default.o: rules/default.yaml
 
-$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix $(FUZZ_OBJDIR)/,$$(addsuffix .o,$$(FUZZ_DEPS_fuzz_$$*))) | $(FUZZ_OBJDIR)
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 	$(call msg,FUZZ-LD,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LDFLAGS) $(filter %.c %.o,$^) \
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LDFLAGS) $< $(FUZZ_LIB) \
 		$(LDLIBS) -o $@
 
 .PHONY: fuzz-build fuzz fuzz-smoke test-fuzz
@@ -71,6 +72,4 @@ test-fuzz: fuzz-build
 fuzz: fuzz-build
 	$(call fuzz_run,$(FUZZ_SECONDS))
 
-# The targets' own -MMD files list the headers they include; the link
-# line takes only the .c and .o prerequisites, not those headers.
--include $(wildcard $(FUZZ_OBJDIR)/*.d $(FUZZ_OUT)/*.d)
+-include $(wildcard $(FUZZ_OBJDIR)/*/*.d $(FUZZ_OUT)/*.d)

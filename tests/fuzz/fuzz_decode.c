@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "decode.h"
+#include "proto/decode.h"
 
 #define MAX_OUT (1u << 20)
 

@@ -11,9 +11,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "event.h"
-#include "extract.h"
-#include "sse.h"
+#include "event/event.h"
+#include "ai/extract.h"
+#include "proto/sse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

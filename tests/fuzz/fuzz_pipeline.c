@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "capture_abi.h"
-#include "event.h"
-#include "output.h"
-#include "pipeline.h"
-#include "redact.h"
-#include "rules.h"
+#include "event/event.h"
+#include "event/output.h"
+#include "pipeline/pipeline.h"
+#include "ai/redact.h"
+#include "ai/rules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sse.h"
+#include "proto/sse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

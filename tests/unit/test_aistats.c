@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "aistats.h"
+#include "ai/aistats.h"
 
 struct collect {
 	struct aistats_series s[16];

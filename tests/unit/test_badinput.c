@@ -29,10 +29,10 @@
 #endif
 
 #include "capture_abi.h"
-#include "event.h"
-#include "output.h"
-#include "pipeline.h"
-#include "rules.h"
+#include "event/event.h"
+#include "event/output.h"
+#include "pipeline/pipeline.h"
+#include "ai/rules.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cgroup.h"
+#include "meta/cgroup.h"
 
 #define ID1 "a3f1c2d4e5b60718293a4b5c6d7e8f90112233445566778899aabbccddeeff00"
 #define ID2 "0b1c2d3e4f5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"

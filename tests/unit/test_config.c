@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of sensor/config.c (and the yamlutil helpers it uses). */
+/* Unit tests of sensor/config/config.c (and the yamlutil helpers it uses). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
-#include "config.h"
-#include "log.h"
+#include "config/config.h"
+#include "lib/log.h"
 
 #define FIX "../fixtures/config/"
 

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 
-#include "conntab.h"
+#include "pipeline/conntab.h"
 
 Test(conntab, get_put_del)
 {

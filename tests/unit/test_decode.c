@@ -7,7 +7,7 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "decode.h"
+#include "proto/decode.h"
 
 #define FIX "../fixtures/http/"
 

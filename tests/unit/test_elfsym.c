@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elfsym.h"
-#include "procmaps.h"
+#include "capture/elfsym.h"
+#include "capture/procmaps.h"
 
 #define LIBSSL	"/lib/x86_64-linux-gnu/libssl.so.3"
 #define NODE	"/usr/bin/node"

@@ -14,9 +14,9 @@
 
 #include "jsonpath.h"
 
-#include "event.h"
-#include "k8s.h"
-#include "ulid.h"
+#include "event/event.h"
+#include "meta/k8s.h"
+#include "event/ulid.h"
 
 #define SAMPLE "../../build/tests/event-sample.jsonl"
 

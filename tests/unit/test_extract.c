@@ -14,8 +14,8 @@
 #include "jsonpath.h"
 #include "slurp.h"
 
-#include "event.h"
-#include "extract.h"
+#include "event/event.h"
+#include "ai/extract.h"
 
 #define FIX "../fixtures/bodies/"
 
@@ -823,7 +823,7 @@ Test(extract, normalize_finish)
  */
 #define SAMPLE "../../build/tests/extract-sample.jsonl"
 
-#include "ulid.h"
+#include "event/ulid.h"
 
 static const char *streq_type(const char *type)
 {

@@ -21,7 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "k8s.h"
+#include "meta/k8s.h"
 #include "slurp.h"
 
 #define FIX		"../fixtures/k8s/"

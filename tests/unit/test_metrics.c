@@ -10,11 +10,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "aistats.h"
-#include "capture.h"
-#include "metrics.h"
-#include "output.h"
-#include "pipeline.h"
+#include "ai/aistats.h"
+#include "capture/capture.h"
+#include "serve/metrics.h"
+#include "event/output.h"
+#include "pipeline/pipeline.h"
 
 static struct metrics_text *T;
 

@@ -14,7 +14,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "output.h"
+#include "event/output.h"
 
 static char dir[64];
 

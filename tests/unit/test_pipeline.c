@@ -15,13 +15,13 @@
 
 #include "jsonpath.h"
 
-#include "aistats.h"
+#include "ai/aistats.h"
 #include "capture_abi.h"
-#include "event.h"
-#include "output.h"
-#include "pipeline.h"
-#include "redact.h"
-#include "rules.h"
+#include "event/event.h"
+#include "event/output.h"
+#include "pipeline/pipeline.h"
+#include "ai/redact.h"
+#include "ai/rules.h"
 
 #define MAX_EVENTS 64
 

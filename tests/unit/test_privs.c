@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "privs.h"
+#include "lib/privs.h"
 
 Test(privs, names)
 {

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "procinfo.h"
+#include "meta/procinfo.h"
 
 #define FIXTURE	"../fixtures/proc"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "recfile.h"
+#include "capture/recfile.h"
 
 static char tmpdir[64];
 static char path[128];

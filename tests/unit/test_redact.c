@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of sensor/redact.c. */
+/* Unit tests of sensor/ai/redact.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
-#include "redact.h"
+#include "ai/redact.h"
 
 /* struct redact_rule holds char *; the literals here are never written. */
 #define RS(lit) ((char *)(lit))

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of sensor/rules.c and the built-in rules/default.yaml. */
+/* Unit tests of sensor/ai/rules.c and the built-in rules/default.yaml. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
-#include "rules.h"
+#include "ai/rules.h"
 
 struct hdrs {
 	const char *const *kv;	/* name, value, ..., NULL */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sse.h"
+#include "proto/sse.h"
 #include "slurp.h"
 
 #define BODIES "../fixtures/bodies/"

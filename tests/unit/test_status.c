@@ -11,7 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "status.h"
+#include "serve/status.h"
 
 static const char sample[] =
 	"{\"version\":\"0.1.0\",\"pid\":123,\"uptime_s\":42.5,"

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "target.h"
+#include "capture/target.h"
 
 #define POD "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
 #define CG_POD "0::/kubepods.slice/kubepods-besteffort.slice/" \

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: MIT
+/*
+ * capture.c - loader of bpf/capture.bpf.c and reader of its ring buffer
+ * (capture.h).  The uprobe registry lives in attach.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "capture/attach.h"
+#include "capture/capture.h"
+#include "capture.skel.h"
+#include "config/config.h"
+#include "lib/log.h"
+#include "capture/uprobe.h"
+
+/* Pending rescans of single processes after exec/dlopen. */
+#define RESCAN_MAX	512
+#define RESCAN_STAGES	4
+
+/* When the rescans run, in ns after the exec/dlopen record was read. */
+static const __u64 rescan_delay_ns[RESCAN_STAGES] = {
+	0, 20000000ULL, 200000000ULL, 2000000000ULL,
+};
+
+struct rescan {
+	int pid;
+	int stage;		/* index into rescan_delay_ns */
+	__u64 base_ns;		/* when the record was read */
+};
+
+struct capture {
+	struct capture_bpf *skel;
+	struct ring_buffer *rb;
+	struct attach *att;
+	capture_record_fn fn;
+	void *ctx;
+	__u64 last_full_ns;	/* last full /proc scan */
+	int nrescan;
+	struct rescan rescan[RESCAN_MAX];
+	__u64 rescans_dropped;
+	__u64 records, bytes;	/* data records read, their plaintext */
+	__u64 unselected;	/* of them, from unselected images */
+	__u64 skips;		/* capture__skip_conn() calls */
+	bool multi;		/* uprobe_multi links (uprobe.h) */
+};
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* libbpf's print callback: its levels onto ours (log.h). */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	enum log_level l = LOG_DEBUG;
+
+	if (level == LIBBPF_WARN)
+		l = LOG_WARN;
+	else if (level == LIBBPF_INFO)
+		l = LOG_INFO;
+	log__vprintf(l, fmt, ap);
+	return 0;
+}
+
+static struct rescan *find_rescan(struct capture *c, int pid)
+{
+	int i;
+
+	for (i = 0; i < c->nrescan; i++)
+		if (c->rescan[i].pid == pid)
+			return &c->rescan[i];
+	return NULL;
+}
+
+static void drop_rescan(struct capture *c, struct rescan *r)
+{
+	*r = c->rescan[--c->nrescan];
+}
+
+/* (Re)starts the rescan schedule of @pid: first scan as soon as possible. */
+static void schedule_rescan(struct capture *c, int pid, __u64 now)
+{
+	struct rescan *r = find_rescan(c, pid);
+
+	if (!r) {
+		if (c->nrescan == RESCAN_MAX) {
+			/* The next full scan catches what this misses. */
+			c->rescans_dropped++;
+			return;
+		}
+		r = &c->rescan[c->nrescan++];
+		r->pid = pid;
+	}
+	r->stage = 0;
+	r->base_ns = now;
+}
+
+static void run_rescans(struct capture *c, __u64 now)
+{
+	struct rescan *r;
+	int i = 0, n;
+
+	while (i < c->nrescan) {
+		r = &c->rescan[i];
+		if (r->base_ns + rescan_delay_ns[r->stage] > now) {
+			i++;
+			continue;
+		}
+		n = attach__scan_pid(c->att, r->pid);
+		if (n > 0)
+			pr_debug("pid %d: %d new file(s) attached", r->pid, n);
+		if (n == -ENOENT || ++r->stage == RESCAN_STAGES) {
+			drop_rescan(c, r);	/* i now holds the last one */
+			continue;
+		}
+		i++;
+	}
+}
+
+/*
+ * At exec, before the new program has mapped its libraries: attach to
+ * the OpenSSL files of a container root seen for the first time
+ * (attach.h), instead of after its maps show them (rescans below, or
+ * the dlopen probe on its ld.so, itself attached only now).  The first
+ * uprobe registered after a quiet spell waits for an RCU grace period
+ * (8-20 ms measured in this VM, more under load), so a call made sooner
+ * than that after the exec can still be missed.  Logged: time from the
+ * exec (the record's timestamp, CLOCK_MONOTONIC) to the probes in place,
+ * and how much of it the scan took.  On our own root: one stat(2).
+ */
+static void exec_scan_root(struct capture *c, const struct cap_hdr *h)
+{
+	__u64 t0 = mono_ns(), now;
+	int n = attach__scan_root(c->att, (int)h->tgid);
+
+	if (n <= 0)
+		return;
+	now = mono_ns();
+	pr_debug("pid %u: new root, %d file(s) attached %.3f ms after exec "
+		 "(scan %.3f ms)", h->tgid, n,
+		 now > h->ts_ns ? (double)(now - h->ts_ns) / 1e6 : 0.0,
+		 (double)(now - t0) / 1e6);
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	const struct cap_hdr *h = data;
+	struct capture *c = ctx;
+	struct rescan *r;
+
+	if (size < sizeof(*h))
+		return 0;
+	switch (h->kind) {
+	case CAP_KIND_DATA:
+		/* Reserved by size class: pass on only what len covers. */
+		if (size < CAP_DATA_HDR_SIZE ||
+		    ((const struct cap_data *)data)->len >
+		    size - CAP_DATA_HDR_SIZE)
+			return 0;
+		size = CAP_DATA_HDR_SIZE + ((const struct cap_data *)data)->len;
+		c->records++;
+		c->bytes += size - CAP_DATA_HDR_SIZE;
+		/* Targeted: made after an exec left the selection. */
+		if (!attach__pid_selected(c->att, (int)h->tgid)) {
+			c->unselected++;
+			return 0;
+		}
+		break;
+	case CAP_KIND_EXEC:
+		/* Also passed on: the pipeline reads the new image's metadata. */
+		exec_scan_root(c, h);
+		schedule_rescan(c, (int)h->tgid, mono_ns());
+		break;
+	case CAP_KIND_DLOPEN:
+	case CAP_KIND_FORK:
+		schedule_rescan(c, (int)h->tgid, mono_ns());
+		return 0;
+	case CAP_KIND_EXIT:
+		attach__forget_pid(c->att, (int)h->tgid);
+		r = find_rescan(c, (int)h->tgid);
+		if (r)
+			drop_rescan(c, r);
+		break;
+	default:
+		break;
+	}
+	return c->fn ? c->fn(c->ctx, data, size) : 0;
+}
+
+void capture__opts_from_config(struct capture_opts *o,
+			       const struct config *cfg)
+{
+	*o = (struct capture_opts){
+		.max_call_bytes = cfg->max_call_bytes,
+		.ringbuf_bytes = cfg->ringbuf_bytes,
+		.attach_mode = cfg->attach_mode,
+		.write_at_entry = cfg->write_probe == CONFIG_WRITE_AT_ENTRY,
+		.self_tgid = (__u32)getpid(),
+	};
+}
+
+static int check_opts(const struct capture_opts *in, struct capture_opts *o)
+{
+	if (in)
+		*o = *in;
+	if (!o->max_call_bytes)
+		o->max_call_bytes = CAPTURE_DEF_MAX_CALL;
+	if (!o->ringbuf_bytes)
+		o->ringbuf_bytes = CAPTURE_DEF_RINGBUF;
+	if (!o->wakeup_bytes)
+		o->wakeup_bytes = o->ringbuf_bytes / 4;
+	if (o->max_call_bytes > CAP_CALL_MAX) {
+		pr_err("max_call_bytes %u is above %u", o->max_call_bytes,
+		       CAP_CALL_MAX);
+		return -EINVAL;
+	}
+	if (o->attach_mode > CAPTURE_ATTACH_PERF) {
+		pr_err("attach mode %d is unknown", o->attach_mode);
+		return -EINVAL;
+	}
+	if (o->ringbuf_bytes < 4096 ||
+	    (o->ringbuf_bytes & (o->ringbuf_bytes - 1))) {
+		pr_err("ring buffer size %u is not a power of two >= 4096",
+		       o->ringbuf_bytes);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int prepare_uprobes(struct capture_bpf *skel, bool multi)
+{
+	struct bpf_program *progs[] = {
+		skel->progs.ssl_enter, skel->progs.ssl_return,
+		skel->progs.dl_debug_state,
+	};
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		err = uprobe__prepare(progs[i], multi);
+		if (err) {
+			pr_err("set attach type of %s: %s",
+			       bpf_program__name(progs[i]), strerror(-err));
+			return err;
+		}
+	}
+	pr_info("uprobes: %s links", multi ? "uprobe_multi" : "perf-event");
+	return 0;
+}
+
+static int attach_tracepoints(struct capture_bpf *skel, bool targeted)
+{
+	int err;
+
+	skel->links.handle_exec = bpf_program__attach(skel->progs.handle_exec);
+	if (!skel->links.handle_exec) {
+		err = -errno;
+		pr_err("attach tp_btf/sched_process_exec: %s", strerror(-err));
+		return err;
+	}
+	skel->links.handle_exit = bpf_program__attach(skel->progs.handle_exit);
+	if (!skel->links.handle_exit) {
+		err = -errno;
+		pr_err("attach tp_btf/sched_process_exit: %s", strerror(-err));
+		return err;
+	}
+	if (!targeted)
+		return 0;
+	skel->links.handle_fork = bpf_program__attach(skel->progs.handle_fork);
+	if (!skel->links.handle_fork) {
+		err = -errno;
+		pr_err("attach tp_btf/sched_process_fork: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int start_attach(struct capture *c, const struct capture_opts *o)
+{
+	struct capture_bpf *skel = c->skel;
+	struct attach_progs p = {
+		.ssl_enter = skel->progs.ssl_enter,
+		.ssl_return = skel->progs.ssl_return,
+		.dl_debug_state = skel->progs.dl_debug_state,
+		.multi = c->multi,
+		.write_at_entry = o->write_at_entry,
+	};
+	int err;
+
+	err = attach__new(&c->att, &p);
+	if (err)
+		return err;
+	if (o->target) {
+		attach__set_target(c->att, o->target,
+				   bpf_map__fd(skel->maps.selected));
+		pr_info("targeted mode: probes only in the selected processes");
+	}
+	attach__scan_dirs(c->att);
+	err = attach__scan_all(c->att);
+	if (err < 0)
+		return err;
+	c->last_full_ns = mono_ns();
+	return 0;
+}
+
+int capture__open(struct capture **out, const struct capture_opts *opts,
+		  capture_record_fn fn, void *ctx)
+{
+	struct capture_opts o = { 0 };
+	struct capture *c;
+	int err;
+
+	*out = NULL;
+	err = check_opts(opts, &o);
+	if (err)
+		return err;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fn = fn;
+	c->ctx = ctx;
+	libbpf_set_print(libbpf_print);
+
+	c->skel = capture_bpf__open();
+	if (!c->skel) {
+		err = -errno;
+		pr_err("open BPF object: %s", strerror(-err));
+		goto out_close;
+	}
+	c->skel->rodata->targ_max_call_bytes = o.max_call_bytes;
+	c->skel->rodata->targ_wakeup_bytes = o.wakeup_bytes;
+	c->skel->rodata->targ_self_tgid = o.self_tgid;
+	c->skel->rodata->targ_write_at_entry = o.write_at_entry;
+	c->skel->rodata->targ_targeted = o.target != NULL;
+	err = bpf_map__set_max_entries(c->skel->maps.rb, o.ringbuf_bytes);
+	if (err) {
+		pr_err("set ring buffer size %u: %s", o.ringbuf_bytes,
+		       strerror(-err));
+		goto out_close;
+	}
+	c->multi = o.attach_mode == CAPTURE_ATTACH_MULTI ||
+		   (o.attach_mode == CAPTURE_ATTACH_AUTO && uprobe__multi_ok());
+	err = prepare_uprobes(c->skel, c->multi);
+	if (err)
+		goto out_close;
+	err = capture_bpf__load(c->skel);
+	if (err) {
+		pr_err("load BPF programs: %s", strerror(-err));
+		goto out_close;
+	}
+	err = attach_tracepoints(c->skel, o.target != NULL);
+	if (err)
+		goto out_close;
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), handle_record,
+				 c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		pr_err("create ring buffer: %s", strerror(-err));
+		goto out_close;
+	}
+	err = start_attach(c, &o);
+	if (err) {
+		pr_err("attach uprobes: %s", strerror(-err));
+		goto out_close;
+	}
+	*out = c;
+	return 0;
+
+out_close:
+	capture__close(c);
+	return err;
+}
+
+int capture__epoll_fd(const struct capture *c)
+{
+	if (!c || !c->rb)
+		return -EINVAL;
+	return ring_buffer__epoll_fd(c->rb);
+}
+
+int capture__poll(struct capture *c)
+{
+	int n;
+
+	if (!c)
+		return -EINVAL;
+	n = ring_buffer__consume(c->rb);
+	if (c->nrescan)
+		run_rescans(c, mono_ns());
+	return n;
+}
+
+int capture__tick(struct capture *c, __u64 now_mono_ns)
+{
+	int n;
+
+	if (!c)
+		return -EINVAL;
+	if (c->nrescan)
+		run_rescans(c, now_mono_ns);
+	if (now_mono_ns < c->last_full_ns + CAPTURE_RESCAN_NS)
+		return 0;
+	c->last_full_ns = now_mono_ns;
+	n = attach__scan_all(c->att);
+	if (n > 0)
+		pr_debug("full rescan: %d new file(s) attached", n);
+	return n < 0 ? n : 0;
+}
+
+int capture__stats(const struct capture *c, struct capture_stats *st)
+{
+	struct attach_stats as;
+	struct cap_stats *v;
+	int ncpu, i, err;
+	__u32 zero = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (!c)
+		return -EINVAL;
+	attach__stats(c->att, &as);
+	st->files_attached = as.files_attached;
+	st->ldso_attached = as.ldso_attached;
+	st->procs_traced = as.procs_traced;
+	st->attach_errors = as.attach_errors;
+	st->roots_scanned = as.roots_scanned;
+	st->procs_targeted = as.procs_targeted;
+	st->procs_denied = as.procs_denied;
+	st->targeted = as.targeted;
+	st->multi = c->multi;
+	st->records = c->records;
+	st->bytes = c->bytes;
+	st->unselected_records = c->unselected;
+	st->skipped_conns = c->skips;
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	/* Per-CPU values: each rounded up to 8 bytes (72 already is). */
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.cap_stats), &zero,
+				v)) {
+		err = -errno;
+		free(v);
+		return err;
+	}
+	for (i = 0; i < ncpu; i++) {
+		st->kern.calls += v[i].calls;
+		st->kern.lost_records += v[i].lost_records;
+		st->kern.lost_bytes += v[i].lost_bytes;
+		st->kern.truncated_calls += v[i].truncated_calls;
+		st->kern.truncated_bytes += v[i].truncated_bytes;
+		st->kern.read_faults += v[i].read_faults;
+		st->kern.lost_control += v[i].lost_control;
+		st->kern.missed_calls += v[i].missed_calls;
+		st->kern.skipped_calls += v[i].skipped_calls;
+	}
+	free(v);
+	return 0;
+}
+
+int capture__skip_conn(struct capture *c, __u32 tgid, __u64 ssl,
+			__u64 since_ns)
+{
+	struct cap_conn_key k = { .tgid = tgid, .ssl = ssl };
+
+	if (!c)
+		return -EINVAL;
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.skip_conns), &k,
+				&since_ns, BPF_ANY))
+		return -errno;
+	/* After the update: a thread that looks again must find it. */
+	if (__atomic_add_fetch(&c->skel->bss->skip_gen, 1, __ATOMIC_SEQ_CST) == 0)
+		__atomic_add_fetch(&c->skel->bss->skip_gen, 1, __ATOMIC_SEQ_CST);
+	c->skips++;
+	return 0;
+}
+
+int capture__for_each_file(const struct capture *c,
+			   int (*cb)(void *ctx, const char *path, __u64 dev,
+				     __u64 ino, __u32 nprocs),
+			   void *ctx)
+{
+	return c ? attach__for_each_file(c->att, cb, ctx) : 0;
+}
+
+bool capture__multi(const struct capture *c)
+{
+	return c && c->multi;
+}
+
+void capture__close(struct capture *c)
+{
+	if (!c)
+		return;
+	/* Uprobes first, so nothing new reaches the ring we free next. */
+	attach__free(c->att);
+	ring_buffer__free(c->rb);
+	capture_bpf__destroy(c->skel);
+	free(c);
+}

@@ -1,0 +1,920 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Incremental HTTP/1.1 stream parser on top of nodejs http-parser.
+ *
+ * A stream is in one of two modes.  In PARSE mode its bytes go to
+ * http-parser, whose callbacks build the current message.  In SYNC mode
+ * (a new stream, after a gap, after a parse error) bytes are skipped up
+ * to the next line that looks like a start line; that line is handed to
+ * a freshly initialised parser and the stream is back in PARSE mode.  A
+ * candidate line split across feeds is held in a small buffer, so that
+ * mode never keeps more than SYNC_MAX bytes.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <http_parser.h>
+
+#include "proto/http.h"
+
+#define DEFAULT_MAX_BODY	(4u << 20)
+#define DEFAULT_MAX_HEADER	(64u << 10)
+#define SYNC_MAX		8192
+#define METHOD_MAX		24
+#define FIELD_OVERHEAD		4	/* ": " and CRLF */
+
+enum mode {
+	MODE_SYNC,
+	MODE_PARSE,
+};
+
+/* A growable byte string, always NUL-terminated once allocated. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+struct httpstream {
+	http_parser parser;
+	struct http_limits lim;
+	http_msg_cb cb;
+	void *ctx;
+	enum mode mode;
+	bool not_http1;
+	bool enomem;
+	bool hdr_overflow;
+	bool expect_head;
+	bool switched;		/* a 101 response just completed */
+	bool upgraded;		/* the parser stopped at an upgrade */
+	uint64_t ts;		/* ts of the bytes being parsed */
+	uint64_t seq;		/* feed() counter, for body marks */
+	uint64_t fed;		/* bytes fed since creation or flush */
+	unsigned char head[9];	/* first bytes, for HTTP/2 detection */
+
+	/* SYNC mode */
+	bool at_line_start;
+	uint64_t skipped;	/* bytes skipped in this resync */
+	char *rbuf;		/* candidate start line split across feeds */
+	size_t rlen;
+	uint64_t rbuf_ts;
+
+	/* the message being built (PARSE mode) */
+	struct http_msg *cur;
+	bool headers_done;
+	bool in_value;		/* last header callback was a value */
+	size_t hdr_bytes;
+	size_t cap_headers, cap_trailers, cap_body, cap_marks;
+	uint64_t body_hint;	/* Content-Length, 0 if none (chunked, EOF) */
+	uint64_t mark_seq;
+	struct sbuf url, name, value;
+
+	struct httpstream_stats st;
+};
+
+static int on_message_begin(http_parser *p);
+static int on_url(http_parser *p, const char *at, size_t len);
+static int on_status(http_parser *p, const char *at, size_t len);
+static int on_header_field(http_parser *p, const char *at, size_t len);
+static int on_header_value(http_parser *p, const char *at, size_t len);
+static int on_headers_complete(http_parser *p);
+static int on_body(http_parser *p, const char *at, size_t len);
+static int on_message_complete(http_parser *p);
+
+static const http_parser_settings settings = {
+	.on_message_begin = on_message_begin,
+	.on_url = on_url,
+	.on_status = on_status,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
+static int sbuf_add(struct sbuf *b, const char *at, size_t len)
+{
+	size_t cap;
+	char *p;
+
+	if (b->len + len + 1 > b->cap) {
+		cap = b->cap ? b->cap : 64;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, at, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+static void sbuf_free(struct sbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Returns a malloc'd copy of @b's contents ("" when empty); NULL: ENOMEM. */
+static char *sbuf_dup(const struct sbuf *b)
+{
+	return strndup(b->p ? b->p : "", b->len);
+}
+
+const char *http_msg__header(const struct http_msg *m, const char *name)
+{
+	size_t i;
+
+	if (!m || !name)
+		return NULL;
+	/* First bytes alike (ASCII case folded) before the full comparison. */
+	for (i = 0; i < m->n_headers; i++)
+		if ((m->headers[i].name[0] | 0x20) == (name[0] | 0x20) &&
+		    strcasecmp(m->headers[i].name, name) == 0)
+			return m->headers[i].value;
+	return NULL;
+}
+
+static void headers_free(struct http_header *h, size_t n)
+{
+	size_t i;
+
+	/* A field's value lives in its name's allocation. */
+	for (i = 0; i < n; i++)
+		free(h[i].name);
+	free(h);
+}
+
+void http_msg__free(struct http_msg *m)
+{
+	if (!m)
+		return;
+	free(m->method);
+	free(m->target);
+	headers_free(m->headers, m->n_headers);
+	headers_free(m->trailers, m->n_trailers);
+	free(m->body);
+	free(m->marks);
+	free(m);
+}
+
+/* ---- building the current message (http-parser callbacks) ---- */
+
+static struct httpstream *stream_of(http_parser *p)
+{
+	return p->data;
+}
+
+/* Counts header section bytes; false (and a parse error) past the limit. */
+static bool hdr_account(struct httpstream *s, size_t len)
+{
+	s->hdr_bytes += len;
+	if (s->hdr_bytes <= s->lim.max_header_bytes)
+		return true;
+	s->hdr_overflow = true;
+	return false;
+}
+
+static void msg_reset(struct httpstream *s)
+{
+	http_msg__free(s->cur);
+	s->cur = NULL;
+	s->headers_done = false;
+	s->in_value = false;
+	s->hdr_bytes = 0;
+	s->cap_headers = s->cap_trailers = s->cap_body = s->cap_marks = 0;
+	s->body_hint = 0;
+	s->url.len = s->name.len = s->value.len = 0;
+}
+
+/* Hands the current message to the callback; @flags are added to it. */
+static void msg_emit(struct httpstream *s, unsigned flags)
+{
+	struct http_msg *m = s->cur;
+
+	s->cur = NULL;
+	msg_reset(s);
+	m->flags |= flags;
+	s->st.messages++;
+	s->cb(s->ctx, m);
+}
+
+/* Drops or emits (INCOMPLETE) the message in progress. */
+static void msg_abort(struct httpstream *s)
+{
+	if (s->cur && s->headers_done)
+		msg_emit(s, HTTP_MSG_INCOMPLETE);
+	else
+		msg_reset(s);
+}
+
+static int on_message_begin(http_parser *p)
+{
+	struct httpstream *s = stream_of(p);
+
+	/* HTTP_BOTH can announce a request starting with 'H' only once. */
+	if (s->cur && !s->headers_done)
+		return 0;
+	msg_reset(s);
+	s->cur = calloc(1, sizeof(*s->cur));
+	if (!s->cur) {
+		s->enomem = true;
+		return -1;
+	}
+	s->cur->ts_start = s->ts;
+	s->cur->ts_end = s->ts;
+	if (s->skipped) {
+		s->cur->flags |= HTTP_MSG_RESYNCED;
+		s->st.resyncs++;
+		s->skipped = 0;
+	}
+	return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+	struct httpstream *s = stream_of(p);
+
+	if (!hdr_account(s, len))
+		return -1;
+	if (sbuf_add(&s->url, at, len)) {
+		s->enomem = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int on_status(http_parser *p, const char *at, size_t len)
+{
+	/* The reason phrase is not kept, only counted (RFC 9112 §4). */
+	return hdr_account(stream_of(p), len) ? 0 : -1;
+}
+
+/* Trailing OWS is part of what http-parser hands over; RFC 9110 §5.5. */
+static void trim_ows(char *v)
+{
+	size_t n = strlen(v);
+
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		v[--n] = '\0';
+}
+
+/* Appends the field line held in name/value to headers or trailers. */
+static int field_finish(struct httpstream *s)
+{
+	struct http_msg *m = s->cur;
+	struct http_header **arr = s->headers_done ? &m->trailers : &m->headers;
+	size_t *n = s->headers_done ? &m->n_trailers : &m->n_headers;
+	size_t *cap = s->headers_done ? &s->cap_trailers : &s->cap_headers;
+	struct http_header *h;
+	char *name, *value;
+	size_t nl, vl;
+
+	if (!s->in_value && !s->name.len)
+		return 0;
+	if (*n == *cap) {
+		h = reallocarray(*arr, *cap ? *cap * 2 : 16, sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		*arr = h;
+		*cap = *cap ? *cap * 2 : 16;
+	}
+	/* One allocation, "name\0value\0", each cut at a NUL as strndup cuts. */
+	nl = s->name.len ? strnlen(s->name.p, s->name.len) : 0;
+	vl = s->value.len ? strnlen(s->value.p, s->value.len) : 0;
+	name = malloc(nl + vl + 2);
+	if (!name)
+		return -ENOMEM;
+	value = name + nl + 1;
+	memcpy(name, s->name.p ? s->name.p : "", nl);
+	name[nl] = '\0';
+	memcpy(value, s->value.p ? s->value.p : "", vl);
+	value[vl] = '\0';
+	trim_ows(value);
+	(*arr)[*n].name = name;
+	(*arr)[*n].value = value;
+	(*n)++;
+	s->name.len = s->value.len = 0;
+	s->in_value = false;
+	return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+	struct httpstream *s = stream_of(p);
+
+	if (s->in_value && field_finish(s))
+		goto nomem;
+	if (!hdr_account(s, len + (s->name.len ? 0 : FIELD_OVERHEAD)))
+		return -1;
+	if (sbuf_add(&s->name, at, len))
+		goto nomem;
+	return 0;
+nomem:
+	s->enomem = true;
+	return -1;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+	struct httpstream *s = stream_of(p);
+
+	if (!hdr_account(s, len))
+		return -1;
+	s->in_value = true;
+	if (sbuf_add(&s->value, at, len)) {
+		s->enomem = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* Returns 1 to tell http-parser that the message has no body. */
+static int on_headers_complete(http_parser *p)
+{
+	struct httpstream *s = stream_of(p);
+	struct http_msg *m = s->cur;
+
+	if (field_finish(s))
+		goto nomem;
+	m->is_request = p->type == HTTP_REQUEST;
+	m->http_major = p->http_major;
+	m->http_minor = p->http_minor;
+	if (m->is_request) {
+		m->method = strdup(http_method_str(p->method));
+		m->target = sbuf_dup(&s->url);
+		if (!m->method || !m->target)
+			goto nomem;
+	} else {
+		m->status = p->status_code;
+	}
+	s->headers_done = true;
+	s->hdr_bytes = 0;	/* the trailer section gets its own budget */
+	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX)
+		s->body_hint = p->content_length;
+	if (!m->is_request && m->status >= 200 && s->expect_head) {
+		s->expect_head = false;
+		return 1;
+	}
+	return 0;
+nomem:
+	s->enomem = true;
+	return -1;
+}
+
+/*
+ * The first buffer takes the whole declared Content-Length (up to
+ * BODY_HINT_MAX: a length is only a claim), so that a body arriving in
+ * many reads is not copied at each doubling.
+ */
+#define BODY_HINT_MAX	(1u << 20)
+
+static int body_grow(struct httpstream *s, size_t need)
+{
+	struct http_msg *m = s->cur;
+	size_t cap = s->cap_body ? s->cap_body : 4096;
+	unsigned char *b;
+
+	if (!s->cap_body && s->body_hint + 1 >= need &&
+	    s->body_hint < BODY_HINT_MAX)
+		cap = (size_t)s->body_hint + 1;
+	while (cap < need)
+		cap *= 2;
+	if (cap > s->lim.max_body + 1)
+		cap = s->lim.max_body + 1;
+	b = realloc(m->body, cap);
+	if (!b)
+		return -ENOMEM;
+	m->body = b;
+	s->cap_body = cap;
+	return 0;
+}
+
+static int mark_add(struct httpstream *s)
+{
+	struct http_msg *m = s->cur;
+	struct http_ts_mark *mk;
+	size_t cap;
+
+	if (s->mark_seq == s->seq && m->n_marks)
+		return 0;
+	s->mark_seq = s->seq;
+	if (m->n_marks == HTTP_MAX_MARKS)
+		return 0;
+	if (m->n_marks == s->cap_marks) {
+		cap = s->cap_marks ? s->cap_marks * 4 : 8;
+		if (cap > HTTP_MAX_MARKS)
+			cap = HTTP_MAX_MARKS;
+		mk = reallocarray(m->marks, cap, sizeof(*mk));
+		if (!mk)
+			return -ENOMEM;
+		m->marks = mk;
+		s->cap_marks = cap;
+	}
+	m->marks[m->n_marks].body_off = m->body_total;
+	m->marks[m->n_marks].ts_ns = s->ts;
+	m->n_marks++;
+	return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+	struct httpstream *s = stream_of(p);
+	struct http_msg *m = s->cur;
+	size_t keep;
+
+	if (!len)
+		return 0;
+	if (!m->body_total)
+		m->ts_body = s->ts;
+	if (mark_add(s))
+		goto nomem;
+	keep = s->lim.max_body - m->body_len;
+	if (keep > len)
+		keep = len;
+	if (keep) {
+		if (m->body_len + keep + 1 > s->cap_body &&
+		    body_grow(s, m->body_len + keep + 1))
+			goto nomem;
+		memcpy(m->body + m->body_len, at, keep);
+		m->body_len += keep;
+		m->body[m->body_len] = '\0';
+	}
+	if (keep < len)
+		m->flags |= HTTP_MSG_TRUNCATED;
+	m->body_total += len;
+	m->ts_end = s->ts;
+	return 0;
+nomem:
+	s->enomem = true;
+	return -1;
+}
+
+static int on_message_complete(http_parser *p)
+{
+	struct httpstream *s = stream_of(p);
+
+	if (!s->cur)
+		return 0;
+	if (s->headers_done && field_finish(s)) {
+		s->enomem = true;
+		return -1;
+	}
+	s->cur->ts_end = s->ts;
+	s->upgraded = p->upgrade;
+	if (!s->cur->is_request && s->cur->status == 101) {
+		/* Whatever follows is another protocol: stop right here. */
+		s->switched = true;
+		http_parser_pause(p, 1);
+	}
+	msg_emit(s, 0);
+	return 0;
+}
+
+/* ---- finding start lines ---- */
+
+enum verdict {
+	V_NO,		/* not a start line */
+	V_MAYBE,	/* a prefix of one: need the rest of the line */
+	V_START,	/* request line or status line */
+	V_H2,		/* the HTTP/2 connection preface */
+};
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Matches @p[*i..n) against the literal @lit.  Returns V_START on a full
+ * match (advancing *i), V_MAYBE when @p ends first, V_NO otherwise.
+ */
+static enum verdict match_lit(const unsigned char *p, size_t n, size_t *i,
+			      const char *lit)
+{
+	for (; *lit; lit++, (*i)++) {
+		if (*i == n)
+			return V_MAYBE;
+		if (p[*i] != (unsigned char)*lit)
+			return V_NO;
+	}
+	return V_START;
+}
+
+/* "HTTP/1." DIGIT at @p[*i]. */
+static enum verdict match_version(const unsigned char *p, size_t n, size_t *i)
+{
+	enum verdict v = match_lit(p, n, i, "HTTP/1.");
+
+	if (v != V_START)
+		return v;
+	if (*i == n)
+		return V_MAYBE;
+	if (!is_digit(p[*i]))
+		return V_NO;
+	(*i)++;
+	return V_START;
+}
+
+/* status-line = HTTP-version SP 3DIGIT [SP reason] (RFC 9112 §4). */
+static enum verdict match_status(const unsigned char *p, size_t n)
+{
+	enum verdict v;
+	size_t i = 0;
+
+	v = match_version(p, n, &i);
+	if (v != V_START)
+		return v;
+	v = match_lit(p, n, &i, " ");
+	if (v != V_START)
+		return v;
+	for (; i < 12; i++) {
+		if (i == n)
+			return V_MAYBE;
+		if (!is_digit(p[i]))
+			return V_NO;
+	}
+	return i == n || p[i] == ' ' ? V_START : V_NO;
+}
+
+/*
+ * request-line = method SP request-target SP HTTP-version (RFC 9112 §3);
+ * methods are taken as upper-case tokens, as http-parser knows them.
+ */
+static enum verdict match_request(const unsigned char *p, size_t n)
+{
+	size_t i = 0, start;
+	enum verdict v;
+
+	while (i < n && i < METHOD_MAX &&
+	       ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-' || p[i] == '_'))
+		i++;
+	if (i == n)
+		return V_MAYBE;
+	if (i == 0 || p[i] != ' ')
+		return V_NO;
+	start = ++i;
+	while (i < n && p[i] > ' ' && p[i] < 0x7f)
+		i++;
+	if (i == n)
+		return V_MAYBE;
+	if (i == start || p[i] != ' ')
+		return V_NO;
+	i++;
+	v = match_version(p, n, &i);
+	if (v != V_START)
+		return v;
+	return i == n ? V_START : V_NO;
+}
+
+/*
+ * Classifies the line @p[0..n), without its LF; @eol tells whether the
+ * line is complete.  An incomplete line that could still become a start
+ * line is V_MAYBE.
+ */
+static enum verdict classify(const char *line, size_t n, bool eol)
+{
+	static const char preface[] = "PRI * HTTP/2.0";
+	const unsigned char *p = (const unsigned char *)line;
+	enum verdict a, b;
+
+	if (n && p[n - 1] == '\r')
+		n--;
+	if (n == sizeof(preface) - 1 && memcmp(p, preface, n) == 0 && eol)
+		return V_H2;
+	a = match_status(p, n);
+	b = match_request(p, n);
+	if (!eol && n < sizeof(preface) - 1 &&
+	    memcmp(p, preface, n) == 0)
+		return V_MAYBE;
+	if (a == V_NO && b == V_NO)
+		return V_NO;
+	if (!eol)
+		return V_MAYBE;
+	return a == V_START || b == V_START ? V_START : V_NO;
+}
+
+static void skip(struct httpstream *s, size_t n)
+{
+	s->skipped += n;
+	s->st.bytes_skipped += n;
+}
+
+static void sync_start(struct httpstream *s, bool at_line_start)
+{
+	if (s->rlen)
+		skip(s, s->rlen);
+	http_parser_init(&s->parser, HTTP_BOTH);
+	s->parser.data = s;
+	s->upgraded = s->switched = false;
+	s->mode = MODE_SYNC;
+	s->at_line_start = at_line_start;
+	s->rlen = 0;
+}
+
+static size_t parse(struct httpstream *s, const char *p, size_t n);
+
+/*
+ * Continues a candidate line held in rbuf with the feed @p.  Returns
+ * bytes used of @p.  When the candidate fails, @p itself is looked at as
+ * a line start: the bytes in between may have been lost.
+ */
+static size_t sync_buffered(struct httpstream *s, const char *p, size_t n)
+{
+	const char *nl = memchr(p, '\n', n);
+	size_t take = nl ? (size_t)(nl - p) + 1 : n;
+	uint64_t ts = s->ts;
+	size_t used, len;
+	enum verdict v;
+
+	if (s->rlen + take > SYNC_MAX) {
+		skip(s, s->rlen);
+		s->rlen = 0;
+		s->at_line_start = true;
+		return 0;
+	}
+	memcpy(s->rbuf + s->rlen, p, take);
+	s->rlen += take;
+	v = classify(s->rbuf, nl ? s->rlen - 1 : s->rlen, nl != NULL);
+	if (v == V_MAYBE)
+		return take;
+	if (v == V_H2) {
+		s->not_http1 = true;
+		return n;
+	}
+	if (v == V_NO) {
+		s->rlen -= take;
+		skip(s, s->rlen);
+		s->rlen = 0;
+		s->at_line_start = true;
+		return 0;
+	}
+	/* The start line began in an earlier feed: parse it with that ts. */
+	s->mode = MODE_PARSE;
+	s->ts = s->rbuf_ts;
+	len = s->rlen;
+	s->rlen = 0;
+	used = parse(s, s->rbuf, len);
+	s->ts = ts;
+	if (s->mode == MODE_SYNC) {
+		/* Rejected after all: the rest of the line goes too. */
+		skip(s, len - used);
+		s->at_line_start = true;
+	}
+	return take;
+}
+
+/*
+ * SYNC mode: skips bytes up to the next start line.  Returns the number
+ * of bytes of @p used; on finding a start line at @p + used, the mode is
+ * PARSE.
+ */
+static size_t sync_scan(struct httpstream *s, const char *p, size_t n)
+{
+	const char *nl;
+	enum verdict v;
+
+	if (s->rlen)
+		return sync_buffered(s, p, n);
+	nl = memchr(p, '\n', n);
+	if (!s->at_line_start) {
+		if (!nl) {
+			skip(s, n);
+			return n;
+		}
+		skip(s, (size_t)(nl - p) + 1);
+		s->at_line_start = true;
+		return (size_t)(nl - p) + 1;
+	}
+	v = classify(p, nl ? (size_t)(nl - p) : n, nl != NULL);
+	switch (v) {
+	case V_START:
+		s->mode = MODE_PARSE;
+		return 0;
+	case V_H2:
+		s->not_http1 = true;
+		return n;
+	case V_MAYBE:
+		if (n <= SYNC_MAX) {
+			memcpy(s->rbuf, p, n);
+			s->rlen = n;
+			s->rbuf_ts = s->ts;
+			return n;
+		}
+		/* fall through */
+	case V_NO:
+		break;
+	}
+	if (!nl) {
+		skip(s, n);
+		s->at_line_start = false;
+		return n;
+	}
+	skip(s, (size_t)(nl - p) + 1);
+	return (size_t)(nl - p) + 1;
+}
+
+/* ---- PARSE mode ---- */
+
+/*
+ * Runs http-parser over @p.  Returns the bytes used; on a parse error the
+ * message in progress is given up and the mode is SYNC.
+ */
+static size_t parse(struct httpstream *s, const char *p, size_t n)
+{
+	size_t used = http_parser_execute(&s->parser, &settings, p, n);
+	enum http_errno err = HTTP_PARSER_ERRNO(&s->parser);
+
+	if (s->switched) {
+		s->not_http1 = true;
+		return n;
+	}
+	if (err == HPE_OK && !s->enomem && !s->hdr_overflow) {
+		if (!s->upgraded)
+			return n;
+		/*
+		 * http-parser stops after a request asking for an upgrade (or
+		 * a CONNECT); the answer may well be "no", so go on as HTTP.
+		 */
+		http_parser_init(&s->parser, HTTP_BOTH);
+		s->parser.data = s;
+		s->upgraded = false;
+		return used;
+	}
+	if (err == HPE_CLOSED_CONNECTION && !s->cur && !s->enomem) {
+		/* More after "Connection: close": parse it all the same. */
+		http_parser_init(&s->parser, HTTP_BOTH);
+		s->parser.data = s;
+		return used;
+	}
+	if (!s->enomem)
+		s->st.parse_errors++;
+	msg_abort(s);
+	s->hdr_overflow = false;
+	if (used > n)
+		used = n;
+	if (used == 0) {
+		/* Guarantees progress: the first byte is what failed. */
+		used = 1;
+		skip(s, 1);
+	}
+	sync_start(s, p[used - 1] == '\n');
+	return used;
+}
+
+static bool is_h2_settings(const unsigned char *h)
+{
+	uint32_t len = (uint32_t)h[0] << 16 | (uint32_t)h[1] << 8 | h[2];
+
+	/* RFC 9113 §6.5: type 4 on stream 0, a multiple of 6 bytes long. */
+	return h[3] == 0x04 && (h[4] & ~1u) == 0 && len % 6 == 0 &&
+	       len <= 16384 && !(h[5] | h[6] | h[7] | h[8]);
+}
+
+/* Looks at a stream's first 9 bytes for an HTTP/2 server's SETTINGS. */
+static void sniff_h2(struct httpstream *s, const unsigned char *p, size_t n)
+{
+	size_t k = sizeof(s->head) - s->fed;
+
+	if (k > n)
+		k = n;
+	memcpy(s->head + s->fed, p, k);
+	if (s->fed + k == sizeof(s->head) && is_h2_settings(s->head))
+		s->not_http1 = true;
+}
+
+int httpstream__feed(struct httpstream *s, const void *buf, size_t len,
+		     uint64_t ts_ns)
+{
+	const char *p = buf;
+	size_t used;
+	int err = 0;
+
+	if (!len || s->not_http1)
+		return 0;
+	if (s->fed < sizeof(s->head))
+		sniff_h2(s, buf, len);
+	s->fed += len;
+	s->ts = ts_ns;
+	s->seq++;
+	/*
+	 * A feed is one SSL_read/SSL_write call: after lost bytes the next
+	 * message most likely starts at one, not after a line end.
+	 */
+	if (s->mode == MODE_SYNC && !s->rlen)
+		s->at_line_start = true;
+	while (len && !s->not_http1) {
+		if (s->mode == MODE_SYNC) {
+			used = sync_scan(s, p, len);
+		} else {
+			used = parse(s, p, len);
+			if (s->cur && s->cur->ts_end < ts_ns)
+				s->cur->ts_end = ts_ns;
+		}
+		if (s->enomem) {
+			s->enomem = false;
+			err = -ENOMEM;
+		}
+		p += used;
+		len -= used;
+	}
+	return err;
+}
+
+void httpstream__expect_head_response(struct httpstream *s)
+{
+	if (s)
+		s->expect_head = true;
+}
+
+void httpstream__gap(struct httpstream *s)
+{
+	if (!s || s->not_http1)
+		return;
+	msg_abort(s);
+	sync_start(s, true);
+}
+
+void httpstream__flush(struct httpstream *s, uint64_t ts_ns)
+{
+	if (!s || s->not_http1)
+		return;
+	if (s->mode == MODE_PARSE && s->cur && s->headers_done) {
+		/*
+		 * Zero bytes tell http-parser about the EOF: it completes a
+		 * body delimited by the close, and fails anything else.
+		 */
+		http_parser_execute(&s->parser, &settings, NULL, 0);
+		s->enomem = false;
+	}
+	msg_abort(s);
+	sync_start(s, true);
+	s->skipped = 0;
+	s->fed = 0;
+	s->expect_head = false;
+}
+
+bool httpstream__in_message(const struct httpstream *s)
+{
+	return s && s->mode == MODE_PARSE && s->cur;
+}
+
+void httpstream__stats(const struct httpstream *s, struct httpstream_stats *st)
+{
+	if (s)
+		*st = s->st;
+	else
+		memset(st, 0, sizeof(*st));
+}
+
+bool httpstream__not_http1(const struct httpstream *s)
+{
+	return s && s->not_http1;
+}
+
+int httpstream__new(struct httpstream **out, const struct http_limits *lim,
+		    http_msg_cb cb, void *ctx)
+{
+	struct httpstream *s;
+
+	*out = NULL;
+	if (!cb)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->rbuf = malloc(SYNC_MAX);
+	if (!s->rbuf) {
+		free(s);
+		return -ENOMEM;
+	}
+	if (lim)
+		s->lim = *lim;
+	if (!s->lim.max_body)
+		s->lim.max_body = DEFAULT_MAX_BODY;
+	if (!s->lim.max_header_bytes)
+		s->lim.max_header_bytes = DEFAULT_MAX_HEADER;
+	s->cb = cb;
+	s->ctx = ctx;
+	sync_start(s, true);
+	*out = s;
+	return 0;
+}
+
+void httpstream__free(struct httpstream *s)
+{
+	if (!s)
+		return;
+	msg_reset(s);
+	sbuf_free(&s->url);
+	sbuf_free(&s->name);
+	sbuf_free(&s->value);
+	free(s->rbuf);
+	free(s);
+}
