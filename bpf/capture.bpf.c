@@ -349,7 +349,8 @@ static __always_inline void emit_call(struct task_struct *t,
 	ec.truncated = n > cap;
 
 	fill_hdr(&d->hdr, CAP_KIND_DATA, t);
-	d->ssl = args->ssl;
+	d->conn = args->ssl;
+	d->stack = CAP_STACK_OPENSSL;
 	d->call_id = next_call_id(d->hdr.ts_ns);
 	d->dir = args->dir;
 	d->call_len = n;
@@ -371,7 +372,7 @@ static __always_inline void emit_call(struct task_struct *t,
 /* Whether skip_conns holds @ssl of @t's process for its current image. */
 static __always_inline bool lookup_skip(struct task_struct *t, __u64 ssl)
 {
-	struct cap_conn_key k = { .tgid = t->tgid, .ssl = ssl };
+	struct cap_conn_key k = { .tgid = t->tgid, .conn = ssl };
 	__u64 *since, *exec;
 
 	since = bpf_map_lookup_elem(&skip_conns, &k);
@@ -429,7 +430,7 @@ static __always_inline bool skipped(struct task_struct *t,
 /* SSL_free(): the address may next be another connection's. */
 static __always_inline void forget_skip(__u32 tgid, __u64 ssl)
 {
-	struct cap_conn_key k = { .tgid = tgid, .ssl = ssl };
+	struct cap_conn_key k = { .tgid = tgid, .conn = ssl };
 
 	if (skip_gen && !bpf_map_delete_elem(&skip_conns, &k))
 		__sync_fetch_and_add(&skip_gen, 1);
@@ -471,7 +472,7 @@ static __always_inline void emit_free(__u32 tgid, __u64 ssl)
 	f = control_reserve(sizeof(*f), CAP_KIND_FREE);
 	if (!f)
 		return;
-	f->ssl = ssl;
+	f->conn = ssl;
 	bpf_ringbuf_submit(f, wakeup_flag());
 }
 

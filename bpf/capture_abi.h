@@ -33,6 +33,15 @@ enum cap_kind {
 	CAP_KIND_FREE = 6,
 };
 
+/*
+ * The TLS stack a record came from.  OpenSSL is 0: capture files of ABI
+ * version 1 written before the field existed hold 0 there.
+ */
+enum cap_stack {
+	CAP_STACK_OPENSSL = 0,
+	CAP_STACK_NR,
+};
+
 enum cap_dir {
 	CAP_DIR_WRITE = 1,	/* SSL_write/SSL_write_ex: bytes sent */
 	CAP_DIR_READ = 2,	/* SSL_read/SSL_read_ex: bytes received */
@@ -70,16 +79,22 @@ struct cap_hdr {
 };
 _Static_assert(sizeof(struct cap_hdr) == 48, "cap_hdr ABI");
 
+/*
+ * The plaintext of one call of a TLS stack.  With hdr.tgid, @conn names
+ * the connection: an opaque id that only the stack's probes give meaning
+ * to (OpenSSL: the SSL*).  Nothing after capture knows which library
+ * made the record beyond @stack, which is for counters and `status`.
+ */
 struct cap_data {
 	struct cap_hdr hdr;
-	__u64 ssl;		/* SSL* of the call: with tgid, the connection */
+	__u64 conn;		/* connection id within the process */
 	__u64 call_id;		/* groups the chunks of one call (unique per boot) */
 	__u32 dir;		/* enum cap_dir */
 	__u32 flags;		/* enum cap_flag */
 	__u32 call_len;		/* bytes the call returned (> 0) */
 	__u32 offset;		/* offset of data[0] within the call's buffer */
 	__u32 len;		/* bytes that follow in data[] */
-	__u32 _pad;
+	__u32 stack;		/* enum cap_stack */
 	__u8 data[CAP_CHUNK_MAX];
 };
 /*
@@ -104,12 +119,12 @@ struct cap_proc {
 _Static_assert(sizeof(struct cap_proc) == 56, "cap_proc ABI");
 
 /*
- * The SSL* of a connection was freed: its state ends here, so that a new
- * connection that gets the same address is not taken for it.
+ * A connection ended (OpenSSL: SSL_free()): its state ends here, so that
+ * a new connection that gets the same id is not taken for it.
  */
 struct cap_free {
 	struct cap_hdr hdr;
-	__u64 ssl;
+	__u64 conn;		/* as in struct cap_data */
 };
 _Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 
@@ -135,12 +150,12 @@ _Static_assert(sizeof(struct cap_stats) == 72, "cap_stats ABI");
 
 /*
  * Key of the `skip_conns` map: a connection, as userspace keys it
- * (the tgid and the SSL* of its records).
+ * (the tgid and the conn id of its records).
  */
 struct cap_conn_key {
 	__u32 tgid;
 	__u32 _pad;
-	__u64 ssl;
+	__u64 conn;
 };
 _Static_assert(sizeof(struct cap_conn_key) == 16, "cap_conn_key ABI");
 /* Entries of `skip_conns`; the least recently used goes when full. */

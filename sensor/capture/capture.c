@@ -469,10 +469,10 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	return 0;
 }
 
-int capture__skip_conn(struct capture *c, __u32 tgid, __u64 ssl,
+int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
 			__u64 since_ns)
 {
-	struct cap_conn_key k = { .tgid = tgid, .ssl = ssl };
+	struct cap_conn_key k = { .tgid = tgid, .conn = conn };
 
 	if (!c)
 		return -EINVAL;

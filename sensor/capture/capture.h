@@ -129,7 +129,7 @@ int capture__tick(struct capture *c, __u64 now_mono_ns);
 int capture__stats(const struct capture *c, struct capture_stats *st);
 
 /*
- * Stops the copying of connection (@tgid, @ssl)'s SSL calls, which
+ * Stops the copying of connection (@tgid, @conn)'s SSL calls, which
  * userspace has stopped parsing (pipeline.h, pipeline_ignore_fn): the
  * BPF side counts them in cap_stats.skipped_calls instead.  @since_ns
  * is the CLOCK_MONOTONIC time (bpf_ktime_get_ns()) of the record that
@@ -138,7 +138,7 @@ int capture__stats(const struct capture *c, struct capture_stats *st);
  * most CAP_SKIP_MAX are kept, least recently used first out.
  * Returns 0, -EINVAL for a NULL @c, or -errno of the map update.
  */
-int capture__skip_conn(struct capture *c, __u32 tgid, __u64 ssl,
+int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
 		       __u64 since_ns);
 
 /*

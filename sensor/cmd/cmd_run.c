@@ -60,15 +60,15 @@ static int on_record(void *ctx, const void *rec, size_t len)
 }
 
 /* The pipeline ignores this connection: stop copying it in the kernel. */
-static void on_ignore(void *ctx, uint32_t tgid, uint64_t ssl, uint64_t last_ns)
+static void on_ignore(void *ctx, uint32_t tgid, uint64_t conn, uint64_t last_ns)
 {
 	struct run *r = ctx;
-	int err = capture__skip_conn(r->cap, tgid, ssl, last_ns);
+	int err = capture__skip_conn(r->cap, tgid, conn, last_ns);
 
 	/* Nothing is lost: its records keep coming and are dropped here. */
 	if (err)
 		pr_debug("skip connection %u/%#llx: %s", tgid,
-			 (unsigned long long)ssl, strerror(-err));
+			 (unsigned long long)conn, strerror(-err));
 }
 
 static int on_ring(void *ctx)

@@ -24,7 +24,7 @@ struct conntab {
 
 static size_t key_hash(const struct conn_key *k)
 {
-	uint64_t h = k->ssl ^ ((uint64_t)k->tgid << 32 | k->tgid);
+	uint64_t h = k->conn ^ ((uint64_t)k->tgid << 32 | k->tgid);
 
 	/* splitmix64 finaliser: SSL* values are aligned heap addresses. */
 	h ^= h >> 30;
@@ -37,7 +37,7 @@ static size_t key_hash(const struct conn_key *k)
 
 static int key_eq(const struct conn_key *a, const struct conn_key *b)
 {
-	return a->tgid == b->tgid && a->ssl == b->ssl;
+	return a->tgid == b->tgid && a->conn == b->conn;
 }
 
 int conntab__new(struct conntab **out, size_t max_entries)

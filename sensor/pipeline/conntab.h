@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * conntab.h - the connection table: (tgid, SSL*) -> caller's state.
+ * conntab.h - the connection table: (tgid, connection id) -> caller's state.
  *
  * A TLS connection is identified by the process that owns it and the
  * address of its SSL object (OpenSSL's SSL*), exactly as the capture
- * records key it (bpf/capture.h).  The table is bounded: when it is
+ * records key it (bpf/capture_abi.h).  The table is bounded: when it is
  * full, inserting evicts the least recently used entry and hands it back
  * so that the caller can flush and count it.  Lookups are O(1); the LRU
  * order also gives the idle entries for timeouts.
@@ -19,7 +19,7 @@ struct conntab;
 
 struct conn_key {
 	uint32_t tgid;
-	uint64_t ssl;
+	uint64_t conn;		/* opaque connection id (cap_data.conn) */
 };
 
 /*

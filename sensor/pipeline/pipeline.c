@@ -123,7 +123,7 @@ static void conn_ignore(struct pipeline *p, struct conn *c)
 	c->ignore = true;
 	c->ignore_ts = c->last_ts;
 	if (p->on_ignore)
-		p->on_ignore(p->ignore_ctx, c->key.tgid, c->key.ssl,
+		p->on_ignore(p->ignore_ctx, c->key.tgid, c->key.conn,
 			     c->last_ts);
 }
 
@@ -793,7 +793,7 @@ static bool conn_replaced(const struct conn *c, const struct cap_data *d)
 
 static struct conn *conn_get(struct pipeline *p, const struct cap_data *d)
 {
-	struct conn_key k = { .tgid = d->hdr.tgid, .ssl = d->ssl };
+	struct conn_key k = { .tgid = d->hdr.tgid, .conn = d->conn };
 	struct conn *c = conntab__get(p->conns, &k);
 	void *evicted;
 
@@ -920,7 +920,7 @@ static int close_if_tgid(void *ctx, const struct conn_key *k, void *val)
  */
 static void conn_freed(struct pipeline *p, const struct cap_free *f)
 {
-	struct conn_key k = { .tgid = f->hdr.tgid, .ssl = f->ssl };
+	struct conn_key k = { .tgid = f->hdr.tgid, .conn = f->conn };
 	struct conn *c = conntab__get(p->conns, &k);
 
 	if (!c)

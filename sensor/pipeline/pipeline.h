@@ -106,7 +106,7 @@ void pipeline__flush(struct pipeline *p);
 void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st);
 
 /*
- * Called when the pipeline stops parsing connection (@tgid, @ssl) for the
+ * Called when the pipeline stops parsing connection (@tgid, @conn) for the
  * rest of its life: it is the server side and filters.server_side is
  * off, it is not HTTP/1.x, or it switched protocols (101).  Its later
  * records are only counted.  @last_ns is the CLOCK_MONOTONIC time of the
@@ -115,7 +115,7 @@ void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st);
  * than a second (record time) after a call, because the kernel's table
  * dropped the connection, call it again.
  */
-typedef void (*pipeline_ignore_fn)(void *ctx, uint32_t tgid, uint64_t ssl,
+typedef void (*pipeline_ignore_fn)(void *ctx, uint32_t tgid, uint64_t conn,
 				   uint64_t last_ns);
 
 /* Sets the ignore hook (NULL: none); @ctx is passed to it. */

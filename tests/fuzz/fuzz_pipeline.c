@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		d.hdr.kind = CAP_KIND_DATA;
-		d.ssl = (h >> 3) & 3;
+		d.conn = (h >> 3) & 3;
 		d.dir = (h & 0x20) ? CAP_DIR_READ : CAP_DIR_WRITE;
 		d.call_id = (h & 0x40) ? call - 1 : call;	/* same call */
 		d.offset = (h & 0x40) ? CAP_CHUNK_MAX : 0;	/* lost chunk */

@@ -127,7 +127,7 @@ static void data_rec(uint32_t tgid, uint64_t ssl, int dir, uint64_t call_id,
 	d.hdr.uid = 1000;
 	d.hdr.ts_ns = F.ts;
 	strcpy(d.hdr.comm, "client");
-	d.ssl = ssl;
+	d.conn = ssl;
 	d.call_id = call_id;
 	d.dir = (uint32_t)dir;
 	d.flags = flags;
@@ -179,7 +179,7 @@ static void free_rec(uint32_t tgid, uint64_t ssl)
 	r.hdr.tgid = tgid;
 	F.ts += 1000000;
 	r.hdr.ts_ns = F.ts;
-	r.ssl = ssl;
+	r.conn = ssl;
 	cr_assert_eq(pipeline__feed(F.pl, &r, sizeof(r)), 0);
 }
 

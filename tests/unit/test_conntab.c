@@ -41,7 +41,7 @@ Test(conntab, full_table_evicts_least_recently_used)
 	}
 	conntab__get(t, &k[0]);		/* k[1] is now the oldest */
 	cr_assert_eq(conntab__oldest(t, &old), &v[1]);
-	cr_assert_eq(old.ssl, k[1].ssl);
+	cr_assert_eq(old.conn, k[1].conn);
 	k[3] = (struct conn_key){ 7, 4096 };
 	cr_assert_eq(conntab__put(t, &k[3], &v[3], &ev), 0);
 	cr_assert_eq(ev, &v[1]);
@@ -60,7 +60,7 @@ static int del_odd(void *ctx, const struct conn_key *k, void *val)
 	struct walk *w = ctx;
 
 	w->seen++;
-	if (k->ssl & 1)
+	if (k->conn & 1)
 		cr_assert_eq(conntab__del(w->t, k), val);
 	return 0;
 }

@@ -100,7 +100,7 @@ static void call(uint32_t tgid, uint64_t ssl, int dir, const char *buf,
 		d.hdr.uid = 1000;
 		d.hdr.ts_ns = F.ts;
 		strcpy(d.hdr.comm, "client");
-		d.ssl = ssl;
+		d.conn = ssl;
 		d.call_id = F.call_id;
 		d.dir = dir;
 		d.call_len = (uint32_t)len;
@@ -281,17 +281,17 @@ Test(pipeline, server_side_reported_when_asked)
 
 struct ignored {
 	uint32_t tgid;
-	uint64_t ssl, ts;
+	uint64_t conn, ts;
 };
 
 static struct ignored ign[8];
 static int n_ign;
 
-static void on_ignore(void *ctx, uint32_t tgid, uint64_t ssl, uint64_t ts)
+static void on_ignore(void *ctx, uint32_t tgid, uint64_t conn, uint64_t ts)
 {
 	cr_assert_eq(ctx, &ign);
 	cr_assert_lt(n_ign, 8);
-	ign[n_ign++] = (struct ignored){ tgid, ssl, ts };
+	ign[n_ign++] = (struct ignored){ tgid, conn, ts };
 }
 
 /* The fixture with the hook set and nothing recorded yet. */
@@ -323,14 +323,14 @@ Test(pipeline, ignored_connections_go_to_the_hook_once)
 	chat_request(100, 0x9, CAP_DIR_READ);
 	cr_assert_eq(n_ign, 1, "server side, once");
 	cr_assert_eq(ign[0].tgid, 100);
-	cr_assert_eq(ign[0].ssl, 0x9);
+	cr_assert_eq(ign[0].conn, 0x9);
 	cr_assert_eq(ign[0].ts, ts_server);
 
 	callstr(101, 0x20, CAP_DIR_WRITE, h2);
 	ts_h2 = F.ts;
 	cr_assert_eq(n_ign, 2, "not HTTP/1.x");
 	cr_assert_eq(ign[1].tgid, 101);
-	cr_assert_eq(ign[1].ssl, 0x20);
+	cr_assert_eq(ign[1].conn, 0x20);
 	cr_assert_eq(ign[1].ts, ts_h2);
 
 	callstr(102, 0x30, CAP_DIR_WRITE,
@@ -342,7 +342,7 @@ Test(pipeline, ignored_connections_go_to_the_hook_once)
 	ts_101 = F.ts;
 	callstr(102, 0x30, CAP_DIR_READ, "\x81\x05hello");
 	cr_assert_eq(n_ign, 3, "protocol switched");
-	cr_assert_eq(ign[2].ssl, 0x30);
+	cr_assert_eq(ign[2].conn, 0x30);
 	cr_assert_eq(ign[2].ts, ts_101);
 	read_events();
 	cr_assert_eq(F.n, 2);
@@ -365,7 +365,7 @@ Test(pipeline, ignored_connection_still_copied_is_told_again)
 	F.ts += 2000000000ULL;
 	chat_response(100, 0x9, CAP_DIR_WRITE, 200);
 	cr_assert_eq(n_ign, 2);
-	cr_assert_eq(ign[1].ssl, 0x9);
+	cr_assert_eq(ign[1].conn, 0x9);
 	cr_assert_eq(ign[1].ts, F.ts);
 	chat_request(100, 0x9, CAP_DIR_READ);
 	cr_assert_eq(n_ign, 2);
@@ -458,7 +458,7 @@ Test(pipeline, lost_record_marks_partial_and_counts_gap)
 	memset(&d, 0, sizeof(d));
 	d.hdr.kind = CAP_KIND_DATA;
 	d.hdr.tgid = 100;
-	d.ssl = 0x8;
+	d.conn = 0x8;
 	d.call_id = 77;
 	d.dir = CAP_DIR_WRITE;
 	d.call_len = (uint32_t)(n + 40000);
@@ -660,7 +660,7 @@ Test(pipeline, truncated_call_is_reported_partial)
 	memset(&d, 0, sizeof(d));
 	d.hdr.kind = CAP_KIND_DATA;
 	d.hdr.tgid = 100;
-	d.ssl = 0x11;
+	d.conn = 0x11;
 	d.call_id = 5;
 	d.dir = CAP_DIR_WRITE;
 	d.call_len = (uint32_t)(n + 1000000);

@@ -39,7 +39,7 @@ static size_t make_data(struct cap_data *d, unsigned int i, __u32 dlen)
 	d->hdr.uid = 1000;
 	d->hdr.ts_ns = 1000000ull * i;
 	snprintf(d->hdr.comm, sizeof(d->hdr.comm), "python3");
-	d->ssl = 0x5500000000ull + (i % 3) * 0x100;
+	d->conn = 0x5500000000ull + (i % 3) * 0x100;
 	d->call_id = i;
 	d->dir = i % 2 ? CAP_DIR_READ : CAP_DIR_WRITE;
 	d->call_len = dlen;
