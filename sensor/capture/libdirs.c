@@ -242,9 +242,10 @@ static int scan_new_root(struct attach *a, int pid, const char *path,
 		dirs[ndirs] = root_dirs[ndirs];
 	ndirs += env_lib_dirs(pid, envbuf, sizeof(envbuf), dirs + ndirs);
 	/*
-	 * libssl first: the first uprobe registered after a quiet spell
-	 * waits for an RCU grace period (the kernel's dup_mmap_sem), the
-	 * ones right after it do not, and the program is already running.
+	 * The stacks' libraries first: the first uprobe registered after a
+	 * quiet spell waits for an RCU grace period (the kernel's
+	 * dup_mmap_sem), the ones right after it do not, and the program is
+	 * already running.
 	 */
 	for (ldso = 0; ldso < 2; ldso++) {
 		nseen = 0;
