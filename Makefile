@@ -101,10 +101,21 @@ $(OUT)/vmlinux.h: | $(OUT)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 endif
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
+# The capture object is linked from one unit per file of bpf/: the
+# shared state (capture.bpf.c), the process events (proc.bpf.c) and one
+# file per TLS stack.  A new stack is a new file here.
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h
 	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUT)/capture.bpf.o: $(BPF_OBJS)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -172,4 +183,4 @@ include tests/fuzz/fuzz.mk
 include bench/bench.mk
 include tests/check.mk
 
--include $(wildcard $(OBJDIR)/*/*.d $(OUT)/*.d $(TESTDIR)/*.d)
+-include $(wildcard $(OBJDIR)/*/*.d $(OUT)/bpf/*.d $(TESTDIR)/*.d)

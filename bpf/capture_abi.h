@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * capture_abi.h - the record ABI shared by bpf/capture.bpf.c and userspace.
+ * capture_abi.h - the record ABI shared by the bpf/ programs and userspace.
  *
  * Every record the BPF programs put on the ring buffer starts with
  * struct cap_hdr.  The same bytes are written by `oisp-sensor record`

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * attach.h - which files carry our uprobes: the registry of OpenSSL
- * providers and ld.so copies, and the scans that fill it.
+ * attach.h - which files carry our uprobes: the registry of TLS stacks'
+ * library files and ld.so copies, and the scans that fill it.
  *
- * A file is an OpenSSL provider when it exports SSL_write and SSL_read
- * (libssl.so*, or an executable such as /usr/bin/node with a static
- * OpenSSL); SSL_write_ex/SSL_read_ex are hooked when present too.  A
- * file exporting _dl_debug_state is a glibc ld.so.  Each such file gets
- * the programs attached once, for all processes (pid -1), by file
- * offset (elfsym.h); the kernel then places the breakpoints in every
- * process mapping it, including processes started later.  In targeted
- * mode (attach__set_target()) it gets them once per selected process
- * instead, and the others carry no breakpoint.
+ * What a file carries comes from the table of TLS stacks (stack.h): a
+ * file is a stack's when it exports the stack's required functions
+ * (OpenSSL: SSL_write and SSL_read, in libssl.so* or an executable such
+ * as /usr/bin/node with a static OpenSSL), and its other functions are
+ * hooked when present too.  A file exporting _dl_debug_state is a glibc
+ * ld.so.  Each such file gets the programs attached once, for all
+ * processes (pid -1), by file offset (elfsym.h); the kernel then places
+ * the breakpoints in every process mapping it, including processes
+ * started later.  In targeted mode (attach__set_target()) it gets them
+ * once per selected process instead, and the others carry no breakpoint.
  *
  * Files are found in the standard library directories (ours, and those
  * of each new container root at its first exec) and through
@@ -32,17 +33,21 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "capture_abi.h"
+
 struct attach;
 struct bpf_program;
 struct target;
 
 /*
- * The loaded programs; borrowed, they must outlive the registry.  The
- * SSL programs get the function (enum cap_fn) as their BPF cookie.
+ * The loaded programs; borrowed, they must outlive the registry.  A
+ * stack's programs get its function (struct tls_probe.cookie) as their
+ * BPF cookie.
  */
 struct attach_progs {
-	struct bpf_program *ssl_enter;		/* uprobe, all four functions */
-	struct bpf_program *ssl_return;		/* uretprobe, all four */
+	/* Per enum cap_stack: tls_stack.enter_prog and .return_prog. */
+	struct bpf_program *enter[CAP_STACK_NR];
+	struct bpf_program *ret[CAP_STACK_NR];
 	struct bpf_program *dl_debug_state;	/* uprobe on ld.so */
 	bool multi;		/* loaded for uprobe_multi links (uprobe.h) */
 	bool write_at_entry;	/* no return probe on the write functions */
@@ -71,7 +76,8 @@ struct attach_stats {
 int attach__new(struct attach **out, const struct attach_progs *progs);
 
 /*
- * Attaches to the libssl* and ld-linux* files of the standard library
+ * Attaches to the stacks' libraries (stack__lib_name(): libssl*) and the
+ * ld-linux* and ld-musl* files of the standard library
  * directories (/lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib64,
  * /usr/lib64, /usr/local/lib, /usr/lib), mapped or not, so that programs
  * started later are covered from their first call.
@@ -82,7 +88,7 @@ int attach__scan_dirs(struct attach *a);
 
 /*
  * Scans the executable file mappings of process @pid and attaches to
- * new providers and ld.so copies.  Returns the number of files newly
+ * new stack files and ld.so copies.  Returns the number of files newly
  * attached, or -errno from reading /proc/@pid/maps (-ENOENT: gone).
  */
 int attach__scan_pid(struct attach *a, int pid);
@@ -91,7 +97,7 @@ int attach__scan_pid(struct attach *a, int pid);
  * Called for each exec: when process @pid's root directory
  * (/proc/@pid/root, compared by st_dev and st_ino) is not ours and is
  * not among the last 256 foreign roots scanned (same st_dev, st_ino and
- * st_ctime), attaches to the libssl*, ld-linux* and ld-musl* files of
+ * st_ctime), attaches to the stacks' libraries, ld-linux* and ld-musl* of
  * that root's library directories (lib, usr/lib, lib64, usr/lib64,
  * usr/local/lib and their x86_64-linux-gnu subdirectories, and the
  * directories of LD_LIBRARY_PATH in @pid's environment), resolved
@@ -107,7 +113,7 @@ int attach__scan_root(struct attach *a, int pid);
 
 /*
  * Scans every process in /proc like attach__scan_pid(), then recounts
- * the processes per provider and forgets negatives no process mapped.
+ * the processes per stack file and forgets negatives no process mapped.
  * Returns the number of files newly attached, or -errno when /proc
  * cannot be read.
  */
@@ -148,7 +154,7 @@ void attach__forget_pid(struct attach *a, int pid);
 void attach__stats(const struct attach *a, struct attach_stats *st);
 
 /*
- * Calls @cb for each attached provider, in attach order: @path as it was
+ * Calls @cb for each attached stack file (not ld.so), in attach order: @path as it was
  * found (a maps path is relative to that process's root), the file's
  * st_dev and st_ino, and the processes mapping it at the last full scan
  * (at least 1 when found by a process scan since).  Stops at the first

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * capture.c - loader of bpf/capture.bpf.c and reader of its ring buffer
- * (capture.h).  The uprobe registry lives in attach.c.
+ * capture.c - loader of the capture object (the bpf/ files, linked into
+ * capture.skel.h) and reader of its ring buffer (capture.h).  The uprobe
+ * registry lives in attach.c; the TLS stacks' table in stack.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "capture.skel.h"
 #include "config/config.h"
 #include "lib/log.h"
+#include "capture/stack.h"
 #include "capture/uprobe.h"
 
 /* Pending rescans of single processes after exec/dlopen. */
@@ -129,7 +131,7 @@ static void run_rescans(struct capture *c, __u64 now)
 
 /*
  * At exec, before the new program has mapped its libraries: attach to
- * the OpenSSL files of a container root seen for the first time
+ * the TLS stacks' files of a container root seen for the first time
  * (attach.h), instead of after its maps show them (rescans below, or
  * the dlopen probe on its ld.so, itself attached only now).  The first
  * uprobe registered after a quiet spell waits for an RCU grace period
@@ -237,24 +239,68 @@ static int check_opts(const struct capture_opts *in, struct capture_opts *o)
 	return 0;
 }
 
-static int prepare_uprobes(struct capture_bpf *skel, bool multi)
+/*
+ * Fills @p with the uprobe programs the table of TLS stacks names
+ * (stack.h) and ld.so's.  Returns 0, or -ENOENT (logged) when the
+ * object lacks one: a stack's entry in the table and its bpf/ file
+ * disagree.
+ */
+static int find_uprobes(struct capture_bpf *skel, struct attach_progs *p)
 {
-	struct bpf_program *progs[] = {
-		skel->progs.ssl_enter, skel->progs.ssl_return,
-		skel->progs.dl_debug_state,
-	};
-	size_t i;
-	int err;
+	const struct tls_stack *ts;
+	unsigned int i;
 
-	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		err = uprobe__prepare(progs[i], multi);
-		if (err) {
-			pr_err("set attach type of %s: %s",
-			       bpf_program__name(progs[i]), strerror(-err));
-			return err;
+	for (i = 0; tls_stacks[i]; i++) {
+		ts = tls_stacks[i];
+		p->enter[ts->id] = bpf_object__find_program_by_name(
+			skel->obj, ts->enter_prog);
+		p->ret[ts->id] = bpf_object__find_program_by_name(
+			skel->obj, ts->return_prog);
+		if (!p->enter[ts->id] || !p->ret[ts->id]) {
+			pr_err("%s: no program %s or %s in the BPF object",
+			       ts->name, ts->enter_prog, ts->return_prog);
+			return -ENOENT;
 		}
 	}
-	pr_info("uprobes: %s links", multi ? "uprobe_multi" : "perf-event");
+	p->dl_debug_state = bpf_object__find_program_by_name(skel->obj,
+							     LDSO_PROG);
+	if (!p->dl_debug_state) {
+		pr_err("no program %s in the BPF object", LDSO_PROG);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int prepare_prog(struct bpf_program *prog, bool multi)
+{
+	int err;
+
+	if (!prog)
+		return 0;
+	err = uprobe__prepare(prog, multi);
+	if (err)
+		pr_err("set attach type of %s: %s", bpf_program__name(prog),
+		       strerror(-err));
+	return err;
+}
+
+/* Between open and load: every uprobe program for @p->multi links. */
+static int prepare_uprobes(const struct attach_progs *p)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < CAP_STACK_NR; i++) {
+		err = prepare_prog(p->enter[i], p->multi);
+		if (!err)
+			err = prepare_prog(p->ret[i], p->multi);
+		if (err)
+			return err;
+	}
+	err = prepare_prog(p->dl_debug_state, p->multi);
+	if (err)
+		return err;
+	pr_info("uprobes: %s links", p->multi ? "uprobe_multi" : "perf-event");
 	return 0;
 }
 
@@ -285,19 +331,13 @@ static int attach_tracepoints(struct capture_bpf *skel, bool targeted)
 	return 0;
 }
 
-static int start_attach(struct capture *c, const struct capture_opts *o)
+static int start_attach(struct capture *c, const struct capture_opts *o,
+			const struct attach_progs *p)
 {
 	struct capture_bpf *skel = c->skel;
-	struct attach_progs p = {
-		.ssl_enter = skel->progs.ssl_enter,
-		.ssl_return = skel->progs.ssl_return,
-		.dl_debug_state = skel->progs.dl_debug_state,
-		.multi = c->multi,
-		.write_at_entry = o->write_at_entry,
-	};
 	int err;
 
-	err = attach__new(&c->att, &p);
+	err = attach__new(&c->att, p);
 	if (err)
 		return err;
 	if (o->target) {
@@ -317,6 +357,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		  capture_record_fn fn, void *ctx)
 {
 	struct capture_opts o = { 0 };
+	struct attach_progs p = { 0 };
 	struct capture *c;
 	int err;
 
@@ -350,7 +391,11 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	}
 	c->multi = o.attach_mode == CAPTURE_ATTACH_MULTI ||
 		   (o.attach_mode == CAPTURE_ATTACH_AUTO && uprobe__multi_ok());
-	err = prepare_uprobes(c->skel, c->multi);
+	p.multi = c->multi;
+	p.write_at_entry = o.write_at_entry;
+	err = find_uprobes(c->skel, &p);
+	if (!err)
+		err = prepare_uprobes(&p);
 	if (err)
 		goto out_close;
 	err = capture_bpf__load(c->skel);
@@ -368,7 +413,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		pr_err("create ring buffer: %s", strerror(-err));
 		goto out_close;
 	}
-	err = start_attach(c, &o);
+	err = start_attach(c, &o, &p);
 	if (err) {
 		pr_err("attach uprobes: %s", strerror(-err));
 		goto out_close;

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * capture.h - the BPF side of the sensor: loads bpf/capture.bpf.c, keeps
- * its uprobes attached to every OpenSSL in use (attach.h), and hands
- * the records of the ring buffer to a callback.
+ * capture.h - the BPF side of the sensor: loads the capture object
+ * (bpf/: shared state, process events, one file per TLS stack), keeps
+ * its uprobes attached to every TLS stack's library in use (attach.h,
+ * stack.h), and hands the records of the ring buffer to a callback.
+ * Those records are the capture -> pipeline seam (stack.h, record.h):
+ * an opaque connection id, a direction and the TLS stack, so that
+ * nothing after capture knows which library made the bytes.
  *
  * This is the only module that includes the generated skeleton.  It
  * also includes the record ABI (bpf/capture_abi.h), so callers get
@@ -34,13 +38,6 @@ struct target;
 
 struct capture;
 
-/* How uprobes are attached (uprobe.h). */
-enum capture_attach_mode {
-	CAPTURE_ATTACH_AUTO = 0,	/* uprobe_multi where the kernel has it */
-	CAPTURE_ATTACH_MULTI = 1,	/* uprobe_multi links (Linux >= 6.6) */
-	CAPTURE_ATTACH_PERF = 2,	/* one perf-event uprobe per function */
-};
-
 struct capture_opts {
 	__u32 max_call_bytes;	/* per-call cap in bytes; 0: 262144;
 				 * at most CAP_CALL_MAX */
@@ -48,7 +45,7 @@ struct capture_opts {
 	__u32 self_tgid;	/* getpid(): our own calls are ignored */
 	__u32 wakeup_bytes;	/* bytes waiting before a data record wakes
 				 * the reader; 0: ringbuf_bytes / 4 */
-	int attach_mode;	/* enum capture_attach_mode */
+	int attach_mode;	/* enum capture_attach_mode (config.h) */
 	bool write_at_entry;	/* capture.write_probe: entry (one hit per
 				 * write; see docs/config.md) */
 	struct target *target;	/* targeted mode (target.h): borrowed, must

@@ -143,7 +143,7 @@ int recfile__write(struct recfile_writer *w, const void *rec, size_t len)
 	__u32 len_le;
 	int err;
 
-	if (recfile__check_record(rec, len))
+	if (record__check(rec, len))
 		return -EBADMSG;
 	if (w->used + sizeof(len_le) + len > sizeof(w->buf)) {
 		err = recfile__flush(w);
@@ -355,7 +355,7 @@ int recfile__next(struct recfile_reader *r, const void **rec, size_t *len,
 		set_err(r, start, err, errlen, "%s", strerror(-ret));
 		return ret;
 	}
-	if (recfile__check_record(r->rec, n)) {
+	if (record__check(r->rec, n)) {
 		set_err(r, start, err, errlen,
 			"malformed record (length %u, kind %u)", n,
 			n >= sizeof(__u32) ? *(const __u32 *)r->rec : 0);
@@ -376,36 +376,4 @@ void recfile__close_reader(struct recfile_reader *r)
 	free(r->rec);
 	free(r->name);
 	free(r);
-}
-
-int recfile__check_record(const void *rec, size_t len)
-{
-	struct cap_hdr hdr;
-	__u32 dlen, dir;
-
-	if (!rec || len < sizeof(hdr))
-		return -EBADMSG;
-	memcpy(&hdr, rec, sizeof(hdr));
-	switch (hdr.kind) {
-	case CAP_KIND_DATA:
-		if (len < CAP_DATA_HDR_SIZE)
-			return -EBADMSG;
-		memcpy(&dlen, (const char *)rec +
-		       __builtin_offsetof(struct cap_data, len), sizeof(dlen));
-		memcpy(&dir, (const char *)rec +
-		       __builtin_offsetof(struct cap_data, dir), sizeof(dir));
-		if (dlen > CAP_CHUNK_MAX || len != CAP_DATA_HDR_SIZE + dlen)
-			return -EBADMSG;
-		if (dir != CAP_DIR_WRITE && dir != CAP_DIR_READ)
-			return -EBADMSG;
-		return 0;
-	case CAP_KIND_EXEC:
-	case CAP_KIND_EXIT:
-	case CAP_KIND_DLOPEN:
-		return len == sizeof(struct cap_proc) ? 0 : -EBADMSG;
-	case CAP_KIND_FREE:
-		return len == sizeof(struct cap_free) ? 0 : -EBADMSG;
-	default:
-		return -EBADMSG;
-	}
 }

@@ -37,7 +37,7 @@
 
 #include <stddef.h>
 
-#include "capture_abi.h"
+#include "capture/record.h"
 
 #define RECFILE_MAGIC		"OISPCAP"	/* 8 bytes with the NUL */
 #define RECFILE_HDR_SIZE	88
@@ -77,7 +77,7 @@ int recfile__create(struct recfile_writer **out, const char *path,
 /*
  * Appends the record @rec of @len bytes (copied; the caller keeps @rec).
  * Returns 0, -EBADMSG if @rec is not a well-formed record (see
- * recfile__check_record(); nothing written), or -errno of write(2) when
+ * record__check() in record.h; nothing written), or -errno of write(2) when
  * the buffer had to be written out.
  */
 int recfile__write(struct recfile_writer *w, const void *rec, size_t len);
@@ -108,7 +108,7 @@ int recfile__open(struct recfile_reader **out, const char *path,
  * and stays valid until the next call or close; *@len is its size.
  * Returns 1 with a record, 0 at a clean end of file, -EBADMSG for a
  * corrupt file (a length above RECFILE_RECORD_MAX, a record that fails
- * recfile__check_record(), a truncated length or record), or -errno of
+ * record__check() (record.h), a truncated length or record), or -errno of
  * read(2).  On errors @err gets "FILE: offset N: reason", N being the
  * byte offset of the record's length field.  After an error the reader
  * is positioned nowhere useful: only close it.
@@ -118,16 +118,5 @@ int recfile__next(struct recfile_reader *r, const void **rec, size_t *len,
 
 /* Closes the file (not stdin) and frees @r; NULL is fine. */
 void recfile__close_reader(struct recfile_reader *r);
-
-/*
- * The validation shared by the reader and the live ring-buffer path.
- * Returns 0 if @rec/@len is a well-formed record, -EBADMSG otherwise:
- * len >= sizeof(struct cap_hdr) and the kind is known; for DATA,
- * len >= CAP_DATA_HDR_SIZE, data.len <= CAP_CHUNK_MAX, len ==
- * CAP_DATA_HDR_SIZE + data.len and dir is CAP_DIR_WRITE or CAP_DIR_READ;
- * for EXEC/EXIT/DLOPEN, len == sizeof(struct cap_proc); for FREE, len ==
- * sizeof(struct cap_free).  @rec need not be aligned.
- */
-int recfile__check_record(const void *rec, size_t len);
 
 #endif /* OISP_RECFILE_H */

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/capture.h"
 #include "config/config.h"
 #include "lib/log.h"
 #include "config/yamlutil.h"
@@ -44,7 +43,7 @@ static const char *const formats[] = { "jsonl", NULL };
 static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 /* In the order of enum config_k8s. */
 static const char *const k8s_modes[] = { "auto", "true", "false", NULL };
-/* In the order of enum capture_attach_mode (capture.h). */
+/* In the order of enum capture_attach_mode. */
 static const char *const attach_modes[] = { "auto", "multi", "perf", NULL };
 /* In the order of enum config_write_probe. */
 static const char *const write_probes[] = { "return", "entry", NULL };

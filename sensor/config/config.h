@@ -60,6 +60,17 @@ enum config_write_probe {
 	CONFIG_WRITE_AT_ENTRY = 1,	/* bytes passed, one probe hit */
 };
 
+/*
+ * capture.attach_mode: how uprobes are attached (capture/uprobe.h).  Here,
+ * with the other option values, so that configuration needs nothing of
+ * the capture layer that reads it.
+ */
+enum capture_attach_mode {
+	CAPTURE_ATTACH_AUTO = 0,	/* uprobe_multi where the kernel has it */
+	CAPTURE_ATTACH_MULTI = 1,	/* uprobe_multi links (Linux >= 6.6) */
+	CAPTURE_ATTACH_PERF = 2,	/* one perf-event uprobe per function */
+};
+
 /* kubernetes.enabled: auto = on when a node name and a token are there. */
 enum config_k8s {
 	CONFIG_K8S_AUTO = 0,

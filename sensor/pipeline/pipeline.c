@@ -936,7 +936,7 @@ int pipeline__feed(struct pipeline *p, const void *rec, size_t len)
 	struct exit_walk w;
 
 	p->st.records++;
-	if (recfile__check_record(rec, len)) {
+	if (record__check(rec, len)) {
 		p->st.bad_records++;
 		return -EBADMSG;
 	}

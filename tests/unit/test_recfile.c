@@ -297,31 +297,36 @@ Test(recfile, check_record)
 	size_t n;
 
 	n = make_data(&d, 0, 10);
-	cr_assert_eq(recfile__check_record(&d, n), 0);
-	cr_assert_eq(recfile__check_record(&d, n - 1), -EBADMSG);
-	cr_assert_eq(recfile__check_record(&d, n + 1), -EBADMSG);
-	cr_assert_eq(recfile__check_record(&d, sizeof(struct cap_hdr)),
+	cr_assert_eq(record__check(&d, n), 0);
+	cr_assert_eq(record__check(&d, n - 1), -EBADMSG);
+	cr_assert_eq(record__check(&d, n + 1), -EBADMSG);
+	cr_assert_eq(record__check(&d, sizeof(struct cap_hdr)),
 		     -EBADMSG);
-	cr_assert_eq(recfile__check_record(&d, 4), -EBADMSG);
-	cr_assert_eq(recfile__check_record(NULL, 0), -EBADMSG);
+	cr_assert_eq(record__check(&d, 4), -EBADMSG);
+	cr_assert_eq(record__check(NULL, 0), -EBADMSG);
 	d.dir = 3;
-	cr_assert_eq(recfile__check_record(&d, n), -EBADMSG);
+	cr_assert_eq(record__check(&d, n), -EBADMSG);
 	d.dir = CAP_DIR_READ;
 	d.len = CAP_CHUNK_MAX + 1;
-	cr_assert_eq(recfile__check_record(&d, CAP_DATA_HDR_SIZE +
-					   CAP_CHUNK_MAX + 1), -EBADMSG);
+	cr_assert_eq(record__check(&d, CAP_DATA_HDR_SIZE +
+				   CAP_CHUNK_MAX + 1), -EBADMSG);
 	d.hdr.kind = 99;
-	cr_assert_eq(recfile__check_record(&d, n), -EBADMSG);
+	cr_assert_eq(record__check(&d, n), -EBADMSG);
+	/* Kind 0 is none; fork records stay inside capture. */
+	n = make_proc(&p, 0, 0);
+	cr_assert_eq(record__check(&p, n), -EBADMSG);
+	n = make_proc(&p, 0, CAP_KIND_FORK);
+	cr_assert_eq(record__check(&p, n), -EBADMSG);
 
 	n = make_proc(&p, 0, CAP_KIND_DLOPEN);
-	cr_assert_eq(recfile__check_record(&p, n), 0);
-	cr_assert_eq(recfile__check_record(&p, n - 1), -EBADMSG);
+	cr_assert_eq(record__check(&p, n), 0);
+	cr_assert_eq(record__check(&p, n - 1), -EBADMSG);
 	/* Unaligned input is fine. */
 	{
 		unsigned char u[sizeof(p) + 1];
 
 		memcpy(u + 1, &p, sizeof(p));
-		cr_assert_eq(recfile__check_record(u + 1, sizeof(p)), 0);
+		cr_assert_eq(record__check(u + 1, sizeof(p)), 0);
 	}
 }
 

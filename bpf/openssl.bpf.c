@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * openssl.bpf.c - plaintext of OpenSSL's SSL_write/SSL_read (+ _ex)
+ * calls, and the end of its connections (SSL_free).  The connection id
+ * is the SSL*.
+ *
+ * The programs carry no target: sensor/capture/openssl.c says where they
+ * go, and attach.c attaches them by file and offset, once per OpenSSL
+ * file (for all processes, or for the selected ones), with the function
+ * (enum cap_fn) as the BPF cookie.  The entry probe keeps the arguments
+ * in the thread's task storage; the return probe reads the result and
+ * hands the bytes the call moved to emit_call() (capture.bpf.h).
+ * Connections userspace has stopped parsing (skip_conns) are not
+ * copied: the entry probe counts their calls and stores nothing.
+ */
+#include "capture.bpf.h"
+
+/*
+ * Entry of SSL_write, SSL_write_ex, SSL_read, SSL_read_ex or SSL_free:
+ * the cookie (enum cap_fn) tells which.  Attached per file either as one
+ * uprobe_multi link for all the offsets or as one uprobe each.
+ */
+SEC("uprobe")
+int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 fn = bpf_get_attach_cookie(ctx);
+	__u32 tgid = t->tgid;
+	struct cap_stats *st;
+	struct call_args *p;
+	struct call_args a = {
+		.conn = (__u64)ssl,
+		.buf = (__u64)buf,
+		.dir = fn <= CAP_FN_WRITE_EX ? CAP_DIR_WRITE : CAP_DIR_READ,
+		.ex = fn == CAP_FN_WRITE_EX || fn == CAP_FN_READ_EX,
+	};
+
+	if (tgid == targ_self_tgid || fn >= CAP_FN_NR)
+		return 0;
+	if (targ_targeted && !bpf_map_lookup_elem(&selected, &tgid))
+		return 0;
+	if (fn == CAP_FN_FREE) {
+		emit_conn_end(tgid, a.conn);
+		return 0;
+	}
+	p = bpf_task_storage_get(&calls, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		/* No memory, or the storage was busy on this CPU. */
+		st = stats();
+		if (st)
+			__sync_fetch_and_add(&st->missed_calls, 1);
+		return 0;
+	}
+	if (skipped(t, p, a.conn))
+		return 0;
+	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
+		/* SSL_write's num is an int, SSL_write_ex's a size_t. */
+		if (!a.ex)
+			num = (__u64)(int)num;
+		if ((__s64)num > 0)
+			emit_call(t, &a, p, num, CAP_STACK_OPENSSL);
+		return 0;
+	}
+	p->conn = a.conn;
+	p->buf = a.buf;
+	p->outp = a.ex ? (__u64)outp : 0;
+	p->dir = a.dir;
+	p->ex = a.ex;
+	p->live = 1;
+	return 0;
+}
+
+/* Return of any of the four: the entry's arguments say which. */
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_return, long ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct call_args *p;
+	__u64 n = 0;
+
+	p = bpf_task_storage_get(&calls, t, 0, 0);
+	if (!p || !p->live)
+		return 0;
+	p->live = 0;
+	if (p->ex) {
+		if ((int)ret != 1 || !p->outp)
+			return 0;
+		if (bpf_probe_read_user(&n, sizeof(n), (void *)p->outp))
+			return 0;
+	} else {
+		if ((int)ret <= 0)
+			return 0;
+		n = (__u32)(int)ret;
+	}
+	if (n)
+		emit_call(t, p, p, n, CAP_STACK_OPENSSL);
+	return 0;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * attach_int.h - inside the registry of probed files (attach.h): its
+ * structures, shared by attach.c (the registry: entries, links, targeted
+ * mode), scan.c (the /proc/PID/maps scans) and libdirs.c (library
+ * directories, ours and those of container roots).  Not for other
+ * modules.
+ */
+#ifndef OISP_ATTACH_INT_H
+#define OISP_ATTACH_INT_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <linux/types.h>
+
+#include "capture/attach.h"
+#include "capture/stack.h"
+
+#define HASH_BITS	12
+#define HASH_SIZE	(1u << HASH_BITS)
+#define ROOT_CACHE	256	/* foreign roots remembered */
+
+enum afile_kind {
+	AFILE_NONE,	/* negative: not a stack's file, or failed */
+	AFILE_STACK,	/* a TLS stack's library (afile.stack) */
+	AFILE_LDSO,	/* glibc ld.so */
+};
+
+struct afile {
+	struct afile *next;		/* all files, in insertion order */
+	struct afile *st_next;		/* chain of the (st_dev, st_ino) index */
+	struct afile *map_next;		/* chain of the maps (dev, ino) index */
+	__u64 dev, ino;			/* stat(2) of the file */
+	__u64 map_dev, map_ino;		/* as /proc/PID/maps shows it */
+	__s64 ctime_sec, ctime_nsec;	/* stat(2), to spot a reused ino */
+	__u64 size;
+	bool has_map_key;
+	enum afile_kind kind;
+	const struct tls_stack *stack;	/* AFILE_STACK: which */
+	int err;			/* negative entries: why */
+	__u32 nprocs;			/* processes at the last full scan */
+	__u32 nprocs_scan;		/* counting in the current full scan */
+	__u64 scan_stamp;		/* last process scan that counted it */
+	__u64 seen_gen;			/* last full scan generation seen */
+	__u64 root_dev, root_ino;	/* found in this root's lib dirs; or 0 */
+	int fd;				/* kept open while attached, or -1 */
+	__u32 noffs;			/* probed functions */
+	__u64 offs[TLS_PROBES_MAX];	/* their file offsets */
+	__u64 cookies[TLS_PROBES_MAX];	/* their BPF cookies */
+	unsigned int flags[TLS_PROBES_MAX];	/* their enum tls_probe_flag */
+	struct alink *links;
+	char path[];
+};
+
+/*
+ * The links of one file for one process, or for all (pid -1): a stack's
+ * file has an entry and a return link, ld.so an entry link.
+ */
+struct alink {
+	struct alink *next;
+	int pid;
+	struct uprobe_link *l[2];
+};
+
+/* A process with links of its own (targeted mode). */
+struct apid {
+	struct apid *next;
+	int pid;
+	__u32 nlinks;
+	__u64 seen_gen;		/* last full scan that found it alive */
+};
+
+/*
+ * A process root directory already scanned.  The ctime tells a new
+ * directory that reuses a freed inode number from the one we scanned.
+ */
+struct aroot {
+	__u64 dev, ino;
+	__s64 ctime_sec;
+	__s64 ctime_nsec;
+};
+
+struct attach {
+	struct attach_progs progs;
+	__u64 self_root_dev, self_root_ino;	/* stat("/") at creation */
+	struct aroot roots[ROOT_CACHE];
+	unsigned int nroots, root_next;
+	struct afile *files, **files_tail;
+	struct afile *by_st[HASH_SIZE];
+	struct afile *by_map[HASH_SIZE];
+	__u64 scan_stamp;		/* one per process scan */
+	__u64 gen;			/* one per full scan */
+	struct attach_stats st;
+	struct target *tgt;		/* targeted mode; borrowed */
+	int selected_fd;		/* BPF map of the tgids linked, or -1 */
+	struct apid *pids[HASH_SIZE];	/* targeted mode: processes linked */
+	struct uprobe_reaper *reaper;	/* frees links off the event loop */
+};
+
+/* The entry whose /proc/PID/maps device and inode are (@dev, @ino). */
+struct afile *attach_find_map(const struct attach *a, __u64 dev, __u64 ino);
+
+/* Indexes @f by its maps key (@dev, @ino) too, unless it already is. */
+void attach_set_map_key(struct attach *a, struct afile *f, __u64 dev,
+			__u64 ino);
+
+/*
+ * Finds the entry for the file open at @fd (the caller keeps it), adding
+ * it on first sight (then probed, and counted in *@added when it is a
+ * stack's file or ld.so); @display is the path shown to users, marked
+ * " (deleted)" when @deleted.  Returns NULL when it is not a regular
+ * file or without memory.
+ */
+struct afile *attach_lookup_fd(struct attach *a, int fd, const char *display,
+			       bool deleted, int *added);
+
+/*
+ * attach_lookup_fd() for @path.  Returns NULL when the file cannot be
+ * reached (the process may be gone: not remembered, a later scan
+ * retries; *@denied set, when not NULL, for EACCES/EPERM) or without
+ * memory.
+ */
+struct afile *attach_lookup_path(struct attach *a, const char *path,
+				 const char *display, bool deleted, int *added,
+				 bool *denied);
+
+/* Targeted mode: the process @pid with links of its own, or NULL. */
+struct apid *attach_find_pid(const struct attach *a, int pid);
+
+/*
+ * Targeted mode: attaches @f for process @pid unless it already is, and
+ * enters the process in the BPF map of selected tgids.
+ * Returns 1 when newly attached, 0 when it already was, or -errno.
+ */
+int attach_link_pid(struct attach *a, struct afile *f, int pid);
+
+/*
+ * After a full scan (generation a->gen): publishes the process counts of
+ * the files, forgets negative entries no process mapped, and, in
+ * targeted mode, processes the scan did not find.
+ */
+void attach_end_full_scan(struct attach *a);
+
+#endif /* OISP_ATTACH_INT_H */

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stack.c - the table of TLS stacks and the recognition of their files
+ * (stack.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "capture/elfsym.h"
+#include "capture/stack.h"
+
+const struct tls_stack *const tls_stacks[] = {
+	&openssl_stack,
+	NULL,
+};
+
+/* Fills @m with @s's functions that the file of @es exports. */
+static bool match_stack(const struct elfsym *es, const struct tls_stack *s,
+			struct stack_match *m)
+{
+	const struct tls_probe *p;
+	unsigned int i;
+	__u64 off;
+
+	m->noffs = 0;
+	for (i = 0; i < s->nprobes && i < TLS_PROBES_MAX; i++) {
+		p = &s->probes[i];
+		if (elfsym__offset(es, p->sym, &off)) {
+			if (p->flags & TLS_PROBE_REQUIRED)
+				return false;
+			continue;
+		}
+		m->offs[m->noffs] = off;
+		m->cookies[m->noffs] = p->cookie;
+		m->flags[m->noffs++] = p->flags;
+	}
+	m->stack = s;
+	return true;
+}
+
+int stack__match_fd(int fd, struct stack_match *m)
+{
+	struct elfsym *es = NULL;
+	unsigned int i;
+	__u64 off;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	err = elfsym__open_fd(fd, &es);
+	if (err)
+		return err;
+	if (!elfsym__native(es)) {
+		err = -ENOEXEC;
+		goto out_free;
+	}
+	for (i = 0; tls_stacks[i]; i++)
+		if (match_stack(es, tls_stacks[i], m))
+			goto out_free;
+	m->noffs = 0;
+	if (elfsym__offset(es, LDSO_SYM, &off) == 0) {
+		m->ldso = true;
+		m->offs[0] = off;
+		m->noffs = 1;
+	} else {
+		err = -ENOENT;
+	}
+out_free:
+	elfsym__free(es);
+	return err;
+}
+
+bool stack__lib_name(const char *name, bool ldso)
+{
+	const char *const *pre;
+	unsigned int i;
+
+	if (!strstr(name, ".so"))
+		return false;
+	if (ldso)
+		return !strncmp(name, "ld-linux", 8) ||
+		       !strncmp(name, "ld-musl", 7);
+	for (i = 0; tls_stacks[i]; i++)
+		for (pre = tls_stacks[i]->lib_prefixes; *pre; pre++)
+			if (!strncmp(name, *pre, strlen(*pre)))
+				return true;
+	return false;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stack.h - the TLS stacks capture knows, one table entry each, and how
+ * a file is recognised as carrying one (or as ld.so).
+ *
+ * The capture -> pipeline seam.  Each stack's BPF probes (bpf/NAME.bpf.c)
+ * decode its library's calls into records (bpf/capture_abi.h, record.h)
+ * that name the connection by an opaque id (struct cap_data.conn: with
+ * hdr.tgid, unique among live connections; OpenSSL's SSL*), a direction
+ * (enum cap_dir) and the stack (enum cap_stack, for counters only), and
+ * report the end of a connection (struct cap_free) so that its id may be
+ * reused.  Nothing after capture knows which library made the bytes.
+ *
+ * Adding a stack: a bpf/NAME.bpf.c whose probes call emit_call() and
+ * emit_conn_end() (bpf/capture.bpf.h), an enum cap_stack value, and a
+ * struct tls_stack in sensor/capture/NAME.c listed in stack.c.  The
+ * registry (attach.h) then finds, probes and counts its files like
+ * OpenSSL's.
+ */
+#ifndef OISP_STACK_H
+#define OISP_STACK_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "capture_abi.h"
+
+/* Offsets probed in one file at most (uprobe__attach()'s limit). */
+#define TLS_PROBES_MAX	16
+
+enum tls_probe_flag {
+	/* A file carries the stack only when it exports all of these. */
+	TLS_PROBE_REQUIRED = 1 << 0,
+	/* The return program is attached too (the result gives the length). */
+	TLS_PROBE_RETURN = 1 << 1,
+	/*
+	 * A write: with capture.write_probe: entry its data is taken at the
+	 * entry and no return probe is attached.
+	 */
+	TLS_PROBE_WRITE = 1 << 2,
+	/* The connection ends here (SSL_free): entry only. */
+	TLS_PROBE_END = 1 << 3,
+};
+
+/* One function of the library, and how it is probed. */
+struct tls_probe {
+	const char *sym;	/* exported symbol (ELF dynamic or static) */
+	__u64 cookie;		/* BPF cookie the programs read (enum cap_fn) */
+	unsigned int flags;	/* enum tls_probe_flag */
+};
+
+struct tls_stack {
+	const char *name;	/* in logs: "OpenSSL" */
+	enum cap_stack id;	/* in its records' cap_data.stack */
+	/*
+	 * Library file names the directory scans look at ("libssl": files
+	 * named libssl*.so*); NULL-terminated.  Processes are recognised by
+	 * what they map, whatever the name (a static build in an executable).
+	 */
+	const char *const *lib_prefixes;
+	const struct tls_probe *probes;	/* in the order of their cookies */
+	unsigned int nprobes;		/* <= TLS_PROBES_MAX */
+	/* Its programs in the capture object (bpf/NAME.bpf.c), by name. */
+	const char *enter_prog;		/* on every probe */
+	const char *return_prog;	/* on TLS_PROBE_RETURN probes */
+};
+
+/* The stacks, NULL-terminated, in the order files are matched against. */
+extern const struct tls_stack *const tls_stacks[];
+
+extern const struct tls_stack openssl_stack;	/* openssl.c */
+
+/* ld.so: a file exporting this gets the dlopen probe (bpf/proc.bpf.c). */
+#define LDSO_SYM	"_dl_debug_state"
+#define LDSO_PROG	"dl_debug_state"
+
+/* What a file carries: a stack, ld.so or nothing. */
+struct stack_match {
+	const struct tls_stack *stack;	/* NULL: not a stack's file */
+	bool ldso;			/* glibc ld.so (when !stack) */
+	__u32 noffs;			/* probed functions */
+	__u64 offs[TLS_PROBES_MAX];	/* their file offsets */
+	__u64 cookies[TLS_PROBES_MAX];	/* their tls_probe.cookie */
+	unsigned int flags[TLS_PROBES_MAX];	/* their tls_probe.flags */
+};
+
+/*
+ * Reads the ELF file open at @fd (the caller keeps it) and fills @m: the
+ * first stack of tls_stacks[] whose required functions it exports, with
+ * the offsets of those of its functions that are there, or else ld.so
+ * with the offset of LDSO_SYM.  Returns 0, -ENOENT when it is neither,
+ * -ENOEXEC for an ELF of another machine, or -errno of reading it.
+ */
+int stack__match_fd(int fd, struct stack_match *m);
+
+/*
+ * True when directory entry @name may be a stack's library (one of
+ * lib_prefixes, and ".so" in the name) or, with @ldso, an ld.so
+ * (ld-linux*.so*, ld-musl*.so*).
+ */
+bool stack__lib_name(const char *name, bool ldso);
+
+#endif /* OISP_STACK_H */
