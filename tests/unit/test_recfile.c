@@ -444,22 +444,28 @@ Test(recfile, create_refuses_fifo_without_blocking)
 	cr_assert_null(w);
 }
 
+/* A file at the path with @text, mode 0666, owned by @uid. */
+static void precreate(const char *text, uid_t uid)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(fchmod(fd, 0666), 0);
+	cr_assert_eq(fchown(fd, uid, uid), 0);
+	close(fd);
+}
+
 Test(recfile, create_refuses_other_users_file)
 {
 	struct recfile_writer *w = NULL;
 	struct recfile_info info = { 0 };
 	struct stat sb;
 	char err[512];
-	int fd;
 
 	if (geteuid() != 0)
 		cr_skip_test("needs root to chown");
-	fd = open(path, O_WRONLY | O_CREAT, 0666);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, "theirs", 6), 6);
-	cr_assert_eq(fchmod(fd, 0666), 0);
-	cr_assert_eq(fchown(fd, 65534, 65534), 0);
-	close(fd);
+	precreate("theirs", 65534);
 	cr_assert_eq(recfile__create(&w, path, &info, err, sizeof(err)),
 		     -EPERM);
 	cr_assert(strstr(err, path) && strstr(err, "uid 65534"), "%s", err);
@@ -474,13 +480,8 @@ Test(recfile, create_empties_own_file)
 	struct recfile_info info = { 0 };
 	struct stat sb;
 	char err[512];
-	int fd;
 
-	fd = open(path, O_WRONLY | O_CREAT, 0600);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, "old contents, longer than nothing", 33), 33);
-	cr_assert_eq(fchmod(fd, 0666), 0);
-	close(fd);
+	precreate("old contents, longer than nothing", geteuid());
 	cr_assert_eq(recfile__create(&w, path, &info, err, sizeof(err)), 0,
 		     "%s", err);
 	cr_assert_eq(recfile__close_writer(w), 0);
