@@ -2,23 +2,60 @@
 /*
  * elfsym.c - symbol lookup in ELF files for uprobe offsets (elfsym.h).
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture/elfsym.h"
 
+/*
+ * The file is never mapped: any user can shrink a file while we read
+ * it, and a mapped page past the new end of file raises SIGBUS.  Open
+ * copies the parts that lookups use (the headers, the symbol tables,
+ * their string tables and .gnu.version) with pread(2) into an anonymous
+ * private image as large as the file, at their file offsets, and libelf
+ * reads that image (elf_memory): pages never copied stay unallocated
+ * zeros, so the memory used is what was read, and libelf checks every
+ * offset against the image's size.
+ */
 struct elfsym {
-	int fd;
+	unsigned char *image;	/* the copied parts; zeros elsewhere */
+	size_t size;		/* bytes of the file, and of image */
+	size_t copied;		/* bytes of tables copied (ELFSYM_MAX_TABLES) */
+	bool symtab_skipped;	/* .symtab did not fit in ELFSYM_MAX_TABLES */
 	Elf *elf;
 	size_t nload;
 	GElf_Phdr *load;	/* the PT_LOAD program headers */
 };
+
+/* The fields of the ELF header that say where the tables are. */
+struct ehdr_info {
+	uint64_t phoff, shoff;
+	uint64_t phnum, shnum;
+	size_t phentsize, shentsize;
+	bool is64;
+};
+
+/* One section header, either class. */
+struct shdr_info {
+	uint32_t type, link, info;
+	uint64_t offset, size;
+};
+
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+#define NATIVE_DATA	ELFDATA2LSB
+#else
+#define NATIVE_DATA	ELFDATA2MSB
+#endif
 
 void elfsym__free(struct elfsym *e)
 {
@@ -26,10 +63,193 @@ void elfsym__free(struct elfsym *e)
 		return;
 	if (e->elf)
 		elf_end(e->elf);
-	if (e->fd >= 0)
-		close(e->fd);
+	if (e->image)
+		munmap(e->image, e->size);
 	free(e->load);
 	free(e);
+}
+
+/*
+ * Copies bytes [@off, @off + @n) of the file into the image at @off.
+ * A file shorter than its headers say, or one that shrank since fstat,
+ * is not an ELF file we can use: -ENOEXEC.  Else 0 or -errno of pread.
+ */
+static int copy_range(struct elfsym *e, int fd, uint64_t off, uint64_t n)
+{
+	ssize_t r;
+
+	if (off > e->size || n > e->size - off)
+		return -ENOEXEC;
+	while (n) {
+		r = pread(fd, e->image + off, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ENOEXEC;
+		off += (uint64_t)r;
+		n -= (uint64_t)r;
+	}
+	return 0;
+}
+
+/* Section header @i (< shnum, already copied) of either class. */
+static void get_shdr(const struct elfsym *e, const struct ehdr_info *h,
+		     uint64_t i, struct shdr_info *s)
+{
+	const unsigned char *p = e->image + h->shoff + i * h->shentsize;
+
+	if (h->is64) {
+		Elf64_Shdr sh;
+
+		memcpy(&sh, p, sizeof(sh));
+		*s = (struct shdr_info){ sh.sh_type, sh.sh_link, sh.sh_info,
+					 sh.sh_offset, sh.sh_size };
+	} else {
+		Elf32_Shdr sh;
+
+		memcpy(&sh, p, sizeof(sh));
+		*s = (struct shdr_info){ sh.sh_type, sh.sh_link, sh.sh_info,
+					 sh.sh_offset, sh.sh_size };
+	}
+}
+
+/*
+ * Copies the ELF header and reads the table positions from it, with the
+ * extended numbering of section 0 (gABI: e_shnum 0 -> sh_size, e_phnum
+ * PN_XNUM -> sh_info).  Only this machine's byte order is read: a file
+ * of the other cannot be native anyway.
+ */
+static int read_ehdr(struct elfsym *e, int fd, struct ehdr_info *h)
+{
+	struct shdr_info s0;
+	Elf64_Ehdr eh64;
+	Elf32_Ehdr eh32;
+	int err;
+
+	err = copy_range(e, fd, 0, e->size < sizeof(eh64) ? e->size
+							  : sizeof(eh64));
+	if (err)
+		return err;
+	if (e->size < EI_NIDENT || memcmp(e->image, ELFMAG, SELFMAG) ||
+	    e->image[EI_DATA] != NATIVE_DATA)
+		return -ENOEXEC;
+	h->is64 = e->image[EI_CLASS] == ELFCLASS64;
+	if (h->is64 && e->size >= sizeof(eh64)) {
+		memcpy(&eh64, e->image, sizeof(eh64));
+		*h = (struct ehdr_info){ eh64.e_phoff, eh64.e_shoff,
+			eh64.e_phnum, eh64.e_shnum, eh64.e_phentsize,
+			eh64.e_shentsize, true };
+		if (h->phnum && h->phentsize != sizeof(Elf64_Phdr))
+			return -ENOEXEC;
+		if (h->shnum && h->shentsize != sizeof(Elf64_Shdr))
+			return -ENOEXEC;
+	} else if (e->image[EI_CLASS] == ELFCLASS32 &&
+		   e->size >= sizeof(eh32)) {
+		memcpy(&eh32, e->image, sizeof(eh32));
+		*h = (struct ehdr_info){ eh32.e_phoff, eh32.e_shoff,
+			eh32.e_phnum, eh32.e_shnum, eh32.e_phentsize,
+			eh32.e_shentsize, false };
+		if (h->phnum && h->phentsize != sizeof(Elf32_Phdr))
+			return -ENOEXEC;
+		if (h->shnum && h->shentsize != sizeof(Elf32_Shdr))
+			return -ENOEXEC;
+	} else {
+		return -ENOEXEC;
+	}
+	if (!h->shoff || (h->shnum && h->phnum != PN_XNUM))
+		return 0;
+	if (!h->shentsize)
+		h->shentsize = h->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+	err = copy_range(e, fd, h->shoff, h->shentsize);
+	if (err)
+		return err;
+	get_shdr(e, h, 0, &s0);
+	if (!h->shnum)
+		h->shnum = s0.size;
+	if (h->phnum == PN_XNUM)
+		h->phnum = s0.info;
+	return 0;
+}
+
+/* Copies section @i's contents, counted in ELFSYM_MAX_TABLES. */
+static int copy_section(struct elfsym *e, int fd, const struct ehdr_info *h,
+			uint64_t i)
+{
+	struct shdr_info s;
+
+	if (i == 0 || i >= h->shnum)
+		return 0;
+	get_shdr(e, h, i, &s);
+	if (s.type == SHT_NOBITS || !s.size)
+		return 0;
+	if (s.size > ELFSYM_MAX_TABLES - e->copied)
+		return -EFBIG;
+	e->copied += s.size;
+	return copy_range(e, fd, s.offset, s.size);
+}
+
+/* Copies the sections of @type, each with the string table it links. */
+static int copy_tables(struct elfsym *e, int fd, const struct ehdr_info *h,
+		       uint32_t type)
+{
+	struct shdr_info s;
+	uint64_t i;
+	int err;
+
+	for (i = 1; i < h->shnum; i++) {
+		get_shdr(e, h, i, &s);
+		if (s.type != type)
+			continue;
+		err = copy_section(e, fd, h, i);
+		if (!err && type != SHT_GNU_versym)
+			err = copy_section(e, fd, h, s.link);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Copies what lookups read.  .dynsym comes first: when the budget is
+ * spent by a large .symtab (an unstripped program), lookups in .dynsym
+ * still work and .symtab lookups report -EFBIG.
+ */
+static int copy_parts(struct elfsym *e, int fd)
+{
+	struct ehdr_info h;
+	size_t copied;
+	int err;
+
+	err = read_ehdr(e, fd, &h);
+	if (err)
+		return err;
+	if (h.phnum > ELFSYM_MAX_HEADERS || h.shnum > ELFSYM_MAX_HEADERS)
+		return -EFBIG;
+	if (h.phnum) {
+		err = copy_range(e, fd, h.phoff, h.phnum * h.phentsize);
+		if (err)
+			return err;
+	}
+	if (!h.shnum)
+		return 0;
+	err = copy_range(e, fd, h.shoff, h.shnum * h.shentsize);
+	if (!err)
+		err = copy_tables(e, fd, &h, SHT_DYNSYM);
+	if (!err)
+		err = copy_tables(e, fd, &h, SHT_GNU_versym);
+	if (err)
+		return err;
+	copied = e->copied;
+	err = copy_tables(e, fd, &h, SHT_SYMTAB);
+	if (err == -EFBIG) {
+		/* What was copied of it stays, unused: zeroing costs more. */
+		e->symtab_skipped = true;
+		e->copied = copied;
+		err = 0;
+	}
+	return err;
 }
 
 static int load_phdrs(struct elfsym *e)
@@ -51,24 +271,39 @@ static int load_phdrs(struct elfsym *e)
 	return e->nload ? 0 : -ENOEXEC;
 }
 
-/* Takes ownership of @fd, also on failure. */
-static int open_owned_fd(int fd, struct elfsym **out)
+/* Reads the file at @fd (the caller's) into a new elfsym. */
+static int read_fd(int fd, struct elfsym **out)
 {
 	struct elfsym *e;
+	struct stat sb;
 	int err;
 
 	*out = NULL;
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	if (!S_ISREG(sb.st_mode) || sb.st_size <= 0)
+		return -ENOEXEC;
+	if ((uint64_t)sb.st_size > ELFSYM_MAX_FILE)
+		return -EFBIG;
 	e = calloc(1, sizeof(*e));
-	if (!e) {
-		close(fd);
+	if (!e)
 		return -ENOMEM;
+	e->size = (size_t)sb.st_size;
+	e->image = mmap(NULL, e->size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (e->image == MAP_FAILED) {
+		e->image = NULL;
+		err = -ENOMEM;
+		goto out_free;
 	}
-	e->fd = fd;
+	err = copy_parts(e, fd);
+	if (err)
+		goto out_free;
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		err = -EIO;
 		goto out_free;
 	}
-	e->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	e->elf = elf_memory((char *)e->image, e->size);
 	if (!e->elf || elf_kind(e->elf) != ELF_K_ELF) {
 		err = -ENOEXEC;
 		goto out_free;
@@ -86,7 +321,7 @@ out_free:
 
 int elfsym__open(const char *path, struct elfsym **out)
 {
-	int fd;
+	int fd, err;
 
 	if (!path || !out)
 		return -EINVAL;
@@ -94,20 +329,16 @@ int elfsym__open(const char *path, struct elfsym **out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	return open_owned_fd(fd, out);
+	err = read_fd(fd, out);
+	close(fd);
+	return err;
 }
 
 int elfsym__open_fd(int fd, struct elfsym **out)
 {
-	int dup_fd;
-
 	if (fd < 0 || !out)
 		return -EINVAL;
-	*out = NULL;
-	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (dup_fd < 0)
-		return -errno;
-	return open_owned_fd(dup_fd, out);
+	return read_fd(fd, out);
 }
 
 #if defined(__x86_64__)
@@ -223,6 +454,8 @@ int elfsym__offset(const struct elfsym *e, const char *name, __u64 *off)
 			versym = elf_getdata(vscn, NULL);
 		err = search_table(e->elf, scn, versym, name, &value);
 	}
+	if (err == -ENOENT && e->symtab_skipped)
+		err = -EFBIG;
 	if (err == -ENOENT) {
 		scn = find_section(e->elf, SHT_SYMTAB);
 		if (scn)

@@ -8,6 +8,13 @@
  * bpf_program__attach_uprobe_opts) expects: the PT_LOAD segment holding
  * the address gives offset = st_value - p_vaddr + p_offset.  This
  * follows libbpf's elf_find_func_offset() and bcc's bcc_elf.c.
+ *
+ * The files read are chosen by any local user (every executable mapping
+ * is probed), so the reader never maps them (a file truncated meanwhile
+ * would raise SIGBUS): open copies, with pread(2), only the headers and
+ * the symbol, string and version tables into private memory, within the
+ * bounds below, and everything later reads that copy.  A file changed
+ * while it is read gives a consistent copy or an error, never a crash.
  */
 #ifndef OISP_ELFSYM_H
 #define OISP_ELFSYM_H
@@ -17,17 +24,35 @@
 
 struct elfsym;
 
+/* Larger files are not read (-EFBIG): no real library comes near. */
+#define ELFSYM_MAX_FILE		(4ULL << 30)
 /*
- * Opens the ELF file at @path for lookups.  On success *@out owns an
- * open descriptor and libelf handle until elfsym__free().
- * Returns 0, -errno from open(2) (-ENOENT, -EACCES, ...), -ENOEXEC when
- * the file is not ELF or has no program headers, -ENOMEM.
+ * Most bytes of tables copied per file (.dynsym, .gnu.version, .symtab
+ * and their string tables; node's are 17 MiB).  .dynsym and .gnu.version
+ * must fit; a .symtab that does not is skipped.
+ */
+#define ELFSYM_MAX_TABLES	((size_t)64 << 20)
+/* Most program headers, and most section headers, per file. */
+#define ELFSYM_MAX_HEADERS	4096
+
+/*
+ * Opens the ELF file at @path and copies what lookups need; no
+ * descriptor is kept.  On success *@out owns the copy and a libelf
+ * handle until elfsym__free().
+ * Returns 0, -errno from open(2) or pread(2) (-ENOENT, -EACCES, ...),
+ * -ENOEXEC when the file is not a regular ELF file of this machine's
+ * byte order, has no PT_LOAD program header, or is shorter than its
+ * headers say (also when it shrinks while being read), -EFBIG when it
+ * is over ELFSYM_MAX_FILE bytes, has more than ELFSYM_MAX_HEADERS
+ * program or section headers, or its .dynsym and .gnu.version with
+ * their string table are over ELFSYM_MAX_TABLES bytes, -ENOMEM.
  */
 int elfsym__open(const char *path, struct elfsym **out);
 
 /*
- * Same as elfsym__open() for a descriptor the caller keeps owning: @fd
- * is duplicated, so the caller may close it at once.
+ * Same as elfsym__open() for a descriptor the caller keeps owning (read
+ * with pread(2): its file offset is not changed); the caller may close
+ * it at once.
  */
 int elfsym__open_fd(int fd, struct elfsym **out);
 
@@ -35,7 +60,8 @@ int elfsym__open_fd(int fd, struct elfsym **out);
  * Looks up the defined function (STT_FUNC) @name, unversioned as in
  * "SSL_write" (the default version wins when several exist), and stores
  * its file offset in bytes in *@off.
- * Returns 0, -ENOENT when no defined symbol has that name, -ERANGE when
+ * Returns 0, -ENOENT when no defined symbol has that name, -EFBIG when
+ * it is not in .dynsym and .symtab was too large to read, -ERANGE when
  * its address lies in no PT_LOAD segment, -EINVAL on bad arguments,
  * -EIO when libelf cannot read a section.
  */
@@ -48,7 +74,7 @@ int elfsym__offset(const struct elfsym *e, const char *name, __u64 *off);
  */
 bool elfsym__native(const struct elfsym *e);
 
-/* Closes the file and frees @e; NULL is fine. */
+/* Frees @e; NULL is fine. */
 void elfsym__free(struct elfsym *e);
 
 #endif /* OISP_ELFSYM_H */

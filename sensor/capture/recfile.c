@@ -6,7 +6,6 @@
  */
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "capture/recfile.h"
+#include "lib/wfile.h"
 
 #define WRITE_BUF_SIZE	(256 * 1024)
 #define READ_BUF_SIZE	((size_t)256 * 1024)
@@ -91,32 +91,37 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 }
 
 int recfile__create(struct recfile_writer **out, const char *path,
-		    const struct recfile_info *info)
+		    const struct recfile_info *info, char *err, size_t errlen)
 {
 	struct recfile_writer *w;
-	int err;
+	int ret;
 
 	w = malloc(sizeof(*w));
-	if (!w)
+	if (!w) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	w->used = 0;
 	if (strcmp(path, "-") == 0) {
 		w->fd = STDOUT_FILENO;
 		w->own_fd = false;
 	} else {
-		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			     0640);
+		w->fd = wfile__open(path, WFILE_TRUNC, err, errlen);
 		if (w->fd < 0) {
-			err = -errno;
+			ret = w->fd;
 			goto out_free;
 		}
 		w->own_fd = true;
 	}
 	hdr_encode(w->buf, info);
 	w->used = RECFILE_HDR_SIZE;
-	err = recfile__flush(w);
-	if (err)
+	ret = recfile__flush(w);
+	if (ret) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
 		goto out_close;
+	}
 	*out = w;
 	return 0;
 
@@ -125,7 +130,7 @@ out_close:
 		close(w->fd);
 out_free:
 	free(w);
-	return err;
+	return ret;
 }
 
 int recfile__flush(struct recfile_writer *w)

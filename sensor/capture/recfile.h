@@ -63,16 +63,20 @@ struct recfile_info {
 int recfile__info_now(struct recfile_info *info);
 
 /*
- * Creates the capture file @path (O_CREAT|O_TRUNC, mode 0640 before the
- * umask; "-" writes to stdout, which is left open by close) and writes
- * the header from @info.  The header's abi is always CAP_ABI_VERSION:
- * info->abi is ignored.  Records are buffered in memory until
- * recfile__flush() or recfile__close_writer().
- * Returns 0 and the writer in *@out, or -errno of open(2)/write(2), or
- * -ENOMEM.
+ * Creates the capture file @path, or empties the one there, and writes
+ * the header from @info; "-" writes to stdout, which is left open by
+ * close.  The file is opened as lib/wfile.h says (mode 0640 before the
+ * umask; a symbolic link, a FIFO, another user's file or one with
+ * several links is refused, and nothing is emptied before the checks).
+ * The header's abi is always CAP_ABI_VERSION: info->abi is ignored.
+ * Records are buffered in memory until recfile__flush() or
+ * recfile__close_writer().  On failure @err (of @errlen bytes, may be
+ * NULL/0) gets "FILE: reason".
+ * Returns 0 and the writer in *@out, or -errno of wfile__open() or
+ * write(2), or -ENOMEM.
  */
 int recfile__create(struct recfile_writer **out, const char *path,
-		    const struct recfile_info *info);
+		    const struct recfile_info *info, char *err, size_t errlen);
 
 /*
  * Appends the record @rec of @len bytes (copied; the caller keeps @rec).

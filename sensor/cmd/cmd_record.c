@@ -84,6 +84,7 @@ int cmd_record(int argc, char **argv)
 	struct loop *loop = NULL;
 	struct rec r = { 0 };
 	struct cli_opts o;
+	char errbuf[320];
 	int ret, status = 1;
 
 	ret = cli__parse(argc, argv, "record", &o);
@@ -101,9 +102,9 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	recfile__info_now(&info);
-	ret = recfile__create(&r.w, o.file, &info);
+	ret = recfile__create(&r.w, o.file, &info, errbuf, sizeof(errbuf));
 	if (ret) {
-		pr_err("%s: %s", o.file, strerror(-ret));
+		pr_err("%s", errbuf);
 		goto out;
 	}
 	capture__opts_from_config(&co, &o.cfg);

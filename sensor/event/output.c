@@ -3,7 +3,6 @@
  * JSON Lines appender.  See output.h.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/wfile.h"
 #include "event/output.h"
 
 struct output {
@@ -33,6 +33,7 @@ struct output {
 	/* Lines lost since writes started failing (0: writes work). */
 	uint64_t failing_lines;
 	bool check_failing;	/* output__check()'s failure was logged */
+	char why[320];		/* "PATH: reason" of the last failed open */
 };
 
 #define ROTATE_RETRY_NS 1000000000ULL
@@ -81,11 +82,21 @@ static void set_fd(struct output *o, int fd)
 	o->regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-static int open_path(const char *path)
+/*
+ * Creates the missing directories above PATH and opens it (wfile.h: no
+ * symbolic link, FIFO or other user's file).  Returns the descriptor, or
+ * -errno with "PATH: reason" in o->why.
+ */
+static int open_path(struct output *o)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	int err = make_parents(o->path);
 
-	return fd < 0 ? -errno : fd;
+	if (err) {
+		snprintf(o->why, sizeof(o->why), "%s: %s", o->path,
+			 strerror(-err));
+		return err;
+	}
+	return wfile__open(o->path, WFILE_APPEND, o->why, sizeof(o->why));
 }
 
 int output__open(struct output **out, const char *path, char *err,
@@ -112,11 +123,12 @@ int output__open(struct output **out, const char *path, char *err,
 		*out = o;
 		return 0;
 	}
-	ret = make_parents(path);
-	if (ret == 0)
-		ret = open_path(path);
-	if (ret < 0)
-		goto err_free;
+	ret = open_path(o);
+	if (ret < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", o->why);
+		goto out_free;
+	}
 	set_fd(o, ret);
 	*out = o;
 	return 0;
@@ -124,6 +136,7 @@ int output__open(struct output **out, const char *path, char *err,
 err_free:
 	if (err && errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+out_free:
 	if (o)
 		free(o->path);
 	free(o);
@@ -245,10 +258,8 @@ static char *numbered(const struct output *o, char *buf, unsigned int k)
 /* Opens PATH afresh and makes it the file written. */
 static int switch_file(struct output *o)
 {
-	int fd = make_parents(o->path);
+	int fd = open_path(o);
 
-	if (fd == 0)
-		fd = open_path(o->path);
 	if (fd < 0)
 		return fd;
 	close(o->fd);
@@ -270,7 +281,8 @@ static int rotate(struct output *o)
 
 	if (fstat(o->fd, &cur) < 0)
 		return -errno;
-	if (stat(o->path, &named) < 0) {
+	/* lstat: a link planted at PATH is not our file, even if it leads there. */
+	if (lstat(o->path, &named) < 0) {
 		if (errno != ENOENT)
 			return -errno;
 		return switch_file(o);
@@ -302,6 +314,7 @@ static bool maybe_rotate(struct output *o, off_t size, size_t n)
 		return false;
 	if (o->retry_ns && mono_ns() < o->retry_ns)
 		return false;
+	o->why[0] = '\0';
 	err = rotate(o);
 	if (err) {
 		o->st.rotate_errors++;
@@ -309,7 +322,7 @@ static bool maybe_rotate(struct output *o, off_t size, size_t n)
 		o->retry_ns = mono_ns() + ROTATE_RETRY_NS;
 		if (!o->rotate_failing)
 			pr_warn("%s: rotation failed, writing on to the current file: %s",
-				o->path, strerror(-err));
+				o->path, o->why[0] ? o->why : strerror(-err));
 		o->rotate_failing = true;
 		return false;
 	}
@@ -361,22 +374,26 @@ int output__write_line(struct output *o, const char *line, size_t len)
 	return 0;
 }
 
+/* output__reopen() without its log line. */
+static int reopen(struct output *o)
+{
+	int err = switch_file(o);
+
+	if (err)
+		o->st.last_errno = -err;
+	return err;
+}
+
 int output__reopen(struct output *o)
 {
-	int fd;
+	int err;
 
 	if (o->is_stdout)
 		return 0;
-	fd = make_parents(o->path);
-	if (fd == 0)
-		fd = open_path(o->path);
-	if (fd < 0) {
-		o->st.last_errno = -fd;
-		return fd;
-	}
-	close(o->fd);
-	set_fd(o, fd);
-	return 0;
+	err = reopen(o);
+	if (err)
+		pr_warn("%s", o->why);
+	return err;
 }
 
 int output__check(struct output *o)
@@ -387,11 +404,11 @@ int output__check(struct output *o)
 	if (o->is_stdout || fstat(o->fd, &sb) || sb.st_nlink > 0 ||
 	    !S_ISREG(sb.st_mode))
 		return 0;
-	err = output__reopen(o);
+	err = reopen(o);
 	if (err) {
 		if (!o->check_failing)
 			pr_warn("%s: the events file was deleted and cannot be created again: %s",
-				o->path, strerror(-err));
+				o->path, o->why);
 		o->check_failing = true;
 		return err;
 	}

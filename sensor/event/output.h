@@ -31,10 +31,19 @@ struct output_stats {
 /*
  * Opens @path for appending; "-" means standard output (never closed by
  * us).  Missing parent directories are created with mode 0750; the file
- * is opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC with mode 0640.
+ * is opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC with mode 0640, by
+ * wfile__open() (lib/wfile.h), here and on every later open (reopen,
+ * rotation, re-creation): the sensor runs as root and the directory may
+ * be writable by users, so a symbolic link (-ELOOP), a FIFO or socket
+ * (-EINVAL, without blocking), and another user's file or one with
+ * several links (-EPERM) are refused rather than written; a file of our
+ * own that group or others may write is repaired with fchmod(0640)
+ * rather than refused, since only root could have made it and refusing
+ * would stop the sensor for a mode.  Character devices (/dev/null) are
+ * accepted.
  * On error @err (may be NULL) gets "PATH: reason" and -errno is returned
- * (-ENOMEM, -EINVAL for an empty path, or open(2)/mkdir(2) errors);
- * 0 and *@out on success.
+ * (-ENOMEM, -EINVAL for an empty path, the refusals above, or
+ * open(2)/mkdir(2) errors); 0 and *@out on success.
  */
 int output__open(struct output **out, const char *path, char *err,
 		 size_t errlen);
@@ -82,7 +91,8 @@ int output__set_rotation(struct output *o, uint64_t max_bytes,
 /*
  * Closes and opens the path again (SIGHUP after logrotate moved the
  * file).  The new file is opened first: on failure the old descriptor is
- * kept and -errno returned.  A no-op for "-".  Returns 0 or -errno.
+ * kept, "PATH: reason" is logged and -errno returned.  A no-op for "-".
+ * Returns 0 or -errno.
  */
 int output__reopen(struct output *o);
 

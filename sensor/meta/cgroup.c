@@ -177,28 +177,115 @@ static bool container_of(struct span c, struct span prev, char *id,
 	return true;
 }
 
+static bool span_starts(struct span c, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	return c.n >= k && memcmp(c.s, prefix, k) == 0;
+}
+
+/*
+ * A cgroup that systemd delegates to an unprivileged user (systemd.resource-
+ * control(5), Delegate=: user@UID.service, below user-UID.slice below
+ * user.slice): the user may create any cgroup under it, so nothing below
+ * names a pod.
+ */
+static bool is_delegated(struct span c)
+{
+	return span_eq(c, "user.slice") || span_starts(c, "user@") ||
+	       (span_starts(c, "user-") && span_ends(c, ".slice"));
+}
+
+/*
+ * The top of the kubelet's cgroups: "kubepods" (cgroupfs driver),
+ * "kubepods.slice" (systemd driver), or a QoS slice of them as seen from
+ * a cgroup namespace or under a kubelet --cgroup-root (kind's
+ * "kubelet-kubepods.slice").
+ */
+static bool is_kubepods(struct span c)
+{
+	return span_eq(c, "kubepods") ||
+	       (span_ends(c, ".slice") &&
+		(span_starts(c, "kubepods") || span_starts(c, "kubelet-kubepods")));
+}
+
+/* A QoS class level between the top and the pods. */
+static bool is_qos(struct span c)
+{
+	return span_eq(c, "burstable") || span_eq(c, "besteffort") ||
+	       span_ends(c, "-burstable.slice") ||
+	       span_ends(c, "-besteffort.slice");
+}
+
+/* Where cgroup__parse_path() is in the path. */
+enum walk {
+	WALK_OUTSIDE,	/* before the kubelet's cgroups */
+	WALK_KUBEPODS,	/* in them, above the pod */
+	WALK_POD,	/* just below the pod: its container comes next */
+	WALK_DONE,	/* the rest is the pod's or a user's own business */
+};
+
+/*
+ * Only the kubelet and the runtime may name a pod or its container: the
+ * first kubelet hierarchy in the path is read (top, QoS, pod, then the
+ * container directly below the pod, or containerd's "pod:runtime:id"),
+ * and nothing after it, since a container allowed to write its cgroup
+ * could create "kubepods-...-pod<other uid>.slice" below its own.  A pod
+ * below a delegated user cgroup is a user's fake: the walk stops there.
+ * Outside Kubernetes the last container id wins (Docker in Docker, the
+ * node container of kind).
+ */
+static enum walk step(enum walk w, struct span c, struct span prev,
+		      bool delegated, struct cgroup_info *out)
+{
+	char id[CGROUP_ID_MAX + 1];
+	enum cgroup_runtime rt;
+
+	if (w == WALK_POD) {
+		if (container_of(c, prev, id, &rt)) {
+			memcpy(out->container_id, id, sizeof(id));
+			out->runtime = rt;
+			return WALK_DONE;
+		}
+		/* containerd's "<pod slice>:cri-containerd:<id>". */
+		return runtime_of(c) != CGROUP_RT_UNKNOWN ? WALK_POD : WALK_DONE;
+	}
+	if (pod_uid_of(c, id)) {
+		if (delegated)
+			return WALK_DONE;
+		memcpy(out->pod_uid, id, sizeof(out->pod_uid));
+		/* A new pod: an outer container is not its. */
+		out->container_id[0] = '\0';
+		out->runtime = CGROUP_RT_UNKNOWN;
+		return WALK_POD;
+	}
+	if (w == WALK_KUBEPODS)
+		return is_qos(c) ? WALK_KUBEPODS : WALK_DONE;
+	if (is_kubepods(c))
+		return delegated ? WALK_DONE : WALK_KUBEPODS;
+	if (container_of(c, prev, id, &rt)) {
+		memcpy(out->container_id, id, sizeof(id));
+		out->runtime = rt;
+	}
+	return WALK_OUTSIDE;
+}
+
 bool cgroup__parse_path(const char *path, size_t len, struct cgroup_info *out)
 {
 	struct span c, prev = { "", 0 };
 	const char *end = path + len, *p = path, *q;
-	enum cgroup_runtime rt;
-	char id[CGROUP_ID_MAX + 1];
+	enum walk w = WALK_OUTSIDE;
+	bool delegated = false;
 
 	memset(out, 0, sizeof(*out));
 	/* Components split at '/' and, for containerd's "a:b:c", at ':'. */
-	while (p < end) {
+	while (p < end && w != WALK_DONE) {
 		for (q = p; q < end && *q != '/' && *q != ':'; q++)
 			;
 		c = (struct span){ p, (size_t)(q - p) };
 		if (c.n) {
-			if (pod_uid_of(c, out->pod_uid)) {
-				/* A new pod: an outer container is not its. */
-				out->container_id[0] = '\0';
-				out->runtime = CGROUP_RT_UNKNOWN;
-			} else if (container_of(c, prev, id, &rt)) {
-				memcpy(out->container_id, id, sizeof(id));
-				out->runtime = rt;
-			}
+			delegated = delegated || is_delegated(c);
+			w = step(w, c, prev, delegated, out);
 			prev = c;
 		}
 		p = q + 1;

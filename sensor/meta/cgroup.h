@@ -6,9 +6,17 @@
  *
  * Container runtimes name a container's cgroup after its id, and the
  * kubelet names a pod's cgroup after its UID, so both can be read from the
- * path.  Path forms recognised (the last match in a path wins, so nested
- * setups such as kind, k3d or Docker-in-Docker give the innermost
- * container):
+ * path.  Only the parts of the path that the kubelet and the runtime
+ * create are trusted: the first kubelet hierarchy in the path (its top,
+ * a QoS level, the pod, then the container directly below the pod) and
+ * nothing below it, since a container allowed to write its cgroup may
+ * create "...-pod<other uid>.slice" below its own; and no pod below a
+ * cgroup systemd delegates to an unprivileged user (user.slice,
+ * user-UID.slice, user@UID.service), where any user may create one.
+ * Container ids outside a pod come from the last match, so nested setups
+ * such as kind, k3d or Docker-in-Docker give the innermost container
+ * (under a user's delegated cgroup that is the user's own claim: rootless
+ * Podman or Docker).  Path forms recognised:
  *
  *   kubelet, systemd cgroup driver:
  *     /kubepods.slice/kubepods-burstable.slice/

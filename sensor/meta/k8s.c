@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -513,7 +514,7 @@ static int get_page(struct k8s *k, CURL *h, struct curl_slist *hdrs,
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
@@ -743,6 +744,20 @@ static void k8s_free(struct k8s *k)
 	free(k);
 }
 
+/*
+ * The token is a credential for the cluster: it goes only over TLS.  A
+ * URL without "https://" (curl would guess http for a bare host) is
+ * refused, with a message naming the setting.
+ */
+static int check_url(const char *url)
+{
+	if (strncasecmp(url, "https://", 8) == 0)
+		return 0;
+	pr_err("kubernetes.api_server \"%s\": not an https:// URL; the service account token is sent only over TLS",
+	       url);
+	return -EPROTONOSUPPORT;
+}
+
 int k8s__start(struct k8s **out, const struct k8s_opts *o)
 {
 	pthread_condattr_t ca;
@@ -753,6 +768,9 @@ int k8s__start(struct k8s **out, const struct k8s_opts *o)
 	if (!o->api_server || !*o->api_server || !o->node_name ||
 	    !*o->node_name || !o->token_path || !o->refresh_s)
 		return -EINVAL;
+	ret = check_url(o->api_server);
+	if (ret)
+		return ret;
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;

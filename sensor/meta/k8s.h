@@ -57,7 +57,7 @@ struct k8s_pod {
 };
 
 struct k8s_opts {
-	const char *api_server;	/* "https://host:port", required */
+	const char *api_server;	/* "https://host:port", required; only https */
 	const char *node_name;	/* spec.nodeName to select, required */
 	const char *token_path;	/* bearer token file, required */
 	const char *ca_path;	/* PEM CA bundle; NULL: the system's */
@@ -81,8 +81,11 @@ struct k8s_stats {
 /*
  * Copies the options, starts the worker thread (it lists at once) and
  * returns the client in *@out.  Does not wait for the first list.
- * Returns 0, -EINVAL (a required option missing, refresh_s 0), -ENOMEM,
- * or the -errno of curl's global init or pthread_create.
+ * Returns 0, -EINVAL (a required option missing, refresh_s 0),
+ * -EPROTONOSUPPORT when api_server does not start with "https://" (the
+ * bearer token never travels in clear; logged naming
+ * kubernetes.api_server), -ENOMEM, or the -errno of curl's global init
+ * or pthread_create.
  */
 int k8s__start(struct k8s **out, const struct k8s_opts *opts);
 

@@ -2,10 +2,17 @@
 /*
  * Chained hash table with an intrusive doubly linked LRU list.  Buckets
  * are a power of two, sized for a load factor of at most 1 at capacity.
+ * Keys come from the traced programs (an SSL* is an address the program
+ * chose), so the bucket is SipHash-2-4 of the key under a secret drawn
+ * per table: without the secret no one can pick keys that share a
+ * bucket and turn lookups into list walks.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 
+#include "lib/siphash.h"
 #include "pipeline/conntab.h"
 
 struct entry {
@@ -20,19 +27,33 @@ struct conntab {
 	size_t mask;
 	size_t count, max;
 	struct entry *oldest, *newest;
+	uint8_t secret[SIPHASH_KEY_SIZE];
 };
 
-static size_t key_hash(const struct conn_key *k)
+static size_t key_hash(const struct conntab *t, const struct conn_key *k)
 {
-	uint64_t h = k->conn ^ ((uint64_t)k->tgid << 32 | k->tgid);
+	uint8_t msg[12];	/* conn, then tgid; the padding left out */
 
-	/* splitmix64 finaliser: SSL* values are aligned heap addresses. */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return (size_t)h;
+	memcpy(msg, &k->conn, sizeof(k->conn));
+	memcpy(msg + 8, &k->tgid, sizeof(k->tgid));
+	return (size_t)siphash24(t->secret, msg, sizeof(msg));
+}
+
+/* Fills @buf from the kernel's CSPRNG; waits for it only at early boot. */
+static int random_bytes(uint8_t *buf, size_t n)
+{
+	ssize_t r;
+
+	while (n) {
+		r = getrandom(buf, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		buf += r;
+		n -= (size_t)r;
+	}
+	return 0;
 }
 
 static int key_eq(const struct conn_key *a, const struct conn_key *b)
@@ -44,6 +65,7 @@ int conntab__new(struct conntab **out, size_t max_entries)
 {
 	struct conntab *t;
 	size_t n = 16;
+	int err;
 
 	if (!max_entries)
 		return -EINVAL;
@@ -52,6 +74,11 @@ int conntab__new(struct conntab **out, size_t max_entries)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	err = random_bytes(t->secret, sizeof(t->secret));
+	if (err) {
+		free(t);
+		return err;
+	}
 	/* An array of pointers: sizeof(*p) is the pointer size, as meant. */
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	t->buckets = calloc(n, sizeof(*t->buckets));
@@ -68,7 +95,7 @@ int conntab__new(struct conntab **out, size_t max_entries)
 static struct entry **find_slot(const struct conntab *t,
 				const struct conn_key *k)
 {
-	struct entry **pp = &t->buckets[key_hash(k) & t->mask];
+	struct entry **pp = &t->buckets[key_hash(t, k) & t->mask];
 
 	while (*pp && !key_eq(&(*pp)->key, k))
 		pp = &(*pp)->hnext;
@@ -144,7 +171,7 @@ int conntab__put(struct conntab *t, const struct conn_key *k, void *val,
 	}
 	e->key = *k;
 	e->val = val;
-	pp = &t->buckets[key_hash(k) & t->mask];
+	pp = &t->buckets[key_hash(t, k) & t->mask];
 	e->hnext = *pp;
 	*pp = e;
 	lru_append(t, e);
@@ -182,6 +209,20 @@ int conntab__for_each(struct conntab *t,
 		e = next;
 	}
 	return 0;
+}
+
+size_t conntab__longest_chain(const struct conntab *t)
+{
+	size_t i, n, longest = 0;
+	const struct entry *e;
+
+	for (i = 0; i <= t->mask; i++) {
+		for (n = 0, e = t->buckets[i]; e; e = e->hnext)
+			n++;
+		if (n > longest)
+			longest = n;
+	}
+	return longest;
 }
 
 void conntab__free(struct conntab *t)

@@ -23,8 +23,10 @@ struct conn_key {
 };
 
 /*
- * Creates a table holding at most @max_entries values (>= 1).
- * Returns 0 or -EINVAL/-ENOMEM.
+ * Creates a table holding at most @max_entries values (>= 1), hashed
+ * with SipHash-2-4 under a 128-bit secret from getrandom(2), so that
+ * traced programs cannot choose connection ids that collide.
+ * Returns 0, -EINVAL, -ENOMEM, or -errno of getrandom(2).
  */
 int conntab__new(struct conntab **out, size_t max_entries);
 
@@ -50,6 +52,12 @@ void *conntab__del(struct conntab *t, const struct conn_key *k);
 void *conntab__oldest(const struct conntab *t, struct conn_key *k);
 
 size_t conntab__count(const struct conntab *t);
+
+/*
+ * The number of entries in the fullest bucket (a lookup's worst case, in
+ * entries compared); walks every bucket.  For tests and diagnostics.
+ */
+size_t conntab__longest_chain(const struct conntab *t);
 
 /*
  * Calls @cb for every entry, least recently used first.  @cb may remove

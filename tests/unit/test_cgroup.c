@@ -3,7 +3,8 @@
  * cgroup: container id, pod UID and runtime from /proc/PID/cgroup text.
  * The samples have the shapes of real files: kubelet with the systemd and
  * cgroupfs drivers on cgroup v1 and v2, containerd, CRI-O (runc and crun),
- * Docker, Podman, kind, k3s, k3d, ECS, and host processes.
+ * Docker, Podman, kind, k3s, k3d, ECS, and host processes; and paths
+ * that users or containers can create to pass for another pod.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -194,28 +195,75 @@ static const struct sample samples[] = {
 	{ "empty", "", NULL, NULL, NULL },
 };
 
-Test(cgroup, samples)
+/*
+ * Spoofs.  Under systemd user delegation any user creates cgroups below
+ * user@UID.service; a container allowed to write its cgroup creates them
+ * below its own.  Neither may claim another pod or container.
+ */
+static const struct sample spoofs[] = {
+	{ "user cgroup named like a pod (systemd driver)",
+	  "0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+	  "kubepods-burstable-pod" UID1_ ".slice/cri-containerd-" ID1
+	  ".scope\n", NULL, NULL, NULL },
+	{ "user cgroup with a whole kubepods tree",
+	  "0::/user.slice/user-1000.slice/user@1000.service/kubepods.slice/"
+	  "kubepods-burstable.slice/kubepods-burstable-pod" UID1_
+	  ".slice/cri-containerd-" ID1 ".scope\n", NULL, NULL, NULL },
+	{ "user cgroup named like a pod (cgroupfs driver)",
+	  "0::/user.slice/user-1000.slice/user@1000.service/kubepods/"
+	  "burstable/pod" UID1 "/" ID1 "\n", NULL, NULL, NULL },
+	{ "v1 name=systemd user cgroup named like a pod",
+	  "1:name=systemd:/user.slice/user-1000.slice/user@1000.service/"
+	  "kubepods-pod" UID1_ ".slice/docker-" ID1 ".scope\n0::/\n",
+	  NULL, NULL, NULL },
+	{ "pod below a pod's container: the outer pod",
+	  "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod"
+	  UID2_ ".slice/cri-containerd-" ID2 ".scope/kubepods-burstable-pod"
+	  UID1_ ".slice/cri-containerd-" ID1 ".scope\n", ID2, UID2,
+	  "containerd" },
+	{ "pod below a pod's container, cgroupfs: the outer pod",
+	  "0::/kubepods/burstable/pod" UID2 "/" ID2 "/kubepods/pod" UID1 "/"
+	  ID1 "\n", ID2, UID2, NULL },
+	{ "container below a pod's container: the outer one",
+	  "0::/kubepods/pod" UID2 "/crio-" ID2 "/docker-" ID1 ".scope\n",
+	  ID2, UID2, "crio" },
+	{ "a container not directly below its pod is not the runtime's",
+	  "0::/kubepods.slice/kubepods-pod" UID1_ ".slice/x.slice/"
+	  "cri-containerd-" ID1 ".scope\n", NULL, UID1, NULL },
+};
+
+static void check_samples(const struct sample *tab, size_t n)
 {
 	struct cgroup_info ci;
 	size_t i;
 	int ret;
 
-	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
-		const struct sample *s = &samples[i];
+	for (i = 0; i < n; i++) {
+		const struct sample *s = &tab[i];
 
 		memset(&ci, 0x5a, sizeof(ci));
 		ret = cgroup__parse(s->text, strlen(s->text), &ci);
-		cr_assert_eq(ret, s->id || s->pod ? 0 : -ENOENT, "%s: %d",
+		cr_expect_eq(ret, s->id || s->pod ? 0 : -ENOENT, "%s: %d",
 			     s->name, ret);
-		cr_assert_str_eq(ci.container_id, s->id ?: "", "%s", s->name);
-		cr_assert_str_eq(ci.pod_uid, s->pod ?: "", "%s", s->name);
+		cr_expect_str_eq(ci.container_id, s->id ?: "", "%s", s->name);
+		cr_expect_str_eq(ci.pod_uid, s->pod ?: "", "%s", s->name);
 		if (s->runtime)
-			cr_assert_str_eq(cgroup__runtime_name(ci.runtime) ?: "?",
+			cr_expect_str_eq(cgroup__runtime_name(ci.runtime) ?: "?",
 					 s->runtime, "%s", s->name);
 		else
-			cr_assert_eq(ci.runtime, CGROUP_RT_UNKNOWN, "%s",
+			cr_expect_eq(ci.runtime, CGROUP_RT_UNKNOWN, "%s",
 				     s->name);
 	}
+}
+
+Test(cgroup, samples)
+{
+	check_samples(samples, sizeof(samples) / sizeof(samples[0]));
+}
+
+Test(cgroup, spoofs)
+{
+	check_samples(spoofs, sizeof(spoofs) / sizeof(spoofs[0]));
 }
 
 Test(cgroup, length_is_respected)

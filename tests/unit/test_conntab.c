@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 
+#include "lib/siphash.h"
 #include "pipeline/conntab.h"
 
 Test(conntab, get_put_del)
@@ -85,4 +86,79 @@ Test(conntab, walk_may_delete_current)
 		cr_assert_eq(conntab__get(w.t, &k) != NULL, !(i & 1));
 	}
 	conntab__free(w.t);
+}
+
+/* The reference vectors (SipHash paper, appendix A; vectors.h). */
+Test(siphash, reference_vectors)
+{
+	uint8_t key[SIPHASH_KEY_SIZE], msg[15];
+	size_t i;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)i;
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)i;
+	cr_expect_eq(siphash24(key, msg, 0), 0x726fdb47dd0e0e31ULL);
+	cr_expect_eq(siphash24(key, msg, 15), 0xa129ca6149be45e5ULL);
+}
+
+/*
+ * The former bucket hash, splitmix64's finaliser of conn ^ tgid: a
+ * bijection anyone can invert to pick connection ids for one bucket.
+ */
+static uint64_t unxorshift(uint64_t y, int s)
+{
+	uint64_t x = y;
+	int i;
+
+	for (i = 0; i < 64 / s + 1; i++)
+		x = y ^ (x >> s);
+	return x;
+}
+
+static uint64_t mul_inverse(uint64_t a)
+{
+	uint64_t x = a;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		x *= 2 - a * x;
+	return x;
+}
+
+static uint64_t splitmix_inverse(uint64_t h)
+{
+	h = unxorshift(h, 31);
+	h *= mul_inverse(0x94d049bb133111ebULL);
+	h = unxorshift(h, 27);
+	h *= mul_inverse(0xbf58476d1ce4e5b9ULL);
+	return unxorshift(h, 30);
+}
+
+/*
+ * Connection ids chosen so that the old hash put them all in bucket 0
+ * of a 4096-bucket table: the keyed hash spreads them like any others
+ * (4096 keys in 4096 buckets: the longest chain is about 7).
+ */
+Test(conntab, chosen_keys_do_not_share_a_bucket)
+{
+	enum { N = 4096 };
+	static int vals[N];
+	struct conntab *t;
+	struct conn_key k;
+	void *ev;
+	size_t i;
+
+	cr_assert_eq(conntab__new(&t, N), 0);
+	for (i = 0; i < N; i++) {
+		k.tgid = 4242;
+		k.conn = splitmix_inverse((uint64_t)(i + 1) << 12) ^
+			 ((uint64_t)k.tgid << 32 | k.tgid);
+		cr_assert_eq(conntab__put(t, &k, &vals[i], &ev), 0);
+		cr_assert_null(ev);
+	}
+	cr_assert_eq(conntab__count(t), N);
+	cr_expect_leq(conntab__longest_chain(t), 16, "longest chain %zu",
+		      conntab__longest_chain(t));
+	conntab__free(t);
 }

@@ -3,10 +3,16 @@
  * Tests of elfsym (symbol file offsets) and procmaps (/proc/PID/maps),
  * with real files of this machine.  Expected offsets come from binutils
  * (`nm -D`, `readelf -lW`), an implementation independent of ours.
+ * The files are any user's, so some tests change them while they are
+ * read, or make them lie about their sizes.
  */
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +21,7 @@
 
 #include "capture/elfsym.h"
 #include "capture/procmaps.h"
+#include "slurp.h"
 
 #define LIBSSL	"/lib/x86_64-linux-gnu/libssl.so.3"
 #define NODE	"/usr/bin/node"
@@ -248,6 +255,186 @@ Test(elfsym, symtab_fallback_matches_runtime_mapping)
 	cr_expect_eq(off, fa.file_off, "0x%llx != 0x%llx",
 		     (unsigned long long)off, (unsigned long long)fa.file_off);
 	elfsym__free(e);
+}
+
+/*
+ * A writable copy of libssl in a temporary file: @buf holds the original
+ * bytes (free it), *@fd the open copy.  The caller unlinks @path.
+ */
+static char *libssl_copy(char *path, int *fd, size_t *len)
+{
+	char *buf;
+
+	if (access(LIBSSL, R_OK))
+		cr_skip_test(LIBSSL " missing");
+	buf = slurp(LIBSSL, len);
+	*fd = mkstemp(path);
+	cr_assert_geq(*fd, 0);
+	cr_assert_eq(pwrite(*fd, buf, *len, 0), (ssize_t)*len);
+	return buf;
+}
+
+static void restore(int fd, const char *buf, size_t len)
+{
+	cr_assert_eq(ftruncate(fd, 0), 0);
+	cr_assert_eq(pwrite(fd, buf, len, 0), (ssize_t)len);
+}
+
+/*
+ * A user may shrink a library after the sensor opened it.  The lookups
+ * that follow read only the private copy: same answers, no SIGBUS.
+ */
+Test(elfsym, truncated_after_open_never_faults)
+{
+	char path[] = "/tmp/test_elfsym_trunc.XXXXXX";
+	__u64 want = 0, off;
+	struct elfsym *e;
+	size_t len, k;
+	int fd;
+	char *buf = libssl_copy(path, &fd, &len);
+
+	cr_assert_eq(elfsym__open(path, &e), 0);
+	cr_assert_eq(elfsym__offset(e, "SSL_write", &want), 0);
+	elfsym__free(e);
+	for (k = 0; k < len; k += len / 61 + 1) {
+		restore(fd, buf, len);
+		cr_assert_eq(elfsym__open(path, &e), 0);
+		cr_assert_eq(ftruncate(fd, (off_t)k), 0);
+		off = 0;
+		cr_expect_eq(elfsym__offset(e, "SSL_write", &off), 0,
+			     "truncated to %zu", k);
+		cr_expect_eq(off, want);
+		cr_expect_eq(elfsym__offset(e, "SSL_read_ex", &off), 0);
+		elfsym__free(e);
+	}
+	close(fd);
+	unlink(path);
+	free(buf);
+}
+
+/* Truncated before open, anywhere: a clean -ENOEXEC. */
+Test(elfsym, truncated_before_open_is_enoexec)
+{
+	char path[] = "/tmp/test_elfsym_trunc.XXXXXX";
+	struct elfsym *e;
+	size_t len, k;
+	int fd, err;
+	char *buf = libssl_copy(path, &fd, &len);
+
+	for (k = 0; k < len; k += (k < 256 ? 7 : len / 97 + 1)) {
+		restore(fd, buf, len);
+		cr_assert_eq(ftruncate(fd, (off_t)k), 0);
+		e = (struct elfsym *)1;
+		err = elfsym__open(path, &e);
+		cr_expect_eq(err, -ENOEXEC, "truncated to %zu: %d", k, err);
+		cr_expect_null(e);
+	}
+	close(fd);
+	unlink(path);
+	free(buf);
+}
+
+struct shrinker {
+	int fd;
+	const char *buf;
+	size_t len;
+	atomic_bool stop;
+};
+
+static void *shrink_loop(void *arg)
+{
+	struct shrinker *s = arg;
+	unsigned int seed = 1;
+
+	while (!atomic_load(&s->stop)) {
+		if (ftruncate(s->fd, (off_t)(rand_r(&seed) % s->len)) ||
+		    pwrite(s->fd, s->buf, s->len, 0) != (ssize_t)s->len)
+			break;
+	}
+	return NULL;
+}
+
+/* The file changes under the reader all the time: answers or errors. */
+Test(elfsym, shrinking_meanwhile_never_faults)
+{
+	char path[] = "/tmp/test_elfsym_trunc.XXXXXX";
+	struct shrinker s = { 0 };
+	struct elfsym *e;
+	pthread_t th;
+	__u64 off;
+	int i, err, ok = 0;
+
+	s.buf = libssl_copy(path, &s.fd, &s.len);
+	atomic_init(&s.stop, false);
+	cr_assert_eq(pthread_create(&th, NULL, shrink_loop, &s), 0);
+	for (i = 0; i < 2000; i++) {
+		err = elfsym__open(path, &e);
+		if (err) {
+			cr_expect_lt(err, 0);
+			continue;
+		}
+		err = elfsym__offset(e, "SSL_write", &off);
+		cr_expect(err == 0 || err == -ENOENT || err == -EIO ||
+			  err == -ERANGE, "%d", err);
+		ok += err == 0;
+		elfsym__free(e);
+	}
+	atomic_store(&s.stop, true);
+	pthread_join(th, NULL);
+	cr_log_info("%d of 2000 lookups found SSL_write", ok);
+	close(s.fd);
+	unlink(path);
+	free((char *)s.buf);
+}
+
+/* The section header of libssl's .dynsym in @buf (a 64-bit ELF). */
+static Elf64_Shdr *dynsym_shdr(char *buf)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+	Elf64_Shdr *sh = (Elf64_Shdr *)(buf + eh->e_shoff);
+	int i;
+
+	for (i = 0; i < eh->e_shnum; i++)
+		if (sh[i].sh_type == SHT_DYNSYM)
+			return &sh[i];
+	cr_assert_fail("no .dynsym");
+	return NULL;
+}
+
+/*
+ * Sizes come from the file, which a user writes: a sparse file may say
+ * anything.  Over the bounds the file is refused before anything big is
+ * allocated or read.
+ */
+Test(elfsym, sizes_are_bounded)
+{
+	char path[] = "/tmp/test_elfsym_big.XXXXXX";
+	Elf64_Ehdr *eh;
+	struct elfsym *e;
+	size_t len;
+	int fd;
+	char *buf = libssl_copy(path, &fd, &len);
+
+	/* .dynsym says 1 GiB, inside a sparse 2 GiB file. */
+	dynsym_shdr(buf)->sh_size = 1ULL << 30;
+	restore(fd, buf, len);
+	cr_assert_eq(ftruncate(fd, 2LL << 30), 0);
+	cr_expect_eq(elfsym__open(path, &e), -EFBIG);
+	/* Extended numbering: 2^24 section headers. */
+	free(buf);
+	buf = slurp(LIBSSL, &len);
+	eh = (Elf64_Ehdr *)buf;
+	((Elf64_Shdr *)(buf + eh->e_shoff))[0].sh_size = 1u << 24;
+	eh->e_shnum = 0;
+	restore(fd, buf, len);
+	cr_assert_eq(ftruncate(fd, 2LL << 30), 0);
+	cr_expect_eq(elfsym__open(path, &e), -EFBIG);
+	/* The file itself. */
+	cr_assert_eq(ftruncate(fd, (off_t)ELFSYM_MAX_FILE + 1), 0);
+	cr_expect_eq(elfsym__open(path, &e), -EFBIG);
+	close(fd);
+	unlink(path);
+	free(buf);
 }
 
 Test(procmaps, parse_file_line)

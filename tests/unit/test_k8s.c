@@ -5,6 +5,7 @@
  * and requires the bearer token.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -731,4 +732,37 @@ Test(k8s, bad_args)
 	k8s__stats(NULL, &st);
 	cr_assert_eq(st.lists_ok, 0);
 	k8s__stop(NULL);
+}
+
+/* The bearer token is never sent in clear: only https:// URLs. */
+Test(k8s, refuses_plain_http, .init = cr_redirect_stderr)
+{
+	static const char *const bad[] = {
+		"http://127.0.0.1:8080", "HTTP://api:80", "api.example:443",
+		"127.0.0.1:6443", " https://api", "ftp://api",
+	};
+	struct k8s_opts o = { .node_name = "n", .token_path = "/t",
+			      .refresh_s = 30 };
+	char line[512];
+	struct k8s *k;
+	size_t i;
+	FILE *err;
+	int refused = 0;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		k = NULL;
+		o.api_server = bad[i];
+		cr_expect_eq(k8s__start(&k, &o), -EPROTONOSUPPORT, "%s", bad[i]);
+		k8s__stop(k);
+	}
+	fflush(stderr);
+	err = cr_get_redirected_stderr();
+	while (fgets(line, sizeof(line), err))
+		refused += strstr(line, "kubernetes.api_server") &&
+			   strstr(line, "https://") != NULL;
+	cr_expect_eq(refused, (int)(sizeof(bad) / sizeof(bad[0])));
+	/* The scheme is case-insensitive, as in curl. */
+	o.api_server = "HTTPS://127.0.0.1:1";
+	cr_assert_eq(k8s__start(&k, &o), 0);
+	k8s__stop(k);
 }

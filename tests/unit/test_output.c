@@ -568,18 +568,21 @@ Test(output, rotation_off_and_bad_arguments)
 	output__close(o);
 }
 
-/* A pipe is not a regular file: lines go out whole, nothing to truncate. */
+/*
+ * A pipe is not a regular file: lines go out whole, nothing to truncate.
+ * It is reached as "-" (a FIFO path or /proc/self/fd/N is refused).
+ */
 Test(output, pipe)
 {
 	struct output_stats st;
 	struct output *o;
-	char path[64], err[256], buf[64];
+	char err[256], buf[64];
 	int fds[2];
 	ssize_t n;
 
 	cr_assert_eq(pipe(fds), 0);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[1]);
-	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(dup2(fds[1], STDOUT_FILENO), STDOUT_FILENO);
+	cr_assert_eq(output__open(&o, "-", err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(output__write_line(o, "{\"a\":1}", 7), 0);
 	cr_assert_eq(output__write_line(o, "{\"b\":2}", 7), 0);
 	output__stats(o, &st);
@@ -592,4 +595,163 @@ Test(output, pipe)
 	output__close(o);
 	close(fds[0]);
 	close(fds[1]);
+}
+
+/*
+ * The sensor runs as root; the output directory may be writable by
+ * users, who plant things at the path before the sensor opens it, or
+ * before a reopen, a rotation or a re-creation.  Every open must refuse
+ * what would leak events or hang the sensor.  A FIFO would block open(2)
+ * for good: the alarm turns that into a failed (crashed) test.
+ */
+#define HANG_BOUND_S 5
+
+/* A root-only file that a link at the events path points at. */
+static void plant_link(const char *path, char *target, size_t n)
+{
+	snprintf(target, n, "%s/secret", dir);
+	cr_assert_eq(close(open(target, O_WRONLY | O_CREAT, 0600)), 0);
+	cr_assert_eq(symlink(target, path), 0);
+}
+
+static off_t size_of(const char *path)
+{
+	struct stat sb;
+
+	cr_assert_eq(stat(path, &sb), 0, "%s", path);
+	return sb.st_size;
+}
+
+Test(output, symlink_is_refused)
+{
+	struct output *o = (struct output *)1;
+	char path[128], target[128], err[512];
+
+	mkdtemp_dir();
+	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
+	plant_link(path, target, sizeof(target));
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), -ELOOP);
+	cr_assert_null(o);
+	cr_assert(strstr(err, path) && strstr(err, "symbolic link"), "%s", err);
+	/* A dangling link would be created through: refused too. */
+	cr_assert_eq(unlink(target), 0);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), -ELOOP);
+	cr_assert_eq(access(target, F_OK), -1, "created through the link");
+	rm_rf();
+}
+
+Test(output, symlink_is_refused_on_reopen_rotation_and_recreation)
+{
+	struct output_stats st;
+	struct output *o;
+	char path[128], old[140], target[128], err[512];
+	size_t len;
+
+	mkdtemp_dir();
+	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
+	snprintf(old, sizeof(old), "%s.1", path);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(output__write_line(o, "first", 5), 0);
+	/* SIGHUP after a rename: the old file is kept. */
+	cr_assert_eq(rename(path, old), 0);
+	plant_link(path, target, sizeof(target));
+	cr_assert_eq(output__reopen(o), -ELOOP);
+	cr_assert_eq(output__write_line(o, "second", 6), 0);
+	/* Deleted, and a link in its place: no new file through the link. */
+	cr_assert_eq(unlink(old), 0);
+	cr_assert_eq(output__check(o), -ELOOP);
+	/* Rotation: PATH is not our file; the new one is refused. */
+	cr_assert_eq(output__set_rotation(o, 8, 3), 0);
+	cr_assert_eq(output__write_line(o, "third-line", 10), 0);
+	output__stats(o, &st);
+	cr_assert_eq(st.rotate_errors, 1);
+	cr_assert_eq(st.rotations, 0);
+	cr_assert_eq(size_of(target), 0, "%s",
+		     slurp(target, &len));
+	output__close(o);
+	rm_rf();
+}
+
+Test(output, fifo_is_refused_without_blocking)
+{
+	struct output *o = (struct output *)1;
+	char path[128], err[512];
+	int rd;
+
+	mkdtemp_dir();
+	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
+	cr_assert_eq(mkfifo(path, 0666), 0);
+	alarm(HANG_BOUND_S);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), -EINVAL);
+	cr_assert_null(o);
+	cr_assert(strstr(err, path) && strstr(err, "FIFO"), "%s", err);
+	/* With a reader, open(2) would succeed: the type check refuses. */
+	rd = open(path, O_RDONLY | O_NONBLOCK);
+	cr_assert_geq(rd, 0);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "FIFO"), "%s", err);
+	alarm(0);
+	close(rd);
+	rm_rf();
+}
+
+/* A file pre-created by another user (who can read it) is refused. */
+Test(output, other_users_file_is_refused)
+{
+	struct output *o = (struct output *)1;
+	char path[128], err[512];
+	int fd;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to chown");
+	mkdtemp_dir();
+	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0666);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fchmod(fd, 0666), 0);
+	cr_assert_eq(fchown(fd, 65534, 65534), 0);
+	close(fd);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), -EPERM);
+	cr_assert_null(o);
+	cr_assert(strstr(err, path) && strstr(err, "uid 65534"), "%s", err);
+	cr_assert_eq(size_of(path), 0);
+	rm_rf();
+}
+
+/* Our own file that others may write is made 0640; a hard link refused. */
+Test(output, own_file_is_repaired_and_hard_link_refused)
+{
+	struct output *o;
+	struct stat sb;
+	char path[128], other[128], err[512];
+	int fd;
+
+	mkdtemp_dir();
+	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fchmod(fd, 0666), 0);
+	close(fd);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 07777, 0640, "mode %o", sb.st_mode & 07777);
+	output__close(o);
+	snprintf(other, sizeof(other), "%s/other", dir);
+	cr_assert_eq(link(path, other), 0);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), -EPERM);
+	cr_assert(strstr(err, "hard links"), "%s", err);
+	rm_rf();
+}
+
+/* /dev/null is a character device (only root makes those): allowed. */
+Test(output, dev_null)
+{
+	struct output *o;
+	char err[512];
+
+	cr_assert_eq(output__open(&o, "/dev/null", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(output__write_line(o, "x", 1), 0);
+	cr_assert_eq(output__reopen(o), 0);
+	output__close(o);
 }

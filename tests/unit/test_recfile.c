@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture/recfile.h"
@@ -87,7 +88,7 @@ static void write_header(void)
 	struct recfile_writer *w;
 	struct recfile_info info = { .realtime_offset_ns = 1 };
 
-	cr_assert_eq(recfile__create(&w, path, &info), 0);
+	cr_assert_eq(recfile__create(&w, path, &info, NULL, 0), 0);
 	cr_assert_eq(recfile__close_writer(w), 0);
 }
 
@@ -109,7 +110,7 @@ Test(recfile, round_trip)
 
 	info.realtime_offset_ns = 1700000000123456789ull;
 	strcpy(info.hostname, "node-7.example");
-	cr_assert_eq(recfile__create(&w, path, &info), 0);
+	cr_assert_eq(recfile__create(&w, path, &info, NULL, 0), 0);
 	for (i = 0; i < 1000; i++) {
 		n = make_rec(buf, i);
 		cr_assert_eq(recfile__write(w, buf, n), 0, "record %u", i);
@@ -158,7 +159,7 @@ Test(recfile, truncated_record)
 	char err[256];
 	size_t len, n;
 
-	cr_assert_eq(recfile__create(&w, path, &info), 0);
+	cr_assert_eq(recfile__create(&w, path, &info, NULL, 0), 0);
 	n = make_data(&d, 1, 100);
 	cr_assert_eq(recfile__write(w, &d, n), 0);
 	cr_assert_eq(recfile__write(w, &d, n), 0);
@@ -336,7 +337,7 @@ Test(recfile, write_rejects_malformed)
 	struct recfile_info info = { 0 };
 	struct cap_proc p;
 
-	cr_assert_eq(recfile__create(&w, path, &info), 0);
+	cr_assert_eq(recfile__create(&w, path, &info, NULL, 0), 0);
 	make_proc(&p, 0, 77);
 	cr_assert_eq(recfile__write(w, &p, sizeof(p)), -EBADMSG);
 	cr_assert_eq(recfile__close_writer(w), 0);
@@ -351,8 +352,9 @@ Test(recfile, create_errors)
 	struct recfile_info info = { 0 };
 	char err[256];
 
-	cr_assert_eq(recfile__create(&w, "/nonexistent/dir/cap", &info),
-		     -ENOENT);
+	cr_assert_eq(recfile__create(&w, "/nonexistent/dir/cap", &info, err,
+				     sizeof(err)), -ENOENT);
+	cr_assert(strstr(err, "/nonexistent/dir/cap"), "%s", err);
 	cr_assert_eq(recfile__open(&r, "/nonexistent/cap", NULL, err,
 				   sizeof(err)), -ENOENT);
 	cr_assert(strstr(err, "/nonexistent/cap"), "%s", err);
@@ -374,7 +376,7 @@ Test(recfile, stdio_dash)
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
 	close(fd);
-	cr_assert_eq(recfile__create(&w, "-", &info), 0);
+	cr_assert_eq(recfile__create(&w, "-", &info, NULL, 0), 0);
 	cr_assert_eq(recfile__write(w, &p, make_proc(&p, 9, CAP_KIND_EXEC)),
 		     0);
 	cr_assert_eq(recfile__close_writer(w), 0);
@@ -397,4 +399,98 @@ Test(recfile, info_now)
 	cr_assert_eq(info.abi, CAP_ABI_VERSION);
 	/* Wall clock is past 2020 and the box has been up less than that. */
 	cr_assert_gt(info.realtime_offset_ns, 1577836800ull * 1000000000ull);
+}
+
+/*
+ * `record` runs as root and empties its FILE: a link, a FIFO or another
+ * user's file planted at the path must be refused before anything is
+ * truncated, and without blocking (a FIFO would hang open(2): the alarm
+ * fails the test instead).
+ */
+#define HANG_BOUND_S 5
+
+Test(recfile, create_refuses_symlink)
+{
+	struct recfile_writer *w = NULL;
+	struct recfile_info info = { 0 };
+	char target[160], err[512];
+	FILE *f;
+
+	snprintf(target, sizeof(target), "%s/secret", tmpdir);
+	f = fopen(target, "w");
+	cr_assert_not_null(f);
+	fputs("keep me\n", f);
+	fclose(f);
+	cr_assert_eq(symlink(target, path), 0);
+	cr_assert_eq(recfile__create(&w, path, &info, err, sizeof(err)),
+		     -ELOOP);
+	cr_assert(strstr(err, path) && strstr(err, "symbolic link"), "%s", err);
+	cr_assert_null(w);
+	f = fopen(target, "r");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(err, sizeof(err), f));
+	fclose(f);
+	cr_assert_str_eq(err, "keep me\n");
+	unlink(target);
+}
+
+Test(recfile, create_refuses_fifo_without_blocking)
+{
+	struct recfile_writer *w = NULL;
+	struct recfile_info info = { 0 };
+	char err[512];
+
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	alarm(HANG_BOUND_S);
+	cr_assert_eq(recfile__create(&w, path, &info, err, sizeof(err)),
+		     -EINVAL);
+	alarm(0);
+	cr_assert(strstr(err, path) && strstr(err, "FIFO"), "%s", err);
+	cr_assert_null(w);
+}
+
+/* A file at the path with @text, mode 0666, owned by @uid. */
+static void precreate(const char *text, uid_t uid)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(fchmod(fd, 0666), 0);
+	cr_assert_eq(fchown(fd, uid, uid), 0);
+	close(fd);
+}
+
+Test(recfile, create_refuses_other_users_file)
+{
+	struct recfile_writer *w = NULL;
+	struct recfile_info info = { 0 };
+	struct stat sb;
+	char err[512];
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to chown");
+	precreate("theirs", 65534);
+	cr_assert_eq(recfile__create(&w, path, &info, err, sizeof(err)),
+		     -EPERM);
+	cr_assert(strstr(err, path) && strstr(err, "uid 65534"), "%s", err);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_size, 6, "emptied before the check");
+}
+
+/* Our own file: emptied and rewritten, made 0640 if others could write. */
+Test(recfile, create_empties_own_file)
+{
+	struct recfile_writer *w = NULL;
+	struct recfile_info info = { 0 };
+	struct stat sb;
+	char err[512];
+
+	precreate("old contents, longer than nothing", geteuid());
+	cr_assert_eq(recfile__create(&w, path, &info, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(recfile__close_writer(w), 0);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_size, RECFILE_HDR_SIZE);
+	cr_assert_eq(sb.st_mode & 07777, 0640, "mode %o", sb.st_mode & 07777);
 }
