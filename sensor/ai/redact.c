@@ -24,7 +24,11 @@
  */
 #define REDACT_MATCH_LIMIT 1000000u
 
-typedef bool (*redact_accept_fn)(const char *s, size_t start, size_t end);
+/*
+ * Extra check of a match [start, *end) of a built-in pattern: returns
+ * whether to redact, and may move *end (at most to the NUL of @s).
+ */
+typedef bool (*redact_accept_fn)(const char *s, size_t start, size_t *end);
 
 struct redact_pat {
 	char *name;
@@ -38,7 +42,24 @@ struct redactor {
 	pcre2_match_context *mctx;
 };
 
-static bool luhn_ok(const char *s, size_t start, size_t end);
+static bool card_ok(const char *s, size_t start, size_t *end);
+
+/*
+ * The last word of a credential-ish argument or parameter name, either
+ * as a whole component (api-key, OPENAI_API_KEY, auth.password) or as
+ * the capitalised tail of a camelCase name (apiKey, keyStorePassword).
+ * Names are split at '-', '_' and '.'; only the last component counts,
+ * so --max-tokens, --tokenizer, --token-limit, --key-file and
+ * --keep-alive are left alone.  Names are at most 64 bytes, which
+ * bounds the work at each start.
+ */
+#define CRED_NAME \
+	"(?=[A-Za-z0-9_.-]{1,64}+(?![A-Za-z0-9_.-]))" \
+	"(?:[A-Za-z0-9]++[-_.])*+" \
+	"(?:(?i:token|secret|password|passwd|passphrase|pass|key|apikey" \
+	"|auth|authorization|credentials?)" \
+	"|[A-Za-z0-9]*?[a-z0-9](?:Token|Secret|Password|Passwd|Passphrase" \
+	"|Pass|Key|Auth|Credentials?))(?![A-Za-z0-9])"
 
 /*
  * The built-ins.  Each starts with a look-behind that fails in the middle
@@ -46,17 +67,30 @@ static bool luhn_ok(const char *s, size_t start, size_t end);
  * scanned once rather than once per starting byte, and uses possessive
  * quantifiers where backtracking cannot help.  anthropic_key precedes
  * openai_key since both begin with "sk-"; credential_header comes first
- * so that a whole "Authorization: Bearer ..." goes at once.
+ * so that a whole "Authorization: Bearer ..." goes at once.  The
+ * provider key patterns precede credential_arg, which reports the value
+ * after a flag (\K) and so ties with them, so that a known key keeps its
+ * own name; url_userinfo precedes email for the same reason.
  */
 static const struct {
 	const char *name;
 	const char *regex;
 	redact_accept_fn accept;
 } builtin[] = {
-	/* A credential header written out, as on a curl command line. */
+	/*
+	 * A credential header written out, as on a curl command line.  An
+	 * Authorization value is a scheme and a credential (RFC 9110
+	 * 11.4), whatever the scheme: "token X", "Key X", "Digest ...".
+	 */
 	{ "credential_header",
-	  "(?<![A-Za-z0-9-])(?i:x-api-key|api-key|x-goog-api-key|authorization)"
-	  "[ \\t]*+[:=][ \\t]*+(?:(?i:bearer|basic)[ \\t]++)?[^\\s'\"]++",
+	  "(?<![A-Za-z0-9-])(?:"
+	  "(?i:(?:proxy-)?authorization)[ \\t]*+[:=][ \\t]*+"
+	  "(?:[A-Za-z][A-Za-z0-9._+-]*+[ \\t]++(?=[^\\s'\"]))?+"
+	  "|(?=[A-Za-z0-9-]{1,64}+(?![A-Za-z0-9-]))"
+	  "(?i:(?:[A-Za-z0-9]++-)++(?:key|token|secret|apikey)|apikey)"
+	  "[ \\t]*+[:=][ \\t]*+"
+	  "(?:(?i:bearer|basic|token|key)[ \\t]++(?=[^\\s'\"]))?+"
+	  ")[^\\s'\"]++",
 	  NULL },
 	{ "anthropic_key",
 	  "(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}+", NULL },
@@ -66,39 +100,130 @@ static const struct {
 	  "(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])", NULL },
 	{ "aws_access_key",
 	  "(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])", NULL },
+	/* Classic (ghp_ gho_ ghu_ ghs_ ghr_) and fine-grained tokens. */
+	{ "github_token",
+	  "(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{20,}+"
+	  "|github_pat_[A-Za-z0-9_]{20,}+)", NULL },
+	{ "groq_key",
+	  "(?<![A-Za-z0-9_])gsk_[A-Za-z0-9]{20,}+", NULL },
+	/* 30+: hf_ also starts identifiers such as hf_AutoModelForCausalLM. */
+	{ "huggingface_token",
+	  "(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,}+", NULL },
+	{ "xai_key",
+	  "(?<![A-Za-z0-9_-])xai-[A-Za-z0-9]{20,}+", NULL },
+	/*
+	 * The value of a credential-ish argument: "--api-key KEY",
+	 * "--api-key=KEY", "-token KEY", "-Dauth.password=KEY", an
+	 * assignment or query parameter "OPENAI_API_KEY=KEY" ("&", ";"
+	 * and "#" end it there), and "user:password" after curl's -u, -U,
+	 * --user and --proxy-user (not a numeric uid:gid, as for docker
+	 * -u).  A value starting with '-' after a space is the next flag,
+	 * not a value.
+	 */
+	{ "credential_arg",
+	  "(?<![A-Za-z0-9_.-])(?:"
+	  "--?+" CRED_NAME "(?:=|[ \\t]++(?!-))['\"]?+\\K"
+	  "(?:(?i:bearer|basic)[ \\t]++)?+[^\\s'\"]++"
+	  "|" CRED_NAME "=['\"]?+\\K[^\\s'\"&;#]++"
+	  "|(?:-[uU][ \\t]*+|--(?:proxy-)?user(?:=|[ \\t]++))"
+	  "(?![0-9]++:[0-9]++(?![^\\s'\"]))\\K[^\\s'\":]++:[^\\s'\"]++"
+	  ")", NULL },
+	/*
+	 * "user:password" of scheme://user:password@host, up to the last
+	 * '@' of the authority (an unencoded '@' in either part is common).
+	 */
+	{ "url_userinfo",
+	  "(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://\\K"
+	  "[^\\s/?#:'\"]{0,256}+:[^\\s/?#'\"]{0,256}(?=@)", NULL },
 	{ "bearer_token",
 	  "(?<![A-Za-z0-9])(?i:bearer)[ \\t]++[A-Za-z0-9._~+/=-]{8,}+", NULL },
 	{ "email",
 	  "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++@"
 	  "(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+"
 	  "[A-Za-z]{2,24}(?![A-Za-z0-9-])", NULL },
+	/* 13 digits; card_ok finds how far the number goes. */
 	{ "credit_card",
-	  "(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])", luhn_ok },
+	  "(?<![0-9])[0-9](?:[ -]?+[0-9]){12}", card_ok },
 };
 
 #define N_BUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 #define MAX_PATS (N_BUILTIN + REDACT_EXTRA_MAX)
 
+#define CARD_MIN 13
+#define CARD_MAX 19
 
-/* Luhn check over the digits of s[start, end), separators skipped. */
-static bool luhn_ok(const char *s, size_t start, size_t end)
+/*
+ * Whether @n digits starting with @d have the prefix and length of a
+ * card network's numbers (ISO/IEC 7812 issuer identification numbers):
+ * Visa 4 (13, 16, 19), American Express 34/37 (15), Diners 36 (14-19),
+ * the other networks under 2, 3, 5 and 6 (16-19).
+ */
+static bool card_shape_ok(const unsigned char *d, unsigned int n)
 {
-	unsigned int sum = 0, digits = 0, d;
-	size_t i = end;
-
-	while (i > start) {
-		i--;
-		if (s[i] < '0' || s[i] > '9')
-			continue;
-		d = (unsigned int)(s[i] - '0');
-		if (digits++ & 1) {
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
+	switch (d[0]) {
+	case 4:
+		return n == 13 || n == 16 || n == 19;
+	case 3:
+		if (d[1] == 4 || d[1] == 7)
+			return n == 15;
+		if (d[1] == 6)
+			return n >= 14;
+		return n >= 16;
+	case 2:
+	case 5:
+	case 6:
+		return n >= 16;
+	default:
+		return false;
 	}
-	return digits >= 13 && sum % 10 == 0;
+}
+
+/*
+ * Accepts a card number at @start: digits with single spaces or dashes
+ * between them.  A number of 13-19 digits that ends there counts when
+ * it passes the Luhn check.  When more digits follow (a longer number,
+ * or a card number with something appended), the longest 13-19 digit
+ * head that passes the Luhn check and has a card network's shape counts,
+ * so that appending digits does not hide a card, while long numbers
+ * (timestamps, ids) that no network issues are left alone.  Sets *end
+ * past the accepted digits.
+ */
+static bool card_ok(const char *s, size_t start, size_t *end)
+{
+	static const unsigned char dbl[10] = { 0, 2, 4, 6, 8, 1, 3, 5, 7, 9 };
+	/*
+	 * Luhn doubles every second digit counted from the right, so which
+	 * digits double depends on the head's length: sum[0][k] doubles
+	 * those at odd indices from the left (right for odd k), sum[1][k]
+	 * those at even indices (right for even k).
+	 */
+	unsigned int sum[2][CARD_MAX + 1] = { { 0 } }, n = 0, k, v;
+	unsigned char d[CARD_MAX];
+	size_t ends[CARD_MAX + 1], i = start;
+	bool more;
+
+	for (;;) {
+		v = (unsigned int)(s[i++] - '0');
+		d[n] = (unsigned char)v;
+		sum[0][n + 1] = sum[0][n] + ((n & 1) ? dbl[v] : v);
+		sum[1][n + 1] = sum[1][n] + ((n & 1) ? v : dbl[v]);
+		ends[++n] = i;
+		if ((s[i] == ' ' || s[i] == '-') && s[i + 1] >= '0' &&
+		    s[i + 1] <= '9')
+			i++;
+		if (s[i] < '0' || s[i] > '9' || n == CARD_MAX)
+			break;
+	}
+	more = s[i] >= '0' && s[i] <= '9';
+	for (k = n; k >= CARD_MIN; k--) {
+		if (sum[!(k & 1)][k] % 10)
+			continue;
+		if ((k == n && !more) || card_shape_ok(d, k)) {
+			*end = ends[k];
+			return true;
+		}
+	}
+	return false;
 }
 
 static int compile(const char *regex, pcre2_code **out, char *err,
@@ -325,11 +450,10 @@ static int next_match(const struct redactor *r, const struct redact_pat *p,
 			from = ov[0] + 1;
 			continue;
 		}
-		if (!p->accept || p->accept(s, ov[0], ov[1])) {
-			*start = ov[0];
-			*end = ov[1];
+		*start = ov[0];
+		*end = ov[1];
+		if (!p->accept || p->accept(s, *start, end))
 			return 1;
-		}
 		from = ov[0] + 1;
 	}
 	return 0;

@@ -9,14 +9,33 @@
  * starting at the same byte the earlier pattern in the list wins.
  *
  * Built-in patterns (in this order):
- *   anthropic_key   sk-ant-... (Anthropic API keys)
- *   openai_key      sk-..., sk-proj-..., sk-svcacct-... (20+ key chars)
- *   google_api_key  AIza + 35 characters (Google/Gemini API keys)
- *   aws_access_key  AKIA/ASIA + 16 upper-case letters or digits
- *   bearer_token    "Bearer <token>" (case-insensitive "bearer")
- *   email           local@domain.tld
- *   credit_card     13-19 digits, single spaces or dashes allowed between
- *                   digits, accepted only when the Luhn check passes
+ *   credential_header  a credential header written out, name and value:
+ *                      Authorization and Proxy-Authorization with any
+ *                      scheme ("Bearer X", "token X", "Key X"), and
+ *                      headers named *-key, *-token, *-secret or apikey
+ *                      (x-api-key, Ocp-Apim-Subscription-Key, ...)
+ *   anthropic_key      sk-ant-... (Anthropic API keys)
+ *   openai_key         sk-..., sk-proj-..., sk-svcacct-... (20+ key chars)
+ *   google_api_key     AIza + 35 characters (Google/Gemini API keys)
+ *   aws_access_key     AKIA/ASIA + 16 upper-case letters or digits
+ *   github_token       ghp_/gho_/ghu_/ghs_/ghr_ + 20+, github_pat_ + 20+
+ *   groq_key           gsk_ + 20+ letters or digits
+ *   huggingface_token  hf_ + 30+ letters or digits
+ *   xai_key            xai- + 20+ letters or digits
+ *   credential_arg     the value (only) of a flag or parameter whose
+ *                      name ends in token, secret, password, passwd,
+ *                      passphrase, pass, key, apikey, auth,
+ *                      authorization or credential(s): "--api-key X",
+ *                      "--api_key=X", "-Dx.password=X", "API_TOKEN=X";
+ *                      and "user:password" after curl's -u/--user
+ *   url_userinfo       the user:password of scheme://user:password@host
+ *   bearer_token       "Bearer <token>" (case-insensitive "bearer")
+ *   email              local@domain.tld
+ *   credit_card        13-19 digits, single spaces or dashes allowed
+ *                      between digits, accepted only when the Luhn check
+ *                      passes; when more digits follow, the longest head
+ *                      that passes and has a card network's prefix and
+ *                      length is taken
  *
  * Patterns are compiled without UTF mode: they work on bytes, so any
  * captured text (valid UTF-8 or not) can be scanned.  The built-in
@@ -39,7 +58,7 @@ struct redact_rule {
 };
 
 /* Distinct pattern names that redact_findings counts one by one. */
-#define REDACT_FINDINGS_MAX 16
+#define REDACT_FINDINGS_MAX 32
 /* Most extra patterns redactor__new accepts. */
 #define REDACT_EXTRA_MAX 64
 /* Longest pattern name, in bytes. */
@@ -50,8 +69,8 @@ struct redact_rule {
  * Callers zero it before the first use; the functions below add to it.
  * @total counts every replacement.  @by_rule counts per pattern name for
  * the first REDACT_FINDINGS_MAX distinct names seen (so every name is
- * listed while the redactor has at most 16 patterns: the 7 built-ins and
- * up to 9 extras).  Names point into the redactor and live as long as it
+ * listed while the redactor has at most 32 patterns: the 14 built-ins and
+ * up to 18 extras).  Names point into the redactor and live as long as it
  * does.
  */
 struct redact_findings {
