@@ -582,6 +582,29 @@ static void mentions_exported(const char *path, const struct names *fams)
 	free(doc);
 }
 
+/*
+ * @readme holds exactly the names of @exported, each with the same text
+ * (a family's HELP, a status key's family).
+ */
+static void same_names(const struct names *exported,
+		       const struct names *readme, const char *what)
+{
+	const char *text;
+	size_t i;
+
+	for (i = 0; i < exported->n; i++) {
+		text = names_find(readme, exported->name[i]);
+		cr_assert_not_null(text, "README does not list %s %s", what,
+				   exported->name[i]);
+		cr_assert_str_eq(text, exported->text[i], "README's row of %s",
+				 exported->name[i]);
+	}
+	for (i = 0; i < readme->n; i++)
+		cr_assert_not_null(names_find(exported, readme->name[i]),
+				   "README lists %s %s, which is not exported",
+				   what, readme->name[i]);
+}
+
 Test(docs, readme_lists_exactly_the_exported_names)
 {
 	const struct stats_table *tables[] = {
@@ -590,7 +613,6 @@ Test(docs, readme_lists_exactly_the_exported_names)
 	};
 	struct names fams = { 0 }, keys = { 0 }, rfams = { 0 }, rkeys = { 0 };
 	const struct stats_field *f;
-	const char *help, *fam;
 	char key[128], name[128];
 	char *readme;
 	glob_t docs;
@@ -610,27 +632,8 @@ Test(docs, readme_lists_exactly_the_exported_names)
 	}
 	readme = slurp("../../README.md", NULL);
 	readme_table(readme, &rkeys, &rfams);
-	for (i = 0; i < fams.n; i++) {
-		help = names_find(&rfams, fams.name[i]);
-		cr_assert_not_null(help, "README does not list %s", fams.name[i]);
-		cr_assert_str_eq(help, fams.text[i], "README's meaning of %s",
-				 fams.name[i]);
-	}
-	for (i = 0; i < rfams.n; i++)
-		cr_assert_not_null(names_find(&fams, rfams.name[i]),
-				   "README lists %s, which is not exported",
-				   rfams.name[i]);
-	for (i = 0; i < keys.n; i++) {
-		fam = names_find(&rkeys, keys.name[i]);
-		cr_assert_not_null(fam, "README does not list status key %s",
-				   keys.name[i]);
-		cr_assert_str_eq(fam, keys.text[i], "README's family of %s",
-				 keys.name[i]);
-	}
-	for (i = 0; i < rkeys.n; i++)
-		cr_assert_not_null(names_find(&keys, rkeys.name[i]),
-				   "README lists status key %s, which is not exported",
-				   rkeys.name[i]);
+	same_names(&fams, &rfams, "family");
+	same_names(&keys, &rkeys, "status key");
 	mentions_exported("../../README.md", &fams);
 	cr_assert_eq(glob("../../docs/*.md", 0, NULL, &docs), 0);
 	for (i = 0; i < docs.gl_pathc; i++)
