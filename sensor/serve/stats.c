@@ -100,7 +100,10 @@ int stats__render(struct metrics_text *mt, const struct stats_table *t,
 	for (i = 0; i < t->n; i++) {
 		f = &t->fields[i];
 		if (stats__family(t, f, name, sizeof(name))) {
-			/* A name the text writer refuses: -EINVAL. */
+			/*
+			 * Rather than a cut name, the text's sticky error:
+			 * the empty name is refused with -EINVAL.
+			 */
 			metrics_text__family(mt, "", "counter", "");
 			break;
 		}
