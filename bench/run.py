@@ -204,7 +204,7 @@ class Sensor:
             if self.proc.poll() is not None:
                 raise RuntimeError("sensor exited: " + open(self.errlog).read())
             st = self.status()
-            if st and st["attach"]["files"] >= files:
+            if st and st["capture"]["files_attached"] >= files:
                 return time.monotonic() - self.t0
             time.sleep(0.01)
         raise RuntimeError("sensor not ready in %ds" % timeout)
@@ -318,8 +318,8 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout):
         r["captured_calls"] = c1["calls"] - c0["calls"]
         r["skipped_calls"] = c1.get("skipped_calls", 0) - c0.get("skipped_calls", 0)
         r["lost_records"] = c1["lost_records"] - c0["lost_records"]
-        r["events"] = (st1["events"]["ai.request"] + st1["events"]["ai.response"]
-                       - st0["events"]["ai.request"] - st0["events"]["ai.response"])
+        r["events"] = (st1["pipeline"]["events_request"] + st1["pipeline"]["events_response"]
+                       - st0["pipeline"]["events_request"] - st0["pipeline"]["events_response"])
     elif cfg.startswith("floor"):
         h1, runs1 = probe.hits(), bpf_prog_runs(mine, "cnt_")
         r["hits"] = sum(h1.values()) - sum(h0.values())
@@ -564,8 +564,8 @@ def bench_footprint(env, a):
                 "plaintext_mb_s": sum(o["rounds"] * (o["req_bytes"] + o["resp_bytes"]) * 2
                                       / o["seconds"] for o in outs) / 1e6,
                 "sensor_cpu_pct": 100 * (cpu1 - cpu0) / (w1 - w0),
-                "events": (st1["events"]["ai.request"] + st1["events"]["ai.response"]
-                           - st0["events"]["ai.request"] - st0["events"]["ai.response"]),
+                "events": (st1["pipeline"]["events_request"] + st1["pipeline"]["events_response"]
+                           - st0["pipeline"]["events_request"] - st0["pipeline"]["events_response"]),
                 "lost_records": st1["capture"]["lost_records"] - st0["capture"]["lost_records"]})
         load_mem = proc_mem(s.pid)
     finally:
@@ -664,11 +664,11 @@ def bench_startup(env, a):
                 rss = proc_mem(s.pid)
             finally:
                 stop = s.stop()
-            runs.append({"ready_s": ready, "files": st["attach"]["files"],
-                         "processes": st["attach"]["processes"], "stop_s": stop,
+            runs.append({"ready_s": ready, "files": st["capture"]["files_attached"],
+                         "processes": st["capture"]["procs_traced"], "stop_s": stop,
                          "rss_mib": rss.get("VmRSS")})
             log("startup: ready in %.2fs (%d files), stop %.2fs"
-                % (ready, st["attach"]["files"], stop))
+                % (ready, st["capture"]["files_attached"], stop))
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)

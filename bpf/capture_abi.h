@@ -131,21 +131,39 @@ _Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 /*
  * Per-CPU counters in the `cap_stats` array map, summed by userspace.
  * Records and bytes delivered are counted by the reader instead: an
- * atomic add costs every traced call.
+ * atomic add costs every traced call.  One row per counter, in the
+ * layout of sensor/lib/stats.h: the list generates the struct here and
+ * its "capture" rows in `status` and /metrics (sensor/serve/stats.c).
  */
+#define CAP_STATS(X) \
+	X(calls, COUNTER, OK, \
+	  "SSL read/write calls captured by the uprobes.") \
+	/* bpf_ringbuf_output() failed */ \
+	X(lost_records, COUNTER, BAD, \
+	  "Records the full ring buffer could not take.") \
+	X(lost_bytes, COUNTER, BAD, \
+	  "Plaintext bytes of the records lost.") \
+	X(truncated_calls, COUNTER, OK, \
+	  "Calls longer than capture.max_bytes_per_call, cut.") \
+	/* bytes past the cap, never copied */ \
+	X(truncated_bytes, COUNTER, OK, \
+	  "Bytes not copied because of the per-call cap.") \
+	/* bpf_probe_read_user() failures */ \
+	X(read_faults, COUNTER, BAD, \
+	  "Plaintext that could not be read from the traced process.") \
+	X(lost_control, COUNTER, BAD, \
+	  "Exec, exit and dlopen records lost.") \
+	X(missed_calls, COUNTER, BAD, \
+	  "SSL calls not captured: no task storage for their arguments.") \
+	/* connections in skip_conns */ \
+	X(skipped_calls, COUNTER, OK, \
+	  "SSL calls of connections the sensor ignores (server side, not HTTP/1.x, switched protocols), not copied.")
+
+#define CAP_STATS_MEMBER(name, kind, alert, help)	__u64 name;
 struct cap_stats {
-	__u64 calls;		/* SSL calls seen with data */
-	__u64 lost_records;	/* bpf_ringbuf_output() failed */
-	__u64 lost_bytes;	/* payload bytes of the lost records */
-	__u64 truncated_calls;	/* calls larger than the per-call cap */
-	__u64 truncated_bytes;	/* bytes past the cap, never copied */
-	__u64 read_faults;	/* bpf_probe_read_user() failures */
-	__u64 lost_control;	/* exec/exit/dlopen records lost */
-	/* calls not captured: no task storage for their arguments */
-	__u64 missed_calls;
-	/* calls of connections userspace ignores (skip_conns), not copied */
-	__u64 skipped_calls;
+	CAP_STATS(CAP_STATS_MEMBER)
 };
+#undef CAP_STATS_MEMBER
 _Static_assert(sizeof(struct cap_stats) == 72, "cap_stats ABI");
 
 /*

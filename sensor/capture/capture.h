@@ -29,6 +29,7 @@
 #include <linux/types.h>
 
 #include "capture_abi.h"
+#include "capture/capture_stats.h"
 
 struct target;
 
@@ -70,27 +71,6 @@ void capture__opts_from_config(struct capture_opts *o,
  * polling (capture__poll() then returns that value).
  */
 typedef int (*capture_record_fn)(void *ctx, const void *rec, size_t len);
-
-struct capture_stats {
-	struct cap_stats kern;	/* summed over CPUs */
-	__u64 records;		/* data records read from the ring buffer */
-	__u64 bytes;		/* their plaintext bytes */
-	/*
-	 * Targeted mode: data records dropped because their process had
-	 * exec'd an unselected program when they were read.
-	 */
-	__u64 unselected_records;
-	__u64 skipped_conns;	/* connections handed to capture__skip_conn() */
-	__u32 files_attached;	/* OpenSSL providers with uprobes */
-	__u32 ldso_attached;	/* ld.so files with the dlopen uprobe */
-	__u32 procs_traced;	/* processes mapping a provider (last full scan) */
-	__u32 attach_errors;	/* files whose attach failed */
-	__u32 roots_scanned;	/* container roots scanned at exec */
-	__u32 procs_targeted;	/* targeted mode: processes with probes */
-	__u32 procs_denied;	/* not inspectable at the last full scan */
-	bool targeted;		/* targeted mode is on */
-	bool multi;		/* uprobe_multi links */
-};
 
 /*
  * Loads and attaches everything (see above) and routes libbpf's log

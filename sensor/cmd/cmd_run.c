@@ -14,6 +14,7 @@
  * once the capture is attached.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +31,12 @@
 #include "lib/log.h"
 #include "cmd/loop.h"
 #include "serve/metrics.h"
+#include "serve/metrics_acl.h"
+#include "serve/metrics_families.h"
 #include "event/output.h"
 #include "pipeline/pipeline.h"
 #include "lib/privs.h"
+#include "serve/stats.h"
 #include "serve/status.h"
 #include "capture/target.h"
 
@@ -128,108 +132,81 @@ static int add_file(void *ctx, const char *path, __u64 dev, __u64 ino,
 
 #define NUM(obj, name, val) cJSON_AddNumberToObject(obj, name, (double)(val))
 
-static cJSON *status_capture(const struct run *r)
+/* "capture" (the table's rows) and "attach" (how, and the files). */
+static int status_capture(const struct run *r, cJSON *root)
 {
 	struct capture_stats cs = { 0 };
-	cJSON *root = cJSON_CreateObject(), *c, *a;
+	cJSON *c, *a;
 
 	capture__stats(r->cap, &cs);
 	c = cJSON_AddObjectToObject(root, "capture");
-	NUM(c, "calls", cs.kern.calls);
-	NUM(c, "records", cs.records);
-	NUM(c, "bytes", cs.bytes);
-	NUM(c, "lost_records", cs.kern.lost_records);
-	NUM(c, "lost_bytes", cs.kern.lost_bytes);
-	NUM(c, "truncated_calls", cs.kern.truncated_calls);
-	NUM(c, "truncated_bytes", cs.kern.truncated_bytes);
-	NUM(c, "read_faults", cs.kern.read_faults);
-	NUM(c, "lost_control", cs.kern.lost_control);
-	NUM(c, "missed_calls", cs.kern.missed_calls);
-	NUM(c, "skipped_calls", cs.kern.skipped_calls);
-	NUM(c, "skipped_connections", cs.skipped_conns);
-	NUM(c, "unselected_records", cs.unselected_records);
+	if (!c || stats__to_json(c, &stats_capture, &cs))
+		return -ENOMEM;
 	a = cJSON_AddObjectToObject(root, "attach");
-	NUM(a, "files", cs.files_attached);
-	NUM(a, "ld_so", cs.ldso_attached);
+	if (!a)
+		return -ENOMEM;
 	cJSON_AddStringToObject(a, "mode", cs.multi ? "uprobe_multi"
 							 : "perf-event");
 	cJSON_AddBoolToObject(a, "targeted", cs.targeted);
-	NUM(a, "processes", cs.procs_traced);
-	if (cs.targeted)
-		NUM(a, "processes_targeted", cs.procs_targeted);
-	NUM(a, "errors", cs.attach_errors);
-	NUM(a, "processes_denied", cs.procs_denied);
+	/* A file that does not fit in memory is left out of the list. */
 	capture__for_each_file(r->cap, add_file,
 			       cJSON_AddArrayToObject(a, "list"));
-	return root;
+	return 0;
 }
 
-static void status_k8s(cJSON *root, struct k8s *k)
+static int status_k8s(cJSON *root, struct k8s *k)
 {
 	struct k8s_stats ks;
 	cJSON *o = cJSON_AddObjectToObject(root, "kubernetes");
 
 	k8s__stats(k, &ks);
-	NUM(o, "lists_ok", ks.lists_ok);
-	NUM(o, "lists_failed", ks.lists_failed);
-	NUM(o, "pods", ks.pods);
+	if (!o || stats__to_json(o, &stats_kubernetes, &ks))
+		return -ENOMEM;
 	if (ks.last_error[0])
 		cJSON_AddStringToObject(o, "last_error", ks.last_error);
+	return 0;
 }
 
-static char *status_json(const struct run *r)
+static int status_output(const struct run *r, cJSON *root)
 {
-	struct pipeline_stats ps;
 	struct output_stats os;
-	cJSON *root, *o, *ev, *p;
-	char *json;
+	cJSON *o = cJSON_AddObjectToObject(root, "output");
 
-	pipeline__stats(r->e->pl, &ps);
 	output__stats(r->e->out, &os);
-	root = status_capture(r);
-	if (!root)
-		return NULL;
-	cJSON_AddStringToObject(root, "version", OISP_VERSION);
-	NUM(root, "pid", getpid());
-	NUM(root, "uptime_s", (double)(loop__now_ns() - r->start_ns) / 1e9);
-	o = cJSON_AddObjectToObject(root, "output");
+	if (!o)
+		return -ENOMEM;
 	cJSON_AddStringToObject(o, "path", output__path(r->e->out));
-	NUM(o, "lines", os.lines);
-	NUM(o, "bytes", os.bytes);
-	NUM(o, "write_errors", os.write_errors);
+	if (stats__to_json(o, &stats_output, &os))
+		return -ENOMEM;
 	if (os.last_errno)
 		cJSON_AddStringToObject(o, "last_error",
 					strerror(os.last_errno));
-	NUM(o, "reopens", os.reopens);
-	NUM(o, "rotations", os.rotations);
-	NUM(o, "rotate_errors", os.rotate_errors);
-	if (r->e->k8s)
-		status_k8s(root, r->e->k8s);
-	ev = cJSON_AddObjectToObject(root, "events");
-	NUM(ev, "ai.request", ps.events_request);
-	NUM(ev, "ai.response", ps.events_response);
-	NUM(ev, "partial", ps.events_partial);
-	NUM(ev, "redacted", ps.events_redacted);
+	return 0;
+}
+
+/* The status document (status.h); NULL when out of memory. */
+static char *status_json(const struct run *r)
+{
+	struct pipeline_stats ps;
+	cJSON *root, *p;
+	char *json = NULL;
+
+	pipeline__stats(r->e->pl, &ps);
+	root = cJSON_CreateObject();
+	if (!root || status_capture(r, root))
+		goto out;
+	cJSON_AddStringToObject(root, "version", OISP_VERSION);
+	NUM(root, "pid", getpid());
+	NUM(root, "uptime_s", (double)(loop__now_ns() - r->start_ns) / 1e9);
+	if (status_output(r, root))
+		goto out;
+	if (r->e->k8s && status_k8s(root, r->e->k8s))
+		goto out;
 	p = cJSON_AddObjectToObject(root, "pipeline");
-	NUM(p, "records", ps.records);
-	NUM(p, "bad_records", ps.bad_records);
-	NUM(p, "connections", ps.connections);
-	NUM(p, "connections_evicted", ps.connections_evicted);
-	NUM(p, "connections_idle_closed", ps.connections_idle);
-	NUM(p, "connections_freed", ps.connections_freed);
-	NUM(p, "connections_not_http1", ps.connections_not_http1);
-	NUM(p, "http_messages", ps.http_messages);
-	NUM(p, "parse_errors", ps.parse_errors);
-	NUM(p, "unmatched", ps.unmatched);
-	NUM(p, "unpaired_responses", ps.unpaired_responses);
-	NUM(p, "server_side_skipped", ps.server_side_skipped);
-	NUM(p, "gaps", ps.gaps);
-	NUM(p, "bodies_truncated", ps.bodies_truncated);
-	NUM(p, "decode_errors", ps.decode_errors);
-	NUM(p, "json_errors", ps.json_errors);
-	NUM(p, "redaction_errors", ps.redaction_errors);
-	NUM(p, "write_errors", ps.write_errors);
+	if (!p || stats__to_json(p, &stats_pipeline, &ps))
+		goto out;
 	json = cJSON_PrintUnformatted(root);
+out:
 	cJSON_Delete(root);
 	return json;
 }
@@ -270,16 +247,20 @@ static int render_metrics(void *ctx, struct metrics_text *t)
 	struct capture_stats cs = { 0 };
 	struct pipeline_stats ps;
 	struct output_stats os;
+	struct k8s_stats ks;
 	struct metrics_sources src = {
 		.pipeline = &ps,
 		.output = &os,
 		.capture = &cs,
+		.k8s = r->e->k8s ? &ks : NULL,
 		.ai = run_aistats(r),
 		.uptime_s = (double)(loop__now_ns() - r->start_ns) / 1e9,
 	};
 
 	pipeline__stats(r->e->pl, &ps);
 	output__stats(r->e->out, &os);
+	if (r->e->k8s)
+		k8s__stats(r->e->k8s, &ks);
 	if (!r->cap || capture__stats(r->cap, &cs))
 		src.capture = NULL;
 	return metrics__render(t, &src);
@@ -497,7 +478,7 @@ int cmd_run(int argc, char **argv)
 	if (run_setup(&r))
 		goto out;
 	capture__stats(r.cap, &cs);
-	pr_info("ready: %u OpenSSL files attached, writing events to %s",
+	pr_info("ready: %" PRIu64 " OpenSSL files attached, writing events to %s",
 		cs.files_attached, output__path(r.e->out));
 	heap__release();
 	if (r.metrics)

@@ -13,17 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct output;
+#include "event/output_stats.h"
 
-struct output_stats {
-	uint64_t lines;		/* lines written whole */
-	uint64_t bytes;		/* bytes of those lines, newlines included */
-	uint64_t write_errors;	/* lines not written */
-	int last_errno;		/* errno of the last failure, 0 if none */
-	uint64_t rotations;	/* new files started because the size limit was reached */
-	uint64_t rotate_errors;	/* rotations that failed (lines went on to the old file) */
-	uint64_t reopens;	/* new files opened by output__check() */
-};
+struct output;
 
 /* Bounds of output__set_rotation()'s @max_files (output.rotate.max_files). */
 #define OUTPUT_MAX_FILES 100

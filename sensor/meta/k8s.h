@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "meta/k8s_stats.h"
+
 struct k8s;
 
 /* Field sizes, with the NUL, from the API's validation limits. */
@@ -68,14 +70,6 @@ struct k8s_opts {
 	 */
 	unsigned int min_refresh_s;
 	unsigned int timeout_s;	/* per HTTP request (0: the default, 20) */
-};
-
-struct k8s_stats {
-	uint64_t lists_ok;	/* complete pod lists */
-	uint64_t lists_failed;
-	size_t pods;		/* pods in the cache */
-	bool have_list;		/* a list has succeeded since the start */
-	char last_error[256];	/* "" when the last list succeeded */
 };
 
 /*

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pipeline/pipeline_stats.h"
+
 struct pipeline;
 struct rules;
 struct redactor;
@@ -51,32 +53,6 @@ struct pipeline_opts {
 	size_t max_body_bytes;		/* body bytes kept per HTTP message */
 	size_t max_connections;		/* connection table bound */
 	uint64_t idle_timeout_ns;	/* a connection idle this long is flushed */
-};
-
-struct pipeline_stats {
-	uint64_t records;		/* records fed */
-	uint64_t bad_records;		/* records that failed validation */
-	uint64_t connections;		/* current */
-	uint64_t connections_total;
-	uint64_t connections_evicted;	/* table full: oldest flushed */
-	uint64_t connections_idle;	/* idle timeout: flushed */
-	uint64_t connections_freed;	/* ended by SSL_free() */
-	uint64_t connections_not_http1;	/* e.g. HTTP/2: not parsed */
-	uint64_t http_messages;
-	uint64_t parse_errors;
-	uint64_t gaps;			/* lost or truncated capture data */
-	uint64_t unmatched;		/* requests no rule matched */
-	uint64_t unpaired_responses;	/* response with no request seen */
-	uint64_t server_side_skipped;	/* server-role messages not reported */
-	uint64_t bodies_truncated;	/* body over max_body_bytes */
-	uint64_t decode_errors;		/* Content-Encoding failed */
-	uint64_t json_errors;		/* AI body that was not JSON */
-	uint64_t events_request;	/* ai.request written */
-	uint64_t events_response;	/* ai.response written */
-	uint64_t events_partial;	/* of those, completeness "partial" */
-	uint64_t events_redacted;	/* of those, redaction applied */
-	uint64_t redaction_errors;	/* content dropped: redaction failed */
-	uint64_t write_errors;		/* output__write_line failed */
 };
 
 /* Returns 0, -EINVAL (missing required option) or -ENOMEM. */

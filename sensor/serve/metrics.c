@@ -1,781 +1,55 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The metrics endpoint's HTTP server (metrics.h): libmicrohttpd in
+ * external-epoll mode, serving /metrics, /healthz and /readyz to the
+ * clients of the allow-list.
+ */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
-#include "ai/aistats.h"
-#include "capture/capture.h"
 #include "lib/log.h"
+#include "lib/stats.h"
 #include "serve/metrics.h"
-#include "lib/utf8.h"
-#include "event/output.h"
-#include "pipeline/pipeline.h"
+#include "serve/metrics_acl.h"
+#include "serve/metrics_text.h"
+#include "serve/stats.h"
 
-#define PREFIX			"oisp_sensor_"
+#define PREFIX			STATS_METRIC_PREFIX
 #define CTYPE_METRICS		"text/plain; version=0.0.4; charset=utf-8"
 #define CTYPE_TEXT		"text/plain; charset=utf-8"
-#define TEXT_INITIAL		16384
-#define ACL_MAX_ENTRIES		256
 
-/* ---- The exposition text --------------------------------------------- */
+/* The server's own counters, section "metrics" (lib/stats.h). */
+#define SERVER_STATS(X) \
+	X(requests, COUNTER, OK, \
+	  "HTTP requests answered by the metrics endpoint.") \
+	X(denied, COUNTER, OK, \
+	  "Requests refused with 403: client not in metrics.allowed_ips.")
 
-struct metrics_text {
-	char *buf;
-	size_t len, cap;
-	int err;
+struct server_stats {
+	SERVER_STATS(STATS_MEMBER)
 };
 
-int metrics_text__new(struct metrics_text **out)
-{
-	struct metrics_text *t = calloc(1, sizeof(*t));
+#define SERVER_FIELD(name, kind, alert, help) \
+	STATS_FIELD(struct server_stats, name, name, kind, alert, help)
 
-	if (!t)
-		return -ENOMEM;
-	t->buf = malloc(TEXT_INITIAL);
-	if (!t->buf) {
-		free(t);
-		return -ENOMEM;
-	}
-	t->cap = TEXT_INITIAL;
-	t->buf[0] = '\0';
-	*out = t;
-	return 0;
-}
-
-void metrics_text__reset(struct metrics_text *t)
-{
-	t->len = 0;
-	t->buf[0] = '\0';
-	t->err = 0;
-}
-
-const char *metrics_text__data(const struct metrics_text *t, size_t *len)
-{
-	if (len)
-		*len = t->len;
-	return t->buf;
-}
-
-int metrics_text__error(const struct metrics_text *t)
-{
-	return t->err;
-}
-
-void metrics_text__free(struct metrics_text *t)
-{
-	if (!t)
-		return;
-	free(t->buf);
-	free(t);
-}
-
-static void fail(struct metrics_text *t, int err)
-{
-	if (!t->err)
-		t->err = err;
-}
-
-/* Room for @n more bytes and the NUL. */
-static bool reserve(struct metrics_text *t, size_t n)
-{
-	size_t cap = t->cap;
-	char *b;
-
-	if (t->err)
-		return false;
-	if (t->len + n + 1 <= cap)
-		return true;
-	while (t->len + n + 1 > cap)
-		cap *= 2;
-	b = realloc(t->buf, cap);
-	if (!b) {
-		fail(t, -ENOMEM);
-		return false;
-	}
-	t->buf = b;
-	t->cap = cap;
-	return true;
-}
-
-static void put(struct metrics_text *t, const char *s, size_t n)
-{
-	if (!reserve(t, n))
-		return;
-	memcpy(t->buf + t->len, s, n);
-	t->len += n;
-	t->buf[t->len] = '\0';
-}
-
-static void puts_(struct metrics_text *t, const char *s)
-{
-	put(t, s, strlen(s));
-}
-
-/* Label value: \\ \" \n escaped, invalid UTF-8 replaced by U+FFFD. */
-static void put_label_value(struct metrics_text *t, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ?: "");
-	const unsigned char *end = p + strlen((const char *)p);
-	int n;
-
-	while (*p) {
-		n = utf8__seq(p, (size_t)(end - p));
-		if (n <= 0) {
-			put(t, "\xef\xbf\xbd", 3);
-			p++;
-		} else if (*p == '\\') {
-			put(t, "\\\\", 2);
-			p++;
-		} else if (*p == '"') {
-			put(t, "\\\"", 2);
-			p++;
-		} else if (*p == '\n') {
-			put(t, "\\n", 2);
-			p++;
-		} else {
-			put(t, (const char *)p, (size_t)n);
-			p += n;
-		}
-	}
-}
-
-/* HELP text: \\ and \n escaped. */
-static void put_help(struct metrics_text *t, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			put(t, "\\\\", 2);
-		else if (*s == '\n')
-			put(t, "\\n", 2);
-		else
-			put(t, s, 1);
-	}
-}
-
-/* Go's strconv.ParseFloat reads all of these. */
-static void format_value(char *b, size_t len, double v)
-{
-	if (isnan(v))
-		snprintf(b, len, "NaN");
-	else if (isinf(v))
-		snprintf(b, len, v > 0 ? "+Inf" : "-Inf");
-	else if (v == floor(v) && fabs(v) < 1e15)
-		snprintf(b, len, "%.0f", v);
-	else if (snprintf(b, len, "%.15g", v) > 0 && strtod(b, NULL) != v)
-		snprintf(b, len, "%.17g", v);
-}
-
-static void put_value(struct metrics_text *t, double v)
-{
-	char b[40];
-
-	format_value(b, sizeof(b), v);
-	puts_(t, b);
-}
-
-static bool name_ok(const char *s, bool colon)
-{
-	const char *p;
-
-	if (!*s || (*s >= '0' && *s <= '9'))
-		return false;
-	for (p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_' ||
-		      (colon && *p == ':')))
-			return false;
-	return true;
-}
-
-int metrics_text__family(struct metrics_text *t, const char *name,
-			 const char *type, const char *help)
-{
-	static const char *const types[] = {
-		"counter", "gauge", "histogram", "summary", "untyped",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (!strcmp(type, types[i]))
-			break;
-	if (i == sizeof(types) / sizeof(types[0]) || !name_ok(name, true)) {
-		fail(t, -EINVAL);
-		return t->err;
-	}
-	puts_(t, "# HELP ");
-	puts_(t, name);
-	puts_(t, " ");
-	put_help(t, help);
-	puts_(t, "\n# TYPE ");
-	puts_(t, name);
-	puts_(t, " ");
-	puts_(t, type);
-	puts_(t, "\n");
-	return t->err;
-}
-
-static void put_labels(struct metrics_text *t, const struct metrics_label *l,
-		       size_t n, const char *le)
-{
-	size_t i;
-
-	if (!n && !le)
-		return;
-	puts_(t, "{");
-	for (i = 0; i < n; i++) {
-		if (!name_ok(l[i].name, false) || !strncmp(l[i].name, "__", 2)) {
-			fail(t, -EINVAL);
-			return;
-		}
-		if (i)
-			puts_(t, ",");
-		puts_(t, l[i].name);
-		puts_(t, "=\"");
-		put_label_value(t, l[i].value);
-		puts_(t, "\"");
-	}
-	if (le) {
-		puts_(t, n ? ",le=\"" : "le=\"");
-		puts_(t, le);
-		puts_(t, "\"");
-	}
-	puts_(t, "}");
-}
-
-static void put_sample(struct metrics_text *t, const char *name,
-		       const char *suffix, const struct metrics_label *l,
-		       size_t n, const char *le, double v)
-{
-	if (!name_ok(name, true)) {
-		fail(t, -EINVAL);
-		return;
-	}
-	puts_(t, name);
-	puts_(t, suffix);
-	put_labels(t, l, n, le);
-	puts_(t, " ");
-	put_value(t, v);
-	puts_(t, "\n");
-}
-
-int metrics_text__sample(struct metrics_text *t, const char *name,
-			 const struct metrics_label *labels, size_t nlabels,
-			 double value)
-{
-	put_sample(t, name, "", labels, nlabels, NULL, value);
-	return t->err;
-}
-
-int metrics_text__histogram(struct metrics_text *t, const char *name,
-			    const struct metrics_label *labels, size_t nlabels,
-			    const double *bounds, const uint64_t *counts,
-			    size_t nbounds, double sum)
-{
-	uint64_t cum = 0;
-	char le[40];
-	size_t i;
-
-	for (i = 0; i <= nbounds; i++) {
-		cum += counts[i];
-		if (i < nbounds)
-			format_value(le, sizeof(le), bounds[i]);
-		else
-			snprintf(le, sizeof(le), "+Inf");
-		put_sample(t, name, "_bucket", labels, nlabels, le,
-			   (double)cum);
-	}
-	put_sample(t, name, "_sum", labels, nlabels, NULL, sum);
-	put_sample(t, name, "_count", labels, nlabels, NULL, (double)cum);
-	return t->err;
-}
-
-/* ---- The sensor's metric families ------------------------------------ */
-
-struct simple {
-	const char *name;	/* after PREFIX */
-	const char *type;
-	const char *help;
-	double v;
+static const struct stats_field server_fields[] = {
+	SERVER_STATS(SERVER_FIELD)
 };
 
-static void simple_family(struct metrics_text *t, const struct simple *s)
-{
-	char name[128];
-
-	snprintf(name, sizeof(name), PREFIX "%s", s->name);
-	metrics_text__family(t, name, s->type, s->help);
-	metrics_text__sample(t, name, NULL, 0, s->v);
-}
-
-enum ai_family {
-	AI_REQUESTS,
-	AI_RESPONSES,
-	AI_TOKENS,
-	AI_LATENCY,
+static const struct stats_table server_table = {
+	"metrics", NULL, server_fields,
+	sizeof(server_fields) / sizeof(server_fields[0]),
 };
-
-struct ai_ctx {
-	struct metrics_text *t;
-	enum ai_family which;
-};
-
-static int ai_series(void *ctx, const struct aistats_series *s)
-{
-	struct ai_ctx *a = ctx;
-	struct metrics_label l[4] = {
-		{ "provider", s->provider },
-		{ "model", s->model },
-		{ "namespace", s->ns },
-	};
-
-	switch (a->which) {
-	case AI_REQUESTS:
-		metrics_text__sample(a->t, PREFIX "ai_requests_total", l, 3,
-				     (double)s->requests);
-		break;
-	case AI_RESPONSES:
-		l[3] = (struct metrics_label){ "success", "true" };
-		metrics_text__sample(a->t, PREFIX "ai_responses_total", l, 4,
-				     (double)s->responses_ok);
-		l[3].value = "false";
-		metrics_text__sample(a->t, PREFIX "ai_responses_total", l, 4,
-				     (double)s->responses_err);
-		break;
-	case AI_TOKENS:
-		l[3] = (struct metrics_label){ "direction", "input" };
-		metrics_text__sample(a->t, PREFIX "ai_tokens_total", l, 4,
-				     (double)s->prompt_tokens);
-		l[3].value = "output";
-		metrics_text__sample(a->t, PREFIX "ai_tokens_total", l, 4,
-				     (double)s->completion_tokens);
-		break;
-	case AI_LATENCY:
-		metrics_text__histogram(a->t, PREFIX "ai_latency_seconds", l, 3,
-					aistats__latency_bounds(), s->latency,
-					AISTATS_LATENCY_BUCKETS,
-					s->latency_sum_s);
-		break;
-	}
-	return metrics_text__error(a->t);
-}
-
-static void render_ai(struct metrics_text *t, const struct aistats *ai)
-{
-	static const struct {
-		enum ai_family which;
-		const char *name, *type, *help;
-	} fam[] = {
-		{ AI_REQUESTS, PREFIX "ai_requests_total", "counter",
-		  "AI API requests seen (ai.request events written)." },
-		{ AI_RESPONSES, PREFIX "ai_responses_total", "counter",
-		  "AI API responses seen (ai.response events written), by data.success." },
-		{ AI_TOKENS, PREFIX "ai_tokens_total", "counter",
-		  "Tokens reported in AI responses' usage: input (prompt) or output (completion)." },
-		{ AI_LATENCY, PREFIX "ai_latency_seconds", "histogram",
-		  "Time from the first byte of an AI request to the last byte of its response." },
-	};
-	struct ai_ctx a = { .t = t };
-	size_t i;
-
-	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
-		metrics_text__family(t, fam[i].name, fam[i].type, fam[i].help);
-		a.which = fam[i].which;
-		aistats__for_each(ai, ai_series, &a);
-	}
-	simple_family(t, &(struct simple){ "ai_series", "gauge",
-		"Label sets (provider, model, namespace) in use for the AI families.",
-		(double)aistats__count(ai) });
-	simple_family(t, &(struct simple){ "ai_series_folded_total", "counter",
-		"AI calls counted under model=\"other\" because the series limit was reached.",
-		(double)aistats__folded(ai) });
-}
-
-static void render_events(struct metrics_text *t,
-			  const struct pipeline_stats *ps)
-{
-	const char *name = PREFIX "events_total";
-
-	metrics_text__family(t, name, "counter",
-			     "OISP events written, by event_type.");
-	metrics_text__sample(t, name, &(struct metrics_label){ "type", "ai.request" },
-			     1, (double)ps->events_request);
-	metrics_text__sample(t, name, &(struct metrics_label){ "type", "ai.response" },
-			     1, (double)ps->events_response);
-}
-
-static void render_capture(struct metrics_text *t,
-			   const struct capture_stats *cs)
-{
-	const struct simple s[] = {
-		{ "capture_calls_total", "counter",
-		  "SSL read/write calls captured by the uprobes.", (double)cs->kern.calls },
-		{ "capture_records_total", "counter",
-		  "Data records read from the BPF ring buffer.", (double)cs->records },
-		{ "capture_bytes_total", "counter",
-		  "Plaintext bytes read from the BPF ring buffer.", (double)cs->bytes },
-		{ "capture_lost_records_total", "counter",
-		  "Records the full ring buffer could not take.", (double)cs->kern.lost_records },
-		{ "capture_lost_bytes_total", "counter",
-		  "Plaintext bytes of the records lost.", (double)cs->kern.lost_bytes },
-		{ "capture_truncated_calls_total", "counter",
-		  "Calls longer than capture.max_bytes_per_call, cut.", (double)cs->kern.truncated_calls },
-		{ "capture_truncated_bytes_total", "counter",
-		  "Bytes not copied because of the per-call cap.", (double)cs->kern.truncated_bytes },
-		{ "capture_read_faults_total", "counter",
-		  "Plaintext that could not be read from the traced process.", (double)cs->kern.read_faults },
-		{ "capture_lost_control_total", "counter",
-		  "Exec, exit and dlopen records lost.", (double)cs->kern.lost_control },
-		{ "capture_missed_calls_total", "counter",
-		  "SSL calls not captured: no task storage for their arguments.", (double)cs->kern.missed_calls },
-		{ "capture_skipped_calls_total", "counter",
-		  "SSL calls of connections the sensor ignores (server side, not HTTP/1.x, switched protocols), not copied.", (double)cs->kern.skipped_calls },
-		{ "capture_skipped_connections_total", "counter",
-		  "Connections whose calls the sensor stopped copying in the kernel.", (double)cs->skipped_conns },
-		{ "attached_files", "gauge",
-		  "OpenSSL files (libssl or executables) with uprobes attached.", (double)cs->files_attached },
-		{ "attach_errors", "gauge",
-		  "OpenSSL files whose uprobes could not be attached.", (double)cs->attach_errors },
-		{ "traced_processes", "gauge",
-		  "Processes mapping an attached OpenSSL file, at the last full scan.", (double)cs->procs_traced },
-		{ "denied_processes", "gauge",
-		  "Processes whose maps or mapped files could not be read at the last full scan (their OpenSSL is missed).", (double)cs->procs_denied },
-		{ "targeted_processes", "gauge",
-		  "Targeted mode: processes with probes of their own.", (double)cs->procs_targeted },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		simple_family(t, &s[i]);
-}
-
-static void render_pipeline(struct metrics_text *t,
-			    const struct pipeline_stats *ps,
-			    const struct output_stats *os)
-{
-	const struct simple s[] = {
-		{ "events_partial_total", "counter",
-		  "Events written with confidence.completeness \"partial\".", (double)ps->events_partial },
-		{ "events_redacted_total", "counter",
-		  "Events in which redaction replaced something.", (double)ps->events_redacted },
-		{ "events_dropped_total", "counter",
-		  "Events that could not be built or written.", (double)ps->write_errors },
-		{ "pipeline_records_total", "counter",
-		  "Capture records fed to the pipeline.", (double)ps->records },
-		{ "pipeline_bad_records_total", "counter",
-		  "Capture records that failed validation.", (double)ps->bad_records },
-		{ "connections", "gauge",
-		  "TLS connections tracked now.", (double)ps->connections },
-		{ "connections_evicted_total", "counter",
-		  "Connections flushed because the table was full.", (double)ps->connections_evicted },
-		{ "connections_idle_closed_total", "counter",
-		  "Connections flushed after the idle timeout.", (double)ps->connections_idle },
-		{ "connections_freed_total", "counter",
-		  "Connections ended by SSL_free().", (double)ps->connections_freed },
-		{ "connections_not_http1_total", "counter",
-		  "Connections not parsed because they are not HTTP/1.x (e.g. HTTP/2).", (double)ps->connections_not_http1 },
-		{ "http_messages_total", "counter",
-		  "HTTP messages parsed.", (double)ps->http_messages },
-		{ "http_parse_errors_total", "counter",
-		  "HTTP parse errors (counted when their connection closes).", (double)ps->parse_errors },
-		{ "capture_gaps_total", "counter",
-		  "Messages with lost or truncated capture data.", (double)ps->gaps },
-		{ "unmatched_requests_total", "counter",
-		  "HTTP requests no classification rule matched.", (double)ps->unmatched },
-		{ "unpaired_responses_total", "counter",
-		  "HTTP responses with no request seen.", (double)ps->unpaired_responses },
-		{ "bodies_truncated_total", "counter",
-		  "Bodies cut at capture.max_body_bytes.", (double)ps->bodies_truncated },
-		{ "decode_errors_total", "counter",
-		  "Bodies whose Content-Encoding could not be decoded.", (double)ps->decode_errors },
-		{ "json_errors_total", "counter",
-		  "AI bodies that were not valid JSON.", (double)ps->json_errors },
-		{ "redaction_errors_total", "counter",
-		  "Values dropped because redaction failed.", (double)ps->redaction_errors },
-		{ "output_lines_total", "counter",
-		  "Lines written to the events file.", (double)os->lines },
-		{ "output_bytes_total", "counter",
-		  "Bytes written to the events file.", (double)os->bytes },
-		{ "output_write_errors_total", "counter",
-		  "Lines the events file did not take (write failed).", (double)os->write_errors },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		simple_family(t, &s[i]);
-}
-
-/* The decimal number at *@p (blanks before it skipped); moves *@p past it. */
-static int parse_ul(const char **p, unsigned long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoul(*p, &end, 10);
-	if (end == *p || errno)
-		return -EINVAL;
-	*p = end;
-	return 0;
-}
-
-/*
- * Resident set size in bytes from /proc/self/statm ("size resident ...",
- * in pages), or -1.
- */
-static double rss_bytes(void)
-{
-	unsigned long size, resident;
-	FILE *f = fopen("/proc/self/statm", "re");
-	char line[256];
-	const char *p;
-
-	if (!f)
-		return -1;
-	p = fgets(line, sizeof(line), f);
-	fclose(f);
-	if (!p || parse_ul(&p, &size) || parse_ul(&p, &resident))
-		return -1;
-	return (double)resident * (double)sysconf(_SC_PAGESIZE);
-}
-
-static double open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	double n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory's own fd */
-}
-
-static void render_process(struct metrics_text *t)
-{
-	struct rusage ru;
-	double v;
-
-	if (!getrusage(RUSAGE_SELF, &ru)) {
-		metrics_text__family(t, "process_cpu_seconds_total", "counter",
-				     "User and system CPU time spent, in seconds.");
-		metrics_text__sample(t, "process_cpu_seconds_total", NULL, 0,
-				     (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-				     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-	}
-	v = rss_bytes();
-	if (v >= 0) {
-		metrics_text__family(t, "process_resident_memory_bytes", "gauge",
-				     "Resident memory size in bytes.");
-		metrics_text__sample(t, "process_resident_memory_bytes", NULL, 0, v);
-	}
-	v = open_fds();
-	if (v >= 0) {
-		metrics_text__family(t, "process_open_fds", "gauge",
-				     "Number of open file descriptors.");
-		metrics_text__sample(t, "process_open_fds", NULL, 0, v);
-	}
-}
-
-int metrics__render(struct metrics_text *t, const struct metrics_sources *s)
-{
-	metrics_text__family(t, PREFIX "build_info", "gauge",
-			     "Always 1; the version of the sensor is a label.");
-	metrics_text__sample(t, PREFIX "build_info",
-			     &(struct metrics_label){ "version", OISP_VERSION },
-			     1, 1);
-	simple_family(t, &(struct simple){ "uptime_seconds", "gauge",
-		"Seconds since the sensor started.", s->uptime_s });
-	render_events(t, s->pipeline);
-	render_ai(t, s->ai);
-	if (s->capture)
-		render_capture(t, s->capture);
-	render_pipeline(t, s->pipeline, s->output);
-	render_process(t);
-	return metrics_text__error(t);
-}
-
-/* ---- The allow-list -------------------------------------------------- */
-
-struct cidr {
-	int family;		/* AF_INET or AF_INET6 */
-	unsigned int prefix;	/* bits */
-	unsigned char addr[16];	/* network order; 4 bytes for AF_INET */
-};
-
-struct metrics_acl {
-	size_t n;
-	struct cidr v[];
-};
-
-static bool prefix_match(const unsigned char *a, const unsigned char *net,
-			 unsigned int bits)
-{
-	unsigned int full = bits / 8, rest = bits % 8;
-	unsigned char mask;
-
-	if (memcmp(a, net, full))
-		return false;
-	if (!rest)
-		return true;
-	mask = (unsigned char)(0xff << (8 - rest));
-	return (a[full] & mask) == (net[full] & mask);
-}
-
-static bool host_bits_zero(const struct cidr *c, unsigned int max)
-{
-	unsigned int b;
-
-	for (b = c->prefix; b < max; b++)
-		if (c->addr[b / 8] & (0x80 >> (b % 8)))
-			return false;
-	return true;
-}
-
-/* Parses one trimmed entry of @len bytes.  Returns 0 or -EINVAL. */
-static int cidr_parse(struct cidr *c, const char *s, size_t len, char *err,
-		      size_t errlen)
-{
-	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-	unsigned long bits;
-	unsigned int max;
-
-	if (!len) {
-		log__errbuf(err, errlen, "empty entry in the allow-list");
-		return -EINVAL;
-	}
-	if (len >= sizeof(buf))
-		goto bad;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	if (inet_pton(AF_INET, buf, c->addr) == 1) {
-		c->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
-		c->family = AF_INET6;
-		max = 128;
-	} else {
-		goto bad;
-	}
-	c->prefix = max;
-	if (slash) {
-		if (slash[1] < '0' || slash[1] > '9' ||
-		    (slash[1] == '0' && slash[2]))
-			goto bad;
-		errno = 0;
-		bits = strtoul(slash + 1, &end, 10);
-		if (errno || *end || bits > max)
-			goto bad;
-		c->prefix = (unsigned int)bits;
-	}
-	/* Host bits must be zero, as Python's ip_network(strict=True) wants. */
-	if (!host_bits_zero(c, max)) {
-		log__errbuf(err, errlen,
-			    "\"%.*s\" has host bits set beyond /%u",
-			    (int)len, s, c->prefix);
-		return -EINVAL;
-	}
-	return 0;
-bad:
-	log__errbuf(err, errlen,
-		    "\"%.*s\" is not an IPv4 or IPv6 address or CIDR",
-		    (int)(len > 64 ? 64 : len), s);
-	return -EINVAL;
-}
-
-int metrics_acl__parse(struct metrics_acl **out, const char *list, char *err,
-		       size_t errlen)
-{
-	const char *p = list, *e, *comma;
-	struct metrics_acl *a;
-	size_t n = 1;
-	int ret;
-
-	for (e = list; *e; e++)
-		n += *e == ',';
-	if (n > ACL_MAX_ENTRIES) {
-		log__errbuf(err, errlen, "more than %d networks in the allow-list",
-			    ACL_MAX_ENTRIES);
-		return -EINVAL;
-	}
-	a = calloc(1, sizeof(*a) + n * sizeof(a->v[0]));
-	if (!a)
-		return -ENOMEM;
-	for (;;) {
-		comma = strchr(p, ',');
-		e = comma ?: p + strlen(p);
-		while (p < e && (*p == ' ' || *p == '\t'))
-			p++;
-		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		ret = cidr_parse(&a->v[a->n], p, (size_t)(e - p), err, errlen);
-		if (ret) {
-			free(a);
-			return ret;
-		}
-		a->n++;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	*out = a;
-	return 0;
-}
-
-bool metrics_acl__allows(const struct metrics_acl *a,
-			 const struct sockaddr *sa, socklen_t salen)
-{
-	static const unsigned char mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-	};
-	const unsigned char *v4 = NULL, *v6 = NULL;
-	const struct sockaddr_in6 *s6;
-	size_t i;
-
-	if (sa->sa_family == AF_INET && salen >= sizeof(struct sockaddr_in)) {
-		v4 = (const unsigned char *)
-		     &((const struct sockaddr_in *)sa)->sin_addr;
-	} else if (sa->sa_family == AF_INET6 &&
-		   salen >= sizeof(struct sockaddr_in6)) {
-		s6 = (const struct sockaddr_in6 *)sa;
-		v6 = s6->sin6_addr.s6_addr;
-		if (!memcmp(v6, mapped, sizeof(mapped)))
-			v4 = v6 + 12;
-	} else {
-		return false;
-	}
-	for (i = 0; i < a->n; i++) {
-		if (a->v[i].family == AF_INET && v4 &&
-		    prefix_match(v4, a->v[i].addr, a->v[i].prefix))
-			return true;
-		if (a->v[i].family == AF_INET6 && v6 &&
-		    prefix_match(v6, a->v[i].addr, a->v[i].prefix))
-			return true;
-	}
-	return false;
-}
-
-void metrics_acl__free(struct metrics_acl *a)
-{
-	free(a);
-}
-
-/* ---- The server ------------------------------------------------------ */
 
 struct metrics {
 	struct MHD_Daemon *d;
@@ -787,7 +61,7 @@ struct metrics {
 	bool ready;
 	unsigned int port;
 	int epfd;
-	uint64_t requests, denied;
+	struct server_stats st;
 };
 
 static uint64_t now_ns(void)
@@ -868,14 +142,7 @@ static void render_server(struct metrics *m)
 	metrics_text__family(t, PREFIX "ready", "gauge",
 			     "1 once the probes are attached and the pipeline runs (/readyz).");
 	metrics_text__sample(t, PREFIX "ready", NULL, 0, m->ready);
-	metrics_text__family(t, PREFIX "metrics_requests_total", "counter",
-			     "HTTP requests answered by the metrics endpoint.");
-	metrics_text__sample(t, PREFIX "metrics_requests_total", NULL, 0,
-			     (double)m->requests);
-	metrics_text__family(t, PREFIX "metrics_denied_total", "counter",
-			     "Requests refused with 403: client not in metrics.allowed_ips.");
-	metrics_text__sample(t, PREFIX "metrics_denied_total", NULL, 0,
-			     (double)m->denied);
+	stats__render(t, &server_table, &m->st);
 }
 
 static enum MHD_Result serve_metrics(struct metrics *m,
@@ -921,9 +188,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
 	struct metrics *m = cls;
 
-	m->requests++;
+	m->st.requests++;
 	if (!client_allowed(m, c)) {
-		m->denied++;
+		m->st.denied++;
 		return reply_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
@@ -1115,3 +382,4 @@ void metrics__stop(struct metrics *m)
 	metrics_acl__free(m->acl);
 	free(m);
 }
+

@@ -3,10 +3,9 @@
  * metrics.h - the sensor's HTTP endpoint for Kubernetes and Prometheus:
  * /metrics, /healthz and /readyz, served by libmicrohttpd.
  *
- * /metrics follows the Prometheus text exposition format 0.0.4
- * (https://prometheus.io/docs/instrumenting/exposition_formats/):
- * "# HELP" and "# TYPE" once per family, then its samples, label values
- * escaped (\\, \", \n), values as Go's ParseFloat reads them.
+ * /metrics is the Prometheus text format (metrics_text.h), written by
+ * the caller's render function (usually metrics__render(),
+ * metrics_families.h), followed by the server's own families.
  *
  * Threading: libmicrohttpd runs in "external epoll" mode
  * (MHD_USE_EPOLL without a polling thread).  Its epoll fd sits in the
@@ -18,119 +17,17 @@
  * Connections are bounded (count, idle timeout) and sockets non-blocking,
  * so a slow client cannot hold the loop.
  *
- * The allow-list (metrics_acl) is checked for every request: a client
+ * The allow-list (metrics_acl.h) is checked for every request: a client
  * outside it gets 403 and nothing else.
  */
 #ifndef OISP_METRICS_H
 #define OISP_METRICS_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 struct metrics;
 struct metrics_text;
-struct metrics_acl;
-struct pipeline_stats;
-struct output_stats;
-struct capture_stats;
-struct aistats;
-
-/* ---- The exposition text --------------------------------------------- */
-
-struct metrics_label {
-	const char *name;	/* [a-zA-Z_][a-zA-Z0-9_]*, not "__" prefixed */
-	const char *value;	/* any bytes; NULL is "" */
-};
-
-/* Creates an empty text.  Returns 0 or -ENOMEM. */
-int metrics_text__new(struct metrics_text **out);
-
-/* Empties @t, keeping its buffer and clearing its error. */
-void metrics_text__reset(struct metrics_text *t);
-
-/*
- * Writes "# HELP @name @help" (help escaped: \\ and \n) and
- * "# TYPE @name @type".  @type is counter, gauge, histogram, summary or
- * untyped.  Errors are sticky, as for seq_file: every writer returns
- * the text's error, and metrics_text__error() reports the first one:
- * -EINVAL (bad name or type) or -ENOMEM.
- */
-int metrics_text__family(struct metrics_text *t, const char *name,
-			 const char *type, const char *help);
-
-/*
- * Writes one sample line: @name{labels} @value.  Label values are
- * escaped (\\, \", \n) and invalid UTF-8 is replaced by U+FFFD, because
- * Prometheus rejects the whole scrape for one bad label value.  Values
- * print as integers when integral, else in the shortest form that reads
- * back the same; NaN and infinities as NaN, +Inf, -Inf.
- */
-int metrics_text__sample(struct metrics_text *t, const char *name,
-			 const struct metrics_label *labels, size_t nlabels,
-			 double value);
-
-/*
- * Writes a histogram's samples: @name_bucket{labels,le="B"} for each of
- * the @nbounds ascending upper bounds @bounds and le="+Inf", then
- * @name_sum and @name_count.  @counts holds @nbounds + 1 per-bucket
- * (not cumulative) counts, the last for +Inf.
- */
-int metrics_text__histogram(struct metrics_text *t, const char *name,
-			    const struct metrics_label *labels, size_t nlabels,
-			    const double *bounds, const uint64_t *counts,
-			    size_t nbounds, double sum);
-
-/* The text so far (NUL-terminated, owned by @t) and its length. */
-const char *metrics_text__data(const struct metrics_text *t, size_t *len);
-
-/* 0, or the first error of a writer since creation or reset. */
-int metrics_text__error(const struct metrics_text *t);
-
-/* NULL is fine. */
-void metrics_text__free(struct metrics_text *t);
-
-/* ---- The sensor's metric families ------------------------------------ */
-
-struct metrics_sources {
-	const struct pipeline_stats *pipeline;	/* required */
-	const struct output_stats *output;	/* required */
-	const struct capture_stats *capture;	/* NULL: capture families left out */
-	const struct aistats *ai;		/* NULL: AI families without samples */
-	double uptime_s;			/* seconds since start */
-};
-
-/*
- * Writes every oisp_sensor_* family of the sensor, and the process_*
- * families of the calling process (CPU seconds, resident memory, open
- * file descriptors, start time).  Returns metrics_text__error().
- */
-int metrics__render(struct metrics_text *t, const struct metrics_sources *s);
-
-/* ---- The allow-list -------------------------------------------------- */
-
-/*
- * Parses "CIDR,CIDR,..." (spaces around entries are allowed).  An entry
- * is an IPv4 or IPv6 address, optionally with "/PREFIX" (0-32 or
- * 0-128; no prefix means the single address).  Parsing is strict: an
- * empty entry, a malformed address or prefix, or host bits set beyond
- * the prefix (10.1.0.0/8) is an error that names the entry in @err.
- * An IPv4 entry also matches the IPv4-mapped IPv6 form (::ffff:a.b.c.d)
- * of its addresses, which is how a dual-stack socket sees IPv4 clients.
- * Returns 0 with *@out set, -EINVAL or -ENOMEM.
- */
-int metrics_acl__parse(struct metrics_acl **out, const char *list, char *err,
-		       size_t errlen);
-
-/* True when @sa (AF_INET or AF_INET6) is in one of the networks. */
-bool metrics_acl__allows(const struct metrics_acl *a,
-			 const struct sockaddr *sa, socklen_t salen);
-
-/* NULL is fine. */
-void metrics_acl__free(struct metrics_acl *a);
-
-/* ---- The server ------------------------------------------------------ */
 
 /* Writes the sensor's families into @t (usually via metrics__render()).
  * Returns 0 or -errno (the scrape then gets 500). */

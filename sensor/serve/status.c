@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "serve/stats.h"
 #include "serve/status.h"
 
 #define SERVE_SNDTIMEO_MS	200
@@ -394,18 +395,12 @@ out_close:
 
 /* Printing ------------------------------------------------------------ */
 
-struct counter {
-	const char *key;
-	const char *label;
-	bool bad;	/* non-zero means lost or wrong data: highlight */
-};
-
 struct printer {
 	FILE *out;
 	bool color;
 };
 
-#define LABEL_WIDTH	20
+#define LABEL_WIDTH	22	/* the longest row name, and one */
 
 static void print_value_line(const struct printer *pr, const char *label,
 			     const char *value, bool highlight)
@@ -427,20 +422,23 @@ static void fmt_number(char *buf, size_t size, double v)
 		snprintf(buf, size, "%.1f", v);
 }
 
+/* The rows of @t present in @obj, in the table's order. */
 static void print_counters(const struct printer *pr, const cJSON *obj,
-			   const struct counter *c, size_t n)
+			   const struct stats_table *t)
 {
+	const struct stats_field *f;
 	const cJSON *item;
 	char buf[64];
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		item = cJSON_GetObjectItemCaseSensitive(obj, c[i].key);
+	for (i = 0; i < t->n; i++) {
+		f = &t->fields[i];
+		item = cJSON_GetObjectItemCaseSensitive(obj, f->name);
 		if (!cJSON_IsNumber(item))
 			continue;
 		fmt_number(buf, sizeof(buf), item->valuedouble);
-		print_value_line(pr, c[i].label, buf,
-				 c[i].bad && item->valuedouble != 0);
+		print_value_line(pr, f->name, buf,
+				 f->alert && item->valuedouble != 0);
 	}
 }
 
@@ -496,80 +494,41 @@ static const cJSON *section(const struct printer *pr, const cJSON *root,
 	return obj;
 }
 
+/* The section of @t: its title and rows; NULL when @root has none. */
+static const cJSON *print_table(const struct printer *pr, const cJSON *root,
+				const struct stats_table *t)
+{
+	const cJSON *obj = section(pr, root, t->section, t->title);
+
+	if (obj)
+		print_counters(pr, obj, t);
+	return obj;
+}
+
+static void print_last_error(const struct printer *pr, const cJSON *obj)
+{
+	const cJSON *last = cJSON_GetObjectItemCaseSensitive(obj, "last_error");
+
+	if (cJSON_IsString(last))
+		print_value_line(pr, "last_error", last->valuestring, true);
+}
+
 static void print_output(const struct printer *pr, const cJSON *root)
 {
-	static const struct counter c[] = {
-		{ "lines", "lines", false },
-		{ "bytes", "bytes", false },
-		{ "write_errors", "write errors", true },
-	};
-	const cJSON *obj, *path, *last;
+	const cJSON *obj, *path;
 
-	obj = section(pr, root, "output", "Output");
+	obj = section(pr, root, stats_output.section, stats_output.title);
 	if (!obj)
 		return;
 	path = cJSON_GetObjectItemCaseSensitive(obj, "path");
 	if (cJSON_IsString(path))
 		print_value_line(pr, "path", path->valuestring, false);
-	print_counters(pr, obj, c, sizeof(c) / sizeof(c[0]));
-	last = cJSON_GetObjectItemCaseSensitive(obj, "last_error");
-	if (cJSON_IsString(last))
-		print_value_line(pr, "last error", last->valuestring, true);
-}
-
-static void print_events(const struct printer *pr, const cJSON *root)
-{
-	const cJSON *obj, *item;
-	char buf[64];
-	bool any = false;
-
-	obj = section(pr, root, "events", "Events");
-	if (!obj)
-		return;
-	cJSON_ArrayForEach(item, obj) {
-		if (!cJSON_IsNumber(item) || !item->string)
-			continue;
-		fmt_number(buf, sizeof(buf), item->valuedouble);
-		print_value_line(pr, item->string, buf, false);
-		any = true;
-	}
-	if (!any)
-		fprintf(pr->out, "  (none yet)\n");
-}
-
-static void print_capture(const struct printer *pr, const cJSON *root)
-{
-	static const struct counter c[] = {
-		{ "calls", "SSL calls", false },
-		{ "records", "records", false },
-		{ "bytes", "bytes", false },
-		{ "lost_records", "lost records", true },
-		{ "lost_bytes", "lost bytes", true },
-		{ "truncated_calls", "truncated calls", false },
-		{ "truncated_bytes", "truncated bytes", false },
-		{ "read_faults", "read faults", true },
-		{ "lost_control", "lost proc records", true },
-		{ "missed_calls", "missed calls", true },
-		{ "skipped_calls", "skipped calls", false },
-		{ "skipped_connections", "skipped connections", false },
-		{ "unselected_records", "records of unselected programs", false },
-	};
-	const cJSON *obj = section(pr, root, "capture", "Capture");
-
-	if (obj)
-		print_counters(pr, obj, c, sizeof(c) / sizeof(c[0]));
+	print_counters(pr, obj, &stats_output);
+	print_last_error(pr, obj);
 }
 
 static void print_attach(const struct printer *pr, const cJSON *root)
 {
-	static const struct counter c[] = {
-		{ "files", "files", false },
-		{ "ld_so", "ld.so", false },
-		{ "processes", "processes", false },
-		{ "processes_targeted", "targeted processes", false },
-		{ "processes_denied", "processes denied", true },
-		{ "errors", "errors", true },
-	};
 	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode;
 	char n1[64], n2[64], n3[64];
 
@@ -579,7 +538,6 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 	mode = cJSON_GetObjectItemCaseSensitive(obj, "mode");
 	if (cJSON_IsString(mode))
 		print_value_line(pr, "uprobes", mode->valuestring, false);
-	print_counters(pr, obj, c, sizeof(c) / sizeof(c[0]));
 	list = cJSON_GetObjectItemCaseSensitive(obj, "list");
 	if (!cJSON_IsArray(list))
 		return;
@@ -603,27 +561,10 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 	}
 }
 
-static void print_pipeline(const struct printer *pr, const cJSON *root)
-{
-	static const struct counter c[] = {
-		{ "connections", "connections", false },
-		{ "connections_evicted", "connections evicted", true },
-		{ "http_messages", "HTTP messages", false },
-		{ "parse_errors", "parse errors", true },
-		{ "unmatched", "unmatched requests", false },
-		{ "gaps", "capture gaps", true },
-		{ "bodies_truncated", "bodies truncated", false },
-		{ "decode_errors", "decode errors", true },
-	};
-	const cJSON *obj = section(pr, root, "pipeline", "Pipeline");
-
-	if (obj)
-		print_counters(pr, obj, c, sizeof(c) / sizeof(c[0]));
-}
-
 int status__print(const char *json, bool as_json, FILE *out)
 {
 	struct printer pr = { .out = out };
+	const cJSON *k8s;
 	cJSON *root;
 
 	root = json ? cJSON_Parse(json) : NULL;
@@ -638,10 +579,12 @@ int status__print(const char *json, bool as_json, FILE *out)
 	pr.color = isatty(fileno(out));
 	print_header(&pr, root);
 	print_output(&pr, root);
-	print_events(&pr, root);
-	print_capture(&pr, root);
+	k8s = print_table(&pr, root, &stats_kubernetes);
+	if (k8s)
+		print_last_error(&pr, k8s);
+	print_table(&pr, root, &stats_capture);
 	print_attach(&pr, root);
-	print_pipeline(&pr, root);
+	print_table(&pr, root, &stats_pipeline);
 out:
 	cJSON_Delete(root);
 	return 0;

@@ -9,22 +9,20 @@
  * for humans.  One sensor per runtime directory: status__lock() takes
  * an exclusive flock(2) on STATUS_LOCK_NAME next to the socket before
  * anything is attached, so a second sensor whose socket is in the same
- * directory refuses to start, whatever the socket's name.  The JSON itself is built by the caller; status__print()
- * understands the layout below, and tolerates missing members:
+ * directory refuses to start, whatever the socket's name.  The JSON
+ * itself is built by the caller; status__print() understands the
+ * layout below, and tolerates missing members:
  *
  *	{"version", "pid", "uptime_s",
- *	 "output": {"path", "lines", "bytes", "write_errors", "last_error"},
- *	 "events": {TYPE: count, ...},
- *	 "capture": {"calls", "records", "bytes", "lost_records",
- *		     "lost_bytes", "truncated_calls", "truncated_bytes",
- *		     "read_faults", "lost_control", "missed_calls",
- *		     "skipped_calls", "skipped_connections",
- *		     "unselected_records"},
- *	 "attach": {"files", "ld_so", "processes", "errors",
+ *	 "output": {"path", OUTPUT_STATS..., "last_error"},
+ *	 "kubernetes": {K8S_STATS..., "last_error"},
+ *	 "capture": {CAP_STATS..., CAPTURE_STATS...},
+ *	 "attach": {"mode", "targeted",
  *		    "list": [{"path", "dev", "ino", "processes"}, ...]},
- *	 "pipeline": {"connections", "connections_evicted", "http_messages",
- *		      "parse_errors", "unmatched", "gaps",
- *		      "bodies_truncated", "decode_errors"}}
+ *	 "pipeline": {PIPELINE_STATS...}}
+ *
+ * where NAME_STATS... are the rows of a statistics table (serve/stats.h),
+ * one number member each, named after the row.
  */
 #ifndef OISP_STATUS_H
 #define OISP_STATUS_H
@@ -110,10 +108,10 @@ int status__query(const char *path, char **json);
 
 /*
  * Writes @json to @out: as is with a newline when @as_json, otherwise as
- * an aligned report for humans (uptime, output file, events by type,
- * capture counters, attached files, pipeline counters).  Counters that
- * mean lost or bad data are marked "(!)" when non-zero, and also shown
- * in bold red when @out is a terminal.
+ * an aligned report for humans: uptime, then one section per table of
+ * serve/stats.h (a line "NAME value" per row) and the attached files.
+ * Rows that mean lost or bad data are marked "(!)" when non-zero, and
+ * also shown in bold red when @out is a terminal.
  * Returns 0, or -EBADMSG if @json is not a JSON object (nothing printed).
  */
 int status__print(const char *json, bool as_json, FILE *out);

@@ -92,12 +92,12 @@ def targeted(server, tmp_path, request):
 
 def test_only_selected_processes_are_traced(server, targeted):
     s = targeted
-    st = s.status()["attach"]
-    assert st["targeted"] is True, st
-    assert st["mode"] == ("uprobe_multi" if s.mode == "multi" else "perf-event"), st
+    st = s.status()
+    assert st["attach"]["targeted"] is True, st
+    assert st["attach"]["mode"] == ("uprobe_multi" if s.mode == "multi" else "perf-event"), st
     # Other selected processes (this test's own python, the fixture
     # server) were linked at start.
-    before = st["processes_targeted"]
+    before = st["capture"]["procs_targeted"]
     # A selected process (python by its exe) that stays up between calls.
     sel = e2elib.Client(server, [e2elib.PYTHON, os.path.join(e2elib.CLIENTS, "py_early.py"),
                                  "targeted"], stdin=True)
@@ -131,7 +131,7 @@ def test_only_selected_processes_are_traced(server, targeted):
         other.kill()
         other.wait()
     # The selected process exited: its probes go.
-    _wait(lambda: s.status()["attach"]["processes_targeted"] == before, 10,
+    _wait(lambda: s.status()["capture"]["procs_targeted"] == before, 10,
           "probes of an exited process are still counted")
 
 

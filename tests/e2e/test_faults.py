@@ -78,7 +78,7 @@ def test_full_disk_drops_and_counts_then_resumes(sensor_run, tmp_path, small_tmp
         assert s.proc.poll() is None, "the sensor died on a full disk"
         human = subprocess.run([SENSOR, "status", "--status-socket", s.sock],
                                capture_output=True, text=True, timeout=10).stdout
-        assert "write errors" in human and "(!)" in human, human
+        assert "write_errors" in human and "(!)" in human, human
         assert "cannot write events: No space left on device" in s.log_tail(400)
         # Other processes' calls may be written meanwhile: at least.
         assert len(_whole_lines(s.out)) >= st["output"]["lines"]

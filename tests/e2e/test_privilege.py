@@ -13,7 +13,7 @@
   attached.
 - A library deleted since it was mapped is reached through
   /proc/PID/map_files: CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN.  What
-  cannot be inspected is counted (attach.processes_denied).
+  cannot be inspected is counted (capture.procs_denied).
 - Once attached, the sensor keeps CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE,
   CAP_DAC_READ_SEARCH and CAP_CHECKPOINT_RESTORE (and CAP_SYS_ADMIN too with perf-event
   uprobes) and nothing else, in every set (effective, permitted,
@@ -181,7 +181,7 @@ def test_which_capability_is_needed_for_what(sensor_run, other_user, monkeypatch
         # perf_event_open(2) of the uprobe PMU: EACCES without
         # CAP_SYS_ADMIN, CAP_PERFMON is not enough.
         assert host == [] and nobody == []
-        assert st["attach"]["errors"] >= 1 and attached == []
+        assert st["capture"]["attach_errors"] >= 1 and attached == []
         assert "perf event: Permission denied" in log, log
         return
     # A root process using the host's libssl: always seen.
@@ -193,13 +193,13 @@ def test_which_capability_is_needed_for_what(sensor_run, other_user, monkeypatch
         assert other_user["lib"] not in attached, attached
         assert nobody == []
         # ... and that is not silent: counted in status.
-        assert st["attach"]["processes_denied"] > _denied_to_root(), st["attach"]
+        assert st["capture"]["procs_denied"] > _denied_to_root(), st["capture"]
         assert "could not be inspected" in log, log
     else:
         # bpf or perfmon dropped: CAP_SYS_ADMIN implies both on this kernel;
         # sys_admin dropped: uprobe_multi links need CAP_BPF and CAP_PERFMON.
         assert other_user["lib"] in attached, attached
-        assert st["attach"]["processes_denied"] == _denied_to_root(), st["attach"]
+        assert st["capture"]["procs_denied"] == _denied_to_root(), st["capture"]
         got = [e["data"]["messages"][0]["content"] for e in nobody
                if e["event_type"] == "ai.request"]
         assert "early same-conn says hello caps-%s-%s" % (dropped, mode) in got, got
@@ -292,14 +292,14 @@ def test_deleted_library_needs_map_files(sensor_run, monkeypatch, tmp_path, drop
     try:
         _go(early)
         evs = EventLog(s.out).wait_pid(early.pid, 4, timeout=5)
-        st = s.status()["attach"]
+        st = s.status()
     finally:
         assert s.stop() == 0, s.log_tail()
     if dropped == "sys_admin,checkpoint_restore":
         assert evs == []
-        assert st["processes_denied"] > _denied_to_root(), st
+        assert st["capture"]["procs_denied"] > _denied_to_root(), st
     else:
         got = [e["data"]["messages"][0]["content"] for e in evs
                if e["event_type"] == "ai.request"]
         assert "early same-conn says hello deleted-%s" % dropped in got, got
-        assert any(f["path"].endswith("libssl.so.3 (deleted)") for f in st["list"]), st
+        assert any(f["path"].endswith("libssl.so.3 (deleted)") for f in st["attach"]["list"]), st

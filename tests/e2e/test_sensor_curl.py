@@ -18,7 +18,7 @@ def run_curl(sensor_run, mode, msg, calls=1):
 def test_sensor_is_attached(sensor_run):
     st = sensor_run.sensor.status()
     assert st is not None, "status --json failed while the sensor runs"
-    assert st["attach"]["files"] >= 1, st
+    assert st["capture"]["files_attached"] >= 1, st
 
 
 def test_chat_non_stream_literal(sensor_run):

@@ -136,7 +136,7 @@ def test_sighup_reopens_after_rename(sensor_run, tmp_path):
 
 def test_second_status_reports_counts(sensor_run):
     st = sensor_run.sensor.status()
-    assert st["events"]["ai.request"] >= 1
+    assert st["pipeline"]["events_request"] >= 1
     assert st["capture"]["lost_records"] == 0
     assert st["output"]["path"] == sensor_run.sensor.out
     assert any(f["path"].endswith("libssl.so.3") for f in st["attach"]["list"])

@@ -65,7 +65,7 @@ def _reuse(sensor_run, tmp_path, mode, wrap=(), env=None):
         _round(sensor_run.events, c.pid, "first")
         # The server end read a request: the sensor ignores it from here.
         e2elib.wait_until(
-            lambda: _skipped(sess)["skipped_connections"] > before["skipped_connections"],
+            lambda: _skipped(sess)["skipped_conns"] > before["skipped_conns"],
             10, "the server end was not handed to the kernel", step=0.05)
         mid = _skipped(sess)
         c.proc.stdin.write("\n")

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <glob.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -12,9 +13,15 @@
 
 #include "ai/aistats.h"
 #include "capture/capture.h"
-#include "serve/metrics.h"
 #include "event/output.h"
+#include "meta/k8s.h"
 #include "pipeline/pipeline.h"
+#include "serve/metrics.h"
+#include "serve/metrics_acl.h"
+#include "serve/metrics_families.h"
+#include "serve/metrics_text.h"
+#include "serve/stats.h"
+#include "slurp.h"
 
 static struct metrics_text *T;
 
@@ -152,8 +159,10 @@ Test(text, sensor_families)
 				     .parse_errors = 2 };
 	struct output_stats os = { .lines = 9, .write_errors = 1 };
 	struct capture_stats cs = { .files_attached = 3, .procs_traced = 7 };
+	struct k8s_stats ks = { .lists_ok = 2, .pods = 6 };
 	struct metrics_sources src = {
-		.pipeline = &ps, .output = &os, .capture = &cs, .uptime_s = 1.5,
+		.pipeline = &ps, .output = &os, .capture = &cs, .k8s = &ks,
+		.uptime_s = 1.5,
 	};
 	struct aistats *ai;
 	const char *s;
@@ -167,17 +176,23 @@ Test(text, sensor_families)
 	s = text();
 	check_structure(s);
 	cr_assert_not_null(strstr(s, "oisp_sensor_build_info{version=\"" OISP_VERSION "\"} 1\n"));
-	cr_assert_not_null(strstr(s, "oisp_sensor_events_total{type=\"ai.request\"} 5\n"));
-	cr_assert_not_null(strstr(s, "oisp_sensor_events_total{type=\"ai.response\"} 4\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_pipeline_events_request_total 5\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_pipeline_events_response_total 4\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_ai_requests_total{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\"} 1\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_ai_responses_total{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",success=\"true\"} 1\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_ai_tokens_total{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",direction=\"input\"} 8\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_ai_tokens_total{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",direction=\"output\"} 2\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_ai_latency_seconds_bucket{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",le=\"0.5\"} 1\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_capture_lost_records_total 11\n"));
-	cr_assert_not_null(strstr(s, "oisp_sensor_attached_files 3\n"));
-	cr_assert_not_null(strstr(s, "oisp_sensor_traced_processes 7\n"));
-	cr_assert_not_null(strstr(s, "oisp_sensor_http_parse_errors_total 2\n"));
+	cr_assert_not_null(strstr(s, "# TYPE oisp_sensor_capture_files_attached gauge\n"
+				     "oisp_sensor_capture_files_attached 3\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_capture_procs_traced 7\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_pipeline_parse_errors_total 2\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_pipeline_connections 0\n"));
+	cr_assert_not_null(strstr(s, "# TYPE oisp_sensor_pipeline_connections_total counter\n"
+				     "oisp_sensor_pipeline_connections_total 0\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_kubernetes_lists_ok_total 2\n"));
+	cr_assert_not_null(strstr(s, "oisp_sensor_kubernetes_pods 6\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_output_write_errors_total 1\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_output_lines_total 9\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_uptime_seconds 1.5\n"));
@@ -390,4 +405,243 @@ Test(server, bad_options_name_the_value)
 	cr_assert_eq(metrics__start(&m2, &o, err, sizeof(err)), -EADDRINUSE, "%s", err);
 	cr_assert_not_null(strstr(err, "127.0.0.1:"), "%s", err);
 	metrics__stop(m);
+}
+
+/* ---- the README lists exactly the names exported ---- */
+
+#define MAX_NAMES	256
+
+struct names {
+	char *name[MAX_NAMES];
+	char *text[MAX_NAMES];	/* HELP, or the README's meaning */
+	size_t n;
+};
+
+static void names_add(struct names *s, const char *name, size_t len,
+		      const char *text, size_t tlen)
+{
+	cr_assert_lt(s->n, MAX_NAMES);
+	s->name[s->n] = strndup(name, len);
+	s->text[s->n] = strndup(text, tlen);
+	s->n++;
+}
+
+static const char *names_find(const struct names *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name))
+			return s->text[i];
+	return NULL;
+}
+
+static void names_free(struct names *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->name[i]);
+		free(s->text[i]);
+	}
+}
+
+static int render_sources(void *ctx, struct metrics_text *t)
+{
+	return metrics__render(t, ctx);
+}
+
+/* The families of a scrape with every source present, and their HELP. */
+static void exported_families(struct names *out)
+{
+	struct pipeline_stats ps = { 0 };
+	struct output_stats os = { 0 };
+	struct capture_stats cs = { 0 };
+	struct k8s_stats ks = { 0 };
+	struct metrics_sources src = {
+		.pipeline = &ps, .output = &os, .capture = &cs, .k8s = &ks,
+	};
+	struct metrics_opts o = { .address = "127.0.0.1",
+				  .render = render_sources, .ctx = &src };
+	const size_t len = 1 << 17;
+	char err[256], *buf, *p, *sp, *nl;
+	struct metrics *m;
+
+	cr_assert_eq(aistats__new((struct aistats **)&src.ai, 0), 0);
+	cr_assert_eq(metrics__start(&m, &o, err, sizeof(err)), 0, "%s", err);
+	buf = malloc(len);
+	cr_assert_not_null(buf);
+	get(m, "/metrics", buf, len);
+	cr_assert(!strncmp(buf, "HTTP/1.1 200", 12), "%s", buf);
+	for (p = strstr(buf, "\n# HELP "); p; p = strstr(nl, "\n# HELP ")) {
+		p += 8;
+		sp = strchr(p, ' ');
+		nl = strchr(p, '\n');
+		cr_assert(sp && nl && sp < nl, "%s", p);
+		names_add(out, p, (size_t)(sp - p), sp + 1, (size_t)(nl - sp - 1));
+	}
+	free(buf);
+	metrics__stop(m);
+	aistats__free((struct aistats *)src.ai);
+}
+
+/* Copies cell @i (0-based) of the table row @line, without blanks and `. */
+static bool cell(const char *line, int i, char *out, size_t len)
+{
+	const char *p = line, *e;
+	size_t n;
+
+	for (; i >= 0; i--) {
+		p = strchr(p, '|');
+		if (!p)
+			return false;
+		p++;
+	}
+	e = strchr(p, '|');
+	if (!e)
+		return false;
+	while (p < e && (*p == ' ' || *p == '`'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '`'))
+		e--;
+	n = (size_t)(e - p);
+	cr_assert_lt(n, len, "%.*s", (int)n, p);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}
+
+/*
+ * The rows of the table in README's "Metrics and health": status keys
+ * (first column, may be empty) and families with their meaning.
+ */
+static void readme_table(const char *readme, struct names *keys,
+			 struct names *fams)
+{
+	const char *start = strstr(readme, "\n## Metrics and health\n");
+	const char *end, *line, *nl;
+	char key[128], fam[128], meaning[512];
+
+	cr_assert_not_null(start, "README has no \"Metrics and health\"");
+	end = strstr(start + 1, "\n## ");
+	cr_assert_not_null(end);
+	for (line = start + 1; line < end; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (*line != '|')
+			continue;
+		cr_assert(cell(line, 0, key, sizeof(key)) &&
+			  cell(line, 1, fam, sizeof(fam)) &&
+			  cell(line, 2, meaning, sizeof(meaning)),
+			  "%.*s", (int)(nl - line), line);
+		if (!strcmp(fam, "Prometheus") || fam[0] == '-')
+			continue;	/* the header and its rule */
+		if (key[0])
+			names_add(keys, key, strlen(key), fam, strlen(fam));
+		names_add(fams, fam, strlen(fam), meaning, strlen(meaning));
+	}
+}
+
+static bool histogram_sample(const struct names *fams, const char *name)
+{
+	static const char *const suffix[] = { "_bucket", "_sum", "_count" };
+	char base[128];
+	size_t i, n = strlen(name), k;
+
+	for (i = 0; i < 3; i++) {
+		k = strlen(suffix[i]);
+		if (n > k && n - k < sizeof(base) &&
+		    !strcmp(name + n - k, suffix[i])) {
+			memcpy(base, name, n - k);
+			base[n - k] = '\0';
+			if (names_find(fams, base))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Every oisp_sensor_* name in @path is exported (oisp_sensor_NAME is a pattern). */
+static void mentions_exported(const char *path, const struct names *fams)
+{
+	char *doc = slurp(path, NULL), name[128];
+	const char *p = doc;
+	size_t n;
+
+	while ((p = strstr(p, "oisp_sensor_"))) {
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
+		cr_assert_lt(n, sizeof(name));
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p += n;
+		if (*p >= 'A' && *p <= 'Z')
+			continue;
+		cr_assert(names_find(fams, name) || histogram_sample(fams, name),
+			  "%s names %s, which the sensor does not export",
+			  path, name);
+	}
+	free(doc);
+}
+
+/*
+ * @readme holds exactly the names of @exported, each with the same text
+ * (a family's HELP, a status key's family).
+ */
+static void same_names(const struct names *exported,
+		       const struct names *readme, const char *what)
+{
+	const char *text;
+	size_t i;
+
+	for (i = 0; i < exported->n; i++) {
+		text = names_find(readme, exported->name[i]);
+		cr_assert_not_null(text, "README does not list %s %s", what,
+				   exported->name[i]);
+		cr_assert_str_eq(text, exported->text[i], "README's row of %s",
+				 exported->name[i]);
+	}
+	for (i = 0; i < readme->n; i++)
+		cr_assert_not_null(names_find(exported, readme->name[i]),
+				   "README lists %s %s, which is not exported",
+				   what, readme->name[i]);
+}
+
+Test(docs, readme_lists_exactly_the_exported_names)
+{
+	const struct stats_table *tables[] = {
+		&stats_output, &stats_kubernetes, &stats_capture,
+		&stats_pipeline,
+	};
+	struct names fams = { 0 }, keys = { 0 }, rfams = { 0 }, rkeys = { 0 };
+	const struct stats_field *f;
+	char key[128], name[128];
+	char *readme;
+	glob_t docs;
+	size_t i, j;
+
+	exported_families(&fams);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		for (j = 0; j < tables[i]->n; j++) {
+			f = &tables[i]->fields[j];
+			snprintf(key, sizeof(key), "%s.%s", tables[i]->section,
+				 f->name);
+			cr_assert_eq(stats__family(tables[i], f, name,
+						   sizeof(name)), 0);
+			cr_assert_not_null(names_find(&fams, name), "%s", name);
+			names_add(&keys, key, strlen(key), name, strlen(name));
+		}
+	}
+	readme = slurp("../../README.md", NULL);
+	readme_table(readme, &rkeys, &rfams);
+	same_names(&fams, &rfams, "family");
+	same_names(&keys, &rkeys, "status key");
+	mentions_exported("../../README.md", &fams);
+	cr_assert_eq(glob("../../docs/*.md", 0, NULL, &docs), 0);
+	for (i = 0; i < docs.gl_pathc; i++)
+		mentions_exported(docs.gl_pathv[i], &fams);
+	globfree(&docs);
+	free(readme);
+	names_free(&fams);
+	names_free(&keys);
+	names_free(&rfams);
+	names_free(&rkeys);
 }

@@ -17,16 +17,18 @@ static const char sample[] =
 	"{\"version\":\"0.1.0\",\"pid\":123,\"uptime_s\":42.5,"
 	"\"output\":{\"path\":\"/var/log/oisp-sensor/events.jsonl\","
 	"\"lines\":10,\"bytes\":12345,\"write_errors\":0},"
-	"\"events\":{\"ai.request\":5,\"ai.response\":5},"
 	"\"capture\":{\"calls\":100,\"records\":120,\"bytes\":45678,"
 	"\"lost_records\":0,\"lost_bytes\":0,\"truncated_calls\":0,"
-	"\"truncated_bytes\":0,\"read_faults\":0,\"lost_control\":0},"
-	"\"attach\":{\"files\":3,\"ld_so\":1,\"processes\":12,\"errors\":0,"
-	"\"list\":[{\"path\":\"/usr/lib/x86_64-linux-gnu/libssl.so.3\","
+	"\"truncated_bytes\":0,\"read_faults\":0,\"lost_control\":0,"
+	"\"files_attached\":3,\"ldso_attached\":1,\"procs_traced\":12,"
+	"\"attach_errors\":0},"
+	"\"attach\":{\"mode\":\"perf-event\",\"list\":[{\"path\":"
+	"\"/usr/lib/x86_64-linux-gnu/libssl.so.3\","
 	"\"dev\":2049,\"ino\":1234,\"processes\":10}]},"
 	"\"pipeline\":{\"connections\":4,\"connections_evicted\":0,"
 	"\"http_messages\":20,\"parse_errors\":0,\"unmatched\":3,\"gaps\":0,"
-	"\"bodies_truncated\":0,\"decode_errors\":0}}";
+	"\"bodies_truncated\":0,\"decode_errors\":0,\"events_request\":5,"
+	"\"events_response\":5}}";
 
 static char tmpdir[64];
 static char sock[128];
@@ -259,14 +261,23 @@ Test(status, print_sample)
 	cr_assert(strstr(s, "oisp-sensor 0.1.0 (pid 123)"), "%s", s);
 	cr_assert(strstr(s, "42.5s"), "%s", s);
 	cr_assert(strstr(s, "/var/log/oisp-sensor/events.jsonl"), "%s", s);
-	cr_assert(strstr(s, "  lines                10\n"), "%s", s);
-	cr_assert(strstr(s, "  ai.request           5\n"), "%s", s);
-	cr_assert(strstr(s, "  ai.response          5\n"), "%s", s);
-	cr_assert(strstr(s, "  lost records         0\n"), "%s", s);
-	cr_assert(strstr(s, "/usr/lib/x86_64-linux-gnu/libssl.so.3"), "%s", s);
-	cr_assert(strstr(s, "10 processes, dev 2049, ino 1234"), "%s", s);
-	cr_assert(strstr(s, "  HTTP messages        20\n"), "%s", s);
-	cr_assert(strstr(s, "  unmatched requests   3\n"), "%s", s);
+	cr_assert(strstr(s, "\nOutput\n"
+			    "  path                   /var/log/oisp-sensor/events.jsonl\n"
+			    "  lines                  10\n"
+			    "  bytes                  12345\n"
+			    "  write_errors           0\n"
+			    "\nCapture\n"
+			    "  calls                  100\n"
+			    "  lost_records           0\n"), "%s", s);
+	cr_assert(strstr(s, "  files_attached         3\n"), "%s", s);
+	cr_assert(strstr(s, "\nAttached\n"
+			    "  uprobes                perf-event\n"
+			    "  - /usr/lib/x86_64-linux-gnu/libssl.so.3\n"
+			    "      10 processes, dev 2049, ino 1234\n"
+			    "\nPipeline\n"), "%s", s);
+	cr_assert(strstr(s, "  http_messages          20\n"), "%s", s);
+	cr_assert(strstr(s, "  unmatched              3\n"), "%s", s);
+	cr_assert(strstr(s, "  events_request         5\n"), "%s", s);
 	cr_assert_null(strstr(s, "(!)"), "nothing lost: %s", s);
 	cr_assert_null(strstr(s, "\033["), "no colour off a tty");
 	free(s);
@@ -282,9 +293,9 @@ Test(status, print_highlights_loss)
 			    &ret);
 	cr_assert_eq(ret, 0);
 	cr_assert(strstr(s, "1d 1h 1m 1s"), "%s", s);
-	cr_assert(strstr(s, "lost records         7 (!)"), "%s", s);
-	cr_assert(strstr(s, "lost bytes           9000 (!)"), "%s", s);
-	cr_assert(strstr(s, "records              3\n"), "%s", s);
+	cr_assert(strstr(s, "  lost_records           7 (!)\n"), "%s", s);
+	cr_assert(strstr(s, "  lost_bytes             9000 (!)\n"), "%s", s);
+	cr_assert(strstr(s, "  records                3\n"), "%s", s);
 	cr_assert(strstr(s, "(unknown version)"), "%s", s);
 	cr_assert_null(strstr(s, "Output"), "missing sections skipped");
 	free(s);
@@ -298,10 +309,12 @@ Test(status, print_tolerates_missing)
 	s = print_to_string("{}", false, &ret);
 	cr_assert_eq(ret, 0);
 	free(s);
-	s = print_to_string("{\"events\":{},\"attach\":{\"list\":[{}, 3]},"
-			    "\"pipeline\":\"x\"}", false, &ret);
+	s = print_to_string("{\"attach\":{\"list\":[{}, 3]},"
+			    "\"pipeline\":\"x\",\"capture\":{\"calls\":\"x\"}}",
+			    false, &ret);
 	cr_assert_eq(ret, 0);
-	cr_assert(strstr(s, "(none yet)"), "%s", s);
+	cr_assert_str_eq(s, "Sensor" "                  " " oisp-sensor (unknown version)\n"
+			 "\nCapture\n\nAttached\n");
 	free(s);
 }
 

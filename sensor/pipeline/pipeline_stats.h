@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pipeline_stats.h - the pipeline's counters (pipeline__stats()), one
+ * row each in the layout of lib/stats.h.  Section "pipeline".
+ */
+#ifndef OISP_PIPELINE_STATS_H
+#define OISP_PIPELINE_STATS_H
+
+#include "lib/stats.h"
+
+#define PIPELINE_STATS(X) \
+	X(records, COUNTER, OK, \
+	  "Capture records fed to the pipeline.") \
+	X(bad_records, COUNTER, BAD, \
+	  "Capture records that failed validation.") \
+	X(connections, GAUGE, OK, \
+	  "TLS connections tracked now.") \
+	X(connections_total, COUNTER, OK, \
+	  "TLS connections tracked since the start.") \
+	X(connections_evicted, COUNTER, BAD, \
+	  "Connections flushed because the table was full.") \
+	X(connections_idle, COUNTER, OK, \
+	  "Connections flushed after the idle timeout.") \
+	X(connections_freed, COUNTER, OK, \
+	  "Connections ended by SSL_free().") \
+	X(connections_not_http1, COUNTER, OK, \
+	  "Connections not parsed because they are not HTTP/1.x (e.g. HTTP/2).") \
+	X(http_messages, COUNTER, OK, \
+	  "HTTP messages parsed.") \
+	X(parse_errors, COUNTER, BAD, \
+	  "HTTP parse errors (counted when their connection closes).") \
+	X(gaps, COUNTER, BAD, \
+	  "Messages with lost or truncated capture data.") \
+	X(unmatched, COUNTER, OK, \
+	  "HTTP requests no classification rule matched.") \
+	X(unpaired_responses, COUNTER, OK, \
+	  "HTTP responses with no request seen.") \
+	X(server_side_skipped, COUNTER, OK, \
+	  "Connections recognised as the server side at their first message and no longer parsed (filters.server_side off).") \
+	X(bodies_truncated, COUNTER, OK, \
+	  "Bodies cut at capture.max_body_bytes.") \
+	X(decode_errors, COUNTER, BAD, \
+	  "Bodies whose Content-Encoding could not be decoded.") \
+	X(json_errors, COUNTER, BAD, \
+	  "AI bodies that were not valid JSON.") \
+	X(events_request, COUNTER, OK, \
+	  "ai.request events written.") \
+	X(events_response, COUNTER, OK, \
+	  "ai.response events written.") \
+	X(events_partial, COUNTER, OK, \
+	  "Events written with confidence.completeness \"partial\".") \
+	X(events_redacted, COUNTER, OK, \
+	  "Events in which redaction replaced something.") \
+	X(redaction_errors, COUNTER, BAD, \
+	  "Values dropped because redaction failed.") \
+	X(write_errors, COUNTER, BAD, \
+	  "Events that could not be built or written (dropped).")
+
+struct pipeline_stats {
+	PIPELINE_STATS(STATS_MEMBER)
+};
+
+#endif /* OISP_PIPELINE_STATS_H */
