@@ -28,6 +28,11 @@
  * Every string written into @data is valid UTF-8 (invalid sequences and
  * NUL bytes become U+FFFD).  Content is copied whole; redaction is the
  * caller's business.  Nothing here keeps state between calls.
+ *
+ * Each function also fills @sum (may be NULL), the typed summary of what
+ * it wrote (summary.h), for statistics that must not read @data back.
+ *
+ * Implemented by sensor/ai/extract_*.c (extract_priv.h lists the parts).
  */
 #ifndef OISP_EXTRACT_H
 #define OISP_EXTRACT_H
@@ -36,6 +41,8 @@
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
+
+#include "ai/summary.h"
 
 /*
  * Parses the request body (@len bytes at @body, need not be
@@ -48,21 +55,24 @@
  * top_p, top_k, max_tokens, frequency_penalty, presence_penalty, stop[],
  * seed, n, reasoning_effort, dimensions, encoding_format} and, for
  * embeddings and completions, input_count.  Absent fields are omitted.
- * Returns 0; -EBADMSG when the body is not a JSON object (nothing added);
- * -ENOMEM (some fields may have been added).
+ * @sum receives model and streaming.
+ * Returns 0; -EBADMSG when the body is not a JSON object (nothing added,
+ * @sum unchanged); -ENOMEM (some fields may have been added).
  */
 int extract__request(const char *api, const char *body, size_t len,
-		     cJSON *data);
+		     cJSON *data, struct ai_summary *sum);
 
 /*
  * Gemini carries the model and the streaming choice in the request path:
  * ".../models/NAME:generateContent" or ":streamGenerateContent" (query
  * string ignored; Vertex AI's ".../publishers/google/models/NAME:..."
  * too).  On a match, sets (replacing) model.id and streaming.  Any @api is
- * accepted: other APIs' paths do not have this form.
+ * accepted: other APIs' paths do not have this form.  @sum receives
+ * model and streaming too.
  * Returns 0 when set, -ENOENT when @path has no such form, -ENOMEM.
  */
-int extract__request_path(const char *api, const char *path, cJSON *data);
+int extract__request_path(const char *api, const char *path, cJSON *data,
+			  struct ai_summary *sum);
 
 /*
  * Parses a non-streamed response body and adds: provider_request_id,
@@ -76,10 +86,12 @@ int extract__request_path(const char *api, const char *path, cJSON *data);
  * error{type, message, code, param} when the body is an error object.
  * A JSON array body (Gemini streamGenerateContent without alt=sse) is
  * treated as a sequence of chunks.  Does not set status_code / success.
- * Returns 0, -EBADMSG when the body is not JSON (nothing added), -ENOMEM.
+ * @sum receives model, usage, error, finish_reason and streaming (0).
+ * Returns 0, -EBADMSG when the body is not JSON (nothing added, @sum
+ * unchanged), -ENOMEM.
  */
 int extract__response(const char *api, const char *body, size_t len,
-		      cJSON *data);
+		      cJSON *data, struct ai_summary *sum);
 
 /* One server-sent event: its "event:" name (NULL if none) and its data. */
 struct extract_event {
@@ -96,12 +108,13 @@ struct extract_event {
  * finish reasons, provider_request_id and model; an in-stream error
  * (OpenAI {"error":...} chunk, Anthropic "event: error", Responses
  * "error" / response.failed) gives error{}.  "[DONE]" and events whose
- * data is not JSON are skipped.  *@first_token_idx (if non-NULL) receives
- * the index of the first event that carried output text or started a
- * tool call, @n if none did.  Returns 0 or -ENOMEM.
+ * data is not JSON are skipped.  @sum receives what extract__response
+ * gives it, streaming (1) and first_token_idx: the index of the first
+ * event that carried output text or started a tool call, @n if none did.
+ * Returns 0 or -ENOMEM.
  */
 int extract__response_stream(const char *api, const struct extract_event *ev,
-			     size_t n, cJSON *data, size_t *first_token_idx);
+			     size_t n, cJSON *data, struct ai_summary *sum);
 
 /* True when @data has an "error" object (set by the functions above). */
 bool extract__has_error(const cJSON *data);

@@ -383,14 +383,6 @@ static void add_auth(cJSON *data, const struct http_msg *msg)
 	add_str(auth, "scheme", scheme);
 }
 
-static const char *model_id(const cJSON *data)
-{
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(data, "model");
-
-	m = cJSON_GetObjectItemCaseSensitive(m, "id");
-	return cJSON_IsString(m) ? m->valuestring : NULL;
-}
-
 static void pending_push(struct conn *c, struct pending *pd)
 {
 	if (c->pend_tail)
@@ -429,6 +421,7 @@ static void on_request(struct conn *c, int dir, struct http_msg *msg)
 	struct pipeline *p = c->pl;
 	struct emit_args a = { .type = "ai.request", .ts_mono = msg->ts_start };
 	struct rules_req rq;
+	struct ai_summary sum;
 	struct pending *pd;
 	const char *body;
 	size_t body_len;
@@ -467,13 +460,14 @@ static void on_request(struct conn *c, int dir, struct http_msg *msg)
 	add_str(data, "api", pd->m.api ?: "other");
 	msg_reasons(p, c, dir, msg, &a);
 	body_decode(p, msg, &body, &body_len, &owned, &a);
+	ai_summary__init(&sum);
 	if (body_len && extract__request(pd->m.api ?: "other", body, body_len,
-					 data) == -EBADMSG)
+					 data, &sum) == -EBADMSG)
 		p->st.json_errors++;
 	if (owned)
 		free((char *)body);
 	if (pd->m.api && msg->target)
-		extract__request_path(pd->m.api, msg->target, data);
+		extract__request_path(pd->m.api, msg->target, data, &sum);
 	add_auth(data, msg);
 	http = add_obj(data, "http");
 	if (http) {
@@ -486,8 +480,9 @@ static void on_request(struct conn *c, int dir, struct http_msg *msg)
 		add_str(http, "content_encoding",
 			http_msg__header(msg, "content-encoding"));
 	}
-	if (model_id(data))
-		pd->model = strdup(model_id(data));
+	pd->model = sum.model;		/* taken over */
+	sum.model = NULL;
+	ai_summary__clear(&sum);
 	apply_redaction(p, data, &a);
 	a.rule = pd->m.rule;
 	emit(p, c, &a, data, pd->event_id);
@@ -509,11 +504,12 @@ static uint64_t body_ts(const struct http_msg *msg, size_t off)
 
 static void response_stream(struct pipeline *p, struct pending *pd,
 			    const struct http_msg *msg, const char *body,
-			    size_t len, bool encoded, cJSON *data)
+			    size_t len, bool encoded, cJSON *data,
+			    struct ai_summary *sum)
 {
 	struct extract_event *xe = NULL;
 	struct sse_event *ev = NULL;
-	size_t n = 0, i, first = 0;
+	size_t n = 0, i, first;
 	uint64_t ts;
 
 	if (sse__parse(body, len, MAX_SSE_EVENTS, &ev, &n) == -ENOMEM)
@@ -525,7 +521,8 @@ static void response_stream(struct pipeline *p, struct pending *pd,
 		xe[i].event = ev[i].event;
 		xe[i].data = ev[i].data;
 	}
-	extract__response_stream(pd->m.api ?: "other", xe, n, data, &first);
+	extract__response_stream(pd->m.api ?: "other", xe, n, data, sum);
+	first = sum->first_token_idx;
 	if (first < n) {
 		/* Offsets map to arrival times only for an uncoded body. */
 		ts = encoded ? msg->ts_body :
@@ -539,36 +536,10 @@ out:
 	sse__free_events(ev, n);
 }
 
-static uint64_t usage_tokens(const cJSON *data, const char *name)
+/* A token count of the summary for aistats: 0 when not reported. */
+static uint64_t usage_tokens(int64_t n)
 {
-	const cJSON *u = cJSON_GetObjectItemCaseSensitive(data, "usage");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(u, name);
-
-	return cJSON_IsNumber(v) && v->valuedouble > 0 ?
-	       (uint64_t)v->valuedouble : 0;
-}
-
-/* What the /metrics counters need of a response, taken before emit(). */
-struct response_stats {
-	const char *model;		/* points into a copy below */
-	char model_buf[128];
-	bool ok;
-	uint64_t prompt, completion;
-	double latency_ms;		/* -1: unknown */
-};
-
-static void response_stats(struct response_stats *rs, const cJSON *data,
-			   bool ok)
-{
-	const cJSON *lat = cJSON_GetObjectItemCaseSensitive(data, "latency_ms");
-	const char *m = model_id(data);
-
-	snprintf(rs->model_buf, sizeof(rs->model_buf), "%s", m ?: "");
-	rs->model = m ? rs->model_buf : NULL;
-	rs->ok = ok;
-	rs->prompt = usage_tokens(data, "prompt_tokens");
-	rs->completion = usage_tokens(data, "completion_tokens");
-	rs->latency_ms = cJSON_IsNumber(lat) ? lat->valuedouble : -1;
+	return n > 0 ? (uint64_t)n : 0;
 }
 
 static void on_response(struct conn *c, int dir, struct http_msg *msg)
@@ -576,10 +547,11 @@ static void on_response(struct conn *c, int dir, struct http_msg *msg)
 	struct pipeline *p = c->pl;
 	struct emit_args a = { .type = "ai.response", .ts_mono = msg->ts_start };
 	const char *ctype, *body;
-	struct response_stats rs;
+	struct ai_summary sum;
 	struct pending *pd;
 	size_t body_len;
 	bool owned, sse, ok;
+	double latency_ms;
 	cJSON *data, *http, *model;
 
 	if (msg->status >= 100 && msg->status < 200) {
@@ -596,6 +568,7 @@ static void on_response(struct conn *c, int dir, struct http_msg *msg)
 		pending_free(pd);
 		return;
 	}
+	ai_summary__init(&sum);
 	data = cJSON_CreateObject();
 	if (!data)
 		goto out;
@@ -606,27 +579,27 @@ static void on_response(struct conn *c, int dir, struct http_msg *msg)
 	sse = ctype && strncasecmp(ctype, "text/event-stream", 17) == 0;
 	body_decode(p, msg, &body, &body_len, &owned, &a);
 	if (sse)
-		response_stream(p, pd, msg, body, body_len, owned, data);
+		response_stream(p, pd, msg, body, body_len, owned, data, &sum);
 	else if (body_len && extract__response(pd->m.api ?: "other", body,
-					       body_len, data) == -EBADMSG)
+					       body_len, data, &sum) == -EBADMSG)
 		p->st.json_errors++;
 	if (owned)
 		free((char *)body);
-	if (!model_id(data) && pd->model) {
+	if (!sum.model && pd->model) {
 		cJSON_DeleteItemFromObjectCaseSensitive(data, "model");
 		model = add_obj(data, "model");
 		if (model)
 			add_str(model, "id", pd->model);
 	}
-	ok = msg->status >= 200 && msg->status < 300 &&
-	     !extract__has_error(data);
+	ok = msg->status >= 200 && msg->status < 300 && !sum.error;
 	add_num(data, "status_code", msg->status);
 	add_bool(data, "success", ok);
 	if (!cJSON_HasObjectItem(data, "streaming"))
 		add_bool(data, "streaming", sse);
-	if (msg->ts_end >= pd->ts_start)
-		add_num(data, "latency_ms",
-			(double)(msg->ts_end - pd->ts_start) / 1e6);
+	latency_ms = msg->ts_end >= pd->ts_start ?
+		     (double)(msg->ts_end - pd->ts_start) / 1e6 : -1;
+	if (latency_ms >= 0)
+		add_num(data, "latency_ms", latency_ms);
 	http = add_obj(data, "http");
 	if (http) {
 		add_num(http, "status", msg->status);
@@ -638,14 +611,15 @@ static void on_response(struct conn *c, int dir, struct http_msg *msg)
 	apply_redaction(p, data, &a);
 	a.rule = pd->m.rule;
 	a.related = pd->event_id;
-	response_stats(&rs, data, ok);
 	emit(p, c, &a, data, NULL);
 	if (p->o.aistats)
 		aistats__record_response(p->o.aistats, pd->m.provider ?: "other",
-					 pd->model ?: rs.model, a.ns, rs.ok,
-					 rs.prompt, rs.completion,
-					 rs.latency_ms);
+					 pd->model ?: sum.model, a.ns, ok,
+					 usage_tokens(sum.prompt_tokens),
+					 usage_tokens(sum.completion_tokens),
+					 latency_ms);
 out:
+	ai_summary__clear(&sum);
 	pending_free(pd);
 }
 

@@ -13,6 +13,7 @@
 
 #include "event/event.h"
 #include "ai/extract.h"
+#include "ai/summary.h"
 #include "proto/sse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct extract_event *xe = NULL;
 	struct sse_event *ev = NULL;
-	size_t n = 0, i, first;
+	struct ai_summary sum;
+	size_t n = 0, i;
 	const char *api;
 	char *path;
 	cJSON *d;
@@ -43,18 +45,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	api = apis[data[0] % 7];
+	ai_summary__init(&sum);
 	d = cJSON_CreateObject();
 	switch ((data[0] >> 3) % 4) {
 	case 0:
-		extract__request(api, (const char *)data + 1, size - 1, d);
+		extract__request(api, (const char *)data + 1, size - 1, d,
+				 &sum);
 		break;
 	case 1:
-		extract__response(api, (const char *)data + 1, size - 1, d);
+		extract__response(api, (const char *)data + 1, size - 1, d,
+				  &sum);
 		break;
 	case 2:
 		path = strndup((const char *)data + 1, size - 1);
 		if (path)
-			extract__request_path(api, path, d);
+			extract__request_path(api, path, d, &sum);
 		free(path);
 		break;
 	default:
@@ -65,11 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			xe[i].data = ev[i].data;
 		}
 		if (xe)
-			extract__response_stream(api, xe, n, d, &first);
+			extract__response_stream(api, xe, n, d, &sum);
 		free(xe);
 		sse__free_events(ev, n);
 	}
 	check_line(d);
 	cJSON_Delete(d);
+	ai_summary__clear(&sum);
 	return 0;
 }

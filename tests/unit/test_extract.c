@@ -16,6 +16,7 @@
 
 #include "event/event.h"
 #include "ai/extract.h"
+#include "ai/summary.h"
 
 #define FIX "../fixtures/bodies/"
 
@@ -62,13 +63,33 @@ static int count(const cJSON *o, const char *path)
 	return cJSON_GetArraySize(v);
 }
 
+/*
+ * The summary of the last request(), response() or stream() (each test
+ * runs in a process of its own).
+ */
+static struct ai_summary sum;
+
+/* extract__response_stream, giving the first token's index in *@first. */
+static int stream_first(const char *api, const struct extract_event *ev,
+			size_t n, cJSON *d, size_t *first)
+{
+	int err;
+
+	ai_summary__clear(&sum);
+	err = extract__response_stream(api, ev, n, d, &sum);
+	if (first)
+		*first = sum.first_token_idx;
+	return err;
+}
+
 static cJSON *request(const char *api, const char *file)
 {
 	cJSON *d = cJSON_CreateObject();
 	size_t len;
 	char *body = fixture(file, &len);
 
-	cr_assert_eq(extract__request(api, body, len, d), 0);
+	ai_summary__clear(&sum);
+	cr_assert_eq(extract__request(api, body, len, d, &sum), 0);
 	free(body);
 	return d;
 }
@@ -79,7 +100,8 @@ static cJSON *response(const char *api, const char *file)
 	size_t len;
 	char *body = fixture(file, &len);
 
-	cr_assert_eq(extract__response(api, body, len, d), 0);
+	ai_summary__clear(&sum);
+	cr_assert_eq(extract__response(api, body, len, d, &sum), 0);
 	free(body);
 	return d;
 }
@@ -92,7 +114,7 @@ static cJSON *stream(const char *api, const char *file, size_t *first,
 	char *text = fixture(file, NULL);
 
 	sse_parse(&s, text);
-	cr_assert_eq(extract__response_stream(api, s.ev, s.n, d, first), 0);
+	cr_assert_eq(stream_first(api, s.ev, s.n, d, first), 0);
 	if (n)
 		*n = s.n;
 	free(text);
@@ -205,7 +227,8 @@ Test(extract_request, responses_string_input)
 	const char *b = "{\"model\":\"o4-mini\",\"input\":\"Tell me a joke\"}";
 	cJSON *d = cJSON_CreateObject();
 
-	cr_assert_eq(extract__request("openai.responses", b, strlen(b), d), 0);
+	cr_assert_eq(extract__request("openai.responses", b, strlen(b), d,
+				      NULL), 0);
 	cr_assert_eq(num(d, "messages_count"), 1);
 	cr_assert_str_eq(str(d, "messages.0.role"), "user");
 	cr_assert_str_eq(str(d, "messages.0.content"), "Tell me a joke");
@@ -234,8 +257,8 @@ Test(extract_request, completions_prompt)
 		"\"stop\":\"\\n\"}";
 	cJSON *d = cJSON_CreateObject();
 
-	cr_assert_eq(extract__request("openai.completions", b, strlen(b), d),
-		     0);
+	cr_assert_eq(extract__request("openai.completions", b, strlen(b), d,
+				      NULL), 0);
 	cr_assert_str_eq(str(d, "messages.0.content"), "Say this is a test");
 	cr_assert_eq(num(d, "input_count"), 1);
 	cr_assert_str_eq(str(d, "parameters.stop.0"), "\n");
@@ -271,12 +294,12 @@ Test(extract_request, gemini_body_and_path)
 
 	cr_assert_eq(extract__request_path("google.generate_content",
 		"/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse&key=AIza",
-		d), 0);
+		d, NULL), 0);
 	cr_assert_str_eq(str(d, "model.id"), "gemini-2.0-flash");
 	cr_assert(boolean(d, "streaming"));
 	cr_assert_eq(extract__request_path("google.generate_content",
 		"/v1/projects/p/locations/us-central1/publishers/google/models/gemini-1.5-pro:generateContent",
-		d), 0);
+		d, NULL), 0);
 	cr_assert_str_eq(str(d, "model.id"), "gemini-1.5-pro");
 	cr_assert_not(boolean(d, "streaming"));
 	cJSON_Delete(d);
@@ -287,11 +310,13 @@ Test(extract_request, path_of_other_apis_is_left_alone)
 	cJSON *d = cJSON_CreateObject();
 
 	cr_assert_eq(extract__request_path("openai.chat_completions",
-					   "/v1/chat/completions", d), -ENOENT);
-	cr_assert_eq(extract__request_path("other",
-					   "/v1/models/x:countTokens", d),
+					   "/v1/chat/completions", d, NULL),
 		     -ENOENT);
-	cr_assert_eq(extract__request_path("other", "/models/", d), -ENOENT);
+	cr_assert_eq(extract__request_path("other",
+					   "/v1/models/x:countTokens", d, NULL),
+		     -ENOENT);
+	cr_assert_eq(extract__request_path("other", "/models/", d, NULL),
+		     -ENOENT);
 	cr_assert_null(d->child);
 	cJSON_Delete(d);
 }
@@ -300,9 +325,11 @@ Test(extract_request, not_json_adds_nothing)
 {
 	cJSON *d = cJSON_CreateObject();
 
-	cr_assert_eq(extract__request("other", "{\"model\":", 9, d), -EBADMSG);
-	cr_assert_eq(extract__request("other", "[1,2]", 5, d), -EBADMSG);
-	cr_assert_eq(extract__request("other", "", 0, d), -EBADMSG);
+	cr_assert_eq(extract__request("other", "{\"model\":", 9, d, NULL),
+		     -EBADMSG);
+	cr_assert_eq(extract__request("other", "[1,2]", 5, d, NULL),
+		     -EBADMSG);
+	cr_assert_eq(extract__request("other", "", 0, d, NULL), -EBADMSG);
 	cr_assert_null(d->child);
 	cJSON_Delete(d);
 }
@@ -312,7 +339,7 @@ Test(extract_request, body_need_not_be_nul_terminated)
 	const char b[] = "{\"model\":\"m\"}GARBAGE";
 	cJSON *d = cJSON_CreateObject();
 
-	cr_assert_eq(extract__request("other", b, 13, d), 0);
+	cr_assert_eq(extract__request("other", b, 13, d, NULL), 0);
 	cr_assert_str_eq(str(d, "model.id"), "m");
 	cJSON_Delete(d);
 }
@@ -323,7 +350,7 @@ Test(extract_request, invalid_utf8_is_replaced)
 			 "\"content\":\"a\xff" "b\xc3\"}]}";
 	cJSON *d = cJSON_CreateObject();
 
-	cr_assert_eq(extract__request("other", b, sizeof(b) - 1, d), 0);
+	cr_assert_eq(extract__request("other", b, sizeof(b) - 1, d, NULL), 0);
 	cr_assert_str_eq(str(d, "messages.0.content"),
 			 "a\xef\xbf\xbd" "b\xef\xbf\xbd");
 	cJSON_Delete(d);
@@ -346,7 +373,7 @@ Test(extract_request, contents_and_roles)
 	cJSON *d = cJSON_CreateObject();
 	char *line;
 
-	cr_assert_eq(extract__request("other", b, sizeof(b) - 1, d), 0);
+	cr_assert_eq(extract__request("other", b, sizeof(b) - 1, d, NULL), 0);
 	cr_assert_eq(num(d, "messages_count"), 6);
 	cr_assert_str_eq(str(d, "messages.0.role"), "system");
 	cr_assert_str_eq(str(d, "messages.0.content"), "top");
@@ -376,7 +403,7 @@ Test(extract_request, tools_that_are_arrays)
 	cJSON *d = cJSON_CreateObject();
 
 	cr_assert_eq(extract__request("google.generate_content", b,
-				      sizeof(b) - 1, d), 0);
+				      sizeof(b) - 1, d, NULL), 0);
 	cr_assert_eq(num(d, "tools_count"), 1);
 	cr_assert_str_eq(str(d, "tools.0.name"), "codeExecution");
 	cr_assert_str_eq(str(d, "tools.0.type"), "code_interpreter");
@@ -454,8 +481,8 @@ Test(extract_response, responses_incomplete)
 		"{\"reason\":\"max_output_tokens\"},\"output\":[]}";
 	cJSON *d = cJSON_CreateObject();
 
-	cr_assert_eq(extract__response("openai.responses", b, strlen(b), d),
-		     0);
+	cr_assert_eq(extract__response("openai.responses", b, strlen(b), d,
+				       NULL), 0);
 	cr_assert_str_eq(str(d, "finish_reason"), "length");
 	cr_assert_str_eq(str(d, "provider_finish_reason"),
 			 "max_output_tokens");
@@ -534,7 +561,7 @@ Test(extract_response, gemini_json_array_stream)
 	cJSON *d = cJSON_CreateObject();
 
 	cr_assert_eq(extract__response("google.generate_content", b,
-				       strlen(b), d), 0);
+				       strlen(b), d, NULL), 0);
 	cr_assert_str_eq(str(d, "choices.0.message.content"), "Hello");
 	cr_assert_str_eq(str(d, "finish_reason"), "length");
 	cr_assert_eq(num(d, "usage.total_tokens"), 5);
@@ -582,9 +609,10 @@ Test(extract_response, string_error_and_garbage)
 	const char *b = "{\"error\":\"model not found\"}";
 	cJSON *d = cJSON_CreateObject();
 
-	cr_assert_eq(extract__response("other", b, strlen(b), d), 0);
+	cr_assert_eq(extract__response("other", b, strlen(b), d, NULL), 0);
 	cr_assert_str_eq(str(d, "error.message"), "model not found");
-	cr_assert_eq(extract__response("other", "<html>", 6, d), -EBADMSG);
+	cr_assert_eq(extract__response("other", "<html>", 6, d, NULL),
+		     -EBADMSG);
 	cJSON_Delete(d);
 }
 
@@ -597,8 +625,8 @@ Test(extract_response, completions_text)
 		"\"completion_tokens\":7,\"total_tokens\":12}}";
 	cJSON *d = cJSON_CreateObject();
 
-	cr_assert_eq(extract__response("openai.completions", b, strlen(b), d),
-		     0);
+	cr_assert_eq(extract__response("openai.completions", b, strlen(b), d,
+				       NULL), 0);
 	cr_assert_str_eq(str(d, "choices.0.message.content"),
 			 "This is a test.");
 	cr_assert_str_eq(str(d, "finish_reason"), "length");
@@ -659,7 +687,7 @@ Test(extract_stream, openai_two_choices_and_in_stream_error)
 	cJSON *d = cJSON_CreateObject();
 	size_t first;
 
-	cr_assert_eq(extract__response_stream("other", ev, 3, d, &first), 0);
+	cr_assert_eq(stream_first("other", ev, 3, d, &first), 0);
 	cr_assert_eq(first, 0);
 	cr_assert_eq(num(d, "choices.0.index"), 0);
 	cr_assert_str_eq(str(d, "choices.0.message.content"), "A");
@@ -785,7 +813,7 @@ Test(extract_stream, no_output_and_non_json)
 	cJSON *d = cJSON_CreateObject();
 	size_t first = 0;
 
-	cr_assert_eq(extract__response_stream("other", ev, 3, d, &first), 0);
+	cr_assert_eq(stream_first("other", ev, 3, d, &first), 0);
 	cr_assert_eq(first, 3);
 	cr_assert_str_eq(str(d, "error.type"), "stream_error");
 	cr_assert_str_eq(str(d, "error.message"), "upstream timeout");
@@ -953,7 +981,7 @@ Test(extract_request, absurd_numbers_are_left_out)
 	const cJSON *params, *usage;
 
 	cr_assert_eq(extract__request("openai.chat_completions", req,
-				      strlen(req), d), 0);
+				      strlen(req), d, NULL), 0);
 	params = cJSON_GetObjectItem(d, "parameters");
 	cr_assert_null(cJSON_GetObjectItem(params, "max_tokens"));
 	cr_assert_float_eq(cJSON_GetObjectItem(params, "temperature")->valuedouble,
@@ -961,10 +989,126 @@ Test(extract_request, absurd_numbers_are_left_out)
 	cJSON_Delete(d);
 	d = cJSON_CreateObject();
 	cr_assert_eq(extract__response("openai.chat_completions", resp,
-				       strlen(resp), d), 0);
+				       strlen(resp), d, NULL), 0);
 	usage = cJSON_GetObjectItem(d, "usage");
 	cr_assert_null(cJSON_GetObjectItem(usage, "prompt_tokens"));
 	cr_assert_null(cJSON_GetObjectItem(usage, "completion_tokens"));
 	cr_assert_eq(cJSON_GetObjectItem(usage, "total_tokens")->valueint, 7);
 	cJSON_Delete(d);
+}
+
+/* ---- the typed summary: what was written into data, for statistics ---- */
+
+Test(extract_summary, openai_chat_request_and_response)
+{
+	cJSON *d = request("openai.chat_completions",
+			   "openai_chat_request.json");
+
+	cr_assert_str_eq(sum.model, "gpt-4o-mini");
+	cr_assert_eq(sum.streaming, 0);
+	cr_assert_eq(sum.prompt_tokens, AI_TOKENS_NONE);
+	cr_assert_not(sum.error);
+	cr_assert_null(sum.finish_reason);
+	cJSON_Delete(d);
+
+	d = response("openai.chat_completions", "openai_chat_response.json");
+	cr_assert_str_eq(sum.model, "gpt-4o-mini-2024-07-18");
+	cr_assert_eq(sum.streaming, 0);
+	cr_assert_eq(sum.prompt_tokens, 1117);
+	cr_assert_eq(sum.completion_tokens, 46);
+	cr_assert_eq(sum.total_tokens, 1163);
+	cr_assert_eq(sum.cached_tokens, 1024);
+	cr_assert_eq(sum.reasoning_tokens, 0);
+	cr_assert_eq(sum.cache_creation_tokens, AI_TOKENS_NONE);
+	cr_assert_str_eq(sum.finish_reason, "stop");
+	cr_assert_not(sum.error);
+	cr_assert_null(sum.error_type);
+	cJSON_Delete(d);
+	ai_summary__clear(&sum);
+}
+
+Test(extract_summary, anthropic_stream)
+{
+	size_t first, n;
+	cJSON *d = stream("anthropic.messages", "anthropic_stream.sse",
+			  &first, &n);
+
+	cr_assert_str_eq(sum.model, "claude-sonnet-4-20250514");
+	cr_assert_eq(sum.streaming, 1);
+	cr_assert_eq(sum.first_token_idx, 3);
+	cr_assert_lt(sum.first_token_idx, n);
+	/* input_tokens plus cache reads and writes (both 0 here) */
+	cr_assert_eq(sum.prompt_tokens, 472);
+	cr_assert_eq(sum.completion_tokens, 89);
+	cr_assert_eq(sum.total_tokens, 561);
+	cr_assert_eq(sum.cached_tokens, 0);
+	cr_assert_eq(sum.cache_creation_tokens, 0);
+	cr_assert_eq(sum.reasoning_tokens, AI_TOKENS_NONE);
+	cr_assert_str_eq(sum.finish_reason, "tool_calls");
+	cr_assert_not(sum.error);
+	cJSON_Delete(d);
+	ai_summary__clear(&sum);
+}
+
+Test(extract_summary, gemini_request_path_and_response)
+{
+	struct ai_summary s;
+	cJSON *d = request("google.generate_content", "gemini_request.json");
+
+	/* Gemini states neither in the body: the path does. */
+	cr_assert_null(sum.model);
+	cr_assert_eq(sum.streaming, -1);
+	cr_assert_eq(extract__request_path("google.generate_content",
+		"/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+		d, &sum), 0);
+	cr_assert_str_eq(sum.model, "gemini-2.5-flash");
+	cr_assert_eq(sum.streaming, 1);
+	cJSON_Delete(d);
+
+	d = response("google.generate_content", "gemini_response.json");
+	cr_assert_str_eq(sum.model, "gemini-2.5-flash");
+	cr_assert_eq(sum.prompt_tokens, 52);
+	cr_assert_eq(sum.completion_tokens, 51);	/* 21 + 30 thoughts */
+	cr_assert_eq(sum.total_tokens, 103);
+	cr_assert_eq(sum.cached_tokens, 16);
+	cr_assert_eq(sum.reasoning_tokens, 30);
+	cr_assert_str_eq(sum.finish_reason, "tool_calls");
+	cJSON_Delete(d);
+	ai_summary__clear(&sum);
+
+	/* Not JSON: nothing written, the summary is left as it was. */
+	ai_summary__init(&s);
+	d = cJSON_CreateObject();
+	cr_assert_eq(extract__response("other", "<html>", 6, d, &s),
+		     -EBADMSG);
+	cr_assert_null(s.model);
+	cr_assert_eq(s.streaming, -1);
+	cr_assert_eq(s.total_tokens, AI_TOKENS_NONE);
+	cJSON_Delete(d);
+}
+
+Test(extract_summary, error_bodies)
+{
+	cJSON *d = response("openai.chat_completions", "openai_error.json");
+
+	cr_assert(sum.error);
+	cr_assert_str_eq(sum.error_type, "tokens");
+	cr_assert_str_eq(sum.finish_reason, "error");
+	cr_assert_null(sum.model);
+	cr_assert_eq(sum.prompt_tokens, AI_TOKENS_NONE);
+	cJSON_Delete(d);
+
+	d = response("google.generate_content", "gemini_error.json");
+	cr_assert(sum.error);
+	cr_assert_str_eq(sum.error_type, "INVALID_ARGUMENT");
+	cJSON_Delete(d);
+
+	d = stream("anthropic.messages", "anthropic_stream_error.sse", NULL,
+		   NULL);
+	cr_assert(sum.error);
+	cr_assert_str_eq(sum.error_type, "overloaded_error");
+	cr_assert_str_eq(sum.finish_reason, "error");
+	cr_assert_eq(sum.prompt_tokens, 25);
+	cJSON_Delete(d);
+	ai_summary__clear(&sum);
 }
