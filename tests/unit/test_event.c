@@ -526,9 +526,10 @@ static void same_as_cjson(struct event_buf *b, cJSON *v)
 }
 
 /*
- * Strings of 16 bytes or more are escaped by event.c, not by cJSON: every
- * byte value, escapes at block edges, long plain runs, NUL-free random
- * text; the line must be cJSON's byte for byte and the tree untouched.
+ * Strings of 16 bytes or more are escaped by jsonline.c, not by cJSON:
+ * every byte value, escapes at block edges, long plain runs, NUL-free
+ * random text; the line must be cJSON's byte for byte and the tree
+ * untouched.
  */
 Test(event, strings_escaped_as_cjson_escapes_them)
 {
