@@ -291,8 +291,8 @@ int envelope__write_cached(struct event_buf *b, struct event_cache *c,
 {
 	char id[ULID_BUF], ts[40], mono[EVENT_U64_TEXT];
 	const struct cache_slot *s;
-	cJSON *ev, *ref;
-	int err = -ENOMEM, i;
+	cJSON *ev;
+	int i;
 
 	s = cache_get(c, h, p, m);
 	ev = s ? cJSON_CreateObject() : NULL;
@@ -316,14 +316,8 @@ int envelope__write_cached(struct event_buf *b, struct event_cache *c,
 	}
 	if (!envelope__add_related(ev, m->related_event_id, true))
 		goto out;
-	/* @data's members, by reference: the envelope frees none of them. */
-	ref = cJSON_CreateObjectReference(data ? data->child : NULL);
-	if (!ref || !cJSON_AddItemToObjectCS(ev, "data", ref)) {
-		cJSON_Delete(ref);
-		goto out;
-	}
-	err = event__json(b, ev);
+	return envelope__print(b, ev, data);
 out:
 	cJSON_Delete(ev);
-	return err;
+	return -ENOMEM;
 }

@@ -48,6 +48,13 @@ bool envelope__add_related(cJSON *ev, const char *id, bool by_ref);
 bool envelope__format_date(time_t secs, char *date);
 
 /*
+ * Adds the members of @data (an object, not consumed; NULL: none) by
+ * reference as the member "data" of @ev, after its others, prints @ev
+ * into @b with event__json and frees @ev.  Returns 0 or -ENOMEM.
+ */
+int envelope__print(struct event_buf *b, cJSON *ev, const cJSON *data);
+
+/*
  * event__write_line with @c: event__new's envelope, with the fixed parts
  * from @c (printed now when @c does not hold them) and every other string
  * by reference.  Returns 0 or -ENOMEM.

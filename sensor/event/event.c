@@ -321,22 +321,28 @@ int event__write_line(struct event_buf *b, struct event_cache *cache,
 		      const struct event_proc *p, const struct event_meta *m,
 		      const cJSON *data, char *id_out)
 {
-	cJSON *ev, *ref = NULL;
-	int err = -ENOMEM;
+	cJSON *ev;
 
 	if (cache)
 		return envelope__write_cached(b, cache, g, h, p, m, data, id_out);
 	ev = event__new(g, h, p, m, NULL, id_out);
 	if (!ev)
 		return -ENOMEM;
+	/* event__new's empty "data" is the last member: @data's goes there. */
+	cJSON_DeleteItemFromObjectCaseSensitive(ev, "data");
+	return envelope__print(b, ev, data);
+}
+
+int envelope__print(struct event_buf *b, cJSON *ev, const cJSON *data)
+{
+	cJSON *ref;
+	int err = -ENOMEM;
+
 	/* @data's members, by reference: the envelope frees none of them. */
-	if (data) {
-		ref = cJSON_CreateObjectReference(data->child);
-		if (!ref ||
-		    !cJSON_ReplaceItemInObjectCaseSensitive(ev, "data", ref)) {
-			cJSON_Delete(ref);
-			goto out;
-		}
+	ref = cJSON_CreateObjectReference(data ? data->child : NULL);
+	if (!ref || !cJSON_AddItemToObjectCS(ev, "data", ref)) {
+		cJSON_Delete(ref);
+		goto out;
 	}
 	err = event__json(b, ev);
 out:
