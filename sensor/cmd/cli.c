@@ -185,3 +185,22 @@ int cli__parse(int argc, char **argv, const char *cmd, struct cli_opts *o)
 	log__set_level(o->cfg.log_level);
 	return 0;
 }
+
+int cli__parse_file(int argc, char **argv, const char *cmd,
+		    struct cli_opts *o)
+{
+	int ret = cli__parse(argc, argv, cmd, o);
+
+	if (ret)
+		return ret;
+	if (!o->file) {
+		fprintf(stderr, "oisp-sensor %s: missing capture FILE\n", cmd);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cli__exit_status(int ret)
+{
+	return ret > 0 ? 0 : 2;
+}

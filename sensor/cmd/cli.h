@@ -33,6 +33,20 @@ struct cli_opts {
  */
 int cli__parse(int argc, char **argv, const char *cmd, struct cli_opts *o);
 
+/*
+ * cli__parse for the subcommands that take a capture FILE (record,
+ * replay): a missing FILE is a usage error too, printed as
+ * "oisp-sensor CMD: missing capture FILE".  Returns as cli__parse.
+ */
+int cli__parse_file(int argc, char **argv, const char *cmd,
+		    struct cli_opts *o);
+
+/*
+ * The exit status for a cli__parse result @ret that is not 0: 0 after
+ * --help, 2 for a usage error (cmd.h).
+ */
+int cli__exit_status(int ret);
+
 /* Prints the usage of every subcommand. */
 void cli__usage(FILE *out);
 

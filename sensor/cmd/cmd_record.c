@@ -87,14 +87,9 @@ int cmd_record(int argc, char **argv)
 	char errbuf[320];
 	int ret, status = 1;
 
-	ret = cli__parse(argc, argv, "record", &o);
+	ret = cli__parse_file(argc, argv, "record", &o);
 	if (ret) {
-		status = ret > 0 ? 0 : 2;
-		goto out;
-	}
-	if (!o.file) {
-		fprintf(stderr, "oisp-sensor record: missing capture FILE\n");
-		status = 2;
+		status = cli__exit_status(ret);
 		goto out;
 	}
 	if (make_target(&r, &o.cfg)) {

@@ -45,14 +45,9 @@ int cmd_replay(int argc, char **argv)
 	size_t len;
 	int ret, status = 1;
 
-	ret = cli__parse(argc, argv, "replay", &o);
+	ret = cli__parse_file(argc, argv, "replay", &o);
 	if (ret) {
-		status = ret > 0 ? 0 : 2;
-		goto out;
-	}
-	if (!o.file) {
-		fprintf(stderr, "oisp-sensor replay: missing capture FILE\n");
-		status = 2;
+		status = cli__exit_status(ret);
 		goto out;
 	}
 	if (!o.output_set && !o.config_set)

@@ -471,7 +471,7 @@ int cmd_run(int argc, char **argv)
 
 	ret = cli__parse(argc, argv, "run", &r.o);
 	if (ret) {
-		status = ret > 0 ? 0 : 2;
+		status = cli__exit_status(ret);
 		goto out;
 	}
 	r.start_ns = r.last_housekeeping = loop__now_ns();

@@ -18,7 +18,7 @@ int cmd_status(int argc, char **argv)
 
 	ret = cli__parse(argc, argv, "status", &o);
 	if (ret) {
-		status = ret > 0 ? 0 : 2;
+		status = cli__exit_status(ret);
 		goto out;
 	}
 	ret = status__query(o.cfg.status_socket, &json);

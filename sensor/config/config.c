@@ -699,9 +699,11 @@ static int load_map(struct cfg_loader *l, yaml_node_t *map,
 	return 0;
 }
 
-static int load_doc(struct config *c, struct yamlutil_doc *d, char *err,
+/* yamlutil__parse_file's callback: @ctx is the struct config. */
+static int load_doc(void *ctx, struct yamlutil_doc *d, char *err,
 		    size_t errlen)
 {
+	struct config *c = ctx;
 	struct cfg_loader l = { .d = d, .err = err, .errlen = errlen };
 	yaml_node_t *root = yamlutil__root(d);
 	struct config tmp;
@@ -736,29 +738,13 @@ out_nomem:
 int config__load_file(struct config *c, const char *path, char *err,
 		      size_t errlen)
 {
-	struct yamlutil_doc d;
-	int ret;
-
-	ret = yamlutil__load_file(&d, path, err, errlen);
-	if (ret)
-		return ret;
-	ret = load_doc(c, &d, err, errlen);
-	yamlutil__free(&d);
-	return ret;
+	return yamlutil__parse_file(path, load_doc, c, err, errlen);
 }
 
 int config__load_string(struct config *c, const char *yaml, const char *name,
 			char *err, size_t errlen)
 {
-	struct yamlutil_doc d;
-	int ret;
-
-	ret = yamlutil__load_string(&d, yaml, name, err, errlen);
-	if (ret)
-		return ret;
-	ret = load_doc(c, &d, err, errlen);
-	yamlutil__free(&d);
-	return ret;
+	return yamlutil__parse_string(yaml, name, load_doc, c, err, errlen);
 }
 
 size_t config__describe(char *buf, size_t len)

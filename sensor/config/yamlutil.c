@@ -10,8 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/log.h"
 #include "config/yamlutil.h"
+#include "lib/fdio.h"
+#include "lib/log.h"
 
 
 /* Turns libyaml's parser error state into "NAME:LINE:COL: problem". */
@@ -120,28 +121,21 @@ static int read_all(int fd, char **out, size_t *outlen)
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		if (len == cap) {
-			if (cap > YAMLUTIL_MAX_BYTES)
-				break;
-			cap *= 2;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len);
+		n = fdio__read_full(fd, buf + len, cap - len);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
 			free(buf);
 			return (int)n;
 		}
-		if (n == 0)
-			break;
 		len += (size_t)n;
+		if (len < cap || cap > YAMLUTIL_MAX_BYTES)
+			break;
+		cap *= 2;
+		nbuf = realloc(buf, cap);
+		if (!nbuf) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = nbuf;
 	}
 	*out = buf;
 	*outlen = len;
@@ -170,6 +164,38 @@ int yamlutil__load_file(struct yamlutil_doc *d, const char *path,
 	}
 	ret = load_buf(d, buf, len, path, err, errlen);
 	free(buf);
+	return ret;
+}
+
+int yamlutil__parse_file(const char *path,
+			 int (*fn)(void *ctx, struct yamlutil_doc *d,
+				   char *err, size_t errlen),
+			 void *ctx, char *err, size_t errlen)
+{
+	struct yamlutil_doc d;
+	int ret;
+
+	ret = yamlutil__load_file(&d, path, err, errlen);
+	if (ret)
+		return ret;
+	ret = fn(ctx, &d, err, errlen);
+	yamlutil__free(&d);
+	return ret;
+}
+
+int yamlutil__parse_string(const char *yaml, const char *name,
+			   int (*fn)(void *ctx, struct yamlutil_doc *d,
+				     char *err, size_t errlen),
+			   void *ctx, char *err, size_t errlen)
+{
+	struct yamlutil_doc d;
+	int ret;
+
+	ret = yamlutil__load_string(&d, yaml, name, err, errlen);
+	if (ret)
+		return ret;
+	ret = fn(ctx, &d, err, errlen);
+	yamlutil__free(&d);
 	return ret;
 }
 

@@ -44,6 +44,24 @@ int yamlutil__load_file(struct yamlutil_doc *d, const char *path,
 int yamlutil__load_string(struct yamlutil_doc *d, const char *yaml,
 			  const char *name, char *err, size_t errlen);
 
+/*
+ * Loads @path as yamlutil__load_file does, hands the document to
+ * @fn(@ctx, doc, @err, @errlen) and frees it: the one path from a file
+ * to what a loader builds of it.  Returns the load's error, else @fn's
+ * return value.
+ */
+int yamlutil__parse_file(const char *path,
+			 int (*fn)(void *ctx, struct yamlutil_doc *d,
+				   char *err, size_t errlen),
+			 void *ctx, char *err, size_t errlen);
+
+/* As yamlutil__parse_file, from @yaml and @name as yamlutil__load_string
+ * takes them. */
+int yamlutil__parse_string(const char *yaml, const char *name,
+			   int (*fn)(void *ctx, struct yamlutil_doc *d,
+				     char *err, size_t errlen),
+			   void *ctx, char *err, size_t errlen);
+
 /* Releases what @d holds; @d may be NULL or already freed. */
 void yamlutil__free(struct yamlutil_doc *d);
 

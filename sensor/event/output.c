@@ -11,9 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "event/output.h"
+#include "lib/fdio.h"
 #include "lib/log.h"
 #include "lib/wfile.h"
-#include "event/output.h"
 
 struct output {
 	char *path;
@@ -158,33 +159,6 @@ static int grow(struct output *o, size_t need)
 		return -ENOMEM;
 	o->buf = b;
 	o->cap = cap;
-	return 0;
-}
-
-static ssize_t write_once(int fd, const char *buf, size_t n)
-{
-	ssize_t w;
-
-	do
-		w = write(fd, buf, n);
-	while (w < 0 && errno == EINTR);
-	return w < 0 ? -errno : w;
-}
-
-/* Pipes and terminals cannot be truncated: finish the line instead. */
-static int write_rest(int fd, const char *buf, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write_once(fd, buf, n);
-		if (w < 0)
-			return (int)w;
-		if (w == 0)
-			return -EIO;
-		buf += w;
-		n -= (size_t)w;
-	}
 	return 0;
 }
 
@@ -354,12 +328,15 @@ int output__write_line(struct output *o, const char *line, size_t len)
 		if (maybe_rotate(o, before, n) && fstat(o->fd, &sb) == 0)
 			before = sb.st_size;
 	}
-	w = write_once(o->fd, o->buf, n);
+	w = fdio__write(o->fd, o->buf, n);
 	if (w < 0)
 		return fail(o, (int)w);
 	if ((size_t)w < n) {
 		if (before < 0) {
-			err = write_rest(o->fd, o->buf + w, n - (size_t)w);
+			/* Pipes and terminals cannot be truncated: finish
+			 * the line instead. */
+			err = fdio__write_full(o->fd, o->buf + w,
+					       n - (size_t)w);
 			if (err)
 				return fail(o, err);
 		} else {

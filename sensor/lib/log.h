@@ -4,8 +4,9 @@
  *
  * Messages go to stderr as "oisp-sensor: LEVEL: text".  The level is
  * checked before anything is formatted.  libbpf's own output is routed
- * here by log__libbpf_print() (see loader code), so one --log-level
- * setting governs everything.  The level is the logger's only state.
+ * here through log__vprintf by the print callback capture/capture.c
+ * installs, so one --log-level setting governs everything.  The level is
+ * the logger's only state.
  */
 #ifndef OISP_LOG_H
 #define OISP_LOG_H

@@ -20,8 +20,9 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "meta/k8s.h"
+#include "lib/fdio.h"
 #include "lib/log.h"
+#include "meta/k8s.h"
 
 #define PAGE_LIMIT		500		/* pods per list request */
 #define MAX_PAGES		100
@@ -436,17 +437,12 @@ static int read_token_header(const char *path, char **hdr)
 		return -ENOMEM;
 	}
 	memcpy(buf, prefix, plen);
-	while (got < MAX_TOKEN) {
-		n = read(fd, buf + plen + got, MAX_TOKEN - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			err = -errno;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	n = fdio__read_full(fd, buf + plen, MAX_TOKEN);
 	close(fd);
+	if (n < 0)
+		err = (int)n;
+	else
+		got = (size_t)n;
 	while (got && strchr(" \t\r\n", buf[plen + got - 1]))
 		got--;
 	if (!err && !got)

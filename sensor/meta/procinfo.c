@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "meta/procinfo.h"
 
 #define STAT_BUF_SIZE	1024	/* /proc/PID/stat is ~300 bytes */
@@ -81,9 +82,8 @@ static ssize_t read_proc_file(const char *root, __u32 pid, const char *name,
 			      char *buf, size_t size)
 {
 	char path[PATH_SIZE];
-	size_t got = 0;
-	ssize_t n;
-	int fd, err;
+	ssize_t got;
+	int fd;
 
 	if (snprintf(path, sizeof(path), "%s/%u/%s", root, pid, name) >=
 	    (int)sizeof(path))
@@ -92,22 +92,12 @@ static ssize_t read_proc_file(const char *root, __u32 pid, const char *name,
 	if (fd < 0)
 		return -errno;
 	/* proc files may come in several reads; stop at EOF or full. */
-	while (got < size - 1) {
-		n = read(fd, buf + got, size - 1 - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
+	got = fdio__read_full(fd, buf, size - 1);
 	close(fd);
+	if (got < 0)
+		return got;
 	buf[got] = '\0';
-	return (ssize_t)got;
+	return got;
 }
 
 static int parse_u64(const char *s, char **end, unsigned long long *v)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * event: the OISP envelope, ULIDs, timestamps and UTF-8 hygiene.
+ * event: the OISP envelope, ULIDs, timestamps and the JSON line writer.
  * Writes the events it builds to ../../build/tests/event-sample.jsonl
  * (when that directory exists) for tests/validate-events.py.
  */
@@ -15,6 +15,7 @@
 #include "jsonpath.h"
 
 #include "event/event.h"
+#include "lib/utf8.h"
 #include "meta/k8s.h"
 #include "event/ulid.h"
 
@@ -83,42 +84,6 @@ Test(event, format_ts)
 	cr_assert_str_eq(buf, "1970-01-01T00:00:00.000000Z");
 	event__format_ts(1000, buf, 5);
 	cr_assert_str_eq(buf, "1970");
-}
-
-Test(event, utf8_dup)
-{
-	static const struct {
-		const char *in;
-		size_t len;
-		const char *out;
-	} t[] = {
-		{ "plain", 5, "plain" },
-		{ "caf\xc3\xa9", 5, "caf\xc3\xa9" },
-		{ "\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80" },
-		{ "a\xff" "b", 3, "a\xef\xbf\xbd" "b" },
-		{ "a\0b", 3, "a\xef\xbf\xbd" "b" },
-		/* truncated 3-byte sequence: one U+FFFD for the subpart */
-		{ "\xe2\x82", 2, "\xef\xbf\xbd" },
-		/* overlong '/' and a surrogate: each byte replaced */
-		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },
-		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
-		/* above U+10FFFF */
-		{ "\xf4\x90\x80\x80", 4,
-		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
-		{ "", 0, "" },
-	};
-	size_t i;
-	char *s;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		s = event__utf8_dup(t[i].in, t[i].len);
-		cr_assert(s);
-		cr_assert_str_eq(s, t[i].out, "case %zu", i);
-		cr_assert_eq(event__utf8_valid(s, strlen(s)), true);
-		free(s);
-	}
-	cr_assert_not(event__utf8_valid("a\xff", 2));
-	cr_assert_not(event__utf8_valid("a\0", 2));
 }
 
 static const struct event_host host = {
@@ -256,7 +221,7 @@ Test(event, partial_response_with_relation)
 	cr_assert(line);
 	cr_assert_eq(strlen(line), len);
 	cr_assert_null(strchr(line, '\n'));
-	cr_assert(event__utf8_valid(line, len));
+	cr_assert(utf8__valid(line, len));
 	cr_assert(strstr(line, "bad \xef\xbf\xbd byte"));
 	free(line);
 	cJSON_DeleteItemFromObject(data, "note");
@@ -551,7 +516,7 @@ static void same_as_cjson(struct event_buf *b, cJSON *v)
 	char *want = cJSON_PrintUnformatted(v), *fixed;
 
 	cr_assert(want);
-	fixed = event__utf8_dup(want, strlen(want));
+	fixed = utf8__dup(want, strlen(want));
 	cr_assert(fixed);
 	cr_assert_eq(event__json(b, v), 0);
 	cr_assert_eq(b->len, strlen(fixed));
@@ -561,9 +526,10 @@ static void same_as_cjson(struct event_buf *b, cJSON *v)
 }
 
 /*
- * Strings of 16 bytes or more are escaped by event.c, not by cJSON: every
- * byte value, escapes at block edges, long plain runs, NUL-free random
- * text; the line must be cJSON's byte for byte and the tree untouched.
+ * Strings of 16 bytes or more are escaped by jsonline.c, not by cJSON:
+ * every byte value, escapes at block edges, long plain runs, NUL-free
+ * random text; the line must be cJSON's byte for byte and the tree
+ * untouched.
  */
 Test(event, strings_escaped_as_cjson_escapes_them)
 {
