@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ai/aistats.h"
+#include "lib/utf8.h"
 
 /*
  * Series live in an array, in creation order (so the rendering is
@@ -65,10 +66,7 @@ static size_t value_len(const char *s)
 
 	if (n <= AISTATS_MAX_VALUE)
 		return n;
-	n = AISTATS_MAX_VALUE;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
-	return n;
+	return utf8__cut(s, AISTATS_MAX_VALUE);
 }
 
 struct key {

@@ -412,9 +412,10 @@ static int load_rule(struct loader *l, yaml_node_t *n, struct rules *r)
 	return 0;
 }
 
-static int load_doc(struct rules **out, struct yamlutil_doc *d, char *err,
+static int load_doc(void *ctx, struct yamlutil_doc *d, char *err,
 		    size_t errlen)
 {
+	struct rules **out = ctx;
 	struct loader l = { .d = d, .err = err, .errlen = errlen };
 	yaml_node_t *root, *list = NULL, *k;
 	yaml_node_item_t *it;
@@ -479,31 +480,15 @@ out_nomem:
 int rules__load_file(struct rules **out, const char *path, char *err,
 		     size_t errlen)
 {
-	struct yamlutil_doc d;
-	int ret;
-
 	*out = NULL;
-	ret = yamlutil__load_file(&d, path, err, errlen);
-	if (ret)
-		return ret;
-	ret = load_doc(out, &d, err, errlen);
-	yamlutil__free(&d);
-	return ret;
+	return yamlutil__parse_file(path, load_doc, out, err, errlen);
 }
 
 int rules__load_string(struct rules **out, const char *yaml,
 		       const char *name, char *err, size_t errlen)
 {
-	struct yamlutil_doc d;
-	int ret;
-
 	*out = NULL;
-	ret = yamlutil__load_string(&d, yaml, name, err, errlen);
-	if (ret)
-		return ret;
-	ret = load_doc(out, &d, err, errlen);
-	yamlutil__free(&d);
-	return ret;
+	return yamlutil__parse_string(yaml, name, load_doc, out, err, errlen);
 }
 
 /* True when @re matches @s; a missing pattern matches anything. */

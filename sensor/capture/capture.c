@@ -499,17 +499,11 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 		free(v);
 		return err;
 	}
+#define SUM_CPU(name, kind, alert, help) st->kern.name += v[i].name;
 	for (i = 0; i < ncpu; i++) {
-		st->kern.calls += v[i].calls;
-		st->kern.lost_records += v[i].lost_records;
-		st->kern.lost_bytes += v[i].lost_bytes;
-		st->kern.truncated_calls += v[i].truncated_calls;
-		st->kern.truncated_bytes += v[i].truncated_bytes;
-		st->kern.read_faults += v[i].read_faults;
-		st->kern.lost_control += v[i].lost_control;
-		st->kern.missed_calls += v[i].missed_calls;
-		st->kern.skipped_calls += v[i].skipped_calls;
+		CAP_STATS(SUM_CPU)
 	}
+#undef SUM_CPU
 	free(v);
 	return 0;
 }

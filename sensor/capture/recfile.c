@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "capture/recfile.h"
+#include "lib/fdio.h"
 #include "lib/wfile.h"
 
 #define WRITE_BUF_SIZE	(256 * 1024)
@@ -73,23 +74,6 @@ int recfile__info_now(struct recfile_info *info)
 	return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int recfile__create(struct recfile_writer **out, const char *path,
 		    const struct recfile_info *info, char *err, size_t errlen)
 {
@@ -137,7 +121,7 @@ int recfile__flush(struct recfile_writer *w)
 {
 	int err;
 
-	err = write_all(w->fd, w->buf, w->used);
+	err = fdio__write_full(w->fd, w->buf, w->used);
 	/* On error the buffer is dropped: a retry would duplicate bytes. */
 	w->used = 0;
 	return err;
