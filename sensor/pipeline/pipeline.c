@@ -21,7 +21,7 @@
 #include "proto/decode.h"
 #include "event/event.h"
 #include "ai/extract.h"
-#include "proto/http.h"
+#include "proto/http1.h"
 #include "meta/k8s.h"
 #include "lib/log.h"
 #include "event/output.h"

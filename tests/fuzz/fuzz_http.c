@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/http.h"
+#include "proto/http1.h"
 
 static void on_msg(void *ctx, struct http_msg *msg)
 {

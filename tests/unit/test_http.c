@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/http.h"
+#include "proto/http1.h"
 
 #define MAX_MSGS 64
 

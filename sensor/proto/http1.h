@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http.h - one direction of one connection: an incremental HTTP/1.1
+ * http1.h - one direction of one connection: an incremental HTTP/1.1
  * message parser (RFC 9112 message syntax and framing).
  *
  * The framing itself (start line, header fields, Content-Length, the
@@ -17,8 +17,8 @@
  * for the trailer section), the body arrival marks (512), and the bytes
  * held back while looking for a start line (8 KiB).
  */
-#ifndef OISP_HTTP_H
-#define OISP_HTTP_H
+#ifndef OISP_HTTP1_H
+#define OISP_HTTP1_H
 
 #include <errno.h>	/* the -E... return values */
 #include <stdbool.h>
@@ -198,4 +198,4 @@ bool httpstream__not_http1(const struct httpstream *s);
 /* Frees @s; a message in progress is dropped without a callback.  NULL ok. */
 void httpstream__free(struct httpstream *s);
 
-#endif /* OISP_HTTP_H */
+#endif /* OISP_HTTP1_H */

@@ -18,7 +18,7 @@
 
 #include <http_parser.h>
 
-#include "proto/http.h"
+#include "proto/http1.h"
 
 #define DEFAULT_MAX_BODY	(4u << 20)
 #define DEFAULT_MAX_HEADER	(64u << 10)
