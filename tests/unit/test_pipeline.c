@@ -485,6 +485,51 @@ Test(pipeline, lost_record_marks_partial_and_counts_gap)
 	fix_close();
 }
 
+/*
+ * A read fault on the response side: only the message of that direction
+ * carries the reason; the request in progress on the other direction is
+ * completed later without it.
+ */
+Test(pipeline, gap_reason_stays_with_its_direction)
+{
+	static struct cap_data d;
+	struct pipeline_stats st;
+
+	fix_open(true, false, false);
+	chat_request(100, 0x9, CAP_DIR_WRITE);
+	callstr(100, 0x9, CAP_DIR_WRITE,
+		"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+		"Content-Length: 300\r\n\r\n{\"model\":\"gpt-4o\"");
+	callstr(100, 0x9, CAP_DIR_READ,
+		"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		"Content-Length: 500\r\n\r\n{\"id\":");
+	memset(&d, 0, sizeof(d));
+	d.hdr.kind = CAP_KIND_DATA;
+	d.hdr.tgid = 100;
+	d.hdr.ts_ns = F.ts + 1;
+	d.conn = 0x9;
+	d.call_id = 1000;
+	d.dir = CAP_DIR_READ;
+	d.call_len = 4096;
+	d.flags = CAP_F_READ_FAULT;
+	cr_assert_eq(pipeline__feed(F.pl, &d, CAP_DATA_HDR_SIZE), 0);
+	pipeline__flush(F.pl);
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.gaps, 1);
+	read_events();
+	cr_assert_eq(F.n, 3);
+	cr_assert_str_eq(str(F.ev[1], "event_type"), "ai.response");
+	cr_assert_str_eq(str(F.ev[1], "confidence.reasons.0"),
+			 "message_incomplete");
+	cr_assert_str_eq(str(F.ev[1], "confidence.reasons.1"),
+			 "capture_read_fault");
+	cr_assert_str_eq(str(F.ev[2], "event_type"), "ai.request");
+	cr_assert_str_eq(str(F.ev[2], "confidence.reasons.0"),
+			 "message_incomplete");
+	cr_assert_null(get(F.ev[2], "confidence.reasons.1"));
+	fix_close();
+}
+
 static const char sse_resp[] =
 	"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
 	"Transfer-Encoding: chunked\r\n\r\n";
