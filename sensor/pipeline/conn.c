@@ -80,7 +80,7 @@ static void on_message(void *ctx, struct http_msg *msg)
 	struct conn *c = ctx;
 
 	c->cs->st->http_messages++;
-	/* An ignored connection still completes e.g. the rest of a feed. */
+	/* Messages parsed after the ignore (the rest of that feed): counted. */
 	if (!c->ignore && pair__message(c->pair, &c->proc, msg) == PAIR_IGNORE)
 		conn_ignore(c->cs, c);
 	http_msg__free(msg);

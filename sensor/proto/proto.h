@@ -152,30 +152,43 @@ struct proto_stats {
  */
 struct proto_ops {
 	const char *name;
-	/* True when the first bytes of a connection (@len may be short) are
-	 * this protocol's. */
+	/*
+	 * True when the first bytes of a connection (@len may be short)
+	 * are this protocol's.
+	 */
 	bool (*detect)(enum proto_dir dir, const void *buf, size_t len);
 	/* Returns 0 and *@out, or -ENOMEM.  @lim may be NULL; @cb required. */
 	int (*new)(void **out, const struct proto_limits *lim,
 		   proto_msg_fn cb, void *ctx);
-	/* The next @len bytes of @dir, captured at @ts_ns.  Returns 0 or
-	 * -ENOMEM (the message in progress is then dropped). */
+	/*
+	 * The next @len bytes of @dir, captured at @ts_ns (the caller keeps
+	 * @buf).  Returns 0 or -ENOMEM (the message in progress is then
+	 * dropped).
+	 */
 	int (*feed)(void *st, enum proto_dir dir, const void *buf, size_t len,
 		    uint64_t ts_ns);
-	/* Bytes of @dir were lost before the next feed(), for reason @why: a
-	 * message in progress is emitted INCOMPLETE with ->gap = @why (or
-	 * dropped when too little of it was seen). */
+	/*
+	 * Bytes of @dir were lost before the next feed(), for reason @why:
+	 * a message in progress is emitted INCOMPLETE with ->gap = @why (or
+	 * dropped when too little of it was seen).
+	 */
 	void (*gap)(void *st, enum proto_dir dir, enum proto_gap why);
-	/* End of @dir's stream at @ts_ns: what is in progress is emitted
-	 * (INCOMPLETE unless the end delimits it). */
+	/*
+	 * End of @dir's stream at @ts_ns: what is in progress is emitted
+	 * (INCOMPLETE unless the end delimits it).
+	 */
 	void (*flush)(void *st, enum proto_dir dir, uint64_t ts_ns);
 	/* True while a message is in progress in either direction. */
 	bool (*in_message)(const void *st);
-	/* True when @buf, the first bytes of a call, begin a request: in the
-	 * middle of a message they mean the connection id was reused. */
+	/*
+	 * True when @buf, the first bytes of a call, begin a request: in the
+	 * middle of a message they mean the connection id was reused.
+	 */
 	bool (*starts_request)(const void *buf, size_t len);
-	/* True once a successful feed() found the connection is not this
-	 * protocol after all; later bytes are ignored cheaply. */
+	/*
+	 * True once a successful feed() found that the connection is not
+	 * this protocol after all; later bytes are ignored cheaply.
+	 */
 	bool (*ignored)(const void *st);
 	/* @st NULL gives zeros. */
 	void (*stats)(const void *st, struct proto_stats *out);
