@@ -3,17 +3,19 @@
  * pipeline.h - capture records in, OISP events out.
  *
  * The pipeline is everything between the ring buffer and the events
- * file, with no BPF in it: it is fed the records of bpf/capture.h one at
- * a time, by the live ring-buffer reader or by `oisp-sensor replay`
- * reading a capture file (the record/replay seam).
+ * file, with no BPF in it: it is fed the records of bpf/capture_abi.h
+ * one at a time, by the live ring-buffer reader or by `oisp-sensor
+ * replay` reading a capture file (the record/replay seam).
  *
- * Per connection (tgid, SSL*) it runs one HTTP/1.1 parser per direction
- * (RFC 9112), pairs responses with requests in order (HTTP/1.1 answers
- * requests in the order they were sent, RFC 9112 section 9.3.2),
- * classifies each request with the rules, extracts the AI fields from
- * the decoded bodies (Content-Encoding, SSE), optionally redacts, and
- * writes one ai.request event when a request is complete and one
- * ai.response event when its response is complete.
+ * Per connection (tgid, opaque connection id) it reassembles the two
+ * byte streams and hands them to the wire protocol chosen from the
+ * connection's first bytes (proto/proto.h; HTTP/1.1, RFC 9112, today),
+ * which turns them into HTTP messages (conn.h).  It pairs responses with
+ * requests in order (RFC 9112 section 9.3.2; pair.h), classifies each
+ * request with the rules, extracts the AI fields from the decoded bodies
+ * (Content-Encoding, SSE), optionally redacts, and writes one ai.request
+ * event when a request is complete and one ai.response event when its
+ * response is complete (assemble.h).
  */
 #ifndef OISP_PIPELINE_H
 #define OISP_PIPELINE_H
@@ -59,9 +61,10 @@ struct pipeline_opts {
 int pipeline__new(struct pipeline **out, const struct pipeline_opts *opts);
 
 /*
- * Feeds one capture record (struct cap_data or struct cap_proc, as laid
- * out in bpf/capture.h, @len bytes).  The record is only read during the
- * call.  Events completed by it are written before this returns.
+ * Feeds one capture record (struct cap_data, cap_proc or cap_free, as
+ * laid out in bpf/capture_abi.h, @len bytes).  The record is only read
+ * during the call.  Events completed by it are written before this
+ * returns.
  * Returns 0, -EBADMSG for a malformed record (counted, nothing else
  * happens) or -ENOMEM.
  */

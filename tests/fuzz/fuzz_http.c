@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/http.h"
+#include "proto/http1.h"
 
 static void on_msg(void *ctx, struct http_msg *msg)
 {
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (piece > size - off)
 			piece = size - off;
 		if ((ctl & 0x10) && data[off] == 0xff)
-			httpstream__gap(s);
+			httpstream__gap(s, PROTO_GAP_RECORDS_LOST);
 		if ((ctl & 0x20) && data[off] == 0xfe)
 			httpstream__expect_head_response(s);
 		httpstream__feed(s, data + off, piece, ts++);

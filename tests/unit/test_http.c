@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/http.h"
+#include "proto/http1.h"
 
 #define MAX_MSGS 64
 
@@ -389,19 +389,21 @@ Test(http, gap_mid_body_and_mid_headers)
 
 	feed_str(s, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nab", 1);
 	cr_assert(httpstream__in_message(s));
-	httpstream__gap(s);
+	httpstream__gap(s, PROTO_GAP_RECORDS_LOST);
 	cr_assert_eq(c.n, 1);
 	cr_assert_eq(c.m[0]->flags, HTTP_MSG_INCOMPLETE);
+	cr_assert_eq(c.m[0]->gap, PROTO_GAP_RECORDS_LOST);
 	cr_assert_str_eq((char *)c.m[0]->body, "ab");
 	cr_assert_not(httpstream__in_message(s));
 	/* The next feed starts right at a message. */
 	feed_str(s, cl_resp, 2);
 	cr_assert_eq(c.n, 2);
 	cr_assert_eq(c.m[1]->flags, 0);
+	cr_assert_eq(c.m[1]->gap, PROTO_GAP_NONE);
 	coll_free(&c);
 
 	feed_str(s, "HTTP/1.1 200 OK\r\nContent-Le", 3);
-	httpstream__gap(s);
+	httpstream__gap(s, PROTO_GAP_RECORDS_LOST);
 	cr_assert_eq(c.n, 0);
 	/* Lost bytes: the next feed starts mid-body. */
 	feed_str(s, "ngth: 5\r\n\r\nhello", 4);
@@ -695,7 +697,7 @@ Test(http, random_garbage_survives)
 			cr_assert_eq(httpstream__feed(s, buf, n, i), 0);
 		}
 		if (rand_r(&seed) % 50 == 0)
-			httpstream__gap(s);
+			httpstream__gap(s, PROTO_GAP_RECORDS_LOST);
 		if (rand_r(&seed) % 200 == 0)
 			httpstream__flush(s, i);
 		for (j = 0; j < c.n; j++) {
@@ -763,4 +765,154 @@ Test(http, body_sized_from_content_length)
 	cr_assert_str_eq((char *)c.m[0]->body, "partial");
 	coll_free(&c);
 	httpstream__free(s);
+}
+
+/* ---- the "http1" entry of the protocol table (proto/proto.h) ---- */
+
+static void *new_http1(struct coll *c)
+{
+	struct proto_limits lim = { 0 };
+	void *st;
+
+	memset(c, 0, sizeof(*c));
+	cr_assert_eq(proto_http1.new(&st, &lim, collect, c), 0);
+	return st;
+}
+
+static void feed_dir(void *st, enum proto_dir dir, const char *str,
+		     uint64_t ts)
+{
+	cr_assert_eq(proto_http1.feed(st, dir, str, strlen(str), ts), 0);
+}
+
+Test(http1, is_chosen_for_any_first_bytes)
+{
+	static const unsigned char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+	cr_assert_eq(proto__select(PROTO_DIR_WRITE, chat_req,
+				   sizeof(chat_req) - 1), &proto_http1);
+	cr_assert_eq(proto__select(PROTO_DIR_READ, "\x01\x02", 2),
+		     &proto_http1);
+	/* HTTP/2 is found by the http1 entry itself (ignored()). */
+	cr_assert_eq(proto__select(PROTO_DIR_WRITE, h2, sizeof(h2) - 1),
+		     &proto_http1);
+	cr_assert_str_eq(proto_http1.name, "http1");
+}
+
+Test(http1, messages_carry_direction_and_authority)
+{
+	struct proto_stats pst;
+	struct coll c;
+	void *st = new_http1(&c);
+
+	feed_dir(st, PROTO_DIR_WRITE, chat_req, 1);
+	feed_dir(st, PROTO_DIR_READ, cl_resp, 2);
+	cr_assert_eq(c.n, 2);
+	cr_assert(c.m[0]->is_request);
+	cr_assert_eq(c.m[0]->dir, PROTO_DIR_WRITE);
+	cr_assert_str_eq(c.m[0]->authority, "api.openai.com");
+	cr_assert_eq(c.m[0]->gap, PROTO_GAP_NONE);
+	cr_assert_not(c.m[1]->is_request);
+	cr_assert_eq(c.m[1]->dir, PROTO_DIR_READ);
+	cr_assert_null(c.m[1]->authority);
+	proto_http1.stats(st, &pst);
+	cr_assert_eq(pst.messages, 2);
+	cr_assert_eq(pst.parse_errors, 0);
+	cr_assert_not(proto_http1.ignored(st));
+	coll_free(&c);
+	proto_http1.free(st);
+}
+
+/* The gap's reason is the message's own, per direction. */
+Test(http1, gap_reason_goes_with_the_incomplete_message)
+{
+	struct coll c;
+	void *st = new_http1(&c);
+
+	feed_dir(st, PROTO_DIR_WRITE, chat_req, 1);
+	feed_dir(st, PROTO_DIR_READ,
+		 "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nab", 2);
+	cr_assert(proto_http1.in_message(st));
+	/* Nothing in progress on this direction: nothing to say. */
+	proto_http1.gap(st, PROTO_DIR_WRITE, PROTO_GAP_RECORDS_LOST);
+	cr_assert_eq(c.n, 1);
+	proto_http1.gap(st, PROTO_DIR_READ, PROTO_GAP_READ_FAULT);
+	cr_assert_eq(c.n, 2);
+	cr_assert_eq(c.m[1]->dir, PROTO_DIR_READ);
+	cr_assert_eq(c.m[1]->flags, HTTP_MSG_INCOMPLETE);
+	cr_assert_eq(c.m[1]->gap, PROTO_GAP_READ_FAULT);
+	cr_assert_not(proto_http1.in_message(st));
+	/* Incomplete without a gap (flush): no reason. */
+	feed_dir(st, PROTO_DIR_WRITE, "POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n",
+		 3);
+	proto_http1.flush(st, PROTO_DIR_WRITE, 4);
+	cr_assert_eq(c.n, 3);
+	cr_assert_eq(c.m[2]->flags, HTTP_MSG_INCOMPLETE);
+	cr_assert_eq(c.m[2]->gap, PROTO_GAP_NONE);
+	coll_free(&c);
+	proto_http1.free(st);
+}
+
+Test(http1, head_request_makes_the_response_bodiless)
+{
+	struct coll c;
+	void *st = new_http1(&c);
+
+	feed_dir(st, PROTO_DIR_WRITE, "HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n", 1);
+	feed_dir(st, PROTO_DIR_READ,
+		 "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n", 2);
+	cr_assert_eq(c.n, 2);
+	cr_assert_eq(c.m[1]->status, 200);
+	cr_assert_eq(c.m[1]->body_total, 0);
+	cr_assert_eq(c.m[1]->flags, 0);
+	cr_assert_not(proto_http1.in_message(st));
+	coll_free(&c);
+	proto_http1.free(st);
+}
+
+Test(http1, http2_and_101_make_it_ignored)
+{
+	static const char settings[] = "\x00\x00\x06\x04\x00\x00\x00\x00\x00"
+				       "\x00\x03\x00\x00\x00\x64";
+	struct coll c;
+	void *st = new_http1(&c);
+
+	cr_assert_eq(proto_http1.feed(st, PROTO_DIR_READ, settings,
+				      sizeof(settings) - 1, 1), 0);
+	cr_assert(proto_http1.ignored(st));
+	coll_free(&c);
+	proto_http1.free(st);
+
+	st = new_http1(&c);
+	feed_dir(st, PROTO_DIR_WRITE, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n"
+		 "Connection: Upgrade\r\n\r\n", 1);
+	cr_assert_not(proto_http1.ignored(st));
+	feed_dir(st, PROTO_DIR_READ, "HTTP/1.1 101 Switching Protocols\r\n\r\n"
+		 "\x81\x05hello", 2);
+	cr_assert(proto_http1.ignored(st));
+	cr_assert_eq(c.n, 2);
+	cr_assert_eq(c.m[1]->status, 101);
+	coll_free(&c);
+	proto_http1.free(st);
+	proto_http1.free(NULL);
+}
+
+Test(http1, starts_request)
+{
+	static const char *const yes[] = {
+		"GET / HTTP/1.1\r\n", "POST /v1/x?y=1 HTTP/1.0\n",
+	};
+	static const char *const no[] = {
+		"GET / HTTP/1.1", "HTTP/1.1 200 OK\r\n", "get / HTTP/1.1\r\n",
+		"M-SEARCH * HTTP/1.1\r\n", "GET  HTTP/1.1\r\n",
+		"PRI * HTTP/2.0\r\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		cr_assert(proto_http1.starts_request(yes[i], strlen(yes[i])),
+			  "%s", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		cr_assert_not(proto_http1.starts_request(no[i], strlen(no[i])),
+			      "%s", no[i]);
 }

@@ -116,6 +116,25 @@ static void callstr(uint32_t tgid, uint64_t ssl, int dir, const char *s)
 	call(tgid, ssl, dir, s, strlen(s));
 }
 
+/*
+ * A record made by hand, for what call() does not make: the first chunk
+ * of call @call_id (@call_len bytes) of tgid 100 on connection @ssl,
+ * carrying @len bytes of @buf.
+ */
+static void hand_record(struct cap_data *d, uint64_t ssl, uint64_t call_id,
+			int dir, uint32_t call_len, const char *buf, size_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->hdr.kind = CAP_KIND_DATA;
+	d->hdr.tgid = 100;
+	d->conn = ssl;
+	d->call_id = call_id;
+	d->dir = dir;
+	d->call_len = call_len;
+	d->len = (uint32_t)len;
+	memcpy(d->data, buf, len);
+}
+
 static void read_events(void)
 {
 	char line[1 << 17];
@@ -128,6 +147,17 @@ static void read_events(void)
 		F.n++;
 	}
 	fclose(f);
+}
+
+/* @ev is partial for the reasons @r0 and @r1 (NULL: only one), in order. */
+static void expect_reasons(const cJSON *ev, const char *r0, const char *r1)
+{
+	cr_assert_str_eq(str(ev, "confidence.completeness"), "partial");
+	cr_assert_str_eq(str(ev, "confidence.reasons.0"), r0);
+	if (r1)
+		cr_assert_str_eq(str(ev, "confidence.reasons.1"), r1);
+	else
+		cr_assert_null(get(ev, "confidence.reasons.1"));
 }
 
 static const char chat_req_body[] =
@@ -455,15 +485,7 @@ Test(pipeline, lost_record_marks_partial_and_counts_gap)
 			     "POST /v1/chat/completions HTTP/1.1\r\n"
 			     "Host: api.openai.com\r\nContent-Length: 40000\r\n\r\n");
 	/* First record: headers; the next record of the call is "lost". */
-	memset(&d, 0, sizeof(d));
-	d.hdr.kind = CAP_KIND_DATA;
-	d.hdr.tgid = 100;
-	d.conn = 0x8;
-	d.call_id = 77;
-	d.dir = CAP_DIR_WRITE;
-	d.call_len = (uint32_t)(n + 40000);
-	d.len = (uint32_t)n;
-	memcpy(d.data, req, n);
+	hand_record(&d, 0x8, 77, CAP_DIR_WRITE, (uint32_t)(n + 40000), req, n);
 	cr_assert_eq(pipeline__feed(F.pl, &d, CAP_DATA_HDR_SIZE + n), 0);
 	d.offset = (uint32_t)(n + CAP_CHUNK_MAX);
 	d.len = CAP_CHUNK_MAX;
@@ -475,13 +497,43 @@ Test(pipeline, lost_record_marks_partial_and_counts_gap)
 	read_events();
 	/* The cut request is reported with what was seen, then resync. */
 	cr_assert_eq(F.n, 2);
-	cr_assert_str_eq(str(F.ev[0], "confidence.completeness"), "partial");
-	cr_assert_str_eq(str(F.ev[0], "confidence.reasons.0"),
-			 "message_incomplete");
-	cr_assert_str_eq(str(F.ev[0], "confidence.reasons.1"),
-			 "capture_records_lost");
+	expect_reasons(F.ev[0], "message_incomplete", "capture_records_lost");
 	cr_assert_str_eq(str(F.ev[1], "data.model.id"), "gpt-4o-mini");
 	cr_assert_str_eq(str(F.ev[1], "confidence.completeness"), "full");
+	fix_close();
+}
+
+/*
+ * A read fault on the response side: only the message of that direction
+ * carries the reason; the request in progress on the other direction is
+ * completed later without it.
+ */
+Test(pipeline, gap_reason_stays_with_its_direction)
+{
+	static struct cap_data d;
+	struct pipeline_stats st;
+
+	fix_open(true, false, false);
+	chat_request(100, 0x9, CAP_DIR_WRITE);
+	callstr(100, 0x9, CAP_DIR_WRITE,
+		"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+		"Content-Length: 300\r\n\r\n{\"model\":\"gpt-4o\"");
+	callstr(100, 0x9, CAP_DIR_READ,
+		"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		"Content-Length: 500\r\n\r\n{\"id\":");
+	hand_record(&d, 0x9, 1000, CAP_DIR_READ, 4096, "", 0);
+	d.hdr.ts_ns = F.ts + 1;
+	d.flags = CAP_F_READ_FAULT;
+	cr_assert_eq(pipeline__feed(F.pl, &d, CAP_DATA_HDR_SIZE), 0);
+	pipeline__flush(F.pl);
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.gaps, 1);
+	read_events();
+	cr_assert_eq(F.n, 3);
+	cr_assert_str_eq(str(F.ev[1], "event_type"), "ai.response");
+	expect_reasons(F.ev[1], "message_incomplete", "capture_read_fault");
+	cr_assert_str_eq(str(F.ev[2], "event_type"), "ai.request");
+	expect_reasons(F.ev[2], "message_incomplete", NULL);
 	fix_close();
 }
 
@@ -657,22 +709,12 @@ Test(pipeline, truncated_call_is_reported_partial)
 			     "POST /v1/chat/completions HTTP/1.1\r\n"
 			     "Host: api.openai.com\r\nContent-Length: 1000000\r\n\r\n"
 			     "{\"model\":\"big\"");
-	memset(&d, 0, sizeof(d));
-	d.hdr.kind = CAP_KIND_DATA;
-	d.hdr.tgid = 100;
-	d.conn = 0x11;
-	d.call_id = 5;
-	d.dir = CAP_DIR_WRITE;
-	d.call_len = (uint32_t)(n + 1000000);
-	d.len = (uint32_t)n;
+	hand_record(&d, 0x11, 5, CAP_DIR_WRITE, (uint32_t)(n + 1000000), req, n);
 	d.flags = CAP_F_TRUNCATED;	/* the cap was reached here */
-	memcpy(d.data, req, n);
 	cr_assert_eq(pipeline__feed(F.pl, &d, CAP_DATA_HDR_SIZE + n), 0);
 	read_events();
 	cr_assert_eq(F.n, 1);
-	cr_assert_str_eq(str(F.ev[0], "confidence.completeness"), "partial");
-	cr_assert_str_eq(str(F.ev[0], "confidence.reasons.1"),
-			 "capture_call_truncated");
+	expect_reasons(F.ev[0], "message_incomplete", "capture_call_truncated");
 	cr_assert_str_eq(str(F.ev[0], "confidence.level"), "medium");
 	fix_close();
 }

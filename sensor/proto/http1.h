@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http.h - one direction of one connection: an incremental HTTP/1.1
- * message parser (RFC 9112 message syntax and framing).
+ * http1.h - HTTP/1.1 as a wire protocol (proto.h): one incremental
+ * message parser (RFC 9112 message syntax and framing) per direction of
+ * a connection.
  *
  * The framing itself (start line, header fields, Content-Length, the
  * chunked transfer coding with its extensions and trailers, keep-alive,
@@ -17,89 +18,20 @@
  * for the trailer section), the body arrival marks (512), and the bytes
  * held back while looking for a start line (8 KiB).
  */
-#ifndef OISP_HTTP_H
-#define OISP_HTTP_H
+#ifndef OISP_HTTP1_H
+#define OISP_HTTP1_H
 
 #include <errno.h>	/* the -E... return values */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/proto.h"
+
 struct httpstream;
 
-/* One field line: name as sent (case kept), value with OWS trimmed. */
-struct http_header {
-	char *name;
-	char *value;	/* in the same allocation as name (freed with it) */
-};
-
-enum http_msg_flag {
-	/* body longer than limits.max_body: the rest counted, not kept */
-	HTTP_MSG_TRUNCATED = 1 << 0,
-	/* ended before its end (gap, flush, parse error mid-message) */
-	HTTP_MSG_INCOMPLETE = 1 << 1,
-	/* the stream had to skip bytes to find this message's start */
-	HTTP_MSG_RESYNCED = 1 << 2,
-};
-
-/* Body byte @body_off (counted like body_total) arrived at @ts_ns. */
-struct http_ts_mark {
-	uint64_t body_off;
-	uint64_t ts_ns;
-};
-
-#define HTTP_MAX_MARKS	512
-
-/*
- * One message.  All pointers are owned by the message and freed by
- * http_msg__free().  Timestamps are CLOCK_MONOTONIC nanoseconds as given
- * to httpstream__feed().
- */
-struct http_msg {
-	bool is_request;
-	char *method;		/* request: "POST"; NULL for a response */
-	char *target;		/* request: "/v1/chat/completions?x=1" */
-	int status;		/* response: 200; 0 for a request */
-	int http_major, http_minor;
-	/* The header section, in arrival order, names as sent. */
-	struct http_header *headers;
-	size_t n_headers;
-	/* The trailer section of a chunked body (RFC 9112 §7.1.2). */
-	struct http_header *trailers;
-	size_t n_trailers;
-	/*
-	 * De-chunked, still content-coded; at most max_body bytes kept,
-	 * NUL-terminated for convenience (the NUL is not counted).  Never
-	 * NULL when body_len > 0; may be NULL when body_len == 0.
-	 */
-	unsigned char *body;
-	size_t body_len;
-	uint64_t body_total;	/* body bytes seen, including those not kept */
-	unsigned flags;		/* enum http_msg_flag */
-	/* ts of the feed() that carried the first byte of the start line */
-	uint64_t ts_start;
-	/* ts of the feed() that carried the first body byte (0: no body) */
-	uint64_t ts_body;
-	/* ts of the feed() that carried the last byte */
-	uint64_t ts_end;
-	/*
-	 * For each feed() that carried body bytes: (offset in the body where
-	 * its bytes start, its ts), in order; the first is (0, ts_body).  At
-	 * most HTTP_MAX_MARKS, later feeds are not recorded.
-	 */
-	struct http_ts_mark *marks;
-	size_t n_marks;
-};
-
-/*
- * Case-insensitive lookup (RFC 9110 §5.1) of the first header field named
- * @name in the header section (trailers are not searched).  Returns the
- * value, owned by @m, or NULL if absent.
- */
-const char *http_msg__header(const struct http_msg *m, const char *name);
-
-/* Frees @m and everything it points to; NULL is fine. */
-void http_msg__free(struct http_msg *m);
+/* The "http1" entry of the protocol table (proto.h): two streams. */
+extern const struct proto_ops proto_http1;
 
 /*
  * Per-stream bounds, in bytes; 0 selects the default (max_body 4 MiB,
@@ -114,20 +46,16 @@ struct http_limits {
 };
 
 /*
- * Receives each finished message; the callee owns @msg and must
- * http_msg__free() it.  The callback may call httpstream__expect_head_
- * response() or the read-only functions on any stream, but must not
- * feed, gap, flush or free the stream that is calling it.
- */
-typedef void (*http_msg_cb)(void *ctx, struct http_msg *msg);
-
-/*
  * Creates a stream parser.  @lim may be NULL (defaults); it is copied.
- * @cb (required) is called with @ctx for every finished message.
+ * @cb (required) is called with @ctx for every finished message (whose
+ * ->dir is left PROTO_DIR_WRITE: a stream does not know its direction).
+ * The callback may call httpstream__expect_head_response() or the
+ * read-only functions on any stream, but must not feed, gap, flush or
+ * free the stream that is calling it.
  * Returns 0 and *@out, or -EINVAL (no cb) / -ENOMEM.
  */
 int httpstream__new(struct httpstream **out, const struct http_limits *lim,
-		    http_msg_cb cb, void *ctx);
+		    proto_msg_fn cb, void *ctx);
 
 /*
  * Feeds the next @len bytes of this direction (the caller keeps @buf);
@@ -154,12 +82,12 @@ int httpstream__feed(struct httpstream *s, const void *buf, size_t len,
 void httpstream__expect_head_response(struct httpstream *s);
 
 /*
- * Bytes were lost before the next feed(): a message in progress is
- * emitted INCOMPLETE if its header section was complete, else dropped;
- * the stream then looks for the next start line, which may begin at the
- * first byte of the next feed().
+ * Bytes were lost before the next feed(), for reason @why: a message in
+ * progress is emitted INCOMPLETE with ->gap = @why if its header section
+ * was complete, else dropped; the stream then looks for the next start
+ * line, which may begin at the first byte of the next feed().
  */
-void httpstream__gap(struct httpstream *s);
+void httpstream__gap(struct httpstream *s, enum proto_gap why);
 
 /*
  * End of stream (shutdown, close, eviction) at @ts_ns: a message in
@@ -198,4 +126,4 @@ bool httpstream__not_http1(const struct httpstream *s);
 /* Frees @s; a message in progress is dropped without a callback.  NULL ok. */
 void httpstream__free(struct httpstream *s);
 
-#endif /* OISP_HTTP_H */
+#endif /* OISP_HTTP1_H */

@@ -14,11 +14,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <http_parser.h>
 
-#include "proto/http.h"
+#include "proto/http1.h"
 
 #define DEFAULT_MAX_BODY	(4u << 20)
 #define DEFAULT_MAX_HEADER	(64u << 10)
@@ -40,7 +39,7 @@ struct sbuf {
 struct httpstream {
 	http_parser parser;
 	struct http_limits lim;
-	http_msg_cb cb;
+	proto_msg_fn cb;
 	void *ctx;
 	enum mode mode;
 	bool not_http1;
@@ -127,43 +126,6 @@ static char *sbuf_dup(const struct sbuf *b)
 	return strndup(b->p ? b->p : "", b->len);
 }
 
-const char *http_msg__header(const struct http_msg *m, const char *name)
-{
-	size_t i;
-
-	if (!m || !name)
-		return NULL;
-	/* First bytes alike (ASCII case folded) before the full comparison. */
-	for (i = 0; i < m->n_headers; i++)
-		if ((m->headers[i].name[0] | 0x20) == (name[0] | 0x20) &&
-		    strcasecmp(m->headers[i].name, name) == 0)
-			return m->headers[i].value;
-	return NULL;
-}
-
-static void headers_free(struct http_header *h, size_t n)
-{
-	size_t i;
-
-	/* A field's value lives in its name's allocation. */
-	for (i = 0; i < n; i++)
-		free(h[i].name);
-	free(h);
-}
-
-void http_msg__free(struct http_msg *m)
-{
-	if (!m)
-		return;
-	free(m->method);
-	free(m->target);
-	headers_free(m->headers, m->n_headers);
-	headers_free(m->trailers, m->n_trailers);
-	free(m->body);
-	free(m->marks);
-	free(m);
-}
-
 /* ---- building the current message (http-parser callbacks) ---- */
 
 static struct httpstream *stream_of(http_parser *p)
@@ -193,23 +155,27 @@ static void msg_reset(struct httpstream *s)
 	s->url.len = s->name.len = s->value.len = 0;
 }
 
-/* Hands the current message to the callback; @flags are added to it. */
-static void msg_emit(struct httpstream *s, unsigned flags)
+/*
+ * Hands the current message to the callback; @flags are added to it and
+ * @why (PROTO_GAP_NONE: no gap) says what a gap took from it.
+ */
+static void msg_emit(struct httpstream *s, unsigned flags, enum proto_gap why)
 {
 	struct http_msg *m = s->cur;
 
 	s->cur = NULL;
 	msg_reset(s);
 	m->flags |= flags;
+	m->gap = why;
 	s->st.messages++;
 	s->cb(s->ctx, m);
 }
 
-/* Drops or emits (INCOMPLETE) the message in progress. */
-static void msg_abort(struct httpstream *s)
+/* Drops or emits (INCOMPLETE, for reason @why) the message in progress. */
+static void msg_abort(struct httpstream *s, enum proto_gap why)
 {
 	if (s->cur && s->headers_done)
-		msg_emit(s, HTTP_MSG_INCOMPLETE);
+		msg_emit(s, HTTP_MSG_INCOMPLETE, why);
 	else
 		msg_reset(s);
 }
@@ -351,6 +317,7 @@ static int on_headers_complete(http_parser *p)
 		m->target = sbuf_dup(&s->url);
 		if (!m->method || !m->target)
 			goto nomem;
+		m->authority = http_msg__header(m, "host");
 	} else {
 		m->status = p->status_code;
 	}
@@ -473,7 +440,7 @@ static int on_message_complete(http_parser *p)
 		s->switched = true;
 		http_parser_pause(p, 1);
 	}
-	msg_emit(s, 0);
+	msg_emit(s, 0, PROTO_GAP_NONE);
 	return 0;
 }
 
@@ -755,7 +722,7 @@ static size_t parse(struct httpstream *s, const char *p, size_t n)
 	}
 	if (!s->enomem)
 		s->st.parse_errors++;
-	msg_abort(s);
+	msg_abort(s, PROTO_GAP_NONE);
 	s->hdr_overflow = false;
 	if (used > n)
 		used = n;
@@ -833,11 +800,11 @@ void httpstream__expect_head_response(struct httpstream *s)
 		s->expect_head = true;
 }
 
-void httpstream__gap(struct httpstream *s)
+void httpstream__gap(struct httpstream *s, enum proto_gap why)
 {
 	if (!s || s->not_http1)
 		return;
-	msg_abort(s);
+	msg_abort(s, why);
 	sync_start(s, true);
 }
 
@@ -853,7 +820,7 @@ void httpstream__flush(struct httpstream *s, uint64_t ts_ns)
 		http_parser_execute(&s->parser, &settings, NULL, 0);
 		s->enomem = false;
 	}
-	msg_abort(s);
+	msg_abort(s, PROTO_GAP_NONE);
 	sync_start(s, true);
 	s->skipped = 0;
 	s->fed = 0;
@@ -879,7 +846,7 @@ bool httpstream__not_http1(const struct httpstream *s)
 }
 
 int httpstream__new(struct httpstream **out, const struct http_limits *lim,
-		    http_msg_cb cb, void *ctx)
+		    proto_msg_fn cb, void *ctx)
 {
 	struct httpstream *s;
 
@@ -918,3 +885,174 @@ void httpstream__free(struct httpstream *s)
 	free(s->rbuf);
 	free(s);
 }
+
+/* ---- the "http1" protocol entry: one stream per direction ---- */
+
+struct http1;
+
+struct http1_dir {
+	struct http1 *h;
+	enum proto_dir dir;
+};
+
+struct http1 {
+	struct httpstream *hs[2];	/* by enum proto_dir */
+	struct http1_dir d[2];		/* each stream's callback context */
+	proto_msg_fn cb;
+	void *ctx;
+	bool not_http1;			/* set by a successful feed() */
+};
+
+static void http1_on_msg(void *ctx, struct http_msg *msg)
+{
+	struct http1_dir *d = ctx;
+	struct http1 *h = d->h;
+
+	msg->dir = d->dir;
+	/* The answer to HEAD has no body, whatever it says (RFC 9110 §9.3.2). */
+	if (msg->method && strcmp(msg->method, "HEAD") == 0)
+		httpstream__expect_head_response(h->hs[!d->dir]);
+	h->cb(h->ctx, msg);
+}
+
+/*
+ * HTTP/1.x has no preface to recognise: any bytes are taken, and the
+ * streams resync at the next start line or find out that they carry
+ * HTTP/2 (ignored()).
+ */
+static bool http1_detect(enum proto_dir dir, const void *buf, size_t len)
+{
+	return true;
+}
+
+static void http1_free(void *st)
+{
+	struct http1 *h = st;
+
+	if (!h)
+		return;
+	httpstream__free(h->hs[PROTO_DIR_WRITE]);
+	httpstream__free(h->hs[PROTO_DIR_READ]);
+	free(h);
+}
+
+static int http1_new(void **out, const struct proto_limits *lim,
+		     proto_msg_fn cb, void *ctx)
+{
+	struct http_limits hl = { .max_body = lim ? lim->max_body : 0 };
+	struct http1 *h;
+	int i, err;
+
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->cb = cb;
+	h->ctx = ctx;
+	for (i = PROTO_DIR_WRITE; i <= PROTO_DIR_READ; i++) {
+		h->d[i] = (struct http1_dir){ .h = h, .dir = i };
+		err = httpstream__new(&h->hs[i], &hl, http1_on_msg, &h->d[i]);
+		if (err) {
+			http1_free(h);
+			return err;
+		}
+	}
+	*out = h;
+	return 0;
+}
+
+static int http1_feed(void *st, enum proto_dir dir, const void *buf,
+		      size_t len, uint64_t ts_ns)
+{
+	struct http1 *h = st;
+	int err = httpstream__feed(h->hs[dir], buf, len, ts_ns);
+
+	if (!err && httpstream__not_http1(h->hs[dir]))
+		h->not_http1 = true;
+	return err;
+}
+
+static void http1_gap(void *st, enum proto_dir dir, enum proto_gap why)
+{
+	struct http1 *h = st;
+
+	httpstream__gap(h->hs[dir], why);
+}
+
+static void http1_flush(void *st, enum proto_dir dir, uint64_t ts_ns)
+{
+	struct http1 *h = st;
+
+	httpstream__flush(h->hs[dir], ts_ns);
+}
+
+static bool http1_in_message(const void *st)
+{
+	const struct http1 *h = st;
+
+	return httpstream__in_message(h->hs[PROTO_DIR_WRITE]) ||
+	       httpstream__in_message(h->hs[PROTO_DIR_READ]);
+}
+
+/*
+ * A whole request line ("METHOD SP target SP HTTP/1.x" CRLF) at @buf,
+ * with an upper-case method.
+ */
+static bool http1_starts_request(const void *p, size_t len)
+{
+	static const char ver[] = " HTTP/1.";
+	const unsigned char *buf = p;
+	const unsigned char *nl = memchr(buf, '\n', len);
+	size_t i = 0, n, start;
+
+	if (!nl)
+		return false;
+	n = (size_t)(nl - buf);
+	if (n && buf[n - 1] == '\r')
+		n--;
+	while (i < n && i < 24 && buf[i] >= 'A' && buf[i] <= 'Z')
+		i++;
+	if (i == 0 || i == n || buf[i] != ' ')
+		return false;
+	start = ++i;
+	while (i < n && buf[i] > ' ' && buf[i] < 0x7f)
+		i++;
+	return i > start && n - i == sizeof(ver) &&
+	       memcmp(buf + i, ver, sizeof(ver) - 1) == 0 &&
+	       buf[n - 1] >= '0' && buf[n - 1] <= '9';
+}
+
+static bool http1_ignored(const void *st)
+{
+	const struct http1 *h = st;
+
+	return h->not_http1;
+}
+
+static void http1_stats(const void *st, struct proto_stats *out)
+{
+	const struct http1 *h = st;
+	struct httpstream_stats hst;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = PROTO_DIR_WRITE; h && i <= PROTO_DIR_READ; i++) {
+		httpstream__stats(h->hs[i], &hst);
+		out->messages += hst.messages;
+		out->parse_errors += hst.parse_errors;
+	}
+}
+
+const struct proto_ops proto_http1 = {
+	.name = "http1",
+	.detect = http1_detect,
+	.new = http1_new,
+	.feed = http1_feed,
+	.gap = http1_gap,
+	.flush = http1_flush,
+	.in_message = http1_in_message,
+	.starts_request = http1_starts_request,
+	.ignored = http1_ignored,
+	.stats = http1_stats,
+	.free = http1_free,
+};

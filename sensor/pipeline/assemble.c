@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Event assembly: the OISP event of each reported HTTP message.  See
+ * assemble.h for the contract.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "ai/aistats.h"
+#include "ai/extract.h"
+#include "ai/redact.h"
+#include "ai/rules.h"
+#include "event/event.h"
+#include "event/jsonb.h"
+#include "event/output.h"
+#include "event/ulid.h"
+#include "meta/k8s.h"
+#include "meta/procinfo.h"
+#include "pipeline/assemble.h"
+#include "pipeline/pipeline.h"
+#include "proto/decode.h"
+#include "proto/proto.h"
+#include "proto/sse.h"
+
+#define MAX_SSE_EVENTS	200000
+#define MAX_REASONS	4
+/* The line buffer is kept for the next event up to this size. */
+#define LINE_KEEP	(1u << 20)
+
+struct assembler {
+	const struct pipeline_opts *o;
+	struct pipeline_stats *st;
+	struct ulid_gen *ulid;
+	struct event_buf line;		/* the event being written, reused */
+	struct event_cache *envelopes;	/* printed envelope parts */
+};
+
+struct emit_args {
+	const char *type;
+	uint64_t ts_mono;
+	const char *rule;
+	const char *reasons[MAX_REASONS];
+	size_t n_reasons;
+	bool redacted;
+	const char *related;
+	char ns[64];			/* out: the pod's namespace, "" if none */
+};
+
+/*
+ * Builds the event from @data (consumed) and writes it as one line; the
+ * process object starts from @who.
+ */
+static void emit(struct assembler *as, const struct event_proc *who,
+		 bool server, struct emit_args *a, cJSON *data, char *id_out)
+{
+	const struct pipeline_opts *o = as->o;
+	const struct proc_meta *pm = NULL;
+	struct k8s_pod pod = { 0 };
+	struct event_proc proc = *who;
+	struct event_meta meta = {
+		.type = a->type,
+		.ts_real_ns = a->ts_mono + o->realtime_offset_ns,
+		.ts_mono_ns = a->ts_mono,
+		.capture_point = server ? "tls_server" : "tls_client",
+		.rule = a->rule,
+		.reasons = a->reasons,
+		.n_reasons = a->n_reasons,
+		.redaction_applied = a->redacted,
+		.related_event_id = a->related,
+	};
+	char *cmdline = NULL;
+	int err;
+
+	meta.completeness = a->n_reasons ? "partial" :
+			    a->redacted ? "redacted" : "full";
+	if (o->procinfo)
+		pm = procinfo__get(o->procinfo, proc.pid, false);
+	if (pm) {
+		proc.ppid = pm->ppid;
+		proc.exe = pm->exe;
+		proc.user = pm->user;
+		if (pm->cmdline && o->secrets &&
+		    redactor__string(o->secrets, pm->cmdline, &cmdline,
+				     NULL) >= 0)
+			proc.cmdline = cmdline ?: pm->cmdline;
+		proc.container_id = pm->container_id;
+		proc.container_runtime = pm->container_runtime;
+		proc.pod_uid = pm->pod_uid;
+		if (k8s__lookup(o->k8s, pm->pod_uid, &pod) == 0) {
+			proc.pod = &pod;
+			snprintf(a->ns, sizeof(a->ns), "%s",
+				 pod.namespace);
+		}
+	}
+	err = event__write_line(&as->line, as->envelopes, as->ulid, o->host,
+				&proc, &meta, data, id_out);
+	free(cmdline);
+	k8s_pod__clear(&pod);
+	cJSON_Delete(data);
+	if (err) {
+		event_buf__free(&as->line);
+		as->st->write_errors++;
+		return;
+	}
+	err = output__write_line(o->out, as->line.p, as->line.len);
+	/* A huge body made a huge line: do not hold on to its memory. */
+	if (as->line.cap > LINE_KEEP)
+		event_buf__free(&as->line);
+	if (err) {
+		as->st->write_errors++;
+		return;
+	}
+	if (strcmp(a->type, "ai.request") == 0)
+		as->st->events_request++;
+	else
+		as->st->events_response++;
+	if (a->n_reasons)
+		as->st->events_partial++;
+	if (a->redacted)
+		as->st->events_redacted++;
+}
+
+static void add_reason(struct emit_args *a, const char *reason)
+{
+	if (a->n_reasons < MAX_REASONS)
+		a->reasons[a->n_reasons++] = reason;
+}
+
+/* The confidence.reasons entry for bytes that capture lost. */
+static const char *gap_reason(enum proto_gap why)
+{
+	switch (why) {
+	case PROTO_GAP_RECORDS_LOST:
+		return "capture_records_lost";
+	case PROTO_GAP_READ_FAULT:
+		return "capture_read_fault";
+	case PROTO_GAP_CALL_TRUNCATED:
+		return "capture_call_truncated";
+	default:
+		return NULL;
+	}
+}
+
+/* Sets completeness reasons from the message flags and capture losses. */
+static void msg_reasons(struct assembler *as, const struct http_msg *msg,
+			struct emit_args *a)
+{
+	if (msg->flags & HTTP_MSG_TRUNCATED) {
+		add_reason(a, "body_truncated");
+		as->st->bodies_truncated++;
+	}
+	if (msg->flags & HTTP_MSG_INCOMPLETE)
+		add_reason(a, "message_incomplete");
+	if (msg->gap != PROTO_GAP_NONE)
+		add_reason(a, gap_reason(msg->gap));
+}
+
+static void apply_redaction(struct assembler *as, cJSON *data,
+			    struct emit_args *a)
+{
+	static const char *const content_fields[] = {
+		"messages", "choices", "tool_calls", "tools", "error",
+	};
+	struct redact_findings f = { 0 };
+	size_t i;
+	int n;
+
+	if (!as->o->redactor)
+		return;
+	n = redactor__json(as->o->redactor, data, &f);
+	if (n > 0)
+		a->redacted = true;
+	if (n >= 0)
+		return;
+	/* Part of the content may still be in clear: write none of it. */
+	for (i = 0; i < sizeof(content_fields) / sizeof(content_fields[0]); i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(data, content_fields[i]);
+	a->redacted = true;
+	add_reason(a, "redaction_failed_content_dropped");
+	as->st->redaction_errors++;
+}
+
+/*
+ * Decodes @msg's body per its Content-Encoding.  Returns a malloc'd
+ * buffer (NUL-terminated) in *out, or points *out at the body itself
+ * (*owned = false) when there is nothing to decode.
+ */
+static void body_decode(struct assembler *as, const struct http_msg *msg,
+			const char **out, size_t *out_len, bool *owned,
+			struct emit_args *a)
+{
+	const char *enc = http_msg__header(msg, "content-encoding");
+	unsigned char *dec = NULL;
+	unsigned flags = 0;
+	size_t dlen = 0;
+	int err;
+
+	*out = (const char *)msg->body;
+	*out_len = msg->body_len;
+	*owned = false;
+	if (!enc || !msg->body_len)
+		return;
+	err = decode__content(enc, msg->body, msg->body_len,
+			      as->o->max_body_bytes * 8, &dec, &dlen, &flags);
+	if (err == 0 && !(msg->flags & (HTTP_MSG_TRUNCATED |
+					HTTP_MSG_INCOMPLETE)) &&
+	    (flags & DECODE_INCOMPLETE)) {
+		as->st->decode_errors++;
+		add_reason(a, "decode_error");
+	}
+	if (err) {
+		as->st->decode_errors++;
+		add_reason(a, "decode_error");
+		free(dec);
+		return;
+	}
+	if (flags & DECODE_TRUNCATED) {
+		/* A decompression bomb, or just a large body: counted too. */
+		add_reason(a, "decoded_body_truncated");
+		if (!(msg->flags & HTTP_MSG_TRUNCATED))
+			as->st->bodies_truncated++;
+	}
+	*out = (const char *)dec;
+	*out_len = dlen;
+	*owned = true;
+}
+
+static const char *header_cb(const void *ctx, const char *name)
+{
+	return http_msg__header(ctx, name);
+}
+
+/* The request-target without its query: queries can carry API keys. */
+static char *path_only(const char *target)
+{
+	size_t n = target ? strcspn(target, "?#") : 0;
+
+	return target ? strndup(target, n) : NULL;
+}
+
+static void add_provider(cJSON *data, const struct exchange *x)
+{
+	cJSON *prov = jsonb__add_obj(data, "provider");
+
+	if (!prov)
+		return;
+	jsonb__add_str(prov, "name", x->m.provider ? x->m.provider : "other");
+	jsonb__add_str(prov, "endpoint", x->host);
+}
+
+/*
+ * OISP auth.type plus which header carried the credential; the value
+ * itself is never written.
+ */
+static void add_auth(cJSON *data, const struct http_msg *msg)
+{
+	static const char *const key_headers[] = {
+		"x-api-key", "api-key", "x-goog-api-key",
+	};
+	const char *authz = http_msg__header(msg, "authorization");
+	const char *header = NULL, *type = "api_key", *scheme = NULL;
+	cJSON *auth;
+	size_t i;
+
+	if (authz) {
+		header = "authorization";
+		if (strncasecmp(authz, "bearer ", 7) == 0)
+			scheme = "bearer";
+		else
+			type = "unknown";
+	}
+	for (i = 0; !header && i < sizeof(key_headers) / sizeof(key_headers[0]);
+	     i++)
+		if (http_msg__header(msg, key_headers[i]))
+			header = key_headers[i];
+	if (!header)
+		return;
+	auth = jsonb__add_obj(data, "auth");
+	if (!auth)
+		return;
+	jsonb__add_str(auth, "type", type);
+	jsonb__add_str(auth, "header", header);
+	jsonb__add_str(auth, "scheme", scheme);
+}
+
+void assembler__request(struct assembler *as, const struct event_proc *proc,
+			bool server, const struct http_msg *msg,
+			struct exchange *x)
+{
+	const struct pipeline_opts *o = as->o;
+	struct emit_args a = { .type = "ai.request", .ts_mono = msg->ts_start };
+	struct rules_req rq;
+	struct ai_summary sum;
+	const char *body;
+	size_t body_len;
+	bool owned;
+	cJSON *data, *http;
+	char *path;
+
+	x->ts_start = msg->ts_start;
+	x->host = strdup(msg->authority ?: "");
+	rq = (struct rules_req){
+		.host = x->host, .method = msg->method ?: "",
+		.path = msg->target ?: "", .header = header_cb, .ctx = msg,
+	};
+	if (!rules__match(o->rules, &rq, &x->m))
+		as->st->unmatched++;
+	x->report = x->m.rule || !o->ai_only;
+	if (!x->report)
+		return;
+
+	data = cJSON_CreateObject();
+	if (!data)
+		return;
+	ulid__next(as->ulid, (msg->ts_start + o->realtime_offset_ns) /
+			     1000000, x->request_id);
+	jsonb__add_str(data, "request_id", x->request_id);
+	add_provider(data, x);
+	jsonb__add_str(data, "request_type", x->m.request_type ?: "other");
+	jsonb__add_str(data, "api", x->m.api ?: "other");
+	msg_reasons(as, msg, &a);
+	body_decode(as, msg, &body, &body_len, &owned, &a);
+	ai_summary__init(&sum);
+	if (body_len && extract__request(x->m.api ?: "other", body, body_len,
+					 data, &sum) == -EBADMSG)
+		as->st->json_errors++;
+	if (owned)
+		free((char *)body);
+	if (x->m.api && msg->target)
+		extract__request_path(x->m.api, msg->target, data, &sum);
+	add_auth(data, msg);
+	http = jsonb__add_obj(data, "http");
+	if (http) {
+		jsonb__add_str(http, "method", msg->method);
+		path = path_only(msg->target);
+		jsonb__add_str(http, "path", path);
+		free(path);
+		jsonb__add_str(http, "host", x->host);
+		jsonb__add_num(http, "body_bytes", (double)msg->body_total);
+		jsonb__add_str(http, "content_encoding",
+			http_msg__header(msg, "content-encoding"));
+	}
+	x->model = sum.model;		/* taken over */
+	sum.model = NULL;
+	ai_summary__clear(&sum);
+	apply_redaction(as, data, &a);
+	a.rule = x->m.rule;
+	emit(as, proc, server, &a, data, x->event_id);
+	if (o->aistats)
+		aistats__record_request(o->aistats, x->m.provider ?: "other",
+					x->model, a.ns);
+}
+
+/* CLOCK_MONOTONIC time at which body byte @off arrived. */
+static uint64_t body_ts(const struct http_msg *msg, size_t off)
+{
+	uint64_t ts = msg->ts_body;
+	size_t i;
+
+	for (i = 0; i < msg->n_marks && msg->marks[i].body_off <= off; i++)
+		ts = msg->marks[i].ts_ns;
+	return ts;
+}
+
+static void response_stream(const struct exchange *x,
+			    const struct http_msg *msg, const char *body,
+			    size_t len, bool encoded, cJSON *data,
+			    struct ai_summary *sum)
+{
+	struct extract_event *xe = NULL;
+	struct sse_event *ev = NULL;
+	size_t n = 0, i, first;
+	uint64_t ts;
+
+	if (sse__parse(body, len, MAX_SSE_EVENTS, &ev, &n) == -ENOMEM)
+		return;
+	xe = calloc(n + 1, sizeof(*xe));
+	if (!xe)
+		goto out;
+	for (i = 0; i < n; i++) {
+		xe[i].event = ev[i].event;
+		xe[i].data = ev[i].data;
+	}
+	extract__response_stream(x->m.api ?: "other", xe, n, data, sum);
+	first = sum->first_token_idx;
+	if (first < n) {
+		/* Offsets map to arrival times only for an uncoded body. */
+		ts = encoded ? msg->ts_body :
+		     body_ts(msg, ev[first].end_off ? ev[first].end_off - 1 : 0);
+		if (ts >= x->ts_start)
+			jsonb__add_num(data, "time_to_first_token_ms",
+				(double)(ts - x->ts_start) / 1e6);
+	}
+out:
+	free(xe);
+	sse__free_events(ev, n);
+}
+
+/* A token count of the summary for aistats: 0 when not reported. */
+static uint64_t usage_tokens(int64_t n)
+{
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+void assembler__response(struct assembler *as, const struct event_proc *proc,
+			 bool server, const struct http_msg *msg,
+			 const struct exchange *x)
+{
+	const struct pipeline_opts *o = as->o;
+	struct emit_args a = { .type = "ai.response", .ts_mono = msg->ts_start };
+	const char *ctype, *body;
+	struct ai_summary sum;
+	size_t body_len;
+	bool owned, sse, ok;
+	double latency_ms;
+	cJSON *data, *http, *model;
+
+	if (!x->report)
+		return;
+	data = cJSON_CreateObject();
+	if (!data)
+		return;
+	ai_summary__init(&sum);
+	jsonb__add_str(data, "request_id", x->request_id);
+	add_provider(data, x);
+	msg_reasons(as, msg, &a);
+	ctype = http_msg__header(msg, "content-type");
+	sse = ctype && strncasecmp(ctype, "text/event-stream", 17) == 0;
+	body_decode(as, msg, &body, &body_len, &owned, &a);
+	if (sse)
+		response_stream(x, msg, body, body_len, owned, data, &sum);
+	else if (body_len && extract__response(x->m.api ?: "other", body,
+					       body_len, data, &sum) == -EBADMSG)
+		as->st->json_errors++;
+	if (owned)
+		free((char *)body);
+	if (!sum.model && x->model) {
+		cJSON_DeleteItemFromObjectCaseSensitive(data, "model");
+		model = jsonb__add_obj(data, "model");
+		if (model)
+			jsonb__add_str(model, "id", x->model);
+	}
+	ok = msg->status >= 200 && msg->status < 300 && !sum.error;
+	jsonb__add_num(data, "status_code", msg->status);
+	jsonb__add_bool(data, "success", ok);
+	if (!cJSON_HasObjectItem(data, "streaming"))
+		jsonb__add_bool(data, "streaming", sse);
+	latency_ms = msg->ts_end >= x->ts_start ?
+		     (double)(msg->ts_end - x->ts_start) / 1e6 : -1;
+	if (latency_ms >= 0)
+		jsonb__add_num(data, "latency_ms", latency_ms);
+	http = jsonb__add_obj(data, "http");
+	if (http) {
+		jsonb__add_num(http, "status", msg->status);
+		jsonb__add_str(http, "content_type", ctype);
+		jsonb__add_str(http, "content_encoding",
+			http_msg__header(msg, "content-encoding"));
+		jsonb__add_num(http, "body_bytes", (double)msg->body_total);
+	}
+	apply_redaction(as, data, &a);
+	a.rule = x->m.rule;
+	a.related = x->event_id;
+	emit(as, proc, server, &a, data, NULL);
+	if (o->aistats)
+		aistats__record_response(o->aistats, x->m.provider ?: "other",
+					 x->model ?: sum.model, a.ns, ok,
+					 usage_tokens(sum.prompt_tokens),
+					 usage_tokens(sum.completion_tokens),
+					 latency_ms);
+	ai_summary__clear(&sum);
+}
+
+void exchange__clear(struct exchange *x)
+{
+	free(x->model);
+	free(x->host);
+	x->model = x->host = NULL;
+}
+
+int assembler__new(struct assembler **out, const struct pipeline_opts *o,
+		   struct pipeline_stats *st)
+{
+	struct assembler *as = calloc(1, sizeof(*as));
+	int err;
+
+	if (!as)
+		return -ENOMEM;
+	as->o = o;
+	as->st = st;
+	err = ulid__new(&as->ulid);
+	if (err)
+		goto err_free;
+	err = event_cache__new(&as->envelopes);
+	if (err)
+		goto err_ulid;
+	*out = as;
+	return 0;
+
+err_ulid:
+	ulid__free(as->ulid);
+err_free:
+	free(as);
+	return err;
+}
+
+void assembler__free(struct assembler *as)
+{
+	if (!as)
+		return;
+	ulid__free(as->ulid);
+	event_cache__free(as->envelopes);
+	event_buf__free(&as->line);
+	free(as);
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto.h - the seam between a wire protocol and the layers above it.
+ *
+ * A wire protocol turns the two byte streams of one connection (what
+ * the traced process wrote, what it read) into HTTP messages: method,
+ * target, authority, status, header fields, the body (de-framed, still
+ * content-coded), its end, and, when capture lost bytes, the gap and
+ * its reason.  A message is the same whether it came from HTTP/1.1
+ * (RFC 9112), an HTTP/2 stream (RFC 9113) or a WebSocket message: the
+ * pairing, AI and event layers see only struct http_msg and never learn
+ * the wire protocol.
+ *
+ * Each protocol is one entry (struct proto_ops) in the table behind
+ * proto__select(), which picks the protocol of a connection from its
+ * first bytes.  HTTP/1.1 (proto/http1.c) is today's only entry and takes
+ * any bytes: it resynchronises on garbage itself and reports through
+ * ignored() a connection that turns out not to be HTTP/1.x (an HTTP/2
+ * preface or SETTINGS frame, a 101 switch), which the caller then only
+ * counts.
+ */
+#ifndef OISP_PROTO_H
+#define OISP_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The two byte streams of a connection, as the traced process sees them. */
+enum proto_dir {
+	PROTO_DIR_WRITE = 0,	/* bytes it wrote (SSL_write) */
+	PROTO_DIR_READ = 1,	/* bytes it read (SSL_read) */
+};
+
+static inline enum proto_dir proto_dir__other(enum proto_dir d)
+{
+	return d == PROTO_DIR_WRITE ? PROTO_DIR_READ : PROTO_DIR_WRITE;
+}
+
+/* Why bytes of one direction are missing (given to proto_ops.gap). */
+enum proto_gap {
+	PROTO_GAP_NONE = 0,
+	PROTO_GAP_RECORDS_LOST,		/* records lost or out of order */
+	PROTO_GAP_READ_FAULT,		/* the call's buffer could not be read */
+	PROTO_GAP_CALL_TRUNCATED,	/* bytes past the per-call cap */
+};
+
+/* One field line: name as sent (case kept), value with OWS trimmed. */
+struct http_header {
+	char *name;
+	char *value;	/* in the same allocation as name (freed with it) */
+};
+
+enum http_msg_flag {
+	/* body longer than the limit: the rest counted, not kept */
+	HTTP_MSG_TRUNCATED = 1 << 0,
+	/* ended before its end (gap, flush, parse error mid-message) */
+	HTTP_MSG_INCOMPLETE = 1 << 1,
+	/* the stream had to skip bytes to find this message's start */
+	HTTP_MSG_RESYNCED = 1 << 2,
+};
+
+/* Body byte @body_off (counted like body_total) arrived at @ts_ns. */
+struct http_ts_mark {
+	uint64_t body_off;
+	uint64_t ts_ns;
+};
+
+#define HTTP_MAX_MARKS	512
+
+/*
+ * One message.  All pointers are owned by the message and freed by
+ * http_msg__free().  Timestamps are CLOCK_MONOTONIC nanoseconds as given
+ * to the protocol's feed().
+ */
+struct http_msg {
+	enum proto_dir dir;	/* the direction it travelled */
+	bool is_request;
+	char *method;		/* request: "POST"; NULL for a response */
+	char *target;		/* request: "/v1/chat/completions?x=1" */
+	/*
+	 * Request: the target's host (HTTP/1.1 Host field, HTTP/2
+	 * :authority); points into the message; NULL when not sent.
+	 */
+	const char *authority;
+	int status;		/* response: 200; 0 for a request */
+	int http_major, http_minor;
+	/* The header section, in arrival order, names as sent. */
+	struct http_header *headers;
+	size_t n_headers;
+	/* The trailer section (RFC 9112 §7.1.2, RFC 9113 §8.1). */
+	struct http_header *trailers;
+	size_t n_trailers;
+	/*
+	 * De-framed, still content-coded; at most the limit's max_body bytes
+	 * kept, NUL-terminated for convenience (the NUL is not counted).
+	 * Never NULL when body_len > 0; may be NULL when body_len == 0.
+	 */
+	unsigned char *body;
+	size_t body_len;
+	uint64_t body_total;	/* body bytes seen, including those not kept */
+	unsigned flags;		/* enum http_msg_flag */
+	/* INCOMPLETE because capture lost bytes: why (else PROTO_GAP_NONE) */
+	enum proto_gap gap;
+	/* ts of the feed() that carried the first byte of the message */
+	uint64_t ts_start;
+	/* ts of the feed() that carried the first body byte (0: no body) */
+	uint64_t ts_body;
+	/* ts of the feed() that carried the last byte */
+	uint64_t ts_end;
+	/*
+	 * For each feed() that carried body bytes: (offset in the body where
+	 * its bytes start, its ts), in order; the first is (0, ts_body).  At
+	 * most HTTP_MAX_MARKS, later feeds are not recorded.
+	 */
+	struct http_ts_mark *marks;
+	size_t n_marks;
+};
+
+/*
+ * Case-insensitive lookup (RFC 9110 §5.1) of the first header field named
+ * @name in the header section (trailers are not searched).  Returns the
+ * value, owned by @m, or NULL if absent.
+ */
+const char *http_msg__header(const struct http_msg *m, const char *name);
+
+/* Frees @m and everything it points to; NULL is fine. */
+void http_msg__free(struct http_msg *m);
+
+/*
+ * Receives each finished message, in the order its last byte was fed;
+ * the callee owns @msg and must http_msg__free() it.  It must not feed,
+ * gap, flush or free the connection that is calling it.
+ */
+typedef void (*proto_msg_fn)(void *ctx, struct http_msg *msg);
+
+/* Bounds per message; 0 selects the protocol's default. */
+struct proto_limits {
+	size_t max_body;	/* body bytes kept */
+};
+
+/* Counters of one connection since its creation, both directions. */
+struct proto_stats {
+	uint64_t messages;	/* handed to the callback, INCOMPLETE ones too */
+	uint64_t parse_errors;	/* bytes that broke the protocol's syntax */
+};
+
+/*
+ * One wire protocol.  @st is the state new() made for one connection.
+ * Bytes are fed per direction in the order the process wrote or read
+ * them; the callback runs from feed(), gap() and flush() only.
+ */
+struct proto_ops {
+	const char *name;
+	/*
+	 * True when the first bytes of a connection (@len may be short)
+	 * are this protocol's.
+	 */
+	bool (*detect)(enum proto_dir dir, const void *buf, size_t len);
+	/* Returns 0 and *@out, or -ENOMEM.  @lim may be NULL; @cb required. */
+	int (*new)(void **out, const struct proto_limits *lim,
+		   proto_msg_fn cb, void *ctx);
+	/*
+	 * The next @len bytes of @dir, captured at @ts_ns (the caller keeps
+	 * @buf).  Returns 0 or -ENOMEM (the message in progress is then
+	 * dropped).
+	 */
+	int (*feed)(void *st, enum proto_dir dir, const void *buf, size_t len,
+		    uint64_t ts_ns);
+	/*
+	 * Bytes of @dir were lost before the next feed(), for reason @why:
+	 * a message in progress is emitted INCOMPLETE with ->gap = @why (or
+	 * dropped when too little of it was seen).
+	 */
+	void (*gap)(void *st, enum proto_dir dir, enum proto_gap why);
+	/*
+	 * End of @dir's stream at @ts_ns: what is in progress is emitted
+	 * (INCOMPLETE unless the end delimits it).
+	 */
+	void (*flush)(void *st, enum proto_dir dir, uint64_t ts_ns);
+	/* True while a message is in progress in either direction. */
+	bool (*in_message)(const void *st);
+	/*
+	 * True when @buf, the first bytes of a call, begin a request: in the
+	 * middle of a message they mean the connection id was reused.
+	 */
+	bool (*starts_request)(const void *buf, size_t len);
+	/*
+	 * True once a successful feed() found that the connection is not
+	 * this protocol after all; later bytes are ignored cheaply.
+	 */
+	bool (*ignored)(const void *st);
+	/* @st NULL gives zeros. */
+	void (*stats)(const void *st, struct proto_stats *out);
+	/* Frees @st; messages in progress are dropped unseen.  NULL ok. */
+	void (*free)(void *st);
+};
+
+/*
+ * The protocol of a connection whose first bytes are @buf (@len bytes,
+ * of direction @dir): the first table entry whose detect() accepts them.
+ * Never NULL: HTTP/1.1, last in the table, accepts any bytes.
+ */
+const struct proto_ops *proto__select(enum proto_dir dir, const void *buf,
+				      size_t len);
+
+#endif /* OISP_PROTO_H */
