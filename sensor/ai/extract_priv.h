@@ -9,6 +9,7 @@
  *                        calls and results), for requests and replies
  *   extract_request.c    requests: messages, tools, tool_choice,
  *                        parameters; the Gemini request path
+ *   extract_limit.c      the bounds of one event (extract.h, "Bounds")
  *   extract_acc.c        the response accumulator (choices, tool calls,
  *                        usage, errors) and the fields it writes
  *   extract_response.c   feeding it: a whole body, or SSE events, routed
