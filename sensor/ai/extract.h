@@ -32,6 +32,27 @@
  * Each function also fills @sum (may be NULL), the typed summary of what
  * it wrote (summary.h), for statistics that must not read @data back.
  *
+ * Bounds on the work per event, against hostile bodies (any local user
+ * can make the sensor read any plaintext; docs/config.md lists them):
+ *   - EXTRACT_MAX_ITEMS list elements are written into one event, over
+ *     all its lists (messages, their tool calls, tools, stop sequences,
+ *     choices, the response's tool calls); the source elements past it
+ *     are skipped, and messages_count / tools_count / tool_calls_count
+ *     still give the source's counts;
+ *   - EXTRACT_MAX_TEXT bytes of string values (as JSON text, escapes
+ *     included) go into one event; strings past it are cut (at a UTF-8
+ *     character boundary), possibly to "";
+ *   - a stream keeps at most MAX_CHOICES choices and MAX_CALLS tool calls
+ *     per choice (extract_priv.h), whatever index the wire gives; an
+ *     index costs no memory of its own;
+ *   - bodies nest at most CJSON_NESTING_LIMIT (1000, cJSON's default)
+ *     deep: deeper ones are not JSON to cJSON (-EBADMSG);
+ *   - the work is linear in the body's size.
+ * What was left out is counted in data.truncated {elements_dropped,
+ * bytes_dropped} (written only then) and in @sum's fields of the same
+ * names.  Memory still grows with the body: cJSON's tree of it, about 64
+ * bytes per JSON value, until the function returns.
+ *
  * Implemented by sensor/ai/extract_*.c (extract_priv.h lists the parts).
  */
 #ifndef OISP_EXTRACT_H
@@ -43,6 +64,10 @@
 #include <cjson/cJSON.h>
 
 #include "ai/summary.h"
+
+/* See "Bounds" above. */
+#define EXTRACT_MAX_ITEMS	16384
+#define EXTRACT_MAX_TEXT	(8u << 20)
 
 /*
  * Parses the request body (@len bytes at @body, need not be

@@ -25,6 +25,7 @@ static const char *const usage_names[U_MAX] = {
 void acc_init(struct acc *a)
 {
 	memset(a, 0, sizeof(*a));
+	xlimit_init(&a->lim);
 	a->input_count = -1;
 	a->dimensions = -1;
 }
@@ -76,7 +77,11 @@ void acc_first(struct acc *a, char **dst, const char *s)
 		acc_set(a, dst, s);
 }
 
-/* The choice with @index, created on first use; NULL past the bounds. */
+/*
+ * The choice with @index, created on first use; NULL past the bounds
+ * (counted as dropped).  A search of at most MAX_CHOICES, whatever
+ * @index is.
+ */
 struct choice *acc_choice(struct acc *a, int index)
 {
 	struct choice *c;
@@ -86,8 +91,12 @@ struct choice *acc_choice(struct acc *a, int index)
 		if (a->ch[i].index == index)
 			return &a->ch[i];
 	}
-	if (a->n_ch >= MAX_CHOICES || index < 0)
+	if (index < 0)
 		return NULL;
+	if (a->n_ch >= MAX_CHOICES) {
+		a->lim.elements_dropped++;
+		return NULL;
+	}
 	c = realloc(a->ch, (a->n_ch + 1) * sizeof(*c));
 	if (!c) {
 		a->oom = true;
@@ -130,7 +139,11 @@ void choice_refusal(struct acc *a, struct choice *c, const char *s)
 	a->outputs++;
 }
 
-/* The call with @key in @c, created on first use (@key < 0: always new). */
+/*
+ * The call with @key in @c, created on first use (@key < 0: always new);
+ * NULL past MAX_CALLS (counted as dropped).  A search of at most
+ * MAX_CALLS, whatever @key is.
+ */
 struct tcall *choice_call(struct acc *a, struct choice *c, int key)
 {
 	struct tcall *t;
@@ -142,8 +155,10 @@ struct tcall *choice_call(struct acc *a, struct choice *c, int key)
 		if (c->calls[i].key == key)
 			return &c->calls[i];
 	}
-	if (c->n_calls >= MAX_CALLS)
+	if (c->n_calls >= MAX_CALLS) {
+		a->lim.elements_dropped++;
 		return NULL;
+	}
 	t = realloc(c->calls, (c->n_calls + 1) * sizeof(*t));
 	if (!t) {
 		a->oom = true;
@@ -382,12 +397,21 @@ static const char *choice_finish(const struct choice *c)
 	return f;
 }
 
-static bool flush_choice(const struct choice *c, cJSON *choices,
-			 cJSON *all_calls)
+/*
+ * Writes choice @c into @choices, its calls into its message and into
+ * @all_calls, as far as @lim allows (false: out of memory).
+ */
+static bool flush_choice(const struct choice *c, struct xlimit *lim,
+			 cJSON *choices, cJSON *all_calls)
 {
-	cJSON *o = jsonb__push_obj(choices), *m, *calls = NULL;
+	cJSON *o, *m, *calls = NULL;
 	size_t j;
 
+	if (!xlimit_take(lim)) {
+		lim->elements_dropped += c->n_calls;
+		return true;
+	}
+	o = jsonb__push_obj(choices);
 	if (!o)
 		return false;
 	m = jsonb__add_obj(o, "message");
@@ -402,8 +426,11 @@ static bool flush_choice(const struct choice *c, cJSON *choices,
 	if (c->n_calls && !(calls = jsonb__add_arr(m, "tool_calls")))
 		return false;
 	for (j = 0; j < c->n_calls; j++) {
-		if (!cJSON_AddItemToArray(calls, call_json(&c->calls[j])) ||
-		    !cJSON_AddItemToArray(all_calls, call_json(&c->calls[j])))
+		if ((xlimit_take(lim) &&
+		     !cJSON_AddItemToArray(calls, call_json(&c->calls[j]))) ||
+		    (xlimit_take(lim) &&
+		     !cJSON_AddItemToArray(all_calls,
+					   call_json(&c->calls[j]))))
 			return false;
 	}
 	if (c->finish &&
@@ -417,7 +444,7 @@ static bool flush_choices(struct acc *a, cJSON *data, struct ai_summary *sum)
 {
 	const char *finish;
 	cJSON *choices, *calls;
-	size_t i;
+	size_t i, n_calls = 0;
 
 	if (!a->n_ch)
 		return true;
@@ -427,12 +454,13 @@ static bool flush_choices(struct acc *a, cJSON *data, struct ai_summary *sum)
 	if (!choices || !calls)
 		goto err;
 	for (i = 0; i < a->n_ch; i++) {
-		if (!flush_choice(&a->ch[i], choices, calls))
+		if (!flush_choice(&a->ch[i], &a->lim, choices, calls))
 			goto err;
+		n_calls += a->ch[i].n_calls;
 	}
-	if (cJSON_GetArraySize(calls)) {
-		if (!jsonb__add_num(data, "tool_calls_count",
-				    cJSON_GetArraySize(calls)))
+	/* The calls kept, even where the bounds left them out of the lists. */
+	if (n_calls) {
+		if (!jsonb__add_num(data, "tool_calls_count", (double)n_calls))
 			goto err;
 		cJSON_AddItemToObjectCS(data, "tool_calls", calls);
 	} else {
@@ -490,5 +518,7 @@ int acc_flush(struct acc *a, cJSON *data, struct ai_summary *sum)
 	if (a->dimensions >= 0 &&
 	    !jsonb__add_num(data, "dimensions", a->dimensions))
 		return -ENOMEM;
-	return a->error ? flush_error(a, data, sum) : 0;
+	if (a->error && flush_error(a, data, sum))
+		return -ENOMEM;
+	return xlimit_finish(&a->lim, data, sum) ? 0 : -ENOMEM;
 }

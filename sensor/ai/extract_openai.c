@@ -78,7 +78,7 @@ void openai_chunk(struct acc *a, const cJSON *const *t)
 		if (cJSON_IsString(content)) {
 			choice_text(a, ch, content->valuestring);
 		} else if (cJSON_IsArray(content)) {
-			struct parts pt = { 0 };
+			struct parts pt = { .skip_calls = true };
 
 			parts_add(&pt, content);
 			choice_text(a, ch, pt.text.p ? pt.text.p : "");

@@ -15,8 +15,11 @@ void parts_call(struct parts *pt, const char *id, const char *name,
 		const cJSON *args)
 {
 	cJSON *c = NULL;
-	char *a = args ? json_text(args) : NULL;
+	char *a;
 
+	if (pt->skip_calls || !xlimit_take(pt->lim))
+		return;
+	a = args ? json_text(args) : NULL;
 	if (!pt->calls)
 		pt->calls = cJSON_CreateArray();
 	if (pt->calls)

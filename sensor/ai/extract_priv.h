@@ -9,6 +9,7 @@
  *                        calls and results), for requests and replies
  *   extract_request.c    requests: messages, tools, tool_choice,
  *                        parameters; the Gemini request path
+ *   extract_limit.c      the bounds of one event (extract.h, "Bounds")
  *   extract_acc.c        the response accumulator (choices, tool calls,
  *                        usage, errors) and the fields it writes
  *   extract_response.c   feeding it: a whole body, or SSE events, routed
@@ -23,15 +24,45 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "ai/summary.h"
 
-/* Bounds against hostile bodies: more choices or calls are ignored. */
+/*
+ * Bounds against hostile bodies: more choices or calls are ignored (and
+ * counted, struct xlimit).  A choice or call is found by its wire index
+ * in a list of at most these many, never in an array indexed by it.
+ */
 #define MAX_CHOICES	64
 #define MAX_CALLS	256
+
+/* ---- bounds of one event (extract_limit.c; extract.h, "Bounds") ------- */
+
+struct xlimit {
+	size_t items;			/* list elements still allowed */
+	uint64_t elements_dropped;	/* left out */
+	uint64_t bytes_dropped;
+};
+
+/* EXTRACT_MAX_ITEMS to come, nothing dropped. */
+void xlimit_init(struct xlimit *l);
+
+/*
+ * Takes one list element from @l: false (and counted as dropped) when
+ * none is left.  @l NULL: no bound.
+ */
+bool xlimit_take(struct xlimit *l);
+
+/*
+ * Cuts the string values of @data, in document order, past
+ * EXTRACT_MAX_TEXT bytes of JSON text, counting what was cut; then, if
+ * anything was dropped, writes data.truncated and adds the counts to
+ * @sum (may be NULL).  Returns false when out of memory.
+ */
+bool xlimit_finish(struct xlimit *l, cJSON *data, struct ai_summary *sum);
 
 /* ---- lookups in a parsed body (extract_body.c) ------------------------ */
 
@@ -134,6 +165,8 @@ struct parts {
 	const char *tool_result_id;
 	const char *tool_result_name;
 	cJSON *calls;		/* tool_use / functionCall parts, or NULL */
+	bool skip_calls;	/* the caller has no use for them */
+	struct xlimit *lim;	/* bounds calls; NULL: none */
 	bool oom;
 };
 
@@ -143,7 +176,10 @@ struct parts {
  */
 void parts_add(struct parts *pt, const cJSON *content);
 
-/* A tool call {id, name, type: function, arguments (JSON text)}. */
+/*
+ * A tool call {id, name, type: function, arguments (JSON text)}; none
+ * with skip_calls, or past @pt->lim (counted there).
+ */
 void parts_call(struct parts *pt, const char *id, const char *name,
 		const cJSON *args);
 
@@ -188,6 +224,7 @@ struct acc {
 	cJSON *error;
 	int input_count, dimensions;	/* embeddings; -1: none */
 	unsigned long outputs;	/* text deltas and calls seen */
+	struct xlimit lim;
 	bool oom;
 };
 

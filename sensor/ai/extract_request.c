@@ -11,6 +11,25 @@
 #include "ai/extract.h"
 #include "ai/extract_priv.h"
 
+/*
+ * One request's extraction: its bounds (extract.h, "Bounds") and the
+ * source elements they left out of each counted list.
+ */
+struct req {
+	struct xlimit lim;
+	size_t msgs_skipped;
+	size_t tools_skipped;
+};
+
+/* Room for one more element of a counted list; counts it if not. */
+static bool room(struct req *r, size_t *skipped)
+{
+	if (xlimit_take(&r->lim))
+		return true;
+	(*skipped)++;
+	return false;
+}
+
 /* ---- messages --------------------------------------------------------- */
 
 /* OISP roles: system, user, assistant, tool, function (a literal). */
@@ -50,20 +69,21 @@ static void openai_msg_calls(struct parts *pt, const cJSON *m)
 }
 
 /*
- * Appends one message {role, content, ...} to @arr.  @content is a string
- * (its text is moved, not copied: see add_text_moved) or an array of
- * parts; @m (may be NULL) is the source message, for name, tool_call_id
- * and OpenAI tool calls.
+ * Appends one message {role, content, ...} to @arr, room() for it having
+ * been taken.  @content is a string (its text is moved, not copied: see
+ * add_text_moved) or an array of parts; @m (may be NULL) is the source
+ * message, for name, tool_call_id and OpenAI tool calls.  Returns the
+ * message, NULL when out of memory.
  */
-static bool add_message(cJSON *arr, const char *role, const cJSON *content,
-			const cJSON *m)
+static cJSON *add_message(struct req *r, cJSON *arr, const char *role,
+			  const cJSON *content, const cJSON *m)
 {
-	struct parts pt = { 0 };
+	struct parts pt = { .lim = &r->lim };
 	cJSON *o = jsonb__push_obj(arr);
 	bool ok = false;
 
 	if (!o)
-		return false;
+		return NULL;
 	/* A plain string is the text as it is: no joining buffer. */
 	if (cJSON_IsString(content))
 		pt.other++;
@@ -100,11 +120,11 @@ static bool add_message(cJSON *arr, const char *role, const cJSON *content,
 out:
 	cJSON_Delete(pt.calls);
 	sbuf_free(&pt.text);
-	return ok;
+	return ok ? o : NULL;
 }
 
 /* Anthropic "system", Responses "instructions", Gemini systemInstruction. */
-static bool req_system(const cJSON *root, cJSON *msgs)
+static bool req_system(struct req *r, const cJSON *root, cJSON *msgs)
 {
 	const cJSON *s = get(root, "system");
 
@@ -115,39 +135,44 @@ static bool req_system(const cJSON *root, cJSON *msgs)
 		if (cJSON_IsObject(s))
 			s = get(s, "parts");
 	}
-	if (!cJSON_IsString(s) && !cJSON_IsArray(s))
+	if ((!cJSON_IsString(s) && !cJSON_IsArray(s)) ||
+	    !room(r, &r->msgs_skipped))
 		return true;
-	return add_message(msgs, "system", s, NULL);
+	return add_message(r, msgs, "system", s, NULL);
 }
 
 /* Chat Completions and Anthropic Messages: [{role, content, ...}]. */
-static bool req_chat(const cJSON *list, cJSON *msgs)
+static bool req_chat(struct req *r, const cJSON *list, cJSON *msgs)
 {
 	const cJSON *m;
 
 	cJSON_ArrayForEach(m, list) {
-		if (!add_message(msgs, gstr(m, "role"), get(m, "content"), m))
+		if (room(r, &r->msgs_skipped) &&
+		    !add_message(r, msgs, gstr(m, "role"), get(m, "content"),
+				 m))
 			return false;
 	}
 	return true;
 }
 
 /* Gemini contents: [{role: user|model|function, parts: [...]}]. */
-static bool req_gemini(const cJSON *list, cJSON *msgs)
+static bool req_gemini(struct req *r, const cJSON *list, cJSON *msgs)
 {
 	const cJSON *c;
 
 	cJSON_ArrayForEach(c, list) {
-		if (!add_message(msgs, gstr(c, "role"), get(c, "parts"), NULL))
+		if (room(r, &r->msgs_skipped) &&
+		    !add_message(r, msgs, gstr(c, "role"), get(c, "parts"),
+				 NULL))
 			return false;
 	}
 	return true;
 }
 
 /* A Responses function_call item becomes an assistant message. */
-static bool resp_item_call(cJSON *msgs, const cJSON *it)
+static bool resp_item_call(struct req *r, cJSON *msgs, const cJSON *it)
 {
-	struct parts pt = { 0 };
+	struct parts pt = { .lim = &r->lim };
 	cJSON *o;
 
 	parts_call(&pt, gstr(it, "call_id"), gstr(it, "name"),
@@ -157,67 +182,79 @@ static bool resp_item_call(cJSON *msgs, const cJSON *it)
 		cJSON_Delete(pt.calls);
 		return false;
 	}
-	cJSON_AddItemToObjectCS(o, "tool_calls", pt.calls);
+	if (pt.calls)
+		cJSON_AddItemToObjectCS(o, "tool_calls", pt.calls);
 	return jsonb__add_static(o, "role", "assistant");
 }
 
-/* Responses API input: a string or a list of items. */
-static bool req_responses(const cJSON *input, cJSON *msgs)
+/*
+ * Responses API input: a string or a list of items.  Each item costs
+ * constant work beside its own size (the message just added is at hand,
+ * never looked up by its index in @msgs).
+ */
+static bool req_responses(struct req *r, const cJSON *input, cJSON *msgs)
 {
-	const cJSON *it, *out;
+	const cJSON *it;
 	const char *t;
 	cJSON *o;
 
 	if (cJSON_IsString(input))
-		return add_message(msgs, "user", input, NULL);
+		return !room(r, &r->msgs_skipped) ||
+		       add_message(r, msgs, "user", input, NULL);
 	cJSON_ArrayForEach(it, input) {
 		t = gstr(it, "type");
+		/* reasoning, item_reference, built-in tool calls: skipped */
+		if (!gstr(it, "role") && !streq(t, "function_call") &&
+		    !streq(t, "function_call_output"))
+			continue;
+		if (!room(r, &r->msgs_skipped))
+			continue;
 		if (gstr(it, "role")) {
-			if (!add_message(msgs, gstr(it, "role"),
+			if (!add_message(r, msgs, gstr(it, "role"),
 					 get(it, "content"), NULL))
 				return false;
 		} else if (streq(t, "function_call")) {
-			if (!resp_item_call(msgs, it))
+			if (!resp_item_call(r, msgs, it))
 				return false;
-		} else if (streq(t, "function_call_output")) {
-			out = get(it, "output");
-			if (!add_message(msgs, "tool", out, NULL))
-				return false;
-			o = cJSON_GetArrayItem(msgs,
-					       cJSON_GetArraySize(msgs) - 1);
-			if (!jsonb__add_text(o, "tool_call_id",
-					     gstr(it, "call_id")))
+		} else {
+			o = add_message(r, msgs, "tool", get(it, "output"),
+					NULL);
+			if (!o || !jsonb__add_text(o, "tool_call_id",
+						   gstr(it, "call_id")))
 				return false;
 		}
-		/* reasoning, item_reference, built-in tool calls: skipped */
 	}
 	return true;
 }
 
 /* Embeddings "input" / Completions "prompt": string(s) or token arrays. */
-static bool req_inputs(const cJSON *in, cJSON *msgs, cJSON *data)
+static bool req_inputs(struct req *r, const cJSON *in, cJSON *msgs,
+		       cJSON *data)
 {
 	const cJSON *v;
 	int n = 0;
 
 	if (cJSON_IsString(in)) {
 		n = 1;
-		if (!add_message(msgs, "user", in, NULL))
+		if (room(r, &r->msgs_skipped) &&
+		    !add_message(r, msgs, "user", in, NULL))
 			return false;
 	} else if (cJSON_IsArray(in)) {
 		/* A flat array of numbers is one tokenised input. */
-		v = cJSON_GetArrayItem(in, 0);
+		v = in->child;
 		n = cJSON_IsNumber(v) ? 1 : cJSON_GetArraySize(in);
 		cJSON_ArrayForEach(v, in) {
-			if (cJSON_IsString(v) &&
-			    !add_message(msgs, "user", v, NULL))
+			if (cJSON_IsString(v) && room(r, &r->msgs_skipped) &&
+			    !add_message(r, msgs, "user", v, NULL))
 				return false;
 		}
 	}
 	return jsonb__add_num(data, "input_count", n);
 }
 
-static bool req_messages(const char *api, const cJSON *root, cJSON *data)
+/* messages_count is the source's count: the skipped messages too. */
+static bool req_messages(struct req *r, const char *api, const cJSON *root,
+			 cJSON *data)
 {
 	cJSON *msgs = jsonb__add_arr(data, "messages");
 	const cJSON *m;
@@ -225,36 +262,43 @@ static bool req_messages(const char *api, const cJSON *root, cJSON *data)
 
 	if (!msgs)
 		return false;
-	ok = req_system(root, msgs);
+	ok = req_system(r, root, msgs);
 	if (!ok)
 		return false;
 	if (get(root, "messages"))
-		ok = req_chat(get(root, "messages"), msgs);
+		ok = req_chat(r, get(root, "messages"), msgs);
 	else if (get(root, "contents"))
-		ok = req_gemini(get(root, "contents"), msgs);
+		ok = req_gemini(r, get(root, "contents"), msgs);
 	else if (get(root, "prompt"))
-		ok = req_inputs(get(root, "prompt"), msgs, data);
+		ok = req_inputs(r, get(root, "prompt"), msgs, data);
 	else if (get(root, "input") && streq(api, "openai.embeddings"))
-		ok = req_inputs(get(root, "input"), msgs, data);
+		ok = req_inputs(r, get(root, "input"), msgs, data);
 	else if (get(root, "input"))
-		ok = req_responses(get(root, "input"), msgs);
+		ok = req_responses(r, get(root, "input"), msgs);
 	if (!ok)
 		return false;
 	cJSON_ArrayForEach(m, msgs)
 		sys = sys || streq(gstr(m, "role"), "system");
 	return jsonb__add_num(data, "messages_count",
-			      cJSON_GetArraySize(msgs)) &&
+			      (double)cJSON_GetArraySize(msgs) +
+			      (double)r->msgs_skipped) &&
 	       jsonb__add_bool(data, "has_system_prompt", sys);
 }
 
 /* ---- tools, tool choice, parameters ------------------------------------ */
 
-/* @type is a literal (one of OISP's tool types). */
-static bool add_tool(cJSON *arr, const char *name, const char *type,
-		     const char *desc)
+/*
+ * @type is a literal (one of OISP's tool types).  Past the bound, the
+ * tool is counted and left out.  Returns false when out of memory.
+ */
+static bool add_tool(struct req *r, cJSON *arr, const char *name,
+		     const char *type, const char *desc)
 {
-	cJSON *o = jsonb__push_obj(arr);
+	cJSON *o;
 
+	if (!room(r, &r->tools_skipped))
+		return true;
+	o = jsonb__push_obj(arr);
 	return o && jsonb__add_text(o, "name", name) &&
 	       jsonb__add_static(o, "type", type) &&
 	       jsonb__add_text(o, "description", desc);
@@ -276,7 +320,7 @@ static const char *tool_type(const char *t)
 }
 
 /* Gemini: {functionDeclarations: [...]}, {codeExecution: {}}, ... */
-static bool tools_gemini(cJSON *arr, const cJSON *t)
+static bool tools_gemini(struct req *r, cJSON *arr, const cJSON *t)
 {
 	const cJSON *f, *k;
 
@@ -285,7 +329,7 @@ static bool tools_gemini(cJSON *arr, const cJSON *t)
 		return true;
 	cJSON_ArrayForEach(f, get2(t, "functionDeclarations",
 				   "function_declarations")) {
-		if (!add_tool(arr, gstr(f, "name"), "function",
+		if (!add_tool(r, arr, gstr(f, "name"), "function",
 			      gstr(f, "description")))
 			return false;
 	}
@@ -293,7 +337,7 @@ static bool tools_gemini(cJSON *arr, const cJSON *t)
 		if (streq(k->string, "functionDeclarations") ||
 		    streq(k->string, "function_declarations"))
 			continue;
-		if (!add_tool(arr, k->string,
+		if (!add_tool(r, arr, k->string,
 			      strstr(k->string, "ode") ? "code_interpreter"
 						       : "other", NULL))
 			return false;
@@ -301,7 +345,8 @@ static bool tools_gemini(cJSON *arr, const cJSON *t)
 	return true;
 }
 
-static bool req_tools(const cJSON *root, cJSON *data)
+/* tools_count is the source's count: the skipped tools too. */
+static bool req_tools(struct req *r, const cJSON *root, cJSON *data)
 {
 	cJSON *arr = jsonb__add_arr(data, "tools");
 	const cJSON *t, *fn;
@@ -314,26 +359,28 @@ static bool req_tools(const cJSON *root, cJSON *data)
 		type = gstr(t, "type");
 		fn = get(t, "function");
 		if (cJSON_IsObject(fn))		/* Chat Completions */
-			ok = add_tool(arr, gstr(fn, "name"), "function",
+			ok = add_tool(r, arr, gstr(fn, "name"), "function",
 				      gstr(fn, "description"));
 		else if (!type && !gstr(t, "name"))	/* Gemini */
-			ok = tools_gemini(arr, t);
+			ok = tools_gemini(r, arr, t);
 		else		/* Anthropic, Responses, built-in tools */
-			ok = add_tool(arr, gstr(t, "name") ?: type,
+			ok = add_tool(r, arr, gstr(t, "name") ?: type,
 				      tool_type(type), gstr(t, "description"));
 		if (!ok)
 			return false;
 	}
 	cJSON_ArrayForEach(t, get(root, "functions")) {	/* legacy OpenAI */
-		if (!add_tool(arr, gstr(t, "name"), "function",
+		if (!add_tool(r, arr, gstr(t, "name"), "function",
 			      gstr(t, "description")))
 			return false;
 	}
-	if (!cJSON_GetArraySize(arr)) {
+	if (!arr->child && !r->tools_skipped) {
 		cJSON_DeleteItemFromObjectCaseSensitive(data, "tools");
 		return true;
 	}
-	return jsonb__add_num(data, "tools_count", cJSON_GetArraySize(arr));
+	return jsonb__add_num(data, "tools_count",
+			      (double)cJSON_GetArraySize(arr) +
+			      (double)r->tools_skipped);
 }
 
 static const char *choice_word(const char *s)
@@ -399,7 +446,7 @@ static const struct param params[] = {
 };
 
 /* "stop" is a string or a list of strings; always written as a list. */
-static bool param_stop(cJSON *p, const cJSON *v)
+static bool param_stop(struct req *r, cJSON *p, const cJSON *v)
 {
 	const cJSON *s;
 	cJSON *arr;
@@ -413,14 +460,15 @@ static bool param_stop(cJSON *p, const cJSON *v)
 	if (cJSON_IsString(v))
 		return jsonb__push_text(arr, v->valuestring);
 	cJSON_ArrayForEach(s, v) {
-		if (cJSON_IsString(s) && !jsonb__push_text(arr, s->valuestring))
+		if (cJSON_IsString(s) && xlimit_take(&r->lim) &&
+		    !jsonb__push_text(arr, s->valuestring))
 			return false;
 	}
 	return true;
 }
 
 /* Copies the known sampling parameters of @src into @p. */
-static bool params_from(cJSON *p, const cJSON *src)
+static bool params_from(struct req *r, cJSON *p, const cJSON *src)
 {
 	const cJSON *v;
 	double d = 0;
@@ -440,7 +488,7 @@ static bool params_from(cJSON *p, const cJSON *src)
 	v = get(src, "stop");
 	if (!v)
 		v = get2(src, "stop_sequences", "stopSequences");
-	if (!param_stop(p, v))
+	if (!param_stop(r, p, v))
 		return false;
 	v = get(get(src, "reasoning"), "effort");
 	if (!cJSON_IsString(v))
@@ -452,14 +500,14 @@ static bool params_from(cJSON *p, const cJSON *src)
 			       gstr(src, "encoding_format"));
 }
 
-static bool req_params(const cJSON *root, cJSON *data)
+static bool req_params(struct req *r, const cJSON *root, cJSON *data)
 {
 	cJSON *p = jsonb__add_obj(data, "parameters");
 
 	if (!p)
 		return false;
-	if (!params_from(p, root) ||
-	    !params_from(p, get2(root, "generationConfig",
+	if (!params_from(r, p, root) ||
+	    !params_from(r, p, get2(root, "generationConfig",
 				 "generation_config")))
 		return false;
 	if (!p->child)
@@ -473,19 +521,22 @@ int extract__request(const char *api, const char *body, size_t len,
 	cJSON *root = cJSON_ParseWithLength(body, len);
 	const cJSON *stream;
 	int err = -ENOMEM;
+	struct req r = { 0 };
 
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return -EBADMSG;
 	}
+	xlimit_init(&r.lim);
 	if (gstr(root, "model") && !set_model(data, gstr(root, "model"), sum))
 		goto out;
 	stream = get(root, "stream");
 	if ((stream || !get(root, "contents")) &&
 	    !set_streaming(data, cJSON_IsTrue(stream), sum))
 		goto out;
-	if (!req_messages(api, root, data) || !req_tools(root, data) ||
-	    !req_tool_choice(root, data) || !req_params(root, data))
+	if (!req_messages(&r, api, root, data) || !req_tools(&r, root, data) ||
+	    !req_tool_choice(root, data) || !req_params(&r, root, data) ||
+	    !xlimit_finish(&r.lim, data, sum))
 		goto out;
 	err = 0;
 out:

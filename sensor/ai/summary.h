@@ -58,6 +58,14 @@ struct ai_summary {
 	 * none did.  0 otherwise.
 	 */
 	size_t first_token_idx;
+	/*
+	 * What extraction's bounds left out of the event (extract.h,
+	 * "Bounds"): list elements (messages, tools, tool calls, choices,
+	 * or a stream's contributions to them) and bytes of string values.
+	 * Added to by each extract__ call, as data.truncated is written.
+	 */
+	uint64_t elements_dropped;
+	uint64_t bytes_dropped;
 };
 
 /* Sets every field to "nothing found". */

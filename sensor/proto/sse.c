@@ -7,6 +7,15 @@
  * refer to it by offset until the end.  The text is then handed to the
  * event array (ev[0].data is its start), so a stream costs a few
  * allocations rather than three per event.
+ *
+ * Each string of the text comes from a line of its own in the input: a
+ * "data" line's value (its LF ending the data, or becoming the NUL), an
+ * "event" line's value (the type buffer is reset at dispatch) and an "id"
+ * line's value, copied once at the first dispatch after it and shared by
+ * the events that follow (the last event ID persists: copying it per
+ * event let a long id and many short events ask for gigabytes).  Every
+ * such line has a line end or ends the input, so the text never exceeds
+ * the input by more than one byte, and it is never grown past that.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -32,31 +41,22 @@ struct sse_parser {
 	struct ev_off *ev;
 	size_t n, cap, max;
 	char *text;		/* every string, NUL-terminated */
-	size_t text_len, text_cap;
+	size_t text_len, text_cap;	/* text_cap: allocated once */
 	size_t data_start;	/* the data buffer is text[data_start..] */
 	struct slice type;	/* event type buffer */
 	struct slice last_id;	/* last event ID buffer */
+	size_t id_off;		/* its copy in the text; NONE: none yet */
 };
 
-/* Appends @len bytes and then @tail to the text. */
+/*
+ * Appends @len bytes and then @tail to the text, which was allocated
+ * whole: -E2BIG if it would not fit (it always should, see the top).
+ */
 static int text_add(struct sse_parser *ps, const char *p, size_t len,
 		    char tail)
 {
-	size_t cap;
-	char *t;
-
-	if (len >= SIZE_MAX / 4 - ps->text_len)
-		return -ENOMEM;
-	if (ps->text_len + len + 1 > ps->text_cap) {
-		cap = ps->text_cap ? ps->text_cap : 1024;
-		while (cap < ps->text_len + len + 1)
-			cap *= 2;
-		t = realloc(ps->text, cap);
-		if (!t)
-			return -ENOMEM;
-		ps->text = t;
-		ps->text_cap = cap;
-	}
+	if (len >= ps->text_cap - ps->text_len)
+		return -E2BIG;
 	if (len)
 		memcpy(ps->text + ps->text_len, p, len);
 	ps->text_len += len;
@@ -101,10 +101,13 @@ static int dispatch(struct sse_parser *ps, size_t end_off)
 	e->data = ps->data_start;
 	e->end_off = end_off;
 	err = slice_add(ps, ps->type, &e->event);
-	if (!err)
-		err = slice_add(ps, ps->last_id, &e->id);
+	/* A new "id" line since the last copy: copy it, once. */
+	if (!err && ps->last_id.p)
+		err = slice_add(ps, ps->last_id, &ps->id_off);
 	if (err)
 		return err;
+	ps->last_id.p = NULL;
+	e->id = ps->id_off;
 	ps->n++;
 	ps->data_start = ps->text_len;
 	ps->type.len = 0;
@@ -146,6 +149,7 @@ static int line(struct sse_parser *ps, const char *p, size_t len, size_t next)
 	} else if (field_is(p, name_len, "event", 5)) {
 		ps->type = (struct slice){ val, val_len };
 	} else if (field_is(p, name_len, "id", 2)) {
+		/* @val is never NULL: .p set marks a copy to make. */
 		if (!memchr(val, '\0', val_len))
 			ps->last_id = (struct slice){ val, val_len };
 	}
@@ -212,7 +216,7 @@ static size_t line_end(const char *buf, size_t len, size_t pos,
 int sse__parse(const char *buf, size_t len, size_t max_events,
 	       struct sse_event **events, size_t *n_events)
 {
-	struct sse_parser ps = { .max = max_events };
+	struct sse_parser ps = { .max = max_events, .id_off = NONE };
 	size_t pos = 0, e, next, nl = NONE, cr = NONE;
 	int err = 0;
 
@@ -220,11 +224,13 @@ int sse__parse(const char *buf, size_t len, size_t max_events,
 	*n_events = 0;
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		pos = 3;
-	/* The strings take about as much as the input (ids repeat, rarely). */
-	ps.text_cap = len < SIZE_MAX / 4 ? len + 64 : 0;
-	ps.text = ps.text_cap ? malloc(ps.text_cap) : NULL;
+	/* The strings take at most the input and one byte (see the top). */
+	if (len >= SIZE_MAX / 2)
+		return -E2BIG;
+	ps.text_cap = len + 2;
+	ps.text = malloc(ps.text_cap);
 	if (!ps.text)
-		ps.text_cap = 0;
+		return -ENOMEM;
 	while (pos < len && !err) {
 		e = line_end(buf, len, pos, &nl, &cr);
 		next = e < len ? e + 1 : len;

@@ -11,6 +11,13 @@
 #include <stddef.h>
 
 /*
+ * The events the sensor keeps of one response body: far more than a
+ * reply's deltas (one per token, tens of thousands for long reasoning
+ * outputs), and a bound on what a hostile body can make it hold.
+ */
+#define SSE_MAX_EVENTS	200000
+
+/*
  * One dispatched event; the strings are owned by the event array (one
  * block holds them all: never free them one by one).
  */
@@ -19,7 +26,8 @@ struct sse_event {
 	char *event;
 	/* "data" field values joined with "\n"; never NULL */
 	char *data;
-	/* the last event ID at dispatch; NULL if none or empty */
+	/* the last event ID at dispatch; NULL if none or empty (shared
+	 * between events: see sse__parse) */
 	char *id;
 	/* input offset just past the blank line that dispatched it (len for
 	 * a trailing undispatched one) */
@@ -40,9 +48,18 @@ struct sse_event {
  *
  * *@events is malloc'd (NULL when there are none); free it with
  * sse__free_events(*@events, *@n_events).  At most @max_events events are
- * returned; past that the parse stops with -E2BIG, what was found being
- * returned as on success.  Returns 0, -E2BIG, or -ENOMEM (then *@events
- * is NULL and *@n_events 0).
+ * returned (production: SSE_MAX_EVENTS); past that the parse stops with
+ * -E2BIG, what was found being returned as on success.
+ *
+ * Memory is bounded by the input, whatever it holds: the strings take at
+ * most @len + 2 bytes, allocated once (a persistent "id" is stored once
+ * and shared by the events that carry it, so ev[i].id of several events
+ * may be one pointer), and the events 96 bytes each at most, an event
+ * taking at least 6 bytes of input ("data\n\n").
+ *
+ * Returns 0; -E2BIG (events past @max_events left out, the rest returned);
+ * -ENOMEM (*@events is NULL and *@n_events 0).  A caller reports either
+ * error as incomplete content: the events it has are not the whole body.
  */
 int sse__parse(const char *buf, size_t len, size_t max_events,
 	       struct sse_event **events, size_t *n_events);

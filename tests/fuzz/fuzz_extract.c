@@ -63,7 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(path);
 		break;
 	default:
-		sse__parse((const char *)data + 1, size - 1, 1000, &ev, &n);
+		sse__parse((const char *)data + 1, size - 1, SSE_MAX_EVENTS,
+			   &ev, &n);
 		xe = calloc(n + 1, sizeof(*xe));
 		for (i = 0; xe && i < n; i++) {
 			xe[i].event = ev[i].event;

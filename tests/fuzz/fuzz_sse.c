@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sse_event *ev = NULL;
 	size_t n = 0, i;
 
-	sse__parse((const char *)data, size, 1000, &ev, &n);
+	sse__parse((const char *)data, size, SSE_MAX_EVENTS, &ev, &n);
 	for (i = 0; i < n; i++) {
 		/* Offsets stay within the input; strings are terminated. */
 		if (ev[i].end_off > size || !ev[i].data)

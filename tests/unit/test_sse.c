@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "proto/sse.h"
 #include "slurp.h"
@@ -248,10 +249,10 @@ Test(sse, max_events)
 
 /*
  * The strings are kept in one buffer sized from the input; an "id" that
- * persists is copied for each event, so the strings can outgrow the
- * input.  CR alone ends lines too, however many there are.
+ * persists is stored once and shared by the events that carry it.  CR
+ * alone ends lines too, however many there are.
  */
-Test(sse, strings_larger_than_the_input)
+Test(sse, persistent_id_shared)
 {
 	static char buf[70000];
 	struct sse_event *ev;
@@ -264,13 +265,64 @@ Test(sse, strings_larger_than_the_input)
 	for (i = 0; i < 500; i++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 					"data: %zu\r\r", i);
+	len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+				"id: 2\ndata: a\n\ndata: b\n\nid\ndata: c\n\n");
 	n = parse(buf, len, &ev);
-	cr_assert_eq(n, 500);
-	for (i = 0; i < n; i++) {
-		cr_assert_str_eq(ev[i].id, id);
+	cr_assert_eq(n, 503);
+	for (i = 0; i < 500; i++) {
+		cr_assert_eq(ev[i].id, ev[0].id);
 		cr_assert_eq(strtoul(ev[i].data, NULL, 10), i);
 		cr_assert_null(ev[i].event);
 	}
+	cr_assert_str_eq(ev[0].id, id);
+	cr_assert_str_eq(ev[500].id, "2");
+	cr_assert_eq(ev[501].id, ev[500].id);
+	cr_assert_null(ev[502].id);	/* "id" alone: the empty string */
 	cr_assert_eq(ev[n - 1].end_off, len);
 	sse__free_events(ev, n);
+}
+
+/*
+ * Finding 4 of issue 12: a 64 KiB id, then 200,000 one-byte events (a
+ * 1.6 MB body).  Copying the id per event asked for 13 GB; the strings
+ * must now stay within the input's size, so the parse succeeds under a
+ * 256 MiB address-space limit (not under the sanitizers, whose shadow
+ * memory needs more).
+ */
+Test(sse, id_amplification)
+{
+	size_t idlen = 64 << 10, n_ev = SSE_MAX_EVENTS, len, i;
+	struct sse_event *ev;
+	char *buf, *p;
+	size_t n;
+
+#if !defined(__SANITIZE_ADDRESS__)
+	struct rlimit rl = { 256u << 20, 256u << 20 };
+
+	cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+#endif
+	buf = malloc(4 + idlen + 1 + n_ev * 8);
+	cr_assert_not_null(buf);
+	p = buf;
+	memcpy(p, "id: ", 4);
+	p += 4;
+	memset(p, 'i', idlen);
+	p += idlen;
+	*p++ = '\n';
+	for (i = 0; i < n_ev; i++) {
+		memcpy(p, "data:x\n\n", 8);
+		p += 8;
+	}
+	len = (size_t)(p - buf);
+	cr_assert_eq(sse__parse(buf, len, SSE_MAX_EVENTS, &ev, &n), 0);
+	cr_assert_eq(n, n_ev);
+	cr_assert_eq(strlen(ev[0].id), idlen);
+	cr_assert_eq(ev[n - 1].id, ev[0].id);
+	cr_assert_str_eq(ev[n - 1].data, "x");
+	sse__free_events(ev, n);
+	/* One event more than allowed: the rest is returned, with -E2BIG. */
+	cr_assert_eq(sse__parse(buf, len, n_ev - 1, &ev, &n), -E2BIG);
+	cr_assert_eq(n, n_ev - 1);
+	sse__free_events(ev, n);
+	free(buf);
 }
