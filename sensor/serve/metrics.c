@@ -27,13 +27,18 @@
 #define PREFIX			STATS_METRIC_PREFIX
 #define CTYPE_METRICS		"text/plain; version=0.0.4; charset=utf-8"
 #define CTYPE_TEXT		"text/plain; charset=utf-8"
+#define STR_(x)			#x
+#define STR(x)			STR_(x)
 
 /* The server's own counters, section "metrics" (lib/stats.h). */
 #define SERVER_STATS(X) \
 	X(requests, COUNTER, OK, \
 	  "HTTP requests answered by the metrics endpoint.") \
 	X(denied, COUNTER, OK, \
-	  "Requests refused with 403: client not in metrics.allowed_ips.")
+	  "Connections refused at accept: client not in metrics.allowed_ips.") \
+	X(over_ip_limit, COUNTER, OK, \
+	  "Connections refused at accept: the client's address already held " \
+	  STR(METRICS_MAX_PER_IP) ".")
 
 struct server_stats {
 	SERVER_STATS(STATS_MEMBER)
@@ -51,6 +56,12 @@ static const struct stats_table server_table = {
 	sizeof(server_fields) / sizeof(server_fields[0]),
 };
 
+/* The live connections of one client address (IPv4 as ::ffff:a.b.c.d). */
+struct peer {
+	unsigned char addr[16];
+	unsigned int n;		/* 0: a free entry */
+};
+
 struct metrics {
 	struct MHD_Daemon *d;
 	struct metrics_acl *acl;	/* NULL: anyone */
@@ -62,7 +73,12 @@ struct metrics {
 	unsigned int port;
 	int epfd;
 	struct server_stats st;
+	/* At most one entry per live connection, so never short. */
+	struct peer peers[METRICS_MAX_CONNECTIONS];
 };
+
+_Static_assert(METRICS_MAX_PER_IP < METRICS_MAX_CONNECTIONS,
+	       "one address must not be able to take every slot");
 
 static uint64_t now_ns(void)
 {
@@ -117,21 +133,97 @@ static enum MHD_Result reply_text(struct MHD_Connection *c,
 	return reply(c, status, CTYPE_TEXT, body, strlen(body));
 }
 
-static bool client_allowed(const struct metrics *m, struct MHD_Connection *c)
+/* @sa's address in 16 bytes, or false for a family other than IPv4/6. */
+static bool peer_key(const struct sockaddr *sa, socklen_t salen,
+		     unsigned char key[16])
+{
+	if (sa->sa_family == AF_INET && salen >= sizeof(struct sockaddr_in)) {
+		memset(key, 0, 10);
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6 && salen >= sizeof(struct sockaddr_in6)) {
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+static struct peer *peer_find(struct metrics *m, const unsigned char key[16])
+{
+	size_t i;
+
+	for (i = 0; i < METRICS_MAX_CONNECTIONS; i++)
+		if (m->peers[i].n && !memcmp(m->peers[i].addr, key, 16))
+			return &m->peers[i];
+	return NULL;
+}
+
+/*
+ * libmicrohttpd's accept policy: a client outside the allow-list, or
+ * whose address already holds METRICS_MAX_PER_IP connections, is closed
+ * as soon as it is accepted, before it takes a connection slot.  Done
+ * here rather than with MHD_OPTION_PER_IP_CONNECTION_LIMIT, which logs
+ * a warning per refusal: a client could fill the log by reconnecting.
+ * Runs on the loop thread, like the handlers.
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa,
+				 socklen_t salen)
+{
+	struct metrics *m = cls;
+	unsigned char key[16];
+	struct peer *p;
+
+	if (m->acl && !metrics_acl__allows(m->acl, sa, salen)) {
+		m->st.denied++;
+		return MHD_NO;
+	}
+	if (!peer_key(sa, salen, key))
+		return MHD_YES;
+	p = peer_find(m, key);
+	if (p && p->n >= METRICS_MAX_PER_IP) {
+		m->st.over_ip_limit++;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* Counts the live connections per address, for on_accept(). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode code)
 {
 	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
+	struct metrics *m = cls;
+	unsigned char key[16];
+	struct peer *p;
+	size_t i;
 
-	if (!m->acl)
-		return true;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		p = *ctx;
+		if (p)
+			p->n--;
+		*ctx = NULL;
+		return;
+	}
+	*ctx = NULL;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (!ci || !ci->client_addr)
-		return false;
-	sa = ci->client_addr;
-	return metrics_acl__allows(m->acl, sa,
-				   sa->sa_family == AF_INET6 ?
-				   sizeof(struct sockaddr_in6) :
-				   sizeof(struct sockaddr_in));
+	if (!ci || !ci->client_addr ||
+	    !peer_key(ci->client_addr,
+		      ci->client_addr->sa_family == AF_INET6 ?
+		      sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+		      key))
+		return;
+	p = peer_find(m, key);
+	for (i = 0; !p && i < METRICS_MAX_CONNECTIONS; i++)
+		if (!m->peers[i].n)
+			p = &m->peers[i];
+	if (!p)
+		return;
+	if (!p->n)
+		memcpy(p->addr, key, 16);
+	p->n++;
+	*ctx = p;
 }
 
 /* The server's own families, after the sensor's. */
@@ -189,10 +281,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct metrics *m = cls;
 
 	m->st.requests++;
-	if (!client_allowed(m, c)) {
-		m->st.denied++;
-		return reply_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
-	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -316,11 +404,12 @@ int metrics__start(struct metrics **out, const struct metrics_opts *o,
 	m->port = bound_port(fd);
 	m->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 				(v6 ? MHD_USE_IPv6 : 0),
-				0, NULL, NULL, on_request, m,
+				0, on_accept, m, on_request, m,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				MHD_OPTION_CONNECTION_LIMIT,
 				(unsigned int)METRICS_MAX_CONNECTIONS,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
 				MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned int)METRICS_CONN_TIMEOUT_S,
 				MHD_OPTION_END);

@@ -17,8 +17,13 @@
  * Connections are bounded (count, idle timeout) and sockets non-blocking,
  * so a slow client cannot hold the loop.
  *
- * The allow-list (metrics_acl.h) is checked for every request: a client
- * outside it gets 403 and nothing else.
+ * The allow-list (metrics_acl.h) is checked when a connection is
+ * accepted (libmicrohttpd's accept policy): a client outside it is
+ * closed at once, before it reads a byte or takes a connection slot,
+ * and counted as metrics.denied.  Clients inside it may hold at most
+ * METRICS_MAX_PER_IP connections per address, so one address cannot
+ * take all METRICS_MAX_CONNECTIONS slots: filling them takes
+ * METRICS_MAX_CONNECTIONS / METRICS_MAX_PER_IP allowed addresses.
  */
 #ifndef OISP_METRICS_H
 #define OISP_METRICS_H
@@ -45,7 +50,8 @@ struct metrics_opts {
 
 #define METRICS_DEF_STALE_NS	(10ULL * 1000000000ULL)
 #define METRICS_MAX_CONNECTIONS	32
-#define METRICS_CONN_TIMEOUT_S	10
+#define METRICS_MAX_PER_IP	4	/* connections per client address */
+#define METRICS_CONN_TIMEOUT_S	5	/* idle connections are closed */
 
 /*
  * Validates the options, binds the listening socket and starts the

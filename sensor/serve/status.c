@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/utf8.h"
 #include "serve/stats.h"
 #include "serve/status.h"
 
@@ -402,15 +403,88 @@ struct printer {
 
 #define LABEL_WIDTH	22	/* the longest row name, and one */
 
+/* A C1 control (U+0080-U+009F) is 0xc2 0x80-0x9f in UTF-8. */
+static bool is_c1(const unsigned char *p, int n)
+{
+	return n == 2 && p[0] == 0xc2 && p[1] <= 0x9f;
+}
+
+/*
+ * Writes @s for a terminal.  Its strings come from file paths and
+ * error texts that a user can choose, so every byte that could drive
+ * the terminal is written as \xNN: C0 controls (newlines included),
+ * DEL, the C1 controls (8-bit CSI, OSC...) and bytes that are not
+ * UTF-8, which a terminal in another encoding could read as C1.  A
+ * backslash becomes \\, so an escape can't be faked.
+ */
+static void put_text(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s);
+	int n, i;
+
+	while (left) {
+		n = utf8__seq(p, left);
+		if (n == 1 && *p >= 0x20 && *p != 0x7f && *p != '\\') {
+			fputc(*p, out);
+		} else if (n == 1 && *p == '\\') {
+			fputs("\\\\", out);
+		} else if (n > 1 && !is_c1(p, n)) {
+			fwrite(p, 1, (size_t)n, out);
+		} else {
+			n = n < 0 ? -n : n;
+			for (i = 0; i < n; i++)
+				fprintf(out, "\\x%02x", p[i]);
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+}
+
+/*
+ * Writes the JSON text @json so that no terminal control reaches the
+ * terminal raw.  cJSON escapes C0 controls in strings but writes DEL,
+ * the C1 controls and invalid UTF-8 as they are: those become \u007f,
+ * \u0080-\u009f (the same string) and \ufffd per maximal invalid
+ * subpart (JSON is UTF-8).  Tab, CR and LF are JSON whitespace and stay.
+ */
+static void put_json(FILE *out, const char *json)
+{
+	const unsigned char *p = (const unsigned char *)json;
+	size_t left = strlen(json);
+	int n;
+
+	while (left) {
+		n = utf8__seq(p, left);
+		if (n < 0) {
+			fputs("\\ufffd", out);
+			n = -n;
+		} else if (n == 1 && (*p == 0x7f ||
+				      (*p < 0x20 && *p != '\t' &&
+				       *p != '\n' && *p != '\r'))) {
+			fprintf(out, "\\u%04x", *p);
+		} else if (is_c1(p, n)) {
+			fprintf(out, "\\u%04x", p[1]);
+		} else {
+			fwrite(p, 1, (size_t)n, out);
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+}
+
+/* One row: @label is ours, @value may come from a user (put_text()). */
 static void print_value_line(const struct printer *pr, const char *label,
 			     const char *value, bool highlight)
 {
+	fprintf(pr->out, "  %-*s ", LABEL_WIDTH, label);
 	if (highlight && pr->color)
-		fprintf(pr->out, "  %-*s \033[1;31m%s (!)\033[0m\n",
-			LABEL_WIDTH, label, value);
+		fputs("\033[1;31m", pr->out);
+	put_text(pr->out, value);
+	if (highlight)
+		fputs(pr->color ? " (!)\033[0m\n" : " (!)\n", pr->out);
 	else
-		fprintf(pr->out, "  %-*s %s%s\n", LABEL_WIDTH, label, value,
-			highlight ? " (!)" : "");
+		fputc('\n', pr->out);
 }
 
 /* Formats a JSON number: integers without a fraction, others with one. */
@@ -476,7 +550,9 @@ static void print_header(const struct printer *pr, const cJSON *root)
 		 cJSON_IsNumber(pid) ? " (pid " : "",
 		 cJSON_IsNumber(pid) ? num : "",
 		 cJSON_IsNumber(pid) ? ")" : "");
-	fprintf(pr->out, "%-*s %s\n", LABEL_WIDTH + 2, "Sensor", buf);
+	fprintf(pr->out, "%-*s ", LABEL_WIDTH + 2, "Sensor");
+	put_text(pr->out, buf);
+	fputc('\n', pr->out);
 	if (cJSON_IsNumber(up) && up->valuedouble >= 0) {
 		fmt_uptime(buf, sizeof(buf), up->valuedouble);
 		fprintf(pr->out, "%-*s %s\n", LABEL_WIDTH + 2, "Uptime", buf);
@@ -554,8 +630,10 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 			   cJSON_IsNumber(dev) ? dev->valuedouble : 0);
 		fmt_number(n3, sizeof(n3),
 			   cJSON_IsNumber(ino) ? ino->valuedouble : 0);
-		fprintf(pr->out, "  - %s\n      %s processes, dev %s, ino %s\n",
-			path->valuestring, cJSON_IsNumber(procs) ? n1 : "?",
+		fputs("  - ", pr->out);
+		put_text(pr->out, path->valuestring);
+		fprintf(pr->out, "\n      %s processes, dev %s, ino %s\n",
+			cJSON_IsNumber(procs) ? n1 : "?",
 			cJSON_IsNumber(dev) ? n2 : "?",
 			cJSON_IsNumber(ino) ? n3 : "?");
 	}
@@ -573,7 +651,8 @@ int status__print(const char *json, bool as_json, FILE *out)
 		return -EBADMSG;
 	}
 	if (as_json) {
-		fprintf(out, "%s\n", json);
+		put_json(out, json);
+		fputc('\n', out);
 		goto out;
 	}
 	pr.color = isatty(fileno(out));

@@ -107,11 +107,17 @@ void status__close(struct status_server *s);
 int status__query(const char *path, char **json);
 
 /*
- * Writes @json to @out: as is with a newline when @as_json, otherwise as
+ * Writes @json to @out: as JSON with a newline when @as_json, otherwise as
  * an aligned report for humans: uptime, then one section per table of
  * serve/stats.h (a line "NAME value" per row) and the attached files.
  * Rows that mean lost or bad data are marked "(!)" when non-zero, and
- * also shown in bold red when @out is a terminal.
+ * also shown in bold red when @out is a terminal.  No terminal control
+ * a user could put in a path or an error text is written raw: in the
+ * report, C0 controls, DEL, C1 controls, bytes that are not UTF-8 and
+ * backslashes are written as \xNN (\\ for a backslash); in @as_json
+ * mode, DEL and C1 controls become \u00NN escapes (the same string),
+ * other C0 controls than tab, CR and LF too, and each maximal invalid
+ * UTF-8 subpart becomes \ufffd, so the output is valid JSON.
  * Returns 0, or -EBADMSG if @json is not a JSON object (nothing printed).
  */
 int status__print(const char *json, bool as_json, FILE *out);

@@ -104,6 +104,8 @@ def test_configmap_keys(objs):
     assert cfg["filters"]["ai_only"] is True
     assert cfg["redaction"]["enabled"] is False
     assert cfg["metrics"]["enabled"] is True and cfg["metrics"]["port"] == 9464
+    # The token series are for the pod itself until the operator opens them.
+    assert cfg["metrics"]["allowed_ips"] == "127.0.0.1/32"
     # Every key is one of docs/config.md's (the sensor refuses unknown
     # keys; host mode runs the sensor on this very file).
     with open(os.path.join(ROOT, "docs", "config.md")) as f:
@@ -144,8 +146,10 @@ def test_daemonset_fields(objs):
     assert c["resources"] == {"requests": {"memory": "128Mi", "cpu": "100m"},
                               "limits": {"memory": "512Mi", "cpu": "500m"}}
     assert c["ports"] == [{"name": "metrics", "containerPort": 9464, "protocol": "TCP"}]
-    assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
-    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    # The probes use the status socket: the metrics port admits no kubelet.
+    status = ["oisp-sensor", "status", "--config", "/etc/oisp-sensor/config.yaml"]
+    assert c["livenessProbe"]["exec"] == {"command": status}
+    assert c["readinessProbe"]["exec"] == {"command": status}
     assert {"name": "NODE_NAME",
             "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}} in c["env"]
     mounts = {m["mountPath"]: m for m in c["volumeMounts"]}

@@ -182,15 +182,49 @@ def test_health_and_readiness(msensor):
     assert http_get(msensor.base + "/nothing")[0] == 404
 
 
+def raw_get(base, path, src):
+    """The bytes answered to a GET sent from the local address @src;
+    b"" when the server closes without answering."""
+    host, port = base.split("//", 1)[1].rsplit(":", 1)
+    data = b""
+    with socket.create_connection((host, int(port)), timeout=5,
+                                  source_address=(src, 0)) as c:
+        try:
+            c.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                      % path.encode())
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    return data
+
+
 def test_client_outside_the_allow_list_is_refused(server, workdir):
-    s = metrics_sensor(workdir, "metrics-denied", "10.0.0.0/8")
+    """A denied client (127.0.0.2, routed on lo) is disconnected at
+    accept, and counted; many of them held open take no connection slot
+    from the allowed client's /healthz."""
+    s = metrics_sensor(workdir, "metrics-denied", "127.0.0.1")
     s.start()
+    held = []
     try:
-        st, body = wait_for(lambda: http_get(s.base + "/metrics"), 20, "an answer")
-        assert st == 403, body
-        assert "oisp_sensor" not in body
-        assert http_get(s.base + "/healthz")[0] == 403
+        wait_for(lambda: http_get(s.base + "/readyz")[0] == 200, 20, "/readyz 200")
+        assert raw_get(s.base, "/metrics", "127.0.0.2") == b""
+        assert raw_get(s.base, "/healthz", "127.0.0.2") == b""
+        host, port = s.base.split("//", 1)[1].rsplit(":", 1)
+        for _ in range(40):
+            held.append(socket.create_connection((host, int(port)), timeout=5,
+                                                 source_address=("127.0.0.2", 0)))
+        assert http_get(s.base + "/healthz") == (200, "ok\n")
+        st, body = http_get(s.base + "/metrics")
+        assert st == 200
+        denied = re.search(r"^oisp_sensor_metrics_denied_total (\d+)$", body, re.M)
+        assert denied and int(denied.group(1)) >= 2, body
     finally:
+        for c in held:
+            c.close()
         s.stop()
     assert "metrics endpoint on 127.0.0.1" in open(s.log_path).read()
 

@@ -302,24 +302,44 @@ static int render_fixed(void *ctx, struct metrics_text *t)
 	return metrics_text__sample(t, "oisp_sensor_test_total", NULL, 0, 42);
 }
 
-/* GET @path from 127.0.0.1; the whole response (MHD closes) in @buf. */
-static void get(struct metrics *m, const char *path, char *buf, size_t len)
+/* A TCP socket from @src (a loopback address) connected to the server. */
+static int connect_from(struct metrics *m, const char *src)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_port = htons((uint16_t)metrics__port(m)) };
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	int fd;
+
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	inet_pton(AF_INET, src, &from.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0,
+		     "bind %s: %s", src, strerror(errno));
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
+		     "connect from %s: %s", src, strerror(errno));
+	return fd;
+}
+
+/*
+ * GET @path from @src; the whole response (MHD closes) in @buf, empty
+ * when the server closed without answering.  The loop is driven for at
+ * most 500 rounds of 10 ms: the harness's bound, not an assertion.
+ */
+static void get_from(struct metrics *m, const char *src, const char *path,
+		     char *buf, size_t len)
+{
 	struct pollfd pfd;
 	size_t got = 0;
 	char req[256];
 	ssize_t n;
 	int fd, i;
 
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	fd = connect_from(m, src);
 	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n"
 		 "Connection: close\r\n\r\n", path);
-	cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	/* A refused client may see its write fail: the answer is what counts. */
+	(void)!write(fd, req, strlen(req));
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	for (i = 0; i < 500; i++) {
 		cr_assert_eq(metrics__run(m), 0);
@@ -332,6 +352,22 @@ static void get(struct metrics *m, const char *path, char *buf, size_t len)
 	}
 	buf[got] = '\0';
 	close(fd);
+}
+
+static void get(struct metrics *m, const char *path, char *buf, size_t len)
+{
+	get_from(m, "127.0.0.1", path, buf, len);
+}
+
+/* Lets the server accept (and refuse) whatever is pending. */
+static void drive(struct metrics *m)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		cr_assert_eq(metrics__run(m), 0);
+		usleep(2000);
+	}
 }
 
 Test(server, endpoints)
@@ -368,19 +404,73 @@ Test(server, endpoints)
 	metrics__stop(m);
 }
 
-Test(server, client_outside_the_allow_list_gets_403)
+Test(server, client_outside_the_allow_list_is_closed_at_accept)
 {
 	struct metrics_opts o = { .address = "127.0.0.1",
-				  .allowed_ips = "10.0.0.0/8,::1",
+				  .allowed_ips = "127.0.0.1,10.0.0.0/8,::1",
 				  .render = render_fixed };
 	struct metrics *m;
 	char err[256], buf[4096];
 
 	cr_assert_eq(metrics__start(&m, &o, err, sizeof(err)), 0, "%s", err);
+	get_from(m, "127.0.0.2", "/metrics", buf, sizeof(buf));
+	cr_assert_str_empty(buf, "a denied client got an answer: %s", buf);
+	get_from(m, "127.0.0.2", "/healthz", buf, sizeof(buf));
+	cr_assert_str_empty(buf, "a denied client got an answer: %s", buf);
 	get(m, "/metrics", buf, sizeof(buf));
-	cr_assert(!strncmp(buf, "HTTP/1.1 403", 12), "%s", buf);
-	cr_assert_null(strstr(buf, "oisp_sensor_test_total"));
+	cr_assert_not_null(strstr(buf, "oisp_sensor_metrics_denied_total 2\n"),
+			   "%s", buf);
+	/* Denied clients never reached the request handler. */
+	cr_assert_not_null(strstr(buf, "oisp_sensor_metrics_requests_total 1\n"),
+			   "%s", buf);
 	metrics__stop(m);
+}
+
+#define HOGS	(METRICS_MAX_CONNECTIONS + 8)
+
+/*
+ * Idle connections from @src, accepted (or refused) by the server, held
+ * open while the allowed client 127.0.0.1 asks for /healthz.
+ */
+static void healthz_beside_hogs(const char *allowed, const char *src,
+				const char *counter, unsigned int refused)
+{
+	struct metrics_opts o = { .address = "127.0.0.1",
+				  .allowed_ips = allowed,
+				  .render = render_fixed };
+	char err[256], buf[4096], want[96];
+	struct metrics *m;
+	int hog[HOGS], i;
+
+	cr_assert_eq(metrics__start(&m, &o, err, sizeof(err)), 0, "%s", err);
+	for (i = 0; i < HOGS; i++) {
+		hog[i] = connect_from(m, src);
+		drive(m);
+	}
+	get(m, "/healthz", buf, sizeof(buf));
+	cr_assert(!strncmp(buf, "HTTP/1.1 200", 12),
+		  "/healthz beside %d idle connections from %s: \"%s\"",
+		  HOGS, src, buf);
+	get(m, "/metrics", buf, sizeof(buf));
+	snprintf(want, sizeof(want), "oisp_sensor_metrics_%s_total %u\n",
+		 counter, refused);
+	cr_assert_not_null(strstr(buf, want), "%s", buf);
+	for (i = 0; i < HOGS; i++)
+		close(hog[i]);
+	metrics__stop(m);
+}
+
+/* Finding: denied clients held every slot, and /healthz timed out. */
+Test(server, denied_clients_take_no_slot)
+{
+	healthz_beside_hogs("127.0.0.1", "127.0.0.2", "denied", HOGS);
+}
+
+/* An allowed address cannot take every slot either. */
+Test(server, one_address_takes_few_slots)
+{
+	healthz_beside_hogs("127.0.0.0/8", "127.0.0.2", "over_ip_limit",
+			    HOGS - METRICS_MAX_PER_IP);
 }
 
 Test(server, bad_options_name_the_value)

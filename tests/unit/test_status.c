@@ -11,6 +11,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "lib/utf8.h"
 #include "serve/status.h"
 
 static const char sample[] =
@@ -338,5 +341,88 @@ Test(status, print_json_and_errors)
 	free(s);
 	s = print_to_string(NULL, false, &ret);
 	cr_assert_eq(ret, -EBADMSG);
+	free(s);
+}
+
+/*
+ * A user names a file so that its path carries terminal controls (ESC
+ * and BEL here, the 8-bit CSI U+009B, DEL and a byte that is not UTF-8),
+ * and gets it attached: the report must show them escaped, never raw.
+ * cJSON escapes C0 controls only, so the sensor's reply carries DEL and
+ * C1 raw, as last_error does here.
+ */
+static const char hostile[] =
+	"{\"version\":\"0.1\\u001b[2J\","
+	"\"output\":{\"path\":\"/tmp/\\u001b]0;pwned\\u0007x\","
+	"\"last_error\":\"open: \xc2\x9b" "31mred\x7f\"},"
+	"\"kubernetes\":{\"last_error\":\"a\\r\\nb\\\\x1b\"},"
+	"\"attach\":{\"mode\":\"uprobe\\u0085\",\"list\":[{\"path\":"
+	"\"/tmp/caf\xc3\xa9/\xff\xc3libssl.so\xe2\x80\","
+	"\"dev\":1,\"ino\":2,\"processes\":3}]}}";
+
+/* Valid UTF-8 without C0 controls (but newlines), DEL or C1 controls. */
+static void assert_inert(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s);
+	int n;
+
+	while (left) {
+		n = utf8__seq(p, left);
+		cr_assert_gt(n, 0, "not UTF-8 at byte %zu: %s",
+			     (size_t)(p - (const unsigned char *)s), s);
+		cr_assert(n > 1 || *p == '\n' || (*p >= 0x20 && *p != 0x7f),
+			  "control 0x%02x in: %s", *p, s);
+		cr_assert(n != 2 || *p != 0xc2 || p[1] > 0x9f,
+			  "C1 control in: %s", s);
+		p += n;
+		left -= (size_t)n;
+	}
+}
+
+Test(status, print_escapes_controls)
+{
+	char *s;
+	int ret;
+
+	s = print_to_string(hostile, false, &ret);
+	cr_assert_eq(ret, 0);
+	assert_inert(s);
+	cr_assert(strstr(s, "oisp-sensor 0.1\\x1b[2J\n"), "%s", s);
+	cr_assert(strstr(s, "  path                   /tmp/\\x1b]0;pwned\\x07x\n"),
+		  "%s", s);
+	cr_assert(strstr(s, "open: \\xc2\\x9b31mred\\x7f (!)\n"), "%s", s);
+	/* A backslash is escaped too, so an escape can't be faked. */
+	cr_assert(strstr(s, "a\\x0d\\x0ab\\\\x1b (!)\n"), "%s", s);
+	cr_assert(strstr(s, "  uprobes                uprobe\\xc2\\x85\n"), "%s", s);
+	/* Valid UTF-8 stays readable; the invalid bytes are escaped. */
+	cr_assert(strstr(s, "  - /tmp/caf\xc3\xa9/\\xff\\xc3libssl.so\\xe2\\x80\n"),
+		  "%s", s);
+	free(s);
+}
+
+Test(status, print_json_escapes_controls)
+{
+	cJSON *root, *item;
+	char *s;
+	int ret;
+
+	s = print_to_string(hostile, true, &ret);
+	cr_assert_eq(ret, 0);
+	assert_inert(s);
+	root = cJSON_Parse(s);
+	cr_assert_not_null(root, "%s", s);
+	item = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "output"),
+				   "last_error");
+	/* The same text, written as JSON escapes. */
+	cr_assert_str_eq(cJSON_GetStringValue(item),
+			 "open: \xc2\x9b" "31mred\x7f");
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(
+			cJSON_GetObjectItem(root, "attach"), "list"), 0);
+	/* Bytes that are not UTF-8 can't be JSON: U+FFFD each. */
+	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(item, "path")),
+			 "/tmp/caf\xc3\xa9/\xef\xbf\xbd\xef\xbf\xbdlibssl.so"
+			 "\xef\xbf\xbd");
+	cJSON_Delete(root);
 	free(s);
 }
