@@ -1,21 +1,68 @@
-"""Session fixtures for the end-to-end tests.
+"""Fixtures of the end-to-end tests.
 
-server   the fixture HTTPS server (test CA, loopback addresses, hosts file)
-sensor   build/oisp-sensor run, started once for the session; a client that
-         was already running before it started is part of its setup
-events   the sensor's events file (e2elib.EventLog)
+Every test names the sensor it needs with a fixture of explicit scope, so
+no test depends on the order in which files or tests run; set
+OISP_E2E_REVERSE=1 to run them in reverse order (pytest_collection_-
+modifyitems below) and see.
+
+Shared by every module (this file):
+
+workdir          session   temporary directory: test CA, server log, and
+                           the shared sensor's config, socket, log and events
+server           session   the fixture HTTPS server (test CA, loopback
+                           addresses, hosts file)
+shared_sensor    session   owns the shared sensor, build/oisp-sensor run over
+                           every OpenSSL on the host, writing
+                           workdir/events.jsonl.  Nothing starts it but
+                           sensor_run; no_other_sensor stops it, and the next
+                           sensor_run starts it again (appending to the same
+                           events file).  Each time it stops, and at the end
+                           of the session, it must have exited 0 at SIGTERM
+                           and its events file must pass
+                           e2elib.check_lines_valid and check_whole_file; a
+                           failure is an error of the test that stopped it,
+                           or of the session's teardown.
+sensor_run       function  the shared sensor, running for this test (started
+                           if it is not): .sensor (the e2elib.Sensor),
+                           .events (EventLog of its events file), .server,
+                           .known_pids
+events           function  sensor_run.events
+no_other_sensor  function  no sensor of this session runs and no uprobe is
+                           loaded on the host while the test runs: the
+                           shared sensor is stopped if it was running.  For
+                           tests that read OpenSSL's code bytes in processes
+                           (test_targeted.py).
+
+A test that needs a sensor of its own starts it in its tmp_path
+(e2elib.Sensor), or through a fixture of its module:
+
+test_targeted.targeted                  function  targeted-mode sensor
+                                                  (needs no_other_sensor)
+test_sensor_early.early_then_sensor     function  a client, then a sensor
+test_sensor_shutdown.shutdown_run       module    a sensor driven with real
+                                                  traffic, then SIGTERMed
+test_metrics.msensor                    module    a sensor with --metrics
+test_k8s_metadata.k8s_env               function  sensors with kubernetes
+                                                  metadata
 
 Set OISP_E2E_KEEP=1 to keep the temporary directory (CA, server log,
-sensor log, events) for debugging; its path is printed.
+sensor logs, events) for debugging; its path is printed.
 """
-import json
 import os
 import sys
+import time
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2elib  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    """OISP_E2E_REVERSE=1: run the tests in reverse order, which no test
+    may notice."""
+    if os.environ.get("OISP_E2E_REVERSE"):
+        items.reverse()
 
 
 @pytest.fixture(scope="session")
@@ -35,38 +82,82 @@ def server(workdir):
     s.stop()
 
 
-class SensorRun:
-    def __init__(self, sensor, events, early, server):
-        self.sensor = sensor
-        self.events = events
-        self.early = early
+class SharedSensor:
+    """The shared sensor, through every start and stop of the session.
+    Tests get it from sensor_run, running."""
+
+    def __init__(self, server, workdir):
         self.server = server
+        self.workdir = workdir
+        self.events = e2elib.EventLog(os.path.join(workdir, "events.jsonl"))
         self.known_pids = set()
+        self.sensor = None          # the e2elib.Sensor of the last start
+        self.starts = 0
+
+    @property
+    def running(self):
+        return self.sensor is not None and self.sensor.returncode is None
+
+    def ensure_running(self):
+        if self.running:
+            assert self.sensor.proc.poll() is None, "the shared sensor died (%d):\n%s" % (
+                self.sensor.proc.returncode, self.sensor.log_tail())
+            return self
+        s = e2elib.Sensor(self.workdir)
+        assert s.out == self.events.path
+        if self.starts:
+            # keep the log of the previous run
+            os.replace(s.log_path, "%s.%d" % (s.log_path, self.starts))
+        self.sensor = s.start()
+        self.starts += 1
+        return self
+
+    def stop(self, why):
+        """SIGTERM it, if it runs; it must exit 0, and its events file
+        must pass the whole-file checks."""
+        if not self.running:
+            return
+        rc = self.sensor.stop()
+        assert rc == 0, "the shared sensor, stopped %s, exited %r:\n%s" % (
+            why, rc, self.sensor.log_tail())
+        e2elib.check_lines_valid(self.sensor.out)
+        e2elib.check_whole_file(self.sensor.out, self.server.pid)
 
 
 @pytest.fixture(scope="session")
-def sensor_run(server, workdir):
-    # A client that is already running (libssl mapped, connection open)
-    # when the sensor starts.
-    early = e2elib.Client(server, [e2elib.PYTHON, os.path.join(e2elib.CLIENTS, "py_early.py"),
-                                   "tag-early"], stdin=True)
-    sensor = e2elib.Sensor(workdir)
+def shared_sensor(server, workdir):
+    sh = SharedSensor(server, workdir)
     try:
-        first = json.loads(early.proc.stdout.readline() or "null")
-        ready = json.loads(early.proc.stdout.readline() or "null")
-        assert first and first["status"] == 200 and ready == {"ready": True, "pid": early.pid}, (
-            first, ready, early.proc.stderr.read() if early.proc.poll() is not None else "")
-        early.before = first
-        sensor.start()
-        run = SensorRun(sensor, e2elib.EventLog(sensor.out), early, server)
-        yield run
+        yield sh
+        sh.stop("at the end of the session")
     finally:
-        early.kill()
-        sensor.stop()
-        if os.environ.get("OISP_E2E_KEEP"):
-            print("\nsensor log:", sensor.log_path)
+        if sh.sensor is not None:
+            sh.sensor.stop()
+            if os.environ.get("OISP_E2E_KEEP"):
+                print("\nshared sensor log:", sh.sensor.log_path)
 
 
-@pytest.fixture
+@pytest.fixture(scope="function")
+def sensor_run(shared_sensor):
+    return shared_sensor.ensure_running()
+
+
+@pytest.fixture(scope="function")
 def events(sensor_run):
     return sensor_run.events
+
+
+@pytest.fixture(scope="function")
+def no_other_sensor(shared_sensor, request):
+    assert "sensor_run" not in request.fixturenames, \
+        "a test cannot have both the shared sensor and no other sensor"
+    shared_sensor.stop("for " + request.node.nodeid)
+    # The links go with the sensor's last file descriptors.
+    deadline = time.monotonic() + 10
+    while True:
+        left = e2elib.uprobes_loaded()
+        if not left:
+            break
+        assert time.monotonic() < deadline, "another tracer has uprobes loaded: %s" % left
+        time.sleep(0.1)
+    yield

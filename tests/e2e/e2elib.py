@@ -395,6 +395,16 @@ def bpf_links_of(pid):
     return out
 
 
+def uprobes_loaded():
+    """Every uprobe loaded on the host, whoever loaded it: uprobe_multi
+    links and perf-event uprobes, as bpftool lists them."""
+    def bpftool(*args):
+        return json.loads(subprocess.run(["bpftool", *args, "-j"], capture_output=True,
+                                         text=True, check=True).stdout or "[]")
+    return ([l for l in bpftool("link", "list") if l.get("type") in (12, "uprobe_multi")] +
+            [p for p in bpftool("perf", "list") if p.get("fd_type") in ("uprobe", "uretprobe")])
+
+
 def pairs(events):
     """[(request, response or None)] in request order, paired by
     data.request_id."""
@@ -423,6 +433,47 @@ def wait_until(fn, timeout, what, step=0.1):
             return got
         assert time.monotonic() < deadline, what
         time.sleep(step)
+
+
+# Part of every API key the clients send (curl_client.sh, node_client.mjs,
+# py_client.py, and the tests' own curl calls); never in an event.
+KEY_MARK = "0123456789"
+
+
+def check_lines_valid(path):
+    """What a sensor's events file must be once the sensor has exited:
+    every line ends with a newline and parses, and every event validates
+    against the schema (tests/validate-events.py).  Returns the events."""
+    assert os.path.exists(VALIDATE), "%s is missing" % VALIDATE
+    p = subprocess.run([PYTHON, VALIDATE, path], capture_output=True, text=True,
+                       timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, (p.stdout + p.stderr)[-4000:]
+    events = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            assert line.endswith("\n"), "%s: line %d is not terminated" % (path, n)
+            events.append(json.loads(line))
+    return events
+
+
+def check_whole_file(path, server_pid):
+    """Whole-file properties of a sensor's events: there are some; none
+    from the TLS server side (the fixture server, pid @server_pid); no API
+    key; every ai.request has exactly one ai.response; no event id twice.
+    Returns the events."""
+    with open(path) as f:
+        text = f.read()
+    evs = [json.loads(l) for l in text.splitlines() if l.strip()]
+    assert evs, "%s: no events at all" % path
+    assert not [e for e in evs if e["process"]["pid"] == server_pid], \
+        "events from the fixture server (the TLS server side)"
+    assert not [e for e in evs if e["source"]["capture_point"] != "tls_client"]
+    assert KEY_MARK not in text, "an API key was written"
+    reqs = [e["data"]["request_id"] for e in evs if e["event_type"] == "ai.request"]
+    resps = [e["data"]["request_id"] for e in evs if e["event_type"] == "ai.response"]
+    assert sorted(reqs) == sorted(resps), "requests without exactly one response"
+    assert len(set(e["event_id"] for e in evs)) == len(evs), "an event id twice"
+    return evs
 
 
 def workdir(prefix="oisp-e2e-"):

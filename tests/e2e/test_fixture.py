@@ -126,8 +126,10 @@ def test_python_clients(server, lib):
             assert r["content_encoding"] == "gzip"
         if r["mode"] == "chat-br":
             assert r["content_encoding"] == "br"
-    ports = {q["client"] for q in server.requests() if ("%s chat says" % lib) in q.get("body_head", "")
-             or ("%s stream says" % lib) in q.get("body_head", "")}
+    # this test's calls only (tag fx): other modules run the same clients
+    ports = {q["client"] for q in server.requests()
+             if ("%s chat says hello fx" % lib) in q.get("body_head", "")
+             or ("%s stream says hello fx" % lib) in q.get("body_head", "")}
     # requests and httpx keep one connection alive; urllib closes each time
     assert len(ports) == (2 if lib == "urllib" else 1), ports
 
@@ -151,7 +153,8 @@ def test_node_sdks(server):
     assert res[0]["usage"]["prompt_tokens"] == 4 + 5
     assert res[5]["dims"] == 8
     assert res[7]["usage"]["output_tokens"] == 6   # from message_delta, not message_start's 1
-    reqs = {q["body_head"]: q for q in server.requests() if '"node ' in q.get("body_head", "")}
+    reqs = {q["body_head"]: q for q in server.requests()
+            if '"node ' in q.get("body_head", "") and "says hello fx" in q["body_head"]}
     heads = [dict((k.lower(), v) for k, v in q["headers"]) for q in reqs.values()]
     assert all("br" in h["accept-encoding"] for h in heads)
     assert all("content-length" in h and "transfer-encoding" not in h for h in heads)

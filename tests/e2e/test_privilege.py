@@ -208,7 +208,7 @@ def test_which_capability_is_needed_for_what(sensor_run, other_user, monkeypatch
 
 
 def test_capabilities_once_attached(sensor_run):
-    """The session sensor, started as full root: only the four are left
+    """The shared sensor (conftest.py), started as full root: only the four are left
     (uprobe_multi links need no CAP_SYS_ADMIN), in every thread and every
     set, and no way back through exec."""
     pid = sensor_run.sensor.proc.pid

@@ -74,7 +74,7 @@ def test_record_then_replay_gives_the_live_events(sensor_run, tmp_path):
 
 def test_record_honours_capture_targets(sensor_run, tmp_path):
     """record in targeted mode: a selected program (python, by its exe)
-    is in the capture, an unselected one (curl) is not; the session
+    is in the capture, an unselected one (curl) is not; the shared
     sensor sees both, so both calls happened and were made over TLS."""
     cfg = tmp_path / "record.yaml"
     cfg.write_text('capture:\n  targets:\n    exe: ["/usr/bin/python3*"]\n')
@@ -135,6 +135,10 @@ def test_sighup_reopens_after_rename(sensor_run, tmp_path):
 
 
 def test_second_status_reports_counts(sensor_run):
+    # a call of its own: the shared sensor may have just (re)started
+    c = curl_client(sensor_run.server, "chat", "counted by status")
+    sensor_run.known_pids.add(c.pid)
+    assert len(sensor_run.events.wait_pid(c.pid, 2)) == 2
     st = sensor_run.sensor.status()
     assert st["pipeline"]["events_request"] >= 1
     assert st["capture"]["lost_records"] == 0

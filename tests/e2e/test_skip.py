@@ -9,7 +9,7 @@ again, is a new connection and is captured.
 
 py_bio_pair.py drives both ends of each connection in one thread through
 libssl (ctypes), so the addresses are known: the client end of the new
-connection gets the ignored server end's address.  The session sensor
+connection gets the ignored server end's address.  The shared sensor
 (default config) is the one under test; a second sensor with
 filters.server_side: true shows that the server end's data was there to
 copy all along."""

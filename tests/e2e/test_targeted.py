@@ -1,8 +1,8 @@
 """Targeted mode (capture.targets.*): probes only in selected processes.
 
-Named to run first: it checks the bytes of OpenSSL's code in processes,
-so no other tracer (the session sensor of the other modules) may have
-uprobes on the same files while it runs.
+It checks the bytes of OpenSSL's code in processes, so no other tracer
+may have uprobes on the same files while it runs: its sensor fixture
+needs no_other_sensor (conftest.py), which stops the shared sensor.
 
 - Selected processes (by exe, by cgroup, children forked by a selected
   process) are captured; others are not.
@@ -11,7 +11,6 @@ uprobes on the same files while it runs.
   process mapping the same file has one.
 - A selected process that exits has its probes removed.
 """
-import json
 import os
 import subprocess
 import time
@@ -59,16 +58,14 @@ def _code_byte(pid, path, name):
                 with open("/proc/%d/mem" % pid, "rb") as mem:
                     mem.seek(start + off - foff)
                     return mem.read(1)[0]
-    raise AssertionError("%s not mapped in %d" % (path, pid))
-
-
-def _other_uprobes():
-    links = json.loads(subprocess.run(["bpftool", "link", "list", "-j"], capture_output=True,
-                                      text=True, check=True).stdout or "[]")
-    perf = json.loads(subprocess.run(["bpftool", "perf", "list", "-j"], capture_output=True,
-                                     text=True, check=True).stdout or "[]")
-    return ([l for l in links if l.get("type") in (12, "uprobe_multi")] +
-            [p for p in perf if p.get("fd_type") in ("uprobe", "uretprobe")])
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        with open("/proc/%d/maps" % pid) as f:
+            maps = f.read()
+    except OSError as e:
+        stat = maps = str(e)
+    raise AssertionError("%s+%#x not mapped in %d (%s):\n%s" % (path, off, pid, stat, maps))
 
 
 def _wait(pred, timeout, what):
@@ -78,11 +75,10 @@ def _wait(pred, timeout, what):
         time.sleep(0.05)
 
 
-@pytest.fixture(params=["multi", "perf"])
-def targeted(server, tmp_path, request):
+@pytest.fixture(scope="function", params=["multi", "perf"])
+def targeted(no_other_sensor, server, tmp_path, request):
     """A targeted sensor, with uprobe_multi links and with perf-event
-    uprobes (both filter by process)."""
-    assert _other_uprobes() == [], "another tracer has uprobes loaded"
+    uprobes (both filter by process), the only tracer on the host."""
     s = e2elib.Sensor(str(tmp_path), config=CONFIG + "  attach_mode: %s\n" % request.param)
     s.mode = request.param
     s.start()
