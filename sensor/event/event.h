@@ -18,7 +18,6 @@
 #include <cjson/cJSON.h>
 
 #include "event/jsonline.h"
-#include "lib/utf8.h"
 
 struct ulid_gen;
 struct k8s_pod;
@@ -119,21 +118,6 @@ int event__write_line(struct event_buf *b, struct event_cache *cache,
 		      struct ulid_gen *g, const struct event_host *h,
 		      const struct event_proc *p, const struct event_meta *m,
 		      const cJSON *data, char *id_out);
-
-/*
- * Aliases of utf8__dup and utf8__valid (lib/utf8.h) for the callers in
- * sensor/ai and tests/fuzz that still spell them so; they go when those
- * include lib/utf8.h.
- */
-static inline char *event__utf8_dup(const char *s, size_t len)
-{
-	return utf8__dup(s, len);
-}
-
-static inline bool event__utf8_valid(const char *s, size_t len)
-{
-	return utf8__valid(s, len);
-}
 
 /*
  * Formats @ts_real_ns (ns since the epoch) as RFC 3339 UTC with

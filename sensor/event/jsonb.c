@@ -8,6 +8,7 @@
 
 #include "event/event.h"
 #include "event/jsonb.h"
+#include "lib/utf8.h"
 
 cJSON *jsonb__add(cJSON *o, const char *key, cJSON *v)
 {
@@ -66,8 +67,8 @@ cJSON *jsonb__text(const char *s)
 	char *clean, *copy;
 	cJSON *v;
 
-	if (!event__utf8_valid(s, n)) {
-		clean = event__utf8_dup(s, n);
+	if (!utf8__valid(s, n)) {
+		clean = utf8__dup(s, n);
 		v = clean ? cJSON_CreateString(clean) : NULL;
 		free(clean);
 		return v;
@@ -99,7 +100,7 @@ bool jsonb__add_text_moved(cJSON *o, const char *key, cJSON *src)
 	cJSON *v;
 
 	if (!s || (src->type & cJSON_IsReference) ||
-	    !event__utf8_valid(s, strlen(s)))
+	    !utf8__valid(s, strlen(s)))
 		return jsonb__add_text(o, key, s);
 	v = cJSON_CreateStringReference(s);
 	if (!v)

@@ -56,7 +56,7 @@ bool jsonb__add_static(cJSON *o, const char *key, const char *s);
 
 /*
  * A string item holding a valid UTF-8 copy of @s (invalid sequences and
- * NUL bytes become U+FFFD, as event__utf8_dup does).  Returns the new
+ * NUL bytes become U+FFFD, as utf8__dup does).  Returns the new
  * item (the caller owns it), NULL when out of memory.
  */
 cJSON *jsonb__text(const char *s);

@@ -117,7 +117,7 @@ static void put_label_value(struct metrics_text *t, const char *s)
 	while (*p) {
 		n = utf8__seq(p, (size_t)(end - p));
 		if (n <= 0) {
-			put(t, "\xef\xbf\xbd", 3);
+			put(t, UTF8_REPLACEMENT, UTF8_REPLACEMENT_LEN);
 			p++;
 		} else if (*p == '\\') {
 			put(t, "\\\\", 2);

@@ -15,6 +15,7 @@
 #include "ai/extract.h"
 #include "ai/summary.h"
 #include "proto/sse.h"
+#include "lib/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,7 +23,7 @@ static void check_line(const cJSON *o)
 {
 	char *s = cJSON_PrintUnformatted(o);
 
-	if (s && !event__utf8_valid(s, strlen(s)))
+	if (s && !utf8__valid(s, strlen(s)))
 		__builtin_trap();
 	free(s);
 }

@@ -3,7 +3,7 @@
  * Bad input through the replay seam: capture records built here are fed
  * to pipeline__feed() exactly as the ring buffer delivers them, and every
  * line of the events file is read back and checked: valid UTF-8 (checked
- * here, independently of event.c), no raw control characters, valid JSON
+ * here, independently of lib/utf8.c), no raw control characters, valid JSON
  * (cJSON).  Each test is one way real traffic or a real capture goes
  * wrong: garbage, pipelining, a connection first seen mid-stream, a body
  * cut short, decompression bombs, invalid UTF-8 and NUL bytes, a flood of
@@ -185,7 +185,7 @@ static void free_rec(uint32_t tgid, uint64_t ssl)
 
 /*
  * Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past
- * U+10FFFF, no truncated sequences.  Written independently of event.c.
+ * U+10FFFF, no truncated sequences.  Written independently of lib/utf8.c.
  */
 static bool utf8_ok(const unsigned char *s, size_t n)
 {

@@ -18,6 +18,7 @@
 #include "event/event.h"
 #include "ai/extract.h"
 #include "ai/summary.h"
+#include "lib/utf8.h"
 
 /* A growing text buffer for building bodies. */
 struct buf {
@@ -69,7 +70,7 @@ static size_t line_size(const cJSON *d)
 
 	cr_assert_not_null(s);
 	n = strlen(s);
-	cr_assert(event__utf8_valid(s, n));
+	cr_assert(utf8__valid(s, n));
 	free(s);
 	return n;
 }
