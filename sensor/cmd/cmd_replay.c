@@ -31,6 +31,15 @@ static void print_summary(const struct engine *e)
 		st.records, st.bad_records, st.http_messages,
 		st.events_request, st.events_response, st.events_partial,
 		st.parse_errors, st.write_errors);
+	/* Only then: the line stays the same for captures within budget. */
+	if (st.budget_shed_messages || st.budget_shed_connections)
+		pr_info("replay: memory budget: %" PRIu64 " messages shed (%"
+			PRIu64 " body bytes), %" PRIu64
+			" connections closed, high water %" PRIu64 " of %"
+			PRIu64 " bytes",
+			st.budget_shed_messages, st.budget_shed_bytes,
+			st.budget_shed_connections,
+			st.memory_high_water_bytes, st.memory_budget_bytes);
 }
 
 int cmd_replay(int argc, char **argv)

@@ -194,6 +194,7 @@ int engine__open(struct engine **out, const struct config *cfg, bool live,
 		.max_body_bytes = cfg->max_body_bytes,
 		.max_connections = cfg->max_connections,
 		.idle_timeout_ns = (uint64_t)cfg->idle_timeout_s * 1000000000ULL,
+		.memory_budget_bytes = cfg->memory_budget_bytes,
 	};
 	ret = pipeline__new(&e->pl, &po);
 	if (ret)

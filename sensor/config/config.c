@@ -75,6 +75,8 @@ static const struct opt opts[] = {
 	  16, 1000000, false, false, "16384", NULL },
 	{ "capture.idle_timeout_seconds", OPT_U32, F(idle_timeout_s),
 	  1, 86400, false, false, "300", NULL },
+	{ "capture.memory_budget_bytes", OPT_SIZE, F(memory_budget_bytes),
+	  1048576, 2147483648u, false, false, "268435456", NULL },
 	{ "capture.attach_mode", OPT_ENUM, F(attach_mode), 0, 0, false, false,
 	  "auto", attach_modes },
 	{ "capture.write_probe", OPT_ENUM, F(write_probe), 0, 0, false, false,
@@ -120,7 +122,7 @@ static const struct opt opts[] = {
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
-_Static_assert(N_OPTS <= 32, "cfg_loader.seen has one bit per option");
+_Static_assert(N_OPTS <= 64, "cfg_loader.seen has one bit per option");
 _Static_assert(CAPTURE_ATTACH_AUTO == 0 && CAPTURE_ATTACH_MULTI == 1 &&
 	       CAPTURE_ATTACH_PERF == 2, "attach_modes[] follows the enum");
 _Static_assert(LOG_ERROR == 0 && LOG_WARN == 1 && LOG_INFO == 2 &&
@@ -492,7 +494,7 @@ nomem:
 struct cfg_loader {
 	struct yamlutil_doc *d;
 	struct config *c;
-	unsigned int seen;	/* bit per opts[] row, to catch repeats */
+	uint64_t seen;		/* bit per opts[] row, to catch repeats */
 	char *err;
 	size_t errlen;
 };
@@ -619,10 +621,10 @@ static int load_value(struct cfg_loader *l, const struct opt *o,
 	size_t i = (size_t)(o - opts);
 	int ret;
 
-	if (l->seen & (1u << i))
+	if (l->seen & (UINT64_C(1) << i))
 		return yamlutil__err(l->d, k, l->err, l->errlen,
 				     "%s: given twice", o->key);
-	l->seen |= 1u << i;
+	l->seen |= UINT64_C(1) << i;
 	if (o->type == OPT_PATTERNS)
 		return load_patterns(l, v);
 	if (o->type == OPT_LIST && v->type == YAML_SEQUENCE_NODE)

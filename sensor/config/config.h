@@ -31,6 +31,7 @@ struct config {
 	uint32_t max_body_bytes;	/* capture.max_body_bytes, default 4194304, 1024..268435456 */
 	uint32_t max_connections;	/* capture.max_connections, default 16384, 16..1000000 */
 	uint32_t idle_timeout_s;	/* capture.idle_timeout_seconds, default 300, 1..86400 */
+	uint32_t memory_budget_bytes;	/* capture.memory_budget_bytes, default 268435456, 1 MiB..2 GiB */
 	int attach_mode;		/* capture.attach_mode: auto|multi|perf, default auto (enum capture_attach_mode) */
 	int write_probe;		/* capture.write_probe: return|entry, default return (enum config_write_probe) */
 	/* capture.targets.*: "GLOB,GLOB,..." or NULL; all NULL = every process */

@@ -19,6 +19,7 @@
 #include "event/jsonb.h"
 #include "event/output.h"
 #include "event/ulid.h"
+#include "lib/budget.h"
 #include "meta/k8s.h"
 #include "meta/procinfo.h"
 #include "pipeline/assemble.h"
@@ -28,13 +29,24 @@
 #include "proto/sse.h"
 
 #define MAX_SSE_EVENTS	200000
-#define MAX_REASONS	4
+#define MAX_REASONS	6
+/*
+ * Budget charge while an event is built (event_charge()): per value of
+ * the body, a node (cJSON's is 64 bytes, plus the allocator's) in the
+ * parsed tree and another in the event's; per byte, the strings, the
+ * line and its escapes.  An estimate, kept high.
+ */
+#define NODE_CHARGE	((size_t)2 * 96)
+#define BYTE_CHARGE	4
+/* The completeness reason of data dropped for the memory budget. */
+#define REASON_BUDGET	"memory_budget"
 /* The line buffer is kept for the next event up to this size. */
 #define LINE_KEEP	(1u << 20)
 
 struct assembler {
 	const struct pipeline_opts *o;
 	struct pipeline_stats *st;
+	struct budget *budget;
 	struct ulid_gen *ulid;
 	struct event_buf line;		/* the event being written, reused */
 	struct event_cache *envelopes;	/* printed envelope parts */
@@ -47,6 +59,8 @@ struct emit_args {
 	const char *reasons[MAX_REASONS];
 	size_t n_reasons;
 	bool redacted;
+	bool shed;			/* memory_budget is a reason */
+	size_t charged;			/* reserved from the budget */
 	const char *related;
 	char ns[64];			/* out: the pod's namespace, "" if none */
 };
@@ -146,6 +160,21 @@ static const char *gap_reason(enum proto_gap why)
 	}
 }
 
+/*
+ * Data of this event was dropped for the memory budget: said once, and
+ * counted once (@count) when the pipeline's parser did not count it.
+ */
+static void budget_reason(struct assembler *as, struct emit_args *a,
+			  bool count, size_t bytes)
+{
+	if (count)
+		budget__count_shed(as->budget, a->shed ? 0 : 1, bytes);
+	if (a->shed)
+		return;
+	a->shed = true;
+	add_reason(a, REASON_BUDGET);
+}
+
 /* Sets completeness reasons from the message flags and capture losses. */
 static void msg_reasons(struct assembler *as, const struct http_msg *msg,
 			struct emit_args *a)
@@ -158,6 +187,9 @@ static void msg_reasons(struct assembler *as, const struct http_msg *msg,
 		add_reason(a, "message_incomplete");
 	if (msg->gap != PROTO_GAP_NONE)
 		add_reason(a, gap_reason(msg->gap));
+	/* Counted by the parser that dropped the body. */
+	if (msg->flags & HTTP_MSG_SHED)
+		budget_reason(as, a, false, 0);
 }
 
 static void apply_redaction(struct assembler *as, cJSON *data,
@@ -188,16 +220,21 @@ static void apply_redaction(struct assembler *as, cJSON *data,
 /*
  * Decodes @msg's body per its Content-Encoding.  Returns a malloc'd
  * buffer (NUL-terminated) in *out, or points *out at the body itself
- * (*owned = false) when there is nothing to decode.
+ * (*owned = false) when there is nothing to decode.  The output is cut
+ * at capture.max_body_bytes, like a body on the wire: a decompression
+ * bomb costs that much memory and no more.  That room is reserved from
+ * the budget before decoding (a refusal leaves the event without its
+ * body: *out = NULL, *out_len = 0) and what decoding did not use is
+ * given back at once; the rest stays in a->charged.
  */
 static void body_decode(struct assembler *as, const struct http_msg *msg,
 			const char **out, size_t *out_len, bool *owned,
 			struct emit_args *a)
 {
 	const char *enc = http_msg__header(msg, "content-encoding");
+	size_t max = as->o->max_body_bytes, dlen = 0;
 	unsigned char *dec = NULL;
 	unsigned flags = 0;
-	size_t dlen = 0;
 	int err;
 
 	*out = (const char *)msg->body;
@@ -205,8 +242,15 @@ static void body_decode(struct assembler *as, const struct http_msg *msg,
 	*owned = false;
 	if (!enc || !msg->body_len)
 		return;
-	err = decode__content(enc, msg->body, msg->body_len,
-			      as->o->max_body_bytes * 8, &dec, &dlen, &flags);
+	if (budget__reserve(as->budget, max + 1)) {
+		budget_reason(as, a, true, msg->body_len);
+		*out = NULL;
+		*out_len = 0;
+		return;
+	}
+	err = decode__content(enc, msg->body, msg->body_len, max, &dec, &dlen,
+			      &flags);
+	budget__release(as->budget, err ? max + 1 : max - dlen);
 	if (err == 0 && !(msg->flags & (HTTP_MSG_TRUNCATED |
 					HTTP_MSG_INCOMPLETE)) &&
 	    (flags & DECODE_INCOMPLETE)) {
@@ -219,6 +263,7 @@ static void body_decode(struct assembler *as, const struct http_msg *msg,
 		free(dec);
 		return;
 	}
+	a->charged += dlen + 1;
 	if (flags & DECODE_TRUNCATED) {
 		/* A decompression bomb, or just a large body: counted too. */
 		add_reason(a, "decoded_body_truncated");
@@ -230,17 +275,196 @@ static void body_decode(struct assembler *as, const struct http_msg *msg,
 	*owned = true;
 }
 
+/*
+ * What building the event of body @p (@len bytes) may take: a JSON value
+ * begins after each ',', '[' or '{' at most (plus the first), so two
+ * bytes of "[0,0,...]" cost two nodes, while a long string costs its
+ * bytes only.  One pass, no parsing.
+ */
+static size_t event_charge(const char *p, size_t len)
+{
+	size_t i, nodes = 1;
+
+	for (i = 0; i < len; i++)
+		nodes += p[i] == ',' || p[i] == '[' || p[i] == '{';
+	return len * BYTE_CHARGE + nodes * NODE_CHARGE;
+}
+
+/*
+ * The body as extraction will read it: decoded, and what building the
+ * event may take (event_charge()) reserved from the budget (into
+ * a->charged, given back by event_done()).  When the budget refuses,
+ * the body is let go (*out_len = 0): the event keeps the headers'
+ * fields and says memory_budget.
+ */
+static void body_prepare(struct assembler *as, const struct http_msg *msg,
+			 const char **out, size_t *out_len, bool *owned,
+			 struct emit_args *a)
+{
+	size_t est;
+
+	body_decode(as, msg, out, out_len, owned, a);
+	if (!*out_len)
+		return;
+	est = event_charge(*out, *out_len);
+	if (budget__reserve(as->budget, est) == 0) {
+		a->charged += est;
+		return;
+	}
+	budget_reason(as, a, true, msg->body_len);
+	if (*owned)
+		free((char *)*out);
+	*out = NULL;
+	*out_len = 0;
+	*owned = false;
+}
+
+/* The event is written: what it reserved goes back to the budget. */
+static void event_done(struct assembler *as, struct emit_args *a)
+{
+	budget__release(as->budget, a->charged);
+	a->charged = 0;
+}
+
 static const char *header_cb(const void *ctx, const char *name)
 {
 	return http_msg__header(ctx, name);
 }
 
-/* The request-target without its query: queries can carry API keys. */
-static char *path_only(const char *target)
-{
-	size_t n = target ? strcspn(target, "?#") : 0;
+/* Shortest path segment taken for a credential by its look alone. */
+#define SECRET_SEGMENT_MIN	32
 
-	return target ? strndup(target, n) : NULL;
+/* "scheme://" at @t (RFC 3986 §3.1): its length, else 0. */
+static size_t scheme_len(const char *t)
+{
+	size_t i = 0;
+
+	if (!((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z')))
+		return 0;
+	while (t[i] && (strchr("+-.", t[i]) ||
+			(t[i] >= 'a' && t[i] <= 'z') ||
+			(t[i] >= 'A' && t[i] <= 'Z') ||
+			(t[i] >= '0' && t[i] <= '9')))
+		i++;
+	return strncmp(t + i, "://", 3) == 0 ? i + 3 : 0;
+}
+
+/*
+ * A path segment that looks like a key or token: long, of token
+ * characters only, mixing upper case, lower case and digits.  Resource
+ * ids (UUIDs, "resp_0123abcd...", model names) are one case or carry
+ * other punctuation.
+ */
+static bool looks_secret(const char *p, size_t n)
+{
+	bool up = false, lo = false, dig = false;
+	size_t i;
+
+	if (n < SECRET_SEGMENT_MIN)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (p[i] >= 'A' && p[i] <= 'Z')
+			up = true;
+		else if (p[i] >= 'a' && p[i] <= 'z')
+			lo = true;
+		else if (p[i] >= '0' && p[i] <= '9')
+			dig = true;
+		else if (!strchr("-_.~+=", p[i]))
+			return false;
+	}
+	return up && lo && dig;
+}
+
+/*
+ * Copies the path @p[0..n) into @out, without the parameters of each
+ * segment (";a=b", RFC 3986 §3.3) and with segments that look like
+ * credentials replaced.  @out has room for n + 1 bytes; returns its
+ * length.
+ */
+static size_t copy_segments(const char *p, size_t n, char *out)
+{
+	static const char mask[] = "[REDACTED]";
+	size_t i = 0, o = 0, seg, end;
+
+	while (i < n) {
+		if (p[i] == '/') {
+			out[o++] = p[i++];
+			continue;
+		}
+		seg = i;
+		while (i < n && p[i] != '/' && p[i] != ';')
+			i++;
+		end = i;
+		while (i < n && p[i] != '/')
+			i++;
+		if (looks_secret(p + seg, end - seg)) {
+			memcpy(out + o, mask, sizeof(mask) - 1);
+			o += sizeof(mask) - 1;
+		} else {
+			memcpy(out + o, p + seg, end - seg);
+			o += end - seg;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * http.path: the path of the request-target (RFC 9112 §3.2) and
+ * nothing else, as anything else can carry a credential: the query and
+ * the fragment ("?key=..."), segment parameters (";api_key=..."), the
+ * scheme, userinfo and host of an absolute-form target
+ * ("https://user:key@host/p" gives "/p") and the userinfo of any other
+ * form.  Segments that look like keys are replaced by "[REDACTED]" and
+ * the always-on secrets redactor (@secrets, may be NULL) runs over what
+ * is left.  Returns a malloc'd string, NULL for no target or no memory.
+ */
+static char *clean_path(const struct redactor *secrets, const char *target)
+{
+	const char *p = target, *at;
+	size_t n, sch;
+	char *out, *red = NULL;
+	int ret;
+
+	if (!target)
+		return NULL;
+	sch = scheme_len(p);
+	if (sch) {
+		p += sch;
+		p += strcspn(p, "/?#");
+	} else if (*p != '/') {
+		/* authority-form (CONNECT) or garbage: no userinfo */
+		n = strcspn(p, "/?#");
+		at = memrchr(p, '@', n);
+		if (at)
+			p = at + 1;
+	}
+	n = strcspn(p, "?#");
+	out = malloc(n + sizeof("/"));
+	if (!out)
+		return NULL;
+	if (!copy_segments(p, n, out) && sch)
+		strcpy(out, "/");
+	ret = secrets ? redactor__string(secrets, out, &red, NULL) : 0;
+	if (ret == 0)
+		return out;
+	free(out);
+	/* Not checked: not written either. */
+	return ret > 0 ? red : strdup("[REDACTED]");
+}
+
+/*
+ * The authority as written in events (provider.endpoint, http.host):
+ * host and port, never userinfo ("user:key@host" is a credential, RFC
+ * 9110 §4.2.4 forbids it, a hostile sender need not care).  Returns a
+ * malloc'd string, NULL for no memory.
+ */
+static char *clean_host(const char *authority)
+{
+	const char *h = authority ? authority : "";
+	const char *at = strrchr(h, '@');
+
+	return strdup(at ? at + 1 : h);
 }
 
 static void add_provider(cJSON *data, const struct exchange *x)
@@ -303,9 +527,9 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 	char *path;
 
 	x->ts_start = msg->ts_start;
-	x->host = strdup(msg->authority ?: "");
+	x->host = clean_host(msg->authority);
 	rq = (struct rules_req){
-		.host = x->host, .method = msg->method ?: "",
+		.host = x->host ?: "", .method = msg->method ?: "",
 		.path = msg->target ?: "", .header = header_cb, .ctx = msg,
 	};
 	if (!rules__match(o->rules, &rq, &x->m))
@@ -324,33 +548,34 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 	jsonb__add_str(data, "request_type", x->m.request_type ?: "other");
 	jsonb__add_str(data, "api", x->m.api ?: "other");
 	msg_reasons(as, msg, &a);
-	body_decode(as, msg, &body, &body_len, &owned, &a);
+	body_prepare(as, msg, &body, &body_len, &owned, &a);
 	ai_summary__init(&sum);
 	if (body_len && extract__request(x->m.api ?: "other", body, body_len,
 					 data, &sum) == -EBADMSG)
 		as->st->json_errors++;
 	if (owned)
 		free((char *)body);
-	if (x->m.api && msg->target)
-		extract__request_path(x->m.api, msg->target, data, &sum);
+	path = clean_path(o->secrets, msg->target);
+	if (x->m.api && path)
+		extract__request_path(x->m.api, path, data, &sum);
 	add_auth(data, msg);
 	http = jsonb__add_obj(data, "http");
 	if (http) {
 		jsonb__add_str(http, "method", msg->method);
-		path = path_only(msg->target);
 		jsonb__add_str(http, "path", path);
-		free(path);
 		jsonb__add_str(http, "host", x->host);
 		jsonb__add_num(http, "body_bytes", (double)msg->body_total);
 		jsonb__add_str(http, "content_encoding",
 			http_msg__header(msg, "content-encoding"));
 	}
+	free(path);
 	x->model = sum.model;		/* taken over */
 	sum.model = NULL;
 	ai_summary__clear(&sum);
 	apply_redaction(as, data, &a);
 	a.rule = x->m.rule;
 	emit(as, proc, server, &a, data, x->event_id);
+	event_done(as, &a);
 	if (o->aistats)
 		aistats__record_request(o->aistats, x->m.provider ?: "other",
 					x->model, a.ns);
@@ -431,7 +656,7 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	msg_reasons(as, msg, &a);
 	ctype = http_msg__header(msg, "content-type");
 	sse = ctype && strncasecmp(ctype, "text/event-stream", 17) == 0;
-	body_decode(as, msg, &body, &body_len, &owned, &a);
+	body_prepare(as, msg, &body, &body_len, &owned, &a);
 	if (sse)
 		response_stream(x, msg, body, body_len, owned, data, &sum);
 	else if (body_len && extract__response(x->m.api ?: "other", body,
@@ -466,6 +691,7 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	a.rule = x->m.rule;
 	a.related = x->event_id;
 	emit(as, proc, server, &a, data, NULL);
+	event_done(as, &a);
 	if (o->aistats)
 		aistats__record_response(o->aistats, x->m.provider ?: "other",
 					 x->model ?: sum.model, a.ns, ok,
@@ -483,7 +709,7 @@ void exchange__clear(struct exchange *x)
 }
 
 int assembler__new(struct assembler **out, const struct pipeline_opts *o,
-		   struct pipeline_stats *st)
+		   struct pipeline_stats *st, struct budget *budget)
 {
 	struct assembler *as = calloc(1, sizeof(*as));
 	int err;
@@ -492,6 +718,7 @@ int assembler__new(struct assembler **out, const struct pipeline_opts *o,
 		return -ENOMEM;
 	as->o = o;
 	as->st = st;
+	as->budget = budget;
 	err = ulid__new(&as->ulid);
 	if (err)
 		goto err_free;

@@ -23,6 +23,7 @@
 #include "ai/rules.h"
 
 struct assembler;
+struct budget;
 struct event_proc;
 struct http_msg;
 struct pipeline_opts;
@@ -45,11 +46,16 @@ struct exchange {
 
 /*
  * Creates an assembler writing through @o (kept, not copied: a later
- * change to o->k8s is seen) and counting into @st (kept).
+ * change to o->k8s is seen) and counting into @st (kept).  While an
+ * event is built, its decoded body and an estimate of the JSON trees and
+ * line it needs (192 bytes per ',', '[' or '{' of the body plus 4 per
+ * byte) are reserved from @budget (kept; NULL: none); when the budget
+ * refuses, the event is written without the body's AI fields, partial
+ * with the reason "memory_budget".
  * Returns 0, or -ENOMEM.
  */
 int assembler__new(struct assembler **out, const struct pipeline_opts *o,
-		   struct pipeline_stats *st);
+		   struct pipeline_stats *st, struct budget *budget);
 
 /*
  * Classifies request @msg into *@x (zeroed by the caller) and, when it is

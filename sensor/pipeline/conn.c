@@ -9,6 +9,7 @@
 
 #include "capture_abi.h"
 #include "event/event.h"
+#include "lib/budget.h"
 #include "meta/procinfo.h"
 #include "pipeline/conn.h"
 #include "pipeline/conntab.h"
@@ -55,6 +56,7 @@ struct exec_mark {
 struct conns {
 	const struct pipeline_opts *o;
 	struct pipeline_stats *st;
+	struct budget *budget;
 	struct conntab *tab;
 	struct pair_env env;
 	pipeline_ignore_fn on_ignore;	/* NULL: none */
@@ -98,6 +100,7 @@ static void conn_free(struct conn *c)
 		c->proto->free(c->ps);
 	}
 	pair__free(c->pair);
+	budget__release(c->cs->budget, sizeof(*c));
 	free(c);
 }
 
@@ -123,11 +126,14 @@ static void conn_close(struct conn *c)
 static struct conn *conn_new(struct conns *cs, const struct conn_key *k,
 			     enum proto_dir dir, const struct cap_data *d)
 {
-	struct proto_limits lim = { .max_body = cs->o->max_body_bytes };
+	struct proto_limits lim = {
+		.max_body = cs->o->max_body_bytes, .budget = cs->budget,
+	};
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
+	budget__charge(cs->budget, sizeof(*c));
 	c->key = *k;
 	c->cs = cs;
 	c->proc.pid = k->tgid;
@@ -245,7 +251,75 @@ static void stream_gap(struct conns *cs, struct conn *c, enum proto_dir dir,
 	c->proto->gap(c->ps, dir, why);
 }
 
+/*
+ * The budget's shed callback: drops the largest body in progress of all
+ * connections (it keeps its headers; its event says memory_budget).
+ * Bodies are what a sender controls the size of; a walk of the table
+ * per shed costs less than the copying of the bytes it frees.
+ */
+struct largest {
+	struct conn *c;
+	size_t held;
+};
+
+static int find_largest(void *ctx, const struct conn_key *k, void *val)
+{
+	struct largest *l = ctx;
+	struct conn *c = val;
+	size_t held;
+
+	if (c->ignore)
+		return 0;
+	held = c->proto->held(c->ps);
+	if (held > l->held) {
+		l->held = held;
+		l->c = c;
+	}
+	return 0;
+}
+
+static size_t shed_largest(void *ctx, size_t need)
+{
+	struct conns *cs = ctx;
+	struct largest l = { 0 };
+
+	conntab__for_each(cs->tab, find_largest, &l);
+	return l.c ? l.c->proto->shed(l.c->ps) : 0;
+}
+
+/*
+ * After a record: when what cannot be refused (connection state, queued
+ * requests, line buffers) has pushed the budget over its limit and no
+ * body is left to shed, whole connections go, least recently used first
+ * (what they had is written as partial), this one last.
+ */
+static void budget_enforce(struct conns *cs)
+{
+	struct conn_key k;
+	struct conn *c;
+
+	if (!budget__over(cs->budget))
+		return;
+	budget__trim(cs->budget);
+	while (budget__over(cs->budget) &&
+	       (c = conntab__oldest(cs->tab, &k))) {
+		conntab__del(cs->tab, &k);
+		budget__count_conn(cs->budget);
+		conn_close(c);
+	}
+}
+
+static int conn_data(struct conns *cs, const struct cap_data *d);
+
 int conns__data(struct conns *cs, const struct cap_data *d)
+{
+	int err = conn_data(cs, d);
+
+	budget_enforce(cs);
+	return err;
+}
+
+static int conn_data(struct conns *cs, const struct cap_data *d)
 {
 	enum proto_dir dir = d->dir == CAP_DIR_WRITE ? PROTO_DIR_WRITE :
 						       PROTO_DIR_READ;
@@ -374,7 +448,8 @@ void conns__on_ignore(struct conns *cs, pipeline_ignore_fn fn, void *ctx)
 }
 
 int conns__new(struct conns **out, const struct pipeline_opts *o,
-	       struct pipeline_stats *st, struct assembler *as)
+	       struct pipeline_stats *st, struct assembler *as,
+	       struct budget *budget)
 {
 	struct conns *cs = calloc(1, sizeof(*cs));
 	int err;
@@ -383,12 +458,16 @@ int conns__new(struct conns **out, const struct pipeline_opts *o,
 		return -ENOMEM;
 	cs->o = o;
 	cs->st = st;
-	cs->env = (struct pair_env){ .as = as, .o = o, .st = st };
+	cs->budget = budget;
+	cs->env = (struct pair_env){
+		.as = as, .o = o, .st = st, .budget = budget,
+	};
 	err = conntab__new(&cs->tab, o->max_connections);
 	if (err) {
 		free(cs);
 		return err;
 	}
+	budget__on_shed(budget, shed_largest, cs);
 	*out = cs;
 	return 0;
 }

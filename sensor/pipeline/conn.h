@@ -26,15 +26,22 @@
 #include "pipeline/pipeline.h"
 
 struct assembler;
+struct budget;
 struct conns;
 
 /*
  * Creates an empty table of at most o->max_connections connections.
  * @o and @st (counters) are kept, not copied; @as writes the events.
+ * @budget (kept; NULL: none) is charged for the connections' state and
+ * the bytes their protocols hold; the table becomes its shed callback,
+ * which drops the largest body in progress.  After each record, a
+ * budget still over its limit closes connections, least recently used
+ * first.
  * Returns 0, -EINVAL or -ENOMEM.
  */
 int conns__new(struct conns **out, const struct pipeline_opts *o,
-	       struct pipeline_stats *st, struct assembler *as);
+	       struct pipeline_stats *st, struct assembler *as,
+	       struct budget *budget);
 
 /*
  * Feeds one validated data record: its bytes go to its connection's

@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "lib/budget.h"
 #include "pipeline/assemble.h"
 #include "pipeline/pair.h"
 #include "pipeline/pipeline.h"
@@ -16,6 +18,7 @@
 struct pending {
 	struct pending *next;
 	struct exchange x;
+	size_t charged;			/* to the budget */
 };
 
 struct pair {
@@ -49,10 +52,11 @@ static struct pending *pending_pop(struct pair *pr)
 	return pd;
 }
 
-static void pending_free(struct pending *pd)
+static void pending_free(const struct pair *pr, struct pending *pd)
 {
 	if (!pd)
 		return;
+	budget__release(pr->env->budget, pd->charged);
 	exchange__clear(&pd->x);
 	free(pd);
 }
@@ -65,9 +69,13 @@ static void on_request(struct pair *pr, const struct event_proc *proc,
 	if (!pd)
 		return;
 	if (pr->n >= MAX_PENDING)
-		pending_free(pending_pop(pr));
+		pending_free(pr, pending_pop(pr));
 	pending_push(pr, pd);
 	assembler__request(pr->env->as, proc, server, msg, &pd->x);
+	/* Allocated already: charged, the connection table trims after. */
+	pd->charged = sizeof(*pd) + (pd->x.host ? strlen(pd->x.host) : 0) +
+		      (pd->x.model ? strlen(pd->x.model) : 0);
+	budget__charge(pr->env->budget, pd->charged);
 }
 
 static enum pair_verdict on_response(struct pair *pr,
@@ -84,7 +92,7 @@ static enum pair_verdict on_response(struct pair *pr,
 		return PAIR_GO_ON;
 	}
 	assembler__response(pr->env->as, proc, server, msg, &pd->x);
-	pending_free(pd);
+	pending_free(pr, pd);
 	return PAIR_GO_ON;
 }
 
@@ -128,6 +136,6 @@ void pair__free(struct pair *pr)
 	if (!pr)
 		return;
 	while (pr->head)
-		pending_free(pending_pop(pr));
+		pending_free(pr, pending_pop(pr));
 	free(pr);
 }

@@ -25,10 +25,13 @@ struct pipeline_opts;
 struct pipeline_stats;
 
 /* What every connection's pairing shares; outlives them all. */
+struct budget;
+
 struct pair_env {
 	struct assembler *as;
 	const struct pipeline_opts *o;	/* ai_only, server_side */
 	struct pipeline_stats *st;
+	struct budget *budget;		/* charged for queued requests */
 };
 
 /* What the connection should do after a message. */

@@ -13,6 +13,7 @@
 
 #include "capture_abi.h"
 #include "capture/record.h"
+#include "lib/budget.h"
 #include "meta/procinfo.h"
 #include "pipeline/assemble.h"
 #include "pipeline/conn.h"
@@ -21,6 +22,7 @@
 struct pipeline {
 	struct pipeline_opts o;
 	struct pipeline_stats st;
+	struct budget *budget;
 	struct assembler *as;
 	struct conns *conns;
 };
@@ -74,8 +76,17 @@ void pipeline__flush(struct pipeline *p)
 
 void pipeline__stats(const struct pipeline *p, struct pipeline_stats *st)
 {
+	struct budget_stats bs;
+
 	*st = p->st;
 	conns__stats(p->conns, st);
+	budget__stats(p->budget, &bs);
+	st->memory_bytes = bs.used;
+	st->memory_high_water_bytes = bs.high;
+	st->memory_budget_bytes = bs.limit;
+	st->budget_shed_messages = bs.shed_messages;
+	st->budget_shed_bytes = bs.shed_bytes;
+	st->budget_shed_connections = bs.shed_connections;
 }
 
 void pipeline__on_ignore(struct pipeline *p, pipeline_ignore_fn fn,
@@ -106,10 +117,15 @@ int pipeline__new(struct pipeline **out, const struct pipeline_opts *opts)
 		p->o.max_connections = 16384;
 	if (!p->o.idle_timeout_ns)
 		p->o.idle_timeout_ns = 300ULL * 1000000000ULL;
-	err = assembler__new(&p->as, &p->o, &p->st);
+	if (!p->o.memory_budget_bytes)
+		p->o.memory_budget_bytes = 256u << 20;
+	err = budget__new(&p->budget, p->o.memory_budget_bytes);
 	if (err)
 		goto err_free;
-	err = conns__new(&p->conns, &p->o, &p->st, p->as);
+	err = assembler__new(&p->as, &p->o, &p->st, p->budget);
+	if (err)
+		goto err_budget;
+	err = conns__new(&p->conns, &p->o, &p->st, p->as, p->budget);
 	if (err)
 		goto err_as;
 	*out = p;
@@ -117,6 +133,8 @@ int pipeline__new(struct pipeline **out, const struct pipeline_opts *opts)
 
 err_as:
 	assembler__free(p->as);
+err_budget:
+	budget__free(p->budget);
 err_free:
 	free(p);
 	return err;
@@ -128,5 +146,6 @@ void pipeline__free(struct pipeline *p)
 		return;
 	conns__free(p->conns);
 	assembler__free(p->as);
+	budget__free(p->budget);
 	free(p);
 }

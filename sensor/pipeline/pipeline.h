@@ -55,6 +55,16 @@ struct pipeline_opts {
 	size_t max_body_bytes;		/* body bytes kept per HTTP message */
 	size_t max_connections;		/* connection table bound */
 	uint64_t idle_timeout_ns;	/* a connection idle this long is flushed */
+	/*
+	 * Bytes of captured data held at once (lib/budget.h), 0: 256 MiB.
+	 * Charged: connection state, header sections and bodies in
+	 * progress, queued requests, decoded bodies and, while an event is
+	 * built, an estimate of its JSON trees (assemble.h).  Over it, the
+	 * largest body in progress is dropped (its event keeps the headers
+	 * and says "memory_budget"), then the least recently used
+	 * connections are closed.
+	 */
+	size_t memory_budget_bytes;
 };
 
 /* Returns 0, -EINVAL (missing required option) or -ENOMEM. */

@@ -54,7 +54,19 @@
 	X(redaction_errors, COUNTER, BAD, \
 	  "Values dropped because redaction failed.") \
 	X(write_errors, COUNTER, BAD, \
-	  "Events that could not be built or written (dropped).")
+	  "Events that could not be built or written (dropped).") \
+	X(memory_bytes, GAUGE, OK, \
+	  "Bytes of captured data held now, as charged to capture.memory_budget_bytes.") \
+	X(memory_high_water_bytes, GAUGE, OK, \
+	  "Most bytes of captured data held at once since the start.") \
+	X(memory_budget_bytes, GAUGE, OK, \
+	  "The memory budget, capture.memory_budget_bytes.") \
+	X(budget_shed_messages, COUNTER, BAD, \
+	  "Messages whose body (or whole message, or decoding and extraction) was dropped to stay within the memory budget; their events say memory_budget.") \
+	X(budget_shed_bytes, COUNTER, BAD, \
+	  "Captured body bytes dropped to stay within the memory budget.") \
+	X(budget_shed_connections, COUNTER, BAD, \
+	  "Connections closed (flushed as partial) to stay within the memory budget.")
 
 struct pipeline_stats {
 	PIPELINE_STATS(STATS_MEMBER)

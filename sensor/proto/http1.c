@@ -17,6 +17,7 @@
 
 #include <http_parser.h>
 
+#include "lib/budget.h"
 #include "proto/http1.h"
 
 #define DEFAULT_MAX_BODY	(4u << 20)
@@ -24,6 +25,13 @@
 #define SYNC_MAX		8192
 #define METHOD_MAX		24
 #define FIELD_OVERHEAD		4	/* ": " and CRLF */
+/*
+ * Budget charge per header byte: the parser's copy while the field
+ * arrives and the message's own copy; plus a field's slot and malloc
+ * overhead at its start.
+ */
+#define HDR_CHARGE		2
+#define FIELD_CHARGE		(sizeof(struct http_header) + 16)
 
 enum mode {
 	MODE_SYNC,
@@ -69,6 +77,14 @@ struct httpstream {
 	uint64_t body_hint;	/* Content-Length, 0 if none (chunked, EOF) */
 	uint64_t mark_seq;
 	struct sbuf url, name, value;
+	/*
+	 * Budget charges of the message in progress: its header section
+	 * and marks (held_meta), its body (cap_body, unless shed, when the
+	 * body is dropped and no more of it is kept).
+	 */
+	size_t held_meta;
+	bool shed;
+	bool budget_refused;	/* hdr_overflow was the budget's doing */
 
 	struct httpstream_stats st;
 };
@@ -133,26 +149,54 @@ static struct httpstream *stream_of(http_parser *p)
 	return p->data;
 }
 
-/* Counts header section bytes; false (and a parse error) past the limit. */
+/*
+ * Counts header section bytes and charges them to the budget; false (and
+ * a parse error) past the limit or when the budget refuses them.
+ */
 static bool hdr_account(struct httpstream *s, size_t len)
 {
+	size_t charge = len * HDR_CHARGE;
+
 	s->hdr_bytes += len;
-	if (s->hdr_bytes <= s->lim.max_header_bytes)
-		return true;
-	s->hdr_overflow = true;
-	return false;
+	if (s->hdr_bytes > s->lim.max_header_bytes) {
+		s->hdr_overflow = true;
+		return false;
+	}
+	if (budget__reserve(s->lim.budget, charge)) {
+		s->hdr_overflow = true;
+		s->budget_refused = true;
+		return false;
+	}
+	s->held_meta += charge;
+	return true;
+}
+
+/* Gives back what the message in progress has charged. */
+static void msg_release(struct httpstream *s)
+{
+	budget__release(s->lim.budget, s->held_meta + s->cap_body);
+	s->held_meta = 0;
+	s->cap_body = 0;
 }
 
 static void msg_reset(struct httpstream *s)
 {
+	msg_release(s);
 	http_msg__free(s->cur);
 	s->cur = NULL;
 	s->headers_done = false;
 	s->in_value = false;
+	s->shed = false;
 	s->hdr_bytes = 0;
 	s->cap_headers = s->cap_trailers = s->cap_body = s->cap_marks = 0;
 	s->body_hint = 0;
-	s->url.len = s->name.len = s->value.len = 0;
+	/*
+	 * Not kept between messages: a 64 KiB request-target once would
+	 * otherwise stay with every idle stream.
+	 */
+	sbuf_free(&s->url);
+	sbuf_free(&s->name);
+	sbuf_free(&s->value);
 }
 
 /*
@@ -162,13 +206,17 @@ static void msg_reset(struct httpstream *s)
 static void msg_emit(struct httpstream *s, unsigned flags, enum proto_gap why)
 {
 	struct http_msg *m = s->cur;
+	/* Its memory stays charged until the callback has freed it. */
+	size_t held = s->held_meta + s->cap_body;
 
+	s->held_meta = s->cap_body = 0;
 	s->cur = NULL;
 	msg_reset(s);
 	m->flags |= flags;
 	m->gap = why;
 	s->st.messages++;
 	s->cb(s->ctx, m);
+	budget__release(s->lim.budget, held);
 }
 
 /* Drops or emits (INCOMPLETE, for reason @why) the message in progress. */
@@ -279,6 +327,9 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 		goto nomem;
 	if (!hdr_account(s, len + (s->name.len ? 0 : FIELD_OVERHEAD)))
 		return -1;
+	if (!s->name.len &&
+	    budget__reserve(s->lim.budget, FIELD_CHARGE) == 0)
+		s->held_meta += FIELD_CHARGE;
 	if (sbuf_add(&s->name, at, len))
 		goto nomem;
 	return 0;
@@ -336,6 +387,38 @@ nomem:
 }
 
 /*
+ * Drops the body of the message in progress for the budget: no more of
+ * it is kept, the event says why.  Returns the bytes given back.
+ */
+static size_t body_drop(struct httpstream *s)
+{
+	struct http_msg *m = s->cur;
+	size_t freed = s->cap_body;
+
+	if (!m || s->shed)
+		return 0;
+	budget__count_shed(s->lim.budget, 1, m->body_len);
+	free(m->body);
+	m->body = NULL;
+	m->body_len = 0;
+	budget__release(s->lim.budget, s->cap_body);
+	s->cap_body = 0;
+	s->shed = true;
+	m->flags |= HTTP_MSG_SHED;
+	return freed;
+}
+
+size_t httpstream__held(const struct httpstream *s)
+{
+	return s && s->cur && !s->shed ? s->cap_body : 0;
+}
+
+size_t httpstream__shed(struct httpstream *s)
+{
+	return httpstream__held(s) ? body_drop(s) : 0;
+}
+
+/*
  * The first buffer takes the whole declared Content-Length (up to
  * BODY_HINT_MAX: a length is only a claim), so that a body arriving in
  * many reads is not copied at each doubling.
@@ -345,7 +428,7 @@ nomem:
 static int body_grow(struct httpstream *s, size_t need)
 {
 	struct http_msg *m = s->cur;
-	size_t cap = s->cap_body ? s->cap_body : 4096;
+	size_t cap = s->cap_body ? s->cap_body : 4096, grow;
 	unsigned char *b;
 
 	if (!s->cap_body && s->body_hint + 1 >= need &&
@@ -355,9 +438,21 @@ static int body_grow(struct httpstream *s, size_t need)
 		cap *= 2;
 	if (cap > s->lim.max_body + 1)
 		cap = s->lim.max_body + 1;
+	/* May shed this very body: then nothing more of it is kept. */
+	grow = cap - s->cap_body;
+	if (budget__reserve(s->lim.budget, grow)) {
+		body_drop(s);
+		return 0;
+	}
+	if (s->shed) {
+		budget__release(s->lim.budget, grow);
+		return 0;
+	}
 	b = realloc(m->body, cap);
-	if (!b)
+	if (!b) {
+		budget__release(s->lim.budget, grow);
 		return -ENOMEM;
+	}
 	m->body = b;
 	s->cap_body = cap;
 	return 0;
@@ -378,6 +473,11 @@ static int mark_add(struct httpstream *s)
 		cap = s->cap_marks ? s->cap_marks * 4 : 8;
 		if (cap > HTTP_MAX_MARKS)
 			cap = HTTP_MAX_MARKS;
+		/* Marks are only timing: without room, the rest go unmarked. */
+		if (budget__reserve(s->lim.budget,
+				    (cap - s->cap_marks) * sizeof(*mk)))
+			return 0;
+		s->held_meta += (cap - s->cap_marks) * sizeof(*mk);
 		mk = reallocarray(m->marks, cap, sizeof(*mk));
 		if (!mk)
 			return -ENOMEM;
@@ -402,18 +502,22 @@ static int on_body(http_parser *p, const char *at, size_t len)
 		m->ts_body = s->ts;
 	if (mark_add(s))
 		goto nomem;
-	keep = s->lim.max_body - m->body_len;
+	keep = s->shed ? 0 : s->lim.max_body - m->body_len;
 	if (keep > len)
 		keep = len;
+	if (keep && m->body_len + keep + 1 > s->cap_body &&
+	    body_grow(s, m->body_len + keep + 1))
+		goto nomem;
+	if (s->shed) {
+		budget__count_shed(s->lim.budget, 0, len);
+		keep = 0;
+	}
 	if (keep) {
-		if (m->body_len + keep + 1 > s->cap_body &&
-		    body_grow(s, m->body_len + keep + 1))
-			goto nomem;
 		memcpy(m->body + m->body_len, at, keep);
 		m->body_len += keep;
 		m->body[m->body_len] = '\0';
 	}
-	if (keep < len)
+	if (keep < len && !s->shed)
 		m->flags |= HTTP_MSG_TRUNCATED;
 	m->body_total += len;
 	m->ts_end = s->ts;
@@ -588,6 +692,22 @@ static void sync_start(struct httpstream *s, bool at_line_start)
 static size_t parse(struct httpstream *s, const char *p, size_t n);
 
 /*
+ * The buffer for a start line split across feeds, allocated the first
+ * time one is: most streams never need it.  Charged to the budget until
+ * the stream is freed.
+ */
+static int rbuf_get(struct httpstream *s)
+{
+	if (s->rbuf)
+		return 0;
+	s->rbuf = malloc(SYNC_MAX);
+	if (!s->rbuf)
+		return -ENOMEM;
+	budget__charge(s->lim.budget, SYNC_MAX);
+	return 0;
+}
+
+/*
  * Continues a candidate line held in rbuf with the feed @p.  Returns
  * bytes used of @p.  When the candidate fails, @p itself is looked at as
  * a line start: the bytes in between may have been lost.
@@ -668,7 +788,7 @@ static size_t sync_scan(struct httpstream *s, const char *p, size_t n)
 		s->not_http1 = true;
 		return n;
 	case V_MAYBE:
-		if (n <= SYNC_MAX) {
+		if (n <= SYNC_MAX && rbuf_get(s) == 0) {
 			memcpy(s->rbuf, p, n);
 			s->rlen = n;
 			s->rbuf_ts = s->ts;
@@ -720,10 +840,13 @@ static size_t parse(struct httpstream *s, const char *p, size_t n)
 		s->parser.data = s;
 		return used;
 	}
-	if (!s->enomem)
+	if (s->budget_refused)
+		budget__count_shed(s->lim.budget, 1, s->hdr_bytes);
+	else if (!s->enomem)
 		s->st.parse_errors++;
 	msg_abort(s, PROTO_GAP_NONE);
 	s->hdr_overflow = false;
+	s->budget_refused = false;
 	if (used > n)
 		used = n;
 	if (used == 0) {
@@ -856,11 +979,6 @@ int httpstream__new(struct httpstream **out, const struct http_limits *lim,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->rbuf = malloc(SYNC_MAX);
-	if (!s->rbuf) {
-		free(s);
-		return -ENOMEM;
-	}
 	if (lim)
 		s->lim = *lim;
 	if (!s->lim.max_body)
@@ -869,6 +987,7 @@ int httpstream__new(struct httpstream **out, const struct http_limits *lim,
 		s->lim.max_header_bytes = DEFAULT_MAX_HEADER;
 	s->cb = cb;
 	s->ctx = ctx;
+	budget__charge(s->lim.budget, sizeof(*s));
 	sync_start(s, true);
 	*out = s;
 	return 0;
@@ -879,9 +998,8 @@ void httpstream__free(struct httpstream *s)
 	if (!s)
 		return;
 	msg_reset(s);
-	sbuf_free(&s->url);
-	sbuf_free(&s->name);
-	sbuf_free(&s->value);
+	budget__release(s->lim.budget,
+			sizeof(*s) + (s->rbuf ? SYNC_MAX : 0));
 	free(s->rbuf);
 	free(s);
 }
@@ -939,7 +1057,10 @@ static void http1_free(void *st)
 static int http1_new(void **out, const struct proto_limits *lim,
 		     proto_msg_fn cb, void *ctx)
 {
-	struct http_limits hl = { .max_body = lim ? lim->max_body : 0 };
+	struct http_limits hl = {
+		.max_body = lim ? lim->max_body : 0,
+		.budget = lim ? lim->budget : NULL,
+	};
 	struct http1 *h;
 	int i, err;
 
@@ -1022,6 +1143,22 @@ static bool http1_starts_request(const void *p, size_t len)
 	       buf[n - 1] >= '0' && buf[n - 1] <= '9';
 }
 
+static size_t http1_held(const void *st)
+{
+	const struct http1 *h = st;
+
+	return httpstream__held(h->hs[PROTO_DIR_WRITE]) +
+	       httpstream__held(h->hs[PROTO_DIR_READ]);
+}
+
+static size_t http1_shed(void *st)
+{
+	struct http1 *h = st;
+
+	return httpstream__shed(h->hs[PROTO_DIR_WRITE]) +
+	       httpstream__shed(h->hs[PROTO_DIR_READ]);
+}
+
 static bool http1_ignored(const void *st)
 {
 	const struct http1 *h = st;
@@ -1053,6 +1190,8 @@ const struct proto_ops proto_http1 = {
 	.in_message = http1_in_message,
 	.starts_request = http1_starts_request,
 	.ignored = http1_ignored,
+	.held = http1_held,
+	.shed = http1_shed,
 	.stats = http1_stats,
 	.free = http1_free,
 };

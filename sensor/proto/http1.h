@@ -16,7 +16,13 @@
  * Everything is bounded: a message's kept body (limits.max_body), its
  * start line and header fields (limits.max_header_bytes, counted again
  * for the trailer section), the body arrival marks (512), and the bytes
- * held back while looking for a start line (8 KiB).
+ * held back while looking for a start line (8 KiB).  With a budget
+ * (lib/budget.h) all of these are charged to it while held: header
+ * bytes twice (the parser's copy and the message's), body buffers at
+ * their capacity, the 8 KiB line buffer from its first use to the
+ * stream's end, the stream itself from creation.  A body the budget
+ * refuses, or that its shedding takes, is dropped (HTTP_MSG_SHED); a
+ * header section it refuses drops the message.
  */
 #ifndef OISP_HTTP1_H
 #define OISP_HTTP1_H
@@ -43,6 +49,7 @@ extern const struct proto_ops proto_http1;
 struct http_limits {
 	size_t max_body;
 	size_t max_header_bytes;
+	struct budget *budget;	/* NULL: no accounting */
 };
 
 /*
@@ -122,6 +129,22 @@ void httpstream__stats(const struct httpstream *s, struct httpstream_stats *st);
  * Further bytes are then ignored cheaply.
  */
 bool httpstream__not_http1(const struct httpstream *s);
+
+/*
+ * Body bytes kept by the message in progress (its buffer's capacity, as
+ * charged to the budget); 0 when none, or when it was shed.  NULL ok.
+ */
+size_t httpstream__held(const struct httpstream *s);
+
+/*
+ * Drops the body kept by the message in progress, for the budget: the
+ * message keeps its header section, counts its further body bytes
+ * without keeping them and is emitted with HTTP_MSG_SHED.  Counted in
+ * the budget's shed counters.  May be called at any time, even from
+ * within this stream's feed() (the budget's shed callback).  Returns the
+ * bytes given back to the budget (0: nothing was held).  NULL ok.
+ */
+size_t httpstream__shed(struct httpstream *s);
 
 /* Frees @s; a message in progress is dropped without a callback.  NULL ok. */
 void httpstream__free(struct httpstream *s);

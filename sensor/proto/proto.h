@@ -58,6 +58,12 @@ enum http_msg_flag {
 	HTTP_MSG_INCOMPLETE = 1 << 1,
 	/* the stream had to skip bytes to find this message's start */
 	HTTP_MSG_RESYNCED = 1 << 2,
+	/*
+	 * body bytes dropped to stay within the memory budget
+	 * (lib/budget.h): what was kept of the body is gone, the rest
+	 * counted in body_total only
+	 */
+	HTTP_MSG_SHED = 1 << 3,
 };
 
 /* Body byte @body_off (counted like body_total) arrived at @ts_ns. */
@@ -134,9 +140,16 @@ void http_msg__free(struct http_msg *m);
  */
 typedef void (*proto_msg_fn)(void *ctx, struct http_msg *msg);
 
+struct budget;
+
 /* Bounds per message; 0 selects the protocol's default. */
 struct proto_limits {
 	size_t max_body;	/* body bytes kept */
+	/*
+	 * Charged for the bytes a connection holds (its state, header
+	 * sections, bodies in progress); NULL: no accounting.
+	 */
+	struct budget *budget;
 };
 
 /* Counters of one connection since its creation, both directions. */
@@ -190,6 +203,19 @@ struct proto_ops {
 	 * this protocol after all; later bytes are ignored cheaply.
 	 */
 	bool (*ignored)(const void *st);
+	/*
+	 * Body bytes held by the messages in progress, both directions:
+	 * what shed() would give back.
+	 */
+	size_t (*held)(const void *st);
+	/*
+	 * Drops the bodies of the messages in progress to stay within the
+	 * budget: each keeps its header section, goes on counting body
+	 * bytes without keeping them and is emitted with HTTP_MSG_SHED.
+	 * Safe at any time, even from within this connection's feed() or
+	 * callback.  Returns the bytes given back to the budget.
+	 */
+	size_t (*shed)(void *st);
 	/* @st NULL gives zeros. */
 	void (*stats)(const void *st, struct proto_stats *out);
 	/* Frees @st; messages in progress are dropped unseen.  NULL ok. */

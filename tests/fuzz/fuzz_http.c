@@ -3,11 +3,22 @@
  * HTTP/1.1 stream parser: the input is fed in pieces whose sizes come
  * from the input itself, with gaps and a final flush, as the pipeline
  * does.  Every message handed out must be freed by the callee.
+ *
+ * The limits are the production defaults (4 MiB of body, 64 KiB of
+ * header section).  Bit 6 of the first byte adds a memory budget of
+ * 8 KiB whose shed callback drops the stream's own body, as the
+ * pipeline's does, from within the feed that asked for memory.
  */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/budget.h"
 #include "proto/http1.h"
+
+static size_t shed_stream(void *ctx, size_t need)
+{
+	return httpstream__shed(*(struct httpstream **)ctx);
+}
 
 static void on_msg(void *ctx, struct http_msg *msg)
 {
@@ -22,14 +33,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct http_limits lim = { .max_body = 4096, .max_header_bytes = 2048 };
-	struct httpstream *s;
+	struct http_limits lim = { 0 };
+	struct httpstream *s = NULL;
+	struct budget *b = NULL;
 	size_t off = 0, n = 0, piece;
 	uint64_t ts = 1;
 	uint8_t ctl;
 
-	if (size < 1 || httpstream__new(&s, &lim, on_msg, &n))
+	if (size < 1)
 		return 0;
+	if ((data[0] & 0x40) && budget__new(&b, 8192) == 0) {
+		budget__on_shed(b, shed_stream, &s);
+		lim.budget = b;
+	}
+	if (httpstream__new(&s, &lim, on_msg, &n)) {
+		budget__free(b);
+		return 0;
+	}
 	ctl = data[0];
 	data++;
 	size--;
@@ -46,5 +66,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	httpstream__flush(s, ts);
 	httpstream__free(s);
+	budget__free(b);
 	return 0;
 }

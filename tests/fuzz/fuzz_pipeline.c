@@ -5,6 +5,13 @@
  * and SSL* values, both directions, with lost chunks and truncated calls,
  * and fed to pipeline__feed() exactly as replay does.  Events go to
  * /dev/null; the sanitizers watch everything in between.
+ *
+ * The limits are the production defaults (0: the pipeline's own, a 4 MiB
+ * max_body, 16384 connections, a 256 MiB memory budget), so that
+ * decompression and large bodies reach their real bounds.  Bit 3 of the
+ * first byte picks small ones instead, a table of 4 connections and a
+ * 64 KiB budget, which a fuzz input can fill: eviction, shedding and
+ * closing connections for the budget are reached too.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -49,8 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct env *e = env_get();
 	struct pipeline_opts po = {
 		.rules = e->rules, .out = e->out, .host = &e->host,
-		.secrets = e->redactor, .max_body_bytes = 8192,
-		.max_connections = 4, .idle_timeout_ns = 1000000,
+		.secrets = e->redactor, .idle_timeout_ns = 1000000,
 	};
 	struct pipeline *p;
 	size_t off = 0, len;
@@ -63,6 +69,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	po.server_side = data[0] & 2;
 	if (data[0] & 4)
 		po.redactor = e->redactor;
+	if (data[0] & 8) {
+		po.max_connections = 4;
+		po.memory_budget_bytes = 64 << 10;
+	}
 	if (pipeline__new(&p, &po))
 		return 0;
 	off = 1;

@@ -817,7 +817,7 @@ static unsigned char *br_buf(const void *in, size_t len, size_t *out_len)
 
 /*
  * A response whose body is @enc bytes of @coding.  With max_body 16 KiB
- * the decoder may produce 128 KiB (8x): the bomb decodes to 4 MiB.
+ * the decoder may produce 16 KiB: the bomb decodes to 4 MiB.
  */
 static void bomb_response(uint64_t ssl, const char *coding,
 			  const unsigned char *enc, size_t enc_len)

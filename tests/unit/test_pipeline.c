@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <zlib.h>
 
 #include "jsonpath.h"
 
@@ -29,6 +30,7 @@ struct fix {
 	char path[64];
 	struct rules *rules;
 	struct redactor *redactor;
+	struct redactor *secrets;
 	struct output *out;
 	struct event_host host;
 	struct pipeline *pl;
@@ -40,8 +42,25 @@ struct fix {
 
 static struct fix F;
 
+/* Limits of the fixture's pipeline; 0 keeps the fixture's default. */
+struct fix_limits {
+	size_t max_body;		/* default 1 MiB */
+	size_t max_connections;		/* default 8 */
+	size_t memory_budget;		/* default the pipeline's (256 MiB) */
+};
+
+static void fix_open_limits(bool ai_only, bool server_side, bool redact,
+			    const struct fix_limits *lim);
+
 static void fix_open(bool ai_only, bool server_side, bool redact)
 {
+	fix_open_limits(ai_only, server_side, redact, NULL);
+}
+
+static void fix_open_limits(bool ai_only, bool server_side, bool redact,
+			    const struct fix_limits *lim)
+{
+	struct fix_limits l = lim ? *lim : (struct fix_limits){ 0 };
 	struct pipeline_opts po = { 0 };
 	char err[256];
 	int fd;
@@ -56,14 +75,18 @@ static void fix_open(bool ai_only, bool server_side, bool redact)
 	if (redact)
 		cr_assert_eq(redactor__new(&F.redactor, NULL, 0, err,
 					   sizeof(err)), 0);
+	cr_assert_eq(redactor__new(&F.secrets, NULL, 0, err, sizeof(err)), 0);
 	cr_assert_eq(output__open(&F.out, F.path, err, sizeof(err)), 0);
 	cr_assert_eq(event__host_load(&F.host), 0);
 	po = (struct pipeline_opts){
 		.rules = F.rules, .redactor = F.redactor, .out = F.out,
+		.secrets = F.secrets,
 		.host = &F.host, .realtime_offset_ns = 1700000000ULL * 1000000000ULL,
 		.ai_only = ai_only, .server_side = server_side,
-		.max_body_bytes = 1 << 20, .max_connections = 8,
+		.max_body_bytes = l.max_body ? l.max_body : 1 << 20,
+		.max_connections = l.max_connections ? l.max_connections : 8,
 		.idle_timeout_ns = 5000000000ULL,
+		.memory_budget_bytes = l.memory_budget,
 	};
 	cr_assert_eq(pipeline__new(&F.pl, &po), 0);
 	F.ts = 1000000000ULL;
@@ -76,6 +99,7 @@ static void fix_close(void)
 	pipeline__free(F.pl);
 	output__close(F.out);
 	redactor__free(F.redactor);
+	redactor__free(F.secrets);
 	rules__free(F.rules);
 	for (i = 0; i < F.n; i++)
 		cJSON_Delete(F.ev[i]);
@@ -758,4 +782,293 @@ Test(pipeline, ai_counters_by_provider_and_model)
 	cr_assert_eq(se.latency_count, 2);
 	fix_close();
 	aistats__free(st);
+}
+
+/* ---- issue 12: the memory budget (finding 5), decoded bodies (1) ---- */
+
+/* Whether any line of the events file contains @needle. */
+static bool events_contain(const char *needle)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	bool found = false;
+	FILE *f = fopen(F.path, "r");
+
+	cr_assert(f);
+	while (!found && getline(&buf, &cap, f) > 0)
+		found = strstr(buf, needle) != NULL;
+	free(buf);
+	fclose(f);
+	return found;
+}
+
+static bool has_reason(const cJSON *ev, const char *reason)
+{
+	const cJSON *r, *rs = get(ev, "confidence.reasons");
+
+	cJSON_ArrayForEach(r, rs)
+		if (cJSON_IsString(r) && strcmp(r->valuestring, reason) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The header section of a chat request declaring @len body bytes, and
+ * all of its body but the last byte: the connection then holds the body
+ * until it ends.
+ */
+static void one_byte_short(uint64_t ssl, size_t len)
+{
+	char *buf = malloc(len + 512);
+	size_t n;
+
+	cr_assert(buf);
+	n = (size_t)sprintf(buf, "POST /v1/chat/completions HTTP/1.1\r\n"
+			    "Host: api.openai.com\r\n"
+			    "Content-Type: application/json\r\n"
+			    "Content-Length: %zu\r\n\r\n", len);
+	memset(buf + n, ' ', len - 1);
+	buf[n] = '{';
+	call(100, ssl, CAP_DIR_WRITE, buf, n + len - 1);
+	free(buf);
+}
+
+/*
+ * Finding 5: 64 connections, each one byte short of its Content-Length,
+ * held 64 x max_body.  With a budget they hold no more than the budget:
+ * the largest bodies are dropped as the next ones arrive, their messages
+ * keep their headers and say memory_budget, and it is all counted.
+ */
+Test(pipeline, bodies_held_stay_within_the_memory_budget)
+{
+	struct fix_limits lim = {
+		.max_body = 256 << 10, .max_connections = 64,
+		.memory_budget = 2 << 20,
+	};
+	struct pipeline_stats st;
+	uint64_t ssl;
+	int i, shed = 0;
+
+	fix_open_limits(true, false, false, &lim);
+	for (ssl = 1; ssl <= 64; ssl++)
+		one_byte_short(ssl, 200 << 10);
+	pipeline__stats(F.pl, &st);
+	cr_assert_leq(st.memory_high_water_bytes, lim.memory_budget);
+	cr_assert_leq(st.memory_bytes, lim.memory_budget);
+	cr_assert_eq(st.memory_budget_bytes, lim.memory_budget);
+	cr_assert_eq(st.connections, 64, "the connections themselves stay");
+	cr_assert_geq(st.budget_shed_messages, 64 - 10);
+	cr_assert_geq(st.budget_shed_bytes, (uint64_t)(64 - 10) * (190 << 10));
+	pipeline__flush(F.pl);
+	read_events();
+	cr_assert_eq(F.n, 64);
+	for (i = 0; i < F.n; i++) {
+		cr_assert_str_eq(str(F.ev[i], "data.http.method"), "POST");
+		cr_assert_str_eq(str(F.ev[i], "confidence.completeness"),
+				 "partial");
+		shed += has_reason(F.ev[i], "memory_budget");
+	}
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq((uint64_t)shed, st.budget_shed_messages,
+		     "%d events say memory_budget, %lu shed", shed,
+		     (unsigned long)st.budget_shed_messages);
+	cr_assert_eq(st.memory_bytes, 0, "all given back: %lu",
+		     (unsigned long)st.memory_bytes);
+	fix_close();
+}
+
+/* Whatever is shed, the next exchange on a connection is whole. */
+Test(pipeline, shed_connection_goes_on_with_its_next_exchange)
+{
+	struct fix_limits lim = {
+		.max_body = 256 << 10, .memory_budget = 1 << 20,
+	};
+	struct pipeline_stats st;
+	uint64_t ssl;
+
+	fix_open_limits(true, false, false, &lim);
+	for (ssl = 1; ssl <= 8; ssl++)
+		one_byte_short(ssl, 200 << 10);
+	/* The last byte: the first connection's request ends, shed. */
+	callstr(100, 1, CAP_DIR_WRITE, "}");
+	chat_response(100, 1, CAP_DIR_READ, 200);
+	chat_request(100, 1, CAP_DIR_WRITE);
+	chat_response(100, 1, CAP_DIR_READ, 200);
+	read_events();
+	cr_assert_eq(F.n, 4);
+	cr_assert(has_reason(F.ev[0], "memory_budget"));
+	cr_assert_str_eq(str(F.ev[2], "confidence.completeness"), "full");
+	cr_assert_str_eq(str(F.ev[2], "data.messages.1.content"),
+			 "Hello there");
+	cr_assert_str_eq(str(F.ev[3], "confidence.completeness"), "full");
+	pipeline__stats(F.pl, &st);
+	cr_assert_leq(st.memory_high_water_bytes, lim.memory_budget);
+	fix_close();
+}
+
+/*
+ * When what cannot be refused (the connections' own state) is over the
+ * budget, connections are closed, least recently used first, and
+ * counted; the process goes on.
+ */
+Test(pipeline, connection_state_over_budget_closes_connections)
+{
+	struct fix_limits lim = {
+		.max_connections = 4096, .memory_budget = 1 << 20,
+	};
+	struct pipeline_stats st;
+	uint64_t ssl;
+
+	fix_open_limits(true, false, false, &lim);
+	for (ssl = 1; ssl <= 4000; ssl++)
+		callstr(100, ssl, CAP_DIR_WRITE, "POST /v1/chat/comp");
+	pipeline__stats(F.pl, &st);
+	cr_assert_gt(st.budget_shed_connections, 0);
+	cr_assert_lt(st.connections, 4000);
+	cr_assert_leq(st.memory_bytes, lim.memory_budget);
+	chat_request(100, 99999, CAP_DIR_WRITE);
+	read_events();
+	cr_assert_eq(F.n, 1);
+	fix_close();
+}
+
+static unsigned char *gzip_of(const void *in, size_t len, size_t *out_len)
+{
+	z_stream zs = { 0 };
+	size_t cap = compressBound(len) + 64;
+	unsigned char *out = malloc(cap);
+
+	cr_assert(out);
+	cr_assert_eq(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9,
+				  Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = (unsigned char *)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	*out_len = zs.total_out;
+	deflateEnd(&zs);
+	return out;
+}
+
+/*
+ * Finding 1 (the pipeline's part): a compressed body decodes to at most
+ * max_body bytes, not 8 times that.  A 40 KiB request under an 8 KiB
+ * max_body was decoded whole before.
+ */
+Test(pipeline, decoded_body_is_cut_at_max_body)
+{
+	struct fix_limits lim = { .max_body = 8 << 10 };
+	size_t plain_len = 40 << 10, enc_len, n;
+	char *plain = malloc(plain_len + 1), *buf;
+	unsigned char *enc;
+
+	cr_assert(plain);
+	n = (size_t)sprintf(plain, "{\"model\":\"gpt-4o\",\"messages\":"
+			    "[{\"role\":\"user\",\"content\":\"");
+	memset(plain + n, 'a', plain_len - n - 4);
+	memcpy(plain + plain_len - 4, "\"}]}", 4);
+	enc = gzip_of(plain, plain_len, &enc_len);
+	cr_assert_lt(enc_len, lim.max_body);
+	buf = malloc(enc_len + 512);
+	cr_assert(buf);
+	n = (size_t)sprintf(buf, "POST /v1/chat/completions HTTP/1.1\r\n"
+			    "Host: api.openai.com\r\n"
+			    "Content-Encoding: gzip\r\n"
+			    "Content-Length: %zu\r\n\r\n", enc_len);
+	memcpy(buf + n, enc, enc_len);
+	fix_open_limits(true, false, false, &lim);
+	call(100, 0x51, CAP_DIR_WRITE, buf, n + enc_len);
+	read_events();
+	cr_assert_eq(F.n, 1);
+	cr_assert(has_reason(F.ev[0], "decoded_body_truncated"));
+	cr_assert_null(get(F.ev[0], "data.messages.0.content"),
+		       "a message decoded past max_body");
+	free(buf);
+	free(enc);
+	free(plain);
+	fix_close();
+}
+
+/* ---- issue 12, finding 10: secrets via path or host ---- */
+
+static void get_request(uint64_t ssl, const char *target, const char *host)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n",
+		 target, host);
+	callstr(100, ssl, CAP_DIR_WRITE, buf);
+}
+
+Test(pipeline, path_keeps_only_the_path)
+{
+	fix_open(false, false, false);
+	get_request(1, "/v1/models;api_key=SECRET1/list?key=SECRET2#SECRET3",
+		    "example.com");
+	get_request(2, "https://user:SECRET4@example.com/v1/chat?x=SECRET5",
+		    "example.com");
+	get_request(3, "http://example.com", "example.com");
+	callstr(100, 4, CAP_DIR_WRITE, "CONNECT user:SECRET6@example.com:443 "
+		"HTTP/1.1\r\nHost: example.com\r\n\r\n");
+	get_request(5, "/v1/files/a;jsessionid=SECRET7", "example.com");
+	read_events();
+	cr_assert_eq(F.n, 5);
+	cr_assert_str_eq(str(F.ev[0], "data.http.path"), "/v1/models/list");
+	cr_assert_str_eq(str(F.ev[1], "data.http.path"), "/v1/chat");
+	cr_assert_str_eq(str(F.ev[2], "data.http.path"), "/");
+	cr_assert_str_eq(str(F.ev[3], "data.http.path"), "example.com:443");
+	cr_assert_str_eq(str(F.ev[4], "data.http.path"), "/v1/files/a");
+	cr_assert_not(events_contain("SECRET"));
+	fix_close();
+}
+
+Test(pipeline, keys_in_path_segments_are_replaced)
+{
+	fix_open(false, false, false);
+	get_request(1, "/v1/sk-proj-AbCdEfGhIjKlMnOpQrStUv0123/chat",
+		    "example.com");
+	get_request(2, "/files/q9ZxT3vBn7LmK2pWr8YsHd4JfG6cVa1E/content",
+		    "example.com");
+	get_request(3, "/v1/api_key=hunter2hunter2/x", "example.com");
+	/* Ids that are not secrets stay. */
+	get_request(4, "/v1/responses/resp_67ccd2bed1ec8190b14f964abc0542670bb6",
+		    "example.com");
+	get_request(5, "/v1/threads/123e4567-e89b-12d3-a456-426614174000/runs",
+		    "example.com");
+	read_events();
+	cr_assert_eq(F.n, 5);
+	cr_assert_not(events_contain("AbCdEfGhIjKlMnOpQrStUv0123"));
+	cr_assert_not(events_contain("q9ZxT3vBn7LmK2pWr8YsHd4JfG6cVa1E"));
+	cr_assert_not(events_contain("hunter2"));
+	cr_assert_str_eq(str(F.ev[1], "data.http.path"),
+			 "/files/[REDACTED]/content");
+	cr_assert_str_eq(str(F.ev[3], "data.http.path"),
+			 "/v1/responses/resp_67ccd2bed1ec8190b14f964abc0542670bb6");
+	cr_assert_str_eq(str(F.ev[4], "data.http.path"),
+			 "/v1/threads/123e4567-e89b-12d3-a456-426614174000/runs");
+	fix_close();
+}
+
+Test(pipeline, host_userinfo_never_reaches_the_endpoint)
+{
+	char buf[1024];
+
+	fix_open(true, false, false);
+	snprintf(buf, sizeof(buf),
+		 "POST /v1/chat/completions HTTP/1.1\r\n"
+		 "Host: user:SECRET8@api.openai.com\r\n"
+		 "Content-Length: %zu\r\n\r\n%s",
+		 strlen(chat_req_body), chat_req_body);
+	callstr(100, 1, CAP_DIR_WRITE, buf);
+	chat_response(100, 1, CAP_DIR_READ, 200);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert_str_eq(str(F.ev[0], "data.provider.endpoint"),
+			 "api.openai.com");
+	cr_assert_str_eq(str(F.ev[0], "data.http.host"), "api.openai.com");
+	cr_assert_str_eq(str(F.ev[1], "data.provider.endpoint"),
+			 "api.openai.com");
+	cr_assert_not(events_contain("SECRET"));
+	fix_close();
 }
