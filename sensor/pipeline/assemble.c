@@ -32,12 +32,20 @@
 #define MAX_REASONS	6
 /*
  * Budget charge while an event is built (event_charge()): per value of
- * the body, a node (cJSON's is 64 bytes, plus the allocator's) in the
- * parsed tree and another in the event's; per byte, the strings, the
- * line and its escapes.  An estimate, kept high.
+ * the body, a node of the parsed tree (cJSON's is 64 bytes, plus the
+ * allocator's rounding); per byte, the strings, the line and its
+ * escapes.  The event's own tree is bounded by extraction's limits
+ * (EXTRACT_MAX_ITEMS elements, EXTRACT_MAX_TEXT bytes), within the byte
+ * charge.  An estimate, kept high.
  */
-#define NODE_CHARGE	((size_t)2 * 96)
+#define NODE_CHARGE	((size_t)80)
 #define BYTE_CHARGE	4
+/*
+ * Bodies up to this size are charged for the most values they can hold
+ * (one per two bytes, "0,") without being scanned: the charge is small,
+ * and the scan would cost every ordinary body a pass over its bytes.
+ */
+#define SCAN_FROM	((size_t)1 << 20)
 /* The completeness reason of data dropped for the memory budget. */
 #define REASON_BUDGET	"memory_budget"
 /* The line buffer is kept for the next event up to this size. */
@@ -285,6 +293,8 @@ static size_t event_charge(const char *p, size_t len)
 {
 	size_t i, nodes = 1;
 
+	if (len < SCAN_FROM)
+		return len * BYTE_CHARGE + (len / 2 + 1) * NODE_CHARGE;
 	for (i = 0; i < len; i++)
 		nodes += p[i] == ',' || p[i] == '[' || p[i] == '{';
 	return len * BYTE_CHARGE + nodes * NODE_CHARGE;
