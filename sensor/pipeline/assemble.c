@@ -28,7 +28,6 @@
 #include "proto/proto.h"
 #include "proto/sse.h"
 
-#define MAX_SSE_EVENTS	200000
 #define MAX_REASONS	6
 /*
  * Budget charge while an event is built (event_charge()): per value of
@@ -522,6 +521,13 @@ static void add_auth(cJSON *data, const struct http_msg *msg)
 	jsonb__add_str(auth, "scheme", scheme);
 }
 
+/* What extraction's per-event bounds left out of the event. */
+static void count_dropped(struct assembler *as, const struct ai_summary *sum)
+{
+	as->st->extract_elements_dropped += sum->elements_dropped;
+	as->st->extract_bytes_dropped += sum->bytes_dropped;
+}
+
 void assembler__request(struct assembler *as, const struct event_proc *proc,
 			bool server, const struct http_msg *msg,
 			struct exchange *x)
@@ -568,6 +574,7 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 	path = clean_path(o->secrets, msg->target);
 	if (x->m.api && path)
 		extract__request_path(x->m.api, path, data, &sum);
+	count_dropped(as, &sum);
 	add_auth(data, msg);
 	http = jsonb__add_obj(data, "http");
 	if (http) {
@@ -602,21 +609,30 @@ static uint64_t body_ts(const struct http_msg *msg, size_t off)
 	return ts;
 }
 
-static void response_stream(const struct exchange *x,
-			    const struct http_msg *msg, const char *body,
-			    size_t len, bool encoded, cJSON *data,
-			    struct ai_summary *sum)
+/*
+ * Extracts a text/event-stream body.  Returns 0, -E2BIG (events past
+ * SSE_MAX_EVENTS left out) or -ENOMEM (nothing extracted): either way
+ * the event's content is incomplete.
+ */
+static int response_stream(const struct exchange *x,
+			   const struct http_msg *msg, const char *body,
+			   size_t len, bool encoded, cJSON *data,
+			   struct ai_summary *sum)
 {
 	struct extract_event *xe = NULL;
 	struct sse_event *ev = NULL;
 	size_t n = 0, i, first;
 	uint64_t ts;
+	int err;
 
-	if (sse__parse(body, len, MAX_SSE_EVENTS, &ev, &n) == -ENOMEM)
-		return;
+	err = sse__parse(body, len, SSE_MAX_EVENTS, &ev, &n);
+	if (err == -ENOMEM)
+		return err;
 	xe = calloc(n + 1, sizeof(*xe));
-	if (!xe)
+	if (!xe) {
+		err = -ENOMEM;
 		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		xe[i].event = ev[i].event;
 		xe[i].data = ev[i].data;
@@ -634,6 +650,7 @@ static void response_stream(const struct exchange *x,
 out:
 	free(xe);
 	sse__free_events(ev, n);
+	return err;
 }
 
 /* A token count of the summary for aistats: 0 when not reported. */
@@ -667,13 +684,15 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	ctype = http_msg__header(msg, "content-type");
 	sse = ctype && strncasecmp(ctype, "text/event-stream", 17) == 0;
 	body_prepare(as, msg, &body, &body_len, &owned, &a);
-	if (sse)
-		response_stream(x, msg, body, body_len, owned, data, &sum);
-	else if (body_len && extract__response(x->m.api ?: "other", body,
+	if (sse) {
+		if (response_stream(x, msg, body, body_len, owned, data, &sum))
+			add_reason(&a, "stream_incomplete");
+	} else if (body_len && extract__response(x->m.api ?: "other", body,
 					       body_len, data, &sum) == -EBADMSG)
 		as->st->json_errors++;
 	if (owned)
 		free((char *)body);
+	count_dropped(as, &sum);
 	if (!sum.model && x->model) {
 		cJSON_DeleteItemFromObjectCaseSensitive(data, "model");
 		model = jsonb__add_obj(data, "model");

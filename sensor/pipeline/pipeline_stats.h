@@ -43,6 +43,10 @@
 	  "Bodies whose Content-Encoding could not be decoded.") \
 	X(json_errors, COUNTER, BAD, \
 	  "AI bodies that were not valid JSON.") \
+	X(extract_elements_dropped, COUNTER, OK, \
+	  "List elements (messages, tools, tool calls, choices) left out of events by the per-event bound; each event says so in data.truncated.") \
+	X(extract_bytes_dropped, COUNTER, OK, \
+	  "Bytes of text left out of events by the per-event text bound; each event says so in data.truncated.") \
 	X(events_request, COUNTER, OK, \
 	  "ai.request events written.") \
 	X(events_response, COUNTER, OK, \

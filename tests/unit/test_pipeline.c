@@ -17,10 +17,12 @@
 #include "jsonpath.h"
 
 #include "ai/aistats.h"
+#include "ai/extract.h"
 #include "capture_abi.h"
 #include "event/event.h"
 #include "event/output.h"
 #include "pipeline/pipeline.h"
+#include "proto/sse.h"
 #include "ai/redact.h"
 #include "ai/rules.h"
 
@@ -1070,5 +1072,66 @@ Test(pipeline, host_userinfo_never_reaches_the_endpoint)
 	cr_assert_str_eq(str(F.ev[1], "data.provider.endpoint"),
 			 "api.openai.com");
 	cr_assert_not(events_contain("SECRET"));
+	fix_close();
+}
+
+/*
+ * Extraction's per-event element bound: what it leaves out of an event
+ * is counted in the pipeline's statistics, not only marked in the event.
+ */
+Test(pipeline, elements_left_out_are_counted)
+{
+	struct fix_limits lim = { .max_body = 4 << 20 };
+	struct pipeline_stats st;
+	size_t n = 20000, i, len, off;
+	char *buf;
+
+	fix_open_limits(true, false, false, &lim);
+	buf = malloc(n * 40 + 512);
+	cr_assert(buf);
+	len = 0;
+	for (i = 0; i < n; i++)
+		len += strlen("{\"role\":\"user\",\"content\":\"x\"},");
+	len += strlen("{\"model\":\"gpt-4o\",\"messages\":[]}") - 1;
+	off = (size_t)sprintf(buf, "POST /v1/chat/completions HTTP/1.1\r\n"
+			      "Host: api.openai.com\r\n"
+			      "Content-Type: application/json\r\n"
+			      "Content-Length: %zu\r\n\r\n"
+			      "{\"model\":\"gpt-4o\",\"messages\":[", len);
+	for (i = 0; i < n; i++)
+		off += (size_t)sprintf(buf + off, "%s{\"role\":\"user\","
+				       "\"content\":\"x\"}", i ? "," : "");
+	off += (size_t)sprintf(buf + off, "]}");
+	call(100, 0x7, CAP_DIR_WRITE, buf, off);
+	free(buf);
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.events_request, 1);
+	cr_assert_eq(st.extract_elements_dropped, n - EXTRACT_MAX_ITEMS,
+		     "%llu dropped",
+		     (unsigned long long)st.extract_elements_dropped);
+	fix_close();
+}
+
+/* An SSE reply of more events than the sensor parses says so. */
+Test(pipeline, sse_events_past_the_bound_mark_the_response)
+{
+	struct fix_limits lim = { .max_body = 4 << 20 };
+	size_t n = SSE_MAX_EVENTS + 10, i, off;
+	char *buf;
+
+	fix_open_limits(true, false, false, &lim);
+	chat_request(100, 0x8, CAP_DIR_WRITE);
+	buf = malloc(n * 10 + 512);
+	cr_assert(buf);
+	off = (size_t)sprintf(buf, "HTTP/1.1 200 OK\r\n"
+			      "Content-Type: text/event-stream\r\n"
+			      "Content-Length: %zu\r\n\r\n", n * 10);
+	for (i = 0; i < n; i++)
+		off += (size_t)sprintf(buf + off, "data: {}\n\n");
+	call(100, 0x8, CAP_DIR_READ, buf, off);
+	free(buf);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert(has_reason(F.ev[1], "stream_incomplete"));
 	fix_close();
 }
