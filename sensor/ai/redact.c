@@ -469,7 +469,7 @@ static int sb_add(struct strbuf *b, const char *s, size_t n)
 	size_t cap;
 	char *nb;
 
-	if (b->len + n + 1 > b->cap) {
+	if (!b->buf || b->len + n + 1 > b->cap) {
 		cap = b->cap ? b->cap : 64;
 		while (cap < b->len + n + 1)
 			cap *= 2;

@@ -247,7 +247,7 @@ static int render_metrics(void *ctx, struct metrics_text *t)
 	struct capture_stats cs = { 0 };
 	struct pipeline_stats ps;
 	struct output_stats os;
-	struct k8s_stats ks;
+	struct k8s_stats ks = { 0 };
 	struct metrics_sources src = {
 		.pipeline = &ps,
 		.output = &os,

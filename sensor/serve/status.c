@@ -645,7 +645,9 @@ int status__print(const char *json, bool as_json, FILE *out)
 	const cJSON *k8s;
 	cJSON *root;
 
-	root = json ? cJSON_Parse(json) : NULL;
+	if (!json)
+		return -EBADMSG;
+	root = cJSON_Parse(json);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return -EBADMSG;
