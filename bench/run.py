@@ -13,6 +13,10 @@ section run again replaces its previous figures, the others are kept):
   footprint resident memory idle and under load, CPU idle over 30 s
   loss      the largest paced call rate with no lost records
   startup   time to attach with 1000 processes mapping 50 libssl copies
+  hostile   the hostile captures (tests/fixtures/hostile): the longest
+            the pipeline takes over one record (how long the live
+            sensor's event loop would stall) and peak memory, default
+            config, one core
 
 Needs root for everything but replay.  Runs in a few minutes.
 """
@@ -35,7 +39,7 @@ ROOT = os.path.dirname(HERE)
 LIBSSL = "/lib/x86_64-linux-gnu/libssl.so.3"
 SIZES = (128, 4096, 65536)
 MODES = ("bio", "sock")
-SECTIONS = ("cost", "replay", "footprint", "loss", "startup")
+SECTIONS = ("cost", "replay", "footprint", "loss", "startup", "hostile")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -526,6 +530,52 @@ def bench_replay(env, a):
     return {"startup_s": start, "cases": cases, "profile": profile}
 
 
+LONGEST_STEP = re.compile(r"replay: longest step ([0-9.]+) ms")
+
+
+def bench_hostile(env, a):
+    """Each hostile capture replayed with the default config: the longest
+    single step (replay --log-level debug) and the peak RSS."""
+    hostile = os.path.join(ROOT, "tests", "fixtures", "hostile")
+    sys.path.insert(0, hostile)
+    import mkhostile  # noqa: E402
+    open(os.path.join(env.tmp, "empty.yaml"), "w").close()
+    d = tempfile.mkdtemp(prefix="oisp-bench-hostile-", dir="/dev/shm")
+    cases = []
+    try:
+        for name in mkhostile.CAPS:
+            mkhostile.write(name, d)
+        paths = sorted(os.path.join(d, f) for f in os.listdir(d))
+        paths += sorted(os.path.join(hostile, "budget", f)
+                        for f in os.listdir(os.path.join(hostile, "budget"))
+                        if f.endswith(".hostile"))
+        for path in paths:
+            log("hostile: %s" % os.path.basename(path))
+            best = None
+            for _ in range(a.replay_runs):
+                p = subprocess.Popen(["taskset", "-c", "0", env.sensor, "replay", path,
+                                      "--output", "/dev/null", "--log-level", "debug",
+                                      "--config", os.path.join(env.tmp, "empty.yaml")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+                t0 = time.monotonic()
+                err = p.stderr.read()
+                _, status, ru = os.wait4(p.pid, 0)
+                p.returncode = os.waitstatus_to_exitcode(status)
+                wall = time.monotonic() - t0
+                m = LONGEST_STEP.search(err)
+                run = {"wall_s": wall, "exit": p.returncode, "rss_mib": ru.ru_maxrss / 1024,
+                       "longest_ms": float(m.group(1)) if m else None}
+                if best is None or (run["longest_ms"] or 0) < (best["longest_ms"] or 0):
+                    best = run
+            best.update({"name": os.path.basename(path),
+                         "file_bytes": os.path.getsize(path)})
+            cases.append(best)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return {"cases": cases}
+
+
 # ---------------------------------------------------------------- 3. footprint
 
 def sample_mem(pid, proc, until):
@@ -787,6 +837,25 @@ def md_replay(r):
     return out
 
 
+def md_hostile(h):
+    out = ["## 6. Hostile captures", "",
+           "The captures of `tests/fixtures/hostile` (findings of the hostile-input review) "
+           "replayed with the default configuration on one core: *longest step* is the most "
+           "time the pipeline spent on one record and the events it completed (`replay "
+           "--log-level debug`), which is how long the live sensor's event loop stalls on it; "
+           "best of as many runs as replay.", "",
+           "| capture | file KB | exit | longest step ms | wall s | peak RSS MiB |",
+           "|---|---|---|---|---|---|"]
+    for c in h["cases"]:
+        out.append("| %s | %.0f | %d | %s | %.2f | %.0f |" % (
+            c["name"], c["file_bytes"] / 1e3, c["exit"],
+            "%.1f" % c["longest_ms"] if c["longest_ms"] is not None else "–",
+            c["wall_s"], c["rss_mib"]))
+    worst = max((c["longest_ms"] or 0 for c in h["cases"]), default=0)
+    out += ["", "Longest stall on the hostile corpus: %.0f ms." % worst, ""]
+    return out
+
+
 def md_footprint(f):
     out = ["## 3. Footprint", "",
            "`oisp-sensor run` with `filters.server_side: true` (both ends of tlsbench's "
@@ -859,7 +928,7 @@ def render(res):
                m["openssl"], m["commit"]), "",
            "Command: `make bench` (`bench/run.py`); raw figures in `results.json`.", ""]
     for name, fn in (("cost", md_cost), ("replay", md_replay), ("footprint", md_footprint),
-                     ("loss", md_loss), ("startup", md_startup)):
+                     ("loss", md_loss), ("startup", md_startup), ("hostile", md_hostile)):
         sec = res["sections"].get(name)
         if sec:
             out += fn(sec["data"])
@@ -895,7 +964,7 @@ def main():
     for s in only:
         if s not in SECTIONS:
             ap.error("unknown section %s" % s)
-    if os.geteuid() != 0 and set(only) - {"replay"} and not a.render:
+    if os.geteuid() != 0 and set(only) - {"replay", "hostile"} and not a.render:
         ap.error("needs root (eBPF); only --only replay runs without")
 
     os.makedirs(a.out, exist_ok=True)
@@ -911,7 +980,7 @@ def main():
     res["machine"] = machine()
     env = Env(a.build)
     fns = {"cost": bench_cost, "replay": bench_replay, "footprint": bench_footprint,
-           "loss": bench_loss, "startup": bench_startup}
+           "loss": bench_loss, "startup": bench_startup, "hostile": bench_hostile}
     try:
         for s in only:
             t = time.monotonic()

@@ -102,12 +102,37 @@ static void cut_strings(struct xlimit *l, cJSON *o, size_t *left)
 		cut_strings(l, c, left);
 }
 
+/*
+ * True when @o's strings cost at most @max bytes of JSON text for sure:
+ * a byte costs at most 6 (json_cost()).  strlen() is far cheaper than
+ * fit()'s byte loop, and an ordinary event is far below the bound, so
+ * the exact walk only runs for events that may need cutting.
+ */
+static bool surely_fits(const cJSON *o, size_t *max)
+{
+	size_t cost;
+	const cJSON *c;
+
+	if (cJSON_IsString(o) && o->valuestring) {
+		cost = 6 * strlen(o->valuestring);
+		if (cost > *max)
+			return false;
+		*max -= cost;
+		return true;
+	}
+	for (c = o->child; c; c = c->next)
+		if (!surely_fits(c, max))
+			return false;
+	return true;
+}
+
 bool xlimit_finish(struct xlimit *l, cJSON *data, struct ai_summary *sum)
 {
-	size_t left = EXTRACT_MAX_TEXT;
+	size_t left = EXTRACT_MAX_TEXT, bound = EXTRACT_MAX_TEXT;
 	cJSON *t;
 
-	cut_strings(l, data, &left);
+	if (!surely_fits(data, &bound))
+		cut_strings(l, data, &left);
 	if (!l->elements_dropped && !l->bytes_dropped)
 		return true;
 	if (sum) {

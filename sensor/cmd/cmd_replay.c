@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "capture_abi.h"
 #include "cmd/cli.h"
@@ -18,6 +19,35 @@
 
 /* Idle timeouts run on the records' own clock, every this many records. */
 #define TICK_EVERY	1024
+
+/*
+ * The longest the pipeline took over one step (a record, with the events
+ * it completed; a tick; the final flush): how long the live sensor's
+ * event loop would have stalled on it.  Logged at debug level, so that
+ * `make bench` can measure it on the hostile captures.
+ */
+struct stall {
+	uint64_t max_ns;
+	uint64_t record;	/* 1-based; 0: the flush */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void stall_note(struct stall *s, uint64_t t0, uint64_t record)
+{
+	uint64_t d = mono_ns() - t0;
+
+	if (d > s->max_ns) {
+		s->max_ns = d;
+		s->record = record;
+	}
+}
 
 static void print_summary(const struct engine *e)
 {
@@ -47,9 +77,10 @@ int cmd_replay(int argc, char **argv)
 	struct recfile_reader *r = NULL;
 	struct recfile_info info;
 	struct engine *e = NULL;
+	struct stall stall = { 0 };
 	struct cli_opts o;
 	const void *rec;
-	uint64_t n = 0;
+	uint64_t n = 0, t0;
 	char err[512];
 	size_t len;
 	int ret, status = 1;
@@ -70,13 +101,20 @@ int cmd_replay(int argc, char **argv)
 	if (ret)
 		goto out;
 	while ((ret = recfile__next(r, &rec, &len, err, sizeof(err))) == 1) {
+		t0 = mono_ns();
 		pipeline__feed(e->pl, rec, len);
 		if (++n % TICK_EVERY == 0)
 			pipeline__tick(e->pl,
 				       ((const struct cap_hdr *)rec)->ts_ns);
+		stall_note(&stall, t0, n);
 	}
+	t0 = mono_ns();
 	engine__flush(e);
+	stall_note(&stall, t0, 0);
 	print_summary(e);
+	pr_debug("replay: longest step %.3f ms (%s %" PRIu64 ")",
+		 (double)stall.max_ns / 1e6,
+		 stall.record ? "record" : "flush", stall.record);
 	if (ret < 0) {
 		pr_err("%s", err);
 		goto out;
