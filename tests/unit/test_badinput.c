@@ -19,6 +19,7 @@
 #include <brotli/encode.h>
 #include <cjson/cJSON.h>
 
+#include "gzip.h"
 #include "jsonpath.h"
 #include <zlib.h>
 
@@ -783,25 +784,6 @@ Test(badinput, body_over_limit_is_bounded)
 }
 
 /* ---- decompression bombs ---- */
-
-static unsigned char *gzip_buf(const void *in, size_t len, size_t *out_len)
-{
-	z_stream zs = { 0 };
-	size_t cap = compressBound(len) + 64;
-	unsigned char *out = malloc(cap);
-
-	cr_assert(out);
-	cr_assert_eq(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9,
-				  Z_DEFAULT_STRATEGY), Z_OK);
-	zs.next_in = (unsigned char *)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
-	cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	*out_len = zs.total_out;
-	deflateEnd(&zs);
-	return out;
-}
 
 static unsigned char *br_buf(const void *in, size_t len, size_t *out_len)
 {

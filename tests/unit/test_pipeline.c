@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <zlib.h>
 
+#include "gzip.h"
 #include "jsonpath.h"
 
 #include "ai/aistats.h"
@@ -934,25 +935,6 @@ Test(pipeline, connection_state_over_budget_closes_connections)
 	fix_close();
 }
 
-static unsigned char *gzip_of(const void *in, size_t len, size_t *out_len)
-{
-	z_stream zs = { 0 };
-	size_t cap = compressBound(len) + 64;
-	unsigned char *out = malloc(cap);
-
-	cr_assert(out);
-	cr_assert_eq(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9,
-				  Z_DEFAULT_STRATEGY), Z_OK);
-	zs.next_in = (unsigned char *)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
-	cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	*out_len = zs.total_out;
-	deflateEnd(&zs);
-	return out;
-}
-
 /*
  * Finding 1 (the pipeline's part): a compressed body decodes to at most
  * max_body bytes, not 8 times that.  A 40 KiB request under an 8 KiB
@@ -970,7 +952,7 @@ Test(pipeline, decoded_body_is_cut_at_max_body)
 			    "[{\"role\":\"user\",\"content\":\"");
 	memset(plain + n, 'a', plain_len - n - 4);
 	memcpy(plain + plain_len - 4, "\"}]}", 4);
-	enc = gzip_of(plain, plain_len, &enc_len);
+	enc = gzip_buf(plain, plain_len, &enc_len);
 	cr_assert_lt(enc_len, lim.max_body);
 	buf = malloc(enc_len + 512);
 	cr_assert(buf);
