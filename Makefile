@@ -40,7 +40,7 @@ OISP_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -DOISP_VERSION='"$(VERSION)"' \
 	-Ibpf -Isensor
 CFLAGS ?= -g -O2
 CFLAGS += $(WARNINGS) $(OISP_CPPFLAGS) -I$(OUT) -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lcjson -lpcre2-8 -lyaml -lbrotlidec -lhttp_parser -lm \
+LDLIBS := -lbpf -lelf -lz -lcjson -lpcre2-8 -lyaml -lbrotlidec -lhttp_parser -lnghttp2 -lm \
 	  -lcurl -lpthread -lmicrohttpd
 
 ifneq ($(SANITIZER),)

@@ -40,7 +40,7 @@ struct conn {
 	void *ps;			/* its state */
 	struct pair *pair;
 	struct dir_state ds[2];		/* by enum proto_dir */
-	bool ignore;			/* server side, not HTTP/1.x, or 101 */
+	bool ignore;			/* server side, not parsable, or 101 */
 	uint64_t ignore_ts;		/* record time of the last hook call */
 	uint64_t last_ts;
 	/* pid, tid, uid, gid and comm of the last record */
@@ -97,6 +97,7 @@ static void conn_free(struct conn *c)
 	if (c->proto) {
 		c->proto->stats(c->ps, &pst);
 		c->cs->st->parse_errors += pst.parse_errors;
+		c->cs->st->http2_streams_dropped += pst.streams_dropped;
 		c->proto->free(c->ps);
 	}
 	pair__free(c->pair);
@@ -432,6 +433,7 @@ static int add_live_stats(void *ctx, const struct conn_key *k, void *val)
 
 	c->proto->stats(c->ps, &pst);
 	st->parse_errors += pst.parse_errors;
+	st->http2_streams_dropped += pst.streams_dropped;
 	return 0;
 }
 

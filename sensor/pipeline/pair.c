@@ -17,6 +17,7 @@
 
 struct pending {
 	struct pending *next;
+	uint32_t stream_id;		/* HTTP/2; 0: paired in order */
 	struct exchange x;
 	size_t charged;			/* to the budget */
 };
@@ -52,6 +53,30 @@ static struct pending *pending_pop(struct pair *pr)
 	return pd;
 }
 
+/*
+ * The request an HTTP/2 response on stream @id answers: streams answer
+ * in any order.  Unlinked from the queue; NULL when none is pending.
+ */
+static struct pending *pending_take(struct pair *pr, uint32_t id)
+{
+	struct pending *pd, *prev = NULL;
+
+	for (pd = pr->head; pd; prev = pd, pd = pd->next) {
+		if (pd->stream_id != id)
+			continue;
+		if (prev)
+			prev->next = pd->next;
+		else
+			pr->head = pd->next;
+		if (pr->tail == pd)
+			pr->tail = prev;
+		pr->n--;
+		pd->next = NULL;
+		return pd;
+	}
+	return NULL;
+}
+
 static void pending_free(const struct pair *pr, struct pending *pd)
 {
 	if (!pd)
@@ -70,6 +95,7 @@ static void on_request(struct pair *pr, const struct event_proc *proc,
 		return;
 	if (pr->n >= MAX_PENDING)
 		pending_free(pr, pending_pop(pr));
+	pd->stream_id = msg->stream_id;
 	pending_push(pr, pd);
 	assembler__request(pr->env->as, proc, server, msg, &pd->x);
 	/* Allocated already: charged, the connection table trims after. */
@@ -86,7 +112,8 @@ static enum pair_verdict on_response(struct pair *pr,
 
 	if (msg->status >= 100 && msg->status < 200)
 		return msg->status == 101 ? PAIR_IGNORE : PAIR_GO_ON;
-	pd = pending_pop(pr);
+	pd = msg->stream_id ? pending_take(pr, msg->stream_id) :
+			      pending_pop(pr);
 	if (!pd) {
 		pr->env->st->unpaired_responses++;
 		return PAIR_GO_ON;

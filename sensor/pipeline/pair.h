@@ -2,10 +2,12 @@
 /*
  * pair.h - request/response pairing on one connection.
  *
- * Responses answer requests in the order the requests were sent (RFC
- * 9112 section 9.3.2; an HTTP/2 stream carries one of each): the pairing
- * keeps the requests in flight in that order and hands each final
- * response to the event assembly with its request.  Interim responses
+ * HTTP/1.x responses answer requests in the order the requests were
+ * sent (RFC 9112 section 9.3.2): the pairing keeps the requests in
+ * flight in that order and hands each final response to the event
+ * assembly with its request.  An HTTP/2 stream carries one of each and
+ * streams answer in any order: a message with a stream_id pairs with
+ * the pending request of the same stream_id.  Interim responses
  * (1xx) answer nothing; a 101 switches the connection to another
  * protocol.  The direction that carries requests gives the connection's
  * role: a process that writes requests is the client side.

@@ -24,11 +24,13 @@
 	X(connections_freed, COUNTER, OK, \
 	  "Connections ended by SSL_free().") \
 	X(connections_not_http1, COUNTER, OK, \
-	  "Connections not parsed because they are not HTTP/1.x (e.g. HTTP/2).") \
+	  "Connections not parsed because they are neither HTTP/1.x nor HTTP/2 seen from its preface, or whose HTTP/2 framing broke or lost bytes.") \
 	X(http_messages, COUNTER, OK, \
 	  "HTTP messages parsed.") \
 	X(parse_errors, COUNTER, BAD, \
 	  "HTTP parse errors (counted when their connection closes).") \
+	X(http2_streams_dropped, COUNTER, BAD, \
+	  "HTTP/2 streams not reported because 128 were already open on their connection.") \
 	X(gaps, COUNTER, BAD, \
 	  "Messages with lost or truncated capture data.") \
 	X(unmatched, COUNTER, OK, \

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "proto/http1.h"
+#include "proto/http2.h"
 #include "proto/proto.h"
 
 /*
@@ -14,6 +15,7 @@
  * takes anything and finds out itself when the bytes are not its own.
  */
 static const struct proto_ops *const protocols[] = {
+	&proto_http2,
 	&proto_http1,
 };
 

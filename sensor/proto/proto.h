@@ -13,11 +13,12 @@
  *
  * Each protocol is one entry (struct proto_ops) in the table behind
  * proto__select(), which picks the protocol of a connection from its
- * first bytes.  HTTP/1.1 (proto/http1.c) is today's only entry and takes
- * any bytes: it resynchronises on garbage itself and reports through
- * ignored() a connection that turns out not to be HTTP/1.x (an HTTP/2
- * preface or SETTINGS frame, a 101 switch), which the caller then only
- * counts.
+ * first bytes.  HTTP/2 (proto/http2.c) is chosen when the traced process
+ * writes the client connection preface first.  HTTP/1.1 (proto/http1.c)
+ * comes last and takes any bytes: it resynchronises on garbage itself
+ * and reports through ignored() a connection that turns out not to be
+ * HTTP/1.x (an HTTP/2 server's preface or SETTINGS, an HTTP/2 connection
+ * joined mid-way, a 101 switch), which the caller then only counts.
  */
 #ifndef OISP_PROTO_H
 #define OISP_PROTO_H
@@ -90,6 +91,11 @@ struct http_msg {
 	 */
 	const char *authority;
 	int status;		/* response: 200; 0 for a request */
+	/*
+	 * HTTP/2: the stream the message travelled on, which pairs a
+	 * response with its request; 0 for HTTP/1.x (paired in order).
+	 */
+	uint32_t stream_id;
 	int http_major, http_minor;
 	/* The header section, in arrival order, names as sent. */
 	struct http_header *headers;
@@ -156,6 +162,8 @@ struct proto_limits {
 struct proto_stats {
 	uint64_t messages;	/* handed to the callback, INCOMPLETE ones too */
 	uint64_t parse_errors;	/* bytes that broke the protocol's syntax */
+	/* HTTP/2 streams not tracked: more than the bound at once */
+	uint64_t streams_dropped;
 };
 
 /*

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "gzip.h"
+#include "h2frames.h"
 #include "jsonpath.h"
 
 #include "ai/aistats.h"
@@ -383,9 +384,10 @@ Test(pipeline, ignored_connections_go_to_the_hook_once)
 	cr_assert_eq(ign[0].conn, 0x9);
 	cr_assert_eq(ign[0].ts, ts_server);
 
-	callstr(101, 0x20, CAP_DIR_WRITE, h2);
+	/* The server end of HTTP/2 reads the preface: not parsed. */
+	callstr(101, 0x20, CAP_DIR_READ, h2);
 	ts_h2 = F.ts;
-	cr_assert_eq(n_ign, 2, "not HTTP/1.x");
+	cr_assert_eq(n_ign, 2, "HTTP/2 server side");
 	cr_assert_eq(ign[1].tgid, 101);
 	cr_assert_eq(ign[1].conn, 0x20);
 	cr_assert_eq(ign[1].ts, ts_h2);
@@ -1116,4 +1118,119 @@ Test(pipeline, sse_events_past_the_bound_mark_the_response)
 	cr_assert_eq(F.n, 2);
 	cr_assert(has_reason(F.ev[1], "stream_incomplete"));
 	fix_close();
+}
+
+/* ---- HTTP/2 ---- */
+
+static void h2call(uint64_t ssl, int dir, struct h2buf *b)
+{
+	call(100, ssl, dir, (const char *)b->p, b->len);
+	h2b_free(b);
+}
+
+static void h2_chat_request(struct h2buf *w, nghttp2_hd_deflater *def,
+			    uint32_t sid)
+{
+	static const char *const kv[] = {
+		":method", "POST", ":scheme", "https",
+		":path", "/v1/chat/completions", ":authority", "api.openai.com",
+		"authorization", "Bearer sk-test-0123456789abcdefghij",
+		"content-type", "application/json", NULL,
+	};
+
+	h2_headers(w, def, 0, sid, kv);
+}
+
+static const char *const h2_json_resp[] = {
+	":status", "200", "content-type", "application/json", NULL,
+};
+
+/* The answer to stream @sid, with @total_tokens in its usage. */
+static void h2_chat_response(struct h2buf *r, nghttp2_hd_deflater *def,
+			     uint32_t sid, int total_tokens)
+{
+	char body[512];
+
+	snprintf(body, sizeof(body),
+		 "{\"id\":\"c%u\",\"object\":\"chat.completion\","
+		 "\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,"
+		 "\"message\":{\"role\":\"assistant\",\"content\":\"s%u\"},"
+		 "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,"
+		 "\"completion_tokens\":%d,\"total_tokens\":%d}}",
+		 sid, sid, total_tokens - 1, total_tokens);
+	h2_headers(r, def, 0, sid, h2_json_resp);
+	h2_frame(r, 0x0, 0x01, sid, body, strlen(body));
+}
+
+static const cJSON *event_with(const char *type, const char *path,
+			       const char *value)
+{
+	int i;
+
+	for (i = 0; i < F.n; i++)
+		if (!strcmp(str(F.ev[i], "event_type"), type) &&
+		    str(F.ev[i], path) && !strcmp(str(F.ev[i], path), value))
+			return F.ev[i];
+	return NULL;
+}
+
+Test(pipeline, http2_streams_answered_out_of_order_pair_by_stream_id)
+{
+	static const char b1[] =
+		"{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
+		"\"content\":\"one\"}]}";
+	static const char b3[] =
+		"{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\","
+		"\"content\":\"three\"}]}";
+	nghttp2_hd_deflater *cdef, *sdef;
+	struct h2buf w = { 0 }, r = { 0 };
+	const cJSON *rq1, *rq3, *rs1, *rs3;
+	char *txt;
+
+	cr_assert_eq(nghttp2_hd_deflate_new(&cdef, 4096), 0);
+	cr_assert_eq(nghttp2_hd_deflate_new(&sdef, 4096), 0);
+	fix_open(true, false, false);
+	h2b_put(&w, H2_PREFACE, strlen(H2_PREFACE));
+	h2_settings(&w, 0, 0);
+	h2call(0x20, CAP_DIR_WRITE, &w);
+	h2_settings(&r, 0, 0);
+	h2call(0x20, CAP_DIR_READ, &r);
+	/* Two requests, their bodies interleaved. */
+	h2_chat_request(&w, cdef, 1);
+	h2_chat_request(&w, cdef, 3);
+	h2call(0x20, CAP_DIR_WRITE, &w);
+	h2_frame(&w, 0x0, 0, 3, b3, 10);
+	h2_frame(&w, 0x0, 0, 1, b1, 10);
+	h2call(0x20, CAP_DIR_WRITE, &w);
+	h2_frame(&w, 0x0, 0x01, 1, b1 + 10, strlen(b1) - 10);
+	h2_frame(&w, 0x0, 0x01, 3, b3 + 10, strlen(b3) - 10);
+	h2call(0x20, CAP_DIR_WRITE, &w);
+	/* Answered 3 first, then 1. */
+	h2_chat_response(&r, sdef, 3, 33);
+	h2call(0x20, CAP_DIR_READ, &r);
+	h2_chat_response(&r, sdef, 1, 11);
+	h2call(0x20, CAP_DIR_READ, &r);
+	pipeline__flush(F.pl);
+	read_events();
+	cr_assert_eq(F.n, 4);
+	rq1 = event_with("ai.request", "data.model.id", "gpt-4o-mini");
+	rq3 = event_with("ai.request", "data.model.id", "gpt-4o");
+	rs1 = event_with("ai.response", "data.choices.0.message.content", "s1");
+	rs3 = event_with("ai.response", "data.choices.0.message.content", "s3");
+	cr_assert(rq1 && rq3 && rs1 && rs3);
+	cr_assert_str_eq(str(rq1, "data.provider.name"), "openai");
+	cr_assert_str_eq(str(rq3, "data.messages.0.content"), "three");
+	cr_assert_str_eq(str(rs1, "data.request_id"),
+			 str(rq1, "data.request_id"));
+	cr_assert_str_eq(str(rs3, "data.request_id"),
+			 str(rq3, "data.request_id"));
+	cr_assert_eq(num(rs1, "data.usage.total_tokens"), 11);
+	cr_assert_eq(num(rs3, "data.usage.total_tokens"), 33);
+	cr_assert_str_eq(str(rs3, "confidence.completeness"), "full");
+	txt = cJSON_PrintUnformatted(rq1);
+	cr_assert_null(strstr(txt, "sk-test-0123"));
+	free(txt);
+	fix_close();
+	nghttp2_hd_deflate_del(cdef);
+	nghttp2_hd_deflate_del(sdef);
 }

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * HTTP/2 frames and HPACK (proto/http2.c): after the client preface,
+ * which the target writes itself, the input is a sequence of pieces,
+ * each a control byte (bit 0: direction, bits 1-7: length - 1) and then
+ * its bytes, fed as one call of that direction; a control byte of 0xff
+ * with bit 4 of the first byte set is a gap instead.  Both directions
+ * are flushed at the end.  Every message handed out must be freed by
+ * the callee.
+ *
+ * Bit 6 of the first byte adds a memory budget of 16 KiB whose shed
+ * callback drops the connection's bodies, as the pipeline's does.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/budget.h"
+#include "proto/http2.h"
+
+static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+static size_t shed_conn(void *ctx, size_t need)
+{
+	return proto_http2.shed(*(void **)ctx);
+}
+
+static void on_msg(void *ctx, struct http_msg *msg)
+{
+	size_t *n = ctx;
+
+	(*n)++;
+	(void)http_msg__header(msg, "content-type");
+	http_msg__free(msg);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct proto_limits lim = { .max_body = 4096 };
+	struct budget *b = NULL;
+	void *st = NULL;
+	size_t off = 0, n = 0, piece;
+	uint64_t ts = 1;
+	uint8_t ctl, c;
+
+	if (size < 1)
+		return 0;
+	if ((data[0] & 0x40) && budget__new(&b, 16384) == 0) {
+		budget__on_shed(b, shed_conn, &st);
+		lim.budget = b;
+	}
+	if (proto_http2.new(&st, &lim, on_msg, &n)) {
+		budget__free(b);
+		return 0;
+	}
+	ctl = data[0];
+	proto_http2.feed(st, PROTO_DIR_WRITE, preface, sizeof(preface) - 1,
+			 ts++);
+	for (off = 1; off < size; off += piece) {
+		c = data[off++];
+		if ((ctl & 0x10) && c == 0xff) {
+			proto_http2.gap(st, PROTO_DIR_READ,
+					PROTO_GAP_RECORDS_LOST);
+			piece = 0;
+			continue;
+		}
+		piece = (size_t)(c >> 1) + 1;
+		if (piece > size - off)
+			piece = size - off;
+		proto_http2.feed(st, c & 1 ? PROTO_DIR_READ : PROTO_DIR_WRITE,
+				 data + off, piece, ts++);
+	}
+	proto_http2.flush(st, PROTO_DIR_WRITE, ts);
+	proto_http2.flush(st, PROTO_DIR_READ, ts);
+	proto_http2.free(st);
+	budget__free(b);
+	return 0;
+}

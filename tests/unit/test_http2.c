@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: MIT
+/*
+ * HTTP/2 as a wire protocol (proto/http2.c): frames built by hand, header
+ * blocks by nghttp2's deflater, fed whole and byte by byte.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h2frames.h"
+#include "proto/http2.h"
+#include "proto/proto.h"
+
+#define MAX_MSGS 300
+
+static struct http_msg *msgs[MAX_MSGS];
+static int n_msgs;
+static void *st;
+static nghttp2_hd_deflater *cdef, *sdef;	/* client's, server's */
+
+static void on_msg(void *ctx, struct http_msg *m)
+{
+	cr_assert_lt(n_msgs, MAX_MSGS);
+	msgs[n_msgs++] = m;
+}
+
+static void setup(void)
+{
+	n_msgs = 0;
+	cr_assert_eq(proto_http2.new(&st, NULL, on_msg, NULL), 0);
+	cr_assert_eq(nghttp2_hd_deflate_new(&cdef, 4096), 0);
+	cr_assert_eq(nghttp2_hd_deflate_new(&sdef, 4096), 0);
+}
+
+static void teardown(void)
+{
+	int i;
+
+	proto_http2.free(st);
+	for (i = 0; i < n_msgs; i++)
+		http_msg__free(msgs[i]);
+	nghttp2_hd_deflate_del(cdef);
+	nghttp2_hd_deflate_del(sdef);
+}
+
+TestSuite(http2, .init = setup, .fini = teardown);
+
+/* Feeds @b in calls of @step bytes (0: whole). */
+static void feed(enum proto_dir dir, const struct h2buf *b, size_t step)
+{
+	size_t off, n;
+
+	if (!step)
+		step = b->len;
+	for (off = 0; off < b->len; off += n) {
+		n = b->len - off < step ? b->len - off : step;
+		cr_assert_eq(proto_http2.feed(st, dir, b->p + off, n, 1000 + off),
+			     0);
+	}
+}
+
+static void preface(struct h2buf *w)
+{
+	h2b_put(w, H2_PREFACE, strlen(H2_PREFACE));
+	h2_settings(w, 0, 0);
+}
+
+static const char *const post_req[] = {
+	":method", "POST", ":scheme", "https", ":path", "/v1/chat/completions",
+	":authority", "api.openai.com", "content-type", "application/json",
+	NULL,
+};
+
+static const char *const ok_resp[] = {
+	":status", "200", "content-type", "text/event-stream", NULL,
+};
+
+static struct proto_stats stats(void)
+{
+	struct proto_stats s;
+
+	proto_http2.stats(st, &s);
+	return s;
+}
+
+static void post_with_padded_data(size_t step)
+{
+	struct h2buf w = { 0 };
+
+	preface(&w);
+	h2_headers(&w, cdef, 0, 1, post_req);
+	h2_data_padded(&w, 0, 1, "{\"model\":", 9, 7);
+	h2_frame(&w, 0x0, 0, 1, "\"gpt-4o\",", 9);
+	h2_data_padded(&w, 0x01, 1, "\"x\":1}", 6, 0);
+	feed(PROTO_DIR_WRITE, &w, step);
+	h2b_free(&w);
+	cr_assert_eq(n_msgs, 1);
+	cr_assert(msgs[0]->is_request);
+	cr_assert_eq(msgs[0]->stream_id, 1);
+	cr_assert_eq(msgs[0]->http_major, 2);
+	cr_assert_str_eq(msgs[0]->method, "POST");
+	cr_assert_str_eq(msgs[0]->target, "/v1/chat/completions");
+	cr_assert_str_eq(msgs[0]->authority, "api.openai.com");
+	cr_assert_str_eq(http_msg__header(msgs[0], "Content-Type"),
+			 "application/json");
+	cr_assert_str_eq((char *)msgs[0]->body, "{\"model\":\"gpt-4o\",\"x\":1}");
+	cr_assert_eq(msgs[0]->body_total, 24);
+	cr_assert_eq(msgs[0]->flags, 0);
+	cr_assert_eq(stats().parse_errors, 0);
+}
+
+Test(http2, post_with_padded_data_whole)
+{
+	post_with_padded_data(0);
+}
+
+Test(http2, post_with_padded_data_byte_by_byte)
+{
+	post_with_padded_data(1);
+}
+
+Test(http2, detect_only_the_client_preface)
+{
+	cr_assert(proto_http2.detect(PROTO_DIR_WRITE, H2_PREFACE, 24));
+	cr_assert(proto_http2.detect(PROTO_DIR_WRITE, "PRI * HT", 8));
+	cr_assert_not(proto_http2.detect(PROTO_DIR_READ, H2_PREFACE, 24));
+	cr_assert_not(proto_http2.detect(PROTO_DIR_WRITE, "POST / HTTP/1.1", 15));
+	cr_assert_eq(proto__select(PROTO_DIR_WRITE, H2_PREFACE, 24),
+		     &proto_http2);
+	cr_assert_neq(proto__select(PROTO_DIR_READ, H2_PREFACE, 24),
+		      &proto_http2);
+}
+
+Test(http2, sse_response_over_several_data_frames)
+{
+	static const char *const get[] = {
+		":method", "GET", ":path", "/s", ":authority", "h", NULL,
+	};
+	struct h2buf w = { 0 }, r = { 0 };
+
+	preface(&w);
+	h2_headers(&w, cdef, 0x01, 1, get);
+	feed(PROTO_DIR_WRITE, &w, 0);
+	cr_assert_eq(n_msgs, 1);	/* END_STREAM on HEADERS: no body */
+	h2_settings(&r, 0, 0);
+	h2_headers(&r, sdef, 0, 1, ok_resp);
+	feed(PROTO_DIR_READ, &r, 0);
+	h2b_free(&r);
+	h2_frame(&r, 0x0, 0, 1, "data: a\n\n", 9);
+	feed(PROTO_DIR_READ, &r, 0);
+	h2b_free(&r);
+	h2_frame(&r, 0x0, 0, 1, "data: b\n\n", 9);
+	feed(PROTO_DIR_READ, &r, 0);
+	h2b_free(&r);
+	h2_frame(&r, 0x0, 0x01, 1, "", 0);
+	feed(PROTO_DIR_READ, &r, 0);
+	cr_assert_eq(n_msgs, 2);
+	cr_assert_not(msgs[1]->is_request);
+	cr_assert_eq(msgs[1]->status, 200);
+	cr_assert_eq(msgs[1]->stream_id, 1);
+	cr_assert_str_eq((char *)msgs[1]->body, "data: a\n\ndata: b\n\n");
+	cr_assert_eq(msgs[1]->n_marks, 2);
+	cr_assert_eq(msgs[1]->marks[1].body_off, 9);
+	cr_assert_eq(msgs[1]->flags, 0);
+	h2b_free(&w);
+	h2b_free(&r);
+}
+
+Test(http2, continuation_and_trailers)
+{
+	struct h2buf w = { 0 }, blk = { 0 }, r = { 0 };
+	static const char *const trailers[] = { "grpc-status", "0", NULL };
+
+	preface(&w);
+	h2_hpack(cdef, &blk, post_req);
+	/* HEADERS without END_HEADERS, then two CONTINUATIONs. */
+	h2_frame(&w, 0x1, 0x01, 3, blk.p, 3);
+	h2_frame(&w, 0x9, 0, 3, blk.p + 3, 4);
+	h2_frame(&w, 0x9, 0x04, 3, blk.p + 7, blk.len - 7);
+	feed(PROTO_DIR_WRITE, &w, 5);
+	cr_assert_eq(n_msgs, 1);
+	cr_assert_str_eq(msgs[0]->target, "/v1/chat/completions");
+	cr_assert_eq(msgs[0]->stream_id, 3);
+	/* Interim response, final response, trailers ending the stream. */
+	h2_headers(&r, sdef, 0, 3, (const char *const[]){ ":status", "103",
+				    "link", "</x>", NULL });
+	h2_headers(&r, sdef, 0, 3, ok_resp);
+	h2_frame(&r, 0x0, 0, 3, "body", 4);
+	h2_headers(&r, sdef, 0x01, 3, trailers);
+	feed(PROTO_DIR_READ, &r, 0);
+	cr_assert_eq(n_msgs, 2);
+	cr_assert_eq(msgs[1]->status, 200);
+	cr_assert_null(http_msg__header(msgs[1], "link"));
+	cr_assert_eq(msgs[1]->n_trailers, 1);
+	cr_assert_str_eq(msgs[1]->trailers[0].value, "0");
+	cr_assert_str_eq((char *)msgs[1]->body, "body");
+	h2b_free(&w);
+	h2b_free(&blk);
+	h2b_free(&r);
+}
+
+Test(http2, rst_stream_ends_both_incomplete)
+{
+	struct h2buf w = { 0 }, r = { 0 };
+	static const unsigned char code[4] = { 0, 0, 0, 8 };
+
+	preface(&w);
+	h2_headers(&w, cdef, 0, 1, post_req);
+	h2_frame(&w, 0x0, 0, 1, "{", 1);
+	feed(PROTO_DIR_WRITE, &w, 0);
+	h2_headers(&r, sdef, 0, 1, ok_resp);
+	h2_frame(&r, 0x0, 0, 1, "data: x", 7);
+	h2_frame(&r, 0x3, 0, 1, code, 4);
+	feed(PROTO_DIR_READ, &r, 0);
+	cr_assert_eq(n_msgs, 2);
+	cr_assert(msgs[0]->is_request);
+	cr_assert(msgs[0]->flags & HTTP_MSG_INCOMPLETE);
+	cr_assert(msgs[1]->flags & HTTP_MSG_INCOMPLETE);
+	cr_assert_str_eq((char *)msgs[1]->body, "data: x");
+	cr_assert_not(proto_http2.in_message(st));
+	cr_assert_not(proto_http2.ignored(st));
+	h2b_free(&w);
+	h2b_free(&r);
+}
+
+Test(http2, goaway_ends_streams_above_its_last_id)
+{
+	struct h2buf w = { 0 }, r = { 0 };
+	static const unsigned char ga[8] = { 0, 0, 0, 1, 0, 0, 0, 0 };
+
+	preface(&w);
+	h2_headers(&w, cdef, 0x01, 1, post_req);
+	h2_headers(&w, cdef, 0x01, 3, post_req);
+	feed(PROTO_DIR_WRITE, &w, 0);
+	h2_frame(&r, 0x7, 0, 0, ga, 8);
+	feed(PROTO_DIR_READ, &r, 0);
+	cr_assert_eq(n_msgs, 2);
+	cr_assert(proto_http2.in_message(st));	/* stream 1 goes on */
+	h2b_free(&r);
+	h2_headers(&r, sdef, 0x01, 1, ok_resp);
+	feed(PROTO_DIR_READ, &r, 0);
+	cr_assert_eq(n_msgs, 3);
+	cr_assert_eq(msgs[2]->stream_id, 1);
+	cr_assert_eq(msgs[2]->flags, 0);
+	cr_assert_not(proto_http2.in_message(st));
+	h2b_free(&w);
+	h2b_free(&r);
+}
+
+Test(http2, unknown_frame_types_and_control_frames_skipped)
+{
+	struct h2buf w = { 0 };
+	static const unsigned char junk[20] = "whatever it is";
+	static const unsigned char ping[8], wu[4] = { 0, 0, 1, 0 };
+	static const unsigned char prio[5] = { 0, 0, 0, 0, 16 };
+
+	preface(&w);
+	h2_frame(&w, 0xfa, 0xff, 0, junk, sizeof(junk));
+	h2_frame(&w, 0x6, 0, 0, ping, 8);
+	h2_frame(&w, 0x8, 0, 0, wu, 4);
+	h2_frame(&w, 0x2, 0, 5, prio, 5);
+	h2_headers(&w, cdef, 0, 5, post_req);
+	h2_frame(&w, 0x20, 0, 5, junk, 3);
+	h2_frame(&w, 0x0, 0x01, 5, "{}", 2);
+	feed(PROTO_DIR_WRITE, &w, 7);
+	cr_assert_eq(n_msgs, 1);
+	cr_assert_str_eq((char *)msgs[0]->body, "{}");
+	cr_assert_eq(stats().parse_errors, 0);
+	cr_assert_not(proto_http2.ignored(st));
+	h2b_free(&w);
+}
+
+Test(http2, header_table_size_setting_is_honoured)
+{
+	struct h2buf w = { 0 }, r = { 0 };
+	char big[3000];
+	const char *kv[] = {
+		":method", "GET", ":path", "/a", "x-a", big, "x-b", big, NULL,
+	};
+
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	/* The server allows a 64 KiB table; the client's encoder uses it. */
+	h2_settings(&r, 0x1, 65536);
+	feed(PROTO_DIR_READ, &r, 0);
+	nghttp2_hd_deflate_del(cdef);
+	cr_assert_eq(nghttp2_hd_deflate_new(&cdef, 65536), 0);
+	cr_assert_eq(nghttp2_hd_deflate_change_table_size(cdef, 65536), 0);
+	preface(&w);
+	h2_headers(&w, cdef, 0x01, 1, kv);
+	h2_headers(&w, cdef, 0x01, 3, kv);	/* both from the table now */
+	feed(PROTO_DIR_WRITE, &w, 0);
+	cr_assert_eq(n_msgs, 2);
+	cr_assert_str_eq(http_msg__header(msgs[1], "x-a"), big);
+	cr_assert_str_eq(http_msg__header(msgs[1], "x-b"), big);
+	cr_assert_eq(stats().parse_errors, 0);
+	h2b_free(&w);
+	h2b_free(&r);
+}
+
+Test(http2, header_table_size_past_64k_is_not_honoured)
+{
+	static const char *const kv[] = {
+		":method", "GET", ":path", "/a", NULL,
+	};
+	struct h2buf w = { 0 }, r = { 0 };
+
+	/* 1 MiB announced: the sensor would hold that much for the peers. */
+	h2_settings(&r, 0x1, 1 << 20);
+	feed(PROTO_DIR_READ, &r, 0);
+	nghttp2_hd_deflate_del(cdef);
+	cr_assert_eq(nghttp2_hd_deflate_new(&cdef, 1 << 20), 0);
+	cr_assert_eq(nghttp2_hd_deflate_change_table_size(cdef, 1 << 20), 0);
+	preface(&w);
+	h2_headers(&w, cdef, 0x01, 1, kv);
+	feed(PROTO_DIR_WRITE, &w, 0);
+	cr_assert_eq(n_msgs, 0);
+	cr_assert(proto_http2.ignored(st));
+	cr_assert_eq(stats().parse_errors, 1);
+	h2b_free(&w);
+	h2b_free(&r);
+}
+
+Test(http2, streams_past_the_bound_are_counted)
+{
+	struct h2buf w = { 0 };
+	uint32_t i;
+
+	preface(&w);
+	for (i = 0; i < HTTP2_MAX_STREAMS + 3; i++)
+		h2_headers(&w, cdef, 0, 2 * i + 1, post_req);
+	h2_frame(&w, 0x0, 0x01, 2 * (HTTP2_MAX_STREAMS + 2) + 1, "{}", 2);
+	h2_frame(&w, 0x0, 0x01, 1, "{}", 2);
+	feed(PROTO_DIR_WRITE, &w, 0);
+	cr_assert_eq(stats().streams_dropped, 3);
+	cr_assert_eq(n_msgs, 1);
+	cr_assert_eq(msgs[0]->stream_id, 1);
+	proto_http2.flush(st, PROTO_DIR_WRITE, 5);
+	cr_assert_eq(n_msgs, HTTP2_MAX_STREAMS);
+	cr_assert(msgs[1]->flags & HTTP_MSG_INCOMPLETE);
+	h2b_free(&w);
+}
+
+static void expect_dropped(void)
+{
+	cr_assert(proto_http2.ignored(st));
+	cr_assert_eq(stats().parse_errors, 1);
+	cr_assert_not(proto_http2.in_message(st));
+}
+
+Test(http2, frame_over_the_limit_drops_the_connection)
+{
+	struct h2buf w = { 0 };
+	unsigned char hdr[9] = { 0x00, 0x40, 0x01, 0x0, 0, 0, 0, 0, 1 };
+
+	preface(&w);
+	h2_headers(&w, cdef, 0, 1, post_req);
+	h2b_put(&w, hdr, sizeof(hdr));	/* DATA of 16385 bytes */
+	feed(PROTO_DIR_WRITE, &w, 0);
+	/* The request in progress is handed over as incomplete. */
+	cr_assert_eq(n_msgs, 1);
+	cr_assert(msgs[0]->flags & HTTP_MSG_INCOMPLETE);
+	expect_dropped();
+	/* Later bytes are ignored. */
+	feed(PROTO_DIR_WRITE, &w, 0);
+	cr_assert_eq(n_msgs, 1);
+	h2b_free(&w);
+}
+
+Test(http2, bad_preface_drops_the_connection)
+{
+	static const char bad[] = "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n";
+
+	cr_assert_eq(proto_http2.feed(st, PROTO_DIR_WRITE, bad, 24, 1), 0);
+	expect_dropped();
+}
+
+Test(http2, garbage_and_bad_sequences_drop_the_connection)
+{
+	struct h2buf w = { 0 };
+	unsigned char noise[4096];
+	size_t i;
+
+	/* DATA between HEADERS and its CONTINUATION (RFC 9113 §6.10). */
+	preface(&w);
+	h2_frame(&w, 0x1, 0, 1, "\x82", 1);
+	h2_frame(&w, 0x0, 0, 1, "x", 1);
+	feed(PROTO_DIR_WRITE, &w, 0);
+	expect_dropped();
+	teardown();
+	setup();
+	/* Garbage after the preface, in the read direction too: no crash. */
+	h2b_free(&w);
+	preface(&w);
+	srand(13);
+	for (i = 0; i < sizeof(noise); i++)
+		noise[i] = (unsigned char)rand();
+	h2b_put(&w, noise, sizeof(noise));
+	feed(PROTO_DIR_WRITE, &w, 0);
+	cr_assert_eq(proto_http2.feed(st, PROTO_DIR_READ, noise,
+				      sizeof(noise), 2), 0);
+	expect_dropped();
+	h2b_free(&w);
+}
+
+Test(http2, bad_hpack_drops_the_connection)
+{
+	struct h2buf w = { 0 };
+
+	preface(&w);
+	/* Index 127 of an empty dynamic table. */
+	h2_frame(&w, 0x1, 0x04, 1, "\xff\x40", 2);
+	feed(PROTO_DIR_WRITE, &w, 0);
+	expect_dropped();
+	h2b_free(&w);
+}
+
+Test(http2, gap_ends_messages_with_its_reason)
+{
+	struct h2buf w = { 0 };
+
+	preface(&w);
+	h2_headers(&w, cdef, 0, 1, post_req);
+	feed(PROTO_DIR_WRITE, &w, 0);
+	proto_http2.gap(st, PROTO_DIR_READ, PROTO_GAP_RECORDS_LOST);
+	cr_assert_eq(n_msgs, 1);
+	cr_assert(msgs[0]->flags & HTTP_MSG_INCOMPLETE);
+	cr_assert_eq(msgs[0]->gap, PROTO_GAP_RECORDS_LOST);
+	cr_assert(proto_http2.ignored(st));
+	cr_assert_eq(stats().parse_errors, 0);
+	h2b_free(&w);
+}
+
+/* A connection keeping 8 body bytes fed 10 in DATA (@flags), @step at a time. */
+static void ten_bytes_kept_eight(uint8_t flags, size_t step)
+{
+	struct proto_limits lim = { .max_body = 8 };
+	struct h2buf w = { 0 };
+
+	proto_http2.free(st);
+	cr_assert_eq(proto_http2.new(&st, &lim, on_msg, NULL), 0);
+	preface(&w);
+	h2_headers(&w, cdef, 0, 1, post_req);
+	h2_frame(&w, 0x0, flags, 1, "0123456789", 10);
+	feed(PROTO_DIR_WRITE, &w, step);
+	h2b_free(&w);
+}
+
+Test(http2, body_bound_and_shedding)
+{
+	ten_bytes_kept_eight(0, 0);
+	cr_assert_gt(proto_http2.held(st), 0);
+	cr_assert_gt(proto_http2.shed(st), 0);
+	cr_assert_eq(proto_http2.held(st), 0);
+	proto_http2.flush(st, PROTO_DIR_WRITE, 9);
+	cr_assert_eq(n_msgs, 1);
+	cr_assert(msgs[0]->flags & HTTP_MSG_SHED);
+	cr_assert_eq(msgs[0]->body_total, 10);
+}
+
+Test(http2, body_past_max_body_is_truncated)
+{
+	ten_bytes_kept_eight(0x01, 3);
+	cr_assert_eq(n_msgs, 1);
+	cr_assert(msgs[0]->flags & HTTP_MSG_TRUNCATED);
+	cr_assert_eq(msgs[0]->body_len, 8);
+	cr_assert_eq(msgs[0]->body_total, 10);
+}
