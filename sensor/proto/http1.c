@@ -18,6 +18,7 @@
 #include <http_parser.h>
 
 #include "lib/budget.h"
+#include "proto/body.h"
 #include "proto/http1.h"
 
 #define DEFAULT_MAX_BODY	(4u << 20)
@@ -73,17 +74,16 @@ struct httpstream {
 	bool headers_done;
 	bool in_value;		/* last header callback was a value */
 	size_t hdr_bytes;
-	size_t cap_headers, cap_trailers, cap_body, cap_marks;
+	size_t cap_headers, cap_trailers;
+	struct body_state body;	/* of the message in progress */
 	uint64_t body_hint;	/* Content-Length, 0 if none (chunked, EOF) */
-	uint64_t mark_seq;
 	struct sbuf url, name, value;
 	/*
 	 * Budget charges of the message in progress: its header section
-	 * and marks (held_meta), its body (cap_body, unless shed, when the
+	 * and marks (held_meta), its body (body.cap, unless shed, when the
 	 * body is dropped and no more of it is kept).
 	 */
 	size_t held_meta;
-	bool shed;
 	bool budget_refused;	/* hdr_overflow was the budget's doing */
 
 	struct httpstream_stats st;
@@ -174,9 +174,9 @@ static bool hdr_account(struct httpstream *s, size_t len)
 /* Gives back what the message in progress has charged. */
 static void msg_release(struct httpstream *s)
 {
-	budget__release(s->lim.budget, s->held_meta + s->cap_body);
+	budget__release(s->lim.budget, s->held_meta + s->body.cap);
 	s->held_meta = 0;
-	s->cap_body = 0;
+	s->body.cap = 0;
 }
 
 static void msg_reset(struct httpstream *s)
@@ -186,9 +186,9 @@ static void msg_reset(struct httpstream *s)
 	s->cur = NULL;
 	s->headers_done = false;
 	s->in_value = false;
-	s->shed = false;
+	s->body.shed = false;
 	s->hdr_bytes = 0;
-	s->cap_headers = s->cap_trailers = s->cap_body = s->cap_marks = 0;
+	s->cap_headers = s->cap_trailers = s->body.cap = s->body.cap_marks = 0;
 	s->body_hint = 0;
 	/*
 	 * Not kept between messages: a 64 KiB request-target once would
@@ -207,9 +207,9 @@ static void msg_emit(struct httpstream *s, unsigned flags, enum proto_gap why)
 {
 	struct http_msg *m = s->cur;
 	/* Its memory stays charged until the callback has freed it. */
-	size_t held = s->held_meta + s->cap_body;
+	size_t held = s->held_meta + s->body.cap;
 
-	s->held_meta = s->cap_body = 0;
+	s->held_meta = s->body.cap = 0;
 	s->cur = NULL;
 	msg_reset(s);
 	m->flags |= flags;
@@ -386,31 +386,15 @@ nomem:
 	return -1;
 }
 
-/*
- * Drops the body of the message in progress for the budget: no more of
- * it is kept, the event says why.  Returns the bytes given back.
- */
+/* Drops the body of the message in progress for the budget. */
 static size_t body_drop(struct httpstream *s)
 {
-	struct http_msg *m = s->cur;
-	size_t freed = s->cap_body;
-
-	if (!m || s->shed)
-		return 0;
-	budget__count_shed(s->lim.budget, 1, m->body_len);
-	free(m->body);
-	m->body = NULL;
-	m->body_len = 0;
-	budget__release(s->lim.budget, s->cap_body);
-	s->cap_body = 0;
-	s->shed = true;
-	m->flags |= HTTP_MSG_SHED;
-	return freed;
+	return body__drop(&s->body, s->cur, s->lim.budget);
 }
 
 size_t httpstream__held(const struct httpstream *s)
 {
-	return s && s->cur && !s->shed ? s->cap_body : 0;
+	return s && s->cur && !s->body.shed ? s->body.cap : 0;
 }
 
 size_t httpstream__shed(struct httpstream *s)
@@ -418,113 +402,23 @@ size_t httpstream__shed(struct httpstream *s)
 	return httpstream__held(s) ? body_drop(s) : 0;
 }
 
-/*
- * The first buffer takes the whole declared Content-Length (up to
- * BODY_HINT_MAX: a length is only a claim), so that a body arriving in
- * many reads is not copied at each doubling.
- */
-#define BODY_HINT_MAX	(1u << 20)
-
-static int body_grow(struct httpstream *s, size_t need)
-{
-	struct http_msg *m = s->cur;
-	size_t cap = s->cap_body ? s->cap_body : 4096, grow;
-	unsigned char *b;
-
-	if (!s->cap_body && s->body_hint + 1 >= need &&
-	    s->body_hint < BODY_HINT_MAX)
-		cap = (size_t)s->body_hint + 1;
-	while (cap < need)
-		cap *= 2;
-	if (cap > s->lim.max_body + 1)
-		cap = s->lim.max_body + 1;
-	/* May shed this very body: then nothing more of it is kept. */
-	grow = cap - s->cap_body;
-	if (budget__reserve(s->lim.budget, grow)) {
-		body_drop(s);
-		return 0;
-	}
-	if (s->shed) {
-		budget__release(s->lim.budget, grow);
-		return 0;
-	}
-	b = realloc(m->body, cap);
-	if (!b) {
-		budget__release(s->lim.budget, grow);
-		return -ENOMEM;
-	}
-	m->body = b;
-	s->cap_body = cap;
-	return 0;
-}
-
-static int mark_add(struct httpstream *s)
-{
-	struct http_msg *m = s->cur;
-	struct http_ts_mark *mk;
-	size_t cap;
-
-	if (s->mark_seq == s->seq && m->n_marks)
-		return 0;
-	s->mark_seq = s->seq;
-	if (m->n_marks == HTTP_MAX_MARKS)
-		return 0;
-	if (m->n_marks == s->cap_marks) {
-		cap = s->cap_marks ? s->cap_marks * 4 : 8;
-		if (cap > HTTP_MAX_MARKS)
-			cap = HTTP_MAX_MARKS;
-		/* Marks are only timing: without room, the rest go unmarked. */
-		if (budget__reserve(s->lim.budget,
-				    (cap - s->cap_marks) * sizeof(*mk)))
-			return 0;
-		s->held_meta += (cap - s->cap_marks) * sizeof(*mk);
-		mk = reallocarray(m->marks, cap, sizeof(*mk));
-		if (!mk)
-			return -ENOMEM;
-		m->marks = mk;
-		s->cap_marks = cap;
-	}
-	m->marks[m->n_marks].body_off = m->body_total;
-	m->marks[m->n_marks].ts_ns = s->ts;
-	m->n_marks++;
-	return 0;
-}
-
 static int on_body(http_parser *p, const char *at, size_t len)
 {
 	struct httpstream *s = stream_of(p);
 	struct http_msg *m = s->cur;
-	size_t keep;
 
 	if (!len)
 		return 0;
 	if (!m->body_total)
 		m->ts_body = s->ts;
-	if (mark_add(s))
-		goto nomem;
-	keep = s->shed ? 0 : s->lim.max_body - m->body_len;
-	if (keep > len)
-		keep = len;
-	if (keep && m->body_len + keep + 1 > s->cap_body &&
-	    body_grow(s, m->body_len + keep + 1))
-		goto nomem;
-	if (s->shed) {
-		budget__count_shed(s->lim.budget, 0, len);
-		keep = 0;
+	if (body__mark(&s->body, m, s->lim.budget, s->seq, s->ts,
+		       &s->held_meta) ||
+	    body__append(&s->body, m, s->lim.budget, s->lim.max_body,
+			 s->body_hint, at, len, s->ts)) {
+		s->enomem = true;
+		return -1;
 	}
-	if (keep) {
-		memcpy(m->body + m->body_len, at, keep);
-		m->body_len += keep;
-		m->body[m->body_len] = '\0';
-	}
-	if (keep < len && !s->shed)
-		m->flags |= HTTP_MSG_TRUNCATED;
-	m->body_total += len;
-	m->ts_end = s->ts;
 	return 0;
-nomem:
-	s->enomem = true;
-	return -1;
 }
 
 static int on_message_complete(http_parser *p)

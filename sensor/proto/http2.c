@@ -27,6 +27,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "lib/budget.h"
+#include "proto/body.h"
 #include "proto/http2.h"
 
 #define PREFACE			"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -70,11 +71,10 @@ struct h2msg {
 	struct http_msg *m;	/* NULL: not started, emitted or dropped */
 	bool headers_done;	/* the (final) header section is complete */
 	bool done;		/* ended: later frames are not kept */
-	bool shed;
 	size_t hdr_bytes;
-	size_t cap_headers, cap_trailers, cap_body, cap_marks;
+	size_t cap_headers, cap_trailers;
+	struct body_state body;
 	size_t held_meta;	/* budget charge besides the body */
-	uint64_t mark_seq;
 };
 
 struct h2stream {
@@ -133,8 +133,8 @@ static uint32_t be32(const unsigned char *p)
 
 static void msg_release(struct http2 *h, struct h2msg *x)
 {
-	budget__release(h->lim.budget, x->held_meta + x->cap_body);
-	x->held_meta = x->cap_body = 0;
+	budget__release(h->lim.budget, x->held_meta + x->body.cap);
+	x->held_meta = x->body.cap = 0;
 }
 
 static void msg_clear(struct http2 *h, struct h2msg *x)
@@ -143,9 +143,9 @@ static void msg_clear(struct http2 *h, struct h2msg *x)
 	http_msg__free(x->m);
 	x->m = NULL;
 	x->headers_done = false;
-	x->shed = false;
+	x->body.shed = false;
 	x->hdr_bytes = 0;
-	x->cap_headers = x->cap_trailers = x->cap_marks = 0;
+	x->cap_headers = x->cap_trailers = x->body.cap_marks = 0;
 }
 
 /* Hands @x's message to the callback with @flags added; @x is done. */
@@ -153,7 +153,7 @@ static void msg_emit(struct http2 *h, struct h2msg *x, unsigned flags,
 		     enum proto_gap why)
 {
 	struct http_msg *m = x->m;
-	size_t held = x->held_meta + x->cap_body;
+	size_t held = x->held_meta + x->body.cap;
 
 	x->done = true;
 	if (!m || !x->headers_done) {
@@ -161,7 +161,7 @@ static void msg_emit(struct http2 *h, struct h2msg *x, unsigned flags,
 		return;
 	}
 	x->m = NULL;
-	x->held_meta = x->cap_body = 0;
+	x->held_meta = x->body.cap = 0;
 	msg_clear(h, x);
 	m->flags |= flags;
 	m->gap = flags & HTTP_MSG_INCOMPLETE ? why : PROTO_GAP_NONE;
@@ -488,76 +488,7 @@ static int block_start(struct http2 *h, enum proto_dir dir, uint32_t sid,
 
 static void body_drop(struct http2 *h, struct h2msg *x)
 {
-	struct http_msg *m = x->m;
-
-	if (!m || x->shed)
-		return;
-	budget__count_shed(h->lim.budget, 1, m->body_len);
-	free(m->body);
-	m->body = NULL;
-	m->body_len = 0;
-	budget__release(h->lim.budget, x->cap_body);
-	x->cap_body = 0;
-	x->shed = true;
-	m->flags |= HTTP_MSG_SHED;
-}
-
-static int body_grow(struct http2 *h, struct h2msg *x, size_t need)
-{
-	size_t cap = x->cap_body ? x->cap_body : 4096, grow;
-	unsigned char *b;
-
-	while (cap < need)
-		cap *= 2;
-	if (cap > h->lim.max_body + 1)
-		cap = h->lim.max_body + 1;
-	grow = cap - x->cap_body;
-	if (budget__reserve(h->lim.budget, grow)) {
-		body_drop(h, x);
-		return 0;
-	}
-	if (x->shed) {
-		budget__release(h->lim.budget, grow);
-		return 0;
-	}
-	b = realloc(x->m->body, cap);
-	if (!b) {
-		budget__release(h->lim.budget, grow);
-		return -ENOMEM;
-	}
-	x->m->body = b;
-	x->cap_body = cap;
-	return 0;
-}
-
-static void mark_add(struct http2 *h, struct h2msg *x, const struct h2dir *d)
-{
-	struct http_msg *m = x->m;
-	struct http_ts_mark *mk;
-	size_t cap;
-
-	if (x->mark_seq == d->seq && m->n_marks)
-		return;
-	x->mark_seq = d->seq;
-	if (m->n_marks == HTTP_MAX_MARKS)
-		return;
-	if (m->n_marks == x->cap_marks) {
-		cap = x->cap_marks ? x->cap_marks * 4 : 8;
-		if (cap > HTTP_MAX_MARKS)
-			cap = HTTP_MAX_MARKS;
-		if (budget__reserve(h->lim.budget,
-				    (cap - x->cap_marks) * sizeof(*mk)))
-			return;
-		x->held_meta += (cap - x->cap_marks) * sizeof(*mk);
-		mk = reallocarray(m->marks, cap, sizeof(*mk));
-		if (!mk)
-			return;
-		m->marks = mk;
-		x->cap_marks = cap;
-	}
-	m->marks[m->n_marks].body_off = m->body_total;
-	m->marks[m->n_marks].ts_ns = d->ts;
-	m->n_marks++;
+	body__drop(&x->body, x->m, h->lim.budget);
 }
 
 /* DATA payload bytes @p[0..n) of the current frame in @dir. */
@@ -568,33 +499,16 @@ static int body_add(struct http2 *h, enum proto_dir dir,
 	struct h2stream *s = stream_find(h, d->sid);
 	struct h2msg *x = s ? &s->x[dir] : NULL;
 	struct http_msg *m = x ? x->m : NULL;
-	size_t keep;
 
 	if (!m || !x->headers_done || !n)
 		return 0;
 	if (!m->body_total)
 		m->ts_body = d->ts;
-	mark_add(h, x, d);
-	keep = x->shed ? 0 : h->lim.max_body - m->body_len;
-	if (keep > n)
-		keep = n;
-	if (keep && m->body_len + keep + 1 > x->cap_body &&
-	    body_grow(h, x, m->body_len + keep + 1))
-		return -ENOMEM;
-	if (x->shed) {
-		budget__count_shed(h->lim.budget, 0, n);
-		keep = 0;
-	}
-	if (keep) {
-		memcpy(m->body + m->body_len, p, keep);
-		m->body_len += keep;
-		m->body[m->body_len] = '\0';
-	}
-	if (keep < n && !x->shed)
-		m->flags |= HTTP_MSG_TRUNCATED;
-	m->body_total += n;
-	m->ts_end = d->ts;
-	return 0;
+	/* A mark is only timing: one that cannot be allocated is lost. */
+	(void)body__mark(&x->body, m, h->lim.budget, d->seq, d->ts,
+			 &x->held_meta);
+	return body__append(&x->body, m, h->lim.budget, h->lim.max_body, 0,
+			    p, n, d->ts);
 }
 
 /* ---- frames ---- */
@@ -994,8 +908,8 @@ static size_t http2_held(const void *st)
 
 	for (i = 0; i < h->n_streams; i++)
 		for (k = 0; k < 2; k++)
-			if (!h->streams[i]->x[k].shed)
-				n += h->streams[i]->x[k].cap_body;
+			if (!h->streams[i]->x[k].body.shed)
+				n += h->streams[i]->x[k].body.cap;
 	return n;
 }
 
