@@ -114,34 +114,6 @@ out:
 	return err;
 }
 
-/* The output items of a Realtime response object. */
-static void realtime_output(struct acc *a, const cJSON *out)
-{
-	struct choice *ch = acc_choice(a, 0);
-	const cJSON *it, *p;
-	struct tcall *t;
-	const char *type;
-	int pos = 0;
-
-	cJSON_ArrayForEach(it, out) {
-		type = gstr(it, "type");
-		if (streq(type, "message")) {
-			cJSON_ArrayForEach(p, get(it, "content"))
-				choice_text(a, ch, gstr(p, "text") ?:
-						   gstr(p, "transcript"));
-		} else if (streq(type, "function_call")) {
-			t = choice_call(a, ch, pos);
-			if (t) {
-				acc_first(a, &t->id, gstr(it, "call_id"));
-				acc_first(a, &t->name, gstr(it, "name"));
-				acc_first(a, &t->type, "function");
-				call_args_whole(a, t, gstr(it, "arguments"));
-			}
-		}
-		pos++;
-	}
-}
-
 /* response.done: the whole response. */
 static void realtime_done(struct acc *a, const cJSON *r)
 {
@@ -151,7 +123,7 @@ static void realtime_done(struct acc *a, const cJSON *r)
 	struct choice *ch;
 
 	acc_first(a, &a->id, gstr(r, "id"));
-	realtime_output(a, get(r, "output"));
+	responses_output(a, get(r, "output"));
 	usage_openai(a, get(r, "usage"));
 	ch = acc_choice(a, 0);
 	if (ch && status)
@@ -170,7 +142,6 @@ int realtime_stream(const struct extract_event *ev, size_t n, cJSON *data,
 	const char *type;
 	struct acc a;
 	cJSON *o;
-	int err;
 
 	acc_init(&a);
 	for (i = 0; i < n; i++) {
@@ -185,11 +156,5 @@ int realtime_stream(const struct extract_event *ev, size_t n, cJSON *data,
 			acc_error_from(&a, o);
 		cJSON_Delete(o);
 	}
-	if (sum) {
-		sum->streaming = 1;
-		sum->first_token_idx = first;
-	}
-	err = acc_flush(&a, data, sum);
-	acc_free(&a);
-	return err;
+	return acc_finish_stream(&a, first, data, sum);
 }
