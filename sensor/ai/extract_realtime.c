@@ -4,7 +4,9 @@
  * in the form proto/wsmap.h hands it over.
  *
  * The request is a turn: {"model": NAME or null, "events": [...]} with
- * the latest session.update, the conversation.item.create events since
+ * the server's latest session.created or session.updated (its model is
+ * used when neither the URL nor the client named one), the latest
+ * session.update, the conversation.item.create events since
  * the previous response and the response.create that asked for this
  * one.  It is read as the Responses API body it amounts to (model,
  * instructions, input items, tools, temperature, max output tokens) by
@@ -27,6 +29,7 @@
 struct turn {
 	const cJSON *instructions, *tools, *temperature, *max_tokens;
 	const char *model;
+	const char *srv_model;	/* the server's session.created/updated */
 	bool audio;
 };
 
@@ -86,7 +89,10 @@ int realtime_request(const char *body, size_t len, cJSON *data,
 		goto out;
 	cJSON_ArrayForEach(ev, get(root, "events")) {
 		type = gstr(ev, "type");
-		if (streq(type, "session.update"))
+		if (streq(type, "session.created") ||
+		    streq(type, "session.updated"))
+			t.srv_model = gstr(get(ev, "session"), "model");
+		else if (streq(type, "session.update"))
 			turn_settings(&t, get(ev, "session"));
 		else if (streq(type, "response.create"))
 			turn_settings(&t, get(ev, "response"));
@@ -98,6 +104,8 @@ int realtime_request(const char *body, size_t len, cJSON *data,
 		    !cJSON_AddItemReferenceToArray(input, (cJSON *)it))
 			goto out;
 	}
+	if (!t.model)
+		t.model = t.srv_model;
 	if ((t.model && !cJSON_AddStringToObject(q, "model", t.model)) ||
 	    !add_ref(q, "instructions", t.instructions) ||
 	    !add_ref(q, "tools", t.tools) ||

@@ -52,8 +52,11 @@ struct wsmap {
 	size_t resp_meta;	/* its marks, charged */
 	bool resp_started;	/* Realtime: response.created seen */
 	uint64_t seq;
-	/* Realtime: the latest session.update, the turn so far */
-	struct wbuf session, turn;
+	/*
+	 * Realtime: the server's latest session.created/updated (for its
+	 * model), the client's latest session.update, the turn so far
+	 */
+	struct wbuf srv_session, session, turn;
 	uint64_t turn_audio_chunks, turn_audio_bytes;
 	struct wsmap_stats st;
 };
@@ -419,6 +422,12 @@ static void realtime_request(struct wsmap *m, const struct ws_msg *last,
 		wbuf_str(m, &b, "null");
 	}
 	wbuf_str(m, &b, ",\"events\":[");
+	if (m->srv_session.m.body_len) {
+		wbuf_add(m, &b, m->srv_session.m.body,
+			 m->srv_session.m.body_len);
+		if (m->session.m.body_len || m->turn.m.body_len || last)
+			wbuf_str(m, &b, ",");
+	}
 	if (m->session.m.body_len) {
 		wbuf_add(m, &b, m->session.m.body, m->session.m.body_len);
 		if (m->turn.m.body_len || last)
@@ -470,6 +479,12 @@ static void realtime_server(struct wsmap *m, const struct ws_msg *wm,
 	char stub[TYPE_MAX + 16];
 	size_t n;
 
+	if (streq(type, "session.created") || streq(type, "session.updated")) {
+		wbuf_free(m, &m->srv_session);
+		wbuf_add(m, &m->srv_session, wm->data, wm->len);
+		m->st.other_messages++;
+		return;
+	}
 	if (streq(type, "response.created") && !m->resp_started &&
 	    !m->resp && !m->outstanding)
 		/* Server-side turn detection: no response.create asked. */
@@ -557,7 +572,8 @@ bool wsmap__in_message(const struct wsmap *m)
 
 size_t wsmap__held(const struct wsmap *m)
 {
-	return m ? m->rb.cap + m->turn.b.cap + m->session.b.cap : 0;
+	return m ? m->rb.cap + m->turn.b.cap + m->session.b.cap +
+		   m->srv_session.b.cap : 0;
 }
 
 size_t wsmap__shed(struct wsmap *m)
@@ -565,7 +581,8 @@ size_t wsmap__shed(struct wsmap *m)
 	if (!m)
 		return 0;
 	return body__drop(&m->rb, m->resp, m->bg) +
-	       wbuf_drop(m, &m->turn) + wbuf_drop(m, &m->session);
+	       wbuf_drop(m, &m->turn) + wbuf_drop(m, &m->session) +
+	       wbuf_drop(m, &m->srv_session);
 }
 
 void wsmap__stats(const struct wsmap *m, struct wsmap_stats *out)
@@ -657,6 +674,7 @@ void wsmap__free(struct wsmap *m)
 	}
 	wbuf_free(m, &m->turn);
 	wbuf_free(m, &m->session);
+	wbuf_free(m, &m->srv_session);
 	for (i = 0; i < m->n_headers; i++)
 		free(m->headers[i].name);
 	free(m->headers);
