@@ -160,6 +160,7 @@ bool set_streaming(cJSON *data, bool v, struct ai_summary *sum);
 struct parts {
 	struct sbuf text;
 	int images;
+	int audio;		/* input_audio parts (never copied) */
 	int tool_results;
 	int other;		/* text and other non-tool-result parts */
 	const char *tool_result_id;
