@@ -113,6 +113,8 @@ static cJSON *add_message(struct req *r, cJSON *arr, const char *role,
 		cJSON_AddItemToObjectCS(o, "tool_calls", pt.calls);
 		pt.calls = NULL;
 	}
+	if (pt.audio && !jsonb__add_bool(o, "has_audio", true))
+		goto out;
 	if (pt.images && (!jsonb__add_bool(o, "has_images", true) ||
 			  !jsonb__add_num(o, "image_count", pt.images)))
 		goto out;
@@ -518,15 +520,28 @@ static bool req_params(struct req *r, const cJSON *root, cJSON *data)
 int extract__request(const char *api, const char *body, size_t len,
 		     cJSON *data, struct ai_summary *sum)
 {
-	cJSON *root = cJSON_ParseWithLength(body, len);
-	const cJSON *stream;
-	int err = -ENOMEM;
-	struct req r = { 0 };
+	cJSON *root;
+	int err;
 
+	if (streq(api, "openai.realtime"))
+		return realtime_request(body, len, data, sum);
+	root = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return -EBADMSG;
 	}
+	err = request_root(api, root, data, sum);
+	cJSON_Delete(root);
+	return err;
+}
+
+int request_root(const char *api, const cJSON *root, cJSON *data,
+		 struct ai_summary *sum)
+{
+	const cJSON *stream;
+	int err = -ENOMEM;
+	struct req r = { 0 };
+
 	xlimit_init(&r.lim);
 	if (gstr(root, "model") && !set_model(data, gstr(root, "model"), sum))
 		goto out;
@@ -540,7 +555,6 @@ int extract__request(const char *api, const char *body, size_t len,
 		goto out;
 	err = 0;
 out:
-	cJSON_Delete(root);
 	return err;
 }
 

@@ -36,7 +36,14 @@
 
 struct httpstream;
 
-/* The "http1" entry of the protocol table (proto.h): two streams. */
+/*
+ * The "http1" entry of the protocol table (proto.h): two streams.  A 101
+ * that accepts a GET with "Upgrade: websocket" (RFC 6455 §4) hands both
+ * directions, from the byte after the 101 on, to the WebSocket parser
+ * (proto/ws.h), whose messages become HTTP messages (proto/wsmap.h);
+ * the handshake's two messages are flagged HTTP_MSG_WS_HANDSHAKE.  Any
+ * other 101 makes ignored() true.
+ */
 extern const struct proto_ops proto_http1;
 
 /*
@@ -129,6 +136,13 @@ void httpstream__stats(const struct httpstream *s, struct httpstream_stats *st);
  * Further bytes are then ignored cheaply.
  */
 bool httpstream__not_http1(const struct httpstream *s);
+
+/*
+ * After the feed in which a 101 (Switching Protocols) response ended
+ * HTTP on this stream: the number of bytes at the end of that feed that
+ * follow the 101 and belong to the new protocol; 0 otherwise.
+ */
+size_t httpstream__rest(const struct httpstream *s);
 
 /*
  * Body bytes kept by the message in progress (its buffer's capacity, as
