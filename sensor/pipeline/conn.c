@@ -77,6 +77,18 @@ static void conn_ignore(struct conns *cs, struct conn *c)
 			      c->last_ts);
 }
 
+/* A connection's protocol counters, added to the pipeline's. */
+static void proto_stats_add(struct pipeline_stats *st,
+			    const struct proto_stats *pst)
+{
+	st->parse_errors += pst->parse_errors;
+	st->http2_streams_dropped += pst->streams_dropped;
+	st->http2_connections_joined += pst->joined;
+	st->http2_resyncs += pst->resyncs;
+	st->http2_streams_hpack_unknown += pst->streams_hpack_unknown;
+	st->http2_hpack_fields_unknown += pst->hpack_fields_unknown;
+}
+
 static void on_message(void *ctx, struct http_msg *msg)
 {
 	struct conn *c = ctx;
@@ -96,8 +108,7 @@ static void conn_free(struct conn *c)
 		return;
 	if (c->proto) {
 		c->proto->stats(c->ps, &pst);
-		c->cs->st->parse_errors += pst.parse_errors;
-		c->cs->st->http2_streams_dropped += pst.streams_dropped;
+		proto_stats_add(c->cs->st, &pst);
 		c->proto->free(c->ps);
 	}
 	pair__free(c->pair);
@@ -347,6 +358,9 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 	}
 	if (gap)
 		stream_gap(cs, c, dir, PROTO_GAP_RECORDS_LOST);
+	/* Where a frame-based protocol may find its framing again. */
+	if (d->offset == 0 && c->proto->call_start)
+		c->proto->call_start(c->ps, dir);
 	if (c->proto->feed(c->ps, dir, d->data, d->len, d->hdr.ts_ns))
 		return -ENOMEM;
 	/* Bytes past the per-call cap never reached us. */
@@ -354,6 +368,12 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 		stream_gap(cs, c, dir, PROTO_GAP_CALL_TRUNCATED);
 	if (!c->ignore && c->proto->ignored(c->ps)) {
 		cs->st->connections_not_http1++;
+		conn_ignore(cs, c);
+	}
+	/* The server end, known before its first message: as pair.c does. */
+	if (!c->ignore && !cs->o->server_side && c->proto->server_end &&
+	    c->proto->server_end(c->ps)) {
+		cs->st->server_side_skipped++;
 		conn_ignore(cs, c);
 	}
 	return 0;
@@ -432,8 +452,7 @@ static int add_live_stats(void *ctx, const struct conn_key *k, void *val)
 	struct proto_stats pst;
 
 	c->proto->stats(c->ps, &pst);
-	st->parse_errors += pst.parse_errors;
-	st->http2_streams_dropped += pst.streams_dropped;
+	proto_stats_add(st, &pst);
 	return 0;
 }
 
