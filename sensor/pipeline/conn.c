@@ -41,6 +41,7 @@ struct conn {
 	struct pair *pair;
 	struct dir_state ds[2];		/* by enum proto_dir */
 	bool ignore;			/* server side, not parsable, or 101 */
+	bool settled;			/* its protocol handed over a message */
 	uint64_t ignore_ts;		/* record time of the last hook call */
 	uint64_t last_ts;
 	/* pid, tid, uid, gid and comm of the last record */
@@ -94,6 +95,7 @@ static void on_message(void *ctx, struct http_msg *msg)
 	struct conn *c = ctx;
 
 	c->cs->st->http_messages++;
+	c->settled = true;
 	/* Messages parsed after the ignore (the rest of that feed): counted. */
 	if (!c->ignore && pair__message(c->pair, &c->proc, msg) == PAIR_IGNORE)
 		conn_ignore(c->cs, c);
@@ -157,6 +159,39 @@ static struct conn *conn_new(struct conns *cs, const struct conn_key *k,
 		return NULL;
 	}
 	return c;
+}
+
+/*
+ * A connection first seen mid-frame (an HTTP/2 connection joined with
+ * a call that did not start on a frame) went to the last protocol,
+ * HTTP/1.1, which skips what it cannot parse.  Until a message came out
+ * of it, a call whose first bytes select another protocol (HTTP/2
+ * frames) starts that one instead.  Returns 0 or -ENOMEM.
+ */
+static int conn_reselect(struct conns *cs, struct conn *c, enum proto_dir dir,
+			 const struct cap_data *d)
+{
+	struct proto_limits lim = {
+		.max_body = cs->o->max_body_bytes, .budget = cs->budget,
+	};
+	const struct proto_ops *p;
+	struct proto_stats pst;
+	void *ps;
+
+	if (c->settled || d->offset != 0 || c->proto->call_start ||
+	    c->proto->in_message(c->ps))
+		return 0;
+	p = proto__select(dir, d->data, d->len);
+	if (p == c->proto)
+		return 0;
+	if (p->new(&ps, &lim, on_message, c))
+		return -ENOMEM;
+	c->proto->stats(c->ps, &pst);
+	proto_stats_add(cs->st, &pst);
+	c->proto->free(c->ps);
+	c->proto = p;
+	c->ps = ps;
+	return 0;
 }
 
 /*
@@ -358,6 +393,8 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 	}
 	if (gap)
 		stream_gap(cs, c, dir, PROTO_GAP_RECORDS_LOST);
+	if (conn_reselect(cs, c, dir, d))
+		return -ENOMEM;
 	/* Where a frame-based protocol may find its framing again. */
 	if (d->offset == 0 && c->proto->call_start)
 		c->proto->call_start(c->ps, dir);

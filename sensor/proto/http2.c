@@ -53,6 +53,12 @@
 #define HPACK_TABLE_DEFAULT	4096u
 /* The last index of the static table (RFC 7541 Appendix A). */
 #define HPACK_STATIC_LAST	61u
+/*
+ * Calls a hunting direction may start without frames before the
+ * connection is given up (and skipped in the kernel): a large body read
+ * in TLS records that do not fall on frame boundaries ends within it.
+ */
+#define HUNT_MAX_CALLS		256
 /* A joined direction's header block is held whole up to this. */
 #define JOINED_BLOCK_MAX	(256u << 10)
 
@@ -122,6 +128,7 @@ struct h2dir {
 	bool hunting;		/* framing lost: skipping to a call start */
 	bool at_call;		/* the next feed starts a call */
 	bool lost;		/* hunting after a gap (a resync to count) */
+	unsigned hunt_calls;	/* calls started without frames meanwhile */
 	bool size_update_due;	/* joined inflater: announce its table */
 	/* joined: the header block held whole */
 	unsigned char *blk;
@@ -220,15 +227,37 @@ static void stream_free(struct http2 *h, struct h2stream *s)
 	free(s);
 }
 
+/* Starts @s's message in @dir.  0 or -ENOMEM. */
+static int msg_new(struct http2 *h, struct h2stream *s, enum proto_dir dir)
+{
+	struct http_msg *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->dir = dir;
+	m->is_request = dir == h->req_dir;
+	m->stream_id = s->id;
+	m->http_major = 2;
+	m->ts_start = m->ts_end = h->d[dir].ts;
+	s->x[dir].m = m;
+	return 0;
+}
+
 /*
  * Ends @s: messages still in progress are emitted INCOMPLETE (the
- * request first, so that its response finds it), then @s goes.
+ * request first, so that its response finds it), then @s goes.  A
+ * stream reset or refused (GOAWAY) before its response began gets an
+ * empty one (status 0) that says so.
  */
 static void stream_abort(struct http2 *h, struct h2stream *s,
 			 enum proto_gap why)
 {
 	enum proto_dir q = h->req_dir, r = proto_dir__other(q);
 
+	if ((why == PROTO_GAP_STREAM_RESET || why == PROTO_GAP_GOAWAY) &&
+	    s->x[q].done && !s->x[r].done && !s->x[r].m &&
+	    msg_new(h, s, r) == 0)
+		s->x[r].headers_done = true;
 	if (!s->x[q].done)
 		msg_emit(h, &s->x[q], HTTP_MSG_INCOMPLETE, why);
 	if (!s->x[r].done)
@@ -395,16 +424,8 @@ static struct h2stream *block_begin(struct http2 *h, enum proto_dir dir,
 	x = &s->x[dir];
 	if (x->done)
 		return NULL;
-	if (!x->m) {
-		x->m = calloc(1, sizeof(*x->m));
-		if (!x->m)
-			return NULL;
-		x->m->dir = dir;
-		x->m->is_request = dir == h->req_dir;
-		x->m->stream_id = sid;
-		x->m->http_major = 2;
-		x->m->ts_start = x->m->ts_end = h->d[dir].ts;
-	}
+	if (!x->m && msg_new(h, s, dir))
+		return NULL;
 	return s;
 }
 
@@ -1291,9 +1312,15 @@ static int http2_feed(void *st, enum proto_dir dir, const void *buf,
 	if (!d->started)
 		err = dir_begin(h, dir, buf, len);
 	if (!err && d->hunting) {
-		if (!at_call || !frames_plausible(buf, len, d->max_frame))
+		if (!at_call)
 			return 0;
+		if (!frames_plausible(buf, len, d->max_frame)) {
+			if (++d->hunt_calls > HUNT_MAX_CALLS)
+				conn_fail(h, PROTO_GAP_NONE);
+			return 0;
+		}
 		d->hunting = false;
+		d->hunt_calls = 0;
 		if (d->lost)
 			h->st.resyncs++;
 		d->lost = false;

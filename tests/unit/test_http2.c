@@ -235,14 +235,20 @@ Test(http2, goaway_ends_streams_above_its_last_id)
 	feed(PROTO_DIR_WRITE, &w, 0);
 	h2_frame(&r, 0x7, 0, 0, ga, 8);
 	feed(PROTO_DIR_READ, &r, 0);
-	cr_assert_eq(n_msgs, 2);
+	/* Stream 3 refused: an empty response says so. */
+	cr_assert_eq(n_msgs, 3);
+	cr_assert_not(msgs[2]->is_request);
+	cr_assert_eq(msgs[2]->stream_id, 3);
+	cr_assert_eq(msgs[2]->status, 0);
+	cr_assert_eq(msgs[2]->gap, PROTO_GAP_GOAWAY);
+	cr_assert(msgs[2]->flags & HTTP_MSG_INCOMPLETE);
 	cr_assert(proto_http2.in_message(st));	/* stream 1 goes on */
 	h2b_free(&r);
 	h2_headers(&r, sdef, 0x01, 1, ok_resp);
 	feed(PROTO_DIR_READ, &r, 0);
-	cr_assert_eq(n_msgs, 3);
-	cr_assert_eq(msgs[2]->stream_id, 1);
-	cr_assert_eq(msgs[2]->flags, 0);
+	cr_assert_eq(n_msgs, 4);
+	cr_assert_eq(msgs[3]->stream_id, 1);
+	cr_assert_eq(msgs[3]->flags, 0);
 	cr_assert_not(proto_http2.in_message(st));
 	h2b_free(&w);
 	h2b_free(&r);
@@ -791,10 +797,14 @@ Test(http2, reset_and_goaway_say_so)
 	h2_frame(&r, 0x7, 0, 0, ga, 8);
 	feed(PROTO_DIR_READ, &r, 0);
 	/* 3 requests; the reply of 1 reset; 5 never processed. */
-	cr_assert_eq(n_msgs, 4);
+	cr_assert_eq(n_msgs, 5);
 	cr_assert_eq(msgs[3]->stream_id, 1);
+	cr_assert_eq(msgs[3]->status, 200);
 	cr_assert_eq(msgs[3]->gap, PROTO_GAP_STREAM_RESET);
 	cr_assert(msgs[3]->flags & HTTP_MSG_INCOMPLETE);
+	cr_assert_eq(msgs[4]->stream_id, 5);
+	cr_assert_eq(msgs[4]->status, 0);
+	cr_assert_eq(msgs[4]->gap, PROTO_GAP_GOAWAY);
 	cr_assert(proto_http2.in_message(st));	/* stream 3 goes on */
 	h2b_free(&w);
 	h2_frame(&w, 0x7, 0, 0, ga, 8);		/* the client's: no effect */
@@ -803,8 +813,8 @@ Test(http2, reset_and_goaway_say_so)
 	h2b_free(&r);
 	h2_frame(&r, 0x0, 0x01, 3, "{}", 2);
 	feed(PROTO_DIR_READ, &r, 0);
-	cr_assert_eq(n_msgs, 5);
-	cr_assert_eq(msgs[4]->flags, 0);
+	cr_assert_eq(n_msgs, 6);
+	cr_assert_eq(msgs[5]->flags, 0);
 	h2b_free(&w);
 	h2b_free(&r);
 }
@@ -900,5 +910,25 @@ Test(http2, bad_joined_hpack_drops_the_connection)
 	h2_frame(&w, 0x1, 0x05, 1, "\x82\x40\x05" "ab", 5);
 	feed_call(PROTO_DIR_WRITE, &w);
 	expect_dropped();
+	h2b_free(&w);
+}
+
+/* A direction that never finds frames again is given up, bounded. */
+Test(http2, hunting_is_bounded)
+{
+	struct h2buf w = { 0 };
+	static const char text[] = "HTTP/1.1 200 OK\r\n\r\n";
+	int i;
+
+	h2_headers(&w, cdef, 0x01, 1, post_req);
+	feed_call(PROTO_DIR_WRITE, &w);
+	for (i = 0; i < 256; i++) {
+		proto_http2.call_start(st, PROTO_DIR_READ);
+		proto_http2.feed(st, PROTO_DIR_READ, text, sizeof(text) - 1, 9);
+	}
+	cr_assert_not(proto_http2.ignored(st));
+	proto_http2.call_start(st, PROTO_DIR_READ);
+	proto_http2.feed(st, PROTO_DIR_READ, text, sizeof(text) - 1, 9);
+	cr_assert(proto_http2.ignored(st));
 	h2b_free(&w);
 }
