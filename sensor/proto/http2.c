@@ -741,6 +741,8 @@ static int block_hold(struct http2 *h, enum proto_dir dir,
 	size_t cap;
 	unsigned char *b;
 
+	if (!n)
+		return 0;
 	if (d->blen + n > JOINED_BLOCK_MAX)
 		return -EPROTO;
 	if (d->blen + n > d->blk_cap) {

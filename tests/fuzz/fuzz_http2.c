@@ -4,12 +4,16 @@
  * which the target writes itself, the input is a sequence of pieces,
  * each a control byte (bit 0: direction, bits 1-7: length - 1) and then
  * its bytes, fed as one call of that direction; a control byte of 0xff
- * with bit 4 of the first byte set is a gap instead.  Both directions
- * are flushed at the end.  Every message handed out must be freed by
- * the callee.
+ * with bit 4 of the first byte set is a gap instead (in the read
+ * direction, or the write one with bit 3 set).  Both directions are
+ * flushed at the end.  Every message handed out must be freed by the
+ * callee.
  *
- * Bit 6 of the first byte adds a memory budget of 16 KiB whose shed
- * callback drops the connection's bodies, as the pipeline's does.
+ * Bit 5 of the first byte: no preface, the connection is joined
+ * mid-way (HPACK decoded with an unknown dynamic table), and each piece
+ * starts a call (proto_ops.call_start), where a lost framing is looked
+ * for.  Bit 6 adds a memory budget of 16 KiB whose shed callback drops
+ * the connection's bodies, as the pipeline's does.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -55,19 +59,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	ctl = data[0];
-	proto_http2.feed(st, PROTO_DIR_WRITE, preface, sizeof(preface) - 1,
-			 ts++);
+	if (!(ctl & 0x20))
+		proto_http2.feed(st, PROTO_DIR_WRITE, preface,
+				 sizeof(preface) - 1, ts++);
 	for (off = 1; off < size; off += piece) {
 		c = data[off++];
 		if ((ctl & 0x10) && c == 0xff) {
-			proto_http2.gap(st, PROTO_DIR_READ,
-					PROTO_GAP_RECORDS_LOST);
+			proto_http2.gap(st, ctl & 0x08 ? PROTO_DIR_WRITE :
+					PROTO_DIR_READ, PROTO_GAP_RECORDS_LOST);
 			piece = 0;
 			continue;
 		}
 		piece = (size_t)(c >> 1) + 1;
 		if (piece > size - off)
 			piece = size - off;
+		if (ctl & 0x20)
+			proto_http2.call_start(st, c & 1 ? PROTO_DIR_READ :
+						       PROTO_DIR_WRITE);
 		proto_http2.feed(st, c & 1 ? PROTO_DIR_READ : PROTO_DIR_WRITE,
 				 data + off, piece, ts++);
 	}
