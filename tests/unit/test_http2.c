@@ -819,23 +819,6 @@ Test(http2, reset_and_goaway_say_so)
 	h2b_free(&r);
 }
 
-Test(http2, goaway_gap_reason_on_the_streams_it_cuts)
-{
-	struct h2buf w = { 0 }, r = { 0 };
-	static const unsigned char ga[8] = { 0, 0, 0, 1, 0, 0, 0, 2 };
-
-	preface(&w);
-	h2_headers(&w, cdef, 0, 3, post_req);
-	feed(PROTO_DIR_WRITE, &w, 0);
-	h2_frame(&r, 0x7, 0, 0, ga, 8);
-	feed(PROTO_DIR_READ, &r, 0);
-	cr_assert_eq(n_msgs, 1);
-	cr_assert(msgs[0]->flags & HTTP_MSG_INCOMPLETE);
-	cr_assert_eq(msgs[0]->gap, PROTO_GAP_GOAWAY);
-	h2b_free(&w);
-	h2b_free(&r);
-}
-
 Test(http2, max_frame_size_setting_is_followed)
 {
 	struct h2buf w = { 0 }, r = { 0 };
