@@ -77,9 +77,6 @@ enum {
 #define S_HEADER_TABLE_SIZE	0x1
 #define S_MAX_FRAME_SIZE	0x5
 
-/* What a joined header block's pseudo-header fields say of its sender. */
-enum role_hint { HINT_NONE, HINT_REQUEST, HINT_RESPONSE };
-
 /* One direction's message of one stream. */
 struct h2msg {
 	struct http_msg *m;	/* NULL: not started, emitted or dropped */
@@ -727,8 +724,7 @@ static int block_joined(struct http2 *h, enum proto_dir dir)
 	d->blen = 0;
 	if (err)
 		return err;
-	/* Looked up again: a field over the bounds may have ended it. */
-	if (s && d->block_keep)
+	if (s)
 		block_end(h, s, dir, d->block_end_stream);
 	return 0;
 }
