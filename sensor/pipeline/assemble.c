@@ -162,6 +162,10 @@ static const char *gap_reason(enum proto_gap why)
 		return "capture_read_fault";
 	case PROTO_GAP_CALL_TRUNCATED:
 		return "capture_call_truncated";
+	case PROTO_GAP_STREAM_RESET:
+		return "stream_reset";
+	case PROTO_GAP_GOAWAY:
+		return "connection_goaway";
 	default:
 		return NULL;
 	}
@@ -194,6 +198,8 @@ static void msg_reasons(struct assembler *as, const struct http_msg *msg,
 		add_reason(a, "message_incomplete");
 	if (msg->gap != PROTO_GAP_NONE)
 		add_reason(a, gap_reason(msg->gap));
+	if (msg->flags & HTTP_MSG_FIELDS_UNKNOWN)
+		add_reason(a, "hpack_fields_unknown");
 	/* Counted by the parser that dropped the body. */
 	if (msg->flags & HTTP_MSG_SHED)
 		budget_reason(as, a, false, 0);
@@ -552,6 +558,65 @@ static void count_dropped(struct assembler *as, const struct ai_summary *sum)
 	as->st->extract_bytes_dropped += sum->bytes_dropped;
 }
 
+/*
+ * The path an AI request whose :path could not be decoded (HTTP/2
+ * joined mid-way) most likely had, from the top-level members of its
+ * JSON body: "input" the OpenAI Responses API, "prompt" the legacy
+ * completions, "messages" Anthropic's Messages API when an
+ * anthropic-version field came through, else OpenAI chat completions.
+ * NULL when the body is not such an object (or is content-coded).
+ */
+static const char *guess_path(struct assembler *as, const struct http_msg *msg)
+{
+	const char *path = NULL;
+	size_t est;
+	cJSON *j;
+
+	if (!msg->body_len || http_msg__header(msg, "content-encoding"))
+		return NULL;
+	est = event_charge((const char *)msg->body, msg->body_len);
+	if (budget__reserve(as->budget, est))
+		return NULL;
+	j = cJSON_ParseWithLength((const char *)msg->body, msg->body_len);
+	if (cJSON_IsObject(j) && cJSON_HasObjectItem(j, "model")) {
+		if (cJSON_HasObjectItem(j, "input"))
+			path = "/v1/responses";
+		else if (cJSON_HasObjectItem(j, "prompt"))
+			path = "/v1/completions";
+		else if (!cJSON_IsArray(cJSON_GetObjectItem(j, "messages")))
+			path = NULL;
+		else if (http_msg__header(msg, "anthropic-version"))
+			path = "/v1/messages";
+		else
+			path = "/v1/chat/completions";
+	}
+	cJSON_Delete(j);
+	budget__release(as->budget, est);
+	return path;
+}
+
+/*
+ * Classifies @msg into x->m.  A request whose :path was not decoded is
+ * tried again with the path its body suggests (guess_path()) and, when
+ * that matches, x->guessed is set: its events say ai_detection_method
+ * "heuristic" and name no rule.  Its host, when not decoded either,
+ * matches only the rules without a host pattern (the generic
+ * OpenAI-compatible ones: provider "other").
+ */
+static bool classify(struct assembler *as, const struct http_msg *msg,
+		     struct rules_req *rq, struct exchange *x)
+{
+	if (rules__match(as->o->rules, rq, &x->m))
+		return true;
+	if (!(msg->flags & HTTP_MSG_FIELDS_UNKNOWN) || msg->target)
+		return false;
+	rq->path = guess_path(as, msg);
+	if (!rq->method[0])
+		rq->method = "POST";
+	x->guessed = rq->path && rules__match(as->o->rules, rq, &x->m);
+	return x->guessed;
+}
+
 void assembler__request(struct assembler *as, const struct event_proc *proc,
 			bool server, const struct http_msg *msg,
 			struct exchange *x)
@@ -572,7 +637,7 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 		.host = x->host ?: "", .method = msg->method ?: "",
 		.path = msg->target ?: "", .header = header_cb, .ctx = msg,
 	};
-	if (!rules__match(o->rules, &rq, &x->m))
+	if (!classify(as, msg, &rq, x))
 		as->st->unmatched++;
 	x->report = x->m.rule || !o->ai_only;
 	if (!x->report)
@@ -615,7 +680,7 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 	sum.model = NULL;
 	ai_summary__clear(&sum);
 	apply_redaction(as, data, &a);
-	a.rule = x->m.rule;
+	a.rule = x->guessed ? NULL : x->m.rule;
 	emit(as, proc, server, &a, data, x->event_id);
 	event_done(as, &a);
 	if (o->aistats)
@@ -708,6 +773,10 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	msg_reasons(as, msg, &a);
 	ctype = http_msg__header(msg, "content-type");
 	sse = ws || (ctype && strncasecmp(ctype, "text/event-stream", 17) == 0);
+	/* A content-type not decoded (HTTP/2 joined): the body tells. */
+	if (!ctype && (msg->flags & HTTP_MSG_FIELDS_UNKNOWN) && msg->body_len)
+		sse = strncmp((const char *)msg->body, "data:", 5) == 0 ||
+		      strncmp((const char *)msg->body, "event:", 6) == 0;
 	body_prepare(as, msg, &body, &body_len, &owned, &a);
 	if (sse) {
 		if (response_stream(x, msg, body, body_len, owned, data, &sum))
@@ -745,7 +814,7 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	}
 	add_websocket(data, http, msg);
 	apply_redaction(as, data, &a);
-	a.rule = x->m.rule;
+	a.rule = x->guessed ? NULL : x->m.rule;
 	a.related = x->event_id;
 	emit(as, proc, server, &a, data, NULL);
 	event_done(as, &a);

@@ -39,6 +39,7 @@ struct exchange {
 	char event_id[27];		/* its ai.request event ("": none) */
 	char request_id[27];
 	struct rule_match m;
+	bool guessed;			/* m from a path guessed from the body */
 	char *model;			/* the request's model.id, or NULL */
 	char *host;			/* the request's authority ("" if none) */
 	uint64_t ts_start;		/* CLOCK_MONOTONIC ns of its first byte */

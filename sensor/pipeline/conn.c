@@ -41,6 +41,7 @@ struct conn {
 	struct pair *pair;
 	struct dir_state ds[2];		/* by enum proto_dir */
 	bool ignore;			/* server side, not parsable, or 101 */
+	bool settled;			/* its protocol handed over a message */
 	uint64_t ignore_ts;		/* record time of the last hook call */
 	uint64_t last_ts;
 	/* pid, tid, uid, gid and comm of the last record */
@@ -77,17 +78,6 @@ static void conn_ignore(struct conns *cs, struct conn *c)
 			      c->last_ts);
 }
 
-static void on_message(void *ctx, struct http_msg *msg)
-{
-	struct conn *c = ctx;
-
-	c->cs->st->http_messages++;
-	/* Messages parsed after the ignore (the rest of that feed): counted. */
-	if (!c->ignore && pair__message(c->pair, &c->proc, msg) == PAIR_IGNORE)
-		conn_ignore(c->cs, c);
-	http_msg__free(msg);
-}
-
 /* WebSocket counters of one connection (proto.h) into the pipeline's. */
 static void add_ws_stats(struct pipeline_stats *st,
 			 const struct proto_stats *p)
@@ -105,6 +95,31 @@ static void add_ws_stats(struct pipeline_stats *st,
 	st->websocket_deflate_bombs += p->ws_deflate_bombs;
 }
 
+/* A connection's protocol counters, added to the pipeline's. */
+static void proto_stats_add(struct pipeline_stats *st,
+			    const struct proto_stats *pst)
+{
+	st->parse_errors += pst->parse_errors;
+	st->http2_streams_dropped += pst->streams_dropped;
+	st->http2_connections_joined += pst->joined;
+	st->http2_resyncs += pst->resyncs;
+	st->http2_streams_hpack_unknown += pst->streams_hpack_unknown;
+	st->http2_hpack_fields_unknown += pst->hpack_fields_unknown;
+	add_ws_stats(st, pst);
+}
+
+static void on_message(void *ctx, struct http_msg *msg)
+{
+	struct conn *c = ctx;
+
+	c->cs->st->http_messages++;
+	c->settled = true;
+	/* Messages parsed after the ignore (the rest of that feed): counted. */
+	if (!c->ignore && pair__message(c->pair, &c->proc, msg) == PAIR_IGNORE)
+		conn_ignore(c->cs, c);
+	http_msg__free(msg);
+}
+
 static void conn_free(struct conn *c)
 {
 	struct proto_stats pst;
@@ -113,9 +128,7 @@ static void conn_free(struct conn *c)
 		return;
 	if (c->proto) {
 		c->proto->stats(c->ps, &pst);
-		c->cs->st->parse_errors += pst.parse_errors;
-		c->cs->st->http2_streams_dropped += pst.streams_dropped;
-		add_ws_stats(c->cs->st, &pst);
+		proto_stats_add(c->cs->st, &pst);
 		c->proto->free(c->ps);
 	}
 	pair__free(c->pair);
@@ -164,6 +177,39 @@ static struct conn *conn_new(struct conns *cs, const struct conn_key *k,
 		return NULL;
 	}
 	return c;
+}
+
+/*
+ * A connection first seen mid-frame (an HTTP/2 connection joined with
+ * a call that did not start on a frame) went to the last protocol,
+ * HTTP/1.1, which skips what it cannot parse.  Until a message came out
+ * of it, a call whose first bytes select another protocol (HTTP/2
+ * frames) starts that one instead.  Returns 0 or -ENOMEM.
+ */
+static int conn_reselect(struct conns *cs, struct conn *c, enum proto_dir dir,
+			 const struct cap_data *d)
+{
+	struct proto_limits lim = {
+		.max_body = cs->o->max_body_bytes, .budget = cs->budget,
+	};
+	const struct proto_ops *p;
+	struct proto_stats pst;
+	void *ps;
+
+	if (c->settled || d->offset != 0 || c->proto->call_start ||
+	    c->proto->in_message(c->ps))
+		return 0;
+	p = proto__select(dir, d->data, d->len);
+	if (p == c->proto)
+		return 0;
+	if (p->new(&ps, &lim, on_message, c))
+		return -ENOMEM;
+	c->proto->stats(c->ps, &pst);
+	proto_stats_add(cs->st, &pst);
+	c->proto->free(c->ps);
+	c->proto = p;
+	c->ps = ps;
+	return 0;
 }
 
 /*
@@ -365,6 +411,11 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 	}
 	if (gap)
 		stream_gap(cs, c, dir, PROTO_GAP_RECORDS_LOST);
+	if (conn_reselect(cs, c, dir, d))
+		return -ENOMEM;
+	/* Where a frame-based protocol may find its framing again. */
+	if (d->offset == 0 && c->proto->call_start)
+		c->proto->call_start(c->ps, dir);
 	if (c->proto->feed(c->ps, dir, d->data, d->len, d->hdr.ts_ns))
 		return -ENOMEM;
 	/* Bytes past the per-call cap never reached us. */
@@ -372,6 +423,12 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 		stream_gap(cs, c, dir, PROTO_GAP_CALL_TRUNCATED);
 	if (!c->ignore && c->proto->ignored(c->ps)) {
 		cs->st->connections_not_http1++;
+		conn_ignore(cs, c);
+	}
+	/* The server end, known before its first message: as pair.c does. */
+	if (!c->ignore && !cs->o->server_side && c->proto->server_end &&
+	    c->proto->server_end(c->ps)) {
+		cs->st->server_side_skipped++;
 		conn_ignore(cs, c);
 	}
 	return 0;
@@ -450,9 +507,7 @@ static int add_live_stats(void *ctx, const struct conn_key *k, void *val)
 	struct proto_stats pst;
 
 	c->proto->stats(c->ps, &pst);
-	st->parse_errors += pst.parse_errors;
-	st->http2_streams_dropped += pst.streams_dropped;
-	add_ws_stats(st, &pst);
+	proto_stats_add(st, &pst);
 	return 0;
 }
 

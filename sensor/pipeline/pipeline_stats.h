@@ -24,7 +24,7 @@
 	X(connections_freed, COUNTER, OK, \
 	  "Connections ended by SSL_free().") \
 	X(connections_not_http1, COUNTER, OK, \
-	  "Connections not parsed because they are neither HTTP/1.x nor HTTP/2 seen from its preface, or whose HTTP/2 framing broke or lost bytes.") \
+	  "Connections not parsed because they are neither HTTP/1.x nor HTTP/2, or whose HTTP/2 framing broke.") \
 	X(http_messages, COUNTER, OK, \
 	  "HTTP messages parsed.") \
 	X(parse_errors, COUNTER, BAD, \
@@ -53,6 +53,14 @@
 	  "WebSocket messages whose permessage-deflate data did not inflate; their connection is no longer parsed.") \
 	X(websocket_deflate_bombs, COUNTER, BAD, \
 	  "WebSocket messages cut at capture.max_body_bytes that inflated over 100 times their size (with context takeover their connection is no longer parsed).") \
+	X(http2_connections_joined, COUNTER, OK, \
+	  "HTTP/2 connections joined mid-way (their first bytes were frames, not the preface): header fields in HPACK's dynamic table from before are unknown.") \
+	X(http2_resyncs, COUNTER, BAD, \
+	  "Times an HTTP/2 direction found its frames again, at the start of a call, after lost bytes.") \
+	X(http2_streams_hpack_unknown, COUNTER, OK, \
+	  "HTTP/2 streams reported with header fields that could not be decoded (dynamic table entries from before a join or resync); their events say hpack_fields_unknown.") \
+	X(http2_hpack_fields_unknown, COUNTER, OK, \
+	  "HTTP/2 header fields left out because they refer to HPACK dynamic table entries from before a join or resync.") \
 	X(gaps, COUNTER, BAD, \
 	  "Messages with lost or truncated capture data.") \
 	X(unmatched, COUNTER, OK, \

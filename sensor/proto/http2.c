@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * HTTP/2 (RFC 9113) as a wire protocol, seen from the client's preface.
+ * HTTP/2 (RFC 9113) as a wire protocol, seen from the client preface
+ * (either direction) or joined mid-way.
  *
  * Each direction is a sequence of frames: a 9-byte header, then the
  * payload.  DATA payloads go straight to the body of their stream's
@@ -50,6 +51,16 @@
  */
 #define HPACK_TABLE_MAX		(64u << 10)
 #define HPACK_TABLE_DEFAULT	4096u
+/* The last index of the static table (RFC 7541 Appendix A). */
+#define HPACK_STATIC_LAST	61u
+/*
+ * Calls a hunting direction may start without frames before the
+ * connection is given up (and skipped in the kernel): a large body read
+ * in TLS records that do not fall on frame boundaries ends within it.
+ */
+#define HUNT_MAX_CALLS		256
+/* A joined direction's header block is held whole up to this. */
+#define JOINED_BLOCK_MAX	(256u << 10)
 
 enum {
 	T_DATA = 0x0, T_HEADERS = 0x1, T_PRIORITY = 0x2, T_RST_STREAM = 0x3,
@@ -75,10 +86,12 @@ struct h2msg {
 	size_t cap_headers, cap_trailers;
 	struct body_state body;
 	size_t held_meta;	/* budget charge besides the body */
+	size_t unknown;		/* header fields not decoded */
 };
 
 struct h2stream {
 	uint32_t id;
+	bool unknown_counted;	/* in streams_hpack_unknown */
 	struct h2msg x[2];	/* by enum proto_dir */
 };
 
@@ -105,10 +118,24 @@ struct h2dir {
 	bool block_keep;	/* false: its fields are decoded, not kept */
 	uint64_t ts, seq;
 	bool ended;
+	bool started;		/* bytes of this direction were fed */
+	bool expect_preface;	/* it began with the client preface */
+	/* the start was not seen: HPACK decoded leniently (see above) */
+	bool joined;
+	bool hunting;		/* framing lost: skipping to a call start */
+	bool at_call;		/* the next feed starts a call */
+	bool lost;		/* hunting after a gap (a resync to count) */
+	unsigned hunt_calls;	/* calls started without frames meanwhile */
+	bool size_update_due;	/* joined inflater: announce its table */
+	/* joined: the header block held whole */
+	unsigned char *blk;
+	size_t blen, blk_cap;
 };
 
 struct http2 {
 	struct h2dir d[2];
+	enum proto_dir req_dir;	/* the direction requests travel */
+	bool role_known;	/* req_dir seen from a preface or fields */
 	struct h2stream *streams[HTTP2_MAX_STREAMS];
 	size_t n_streams;
 	struct proto_limits lim;
@@ -145,6 +172,7 @@ static void msg_clear(struct http2 *h, struct h2msg *x)
 	x->headers_done = false;
 	x->body.shed = false;
 	x->hdr_bytes = 0;
+	x->unknown = 0;
 	x->cap_headers = x->cap_trailers = x->body.cap_marks = 0;
 }
 
@@ -196,18 +224,41 @@ static void stream_free(struct http2 *h, struct h2stream *s)
 	free(s);
 }
 
+/* Starts @s's message in @dir.  0 or -ENOMEM. */
+static int msg_new(struct http2 *h, struct h2stream *s, enum proto_dir dir)
+{
+	struct http_msg *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->dir = dir;
+	m->is_request = dir == h->req_dir;
+	m->stream_id = s->id;
+	m->http_major = 2;
+	m->ts_start = m->ts_end = h->d[dir].ts;
+	s->x[dir].m = m;
+	return 0;
+}
+
 /*
  * Ends @s: messages still in progress are emitted INCOMPLETE (the
- * request first, so that its response finds it), then @s goes.
+ * request first, so that its response finds it), then @s goes.  A
+ * stream reset or refused (GOAWAY) before its response began gets an
+ * empty one (status 0) that says so.
  */
 static void stream_abort(struct http2 *h, struct h2stream *s,
 			 enum proto_gap why)
 {
-	int i;
+	enum proto_dir q = h->req_dir, r = proto_dir__other(q);
 
-	for (i = PROTO_DIR_WRITE; i <= PROTO_DIR_READ; i++)
-		if (!s->x[i].done)
-			msg_emit(h, &s->x[i], HTTP_MSG_INCOMPLETE, why);
+	if ((why == PROTO_GAP_STREAM_RESET || why == PROTO_GAP_GOAWAY) &&
+	    s->x[q].done && !s->x[r].done && !s->x[r].m &&
+	    msg_new(h, s, r) == 0)
+		s->x[r].headers_done = true;
+	if (!s->x[q].done)
+		msg_emit(h, &s->x[q], HTTP_MSG_INCOMPLETE, why);
+	if (!s->x[r].done)
+		msg_emit(h, &s->x[r], HTTP_MSG_INCOMPLETE, why);
 	stream_free(h, s);
 }
 
@@ -231,8 +282,8 @@ static void stream_end(struct http2 *h, struct h2stream *s,
 		       enum proto_dir dir)
 {
 	/* A response ending first: the request is emitted before it. */
-	if (dir == PROTO_DIR_READ && !s->x[PROTO_DIR_WRITE].done)
-		msg_emit(h, &s->x[PROTO_DIR_WRITE], HTTP_MSG_INCOMPLETE,
+	if (dir != h->req_dir && !s->x[h->req_dir].done)
+		msg_emit(h, &s->x[h->req_dir], HTTP_MSG_INCOMPLETE,
 			 PROTO_GAP_NONE);
 	msg_emit(h, &s->x[dir], 0, PROTO_GAP_NONE);
 	if (s->x[0].done && s->x[1].done)
@@ -354,7 +405,7 @@ static struct h2stream *block_begin(struct http2 *h, enum proto_dir dir,
 
 	if (!s) {
 		/* Requests open streams; the client's ids are odd. */
-		if (dir != PROTO_DIR_WRITE || !(sid & 1))
+		if (dir != h->req_dir || !(sid & 1))
 			return NULL;
 		if (h->n_streams == HTTP2_MAX_STREAMS) {
 			h->st.streams_dropped++;
@@ -370,16 +421,8 @@ static struct h2stream *block_begin(struct http2 *h, enum proto_dir dir,
 	x = &s->x[dir];
 	if (x->done)
 		return NULL;
-	if (!x->m) {
-		x->m = calloc(1, sizeof(*x->m));
-		if (!x->m)
-			return NULL;
-		x->m->dir = dir;
-		x->m->is_request = dir == PROTO_DIR_WRITE;
-		x->m->stream_id = sid;
-		x->m->http_major = 2;
-		x->m->ts_start = x->m->ts_end = h->d[dir].ts;
-	}
+	if (!x->m && msg_new(h, s, dir))
+		return NULL;
 	return s;
 }
 
@@ -393,17 +436,36 @@ static void block_end(struct http2 *h, struct h2stream *s, enum proto_dir dir,
 	if (!m)
 		return;
 	m->ts_end = h->d[dir].ts;
+	if (x->unknown) {
+		m->flags |= HTTP_MSG_FIELDS_UNKNOWN;
+		if (!s->unknown_counted)
+			h->st.streams_hpack_unknown++;
+		s->unknown_counted = true;
+	}
 	if (!x->headers_done) {
 		if (!m->is_request && m->status >= 100 && m->status < 200) {
 			/* Interim response (RFC 9113 §8.1): the final one follows. */
 			msg_clear(h, x);
 			return;
 		}
+		if (!m->is_request && !m->status && !x->unknown) {
+			/* Its header section was lost: trailers, or garbage. */
+			msg_clear(h, x);
+			x->done = true;
+			if (s->x[0].done && s->x[1].done)
+				stream_free(h, s);
+			return;
+		}
 		x->headers_done = true;
 		x->hdr_bytes = 0;	/* the trailer section gets its own bound */
 		m->authority = http_msg__header(m, "host");
-		if (m->is_request && (!m->method || !m->target)) {
-			/* CONNECT (RFC 9113 §8.5): a tunnel, no request here. */
+		/*
+		 * CONNECT (RFC 9113 §8.5): a tunnel, no request here.  A
+		 * request whose :path could not be decoded still goes.
+		 */
+		if (m->is_request && (!m->method || !m->target) &&
+		    (!x->unknown || (m->method &&
+				     strcmp(m->method, "CONNECT") == 0))) {
 			s->x[0].done = s->x[1].done = true;
 			stream_free(h, s);
 			return;
@@ -414,50 +476,306 @@ static void block_end(struct http2 *h, struct h2stream *s, enum proto_dir dir,
 }
 
 /*
- * Decodes the fragment @p[0..n) of the header block in progress in @dir;
- * @final when it is the block's last.  Returns 0 or -EPROTO (the
- * inflater failed: the connection cannot be decoded any more).
+ * One field decoded by @dir's inflater for @x (NULL or without a
+ * message: decoded, not kept).  An empty name is a field left out.
  */
-static int block_fragment(struct http2 *h, enum proto_dir dir,
-			  const unsigned char *p, size_t n, bool final)
+static void field_emit(struct http2 *h, struct h2msg *x, const nghttp2_nv *nv)
 {
-	struct h2dir *d = &h->d[dir];
-	/* Looked up again: the other direction may have ended it. */
-	struct h2stream *s = d->block_keep ? stream_find(h, d->block_sid) : NULL;
-	struct h2msg *x = s ? &s->x[dir] : NULL;
-	int flags, err;
+	int err;
+
+	if (!nv->namelen) {
+		h->st.hpack_fields_unknown++;
+		if (x && x->m)
+			x->unknown++;
+		return;
+	}
+	if (!x || !x->m)
+		return;
+	err = field_take(h, x, nv);
+	if (!err)
+		return;
+	/* Too big, over budget, no memory: it goes. */
+	if (err == -E2BIG)
+		h->st.parse_errors++;
+	else if (err == -ENOBUFS)
+		budget__count_shed(h->lim.budget, 1, x->hdr_bytes);
+	msg_clear(h, x);
+	x->done = true;
+}
+
+/*
+ * Runs @p[0..n) of a header block through @dir's inflater, the fields
+ * going to @x; @final when the block ends there.  Returns 0 or -EPROTO
+ * (the inflater failed: the connection cannot be decoded any more).
+ */
+static int inflate_run(struct http2 *h, enum proto_dir dir, struct h2msg *x,
+		       const unsigned char *p, size_t n, bool final)
+{
+	nghttp2_hd_inflater *inf = h->d[dir].inf;
+	int flags;
 	nghttp2_nv nv;
 	ssize_t rv;
 
 	for (;;) {
 		flags = 0;
-		rv = nghttp2_hd_inflate_hd2(d->inf, &nv, &flags, p, n, final);
+		rv = nghttp2_hd_inflate_hd2(inf, &nv, &flags, p, n, final);
 		if (rv < 0)
 			return -EPROTO;
 		p += rv;
 		n -= (size_t)rv;
-		if ((flags & NGHTTP2_HD_INFLATE_EMIT) && x && x->m) {
-			err = field_take(h, x, &nv);
-			if (err) {
-				/* Too big, over budget, no memory: it goes. */
-				if (err == -E2BIG)
-					h->st.parse_errors++;
-				else if (err == -ENOBUFS)
-					budget__count_shed(h->lim.budget, 1,
-							   x->hdr_bytes);
-				msg_clear(h, x);
-				x->done = true;
-			}
-		}
+		if (flags & NGHTTP2_HD_INFLATE_EMIT)
+			field_emit(h, x, &nv);
 		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
-			nghttp2_hd_inflate_end_headers(d->inf);
-			break;
+			nghttp2_hd_inflate_end_headers(inf);
+			return 0;
 		}
 		if (!(flags & NGHTTP2_HD_INFLATE_EMIT) && n == 0)
-			break;
+			return 0;
 	}
-	if (!final)
+}
+
+/* ---- joined header blocks (RFC 7541 §5, §6) ---- */
+
+enum { R_INDEXED, R_INCR, R_PLAIN, R_SIZE };
+
+/* One field representation: its kind, index, length, value's offset. */
+struct hrep {
+	int kind;
+	uint32_t idx;	/* (name) index; 0: literal name */
+	size_t len, val_off;
+};
+
+/*
+ * An integer with an @prefix-bit prefix (RFC 7541 §5.1) at @p[0..n),
+ * at most 2^28 + 2^prefix.  Returns the bytes it takes, 0 when it is
+ * truncated or longer.
+ */
+static size_t hp_int(const unsigned char *p, size_t n, unsigned prefix,
+		     uint32_t *v)
+{
+	uint32_t max = (1u << prefix) - 1, val;
+	unsigned shift = 0;
+	size_t i;
+
+	if (!n)
 		return 0;
+	val = p[0] & max;
+	for (i = 1; val >= max && i < n && i < 5; i++, shift += 7) {
+		val += (uint32_t)(p[i] & 0x7f) << shift;
+		if (!(p[i] & 0x80)) {
+			*v = val;
+			return i + 1;
+		}
+	}
+	if (val >= max)
+		return 0;
+	*v = val;
+	return 1;
+}
+
+/* A string literal (RFC 7541 §5.2): its bytes in @p[0..n), 0: truncated. */
+static size_t hp_str(const unsigned char *p, size_t n)
+{
+	uint32_t len;
+	size_t k = hp_int(p, n, 7, &len);
+
+	return k && len <= n - k ? k + len : 0;
+}
+
+/* Parses the representation at @p[0..n) (n > 0).  0 or -EPROTO. */
+static int rep_parse(const unsigned char *p, size_t n, struct hrep *r)
+{
+	unsigned prefix;
+	size_t k, sl;
+
+	if (p[0] & 0x80) {
+		r->kind = R_INDEXED;
+		prefix = 7;
+	} else if (p[0] & 0x40) {
+		r->kind = R_INCR;
+		prefix = 6;
+	} else if (p[0] & 0x20) {
+		r->kind = R_SIZE;
+		prefix = 5;
+	} else {
+		r->kind = R_PLAIN;	/* without indexing, never indexed */
+		prefix = 4;
+	}
+	k = hp_int(p, n, prefix, &r->idx);
+	if (!k || (r->kind == R_INDEXED && !r->idx))
+		return -EPROTO;
+	r->len = r->val_off = k;
+	if (r->kind == R_INDEXED || r->kind == R_SIZE)
+		return 0;
+	if (!r->idx) {
+		sl = hp_str(p + k, n - k);
+		if (!sl)
+			return -EPROTO;
+		k += sl;
+	}
+	r->val_off = k;
+	sl = hp_str(p + k, n - k);
+	if (!sl)
+		return -EPROTO;
+	r->len = k + sl;
+	return 0;
+}
+
+/*
+ * The role of the peers, when not known yet, from the first static
+ * pseudo-header reference of a block sent in @dir: entries 1-7 are a
+ * request's (:authority, :method, :path, :scheme), 8-14 a response's
+ * (:status).
+ */
+static void role_learn(struct http2 *h, enum proto_dir dir,
+		       const unsigned char *p, size_t n)
+{
+	struct hrep r;
+	size_t off;
+
+	for (off = 0; off < n && !rep_parse(p + off, n - off, &r);
+	     off += r.len) {
+		if (r.kind == R_SIZE || !r.idx || r.idx > 14)
+			continue;
+		h->req_dir = r.idx <= 7 ? dir : proto_dir__other(dir);
+		h->role_known = true;
+		return;
+	}
+}
+
+/* A field left out of @x: its representation names an unknown entry. */
+static void field_unknown(struct http2 *h, struct h2msg *x)
+{
+	h->st.hpack_fields_unknown++;
+	if (x && x->m)
+		x->unknown++;
+}
+
+/*
+ * The representations of a joined block, @p[0..n), one by one through
+ * the inflater, those naming an entry from before the join left out
+ * (or, when they insert one, inserted with an empty name).
+ */
+static int joined_decode(struct http2 *h, enum proto_dir dir, struct h2msg *x,
+			 const unsigned char *p, size_t n)
+{
+	static const unsigned char empty_name[2] = { 0x40, 0x00 };
+	struct h2dir *d = &h->d[dir];
+	struct hrep r;
+	size_t off, known;
+	bool unknown;
+	int err = 0;
+
+	for (off = 0; off < n && !err; off += r.len) {
+		if (rep_parse(p + off, n - off, &r))
+			return -EPROTO;
+		/* Dynamic entries our inflater has: the newest ones. */
+		known = nghttp2_hd_inflate_get_num_table_entries(d->inf) -
+			HPACK_STATIC_LAST;
+		unknown = r.idx > HPACK_STATIC_LAST &&
+			  r.idx - HPACK_STATIC_LAST - 1 >= known;
+		if (r.kind == R_SIZE)
+			continue;	/* our table keeps its own size */
+		if (!unknown) {
+			err = inflate_run(h, dir, x, p + off, r.len, false);
+		} else if (r.kind == R_INCR) {
+			err = inflate_run(h, dir, x, empty_name, 2, false);
+			if (!err)
+				err = inflate_run(h, dir, x, p + off + r.val_off,
+						  r.len - r.val_off, false);
+		} else {
+			field_unknown(h, x);
+		}
+	}
+	return err ? err : inflate_run(h, dir, x, (const unsigned char *)"",
+				       0, true);
+}
+
+/* A joined direction's header block is complete in d->blk. */
+static int block_joined(struct http2 *h, enum proto_dir dir)
+{
+	struct h2dir *d = &h->d[dir];
+	struct h2stream *s = NULL;
+	struct h2msg *x = NULL;
+	unsigned char su[8];
+	size_t k;
+	uint32_t v;
+	int err;
+
+	d->in_block = false;
+	if (!h->role_known)
+		role_learn(h, dir, d->blk, d->blen);
+	if (d->block_keep)
+		s = block_begin(h, dir, d->block_sid);
+	if (s)
+		x = &s->x[dir];
+	if (d->size_update_due) {
+		/* Our inflater's table grows to the most ever honoured. */
+		su[0] = 0x3f;
+		for (k = 1, v = HPACK_TABLE_MAX - 31; v >= 0x80; v >>= 7)
+			su[k++] = (unsigned char)(0x80 | (v & 0x7f));
+		su[k++] = (unsigned char)v;
+		err = inflate_run(h, dir, NULL, su, k, false);
+		if (err)
+			return err;
+		d->size_update_due = false;
+	}
+	err = joined_decode(h, dir, x, d->blk, d->blen);
+	d->blen = 0;
+	if (err)
+		return err;
+	if (s)
+		block_end(h, s, dir, d->block_end_stream);
+	return 0;
+}
+
+/* Holds the fragment @p[0..n) of a joined direction's header block. */
+static int block_hold(struct http2 *h, enum proto_dir dir,
+		      const unsigned char *p, size_t n)
+{
+	struct h2dir *d = &h->d[dir];
+	size_t cap;
+	unsigned char *b;
+
+	if (!n)
+		return 0;
+	if (d->blen + n > JOINED_BLOCK_MAX)
+		return -EPROTO;
+	if (d->blen + n > d->blk_cap) {
+		cap = d->blen + n < 4096 ? 4096 : d->blen + n;
+		b = realloc(d->blk, cap);
+		if (!b)
+			return -ENOMEM;
+		budget__charge(h->lim.budget, cap - d->blk_cap);
+		d->blk = b;
+		d->blk_cap = cap;
+	}
+	memcpy(d->blk + d->blen, p, n);
+	d->blen += n;
+	return 0;
+}
+
+/*
+ * Decodes the fragment @p[0..n) of the header block in progress in @dir;
+ * @final when it is the block's last.  Returns 0, -ENOMEM or -EPROTO
+ * (the block cannot be decoded: neither can the connection any more).
+ */
+static int block_fragment(struct http2 *h, enum proto_dir dir,
+			  const unsigned char *p, size_t n, bool final)
+{
+	struct h2dir *d = &h->d[dir];
+	struct h2stream *s;
+	int err;
+
+	if (d->joined) {
+		err = block_hold(h, dir, p, n);
+		return err || !final ? err : block_joined(h, dir);
+	}
+	/* Looked up again: the other direction may have ended it. */
+	s = d->block_keep ? stream_find(h, d->block_sid) : NULL;
+	err = inflate_run(h, dir, s ? &s->x[dir] : NULL, p, n, final);
+	if (err || !final)
+		return err;
 	d->in_block = false;
 	if (s)
 		block_end(h, s, dir, d->block_end_stream);
@@ -471,7 +789,7 @@ static int block_start(struct http2 *h, enum proto_dir dir, uint32_t sid,
 	struct h2dir *d = &h->d[dir];
 
 	/* The sender saw the new limit before this block (lenient). */
-	if (d->table_next > d->table_max) {
+	if (!d->joined && d->table_next > d->table_max) {
 		if (nghttp2_hd_inflate_change_table_size(d->inf, d->table_next))
 			return -EPROTO;
 		budget__charge(h->lim.budget, d->table_next - d->table_max);
@@ -480,7 +798,8 @@ static int block_start(struct http2 *h, enum proto_dir dir, uint32_t sid,
 	d->in_block = true;
 	d->block_sid = sid;
 	d->block_end_stream = keep && (d->flags & F_END_STREAM);
-	d->block_keep = keep && block_begin(h, dir, sid);
+	/* A joined block waits for its end: the role may show there. */
+	d->block_keep = keep && (d->joined || block_begin(h, dir, sid));
 	return block_fragment(h, dir, p, n, d->flags & F_END_HEADERS);
 }
 
@@ -599,16 +918,16 @@ static int on_frame(struct http2 *h, enum proto_dir dir)
 			return -EPROTO;
 		s = stream_find(h, d->sid);
 		if (s)
-			stream_abort(h, s, PROTO_GAP_NONE);
+			stream_abort(h, s, PROTO_GAP_STREAM_RESET);
 		return 0;
 	case T_GOAWAY:
 		if (n < 8 || d->sid)
 			return -EPROTO;
 		/* The server did not process the client's streams above. */
 		last = be32(p) & 0x7fffffffu;
-		for (i = 0; dir == PROTO_DIR_READ && i < h->n_streams;) {
+		for (i = 0; dir != h->req_dir && i < h->n_streams;) {
 			if (h->streams[i]->id > last)
-				stream_abort(h, h->streams[i], PROTO_GAP_NONE);
+				stream_abort(h, h->streams[i], PROTO_GAP_GOAWAY);
 			else
 				i++;
 		}
@@ -647,7 +966,8 @@ static int frame_begin(struct http2 *h, enum proto_dir dir)
 	d->type = d->hdr[3];
 	d->flags = d->hdr[4];
 	d->sid = be32(d->hdr + 5) & 0x7fffffffu;
-	if (d->flen > d->max_frame)
+	/* A joined direction's limit may have been raised unseen. */
+	if (d->flen > (d->joined ? MAX_FRAME_LIMIT : d->max_frame))
 		return -EPROTO;
 	if (d->type == T_DATA) {
 		if (!d->sid || d->in_block)
@@ -709,7 +1029,7 @@ static int feed_dir(struct http2 *h, enum proto_dir dir,
 	int err;
 
 	while (n && !h->dead) {
-		if (dir == PROTO_DIR_WRITE && d->preface_got < PREFACE_LEN) {
+		if (d->expect_preface && d->preface_got < PREFACE_LEN) {
 			k = PREFACE_LEN - d->preface_got;
 			if (k > n)
 				k = n;
@@ -763,14 +1083,159 @@ static int feed_dir(struct http2 *h, enum proto_dir dir,
 	return 0;
 }
 
+/* ---- finding the framing ---- */
+
+/* RFC 9113 §6: a frame header that its type's rules allow. */
+static bool frame_rules_ok(uint8_t type, uint8_t fl, uint32_t sid,
+			   uint32_t len)
+{
+	switch (type) {
+	case T_DATA:
+		return sid && !(fl & ~(F_END_STREAM | F_PADDED)) &&
+		       (!(fl & F_PADDED) || len);
+	case T_HEADERS:
+		return sid && !(fl & ~(F_END_STREAM | F_END_HEADERS |
+				       F_PADDED | F_PRIORITY)) &&
+		       len >= (fl & F_PADDED ? 1u : 0u) +
+			      (fl & F_PRIORITY ? 5u : 0u);
+	case T_PRIORITY:
+		return sid && len == 5 && !fl;
+	case T_RST_STREAM:
+		return sid && len == 4 && !fl;
+	case T_SETTINGS:
+		return !sid && len % 6 == 0 && !(fl & ~F_ACK) &&
+		       (!(fl & F_ACK) || !len);
+	case T_PUSH_PROMISE:
+		return sid && !(fl & ~(F_END_HEADERS | F_PADDED)) && len >= 4;
+	case T_PING:
+		return !sid && len == 8 && !(fl & ~F_ACK);
+	case T_GOAWAY:
+		return !sid && len >= 8 && !fl;
+	case T_WINDOW_UPDATE:
+		return len == 4 && !fl;
+	case T_CONTINUATION:
+		return sid && !(fl & ~F_END_HEADERS);
+	default:
+		return false;	/* skipped when in sync, not a sign of it */
+	}
+}
+
+/*
+ * True when @p[0..n), the first bytes of a call, are HTTP/2 frames: at
+ * least one whole frame header; every header's type one of RFC 9113's,
+ * its flags only the type's, its stream id zero or not as the type
+ * requires, the reserved bit clear, its length at most @max_frame and
+ * the type's; a header block followed by nothing but its CONTINUATION
+ * frames; the frames tiling the bytes, the last one possibly running on
+ * into the next call.  Text never passes (a first byte above 0 gives a
+ * length over 64 KiB), nor does a call that starts mid-frame, but for
+ * about one chance in 10^5 when its bytes are random.
+ */
+static bool frames_plausible(const unsigned char *p, size_t n,
+			     uint32_t max_frame)
+{
+	const unsigned char *f;
+	uint32_t len, sid, block_sid = 0;
+	bool in_block = false;
+	size_t off;
+
+	if (n < FRAME_HDR)
+		return false;
+	for (off = 0; off + FRAME_HDR <= n; off += FRAME_HDR + len) {
+		f = p + off;
+		len = be24(f);
+		sid = be32(f + 5);
+		if (len > max_frame || (sid & 0x80000000u) ||
+		    in_block != (f[3] == T_CONTINUATION) ||
+		    (in_block && sid != block_sid) ||
+		    !frame_rules_ok(f[3], f[4], sid, len))
+			return false;
+		if (f[3] == T_HEADERS || f[3] == T_PUSH_PROMISE ||
+		    f[3] == T_CONTINUATION) {
+			in_block = !(f[4] & F_END_HEADERS);
+			block_sid = sid;
+		}
+	}
+	return off >= n;
+}
+
+/*
+ * @dir's framing and HPACK state are lost: from its next call that
+ * starts with frames on, its header blocks are decoded as joined, with
+ * a new inflater.  Returns 0 or -ENOMEM.
+ */
+static int dir_join(struct http2 *h, enum proto_dir dir)
+{
+	struct h2dir *d = &h->d[dir];
+	nghttp2_hd_inflater *inf;
+
+	if (nghttp2_hd_inflate_new(&inf))
+		return -ENOMEM;
+	if (nghttp2_hd_inflate_change_table_size(inf, HPACK_TABLE_MAX)) {
+		nghttp2_hd_inflate_del(inf);
+		return -ENOMEM;
+	}
+	nghttp2_hd_inflate_del(d->inf);
+	budget__release(h->lim.budget, d->table_max);
+	budget__charge(h->lim.budget, HPACK_TABLE_MAX);
+	d->inf = inf;
+	d->table_max = d->table_next = HPACK_TABLE_MAX;
+	d->size_update_due = true;
+	d->joined = d->hunting = true;
+	d->hgot = d->bgot = d->blen = 0;
+	d->left = 0;
+	d->pad_pending = d->in_block = false;
+	return 0;
+}
+
+/*
+ * The first bytes of @dir, @p[0..n): the client preface, or the start
+ * of the server's side of a connection whose client side began with it,
+ * or frames of a connection joined mid-way.
+ */
+static int dir_begin(struct http2 *h, enum proto_dir dir,
+		     const unsigned char *p, size_t n)
+{
+	struct h2dir *d = &h->d[dir], *o = &h->d[proto_dir__other(dir)];
+	size_t k = n < PREFACE_LEN ? n : PREFACE_LEN;
+
+	d->started = true;
+	/* Frames never start with 'P': a bad preface fails in feed_dir(). */
+	if (memcmp(p, PREFACE, k < 3 ? k : 3) == 0) {
+		/* Its sender is the client: the traced process, or its peer. */
+		d->expect_preface = true;
+		h->req_dir = dir;
+		h->role_known = true;
+		if (o->started && o->joined && h->st.joined) {
+			/* That was the server's first SETTINGS after all. */
+			h->st.joined--;
+		}
+		return 0;
+	}
+	if (o->started && !o->joined)
+		return 0;
+	if (!o->started) {
+		h->st.joined++;
+		/* Only the server sends a bare SETTINGS first (§3.4). */
+		if (n >= FRAME_HDR && p[3] == T_SETTINGS && !(p[4] & F_ACK))
+			h->req_dir = proto_dir__other(dir);
+	}
+	return dir_join(h, dir);
+}
+
 /* ---- the "http2" protocol entry ---- */
 
 static bool http2_detect(enum proto_dir dir, const void *buf, size_t len)
 {
 	size_t n = len < PREFACE_LEN ? len : PREFACE_LEN;
 
-	/* A short first write is taken when it is the preface's start. */
-	return dir == PROTO_DIR_WRITE && n && memcmp(buf, PREFACE, n) == 0;
+	/*
+	 * A short first write is taken when it is the preface's start; the
+	 * preface read is a server's connection.
+	 */
+	if (n && memcmp(buf, PREFACE, n) == 0)
+		return true;
+	return frames_plausible(buf, len, DEFAULT_MAX_FRAME);
 }
 
 static void http2_free(void *st)
@@ -787,8 +1252,9 @@ static void http2_free(void *st)
 		if (h->d[i].inf)
 			budget__release(h->lim.budget,
 					INFLATER_CHARGE + h->d[i].table_max);
-		budget__release(h->lim.budget, h->d[i].bcap);
+		budget__release(h->lim.budget, h->d[i].bcap + h->d[i].blk_cap);
 		free(h->d[i].buf);
+		free(h->d[i].blk);
 	}
 	budget__release(h->lim.budget, sizeof(*h));
 	free(h);
@@ -812,6 +1278,7 @@ static int http2_new(void **out, const struct proto_limits *lim,
 		h->lim.max_body = DEFAULT_MAX_BODY;
 	h->cb = cb;
 	h->ctx = ctx;
+	h->req_dir = PROTO_DIR_WRITE;
 	budget__charge(h->lim.budget, sizeof(*h));
 	for (i = PROTO_DIR_WRITE; i <= PROTO_DIR_READ; i++) {
 		h->d[i].max_frame = DEFAULT_MAX_FRAME;
@@ -832,13 +1299,32 @@ static int http2_feed(void *st, enum proto_dir dir, const void *buf,
 {
 	struct http2 *h = st;
 	struct h2dir *d = &h->d[dir];
-	int err;
+	bool at_call = d->at_call || !d->started;
+	int err = 0;
 
 	if (h->dead || d->ended || !len)
 		return 0;
 	d->ts = ts_ns;
 	d->seq++;
-	err = feed_dir(h, dir, buf, len);
+	d->at_call = false;
+	if (!d->started)
+		err = dir_begin(h, dir, buf, len);
+	if (!err && d->hunting) {
+		if (!at_call)
+			return 0;
+		if (!frames_plausible(buf, len, d->max_frame)) {
+			if (++d->hunt_calls > HUNT_MAX_CALLS)
+				conn_fail(h, PROTO_GAP_NONE);
+			return 0;
+		}
+		d->hunting = false;
+		d->hunt_calls = 0;
+		if (d->lost)
+			h->st.resyncs++;
+		d->lost = false;
+	}
+	if (!err)
+		err = feed_dir(h, dir, buf, len);
 	if (err == -ENOMEM) {
 		/* The framing position is lost with the bytes not parsed. */
 		conn_fail(h, PROTO_GAP_NONE);
@@ -849,13 +1335,46 @@ static int http2_feed(void *st, enum proto_dir dir, const void *buf,
 	return 0;
 }
 
-static void http2_gap(void *st, enum proto_dir dir, enum proto_gap why)
+static void http2_call_start(void *st, enum proto_dir dir)
 {
 	struct http2 *h = st;
 
-	/* Neither the framing nor HPACK can resynchronise. */
-	if (!h->dead)
+	h->d[dir].at_call = true;
+}
+
+/*
+ * The messages of @dir in progress end INCOMPLETE with @why (a request
+ * still going on the other side is emitted first, as at END_STREAM);
+ * those not begun may begin after the resync.  Then @dir hunts.
+ */
+static void http2_gap(void *st, enum proto_dir dir, enum proto_gap why)
+{
+	struct http2 *h = st;
+	struct h2dir *d = &h->d[dir];
+	enum proto_dir q = h->req_dir;
+	struct h2stream *s;
+	size_t i;
+
+	if (h->dead || d->hunting)
+		return;
+	for (i = 0; i < h->n_streams;) {
+		s = h->streams[i];
+		if (s->x[dir].m && !s->x[dir].done) {
+			if (dir != q && !s->x[q].done)
+				msg_emit(h, &s->x[q], HTTP_MSG_INCOMPLETE,
+					 PROTO_GAP_NONE);
+			msg_emit(h, &s->x[dir], HTTP_MSG_INCOMPLETE, why);
+		}
+		if (s->x[0].done && s->x[1].done)
+			stream_free(h, s);
+		else
+			i++;
+	}
+	if (dir_join(h, dir)) {
 		conn_fail(h, why);
+		return;
+	}
+	d->lost = true;
 }
 
 static void http2_flush(void *st, enum proto_dir dir, uint64_t ts_ns)
@@ -891,6 +1410,13 @@ static bool http2_in_message(const void *st)
 static bool http2_starts_request(const void *buf, size_t len)
 {
 	return false;
+}
+
+static bool http2_server_end(const void *st)
+{
+	const struct http2 *h = st;
+
+	return h->role_known && h->req_dir == PROTO_DIR_READ;
 }
 
 static bool http2_ignored(const void *st)
@@ -941,11 +1467,13 @@ const struct proto_ops proto_http2 = {
 	.detect = http2_detect,
 	.new = http2_new,
 	.feed = http2_feed,
+	.call_start = http2_call_start,
 	.gap = http2_gap,
 	.flush = http2_flush,
 	.in_message = http2_in_message,
 	.starts_request = http2_starts_request,
 	.ignored = http2_ignored,
+	.server_end = http2_server_end,
 	.held = http2_held,
 	.shed = http2_shed,
 	.stats = http2_stats,

@@ -13,15 +13,16 @@
  *
  * Each protocol is one entry (struct proto_ops) in the table behind
  * proto__select(), which picks the protocol of a connection from its
- * first bytes.  HTTP/2 (proto/http2.c) is chosen when the traced process
- * writes the client connection preface first.  HTTP/1.1 (proto/http1.c)
- * comes last and takes any bytes: it resynchronises on garbage itself
- * and reports through ignored() a connection that turns out not to be
- * HTTP/1.x (an HTTP/2 server's preface or SETTINGS, an HTTP/2 connection
- * joined mid-way, a 101 switch to anything but WebSocket), which the
- * caller then only counts.  A 101 that answers a request with "Upgrade:
- * websocket" hands the connection, within HTTP/1.1's entry, to the
- * WebSocket parser (proto/ws.h), whose messages become HTTP messages
+ * first bytes.  HTTP/2 (proto/http2.c) is chosen when they are the
+ * client connection preface (either direction: the traced process is
+ * the client or the server) or a plausible sequence of HTTP/2 frames (a
+ * connection joined mid-way).  HTTP/1.1 (proto/http1.c) comes last and
+ * takes any bytes: it resynchronises on garbage itself and reports
+ * through ignored() a connection that turns out not to be HTTP/1.x (an
+ * HTTP/2 server's SETTINGS, a 101 switch to anything but WebSocket),
+ * which the caller then only counts.  A 101 that answers a request with
+ * "Upgrade: websocket" hands the connection, within HTTP/1.1's entry, to
+ * the WebSocket parser (proto/ws.h), whose messages become HTTP messages
  * flagged HTTP_MSG_WEBSOCKET (proto/wsmap.h).
  */
 #ifndef OISP_PROTO_H
@@ -48,6 +49,13 @@ enum proto_gap {
 	PROTO_GAP_RECORDS_LOST,		/* records lost or out of order */
 	PROTO_GAP_READ_FAULT,		/* the call's buffer could not be read */
 	PROTO_GAP_CALL_TRUNCATED,	/* bytes past the per-call cap */
+	/*
+	 * Not a capture loss: the peers ended the message early.  An
+	 * HTTP/2 RST_STREAM on its stream (RFC 9113 §6.4), or a GOAWAY
+	 * whose last stream id is below it (§6.8).
+	 */
+	PROTO_GAP_STREAM_RESET,
+	PROTO_GAP_GOAWAY,
 };
 
 /* One field line: name as sent (case kept), value with OWS trimmed. */
@@ -81,6 +89,13 @@ enum http_msg_flag {
 	 * exchange of its own: what follows is.
 	 */
 	HTTP_MSG_WS_HANDSHAKE = 1 << 5,
+	/*
+	 * some header fields could not be decoded (an HTTP/2 connection
+	 * joined mid-way refers to HPACK dynamic table entries made before
+	 * the join, RFC 7541 §2.3.2): they are left out, and ->method,
+	 * ->target or ->authority may be NULL for that reason
+	 */
+	HTTP_MSG_FIELDS_UNKNOWN = 1 << 6,
 };
 
 /* Body byte @body_off (counted like body_total) arrived at @ts_ns. */
@@ -199,6 +214,14 @@ struct proto_stats {
 	uint64_t ws_frame_errors;	/* bad frames: parsing ended */
 	uint64_t ws_deflate_errors;	/* data that did not inflate */
 	uint64_t ws_deflate_bombs;	/* expansion beyond WS_BOMB_RATIO */
+	/* HTTP/2: connections whose first bytes were frames, not a preface */
+	uint64_t joined;
+	/* HTTP/2: directions that found frames again after lost bytes */
+	uint64_t resyncs;
+	/* HTTP/2: streams with header fields that could not be decoded */
+	uint64_t streams_hpack_unknown;
+	/* HTTP/2: header fields not decoded (unknown dynamic table entries) */
+	uint64_t hpack_fields_unknown;
 };
 
 /*
@@ -224,6 +247,12 @@ struct proto_ops {
 	int (*feed)(void *st, enum proto_dir dir, const void *buf, size_t len,
 		    uint64_t ts_ns);
 	/*
+	 * Optional (NULL: not needed).  The next feed() of @dir starts a
+	 * call of the process (SSL_write, SSL_read): a protocol that lost
+	 * its framing may look for it there, where senders start frames.
+	 */
+	void (*call_start)(void *st, enum proto_dir dir);
+	/*
 	 * Bytes of @dir were lost before the next feed(), for reason @why:
 	 * a message in progress is emitted INCOMPLETE with ->gap = @why (or
 	 * dropped when too little of it was seen).
@@ -246,6 +275,13 @@ struct proto_ops {
 	 * this protocol after all; later bytes are ignored cheaply.
 	 */
 	bool (*ignored)(const void *st);
+	/*
+	 * Optional (NULL: learnt from the first message).  True once the
+	 * protocol knows, before any message, that the traced process is
+	 * the server end (it reads the requests): an HTTP/2 client preface
+	 * read.
+	 */
+	bool (*server_end)(const void *st);
 	/*
 	 * Body bytes held by the messages in progress, both directions:
 	 * what shed() would give back.

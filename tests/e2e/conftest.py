@@ -39,6 +39,8 @@ A test that needs a sensor of its own starts it in its tmp_path
 test_targeted.targeted                  function  targeted-mode sensor
                                                   (needs no_other_sensor)
 test_sensor_early.early_then_sensor     function  a client, then a sensor
+test_sensor_h2_join.h2_early_then_sensor
+                                        function  an h2 client, then a sensor
 test_sensor_shutdown.shutdown_run       module    a sensor driven with real
                                                   traffic, then SIGTERMed
 test_metrics.msensor                    module    a sensor with --metrics

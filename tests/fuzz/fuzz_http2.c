@@ -2,14 +2,18 @@
 /*
  * HTTP/2 frames and HPACK (proto/http2.c): after the client preface,
  * which the target writes itself, the input is a sequence of pieces
- * (pieces.h): each a control byte (bit 0: direction, bits 1-7: length -
- * 1) and then its bytes, fed as one call of that direction; a control
- * byte of 0xff with bit 4 of the first byte set is a gap instead.  Both directions
- * are flushed at the end.  Every message handed out must be freed by
- * the callee.
+ * (pieces.h), each a control byte (bit 0: direction, bits 1-7: length - 1) and then
+ * its bytes, fed as one call of that direction; a control byte of 0xff
+ * with bit 4 of the first byte set is a gap instead (in the read
+ * direction, or the write one with bit 3 set).  Both directions are
+ * flushed at the end.  Every message handed out must be freed by the
+ * callee.
  *
- * Bit 6 of the first byte adds a memory budget of 16 KiB whose shed
- * callback drops the connection's bodies, as the pipeline's does.
+ * Bit 5 of the first byte: no preface, the connection is joined
+ * mid-way (HPACK decoded with an unknown dynamic table), and each piece
+ * starts a call (proto_ops.call_start), where a lost framing is looked
+ * for.  Bit 6 adds a memory budget of 16 KiB whose shed callback drops
+ * the connection's bodies, as the pipeline's does.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	void *st = NULL;
 	size_t n = 0;
 	uint64_t ts = 1;
+	uint8_t ctl;
 
 	if (size < 1)
 		return 0;
@@ -54,9 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		budget__free(b);
 		return 0;
 	}
-	proto_http2.feed(st, PROTO_DIR_WRITE, preface, sizeof(preface) - 1,
-			 ts++);
-	ts = fuzz_pieces(&proto_http2, st, data, size, ts);
+	ctl = data[0];
+	if (!(ctl & 0x20))
+		proto_http2.feed(st, PROTO_DIR_WRITE, preface,
+				 sizeof(preface) - 1, ts++);
+	ts = fuzz_pieces(&proto_http2, st, data, size, ts,
+			 ctl & 0x08 ? PROTO_DIR_WRITE : PROTO_DIR_READ,
+			 ctl & 0x20);
 	proto_http2.flush(st, PROTO_DIR_WRITE, ts);
 	proto_http2.flush(st, PROTO_DIR_READ, ts);
 	proto_http2.free(st);

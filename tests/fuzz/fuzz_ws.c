@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				"; server_no_context_takeover\r\n" : "\r\n") :
 			       "");
 	proto_http1.feed(st, PROTO_DIR_READ, acc, (size_t)n, ts++);
-	ts = fuzz_pieces(&proto_http1, st, data, size, ts);
+	ts = fuzz_pieces(&proto_http1, st, data, size, ts, PROTO_DIR_READ, false);
 	proto_http1.flush(st, PROTO_DIR_WRITE, ts);
 	proto_http1.flush(st, PROTO_DIR_READ, ts);
 	proto_http1.free(st);

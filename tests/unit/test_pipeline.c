@@ -1235,3 +1235,127 @@ Test(pipeline, http2_streams_answered_out_of_order_pair_by_stream_id)
 	nghttp2_hd_deflate_del(cdef);
 	nghttp2_hd_deflate_del(sdef);
 }
+
+/* The process is the HTTP/2 server: it writes SETTINGS, reads the preface. */
+static void h2_server_exchange(uint64_t ssl, nghttp2_hd_deflater *cdef,
+			       nghttp2_hd_deflater *sdef)
+{
+	static const char b[] = "{\"model\":\"gpt-4o-mini\",\"messages\":[]}";
+	struct h2buf w = { 0 }, r = { 0 };
+
+	h2_settings(&w, 0x3, 100);
+	h2call(ssl, CAP_DIR_WRITE, &w);
+	h2b_put(&r, H2_PREFACE, strlen(H2_PREFACE));
+	h2_settings(&r, 0, 0);
+	h2_chat_request(&r, cdef, 1);
+	h2_frame(&r, 0x0, 0x01, 1, b, strlen(b));
+	h2call(ssl, CAP_DIR_READ, &r);
+	h2_chat_response(&w, sdef, 1, 7);
+	h2call(ssl, CAP_DIR_WRITE, &w);
+}
+
+Test(pipeline, http2_server_end_reported_when_asked)
+{
+	nghttp2_hd_deflater *cdef, *sdef;
+
+	cr_assert_eq(nghttp2_hd_deflate_new(&cdef, 4096), 0);
+	cr_assert_eq(nghttp2_hd_deflate_new(&sdef, 4096), 0);
+	fix_open(true, true, false);
+	h2_server_exchange(0x30, cdef, sdef);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert_str_eq(str(F.ev[0], "event_type"), "ai.request");
+	cr_assert_str_eq(str(F.ev[0], "source.capture_point"), "tls_server");
+	cr_assert_str_eq(str(F.ev[0], "data.provider.name"), "openai");
+	cr_assert_str_eq(str(F.ev[1], "source.capture_point"), "tls_server");
+	cr_assert_eq(num(F.ev[1], "data.usage.total_tokens"), 7);
+	cr_assert_str_eq(str(F.ev[1], "confidence.completeness"), "full");
+	fix_close();
+	nghttp2_hd_deflate_del(cdef);
+	nghttp2_hd_deflate_del(sdef);
+}
+
+/* Not reported: the hook is told at the preface, before any message. */
+Test(pipeline, http2_server_end_goes_to_the_hook)
+{
+	nghttp2_hd_deflater *cdef, *sdef;
+	struct pipeline_stats st;
+
+	cr_assert_eq(nghttp2_hd_deflate_new(&cdef, 4096), 0);
+	cr_assert_eq(nghttp2_hd_deflate_new(&sdef, 4096), 0);
+	struct h2buf r = { 0 };
+
+	ign_open(false);
+	h2b_put(&r, H2_PREFACE, strlen(H2_PREFACE));
+	h2_settings(&r, 0, 0);
+	h2call(0x31, CAP_DIR_READ, &r);
+	cr_assert_eq(n_ign, 1);
+	cr_assert_eq(ign[0].conn, 0x31);
+	cr_assert_eq(ign[0].ts, F.ts);
+	h2_server_exchange(0x31, cdef, sdef);
+	cr_assert_eq(n_ign, 1);
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.server_side_skipped, 1);
+	cr_assert_eq(st.http_messages, 0);
+	cr_assert_eq(st.connections_not_http1, 0);
+	read_events();
+	cr_assert_eq(F.n, 0);
+	fix_close();
+	nghttp2_hd_deflate_del(cdef);
+	nghttp2_hd_deflate_del(sdef);
+}
+
+/*
+ * A client's HTTP/2 connection joined mid-way, its first captured call
+ * starting mid-frame (HTTP/1.1 takes it), then calls starting with
+ * frames (HTTP/2 takes over): the request refers to HPACK entries from
+ * before, is classified by its body and says so.
+ */
+Test(pipeline, http2_joined_mid_frame_is_taken_over)
+{
+	static const char b[] =
+		"{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
+		"\"content\":\"joined\"}]}";
+	nghttp2_hd_deflater *cdef, *sdef;
+	struct h2buf w = { 0 }, r = { 0 };
+	struct pipeline_stats st;
+
+	cr_assert_eq(nghttp2_hd_deflate_new(&cdef, 4096), 0);
+	cr_assert_eq(nghttp2_hd_deflate_new(&sdef, 4096), 0);
+	fix_open(true, false, false);
+	/* Stream 1, before the join: both tables learn its fields. */
+	h2_chat_request(&w, cdef, 1);
+	h2_chat_response(&r, sdef, 1, 5);
+	call(100, 0x40, CAP_DIR_READ, (const char *)r.p + 12, r.len - 12);
+	h2b_free(&w);
+	h2b_free(&r);
+	h2_chat_request(&w, cdef, 3);
+	h2_frame(&w, 0x0, 0x01, 3, b, strlen(b));
+	h2call(0x40, CAP_DIR_WRITE, &w);
+	h2_chat_response(&r, sdef, 3, 9);
+	h2call(0x40, CAP_DIR_READ, &r);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert_str_eq(str(F.ev[0], "data.messages.0.content"), "joined");
+	/*
+	 * nghttp2 never indexes :path: known, :authority not.  The rule
+	 * without a host pattern matches.
+	 */
+	cr_assert_str_eq(str(F.ev[0], "data.http.path"), "/v1/chat/completions");
+	cr_assert_str_eq(str(F.ev[0], "data.provider.name"), "other");
+	cr_assert_str_eq(str(F.ev[0], "confidence.rule"),
+			 "openai-compatible-chat");
+	expect_reasons(F.ev[0], "hpack_fields_unknown", NULL);
+	cr_assert_eq(num(F.ev[1], "data.usage.total_tokens"), 9);
+	cr_assert_str_eq(str(F.ev[1], "data.request_id"),
+			 str(F.ev[0], "data.request_id"));
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.http2_connections_joined, 1);
+	cr_assert_eq(st.http2_streams_hpack_unknown, 1);
+	/* :authority, content-type (request), content-type (response) */
+	cr_assert_eq(st.http2_hpack_fields_unknown, 3);
+	cr_assert_eq(st.connections_not_http1, 0);
+	fix_close();
+	nghttp2_hd_deflate_del(cdef);
+	nghttp2_hd_deflate_del(sdef);
+}
