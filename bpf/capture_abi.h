@@ -39,6 +39,7 @@ enum cap_kind {
  */
 enum cap_stack {
 	CAP_STACK_OPENSSL = 0,
+	CAP_STACK_GNUTLS = 1,	/* libgnutls: the connection id is the session */
 	CAP_STACK_NR,
 };
 
@@ -58,6 +59,24 @@ enum cap_fn {
 	CAP_FN_READ_EX = 3,	/* SSL_read_ex(ssl, buf, num, *readbytes) */
 	CAP_FN_FREE = 4,	/* SSL_free(ssl): the connection ends */
 	CAP_FN_NR = 5,
+};
+
+/*
+ * GnuTLS's functions (bpf/gnutls.bpf.c), as the cookies of its probes;
+ * the API of GnuTLS 3.7 (gnutls/gnutls.h).
+ */
+enum cap_gnutls_fn {
+	/* gnutls_record_send(session, data, size): >= 3.6.3 jumps to send2 */
+	CAP_GNUTLS_SEND = 0,
+	/* gnutls_record_send2(session, data, size, pad, flags) */
+	CAP_GNUTLS_SEND2 = 1,
+	/* gnutls_record_send_range(session, data, size, range) */
+	CAP_GNUTLS_SEND_RANGE = 2,
+	CAP_GNUTLS_RECV = 3,	/* gnutls_record_recv(session, data, size) */
+	/* gnutls_record_recv_seq(session, data, size, seq) */
+	CAP_GNUTLS_RECV_SEQ = 4,
+	CAP_GNUTLS_DEINIT = 5,	/* gnutls_deinit(session): the session ends */
+	CAP_GNUTLS_NR = 6,
 };
 
 enum cap_flag {

@@ -11,6 +11,7 @@
 
 const struct tls_stack *const tls_stacks[] = {
 	&openssl_stack,
+	&gnutls_stack,
 	NULL,
 };
 
