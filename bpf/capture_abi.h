@@ -148,15 +148,25 @@ struct cap_free {
 _Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 
 /*
- * Per-CPU counters in the `cap_stats` array map, summed by userspace.
+ * Per-CPU counters in the `cap_stats` array map, summed by userspace:
+ * one row per TLS stack (enum cap_stack: the counts of its probes), and
+ * row CAP_STATS_CONTROL for the process records' losses (lost_control),
+ * which are no stack's.
  * Records and bytes delivered are counted by the reader instead: an
  * atomic add costs every traced call.  One row per counter, in the
  * layout of sensor/lib/stats.h: the list generates the struct here and
  * its "capture" rows in `status` and /metrics (sensor/serve/stats.c).
+ * CAP_STATS_STACK are counted per stack (labelled by stack in /metrics),
+ * lost_control in the control row only.
  */
 #define CAP_STATS(X) \
+	CAP_STATS_STACK(X) \
+	X(lost_control, COUNTER, BAD, \
+	  "Exec, exit, dlopen and connection-end records lost.")
+
+#define CAP_STATS_STACK(X) \
 	X(calls, COUNTER, OK, \
-	  "SSL read/write calls captured by the uprobes.") \
+	  "TLS read/write calls captured by the uprobes.") \
 	/* bpf_ringbuf_output() failed */ \
 	X(lost_records, COUNTER, BAD, \
 	  "Records the full ring buffer could not take.") \
@@ -170,13 +180,11 @@ _Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 	/* bpf_probe_read_user() failures */ \
 	X(read_faults, COUNTER, BAD, \
 	  "Plaintext that could not be read from the traced process.") \
-	X(lost_control, COUNTER, BAD, \
-	  "Exec, exit and dlopen records lost.") \
 	X(missed_calls, COUNTER, BAD, \
-	  "SSL calls not captured: no task storage for their arguments.") \
+	  "TLS calls not captured: no task storage for their arguments, or a GnuTLS send retried without its buffer.") \
 	/* connections in skip_conns */ \
 	X(skipped_calls, COUNTER, OK, \
-	  "SSL calls of connections the sensor ignores (server side, not HTTP/1.x, switched protocols), not copied.")
+	  "TLS calls of connections the sensor ignores (server side, not HTTP/1.x, switched protocols), not copied.")
 
 #define CAP_STATS_MEMBER(name, kind, alert, help)	__u64 name;
 struct cap_stats {
@@ -184,6 +192,8 @@ struct cap_stats {
 };
 #undef CAP_STATS_MEMBER
 _Static_assert(sizeof(struct cap_stats) == 72, "cap_stats ABI");
+#define CAP_STATS_CONTROL	CAP_STACK_NR
+#define CAP_STATS_ROWS		(CAP_STACK_NR + 1)
 
 /*
  * Key of the `skip_conns` map: a connection, as userspace keys it

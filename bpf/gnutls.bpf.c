@@ -63,7 +63,7 @@ int BPF_KPROBE(gnutls_enter, void *session, void *buf, __u64 size)
 	p = bpf_task_storage_get(&calls, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!p) {
 		/* No memory, or the storage was busy on this CPU. */
-		st = stats();
+		st = stats(CAP_STACK_GNUTLS);
 		if (st)
 			__sync_fetch_and_add(&st->missed_calls, 1);
 		return 0;
@@ -84,7 +84,7 @@ int BPF_KPROBE(gnutls_enter, void *session, void *buf, __u64 size)
 	p->dir = a.dir;
 	p->ex = fn == CAP_GNUTLS_SEND ? GNUTLS_OUTER_SEND : 0;
 	p->live = 0;
-	if (skipped(t, p, a.conn))
+	if (skipped(t, p, a.conn, CAP_STACK_GNUTLS))
 		return 0;
 	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
 		if ((__s64)size > 0 && buf)
@@ -115,7 +115,7 @@ int BPF_KRETPROBE(gnutls_return, long ret)
 		 * the API allows: the bytes sent are in the first call's
 		 * buffer, which this call does not name.
 		 */
-		st = stats();
+		st = stats(CAP_STACK_GNUTLS);
 		if (st)
 			__sync_fetch_and_add(&st->missed_calls, 1);
 		return 0;

@@ -46,12 +46,12 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 	p = bpf_task_storage_get(&calls, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!p) {
 		/* No memory, or the storage was busy on this CPU. */
-		st = stats();
+		st = stats(CAP_STACK_OPENSSL);
 		if (st)
 			__sync_fetch_and_add(&st->missed_calls, 1);
 		return 0;
 	}
-	if (skipped(t, p, a.conn))
+	if (skipped(t, p, a.conn, CAP_STACK_OPENSSL))
 		return 0;
 	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
 		/* SSL_write's num is an int, SSL_write_ex's a size_t. */

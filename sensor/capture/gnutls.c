@@ -40,6 +40,7 @@ _Static_assert(sizeof(gnutls_probes) / sizeof(gnutls_probes[0]) ==
 
 const struct tls_stack gnutls_stack = {
 	.name = "GnuTLS",
+	.label = "gnutls",
 	.id = CAP_STACK_GNUTLS,
 	.lib_prefixes = gnutls_libs,
 	.probes = gnutls_probes,

@@ -50,7 +50,9 @@ struct tls_probe {
 };
 
 struct tls_stack {
-	const char *name;	/* in logs: "OpenSSL" */
+	const char *name;	/* in logs and `status`: "OpenSSL" */
+	/* In /metrics (label stack) and status keys: "openssl" */
+	const char *label;
 	enum cap_stack id;	/* in its records' cap_data.stack */
 	/*
 	 * Library file names the directory scans look at ("libssl": files
