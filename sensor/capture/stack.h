@@ -89,7 +89,8 @@ struct stack_match {
 
 /*
  * Reads the ELF file open at @fd (the caller keeps it) and fills @m: the
- * first stack of tls_stacks[] whose required functions it exports, with
+ * first stack of tls_stacks[] whose required functions it exports (and
+ * that is not a wrapper calling another stack's required functions), with
  * the offsets of those of its functions that are there, or else ld.so
  * with the offset of LDSO_SYM.  Returns 0, -ENOENT when it is neither,
  * -ENOEXEC for an ELF of another machine, or -errno of reading it.

@@ -214,6 +214,15 @@ def _free_port():
         return so.getsockname()[1]
 
 
+def _listening(proc, port):
+    assert proc.poll() is None, "gnutls-serv exited %d" % proc.returncode
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def _read_until(c, text):
     seen = ""
     while text not in seen:
@@ -238,8 +247,7 @@ def test_ignored_connection_is_skipped_in_the_kernel(sensor_run):
     sensor_run.known_pids.add(srv.pid)
     c = None
     try:
-        e2elib.wait_until(lambda: socket.create_connection(("127.0.0.1", port)).close() or True
-                          if srv.poll() is None else None, 10, "gnutls-serv did not listen")
+        e2elib.wait_until(lambda: _listening(srv, port), 10, "gnutls-serv did not listen")
         c = e2elib.Client(sensor_run.server, [GNUTLS_CLI, "--x509cafile", sensor_run.server.ca,
                                               "-p", str(port), "localhost"], stdin=True)
         sensor_run.known_pids.add(c.pid)
