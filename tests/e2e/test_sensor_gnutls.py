@@ -11,6 +11,7 @@ here against libcurl-gnutls and prints each body with curl_client.sh's
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import urllib.request
@@ -23,6 +24,11 @@ from e2elib import EventLog, check_pair, curl_transfers, expected, one_call, sse
 GNUTLS_CLI = "/usr/bin/gnutls-cli"
 LIBCURL_GNUTLS = "/usr/lib/x86_64-linux-gnu/libcurl-gnutls.so.4"
 WRITE_ENTRY = e2elib.SENSOR_CONFIG + "capture:\n  write_probe: entry\n"
+TARGETED = e2elib.SENSOR_CONFIG + """\
+capture:
+  targets:
+    comm: ["curl_gnutls"]
+"""
 
 
 @pytest.fixture(scope="module")
@@ -343,3 +349,62 @@ def test_metrics_by_stack(sensor_run, curl_gnutls, tmp_path):
     # not by stack: one series
     assert ("oisp_sensor_capture_lost_control_total", "") in samples
     assert ("oisp_sensor_capture_procs_traced", "") in samples
+
+
+def test_container_libgnutls(sensor_run, curl_gnutls):
+    """A container-style process (own PID and mount namespaces, chrooted
+    into a root with its own copy of libgnutls and libcurl-gnutls) is
+    captured from its first call, as test_container.py does for libssl."""
+    from test_container import MKROOTFS, STARTUP, run_in_container
+    root = os.path.join(os.path.dirname(sensor_run.sensor.out), "container-gnutls")
+    p = subprocess.run(["sh", MKROOTFS, root, "sh", "sleep", curl_gnutls],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    try:
+        shutil.copy(sensor_run.server.ca, os.path.join(root, "etc", "oisp-ca.pem"))
+        shutil.copy(sensor_run.server.hosts, os.path.join(root, "etc", "hosts"))
+        msg = "libcurl-gnutls in a container"
+        unshare_pid, child, out = run_in_container(
+            root, ["/bin/sh", "-c", 'sleep %s && exec "$@"' % STARTUP, "sh",
+                   os.path.realpath(curl_gnutls), "chat", msg],
+            {"OISP_CA": "/etc/oisp-ca.pem"})
+        [(body, info)] = curl_transfers(out)
+        evs = sensor_run.events.wait(lambda e: msg in json.dumps(e), 2, timeout=10)
+        q, r = one_call(evs, msg)
+        pid = q["process"]["pid"]
+        sensor_run.known_pids.add(pid)
+        assert pid != unshare_pid and (child is None or pid == child)
+        check_pair(q, r, pid=pid, **expected(sensor_run.server, msg,
+                                             provider_request_id=json.loads(body)["id"]))
+        # the container's own libgnutls, reached through the process
+        st = os.stat(os.path.join(root, os.path.realpath(
+            "/usr/lib/x86_64-linux-gnu/libgnutls.so.30").lstrip("/")))
+        [f] = [f for f in sensor_run.sensor.status()["attach"]["list"]
+               if (f["dev"], f["ino"]) == (st.st_dev, st.st_ino)]
+        assert f["stack"] == "GnuTLS" and f["path"].startswith("/proc/"), f
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_targeted_mode(sensor_run, curl_gnutls, tmp_path):
+    """Targeted mode: libgnutls is attached for the selected process only;
+    gnutls-cli, not selected, makes its call unseen by this sensor."""
+    s = e2elib.Sensor(str(tmp_path), config=TARGETED).start()
+    try:
+        log = EventLog(s.out)
+        cli = start_cli(sensor_run.server)
+        sensor_run.known_pids.add(cli.pid)
+        finish_cli(cli, chat_request("gnutls-cli not selected"))
+        msg = "libcurl-gnutls selected"
+        c = e2elib.run_client(sensor_run.server, [curl_gnutls, "keepalive", msg])
+        sensor_run.known_pids.add(c.pid)
+        evs = log.wait_pid(c.pid, 4)
+        check_curl_calls(sensor_run, c, evs, [msg + " one", msg + " two"])
+        # the shared sensor saw gnutls-cli: the call was made and captured there
+        assert len(sensor_run.events.wait_pid(cli.pid, 2)) == 2
+        assert log.by_pid(cli.pid) == []
+        st = s.status()
+        assert st["attach"]["targeted"] is True
+        assert st["capture_by_stack"]["gnutls"]["calls"] >= 4
+    finally:
+        assert s.stop() == 0, s.log_tail()
