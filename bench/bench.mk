@@ -28,11 +28,11 @@ $(BENCH_OUT)/count: bench/count.c $(BENCH_OUT)/count.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) -Ibench $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
-$(BENCH_OUT)/tlsbench: bench/tlsbench.c | $(BENCH_OUT)
+$(BENCH_OUT)/tlsbench: bench/tlsbench.c bench/msgs.h | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lssl -lcrypto -lpthread -o $@
 
-$(BENCH_OUT)/gnutlsbench: bench/gnutlsbench.c | $(BENCH_OUT)
+$(BENCH_OUT)/gnutlsbench: bench/gnutlsbench.c bench/msgs.h | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lgnutls -o $@
 

@@ -31,16 +31,11 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "msgs.h"
+
 #define QUEUE_BYTES	(4 << 20)
 #define READ_BUF_BYTES	(128 << 10)
 #define WARMUP_ROUNDS	64
-
-struct calls {
-	uint64_t writes;
-	uint64_t reads;
-	uint64_t write_ns;
-	uint64_t read_ns;
-};
 
 /* One direction's bytes in flight: [head, tail) of buf. */
 struct queue {
@@ -53,14 +48,6 @@ struct end {
 	gnutls_session_t s;
 	struct queue *in, *out;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
 
 static void die(const char *what, int err)
 {
@@ -98,55 +85,6 @@ static ssize_t pull(gnutls_transport_ptr_t p, void *data, size_t len)
 	memcpy(data, q->buf + q->head, len);
 	q->head += len;
 	return (ssize_t)len;
-}
-
-/* tlsbench's messages: see make_msgs() there. */
-static char *json_body(const char *prefix, const char *suffix, size_t size)
-{
-	size_t pl = strlen(prefix), sl = strlen(suffix), pad;
-	char *b;
-
-	pad = size > pl + sl ? size - pl - sl : 1;
-	b = malloc(pl + pad + sl + 1);
-	if (!b)
-		return NULL;
-	memcpy(b, prefix, pl);
-	memset(b + pl, 'x', pad);
-	memcpy(b + pl + pad, suffix, sl + 1);
-	return b;
-}
-
-static int make_msgs(char **req, char **resp, size_t size)
-{
-	char *body;
-	int n;
-
-	body = json_body("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":"
-			 "\"user\",\"content\":\"", "\"}]}", size);
-	if (!body)
-		return -ENOMEM;
-	n = asprintf(req, "POST /v1/chat/completions HTTP/1.1\r\n"
-		     "Host: api.openai.com\r\n"
-		     "Authorization: Bearer sk-bench\r\n"
-		     "Content-Type: application/json\r\n"
-		     "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
-	free(body);
-	if (n < 0)
-		return -ENOMEM;
-	body = json_body("{\"id\":\"chatcmpl-bench\",\"object\":"
-			 "\"chat.completion\",\"model\":\"gpt-4o-mini\","
-			 "\"choices\":[{\"index\":0,\"message\":{\"role\":"
-			 "\"assistant\",\"content\":\"",
-			 "\"},\"finish_reason\":\"stop\"}],\"usage\":"
-			 "{\"prompt_tokens\":9,\"completion_tokens\":9,"
-			 "\"total_tokens\":18}}", size);
-	if (!body)
-		return -ENOMEM;
-	n = asprintf(resp, "HTTP/1.1 200 OK\r\n"
-		     "Content-Type: application/json\r\n"
-		     "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
-	free(body);
-	return n < 0 ? -ENOMEM : 0;
 }
 
 static gnutls_certificate_credentials_t server_creds(void)
@@ -254,8 +192,9 @@ int main(int argc, char **argv)
 	gnutls_certificate_credentials_t scred, ccred;
 	struct calls c = { 0 }, warm = { 0 };
 	uint64_t rounds = 0, t0, deadline;
-	char *req, *resp, *buf = malloc(READ_BUF_BYTES), *end;
-	size_t size = 4096, req_len, resp_len;
+	char *buf = malloc(READ_BUF_BYTES), *end;
+	size_t size = 4096;
+	struct msgs m;
 	double seconds = 1.0, secs;
 	int i;
 
@@ -273,12 +212,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: gnutlsbench --size BYTES --seconds S\n");
 		return 2;
 	}
-	if (!c2s.buf || !s2c.buf || !buf || make_msgs(&req, &resp, size)) {
+	if (!c2s.buf || !s2c.buf || !buf ||
+	    make_msgs(&m, size, "api.openai.com")) {
 		fprintf(stderr, "gnutlsbench: out of memory\n");
 		return 1;
 	}
-	req_len = strlen(req);
-	resp_len = strlen(resp);
 	scred = server_creds();
 	if (gnutls_certificate_allocate_credentials(&ccred))
 		die("credentials", GNUTLS_E_MEMORY_ERROR);
@@ -286,18 +224,18 @@ int main(int argc, char **argv)
 	new_session(&cli, GNUTLS_CLIENT, ccred);
 	handshake_pair(&cli, &srv);
 	for (i = 0; i < WARMUP_ROUNDS; i++) {
-		timed_write(&cli, req, req_len, &warm);
-		timed_read(&srv, buf, req_len, &warm);
-		timed_write(&srv, resp, resp_len, &warm);
-		timed_read(&cli, buf, resp_len, &warm);
+		timed_write(&cli, m.req, m.req_len, &warm);
+		timed_read(&srv, buf, m.req_len, &warm);
+		timed_write(&srv, m.resp, m.resp_len, &warm);
+		timed_read(&cli, buf, m.resp_len, &warm);
 	}
 	t0 = now_ns();
 	deadline = t0 + (uint64_t)(seconds * 1e9);
 	do {
-		timed_write(&cli, req, req_len, &c);
-		timed_read(&srv, buf, req_len, &c);
-		timed_write(&srv, resp, resp_len, &c);
-		timed_read(&cli, buf, resp_len, &c);
+		timed_write(&cli, m.req, m.req_len, &c);
+		timed_read(&srv, buf, m.req_len, &c);
+		timed_write(&srv, m.resp, m.resp_len, &c);
+		timed_read(&cli, buf, m.resp_len, &c);
 		rounds++;
 	} while ((rounds & 15) || now_ns() < deadline);
 	secs = (now_ns() - t0) / 1e9;
@@ -305,14 +243,14 @@ int main(int argc, char **argv)
 	       "\"resp_bytes\":%zu,\"rounds\":%" PRIu64 ",\"seconds\":%.6f,"
 	       "\"writes\":%" PRIu64 ",\"reads\":%" PRIu64 ","
 	       "\"write_ns\":%" PRIu64 ",\"read_ns\":%" PRIu64 "}\n",
-	       size, req_len, resp_len, rounds, secs, c.writes, c.reads,
+	       size, m.req_len, m.resp_len, rounds, secs, c.writes, c.reads,
 	       c.write_ns, c.read_ns);
 	gnutls_deinit(cli.s);
 	gnutls_deinit(srv.s);
 	gnutls_certificate_free_credentials(scred);
 	gnutls_certificate_free_credentials(ccred);
-	free(req);
-	free(resp);
+	free(m.req);
+	free(m.resp);
 	free(buf);
 	free(c2s.buf);
 	free(s2c.buf);

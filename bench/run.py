@@ -344,15 +344,15 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
     return r
 
 
-def bench_cost(env, a):
+def bench_cost(env, a, configs=COST_CONFIGS, modes=MODES, stack="openssl"):
     raw = []
     with BpfStats():
         for rep in range(a.reps):
-            for cfg, _ in COST_CONFIGS:
-                log("cost: repetition %d/%d, %s" % (rep + 1, a.reps, cfg))
+            for cfg, _ in configs:
+                log("cost %s: repetition %d/%d, %s" % (stack, rep + 1, a.reps, cfg))
                 probe = burner = None
                 if cfg == "floor":
-                    probe = Counter(env)
+                    probe = Counter(env, stack=stack)
                 elif cfg == "floor_busy":
                     probe, burner = Counter(env), Burner()
                 elif cfg == "floor_w1":
@@ -361,10 +361,10 @@ def bench_cost(env, a):
                     probe = Sensor(env, cpus="1", config=SENSOR_CONFIGS[cfg])
                     probe.wait_ready()
                 try:
-                    for mode in MODES:
+                    for mode in modes:
                         for size in SIZES:
                             r = cost_case(env, cfg, probe, mode, size, a.seconds,
-                                          a.quiet_timeout)
+                                          a.quiet_timeout, stack)
                             r.update(config=cfg, rep=rep)
                             raw.append(r)
                 finally:
@@ -373,33 +373,12 @@ def bench_cost(env, a):
                     if burner:
                         burner.stop()
     return {"seconds_per_case": a.seconds, "reps": a.reps, "raw": raw,
-            "summary": cost_summary(raw)}
+            "summary": cost_summary(raw, configs, modes)}
 
 
 def bench_cost_gnutls(env, a):
     """The cost section's floor and sensor cases for GnuTLS, bio mode."""
-    raw = []
-    with BpfStats():
-        for rep in range(a.reps):
-            for cfg, _ in GNUTLS_COST_CONFIGS:
-                log("cost_gnutls: repetition %d/%d, %s" % (rep + 1, a.reps, cfg))
-                probe = None
-                if cfg == "floor":
-                    probe = Counter(env, stack="gnutls")
-                elif cfg.startswith("sensor"):
-                    probe = Sensor(env, cpus="1", config=SENSOR_CONFIGS[cfg])
-                    probe.wait_ready()
-                try:
-                    for size in SIZES:
-                        r = cost_case(env, cfg, probe, "bio", size, a.seconds,
-                                      a.quiet_timeout, stack="gnutls")
-                        r.update(config=cfg, rep=rep)
-                        raw.append(r)
-                finally:
-                    if probe:
-                        probe.stop()
-    return {"seconds_per_case": a.seconds, "reps": a.reps, "raw": raw,
-            "summary": cost_summary(raw, GNUTLS_COST_CONFIGS, ("bio",))}
+    return bench_cost(env, a, GNUTLS_COST_CONFIGS, ("bio",), "gnutls")
 
 
 GNUTLS_COST_CONFIGS = (

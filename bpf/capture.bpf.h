@@ -392,6 +392,38 @@ static __always_inline void emit_call(struct task_struct *t,
 		bpf_loop(nchunks, emit_chunk, &ec, 0);
 }
 
+/*
+ * Whether the calls of process @tgid are captured: not the sensor's own,
+ * and in targeted mode a selected process.  Every stack's entry probe
+ * asks first.
+ */
+static __always_inline bool tgid_traced(__u32 tgid)
+{
+	if (tgid == targ_self_tgid)
+		return false;
+	return !targ_targeted || bpf_map_lookup_elem(&selected, &tgid);
+}
+
+/*
+ * The thread @t's call storage, created at its first call; NULL, counted
+ * in missed_calls of TLS stack @stack, when there is no memory or the
+ * storage was busy on this CPU.
+ */
+static __always_inline struct call_args *call_slot(struct task_struct *t,
+						   const __u32 stack)
+{
+	struct call_args *p;
+	struct cap_stats *st;
+
+	p = bpf_task_storage_get(&calls, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		st = stats(stack);
+		if (st)
+			__sync_fetch_and_add(&st->missed_calls, 1);
+	}
+	return p;
+}
+
 /* Whether skip_conns holds @conn of @t's process for its current image. */
 static __always_inline bool lookup_skip(struct task_struct *t, __u64 conn)
 {

@@ -43,7 +43,6 @@ int BPF_KPROBE(gnutls_enter, void *session, void *buf, __u64 size)
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 fn = bpf_get_attach_cookie(ctx);
 	__u32 tgid = t->tgid;
-	struct cap_stats *st;
 	struct call_args *p;
 	struct call_args a = {
 		.conn = (__u64)session,
@@ -52,22 +51,15 @@ int BPF_KPROBE(gnutls_enter, void *session, void *buf, __u64 size)
 						   : CAP_DIR_READ,
 	};
 
-	if (tgid == targ_self_tgid || fn >= CAP_GNUTLS_NR)
-		return 0;
-	if (targ_targeted && !bpf_map_lookup_elem(&selected, &tgid))
+	if (fn >= CAP_GNUTLS_NR || !tgid_traced(tgid))
 		return 0;
 	if (fn == CAP_GNUTLS_DEINIT) {
 		emit_conn_end(tgid, a.conn);
 		return 0;
 	}
-	p = bpf_task_storage_get(&calls, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!p) {
-		/* No memory, or the storage was busy on this CPU. */
-		st = stats(CAP_STACK_GNUTLS);
-		if (st)
-			__sync_fetch_and_add(&st->missed_calls, 1);
+	p = call_slot(t, CAP_STACK_GNUTLS);
+	if (!p)
 		return 0;
-	}
 	if (fn == CAP_GNUTLS_SEND2 && p->ex == GNUTLS_OUTER_SEND &&
 	    p->conn == a.conn && p->buf == a.buf && p->outp == size) {
 		/* gnutls_record_send()'s own call: the outer entry has it. */
