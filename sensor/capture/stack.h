@@ -12,10 +12,11 @@
  * reused.  Nothing after capture knows which library made the bytes.
  *
  * Adding a stack: a bpf/NAME.bpf.c whose probes call emit_call() and
- * emit_conn_end() (bpf/capture.bpf.h), an enum cap_stack value, and a
+ * emit_conn_end() (bpf/capture.bpf.h) and count in their stack's row
+ * (stats(), skipped(), call_slot()), an enum cap_stack value, and a
  * struct tls_stack in sensor/capture/NAME.c listed in stack.c.  The
  * registry (attach.h) then finds, probes and counts its files like
- * OpenSSL's.
+ * OpenSSL's, and status and /metrics show its counters under its label.
  */
 #ifndef OISP_STACK_H
 #define OISP_STACK_H
