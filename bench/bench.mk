@@ -8,7 +8,8 @@
 # loss and start-up sections; replay needs nothing.
 
 BENCH_OUT := $(OUT)/bench
-BENCH_BINS := $(BENCH_OUT)/tlsbench $(BENCH_OUT)/count $(BENCH_OUT)/dlsleeper
+BENCH_BINS := $(BENCH_OUT)/tlsbench $(BENCH_OUT)/gnutlsbench $(BENCH_OUT)/count \
+	      $(BENCH_OUT)/dlsleeper
 BENCH_ARGS ?=
 
 $(BENCH_OUT):
@@ -27,9 +28,13 @@ $(BENCH_OUT)/count: bench/count.c $(BENCH_OUT)/count.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) -Ibench $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
-$(BENCH_OUT)/tlsbench: bench/tlsbench.c | $(BENCH_OUT)
+$(BENCH_OUT)/tlsbench: bench/tlsbench.c bench/msgs.h | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lssl -lcrypto -lpthread -o $@
+
+$(BENCH_OUT)/gnutlsbench: bench/gnutlsbench.c bench/msgs.h | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lgnutls -o $@
 
 $(BENCH_OUT)/dlsleeper: bench/dlsleeper.c | $(BENCH_OUT)
 	$(call msg,CC,$@)

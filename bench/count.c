@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * count - loads bench/count.bpf.c and attaches its counting probes to
- * SSL_write, SSL_write_ex, SSL_read and SSL_read_ex of one libssl, for
- * every process.  Prints "ready" once attached; then each line read on
+ * SSL_write, SSL_write_ex, SSL_read and SSL_read_ex of one libssl (or,
+ * with --stack gnutls, gnutls_record_send, _send2, _recv and _recv_seq
+ * of one libgnutls), for every process.  Prints "ready" once attached; then each line read on
  * stdin prints the hit counts so far as one JSON line; EOF detaches.
  *
- *	count [--lib PATH] [--writes both|entry|return] [--reads ...]
+ *	count [--lib PATH] [--stack openssl|gnutls]
+ *	      [--writes both|entry|return] [--reads ...]
  *
  * --writes/--reads choose the probes per direction (default both: a
  * uprobe and a uretprobe, as the sensor has today).
@@ -30,22 +32,36 @@ enum probe_set {
 	PROBE_BOTH = 3,
 };
 
+/* Which of a stack's four data functions (funcs[stack][func]). */
+enum func { F_WRITE, F_WRITE_EX, F_READ, F_READ_EX, F_NR };
+
 struct probe {
-	const char *func;
+	enum func func;
 	bool write;
 	bool ret;
 	enum count_slot slot;
 };
 
+/*
+ * --stack openssl (default) or gnutls: GnuTLS's counterparts of the four,
+ * those the sensor probes (gnutls_record_send jumps to _send2).
+ */
+static const char *const stack_names[] = { "openssl", "gnutls" };
+static const char *const funcs[][F_NR] = {
+	{ "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex" },
+	{ "gnutls_record_send", "gnutls_record_send2", "gnutls_record_recv",
+	  "gnutls_record_recv_seq" },
+};
+
 static const struct probe probes[] = {
-	{ "SSL_write", true, false, COUNT_WRITE_ENTER },
-	{ "SSL_write_ex", true, false, COUNT_WRITE_EX_ENTER },
-	{ "SSL_read", false, false, COUNT_READ_ENTER },
-	{ "SSL_read_ex", false, false, COUNT_READ_EX_ENTER },
-	{ "SSL_write", true, true, COUNT_WRITE_RETURN },
-	{ "SSL_write_ex", true, true, COUNT_WRITE_EX_RETURN },
-	{ "SSL_read", false, true, COUNT_READ_RETURN },
-	{ "SSL_read_ex", false, true, COUNT_READ_EX_RETURN },
+	{ F_WRITE, true, false, COUNT_WRITE_ENTER },
+	{ F_WRITE_EX, true, false, COUNT_WRITE_EX_ENTER },
+	{ F_READ, false, false, COUNT_READ_ENTER },
+	{ F_READ_EX, false, false, COUNT_READ_EX_ENTER },
+	{ F_WRITE, true, true, COUNT_WRITE_RETURN },
+	{ F_WRITE_EX, true, true, COUNT_WRITE_EX_RETURN },
+	{ F_READ, false, true, COUNT_READ_RETURN },
+	{ F_READ_EX, false, true, COUNT_READ_EX_RETURN },
 };
 
 static const char *const slot_names[COUNT_NR] = {
@@ -55,6 +71,7 @@ static const char *const slot_names[COUNT_NR] = {
 
 struct opts {
 	const char *lib;
+	unsigned int stack;	/* index of stack_names and funcs */
 	enum probe_set writes;
 	enum probe_set reads;
 };
@@ -72,6 +89,15 @@ static int parse_set(const char *s, enum probe_set *set)
 	return 0;
 }
 
+static int parse_stack(const char *s, unsigned int *stack)
+{
+	for (*stack = 0; *stack < sizeof(stack_names) / sizeof(stack_names[0]);
+	     (*stack)++)
+		if (!strcmp(s, stack_names[*stack]))
+			return 0;
+	return -EINVAL;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	int i, err = 0;
@@ -84,6 +110,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return -EINVAL;
 		if (!strcmp(argv[i], "--lib"))
 			o->lib = argv[++i];
+		else if (!strcmp(argv[i], "--stack"))
+			err = parse_stack(argv[++i], &o->stack);
 		else if (!strcmp(argv[i], "--writes"))
 			err = parse_set(argv[++i], &o->writes);
 		else if (!strcmp(argv[i], "--reads"))
@@ -121,7 +149,8 @@ static int attach_all(struct count_bpf *skel, const struct opts *o,
 	int err;
 
 	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = probes[i].func,
+		const char *func = funcs[o->stack][probes[i].func];
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func,
 			    .retprobe = probes[i].ret);
 
 		if (!wanted(o, &probes[i]))
@@ -131,7 +160,7 @@ static int attach_all(struct count_bpf *skel, const struct opts *o,
 		if (!links[i]) {
 			err = -errno;
 			fprintf(stderr, "count: attach %s%s in %s: %s\n",
-				probes[i].func, probes[i].ret ? " (return)" : "",
+				func, probes[i].ret ? " (return)" : "",
 				o->lib, strerror(-err));
 			return err;
 		}
@@ -180,7 +209,7 @@ int main(int argc, char **argv)
 
 	err = parse_opts(argc, argv, &o);
 	if (err) {
-		fprintf(stderr, "usage: count [--lib PATH] "
+		fprintf(stderr, "usage: count [--lib PATH] [--stack openssl|gnutls] "
 			"[--writes both|entry|return] [--reads both|entry|return]\n");
 		return 2;
 	}

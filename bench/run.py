@@ -8,6 +8,10 @@ section run again replaces its previous figures, the others are kept):
             with no probes, with counting-only probes (bench/count, the
             floor), with counting probes on writes at entry only, and
             under the real sensor, alternating in repetitions
+  cost_gnutls  the same for GnuTLS: bench/gnutlsbench (bio mode) with
+            no probes, counting probes on the functions the sensor
+            probes in libgnutls (bench/count --stack gnutls), and the
+            sensor
   replay    pipeline throughput: `oisp-sensor replay` of generated
             capture files (bench/gencap.py) on one core
   footprint resident memory idle and under load, CPU idle over 30 s
@@ -37,9 +41,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LIBSSL = "/lib/x86_64-linux-gnu/libssl.so.3"
+LIBGNUTLS = "/lib/x86_64-linux-gnu/libgnutls.so.30"
 SIZES = (128, 4096, 65536)
 MODES = ("bio", "sock")
-SECTIONS = ("cost", "replay", "footprint", "loss", "startup", "hostile")
+SECTIONS = ("cost", "cost_gnutls", "replay", "footprint", "loss", "startup", "hostile")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -55,6 +60,7 @@ class Env:
         # make bench-libc: the same sources, linked with glibc's malloc.
         self.sensor_libc = os.path.join(self.build, "bench", "libc", "oisp-sensor")
         self.tlsbench = os.path.join(self.build, "bench", "tlsbench")
+        self.gnutlsbench = os.path.join(self.build, "bench", "gnutlsbench")
         self.count = os.path.join(self.build, "bench", "count")
         self.dlsleeper = os.path.join(self.build, "bench", "dlsleeper")
         self.tmp = tempfile.mkdtemp(prefix="oisp-bench-")
@@ -227,9 +233,11 @@ class Sensor:
 class Counter:
     """bench/count: counting-only probes (the floor)."""
 
-    def __init__(self, env, writes="both", reads="both"):
-        self.proc = subprocess.Popen([env.count, "--lib", LIBSSL, "--writes", writes,
-                                      "--reads", reads], stdin=subprocess.PIPE,
+    def __init__(self, env, writes="both", reads="both", stack="openssl"):
+        lib = LIBGNUTLS if stack == "gnutls" else LIBSSL
+        self.proc = subprocess.Popen([env.count, "--lib", lib, "--stack", stack,
+                                      "--writes", writes, "--reads", reads],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         self.pid = self.proc.pid
         line = self.proc.stdout.readline()
@@ -246,8 +254,11 @@ class Counter:
         self.proc.wait(30)
 
 
-def tlsbench(env, mode, size, seconds, rate=None, cpus="0"):
-    argv = [env.tlsbench, "--mode", mode, "--size", str(size), "--seconds", str(seconds)]
+def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl"):
+    if stack == "gnutls":
+        argv = [env.gnutlsbench, "--size", str(size), "--seconds", str(seconds)]
+    else:
+        argv = [env.tlsbench, "--mode", mode, "--size", str(size), "--seconds", str(seconds)]
     if rate:
         argv += ["--rate", str(rate)]
     if cpus is not None:
@@ -301,22 +312,24 @@ class Burner:
         self.proc.wait()
 
 
-def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout):
-    """One tlsbench run under @probe; returns its figures plus hits."""
+def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openssl"):
+    """One tlsbench (gnutlsbench) run under @probe; returns its figures
+    plus hits."""
     mine = prog_ids_of(probe.pid) if probe else set()
     foreign = wait_quiet(mine, quiet_timeout)
+    progs = "gnutls_" if stack == "gnutls" else "ssl_"
     if cfg.startswith("sensor"):
-        st0, runs0 = probe.status(), bpf_prog_runs(mine, "ssl_")
+        st0, runs0 = probe.status(), bpf_prog_runs(mine, progs)
         cpu0 = cpu_seconds(probe.pid)
     elif cfg.startswith("floor"):
         h0, runs0 = probe.hits(), bpf_prog_runs(mine, "cnt_")
-    r = tlsbench(env, mode, size, seconds)
+    r = tlsbench(env, mode, size, seconds, stack=stack)
     if cfg.startswith("sensor"):
         r["sensor_cpu_s"] = cpu_seconds(probe.pid) - cpu0
     r["foreign_uprobes"] = len(set(foreign) | set(foreign_uprobes(mine)))
     if cfg.startswith("sensor"):
         time.sleep(0.2)       # let the reader drain before counting
-        st1, runs1 = probe.status(), bpf_prog_runs(mine, "ssl_")
+        st1, runs1 = probe.status(), bpf_prog_runs(mine, progs)
         r["hits"], r["bpf_ns"] = runs_delta(runs0, runs1)
         c0, c1 = st0["capture"], st1["capture"]
         r["captured_calls"] = c1["calls"] - c0["calls"]
@@ -331,15 +344,15 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout):
     return r
 
 
-def bench_cost(env, a):
+def bench_cost(env, a, configs=COST_CONFIGS, modes=MODES, stack="openssl"):
     raw = []
     with BpfStats():
         for rep in range(a.reps):
-            for cfg, _ in COST_CONFIGS:
-                log("cost: repetition %d/%d, %s" % (rep + 1, a.reps, cfg))
+            for cfg, _ in configs:
+                log("cost %s: repetition %d/%d, %s" % (stack, rep + 1, a.reps, cfg))
                 probe = burner = None
                 if cfg == "floor":
-                    probe = Counter(env)
+                    probe = Counter(env, stack=stack)
                 elif cfg == "floor_busy":
                     probe, burner = Counter(env), Burner()
                 elif cfg == "floor_w1":
@@ -348,10 +361,10 @@ def bench_cost(env, a):
                     probe = Sensor(env, cpus="1", config=SENSOR_CONFIGS[cfg])
                     probe.wait_ready()
                 try:
-                    for mode in MODES:
+                    for mode in modes:
                         for size in SIZES:
                             r = cost_case(env, cfg, probe, mode, size, a.seconds,
-                                          a.quiet_timeout)
+                                          a.quiet_timeout, stack)
                             r.update(config=cfg, rep=rep)
                             raw.append(r)
                 finally:
@@ -360,15 +373,31 @@ def bench_cost(env, a):
                     if burner:
                         burner.stop()
     return {"seconds_per_case": a.seconds, "reps": a.reps, "raw": raw,
-            "summary": cost_summary(raw)}
+            "summary": cost_summary(raw, configs, modes)}
 
 
-def cost_summary(raw):
+def bench_cost_gnutls(env, a):
+    """The cost section's floor and sensor cases for GnuTLS, bio mode."""
+    return bench_cost(env, a, GNUTLS_COST_CONFIGS, ("bio",), "gnutls")
+
+
+GNUTLS_COST_CONFIGS = (
+    ("none", "no probes"),
+    ("floor", "counting uprobe+uretprobe on `gnutls_record_send`, `_send2`, `_recv` and "
+     "`_recv_seq` (what the sensor probes; a send enters `gnutls_record_send` and the "
+     "`gnutls_record_send2` it jumps to)"),
+    ("sensor", "oisp-sensor run (default config): gnutlsbench's server end is recognised at "
+     "its first request and no longer copied"),
+    ("sensor_all", "oisp-sensor run with `filters.server_side: true`: every call copied"),
+)
+
+
+def cost_summary(raw, configs=COST_CONFIGS, modes=MODES):
     out = []
-    for mode in MODES:
+    for mode in modes:
         for size in SIZES:
             rows = {}
-            for cfg, _ in COST_CONFIGS:
+            for cfg, _ in configs:
                 rs = [r for r in raw if r["config"] == cfg and r["mode"] == mode
                       and r["size"] == size]
                 # Cases run under someone else's uprobes only when no other.
@@ -736,8 +765,8 @@ def fmt(x, nd=1):
     return "n/a" if x is None else ("%.*f" % (nd, x))
 
 
-def md_cost(c):
-    out = ["## 1. Cost to the traced program", "",
+def md_cost(c, configs=COST_CONFIGS, head=None):
+    out = head or ["## 1. Cost to the traced program", "",
            "`bench/tlsbench` makes HTTP/1.1 rounds: one OpenAI-style chat request "
            "(`POST /v1/chat/completions`, JSON body of SIZE bytes) sent with one `SSL_write`, "
            "and its JSON response (body of SIZE bytes) sent with one `SSL_write`; each side "
@@ -747,9 +776,10 @@ def md_cost(c):
            "tlsbench is pinned to CPU 0 (both threads in sock mode), the sensor to CPU 1, so "
            "the figures are the cost inside the traced program, not CPU contention.",
            "",
-           "Configurations, alternated in %d repetitions of %.1f s per case (medians shown):" %
-           (c["reps"], c["seconds_per_case"]), ""]
-    for cfg, desc in COST_CONFIGS:
+           ""]
+    out += ["Configurations, alternated in %d repetitions of %.1f s per case (medians shown):" %
+            (c["reps"], c["seconds_per_case"]), ""]
+    for cfg, desc in configs:
         out.append("- `%s`: %s" % (cfg, desc))
     out += ["",
             "*added/call* = (1/rounds-per-s − 1/rounds-per-s without probes) ÷ calls per round. "
@@ -770,7 +800,7 @@ def md_cost(c):
             "| in thread | sensor CPU | captured/call | skipped/call | lost records |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in c["summary"]:
-        for cfg, _ in COST_CONFIGS:
+        for cfg, _ in configs:
             r = s["configs"].get(cfg)
             if not r:
                 continue
@@ -803,6 +833,17 @@ def md_cost(c):
                     "(target ≤ 10 %%: %s)." % (what, worst,
                                               "met" if worst <= 10 else "**not met**"), ""]
     return out
+
+
+def md_cost_gnutls(c):
+    return md_cost(c, GNUTLS_COST_CONFIGS, [
+        "## 1b. Cost to the traced program, GnuTLS", "",
+        "`bench/gnutlsbench` makes tlsbench's bio-mode rounds over GnuTLS: a client and a "
+        "server session in one thread whose records move through in-memory queues (no "
+        "system calls), `gnutls_record_send` per record (16 KiB at most) and `gnutls_record_recv` until "
+        "it is whole. Pinned to CPU 0, the sensor to CPU 1. The columns are section 1's; "
+        "*SSL_write*/*SSL_read* are `gnutls_record_send`/`_recv`, and the floor counts on "
+        "the functions the sensor probes, so a send takes two entry hits in both.", ""])
 
 
 def md_replay(r):
@@ -928,7 +969,7 @@ def render(res):
                m["cpu"], m["cpus"], m["virt"], m["mem_gib"], m["kernel"], m["os"],
                m["openssl"], m["commit"]), "",
            "Command: `make bench` (`bench/run.py`); raw figures in `results.json`.", ""]
-    for name, fn in (("cost", md_cost), ("replay", md_replay), ("footprint", md_footprint),
+    for name, fn in (("cost", md_cost), ("cost_gnutls", md_cost_gnutls), ("replay", md_replay), ("footprint", md_footprint),
                      ("loss", md_loss), ("startup", md_startup), ("hostile", md_hostile)):
         sec = res["sections"].get(name)
         if sec:
@@ -980,7 +1021,7 @@ def main():
         return 0
     res["machine"] = machine()
     env = Env(a.build)
-    fns = {"cost": bench_cost, "replay": bench_replay, "footprint": bench_footprint,
+    fns = {"cost": bench_cost, "cost_gnutls": bench_cost_gnutls, "replay": bench_replay, "footprint": bench_footprint,
            "loss": bench_loss, "startup": bench_startup, "hostile": bench_hostile}
     try:
         for s in only:

@@ -46,24 +46,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "msgs.h"
+
 #define BIO_PAIR_BYTES	(1 << 20)
 #define READ_BUF_BYTES	(128 << 10)
 #define WARMUP_ROUNDS	64
-
-/* Per-thread counters of the SSL calls made. */
-struct calls {
-	uint64_t writes;
-	uint64_t reads;
-	uint64_t write_ns;
-	uint64_t read_ns;
-};
-
-struct msgs {
-	char *req;
-	size_t req_len;
-	char *resp;
-	size_t resp_len;
-};
 
 struct bench {
 	const char *mode;
@@ -80,72 +67,11 @@ struct bench {
 	int srv_err;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
 static void die_ssl(const char *what)
 {
 	fprintf(stderr, "tlsbench: %s failed\n", what);
 	ERR_print_errors_fp(stderr);
 	exit(1);
-}
-
-/* "{...prefix" + 'x' * pad + "suffix}" of exactly @size bytes, or more. */
-static char *json_body(const char *prefix, const char *suffix, size_t size)
-{
-	size_t pl = strlen(prefix), sl = strlen(suffix), pad;
-	char *b;
-
-	pad = size > pl + sl ? size - pl - sl : 1;
-	b = malloc(pl + pad + sl + 1);
-	if (!b)
-		return NULL;
-	memcpy(b, prefix, pl);
-	memset(b + pl, 'x', pad);
-	memcpy(b + pl + pad, suffix, sl + 1);
-	return b;
-}
-
-static int make_msgs(struct msgs *m, size_t size, const char *host)
-{
-	char *body;
-	int n;
-
-	body = json_body("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":"
-			 "\"user\",\"content\":\"", "\"}]}", size);
-	if (!body)
-		return -ENOMEM;
-	n = asprintf(&m->req, "POST /v1/chat/completions HTTP/1.1\r\n"
-		     "Host: %s\r\n"
-		     "Authorization: Bearer sk-bench\r\n"
-		     "Content-Type: application/json\r\n"
-		     "Content-Length: %zu\r\n\r\n%s", host, strlen(body), body);
-	free(body);
-	if (n < 0)
-		return -ENOMEM;
-	m->req_len = n;
-	body = json_body("{\"id\":\"chatcmpl-bench\",\"object\":"
-			 "\"chat.completion\",\"model\":\"gpt-4o-mini\","
-			 "\"choices\":[{\"index\":0,\"message\":{\"role\":"
-			 "\"assistant\",\"content\":\"",
-			 "\"},\"finish_reason\":\"stop\"}],\"usage\":"
-			 "{\"prompt_tokens\":9,\"completion_tokens\":9,"
-			 "\"total_tokens\":18}}", size);
-	if (!body)
-		return -ENOMEM;
-	n = asprintf(&m->resp, "HTTP/1.1 200 OK\r\n"
-		     "Content-Type: application/json\r\n"
-		     "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
-	free(body);
-	if (n < 0)
-		return -ENOMEM;
-	m->resp_len = n;
-	return 0;
 }
 
 static X509 *self_signed(EVP_PKEY *key)

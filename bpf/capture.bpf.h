@@ -95,9 +95,10 @@ typedef struct {
 } rb_map_t;
 extern rb_map_t rb SEC(".maps");
 
+/* Row @stack (enum cap_stack), or CAP_STATS_CONTROL: capture_abi.h. */
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, CAP_STATS_ROWS);
 	__type(key, __u32);
 	__type(value, struct cap_stats);
 } cap_stats_map_t;
@@ -187,11 +188,10 @@ struct emit_ctx {
 	__u64 hdr[CAP_DATA_HDR_SIZE / 8];
 };
 
-static __always_inline struct cap_stats *stats(void)
+/* This CPU's counters of @row: a stack (enum cap_stack) or the control row. */
+static __always_inline struct cap_stats *stats(__u32 row)
 {
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&cap_stats, &zero);
+	return bpf_map_lookup_elem(&cap_stats, &row);
 }
 
 static __always_inline struct cpu_state *cpu(void)
@@ -359,7 +359,7 @@ static __always_inline void emit_call(struct task_struct *t,
 	struct emit_ctx ec = { .buf = args->buf };
 	struct cap_data *d = (struct cap_data *)ec.hdr;
 	__u32 cap = targ_max_call_bytes, nchunks;
-	struct cap_stats *st = stats();
+	struct cap_stats *st = stats(stack);
 
 	if (!st)
 		return;
@@ -392,6 +392,38 @@ static __always_inline void emit_call(struct task_struct *t,
 		bpf_loop(nchunks, emit_chunk, &ec, 0);
 }
 
+/*
+ * Whether the calls of process @tgid are captured: not the sensor's own,
+ * and in targeted mode a selected process.  Every stack's entry probe
+ * asks first.
+ */
+static __always_inline bool tgid_traced(__u32 tgid)
+{
+	if (tgid == targ_self_tgid)
+		return false;
+	return !targ_targeted || bpf_map_lookup_elem(&selected, &tgid);
+}
+
+/*
+ * The thread @t's call storage, created at its first call; NULL, counted
+ * in missed_calls of TLS stack @stack, when there is no memory or the
+ * storage was busy on this CPU.
+ */
+static __always_inline struct call_args *call_slot(struct task_struct *t,
+						   const __u32 stack)
+{
+	struct call_args *p;
+	struct cap_stats *st;
+
+	p = bpf_task_storage_get(&calls, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		st = stats(stack);
+		if (st)
+			__sync_fetch_and_add(&st->missed_calls, 1);
+	}
+	return p;
+}
+
 /* Whether skip_conns holds @conn of @t's process for its current image. */
 static __always_inline bool lookup_skip(struct task_struct *t, __u64 conn)
 {
@@ -411,14 +443,15 @@ static __always_inline bool lookup_skip(struct task_struct *t, __u64 conn)
 
 /*
  * True when the calls of @conn in @t's process are not to be copied
- * (skip_conns); counts the call in skipped_calls.  The answers for the
+ * (skip_conns); counts the call in skipped_calls of TLS stack @stack.  The answers for the
  * last two connections are cached in the thread's storage @p for as long
  * as skip_gen stays: a thread mostly calls on the one or two connections
  * it called on last (a client, a proxy, both ends of a BIO pair), and
  * the hash lookup would cost every call some 50 ns.
  */
 static __always_inline bool skipped(struct task_struct *t,
-				    struct call_args *p, __u64 conn)
+				    struct call_args *p, __u64 conn,
+				    const __u32 stack)
 {
 	__u32 gen = skip_gen, i;
 	struct cap_stats *st;
@@ -444,7 +477,7 @@ static __always_inline bool skipped(struct task_struct *t,
 	}
 	if (!skip)
 		return false;
-	st = stats();
+	st = stats(stack);
 	if (st)
 		__sync_fetch_and_add(&st->skipped_calls, 1);
 	return true;
@@ -476,7 +509,7 @@ static __always_inline void *control_reserve(__u64 size, __u32 kind)
 
 	h = bpf_ringbuf_reserve(&rb, size, 0);
 	if (!h) {
-		st = stats();
+		st = stats(CAP_STATS_CONTROL);
 		if (st)
 			__sync_fetch_and_add(&st->lost_control, 1);
 		return NULL;

@@ -39,6 +39,7 @@ enum cap_kind {
  */
 enum cap_stack {
 	CAP_STACK_OPENSSL = 0,
+	CAP_STACK_GNUTLS = 1,	/* libgnutls: the connection id is the session */
 	CAP_STACK_NR,
 };
 
@@ -58,6 +59,24 @@ enum cap_fn {
 	CAP_FN_READ_EX = 3,	/* SSL_read_ex(ssl, buf, num, *readbytes) */
 	CAP_FN_FREE = 4,	/* SSL_free(ssl): the connection ends */
 	CAP_FN_NR = 5,
+};
+
+/*
+ * GnuTLS's functions (bpf/gnutls.bpf.c), as the cookies of its probes;
+ * the API of GnuTLS 3.7 (gnutls/gnutls.h).
+ */
+enum cap_gnutls_fn {
+	/* gnutls_record_send(session, data, size): >= 3.6.3 jumps to send2 */
+	CAP_GNUTLS_SEND = 0,
+	/* gnutls_record_send2(session, data, size, pad, flags) */
+	CAP_GNUTLS_SEND2 = 1,
+	/* gnutls_record_send_range(session, data, size, range) */
+	CAP_GNUTLS_SEND_RANGE = 2,
+	CAP_GNUTLS_RECV = 3,	/* gnutls_record_recv(session, data, size) */
+	/* gnutls_record_recv_seq(session, data, size, seq) */
+	CAP_GNUTLS_RECV_SEQ = 4,
+	CAP_GNUTLS_DEINIT = 5,	/* gnutls_deinit(session): the session ends */
+	CAP_GNUTLS_NR = 6,
 };
 
 enum cap_flag {
@@ -129,15 +148,25 @@ struct cap_free {
 _Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 
 /*
- * Per-CPU counters in the `cap_stats` array map, summed by userspace.
+ * Per-CPU counters in the `cap_stats` array map, summed by userspace:
+ * one row per TLS stack (enum cap_stack: the counts of its probes), and
+ * row CAP_STATS_CONTROL for the process records' losses (lost_control),
+ * which are no stack's.
  * Records and bytes delivered are counted by the reader instead: an
  * atomic add costs every traced call.  One row per counter, in the
  * layout of sensor/lib/stats.h: the list generates the struct here and
  * its "capture" rows in `status` and /metrics (sensor/serve/stats.c).
+ * CAP_STATS_STACK are counted per stack (labelled by stack in /metrics),
+ * lost_control in the control row only.
  */
 #define CAP_STATS(X) \
+	CAP_STATS_STACK(X) \
+	X(lost_control, COUNTER, BAD, \
+	  "Exec, exit, dlopen and connection-end records lost.")
+
+#define CAP_STATS_STACK(X) \
 	X(calls, COUNTER, OK, \
-	  "SSL read/write calls captured by the uprobes.") \
+	  "TLS read/write calls captured by the uprobes.") \
 	/* bpf_ringbuf_output() failed */ \
 	X(lost_records, COUNTER, BAD, \
 	  "Records the full ring buffer could not take.") \
@@ -151,13 +180,11 @@ _Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 	/* bpf_probe_read_user() failures */ \
 	X(read_faults, COUNTER, BAD, \
 	  "Plaintext that could not be read from the traced process.") \
-	X(lost_control, COUNTER, BAD, \
-	  "Exec, exit and dlopen records lost.") \
 	X(missed_calls, COUNTER, BAD, \
-	  "SSL calls not captured: no task storage for their arguments.") \
+	  "TLS calls not captured: no task storage for their arguments, or a GnuTLS send retried without its buffer.") \
 	/* connections in skip_conns */ \
 	X(skipped_calls, COUNTER, OK, \
-	  "SSL calls of connections the sensor ignores (server side, not HTTP/1.x, switched protocols), not copied.")
+	  "TLS calls of connections the sensor ignores (server side, not HTTP/1.x, switched protocols), not copied.")
 
 #define CAP_STATS_MEMBER(name, kind, alert, help)	__u64 name;
 struct cap_stats {
@@ -165,6 +192,8 @@ struct cap_stats {
 };
 #undef CAP_STATS_MEMBER
 _Static_assert(sizeof(struct cap_stats) == 72, "cap_stats ABI");
+#define CAP_STATS_CONTROL	CAP_STACK_NR
+#define CAP_STATS_ROWS		(CAP_STACK_NR + 1)
 
 /*
  * Key of the `skip_conns` map: a connection, as userspace keys it

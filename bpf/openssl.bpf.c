@@ -26,7 +26,6 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 fn = bpf_get_attach_cookie(ctx);
 	__u32 tgid = t->tgid;
-	struct cap_stats *st;
 	struct call_args *p;
 	struct call_args a = {
 		.conn = (__u64)ssl,
@@ -35,23 +34,16 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 		.ex = fn == CAP_FN_WRITE_EX || fn == CAP_FN_READ_EX,
 	};
 
-	if (tgid == targ_self_tgid || fn >= CAP_FN_NR)
-		return 0;
-	if (targ_targeted && !bpf_map_lookup_elem(&selected, &tgid))
+	if (fn >= CAP_FN_NR || !tgid_traced(tgid))
 		return 0;
 	if (fn == CAP_FN_FREE) {
 		emit_conn_end(tgid, a.conn);
 		return 0;
 	}
-	p = bpf_task_storage_get(&calls, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!p) {
-		/* No memory, or the storage was busy on this CPU. */
-		st = stats();
-		if (st)
-			__sync_fetch_and_add(&st->missed_calls, 1);
+	p = call_slot(t, CAP_STACK_OPENSSL);
+	if (!p)
 		return 0;
-	}
-	if (skipped(t, p, a.conn))
+	if (skipped(t, p, a.conn, CAP_STACK_OPENSSL))
 		return 0;
 	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
 		/* SSL_write's num is an int, SSL_write_ex's a size_t. */

@@ -371,12 +371,17 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 	f->fd = -1;
 	err = probe_file(a, f, fd);
 	if (err) {
-		if (f->kind != AFILE_NONE)
+		if (f->kind == AFILE_STACK) {
 			a->st.attach_errors++;
+			a->st.stack_errors[f->stack->id]++;
+		} else if (f->kind == AFILE_LDSO) {
+			a->st.ldso_errors++;
+		}
 		f->kind = AFILE_NONE;
 		f->err = err;
 	} else if (f->kind == AFILE_STACK) {
 		a->st.files_attached++;
+		a->st.stack_files[f->stack->id]++;
 		pr_info("attached to %s in %s (dev %" PRIu64 " ino %" PRIu64 ")",
 			f->stack->name, f->path, (uint64_t)f->dev,
 			(uint64_t)f->ino);
@@ -527,7 +532,8 @@ void attach__stats(const struct attach *a, struct attach_stats *st)
 }
 
 int attach__for_each_file(const struct attach *a,
-			  int (*cb)(void *ctx, const char *path, __u64 dev,
+			  int (*cb)(void *ctx, const char *stack,
+				    const char *path, __u64 dev,
 				    __u64 ino, __u32 nprocs),
 			  void *ctx)
 {
@@ -539,7 +545,8 @@ int attach__for_each_file(const struct attach *a,
 	for (f = a->files; f; f = f->next) {
 		if (f->kind != AFILE_STACK)
 			continue;
-		ret = cb(ctx, f->path, f->dev, f->ino, f->nprocs);
+		ret = cb(ctx, f->stack->name, f->path, f->dev, f->ino,
+			 f->nprocs);
 		if (ret)
 			return ret;
 	}

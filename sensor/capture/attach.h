@@ -57,7 +57,11 @@ struct attach_stats {
 	__u32 files_attached;	/* OpenSSL providers with probes */
 	__u32 ldso_attached;	/* ld.so files with the dlopen probe */
 	__u32 procs_traced;	/* processes mapping a provider, last full scan */
-	__u32 attach_errors;	/* files whose attach failed (not retried) */
+	__u32 attach_errors;	/* stack files whose attach failed (not retried) */
+	__u32 ldso_errors;	/* ld.so files whose attach failed */
+	/* files_attached and attach_errors by enum cap_stack */
+	__u32 stack_files[CAP_STACK_NR];
+	__u32 stack_errors[CAP_STACK_NR];
 	__u32 roots_scanned;	/* foreign root directories scanned */
 	__u32 procs_targeted;	/* targeted mode: processes with probes */
 	/*
@@ -154,14 +158,16 @@ void attach__forget_pid(struct attach *a, int pid);
 void attach__stats(const struct attach *a, struct attach_stats *st);
 
 /*
- * Calls @cb for each attached stack file (not ld.so), in attach order: @path as it was
+ * Calls @cb for each attached stack file (not ld.so), in attach order:
+ * @stack, the name of its TLS stack (tls_stack.name); @path as it was
  * found (a maps path is relative to that process's root), the file's
  * st_dev and st_ino, and the processes mapping it at the last full scan
  * (at least 1 when found by a process scan since).  Stops at the first
  * nonzero result of @cb and returns it; otherwise 0.
  */
 int attach__for_each_file(const struct attach *a,
-			  int (*cb)(void *ctx, const char *path, __u64 dev,
+			  int (*cb)(void *ctx, const char *stack,
+				    const char *path, __u64 dev,
 				    __u64 ino, __u32 nprocs),
 			  void *ctx);
 

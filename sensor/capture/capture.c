@@ -462,12 +462,37 @@ int capture__tick(struct capture *c, __u64 now_mono_ns)
 	return n < 0 ? n : 0;
 }
 
+/*
+ * Adds row @row of the kernel's counters (summed over @ncpu CPUs, read
+ * into @v) to @st's totals and, for a stack's row, to the stack's.
+ */
+static int add_kern_row(const struct capture *c, __u32 row, struct cap_stats *v,
+			int ncpu, struct capture_stats *st)
+{
+	struct cap_stats *k = row < CAP_STACK_NR ? &st->stack[row].kern : NULL;
+	int i;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.cap_stats), &row, v))
+		return -errno;
+#define SUM_CPU(name, kind, alert, help) \
+	st->kern.name += v[i].name; \
+	if (k) \
+		k->name += v[i].name;
+	for (i = 0; i < ncpu; i++) {
+		CAP_STATS(SUM_CPU)
+	}
+#undef SUM_CPU
+	return 0;
+}
+
 int capture__stats(const struct capture *c, struct capture_stats *st)
 {
+	const struct tls_stack *ts;
 	struct attach_stats as;
 	struct cap_stats *v;
-	int ncpu, i, err;
-	__u32 zero = 0;
+	int ncpu, err = 0;
+	__u32 row;
+	unsigned int i;
 
 	memset(st, 0, sizeof(*st));
 	if (!c)
@@ -477,6 +502,13 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	st->ldso_attached = as.ldso_attached;
 	st->procs_traced = as.procs_traced;
 	st->attach_errors = as.attach_errors;
+	st->ldso_errors = as.ldso_errors;
+	for (i = 0; tls_stacks[i]; i++) {
+		ts = tls_stacks[i];
+		st->stack_label[ts->id] = ts->label;
+		st->stack[ts->id].files_attached = as.stack_files[ts->id];
+		st->stack[ts->id].attach_errors = as.stack_errors[ts->id];
+	}
 	st->roots_scanned = as.roots_scanned;
 	st->procs_targeted = as.procs_targeted;
 	st->procs_denied = as.procs_denied;
@@ -493,19 +525,10 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.cap_stats), &zero,
-				v)) {
-		err = -errno;
-		free(v);
-		return err;
-	}
-#define SUM_CPU(name, kind, alert, help) st->kern.name += v[i].name;
-	for (i = 0; i < ncpu; i++) {
-		CAP_STATS(SUM_CPU)
-	}
-#undef SUM_CPU
+	for (row = 0; row < CAP_STATS_ROWS && !err; row++)
+		err = add_kern_row(c, row, v, ncpu, st);
 	free(v);
-	return 0;
+	return err;
 }
 
 int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
@@ -526,7 +549,8 @@ int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
 }
 
 int capture__for_each_file(const struct capture *c,
-			   int (*cb)(void *ctx, const char *path, __u64 dev,
+			   int (*cb)(void *ctx, const char *stack,
+				     const char *path, __u64 dev,
 				     __u64 ino, __u32 nprocs),
 			   void *ctx)
 {

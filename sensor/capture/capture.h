@@ -102,7 +102,10 @@ int capture__poll(struct capture *c);
  */
 int capture__tick(struct capture *c, __u64 now_mono_ns);
 
-/* Fills @st; returns 0 or -errno from reading the per-CPU stats map. */
+/*
+ * Fills @st: the totals, and each TLS stack's share (st->stack[] by enum
+ * cap_stack).  Returns 0 or -errno from reading the per-CPU stats map.
+ */
 int capture__stats(const struct capture *c, struct capture_stats *st);
 
 /*
@@ -119,12 +122,14 @@ int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
 		       __u64 since_ns);
 
 /*
- * Calls @cb for each attached OpenSSL provider (see
- * attach__for_each_file()): path as found, st_dev, st_ino, processes
- * that mapped it at the last scan.  Returns 0 or @cb's nonzero result.
+ * Calls @cb for each attached TLS stack file (see
+ * attach__for_each_file()): its stack's name, path as found, st_dev,
+ * st_ino, processes that mapped it at the last scan.  Returns 0 or
+ * @cb's nonzero result.
  */
 int capture__for_each_file(const struct capture *c,
-			   int (*cb)(void *ctx, const char *path, __u64 dev,
+			   int (*cb)(void *ctx, const char *stack,
+				     const char *path, __u64 dev,
 				     __u64 ino, __u32 nprocs),
 			   void *ctx);
 

@@ -438,6 +438,35 @@ static int addr_to_offset(const struct elfsym *e, GElf_Addr addr, __u64 *off)
 	return -ERANGE;
 }
 
+bool elfsym__imports(const struct elfsym *e, const char *name)
+{
+	Elf_Scn *scn = e ? find_section(e->elf, SHT_DYNSYM) : NULL;
+	const char *sname;
+	Elf_Data *data;
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	size_t i, n;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_entsize == 0)
+		return false;
+	data = elf_getdata(scn, NULL);
+	if (!data)
+		return false;
+	n = sh.sh_size / sh.sh_entsize;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getsym(data, (int)i, &sym))
+			return false;
+		if (sym.st_shndx != SHN_UNDEF ||
+		    (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
+		     GELF_ST_TYPE(sym.st_info) != STT_NOTYPE))
+			continue;
+		sname = elf_strptr(e->elf, sh.sh_link, sym.st_name);
+		if (sname && !strcmp(sname, name))
+			return true;
+	}
+	return false;
+}
+
 int elfsym__offset(const struct elfsym *e, const char *name, __u64 *off)
 {
 	Elf_Data *versym = NULL;

@@ -68,6 +68,12 @@ int elfsym__open_fd(int fd, struct elfsym **out);
 int elfsym__offset(const struct elfsym *e, const char *name, __u64 *off);
 
 /*
+ * True when the file's .dynsym holds @name as an undefined function (one
+ * it calls in another file).  False also when it cannot be read.
+ */
+bool elfsym__imports(const struct elfsym *e, const char *name);
+
+/*
  * True when the file is code for the machine this program was built for
  * (ELF class and e_machine): our uprobe programs read the arguments by
  * this machine's calling convention, so a 32-bit libssl must be skipped.

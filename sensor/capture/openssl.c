@@ -27,6 +27,7 @@ _Static_assert(sizeof(openssl_probes) / sizeof(openssl_probes[0]) ==
 
 const struct tls_stack openssl_stack = {
 	.name = "OpenSSL",
+	.label = "openssl",
 	.id = CAP_STACK_OPENSSL,
 	.lib_prefixes = openssl_libs,
 	.probes = openssl_probes,

@@ -11,6 +11,7 @@
 
 const struct tls_stack *const tls_stacks[] = {
 	&openssl_stack,
+	&gnutls_stack,
 	NULL,
 };
 
@@ -38,6 +39,36 @@ static bool match_stack(const struct elfsym *es, const struct tls_stack *s,
 	return true;
 }
 
+/*
+ * True when the file of @es calls all the required functions of a stack
+ * other than @s from another file: a wrapper of that stack with @s's API
+ * (GnuTLS's libgnutls-openssl exports SSL_write over gnutls_record_send).
+ * Its calls are captured where they land, once.
+ */
+static bool wraps_another(const struct elfsym *es, const struct tls_stack *s)
+{
+	const struct tls_stack *o;
+	unsigned int i, j, nreq;
+	bool all;
+
+	for (i = 0; tls_stacks[i]; i++) {
+		o = tls_stacks[i];
+		if (o == s)
+			continue;
+		all = true;
+		nreq = 0;
+		for (j = 0; j < o->nprobes && all; j++) {
+			if (!(o->probes[j].flags & TLS_PROBE_REQUIRED))
+				continue;
+			nreq++;
+			all = elfsym__imports(es, o->probes[j].sym);
+		}
+		if (all && nreq)
+			return true;
+	}
+	return false;
+}
+
 int stack__match_fd(int fd, struct stack_match *m)
 {
 	struct elfsym *es = NULL;
@@ -54,8 +85,10 @@ int stack__match_fd(int fd, struct stack_match *m)
 		goto out_free;
 	}
 	for (i = 0; tls_stacks[i]; i++)
-		if (match_stack(es, tls_stacks[i], m))
+		if (match_stack(es, tls_stacks[i], m) &&
+		    !wraps_another(es, tls_stacks[i]))
 			goto out_free;
+	m->stack = NULL;
 	m->noffs = 0;
 	if (elfsym__offset(es, LDSO_SYM, &off) == 0) {
 		m->ldso = true;

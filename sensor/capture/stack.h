@@ -12,10 +12,11 @@
  * reused.  Nothing after capture knows which library made the bytes.
  *
  * Adding a stack: a bpf/NAME.bpf.c whose probes call emit_call() and
- * emit_conn_end() (bpf/capture.bpf.h), an enum cap_stack value, and a
+ * emit_conn_end() (bpf/capture.bpf.h) and count in their stack's row
+ * (stats(), skipped(), call_slot()), an enum cap_stack value, and a
  * struct tls_stack in sensor/capture/NAME.c listed in stack.c.  The
  * registry (attach.h) then finds, probes and counts its files like
- * OpenSSL's.
+ * OpenSSL's, and status and /metrics show its counters under its label.
  */
 #ifndef OISP_STACK_H
 #define OISP_STACK_H
@@ -50,7 +51,9 @@ struct tls_probe {
 };
 
 struct tls_stack {
-	const char *name;	/* in logs: "OpenSSL" */
+	const char *name;	/* in logs and `status`: "OpenSSL" */
+	/* In /metrics (label stack) and status keys: "openssl" */
+	const char *label;
 	enum cap_stack id;	/* in its records' cap_data.stack */
 	/*
 	 * Library file names the directory scans look at ("libssl": files
@@ -69,6 +72,7 @@ struct tls_stack {
 extern const struct tls_stack *const tls_stacks[];
 
 extern const struct tls_stack openssl_stack;	/* openssl.c */
+extern const struct tls_stack gnutls_stack;	/* gnutls.c */
 
 /* ld.so: a file exporting this gets the dlopen probe (bpf/proc.bpf.c). */
 #define LDSO_SYM	"_dl_debug_state"
@@ -86,7 +90,8 @@ struct stack_match {
 
 /*
  * Reads the ELF file open at @fd (the caller keeps it) and fills @m: the
- * first stack of tls_stacks[] whose required functions it exports, with
+ * first stack of tls_stacks[] whose required functions it exports (and
+ * that is not a wrapper calling another stack's required functions), with
  * the offsets of those of its functions that are there, or else ld.so
  * with the offset of LDSO_SYM.  Returns 0, -ENOENT when it is neither,
  * -ENOEXEC for an ELF of another machine, or -errno of reading it.

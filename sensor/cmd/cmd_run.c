@@ -115,13 +115,14 @@ static int on_hup(void *ctx)
 	return 0;
 }
 
-static int add_file(void *ctx, const char *path, __u64 dev, __u64 ino,
-		    __u32 nprocs)
+static int add_file(void *ctx, const char *stack, const char *path,
+		    __u64 dev, __u64 ino, __u32 nprocs)
 {
 	cJSON *f = cJSON_CreateObject();
 
 	if (!f)
 		return -ENOMEM;
+	cJSON_AddStringToObject(f, "stack", stack);
 	cJSON_AddStringToObject(f, "path", path);
 	cJSON_AddNumberToObject(f, "dev", (double)dev);
 	cJSON_AddNumberToObject(f, "ino", (double)ino);
@@ -132,15 +133,29 @@ static int add_file(void *ctx, const char *path, __u64 dev, __u64 ino,
 
 #define NUM(obj, name, val) cJSON_AddNumberToObject(obj, name, (double)(val))
 
-/* "capture" (the table's rows) and "attach" (how, and the files). */
+/*
+ * "capture" (the table's rows), "capture_by_stack" (each TLS stack's
+ * share, by tls_stack.label) and "attach" (how, and the files).
+ */
 static int status_capture(const struct run *r, cJSON *root)
 {
 	struct capture_stats cs = { 0 };
-	cJSON *c, *a;
+	cJSON *c, *a, *by;
+	unsigned int i;
 
 	capture__stats(r->cap, &cs);
 	c = cJSON_AddObjectToObject(root, "capture");
 	if (!c || stats__to_json(c, &stats_capture, &cs))
+		return -ENOMEM;
+	by = cJSON_AddObjectToObject(root, "capture_by_stack");
+	for (i = 0; by && i < CAP_STACK_NR; i++) {
+		if (!cs.stack_label[i])
+			continue;
+		c = cJSON_AddObjectToObject(by, cs.stack_label[i]);
+		if (!c || stats__to_json(c, &stats_capture_stack, &cs.stack[i]))
+			return -ENOMEM;
+	}
+	if (!by)
 		return -ENOMEM;
 	a = cJSON_AddObjectToObject(root, "attach");
 	if (!a)

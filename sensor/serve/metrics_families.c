@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ai/aistats.h"
+#include "capture/capture_stats.h"
 #include "serve/metrics_families.h"
 #include "serve/metrics_text.h"
 #include "serve/stats.h"
@@ -191,6 +192,22 @@ static void render_process(struct metrics_text *t)
 	}
 }
 
+/* The capture's families; those counted per TLS stack labelled stack. */
+static void render_capture(struct metrics_text *t,
+			   const struct capture_stats *cs)
+{
+	const struct stats_parts by_stack = {
+		.by = &stats_capture_stack,
+		.label = "stack",
+		.values = cs->stack_label,
+		.parts = cs->stack,
+		.stride = sizeof(cs->stack[0]),
+		.n = CAP_STACK_NR,
+	};
+
+	stats__render_parts(t, &stats_capture, cs, &by_stack);
+}
+
 int metrics__render(struct metrics_text *t, const struct metrics_sources *s)
 {
 	metrics_text__family(t, PREFIX "build_info", "gauge",
@@ -202,7 +219,7 @@ int metrics__render(struct metrics_text *t, const struct metrics_sources *s)
 		"Seconds since the sensor started.", s->uptime_s });
 	render_ai(t, s->ai);
 	if (s->capture)
-		stats__render(t, &stats_capture, s->capture);
+		render_capture(t, s->capture);
 	stats__render(t, &stats_pipeline, s->pipeline);
 	stats__render(t, &stats_output, s->output);
 	if (s->k8s)

@@ -33,6 +33,17 @@ static const struct stats_field capture_fields[] = {
 	CAPTURE_STATS(CAPTURE_FIELD)
 };
 
+#define STACK_CAP_FIELD(name, kind, alert, help) \
+	STATS_FIELD(struct capture_stack_stats, kern.name, name, kind, alert, \
+		    help)
+#define STACK_FIELD(name, kind, alert, help) \
+	STATS_FIELD(struct capture_stack_stats, name, name, kind, alert, help)
+
+static const struct stats_field capture_stack_fields[] = {
+	CAP_STATS_STACK(STACK_CAP_FIELD)
+	CAPTURE_STACK_STATS(STACK_FIELD)
+};
+
 static const struct stats_field pipeline_fields[] = {
 	PIPELINE_STATS(PIPELINE_FIELD)
 };
@@ -47,6 +58,11 @@ static const struct stats_field k8s_fields[] = {
 
 const struct stats_table stats_capture = {
 	"capture", "Capture", capture_fields, ARRAY_SIZE(capture_fields),
+};
+
+const struct stats_table stats_capture_stack = {
+	"capture", "Capture by TLS stack", capture_stack_fields,
+	ARRAY_SIZE(capture_stack_fields),
 };
 
 const struct stats_table stats_pipeline = {
@@ -90,10 +106,45 @@ int stats__to_json(cJSON *obj, const struct stats_table *t, const void *st)
 	return 0;
 }
 
+/* @t's row named @name, or NULL. */
+static const struct stats_field *find_field(const struct stats_table *t,
+					    const char *name)
+{
+	size_t i;
+
+	for (i = 0; t && i < t->n; i++)
+		if (!strcmp(t->fields[i].name, name))
+			return &t->fields[i];
+	return NULL;
+}
+
+/* The samples of family @name: one per part of @p, read at row @pf. */
+static void render_parts(struct metrics_text *mt, const char *name,
+			 const struct stats_parts *p,
+			 const struct stats_field *pf)
+{
+	struct metrics_label l = { p->label, NULL };
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (!p->values[i])
+			continue;
+		l.value = p->values[i];
+		metrics_text__sample(mt, name, &l, 1, (double)stats__get(
+			pf, (const char *)p->parts + i * p->stride));
+	}
+}
+
 int stats__render(struct metrics_text *mt, const struct stats_table *t,
 		  const void *st)
 {
-	const struct stats_field *f;
+	return stats__render_parts(mt, t, st, NULL);
+}
+
+int stats__render_parts(struct metrics_text *mt, const struct stats_table *t,
+			const void *st, const struct stats_parts *p)
+{
+	const struct stats_field *f, *pf;
 	char name[128];
 	size_t i;
 
@@ -109,8 +160,12 @@ int stats__render(struct metrics_text *mt, const struct stats_table *t,
 		}
 		metrics_text__family(mt, name, f->kind == STATS_COUNTER ?
 				     "counter" : "gauge", f->help);
-		metrics_text__sample(mt, name, NULL, 0,
-				     (double)stats__get(f, st));
+		pf = p ? find_field(p->by, f->name) : NULL;
+		if (pf)
+			render_parts(mt, name, p, pf);
+		else
+			metrics_text__sample(mt, name, NULL, 0,
+					     (double)stats__get(f, st));
 	}
 	return metrics_text__error(mt);
 }

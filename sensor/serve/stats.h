@@ -23,6 +23,11 @@ struct metrics_text;
 #define STATS_METRIC_PREFIX	"oisp_sensor_"
 
 extern const struct stats_table stats_capture;		/* struct capture_stats */
+/*
+ * struct capture_stack_stats: the rows of stats_capture that are counted
+ * per TLS stack (section "capture" too, so the same families).
+ */
+extern const struct stats_table stats_capture_stack;
 extern const struct stats_table stats_pipeline;		/* struct pipeline_stats */
 extern const struct stats_table stats_output;		/* struct output_stats */
 extern const struct stats_table stats_kubernetes;	/* struct k8s_stats */
@@ -48,5 +53,27 @@ int stats__to_json(struct cJSON *obj, const struct stats_table *t,
  */
 int stats__render(struct metrics_text *mt, const struct stats_table *t,
 		  const void *st);
+
+/*
+ * A breakdown of a table's rows by one label: @n parts, each a struct of
+ * @by's type, @stride bytes apart from @parts; part i has @label="@values[i]",
+ * or is left out when @values[i] is NULL.
+ */
+struct stats_parts {
+	const struct stats_table *by;
+	const char *label;
+	const char *const *values;
+	const void *parts;
+	size_t stride;
+	size_t n;
+};
+
+/*
+ * As stats__render(), except that the family of a row that @p->by has
+ * too (by name) gets one sample per part of @p, labelled, instead of the
+ * total of @st.  Returns metrics_text__error().
+ */
+int stats__render_parts(struct metrics_text *mt, const struct stats_table *t,
+			const void *st, const struct stats_parts *p);
 
 #endif /* OISP_SERVE_STATS_H */

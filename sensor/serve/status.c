@@ -603,9 +603,27 @@ static void print_output(const struct printer *pr, const cJSON *root)
 	print_last_error(pr, obj);
 }
 
+/* "capture_by_stack": a heading per TLS stack and its rows. */
+static void print_by_stack(const struct printer *pr, const cJSON *root)
+{
+	const cJSON *obj, *e;
+
+	obj = section(pr, root, "capture_by_stack", stats_capture_stack.title);
+	if (!obj)
+		return;
+	cJSON_ArrayForEach(e, obj) {
+		if (!cJSON_IsObject(e) || !e->string)
+			continue;
+		fputs(" ", pr->out);
+		put_text(pr->out, e->string);
+		fputc('\n', pr->out);
+		print_counters(pr, e, &stats_capture_stack);
+	}
+}
+
 static void print_attach(const struct printer *pr, const cJSON *root)
 {
-	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode;
+	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode, *stack;
 	char n1[64], n2[64], n3[64];
 
 	obj = section(pr, root, "attach", "Attached");
@@ -622,6 +640,7 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 		procs = cJSON_GetObjectItemCaseSensitive(e, "processes");
 		dev = cJSON_GetObjectItemCaseSensitive(e, "dev");
 		ino = cJSON_GetObjectItemCaseSensitive(e, "ino");
+		stack = cJSON_GetObjectItemCaseSensitive(e, "stack");
 		if (!cJSON_IsString(path))
 			continue;
 		fmt_number(n1, sizeof(n1),
@@ -632,7 +651,12 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 			   cJSON_IsNumber(ino) ? ino->valuedouble : 0);
 		fputs("  - ", pr->out);
 		put_text(pr->out, path->valuestring);
-		fprintf(pr->out, "\n      %s processes, dev %s, ino %s\n",
+		fputs("\n      ", pr->out);
+		if (cJSON_IsString(stack)) {
+			put_text(pr->out, stack->valuestring);
+			fputs(", ", pr->out);
+		}
+		fprintf(pr->out, "%s processes, dev %s, ino %s\n",
 			cJSON_IsNumber(procs) ? n1 : "?",
 			cJSON_IsNumber(dev) ? n2 : "?",
 			cJSON_IsNumber(ino) ? n3 : "?");
@@ -664,6 +688,7 @@ int status__print(const char *json, bool as_json, FILE *out)
 	if (k8s)
 		print_last_error(&pr, k8s);
 	print_table(&pr, root, &stats_capture);
+	print_by_stack(&pr, root);
 	print_attach(&pr, root);
 	print_table(&pr, root, &stats_pipeline);
 out:

@@ -21,6 +21,7 @@
 
 #include "capture/elfsym.h"
 #include "capture/procmaps.h"
+#include "capture/stack.h"
 #include "slurp.h"
 
 #define LIBSSL	"/lib/x86_64-linux-gnu/libssl.so.3"
@@ -132,6 +133,56 @@ Test(elfsym, node_executable_offsets)
 	cr_expect_neq(off, v, "offset must differ from st_value here");
 	cr_expect(elfsym__native(e));
 	elfsym__free(e);
+}
+
+#define LIBGNUTLS		"/usr/lib/x86_64-linux-gnu/libgnutls.so.30"
+#define LIBGNUTLS_OPENSSL	"/usr/lib/x86_64-linux-gnu/libgnutls-openssl.so.27"
+
+/* libgnutls is GnuTLS's, with the offsets nm gives. */
+Test(stack, libgnutls_is_gnutls)
+{
+	struct stack_match m;
+	unsigned int i;
+	int fd = open(LIBGNUTLS, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		cr_skip_test(LIBGNUTLS " missing");
+	check_against_nm(LIBGNUTLS, "gnutls_record_send");
+	cr_assert_eq(stack__match_fd(fd, &m), 0);
+	close(fd);
+	cr_assert_eq(m.stack, &gnutls_stack);
+	/* Debian's 3.7 has all six functions. */
+	cr_expect_eq(m.noffs, CAP_GNUTLS_NR);
+	for (i = 0; i < m.noffs; i++)
+		cr_expect_eq(m.cookies[i], i);
+	cr_expect_eq(m.offs[CAP_GNUTLS_RECV],
+		     expected_offset(LIBGNUTLS, "gnutls_record_recv"));
+	cr_expect_eq(m.offs[CAP_GNUTLS_DEINIT],
+		     expected_offset(LIBGNUTLS, "gnutls_deinit"));
+}
+
+/*
+ * libgnutls-openssl exports SSL_write and SSL_read over
+ * gnutls_record_send and _recv, which it imports: its calls are
+ * GnuTLS's, captured there; it is no stack's.
+ */
+Test(stack, gnutls_openssl_wrapper_is_no_stack)
+{
+	struct stack_match m;
+	struct elfsym *e = NULL;
+	__u64 off;
+	int fd = open(LIBGNUTLS_OPENSSL, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		cr_skip_test(LIBGNUTLS_OPENSSL " missing");
+	cr_assert_eq(elfsym__open(LIBGNUTLS_OPENSSL, &e), 0);
+	cr_expect_eq(elfsym__offset(e, "SSL_write", &off), 0);
+	cr_expect(elfsym__imports(e, "gnutls_record_send"));
+	cr_expect(!elfsym__imports(e, "SSL_write"));
+	elfsym__free(e);
+	cr_expect_eq(stack__match_fd(fd, &m), -ENOENT);
+	cr_expect_null(m.stack);
+	close(fd);
 }
 
 Test(elfsym, absent_symbol_is_enoent)

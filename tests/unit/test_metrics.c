@@ -168,6 +168,13 @@ Test(text, sensor_families)
 	const char *s;
 
 	cs.kern.lost_records = 11;
+	cs.kern.lost_control = 12;
+	cs.stack_label[CAP_STACK_OPENSSL] = "openssl";
+	cs.stack_label[CAP_STACK_GNUTLS] = "gnutls";
+	cs.stack[CAP_STACK_OPENSSL].kern.lost_records = 7;
+	cs.stack[CAP_STACK_GNUTLS].kern.lost_records = 4;
+	cs.stack[CAP_STACK_OPENSSL].files_attached = 2;
+	cs.stack[CAP_STACK_GNUTLS].files_attached = 1;
 	cr_assert_eq(aistats__new(&ai, 0), 0);
 	aistats__record_request(ai, "openai", "gpt-4o-mini", "");
 	aistats__record_response(ai, "openai", "gpt-4o-mini", "", true, 8, 2, 400);
@@ -183,9 +190,15 @@ Test(text, sensor_families)
 	cr_assert_not_null(strstr(s, "oisp_sensor_ai_tokens_total{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",direction=\"input\"} 8\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_ai_tokens_total{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",direction=\"output\"} 2\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_ai_latency_seconds_bucket{provider=\"openai\",model=\"gpt-4o-mini\",namespace=\"\",le=\"0.5\"} 1\n"));
-	cr_assert_not_null(strstr(s, "oisp_sensor_capture_lost_records_total 11\n"));
+	/* Counted per TLS stack: one series each, labelled, and no total. */
+	cr_assert_not_null(strstr(s, "# TYPE oisp_sensor_capture_lost_records_total counter\n"
+				     "oisp_sensor_capture_lost_records_total{stack=\"openssl\"} 7\n"
+				     "oisp_sensor_capture_lost_records_total{stack=\"gnutls\"} 4\n#"));
 	cr_assert_not_null(strstr(s, "# TYPE oisp_sensor_capture_files_attached gauge\n"
-				     "oisp_sensor_capture_files_attached 3\n"));
+				     "oisp_sensor_capture_files_attached{stack=\"openssl\"} 2\n"
+				     "oisp_sensor_capture_files_attached{stack=\"gnutls\"} 1\n#"));
+	/* No stack's: the total. */
+	cr_assert_not_null(strstr(s, "oisp_sensor_capture_lost_control_total 12\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_capture_procs_traced 7\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_pipeline_parse_errors_total 2\n"));
 	cr_assert_not_null(strstr(s, "oisp_sensor_pipeline_connections 0\n"));
