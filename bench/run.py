@@ -434,6 +434,9 @@ REPLAY_CASES = (
     ("ai-sse", "ai-sse", 96, [], 200),
     ("ai-gzip", "ai-gzip", 96, [], 200),
     ("ai-mix", "ai-mix", 96, [], 200),
+    ("h2-json", "h2-json", 96, [], 200),
+    ("h2-sse", "h2-sse", 96, [], 200),
+    ("h2-mix", "h2-mix", 96, [], 200),
     ("nonai", "nonai", 1024, [], 1000),
     ("nonai --all", "nonai", 1024, ["--all"], None),
 )
@@ -810,7 +813,10 @@ def md_replay(r):
            "connections in 16 processes; `taskset -c 0 oisp-sensor replay FILE --output /dev/null` "
            "(empty config: defaults), best of %d runs. *ai-json*: OpenAI chat, JSON response; "
            "*ai-sse*: streamed, chunked SSE, one `SSL_read` per event; *ai-gzip*: JSON response "
-           "gzip-encoded; *ai-mix*: a third of each; *nonai*: GET of 1 MiB "
+           "gzip-encoded; *ai-mix*: a third of each; *h2-json*, *h2-sse*, *h2-mix*: the same "
+           "calls over HTTP/2, 2 to 6 streams at once per connection, their frames "
+           "interleaved, HPACK with dynamic tables, one `DATA` frame per SSE event (bench/gencap.py "
+           "says how); *nonai*: GET of 1 MiB "
            "`application/octet-stream` bodies from a host no rule knows. MB = 10^6 bytes of "
            "plaintext (both directions). Start-up of a replay (empty file): %.3f s, included. "
            "*glibc malloc*: the same sources built with `make MALLOC=libc` "

@@ -12,7 +12,7 @@ libcjson-dev libpcre2-dev libyaml-dev libcriterion-dev libbrotli-dev
 libhttp-parser-dev curl openssl ca-certificates util-linux
 python3 python3-pytest python3-requests python3-httpx python3-jsonschema
 python3-brotli python3-yaml nodejs libmicrohttpd-dev libcurl4-openssl-dev
-libmimalloc-dev prometheus libnghttp2-dev nghttp2-proxy python3-h2"
+libmimalloc-dev prometheus libnghttp2-dev nghttp2-proxy python3-h2 python3-hpack"
 
 missing=""
 for p in $PKGS; do
