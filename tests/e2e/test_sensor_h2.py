@@ -197,8 +197,9 @@ def test_curl_defaults_negotiate_h2(sensor_run, front, stream):
     assert len(evs) == 2
 
 
-@pytest.mark.parametrize("enc,stream", [("gzip", False), ("br", False), ("gzip", True)],
-                         ids=["gzip", "br", "gzip-sse"])
+@pytest.mark.parametrize("enc,stream", [("gzip", False), ("br", False), ("gzip", True),
+                                        ("br", True)],
+                         ids=["gzip", "br", "gzip-sse", "br-sse"])
 def test_curl_h2_compressed(sensor_run, front, enc, stream):
     """--compressed: the fixture compresses (nghttpx passes
     content-encoding through), curl and the sensor each inflate it."""
@@ -211,6 +212,44 @@ def test_curl_h2_compressed(sensor_run, front, enc, stream):
     qd, rd = check_curl_call(sensor_run, c, evs, msg, body, info, stream, first_token_ms=0)
     assert e2elib.server_request(sensor_run.server, msg)["resp_encoding"] == enc
     assert rd["http"]["content_encoding"] == enc
+    assert len(evs) == 2
+
+
+def test_curl_h2_interim_100_continue(sensor_run, front):
+    """Expect: 100-continue: the response stream starts with an interim
+    header block (:status 100, which nghttpx relays), then the final one;
+    the event has the final status and body."""
+    msg = "curl h2 expect 100-continue"
+    argv = [CURL, "-v"] + curl_args(front.ca, msg, extra=["-H", "Expect: 100-continue"])
+    c, evs = run(sensor_run, front, argv, 1)
+    assert "< HTTP/2 100" in c.stderr, c.stderr
+    [(body, info)] = e2elib.curl_transfers(c.stdout)
+    check_curl_call(sensor_run, c, evs, msg, body, info, False)
+    assert len(evs) == 2
+
+
+def test_curl_h2_big_request_and_response(sensor_run, front):
+    """105 000-byte request and response bodies: many DATA frames each way,
+    past the initial flow-control windows, so that the peers' SETTINGS,
+    WINDOW_UPDATEs and the frames of one stream take turns."""
+    b = json.loads(chat_body(e2elib.BIG_TEXT))
+    b["max_tokens"] = 20000
+    argv = [CURL, "--cacert", front.ca, "-sS", "-w", WX, "-H", AUTH, "-H", CT,
+            "-d", json.dumps(b), CHAT_URL]
+    c, evs = run(sensor_run, front, argv, 1)
+    [(body, info)] = e2elib.curl_transfers(c.stdout)
+    assert info["size_upload"] > 105000
+    assert info["http_code"] == 200 and info["http_version"] == "2", info
+    rid, text, _ = reply_of(body, False)
+    assert text == "Echo: " + e2elib.BIG_TEXT
+    q, r = one_call(evs, "w00001 w00002")
+    check_pair(q, r, pid=c.pid, exe=CURL, provider="openai", endpoint=e2elib.OPENAI_HOST,
+               model="gpt-4o-mini", resp_model="gpt-4o-mini-2024-07-18", request_type="chat",
+               streaming=False,
+               messages=[{"role": "system", "content": "You are terse."},
+                         {"role": "user", "content": e2elib.BIG_TEXT}],
+               text="Echo: " + e2elib.BIG_TEXT, prompt_tokens=15003, completion_tokens=15001,
+               body_bytes=info["size_upload"], provider_request_id=rid)
     assert len(evs) == 2
 
 
