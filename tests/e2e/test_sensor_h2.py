@@ -281,10 +281,11 @@ def test_curl_parallel_streams_on_one_connection(sensor_run, front, tmp_path):
 
 
 def test_node_http2_concurrent_streams(sensor_run, front):
-    """Node's built-in http2 client: one session, seven streams opened at
-    once (plain, SSE, gzip, Responses API, embeddings)."""
-    modes = ["chat", "stream", "chat-gzip", "responses", "responses-stream", "embeddings",
-             "stream"]
+    """Node's built-in http2 client: one session, eight streams opened at
+    once (plain, SSE, gzip, a request with trailers, Responses API,
+    embeddings)."""
+    modes = ["chat", "stream", "chat-gzip", "chat-trailers", "responses", "responses-stream",
+             "embeddings", "stream"]
     c = e2elib.Client(front, [e2elib.NODE, NODE_H2, *modes, "--tag", "sensor"])
     sensor_run.known_pids.add(c.pid)
     c.wait()

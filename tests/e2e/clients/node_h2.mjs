@@ -4,7 +4,8 @@
 // that they are in flight together.
 //
 //   node node_h2.mjs MODE... [--tag TAG]
-// MODE: chat, stream, chat-gzip, responses, responses-stream, embeddings.
+// MODE: chat, stream, chat-gzip, chat-trailers (the request body ends
+// with a trailer section), responses, responses-stream, embeddings.
 // A mode may be given more than once; call i's user message is
 // "node-h2 <mode> <i> says hello <tag>".  One JSON line per call on stdout,
 // in the order given: {lib, mode, pid, message, status, id, text, usage,
@@ -28,7 +29,7 @@ function spec(mode, message) {
     max_tokens: 100,
   };
   switch (mode) {
-  case "chat": return ["/v1/chat/completions", chat, {}];
+  case "chat": case "chat-trailers": return ["/v1/chat/completions", chat, {}];
   case "chat-gzip":
     return ["/v1/chat/completions", chat, { "accept-encoding": "gzip", "x-test-encoding": "gzip" }];
   case "stream":
@@ -80,10 +81,12 @@ function call(mode, i) {
   const [path, body, extra] = spec(mode, message);
   const data = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
+    const trailers = mode === "chat-trailers";
     const req = session.request({
       ":method": "POST", ":path": path, authorization: AUTH,
       "content-type": "application/json", "content-length": data.length, ...extra,
-    });
+    }, { waitForTrailers: trailers });
+    if (trailers) req.on("wantTrailers", () => req.sendTrailers({ "x-body-length": data.length }));
     active++;
     maxActive = Math.max(maxActive, active);
     let status, enc;
