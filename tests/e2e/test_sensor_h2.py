@@ -23,14 +23,13 @@ NGHTTPX = shutil.which("nghttpx") or "/usr/sbin/nghttpx"
 W = '\n{"curl":{"http_code":%{http_code},"http_version":"%{http_version}"}}\n'
 
 
-@pytest.fixture(scope="module")
-def h2front(server, tmp_path_factory):
-    """nghttpx on port 443 of a loopback address of its own, which the
-    clients' hosts file gives as api.openai.com: h2 (and http/1.1) by ALPN
-    in front, TLS to the fixture server behind.  Returns what a Client
-    needs of a server (hosts, ca, other_base)."""
-    d = tmp_path_factory.mktemp("nghttpx")
-    ip = server.openai_ip.rsplit(".", 1)[0] + ".3"
+def nghttpx(server, d, octet, extra=()):
+    """nghttpx on port 443 of 127.X.0.@octet (X: the fixture server's),
+    which the clients' hosts file gives as api.openai.com: h2 (and
+    http/1.1) by ALPN in front, TLS to the fixture server behind, @extra
+    options.  Yields what a Client needs of a server (hosts, ca,
+    other_base)."""
+    ip = server.openai_ip.rsplit(".", 1)[0] + ".%d" % octet
     port = 443
     hosts = os.path.join(d, "hosts")
     with open(hosts, "w") as f:
@@ -41,7 +40,7 @@ def h2front(server, tmp_path_factory):
          "--frontend=%s,%d" % (ip, port),
          "--backend=%s,443;;tls;sni=%s" % (server.openai_ip, e2elib.OPENAI_HOST),
          "--cacert=" + server.ca, "--accesslog-file=/dev/null",
-         "--errorlog-file=/dev/stderr",
+         "--errorlog-file=/dev/stderr", *extra,
          server.tls["key"], server.tls["cert"]],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL,
         start_new_session=True, preexec_fn=e2elib._die_with_parent)
@@ -57,6 +56,26 @@ def h2front(server, tmp_path_factory):
     yield types.SimpleNamespace(hosts=hosts, ca=server.ca, other_base=server.other_base)
     e2elib.stop_process(proc)
     log.close()
+
+
+@pytest.fixture(scope="module")
+def h2front(server, tmp_path_factory):
+    """nghttpx with its defaults in front of the fixture server."""
+    yield from nghttpx(server, tmp_path_factory.mktemp("nghttpx"), 3)
+
+
+@pytest.fixture(scope="module")
+def h2front_odd(server, tmp_path_factory):
+    """nghttpx framing as few servers do, but RFC 9113 allows: every frame
+    it sends padded (DATA and HEADERS, up to 255 bytes), its HPACK
+    encoder's dynamic table cut to 256 bytes (a table size update, then
+    constant eviction), and 4 KiB flow-control windows for what the
+    client sends (request bodies in small DATA frames, each waiting for a
+    WINDOW_UPDATE)."""
+    yield from nghttpx(server, tmp_path_factory.mktemp("nghttpx-odd"), 4, [
+        "--padding=255", "--frontend-http2-encoder-dynamic-table-size=256",
+        "--frontend-http2-window-size=4096",
+        "--frontend-http2-connection-window-size=4096"])
 
 
 def curl_h2(sensor_run, front, msg, stream=False):
@@ -133,6 +152,13 @@ def front(h2front, tmp_path_factory):
     with open(hosts, "w") as f:
         f.write(text + "%s\t%s\n" % (ip, e2elib.ANTHROPIC_HOST))
     return types.SimpleNamespace(hosts=hosts, ca=h2front.ca, other_base=h2front.other_base)
+
+
+@pytest.fixture(params=["nghttpx", "odd"])
+def anyfront(request):
+    """front, then h2front_odd; .name tells which (for distinct prompts)."""
+    f = request.getfixturevalue({"nghttpx": "front", "odd": "h2front_odd"}[request.param])
+    return types.SimpleNamespace(**vars(f), name=request.param)
 
 
 def chat_body(msg, stream=False):
@@ -215,28 +241,28 @@ def test_curl_h2_compressed(sensor_run, front, enc, stream):
     assert len(evs) == 2
 
 
-def test_curl_h2_interim_100_continue(sensor_run, front):
+def test_curl_h2_interim_100_continue(sensor_run, anyfront):
     """Expect: 100-continue: the response stream starts with an interim
     header block (:status 100, which nghttpx relays), then the final one;
     the event has the final status and body."""
-    msg = "curl h2 expect 100-continue"
-    argv = [CURL, "-v"] + curl_args(front.ca, msg, extra=["-H", "Expect: 100-continue"])
-    c, evs = run(sensor_run, front, argv, 1)
+    msg = "curl h2 expect 100-continue via " + anyfront.name
+    argv = [CURL, "-v"] + curl_args(anyfront.ca, msg, extra=["-H", "Expect: 100-continue"])
+    c, evs = run(sensor_run, anyfront, argv, 1)
     assert "< HTTP/2 100" in c.stderr, c.stderr
     [(body, info)] = e2elib.curl_transfers(c.stdout)
     check_curl_call(sensor_run, c, evs, msg, body, info, False)
     assert len(evs) == 2
 
 
-def test_curl_h2_big_request_and_response(sensor_run, front):
+def test_curl_h2_big_request_and_response(sensor_run, anyfront):
     """105 000-byte request and response bodies: many DATA frames each way,
     past the initial flow-control windows, so that the peers' SETTINGS,
     WINDOW_UPDATEs and the frames of one stream take turns."""
     b = json.loads(chat_body(e2elib.BIG_TEXT))
     b["max_tokens"] = 20000
-    argv = [CURL, "--cacert", front.ca, "-sS", "-w", WX, "-H", AUTH, "-H", CT,
+    argv = [CURL, "--cacert", anyfront.ca, "-sS", "-w", WX, "-H", AUTH, "-H", CT,
             "-d", json.dumps(b), CHAT_URL]
-    c, evs = run(sensor_run, front, argv, 1)
+    c, evs = run(sensor_run, anyfront, argv, 1)
     [(body, info)] = e2elib.curl_transfers(c.stdout)
     assert info["size_upload"] > 105000
     assert info["http_code"] == 200 and info["http_version"] == "2", info
@@ -253,20 +279,20 @@ def test_curl_h2_big_request_and_response(sensor_run, front):
     assert len(evs) == 2
 
 
-def test_curl_parallel_streams_on_one_connection(sensor_run, front, tmp_path):
+def test_curl_parallel_streams_on_one_connection(sensor_run, anyfront, tmp_path):
     """Six calls with --parallel: curl waits for the first connection's
     ALPN and multiplexes them all as streams of it (one connect, one local
     port); streamed and plain replies interleave on it.  Each response is
     paired with its own request: every reply echoes its own prompt."""
     n = 6
-    msgs = ["curl h2 parallel %d of %d" % (i, n) for i in range(n)]
+    msgs = ["curl h2 parallel %d of %d via %s" % (i, n, anyfront.name) for i in range(n)]
     argv = [CURL, "--parallel", "--parallel-max", str(n)]
     for i, msg in enumerate(msgs):
         if i:
             argv.append("--next")
-        argv += curl_args(front.ca, msg, stream=i % 2 == 1,
+        argv += curl_args(anyfront.ca, msg, stream=i % 2 == 1,
                           extra=["-o", str(tmp_path / ("%d.out" % i))])
-    c, evs = run(sensor_run, front, argv, n)
+    c, evs = run(sensor_run, anyfront, argv, n)
     t = e2elib.curl_transfers(c.stdout)
     assert len(t) == n, c.stdout
     infos = {os.path.basename(i["file"]): i for _, i in t}
