@@ -254,6 +254,20 @@ def test_curl_h2_interim_100_continue(sensor_run, anyfront):
     assert len(evs) == 2
 
 
+def test_curl_h2_header_block_in_continuation_frames(sensor_run, front):
+    """A 40 000-character request header: curl's header block is larger
+    than a frame (16 KiB), so it goes as HEADERS then CONTINUATION."""
+    msg = "curl h2 continuation"
+    big = "".join("%08x" % (i * 2654435761 % 2**32) for i in range(5000))
+    argv = [CURL] + curl_args(front.ca, msg, extra=["-H", "x-trace: " + big])
+    c, evs = run(sensor_run, front, argv, 1)
+    [(body, info)] = e2elib.curl_transfers(c.stdout)
+    check_curl_call(sensor_run, c, evs, msg, body, info, False)
+    got = {k.lower(): v for k, v in e2elib.server_request(sensor_run.server, msg)["headers"]}
+    assert got.get("x-trace") == big
+    assert len(evs) == 2
+
+
 def test_curl_h2_big_request_and_response(sensor_run, anyfront):
     """105 000-byte request and response bodies: many DATA frames each way,
     past the initial flow-control windows, so that the peers' SETTINGS,
