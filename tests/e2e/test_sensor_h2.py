@@ -8,6 +8,7 @@ over HTTP/1.1 (e2elib.check_pair against what the fixture server logged)."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -448,3 +449,34 @@ def test_all_reports_non_ai_h2_requests(sensor_run, front, tmp_path):
     time.sleep(0.5)
     for pid in pids:
         assert len(sensor_run.events.by_pid(pid)) == 2
+
+
+def test_record_then_replay_h2(sensor_run, front, tmp_path):
+    """`record` while curl multiplexes four calls on one h2 connection,
+    then `replay` of the capture: the same pairs as the live sensor's."""
+    from test_sensor_lifecycle import _data_fields, _replay, _start_record
+    cap = str(tmp_path / "h2.cap")
+    rec, _ = _start_record(cap)
+    msgs = ["h2 recorded then replayed %d" % i for i in range(4)]
+    try:
+        argv = [CURL, "--parallel"]
+        for i, msg in enumerate(msgs):
+            argv += (["--next"] if i else []) + curl_args(
+                front.ca, msg, stream=i % 2 == 1, extra=["-o", "/dev/null"])
+        c, live = run(sensor_run, front, argv, len(msgs))
+        assert sum(i["num_connects"] for _, i in e2elib.curl_transfers(c.stdout)) == 1
+        assert len(live) == 2 * len(msgs)
+        time.sleep(0.2)         # past the reader's 50 ms poll
+    finally:
+        rec.send_signal(signal.SIGTERM)
+        rec.wait(15)
+    assert rec.returncode == 0, rec.stderr.read()
+    replayed = [e for e in _replay(cap, str(tmp_path / "replayed.jsonl"))
+                if e["process"]["pid"] == c.pid]
+    assert len(replayed) == len(live)
+    for msg in msgs:
+        ql, rl = one_call(live, msg)
+        qr, rr = one_call(replayed, msg)
+        assert _data_fields(qr) == _data_fields(ql)
+        assert _data_fields(rr) == _data_fields(rl)
+        assert rr["data"]["choices"][0]["message"]["content"] == "Echo: " + msg
