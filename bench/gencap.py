@@ -17,11 +17,25 @@ bpf/capture_abi.h), as `oisp-sensor record` would have written them:
              takeover, so the pool's messages can be reused anywhere)
   nonai      plain HTTPS downloads (GET, 1 MiB application/octet-stream
              bodies) on a host no rule knows: only passed through
+  h2-json    the ai-json calls over HTTP/2 (RFC 9113)
+  h2-sse     the ai-sse calls over HTTP/2, one DATA frame per event
+  h2-mix     a third of each of json, sse and gzip over HTTP/2
 
 Many keep-alive connections (SSL* values) in several processes, the
 exchanges interleaved across them.  Writes are one SSL_write for headers
 and one for the body (as Python's http.client does); reads return at most
 one TLS record (16 KiB) per call, as OpenSSL does.
+
+An HTTP/2 connection is written as an h2 client (the OpenAI SDK over httpx
+with http2=True) and its server would: the preface, SETTINGS both ways and
+their ACKs, then batches of 2 to 6 calls sent at once as streams of the
+connection, their responses' frames interleaved round-robin, a connection
+WINDOW_UPDATE after each batch, then SSL_free.  Header blocks are HPACK
+(python3-hpack, the h2 library's encoder) with a dynamic table per
+direction, so repeated fields are indexed and the per-call ones
+(x-request-id, cf-ray, content-length...) churn it; authorization is
+never indexed, as h2 does.  64 connections are open at a time, their
+calls interleaved one by one.
 
   gencap.py --kind ai-mix --mib 64 OUT.cap   prints a JSON summary
 """
@@ -37,7 +51,7 @@ import sys
 ABI = 1
 HDR_SIZE = 88
 CHUNK_MAX = 16384
-KIND_DATA = 1
+KIND_DATA, KIND_FREE = 1, 6
 DIR_WRITE, DIR_READ = 1, 2
 TLS_RECORD = 16384
 
@@ -56,8 +70,8 @@ def words(rng, n):
     return " ".join(rng.choice(vocab) for _ in range(n))
 
 
-def chat_request(rng, stream):
-    """Headers and body of a chat completion request, ~2-8 KB of history."""
+def chat_request_body(rng, stream):
+    """Body of a chat completion request, ~2-8 KB of history."""
     msgs = [{"role": "system", "content": "You are a helpful assistant."}]
     for _ in range(rng.randint(2, 8)):
         msgs.append({"role": "user", "content": words(rng, rng.randint(20, 120))})
@@ -68,7 +82,12 @@ def chat_request(rng, stream):
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
-    b = json.dumps(body).encode()
+    return json.dumps(body).encode()
+
+
+def chat_request(rng, stream):
+    """Headers and body of a chat completion request."""
+    b = chat_request_body(rng, stream)
     h = ("POST /v1/chat/completions HTTP/1.1\r\n"
          "Host: api.openai.com\r\n"
          "User-Agent: OpenAI/Python 1.54.0\r\n"
@@ -119,11 +138,8 @@ def exchange_json(rng, i, compress):
     return [(DIR_WRITE, h), (DIR_WRITE, b)] + [(DIR_READ, r) for r in reads_of(resp)]
 
 
-def exchange_sse(rng, i):
-    h, b = chat_request(rng, True)
-    calls = [(DIR_WRITE, h), (DIR_WRITE, b),
-             (DIR_READ, resp_headers("Content-Type: text/event-stream; charset=utf-8\r\n"
-                                     "Transfer-Encoding: chunked\r\n"))]
+def sse_payloads(rng, i):
+    """The SSE events of a streamed chat completion, one bytes per event."""
     base = {"id": "chatcmpl-bench%08d" % i, "object": "chat.completion.chunk",
             "created": 1763884201, "model": "gpt-4o-mini-2024-07-18",
             "system_fingerprint": "fp_0ba0d124f1"}
@@ -141,7 +157,15 @@ def exchange_sse(rng, i):
                                                 "total_tokens": 412 + len(deltas)}))
     payloads = [("data: %s\n\n" % json.dumps(e)).encode() for e in events]
     payloads.append(b"data: [DONE]\n\n")
-    for p in payloads:
+    return payloads
+
+
+def exchange_sse(rng, i):
+    h, b = chat_request(rng, True)
+    calls = [(DIR_WRITE, h), (DIR_WRITE, b),
+             (DIR_READ, resp_headers("Content-Type: text/event-stream; charset=utf-8\r\n"
+                                     "Transfer-Encoding: chunked\r\n"))]
+    for p in sse_payloads(rng, i):
         calls.append((DIR_READ, b"%x\r\n%s\r\n" % (len(p), p)))
     calls.append((DIR_READ, b"0\r\n\r\n"))
     return calls
@@ -234,6 +258,137 @@ def exchange_ws(rng, i, deflate):
     return calls
 
 
+# ---------------------------------------------------------------- HTTP/2
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+H2_DATA, H2_HEADERS, H2_SETTINGS, H2_WINDOW_UPDATE = 0x0, 0x1, 0x4, 0x8
+H2_END_STREAM, H2_ACK, H2_END_HEADERS = 0x1, 0x1, 0x4
+H2_MAX_FRAME = 16384
+
+
+def h2_frame(ftype, flags, sid, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + struct.pack(">BBI", ftype, flags, sid) + payload
+
+
+def h2_settings(*pairs):
+    return h2_frame(H2_SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in pairs))
+
+
+def h2_data(sid, data, end):
+    """DATA frames of @data for stream @sid, at most H2_MAX_FRAME each."""
+    out = []
+    for off in range(0, max(1, len(data)), H2_MAX_FRAME):
+        last = off + H2_MAX_FRAME >= len(data)
+        out.append(h2_frame(H2_DATA, H2_END_STREAM if end and last else 0, sid,
+                            data[off:off + H2_MAX_FRAME]))
+    return out
+
+
+def h2_request_fields(body_len):
+    """A chat call's request fields as the OpenAI SDK over httpx sends them."""
+    from hpack import NeverIndexedHeaderTuple
+    return [(":method", "POST"), (":authority", "api.openai.com"), (":scheme", "https"),
+            (":path", "/v1/chat/completions"), ("accept-encoding", "gzip, deflate"),
+            ("accept", "application/json"), ("content-type", "application/json"),
+            ("user-agent", "OpenAI/Python 1.54.0"), ("x-stainless-lang", "python"),
+            ("x-stainless-package-version", "1.54.0"), ("x-stainless-os", "Linux"),
+            ("x-stainless-arch", "x64"), ("x-stainless-runtime", "CPython"),
+            ("x-stainless-runtime-version", "3.11.2"),
+            NeverIndexedHeaderTuple("authorization",
+                                    "Bearer sk-proj-bench0000000000000000"),
+            ("x-stainless-async", "false"), ("x-stainless-retry-count", "0"),
+            ("content-length", str(body_len))]
+
+
+def h2_response_fields(rng, i, ctype, body_len=None, encoding=None):
+    f = [(":status", "200"), ("date", "Mon, 23 Nov 2026 07:50:%02d GMT" % (i % 60)),
+         ("content-type", ctype)]
+    if body_len is not None:
+        f.append(("content-length", str(body_len)))
+    if encoding:
+        f.append(("content-encoding", encoding))
+    f += [("access-control-expose-headers", "X-Request-ID"),
+          ("openai-organization", "user-bench"),
+          ("openai-processing-ms", str(rng.randint(200, 2000))),
+          ("openai-version", "2020-10-01"),
+          ("strict-transport-security", "max-age=31536000; includeSubDomains; preload"),
+          ("x-ratelimit-limit-requests", "10000"),
+          ("x-ratelimit-remaining-requests", str(rng.randint(9000, 9999))),
+          ("x-ratelimit-reset-requests", "%dms" % rng.randint(6, 60)),
+          ("x-request-id", "req_%032x" % rng.getrandbits(128)),
+          ("cf-cache-status", "DYNAMIC"), ("server", "cloudflare"),
+          ("cf-ray", "%016x-CDG" % rng.getrandbits(64)),
+          ("alt-svc", 'h3=":443"; ma=86400')]
+    return f
+
+
+def h2_call(rng, i, what):
+    """One call's (request body, response fields, response DATA units):
+    a unit is one piece of the body that the server sends as it comes (an
+    SSE event), or the whole body (JSON)."""
+    body = chat_request_body(rng, what == "sse")
+    if what == "sse":
+        return body, h2_response_fields(rng, i, "text/event-stream; charset=utf-8"), \
+            sse_payloads(rng, i)
+    payload = json.dumps(chat_response(rng, i)).encode()
+    enc = None
+    if what == "gzip":
+        payload, enc = gzip.compress(payload, 6), "gzip"
+    return body, h2_response_fields(rng, i, "application/json", len(payload), enc), [payload]
+
+
+def h2_connection(rng, whats, first_id):
+    """The SSL calls of one HTTP/2 connection, in order, for calls of the
+    kinds @whats (json, sse, gzip), in batches of 2 to 6 streams."""
+    from hpack import Encoder
+    enc_c, enc_s = Encoder(), Encoder()
+    calls = [(DIR_WRITE, H2_PREFACE + h2_settings((0x2, 0), (0x3, 100), (0x4, 6291456))
+              + h2_frame(H2_WINDOW_UPDATE, 0, 0, struct.pack(">I", 15663105))),
+             (DIR_READ, h2_settings((0x3, 100), (0x4, 65536), (0x5, 16384))
+              + h2_frame(H2_WINDOW_UPDATE, 0, 0, struct.pack(">I", 2147418112))),
+             (DIR_WRITE, h2_frame(H2_SETTINGS, H2_ACK, 0)),
+             (DIR_READ, h2_frame(H2_SETTINGS, H2_ACK, 0))]
+    sid, n, k = 1, 0, first_id
+    while n < len(whats):
+        batch = whats[n:n + rng.randint(2, 6)]
+        n += len(batch)
+        streams = []
+        for what in batch:
+            body, rfields, units = h2_call(rng, k, what)
+            k += 1
+            req = h2_frame(H2_HEADERS, H2_END_HEADERS, sid,
+                           enc_c.encode(h2_request_fields(len(body))))
+            calls.append((DIR_WRITE, req + b"".join(h2_data(sid, body, True))))
+            streams.append([sid, rfields, units, what])
+            sid += 2
+        # Responses as the server produces them: round-robin over the
+        # streams, each turn a header block or one unit of DATA.
+        pending, out = [], b""
+        for st in streams:
+            st[1] = h2_frame(H2_HEADERS, H2_END_HEADERS, st[0], enc_s.encode(st[1]))
+        while streams:
+            for st in list(streams):
+                sid_, head, units, what = st
+                if head:
+                    frames, st[1] = [head], None
+                else:
+                    frames = h2_data(sid_, units.pop(0), not units)
+                    if not units:
+                        streams.remove(st)
+                if what == "sse":
+                    # spaced in time: each arrives in a read of its own
+                    if out:
+                        pending += reads_of(out)
+                        out = b""
+                    pending.append(b"".join(frames))
+                else:
+                    out += b"".join(frames)
+        pending += reads_of(out) if out else []
+        calls += [(DIR_READ, r) for r in pending]
+        calls.append((DIR_WRITE, h2_frame(H2_WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 20))))
+    return calls
+
+
 class Writer:
     def __init__(self, path):
         self.f = open(path, "wb", buffering=1 << 20)
@@ -259,8 +414,62 @@ class Writer:
             self.records += 1
         self.plain += n
 
+    def free(self, tgid, comm, ssl):
+        """SSL_free of connection @ssl: a new one may take its address."""
+        self.ts += 2000
+        rec = struct.pack("<IIIIIIQ16sQ", KIND_FREE, tgid, tgid, 1000, 1000, 0, self.ts, comm,
+                          ssl)
+        self.f.write(struct.pack("<I", len(rec)) + rec)
+        self.records += 1
+
     def close(self):
         self.f.close()
+
+
+def generate_h2(kind, w, rng, procs, conns, target):
+    """HTTP/2 connections on @conns, their calls interleaved one by one; a
+    connection that ends is freed and a new one starts at its address
+    while the calls written and in flight come to less than @target bytes.
+    Every connection ends.  Returns the streams begun (requests written)."""
+    whats = {"h2-json": ["json"], "h2-sse": ["sse"],
+             "h2-mix": ["json", "sse", "gzip"]}[kind]
+    # A pool of distinct connections of 12 calls each, replayed: building
+    # one is the slow part in Python.
+    pool = [h2_connection(rng, [whats[(c * 12 + j) % len(whats)] for j in range(12)], c * 12)
+            for c in range(32)]
+    sizes = [sum(len(d) for _, d in calls) for calls in pool]
+    slots, left = [], 0         # left: bytes of the open connections still to come
+    for conn in conns:
+        if slots and left + sizes[len(slots) % len(pool)] > target:
+            break
+        slots.append([conn, len(slots) % len(pool), 0])
+        left += sizes[slots[-1][1]]
+    started, streams = len(slots), 0
+    while slots:
+        slot = rng.choice(slots)
+        ((tgid, comm), ssl), n, at = slot
+        if at == len(pool[n]):
+            w.free(tgid, comm, ssl)
+            nxt = started % len(pool)
+            if w.plain + left + sizes[nxt] > target:
+                slots.remove(slot)
+                continue
+            slot[1:] = [nxt, 0]
+            left += sizes[nxt]
+            started += 1
+            continue
+        step = pool[n][at]
+        slot[2] += 1
+        w.call(tgid, comm, ssl, *step)
+        left -= len(step[1])
+        streams += is_request(step)
+    return streams
+
+
+def is_request(step):
+    """Whether the call starts a stream: a write that begins with HEADERS."""
+    d, data = step
+    return d == DIR_WRITE and len(data) > 9 and data[3] == H2_HEADERS
 
 
 def generate(kind, mib, path, seed=1):
@@ -269,6 +478,13 @@ def generate(kind, mib, path, seed=1):
     procs = [(4000 + p, (b"python3", b"node", b"curl")[p % 3]) for p in range(16)]
     conns = [(procs[c % len(procs)], 0x55d0_0000_0000 + c * 0x1000) for c in range(64)]
     target = mib << 20
+    if kind.startswith("h2-"):
+        streams = generate_h2(kind, w, rng, procs, conns, target)
+        w.close()
+        return {"kind": kind, "path": path, "plaintext_bytes": w.plain,
+                "records": w.records, "exchanges": streams,
+                "file_bytes": os.path.getsize(path), "connections": len(conns),
+                "processes": len(procs)}
     # A pool of distinct exchanges, replayed across connections: building
     # each one is the slow part in Python.
     pool = []
@@ -310,7 +526,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kind", required=True,
                     choices=("ai-json", "ai-sse", "ai-gzip", "ai-mix", "ws-responses",
-                             "nonai"))
+                             "nonai", "h2-json", "h2-sse", "h2-mix"))
     ap.add_argument("--mib", type=int, default=64, help="plaintext MiB to write")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("out")

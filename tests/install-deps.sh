@@ -14,7 +14,7 @@ python3 python3-pytest python3-requests python3-httpx python3-jsonschema
 python3-brotli python3-yaml nodejs libmicrohttpd-dev libcurl4-openssl-dev
 gnutls-bin libcurl3-gnutls
 libmimalloc-dev prometheus libnghttp2-dev nghttp2-proxy python3-h2
-python3-websockets"
+python3-websockets python3-hpack"
 
 missing=""
 for p in $PKGS; do

@@ -13,7 +13,8 @@
  * sender's encoder.  Each stream makes one request (write direction)
  * and one response (read direction); END_STREAM ends a message,
  * RST_STREAM, a GOAWAY above the stream's id, a gap or the end of the
- * connection end it INCOMPLETE.
+ * connection end it INCOMPLETE (the end of the connection does not when
+ * the body has all the bytes its content-length declares).
  *
  * Whatever breaks the framing (a bad preface, a frame longer than the
  * receiver allows, a bad header block, lost bytes) ends the connection
@@ -1377,6 +1378,27 @@ static void http2_gap(void *st, enum proto_dir dir, enum proto_gap why)
 	d->lost = true;
 }
 
+/*
+ * Whether @x's body has all the bytes its content-length declares (RFC
+ * 9113 §8.1.1).  A peer that has them may end the connection without
+ * reading the END_STREAM behind them: curl does, once a response's
+ * bytes are in, when the last DATA frame carries padding or an empty
+ * DATA frame ends the stream.
+ */
+static bool body_whole(const struct h2msg *x)
+{
+	const char *cl;
+	char *end;
+
+	if (!x->m || !x->headers_done || x->body.shed)
+		return false;
+	cl = http_msg__header(x->m, "content-length");
+	if (!cl || *cl < '0' || *cl > '9')
+		return false;
+	errno = 0;
+	return strtoull(cl, &end, 10) == x->m->body_total && !errno && !*end;
+}
+
 static void http2_flush(void *st, enum proto_dir dir, uint64_t ts_ns)
 {
 	struct http2 *h = st;
@@ -1390,8 +1412,8 @@ static void http2_flush(void *st, enum proto_dir dir, uint64_t ts_ns)
 		struct h2stream *s = h->streams[i];
 
 		if (!s->x[dir].done)
-			msg_emit(h, &s->x[dir], HTTP_MSG_INCOMPLETE,
-				 PROTO_GAP_NONE);
+			msg_emit(h, &s->x[dir], body_whole(&s->x[dir]) ? 0 :
+				 HTTP_MSG_INCOMPLETE, PROTO_GAP_NONE);
 		if (s->x[0].done && s->x[1].done)
 			stream_free(h, s);
 		else

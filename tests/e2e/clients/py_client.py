@@ -2,14 +2,15 @@
 """Debian python3 clients (the _ssl module: SSL_write_ex / SSL_read_ex).
 
   py_client.py LIB MODE... [--tag TAG]
-LIB: urllib | requests | httpx.  MODE: chat, stream, chat-gzip, chat-br,
+LIB: urllib | requests | httpx | httpx2 (httpx with http2=True: h2 by
+ALPN, through python3-h2).  MODE: chat, stream, chat-gzip, chat-br,
 responses, responses-stream, embeddings, anthropic, anthropic-stream.
 requests and httpx use one session (one keep-alive connection per host)
 for all modes; urllib opens a connection per call.
 
 Each call's user message is "<lib> <mode> says hello <tag>"; one JSON line
 per call on stdout: {lib, mode, pid, message, status, id, text, usage,
-headers}.  CA: $OISP_CA.
+content_encoding, http_version}.  CA: $OISP_CA.
 """
 import gzip
 import json
@@ -147,17 +148,26 @@ class Requests:
 
 
 class Httpx:
+    http2 = False
+
     def __init__(self):
         import httpx
-        self.c = httpx.Client(verify=CA, trust_env=False, timeout=30)
+        self.c = httpx.Client(verify=CA, trust_env=False, timeout=30, http2=self.http2)
+        self.http_version = None
 
     def call(self, mode, url, headers, body):
         if "stream" in mode:
             with self.c.stream("POST", url, json=body, headers=headers) as r:
                 lines = [l.encode() + b"\n" for l in r.iter_lines()]
+                self.http_version = r.http_version
                 return r.status_code, dict(r.headers), lines
         r = self.c.post(url, json=body, headers=headers)
+        self.http_version = r.http_version
         return r.status_code, dict(r.headers), [r.content]
+
+
+class Httpx2(Httpx):
+    http2 = True
 
 
 def main():
@@ -168,7 +178,7 @@ def main():
         tag = args[i + 1]
         del args[i:i + 2]
     lib, modes = args[0], args[1:]
-    client = {"urllib": Urllib, "requests": Requests, "httpx": Httpx}[lib]()
+    client = {"urllib": Urllib, "requests": Requests, "httpx": Httpx, "httpx2": Httpx2}[lib]()
     for mode in modes:
         message = ("%s %s says hello %s" % (lib, mode, tag)).strip()
         url, headers, body = call_spec(mode, message)
@@ -176,7 +186,8 @@ def main():
         rid, text, usage = parse_body(mode, lines) if status == 200 else (None, None, None)
         print(json.dumps({"lib": lib, "mode": mode, "pid": os.getpid(), "message": message,
                           "status": status, "id": rid, "text": text, "usage": usage,
-                          "content_encoding": rh.get("Content-Encoding") or rh.get("content-encoding")}),
+                          "content_encoding": rh.get("Content-Encoding") or rh.get("content-encoding"),
+                          "http_version": getattr(client, "http_version", None)}),
               flush=True)
 
 
