@@ -39,6 +39,7 @@ enum cap_kind {
  */
 enum cap_stack {
 	CAP_STACK_OPENSSL = 0,
+	CAP_STACK_GO = 1,	/* Go's crypto/tls, in Go executables */
 	CAP_STACK_NR,
 };
 
@@ -58,6 +59,25 @@ enum cap_fn {
 	CAP_FN_READ_EX = 3,	/* SSL_read_ex(ssl, buf, num, *readbytes) */
 	CAP_FN_FREE = 4,	/* SSL_free(ssl): the connection ends */
 	CAP_FN_NR = 5,
+};
+
+/*
+ * Go's crypto/tls (bpf/gotls.bpf.c): the BPF cookie of a uprobe at the
+ * entry of a method of *tls.Conn, or at one of its return instructions.
+ */
+enum cap_go_fn {
+	CAP_GO_WRITE = 0,	/* (*Conn).Write(b []byte) (int, error) */
+	CAP_GO_READ = 1,	/* (*Conn).Read(b []byte) (int, error) */
+	CAP_GO_CLOSE = 2,	/* (*Conn).Close() error: the connection ends */
+	CAP_GO_WRITE_RET = 3,	/* a return instruction of Write */
+	CAP_GO_READ_RET = 4,	/* a return instruction of Read */
+	CAP_GO_NR = 5,
+	/*
+	 * Or'ed into a _RET cookie: the function keeps its receiver and b's
+	 * data pointer in their spill slots, at RSP + 8 and RSP + 16 at its
+	 * returns (a call entered before the probes were attached).
+	 */
+	CAP_GO_F_SPILLED = 0x100,
 };
 
 enum cap_flag {

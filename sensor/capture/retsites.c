@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <capstone/capstone.h>
 
@@ -86,4 +87,65 @@ out:
 	cs_free(insn, 1);
 	cs_close(&h);
 	return err;
+}
+
+/* The displacement of a store "MOV [RSP + disp], @reg" in @insn, or -1. */
+static int64_t rsp_store(const cs_insn *insn, x86_reg reg)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	if (insn->id != X86_INS_MOV || x->op_count != 2 ||
+	    x->operands[0].type != X86_OP_MEM || x->operands[0].size != 8 ||
+	    x->operands[0].mem.base != X86_REG_RSP ||
+	    x->operands[0].mem.index != X86_REG_INVALID ||
+	    x->operands[1].type != X86_OP_REG || x->operands[1].reg != reg)
+		return -1;
+	return x->operands[0].mem.disp;
+}
+
+bool retsites__go_spills_args(const unsigned char *code, size_t len,
+			      __u64 addr)
+{
+	bool check_seen = false, rax = false, rbx = false;
+	const uint8_t *p = code;
+	uint64_t pc = addr;
+	size_t left = len;
+	int64_t frame = 0;
+	const cs_x86 *x;
+	cs_insn *insn;
+	csh h;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return false;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(h);
+	while (insn && left && !(rax && rbx) &&
+	       cs_disasm_iter(h, &p, &left, &pc, insn)) {
+		x = &insn->detail->x86;
+		if (insn->id == X86_INS_PUSH) {
+			frame += 8;
+		} else if (insn->id == X86_INS_SUB && x->op_count == 2 &&
+			   x->operands[0].type == X86_OP_REG &&
+			   x->operands[0].reg == X86_REG_RSP &&
+			   x->operands[1].type == X86_OP_IMM) {
+			frame += x->operands[1].imm;
+		} else if (insn->id == X86_INS_JBE && !check_seen &&
+			   !frame) {
+			/* The stack-bound check's jump to morestack. */
+			check_seen = true;
+		} else if (cs_insn_group(h, insn, CS_GRP_JUMP) ||
+			   cs_insn_group(h, insn, CS_GRP_CALL) ||
+			   cs_insn_group(h, insn, CS_GRP_RET) ||
+			   insn->id == X86_INS_POP ||
+			   insn->id == X86_INS_ADD) {
+			break;
+		} else {
+			rax |= rsp_store(insn, X86_REG_RAX) == frame + 8;
+			rbx |= rsp_store(insn, X86_REG_RBX) == frame + 16;
+		}
+	}
+	if (insn)
+		cs_free(insn, 1);
+	cs_close(&h);
+	return rax && rbx;
 }

@@ -21,6 +21,7 @@
 #ifndef OISP_RETSITES_H
 #define OISP_RETSITES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -41,5 +42,18 @@
 int retsites__find(const unsigned char *code, size_t len, __u64 addr,
 		   __u64 *offs, unsigned int max, unsigned int *n,
 		   const char **why);
+
+/*
+ * True when the Go function of @len bytes at @code (loaded at @addr)
+ * stores its first two register arguments, RAX and RBX, into their
+ * ABIInternal spill slots (8 and 16 bytes above the stack pointer at
+ * entry, i.e. above the return address) on every path: in its entry
+ * block, after the stack-bound check and the frame setup (PUSH, SUB
+ * RSP) and before any other jump, call or return.  Those slots then
+ * hold them at each return instruction, where RSP points at the return
+ * address again (Go's src/cmd/compile/abi-internal.md, "spill space").
+ */
+bool retsites__go_spills_args(const unsigned char *code, size_t len,
+			      __u64 addr);
 
 #endif /* OISP_RETSITES_H */

@@ -166,6 +166,11 @@ static void check_go(const char *variant)
 			cr_expect(code[offs[j]] == 0xc3 || code[offs[j]] == 0xc2);
 		}
 	}
+	/* Read keeps c and b in their spill slots: see go_return. */
+	cr_assert_eq(gosym__func(g, "crypto/tls.(*Conn).Read", &entry, &size), 0);
+	cr_assert_eq(elfsym__addr_offset(es, entry, &off), 0);
+	cr_assert_eq(elfsym__read(es, fd, off, size, &code), 0);
+	cr_assert(retsites__go_spills_args(code, size, entry));
 	gosym__free(g);
 	elfsym__free(es);
 	close(fd);
@@ -174,3 +179,45 @@ static void check_go(const char *variant)
 Test(retsites, go_normal) { check_go("aiclient"); }
 Test(retsites, go_stripped) { check_go("aiclient-stripped"); }
 Test(retsites, go_pie) { check_go("aiclient-pie"); }
+
+Test(retsites, spills)
+{
+	/* Go's entry block: stack check, frame, spills of RAX and RBX. */
+	static const unsigned char good[] = {
+		0x49, 0x3b, 0x66, 0x10,			/* cmp rsp,[r14+0x10] */
+		0x76, 0x20,				/* jbe morestack */
+		0x55,					/* push rbp */
+		0x48, 0x89, 0xe5,			/* mov rbp,rsp */
+		0x48, 0x83, 0xec, 0x10,			/* sub rsp,0x10 */
+		0x48, 0x89, 0x44, 0x24, 0x20,		/* mov [rsp+0x20],rax */
+		0x48, 0x89, 0x5c, 0x24, 0x28,		/* mov [rsp+0x28],rbx */
+		0xc3,
+	};
+	/* The same with a call before the RBX spill: not on every path. */
+	static const unsigned char late[] = {
+		0x49, 0x3b, 0x66, 0x10,
+		0x76, 0x20,
+		0x55,
+		0x48, 0x89, 0xe5,
+		0x48, 0x83, 0xec, 0x10,
+		0x48, 0x89, 0x44, 0x24, 0x20,
+		0xe8, 0x00, 0x00, 0x00, 0x00,		/* call */
+		0x48, 0x89, 0x5c, 0x24, 0x28,
+		0xc3,
+	};
+	/* Slots off by 8: not the spill slots. */
+	static const unsigned char wrong[] = {
+		0x49, 0x3b, 0x66, 0x10,
+		0x76, 0x20,
+		0x55,
+		0x48, 0x89, 0xe5,
+		0x48, 0x83, 0xec, 0x10,
+		0x48, 0x89, 0x44, 0x24, 0x18,		/* mov [rsp+0x18],rax */
+		0x48, 0x89, 0x5c, 0x24, 0x20,		/* mov [rsp+0x20],rbx */
+		0xc3,
+	};
+
+	cr_assert(retsites__go_spills_args(good, sizeof(good), BASE));
+	cr_assert_not(retsites__go_spills_args(late, sizeof(late), BASE));
+	cr_assert_not(retsites__go_spills_args(wrong, sizeof(wrong), BASE));
+}

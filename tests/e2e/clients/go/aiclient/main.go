@@ -37,6 +37,7 @@ var (
 	depth    = flag.Int("depth", 0, "recursion depth around each call")
 	raw      = flag.Bool("raw", false, "HTTP/1.1 over tls.Dial, one connection per call")
 	fresh    = flag.Bool("fresh", false, "a new connection per call (no pooling)")
+	wait     = flag.Bool("wait", false, "after call 0, print \"ready\" and wait for a line on stdin")
 )
 
 // grow recurses n frames of 1 KiB each, then runs f: the goroutine's
@@ -52,11 +53,15 @@ func grow(n int, f func() string) string {
 }
 
 func body(i int) []byte {
-	b, _ := json.Marshal(map[string]interface{}{
+	req := map[string]interface{}{
 		"model":    "gpt-4o-mini",
-		"messages": []map[string]string{{"role": "user", "content": fmt.Sprintf("%s %d", *prefix, i)}},
+		"messages": []map[string]string{{"role": "user", "content": fmt.Sprintf("%s #%d.", *prefix, i)}},
 		"stream":   *stream,
-	})
+	}
+	if *stream {
+		req["stream_options"] = map[string]bool{"include_usage": true}
+	}
+	b, _ := json.Marshal(req)
 	return b
 }
 
@@ -155,6 +160,9 @@ func main() {
 			defer wg.Done()
 			for i := range next {
 				i := i
+				if i < 0 {
+					continue
+				}
 				out[i] = grow(*depth, func() string {
 					if *raw {
 						return viaRaw(i)
@@ -165,6 +173,12 @@ func main() {
 		}()
 	}
 	for i := 0; i < *calls; i++ {
+		if *wait && i == 1 {
+			// Call 0 is done once a worker takes call 1 (parallel 1).
+			next <- -1
+			fmt.Println("ready")
+			bufio.NewReader(os.Stdin).ReadString('\n')
+		}
 		next <- i
 	}
 	close(next)
