@@ -69,9 +69,8 @@ enum cap_go_fn {
 	CAP_GO_WRITE = 0,	/* (*Conn).Write(b []byte) (int, error) */
 	CAP_GO_READ = 1,	/* (*Conn).Read(b []byte) (int, error) */
 	CAP_GO_CLOSE = 2,	/* (*Conn).Close() error: the connection ends */
-	CAP_GO_WRITE_RET = 3,	/* a return instruction of Write */
-	CAP_GO_READ_RET = 4,	/* a return instruction of Read */
-	CAP_GO_NR = 5,
+	CAP_GO_READ_RET = 3,	/* a return instruction of Read */
+	CAP_GO_NR = 4,
 	/*
 	 * Or'ed into a _RET cookie: the function keeps its receiver and b's
 	 * data pointer in their spill slots, at RSP + 8 and RSP + 16 at its

@@ -5,10 +5,12 @@
  * The connection id is the *tls.Conn (Go's heap objects do not move).
  *
  * sensor/capture/gotls.c finds the functions in the executable's
- * .gopclntab and their return instructions with a decoder; go_enter
- * runs at the entries and go_return at every return instruction, both
- * as plain uprobes with the function (enum cap_go_fn) as the BPF
- * cookie.  No uretprobe: it would rewrite the return address on the
+ * .gopclntab and Read's return instructions with a decoder; go_enter
+ * runs at the entries and go_return at every return instruction of
+ * Read, both as plain uprobes with the function (enum cap_go_fn) as the
+ * BPF cookie.  A write is emitted at its entry, with b: its bytes then
+ * reach the ring buffer before the response that another goroutine
+ * (net/http's read loop) may read as soon as they are sent.  No uretprobe: it would rewrite the return address on the
  * goroutine's stack, and Go copies stacks when they grow or shrink and
  * walks them for the garbage collector, which then finds a return
  * address outside Go's text and aborts ("unexpected return pc").
@@ -99,7 +101,7 @@ int go_enter(struct pt_regs *ctx)
 	p = slot(t);
 	if (!p || skipped(t, p, a.conn))
 		return 0;
-	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
+	if (a.dir == CAP_DIR_WRITE) {
 		if ((__s64)len > 0)
 			emit_call(t, &a, p, len, CAP_STACK_GO);
 		return 0;
@@ -136,7 +138,7 @@ static __always_inline bool from_spill(struct pt_regs *ctx,
 	return a->conn && p && !skipped(t, p, a->conn);
 }
 
-/* A return instruction of (*Conn).Write or (*Conn).Read: n is in RAX. */
+/* A return instruction of (*Conn).Read: n is in RAX. */
 SEC("uprobe")
 int go_return(struct pt_regs *ctx)
 {
@@ -148,12 +150,9 @@ int go_return(struct pt_regs *ctx)
 	struct call_args a = {};
 	struct go_call *c;
 
-	if (fn == CAP_GO_WRITE_RET)
-		a.dir = CAP_DIR_WRITE;
-	else if (fn == CAP_GO_READ_RET)
-		a.dir = CAP_DIR_READ;
-	else
+	if (fn != CAP_GO_READ_RET)
 		return 0;
+	a.dir = CAP_DIR_READ;
 	c = bpf_map_lookup_elem(&go_calls, &k);
 	if (c && c->dir == a.dir) {
 		a.conn = c->conn;

@@ -8,7 +8,10 @@
  * (*Conn).Read get a uprobe at their entry and one at each of their
  * return instructions (retsites.h), never a uretprobe: Go moves
  * goroutine stacks, and a return address rewritten by a uretprobe
- * crashes the program.  (*Conn).Close ends the connection.  A Go
+ * crashes the program.  Writes are taken at their entry (b is what is
+ * sent): taken at their return, a write could reach the ring buffer
+ * after the response another goroutine read meanwhile, and HTTP/1.1
+ * pairs by order.  (*Conn).Close ends the connection.  A Go
  * executable whose functions cannot all be found and decoded is not
  * probed; the reason is kept for `status`.
  */
@@ -21,11 +24,11 @@
 #include "capture/stack.h"
 
 /* Return instructions probed per function at most (Go 1.19-1.26: 7-8). */
-#define GO_RETS_MAX	13
+#define GO_RETS_MAX	24
 
 static const char *const go_libs[] = { NULL };
 
-/* The functions, by cookie; the return sites get cookie + WRITE_RET. */
+/* The functions, by cookie; Read's return sites get CAP_GO_READ_RET. */
 static const struct tls_probe go_probes[] = {
 	{ "crypto/tls.(*Conn).Write", CAP_GO_WRITE,
 	  TLS_PROBE_REQUIRED | TLS_PROBE_WRITE },
@@ -33,10 +36,8 @@ static const struct tls_probe go_probes[] = {
 	{ "crypto/tls.(*Conn).Close", CAP_GO_CLOSE, TLS_PROBE_END },
 };
 #define GO_NPROBES	(sizeof(go_probes) / sizeof(go_probes[0]))
-_Static_assert(GO_NPROBES * 1 + 2 * GO_RETS_MAX <= TLS_PROBES_MAX,
+_Static_assert(GO_NPROBES + GO_RETS_MAX <= TLS_PROBES_MAX,
 	       "Go probes fit in a file's");
-_Static_assert(CAP_GO_WRITE_RET == CAP_GO_WRITE + 3 &&
-	       CAP_GO_READ_RET == CAP_GO_READ + 3, "return cookies");
 
 /* Adds probe @off with @cookie and @flags to @m. */
 static void add(struct stack_match *m, __u64 off, __u64 cookie,
@@ -48,7 +49,7 @@ static void add(struct stack_match *m, __u64 off, __u64 cookie,
 }
 
 /*
- * Adds function @p of @g: its entry, and for Write and Read its return
+ * Adds function @p of @g: its entry, and for Read its return
  * instructions.  Returns 0, -ENOENT when the function is absent, or an
  * error with @m->why set.
  */
@@ -70,7 +71,7 @@ static int add_func(struct elfsym *es, int fd, const struct gosym *g,
 		return err;
 	}
 	add(m, off, p->cookie, p->flags);
-	if (p->flags & TLS_PROBE_END)
+	if (p->flags & (TLS_PROBE_END | TLS_PROBE_WRITE))
 		return 0;
 	err = elfsym__read(es, fd, off, size, &code);
 	if (!err)
@@ -80,13 +81,12 @@ static int add_func(struct elfsym *es, int fd, const struct gosym *g,
 		m->why = "crypto/tls function unreadable";
 	if (err)
 		return err;
-	cookie = p->cookie + CAP_GO_WRITE_RET;
+	cookie = CAP_GO_READ_RET;
 	if (retsites__go_spills_args(code, size, entry))
 		cookie |= CAP_GO_F_SPILLED;
 	for (i = 0; i < n; i++)
 		add(m, off + rets[i], cookie,
-		    TLS_PROBE_RETURN | TLS_PROBE_RETSITE |
-		    (p->flags & TLS_PROBE_WRITE));
+		    TLS_PROBE_RETURN | TLS_PROBE_RETSITE);
 	return 0;
 }
 

@@ -144,16 +144,13 @@ def test_go_started_before_the_sensor(server, godir, tmp_path):
 STRESS = ["-calls", "600", "-parallel", "300", "-depth", "48"]
 
 
-def stress_run(front, exe, *args, sensor_run=None):
-    env = dict(H1, GOGC="1")
-    c = e2elib.Client(front, [exe] + STRESS + list(args), env_extra=env)
-    if sensor_run:
-        sensor_run.known_pids.add(c.pid)
+def stress_run(server, exe, *args):
+    c = e2elib.Client(server, [exe] + STRESS + list(args), env_extra=dict(H1, GOGC="1"))
     return c.wait(300)
 
 
 @pytest.mark.parametrize("mode", ["http", "raw"])
-def test_go_stress_stacks_move(sensor_run, godir, mode):
+def test_go_stress_stacks_move(server, no_other_sensor, godir, tmp_path, mode):
     """300 goroutines, each 48 KiB of recursion deep around its call
     (raw: also inside the TLS handshake, i.e. inside the first
     (*Conn).Write, so the stack is copied while that frame is live), with
@@ -161,17 +158,24 @@ def test_go_stress_stacks_move(sensor_run, godir, mode):
     without the sensor, and every call captured."""
     exe = os.path.join(godir, "aiclient-stripped")
     msg = "go stress %s" % mode
-    args = ["-msg", msg] + (["-raw"] if mode == "raw" else [])
-    pre = ("%s-pre" % msg)
-    without = stress_run(sensor_run.server, exe, "-msg", pre,
-                         *(["-raw"] if mode == "raw" else []))
-    with_sensor = stress_run(sensor_run.server, exe, *args, sensor_run=sensor_run)
-    assert with_sensor.stdout.replace(msg, pre) == without.stdout
-    assert without.stderr == "" and with_sensor.stderr == ""
-    n = 600
-    evs = sensor_run.events.wait_pid(with_sensor.pid, 2 * n, timeout=60)
-    assert len(e2elib.pairs(evs)) == n
-    for i in (0, n // 2, n - 1):
-        q, r = one_call(evs, "%s #%d." % (msg, i))
-        check_pair(q, r, pid=with_sensor.pid, exe=exe,
-                   **expected(sensor_run.server, "%s #%d." % (msg, i)))
+    raw = ["-raw"] if mode == "raw" else []
+    # Without any sensor: no probe anywhere (no_other_sensor).  Its
+    # message differs, so that the server's log tells the runs apart.
+    pre = "%s without" % msg
+    without = stress_run(server, exe, "-msg", pre, *raw)
+    sensor = e2elib.Sensor(str(tmp_path)).start()
+    try:
+        with_sensor = stress_run(server, exe, "-msg", msg, *raw)
+        assert with_sensor.stdout == without.stdout.replace(pre, msg)
+        assert without.stderr == "" and with_sensor.stderr == ""
+        n = 600
+        evs = e2elib.EventLog(sensor.out).wait_pid(with_sensor.pid, 2 * n, timeout=60)
+        ps = e2elib.pairs(evs)
+        assert len(ps) == n and all(r for q, r in ps)
+        for i in (0, n // 2, n - 1):
+            q, r = one_call(evs, "%s #%d." % (msg, i))
+            check_pair(q, r, pid=with_sensor.pid, exe=exe,
+                       **expected(server, "%s #%d." % (msg, i)))
+        assert sensor.status()["capture"]["read_faults"] == 0
+    finally:
+        assert sensor.stop() == 0, sensor.log_tail()
