@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 var (
@@ -38,6 +39,7 @@ var (
 	raw      = flag.Bool("raw", false, "HTTP/1.1 over tls.Dial, one connection per call")
 	fresh    = flag.Bool("fresh", false, "a new connection per call (no pooling)")
 	wait     = flag.Bool("wait", false, "after call 0, print \"ready\" and wait for a line on stdin")
+	startup  = flag.Duration("startup", 0, "sleep this long before the first call (a program's startup)")
 )
 
 // grow recurses n frames of 1 KiB each, then runs f: the goroutine's
@@ -147,6 +149,7 @@ func viaRaw(i int) string {
 
 func main() {
 	flag.Parse()
+	time.Sleep(*startup)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = *parallel
 	tr.DisableKeepAlives = *fresh
