@@ -250,3 +250,32 @@ def test_go_stress_stacks_move(server, no_other_sensor, godir, tmp_path, mode):
         assert sensor.status()["capture"]["read_faults"] == 0
     finally:
         assert sensor.stop() == 0, sensor.log_tail()
+
+
+@pytest.mark.parametrize("mode", ["multi", "perf"])
+def test_go_targeted(server, no_other_sensor, godir, tmp_path, mode):
+    """Targeted mode, with uprobe_multi links and with perf-event uprobes
+    (one per entry and return instruction): the selected Go program is
+    captured, another one running the same code is not."""
+    sel = os.path.join(godir, "aiclient-pie")
+    other = os.path.join(godir, "aiclient-stripped")
+    config = e2elib.SENSOR_CONFIG + (
+        "capture:\n  targets:\n    exe: [\"%s\"]\n  attach_mode: %s\n" % (sel, mode))
+    sensor = e2elib.Sensor(str(tmp_path), config=config).start()
+    try:
+        msg = "go targeted %s" % mode
+        # The unselected one first: its records, were there any, would be
+        # read before the selected one's.
+        b = e2elib.Client(server, [other, "-calls", "2", "-msg", msg + " other",
+                                   "-startup", STARTUP], env_extra=H1).wait(60)
+        a = e2elib.Client(server, [sel, "-calls", "2", "-msg", msg, "-startup", STARTUP],
+                          env_extra=H1).wait(60)
+        log = e2elib.EventLog(sensor.out)
+        evs = log.wait_pid(a.pid, 4)
+        check_calls(server, evs, a, msg, 2, "HTTP/1.1", sel)
+        assert lines(b)[1][0] == 200
+        assert not log.by_pid(b.pid), log.by_pid(b.pid)
+        assert sensor.status()["attach"]["mode"] == (
+            "uprobe_multi" if mode == "multi" else "perf-event")
+    finally:
+        assert sensor.stop() == 0, sensor.log_tail()
