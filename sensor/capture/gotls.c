@@ -11,7 +11,9 @@
  * crashes the program.  Writes are taken at their entry (b is what is
  * sent): taken at their return, a write could reach the ring buffer
  * after the response another goroutine read meanwhile, and HTTP/1.1
- * pairs by order.  (*Conn).Close ends the connection.  A Go
+ * pairs by order.  Their probe sits after the stack check, not at the
+ * entry, which runs again when the stack must grow first.
+ * (*Conn).Close ends the connection.  A Go
  * executable whose functions cannot all be found and decoded is not
  * probed; the reason is kept for `status`.
  */
@@ -49,14 +51,15 @@ static void add(struct stack_match *m, __u64 off, __u64 cookie,
 }
 
 /*
- * Adds function @p of @g: its entry, and for Read its return
- * instructions.  Returns 0, -ENOENT when the function is absent, or an
+ * Adds function @p of @g: for Read its entry and its return
+ * instructions, for Write the start of its body (after the stack
+ * check), for Close its entry.  Returns 0, -ENOENT when the function is absent, or an
  * error with @m->why set.
  */
 static int add_func(struct elfsym *es, int fd, const struct gosym *g,
 		    const struct tls_probe *p, struct stack_match *m)
 {
-	__u64 entry, size, off, rets[GO_RETS_MAX], cookie;
+	__u64 entry, size, off, rets[GO_RETS_MAX], cookie, body;
 	const unsigned char *code;
 	unsigned int i, n;
 	int err;
@@ -70,15 +73,28 @@ static int add_func(struct elfsym *es, int fd, const struct gosym *g,
 		m->why = "crypto/tls function table entry unusable";
 		return err;
 	}
-	add(m, off, p->cookie, p->flags);
-	if (p->flags & (TLS_PROBE_END | TLS_PROBE_WRITE))
+	if (p->flags & TLS_PROBE_END) {
+		add(m, off, p->cookie, p->flags);
 		return 0;
+	}
 	err = elfsym__read(es, fd, off, size, &code);
-	if (!err)
-		err = retsites__find(code, size, entry, rets, GO_RETS_MAX, &n,
-				     &m->why);
-	else
+	if (err) {
 		m->why = "crypto/tls function unreadable";
+		return err;
+	}
+	if (p->flags & TLS_PROBE_WRITE) {
+		/* Emitted there: once per call, not again after morestack. */
+		err = retsites__go_body_start(code, size, entry, &body);
+		if (err) {
+			m->why = "no stack check at the start of (*Conn).Write";
+			return err == -ENOENT ? -EILSEQ : err;
+		}
+		add(m, off + body, p->cookie, p->flags);
+		return 0;
+	}
+	add(m, off, p->cookie, p->flags);
+	err = retsites__find(code, size, entry, rets, GO_RETS_MAX, &n,
+			     &m->why);
 	if (err)
 		return err;
 	cookie = CAP_GO_READ_RET;

@@ -149,3 +149,55 @@ bool retsites__go_spills_args(const unsigned char *code, size_t len,
 	cs_close(&h);
 	return rax && rbx;
 }
+
+/* True for CMP reg, QWORD PTR [R14 + 16]: g.stackguard0. */
+static bool stack_check(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	return insn->id == X86_INS_CMP && x->op_count == 2 &&
+	       x->operands[0].type == X86_OP_REG &&
+	       (x->operands[0].reg == X86_REG_RSP ||
+		x->operands[0].reg == X86_REG_R12) &&
+	       x->operands[1].type == X86_OP_MEM &&
+	       x->operands[1].mem.base == X86_REG_R14 &&
+	       x->operands[1].mem.index == X86_REG_INVALID &&
+	       x->operands[1].mem.disp == 16;
+}
+
+int retsites__go_body_start(const unsigned char *code, size_t len,
+			    __u64 addr, __u64 *off)
+{
+	bool checked = false;
+	const uint8_t *p = code;
+	uint64_t pc = addr;
+	size_t left = len;
+	unsigned int i;
+	cs_insn *insn;
+	int err = -ENOENT;
+	csh h;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -EIO;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(h);
+	for (i = 0; insn && left && i < 5; i++) {
+		if (!cs_disasm_iter(h, &p, &left, &pc, insn)) {
+			err = -EILSEQ;
+			break;
+		}
+		if (stack_check(insn)) {
+			checked = true;
+		} else if (checked && insn->id == X86_INS_JBE) {
+			*off = pc - addr;
+			err = *off < len ? 0 : -ENOENT;
+			break;
+		} else if (checked) {
+			break;
+		}
+	}
+	if (insn)
+		cs_free(insn, 1);
+	cs_close(&h);
+	return err;
+}

@@ -56,4 +56,19 @@ int retsites__find(const unsigned char *code, size_t len, __u64 addr,
 bool retsites__go_spills_args(const unsigned char *code, size_t len,
 			      __u64 addr);
 
+/*
+ * Finds where the Go function of @len bytes at @code (loaded at @addr)
+ * starts its body: the instruction after its stack-bound check (CMP of
+ * RSP, or of R12 set from RSP, against [R14+16], then JBE to
+ * runtime.morestack) among its first five instructions, and stores its
+ * offset in bytes from @code in *@off.  A call whose stack must grow
+ * runs the function's first instructions twice (morestack copies the
+ * stack and restarts the function); the body start runs once per call,
+ * with the arguments still in their registers.
+ * Returns 0, -ENOENT when there is no such check (a function that never
+ * grows its stack), -EILSEQ when the first instructions do not decode.
+ */
+int retsites__go_body_start(const unsigned char *code, size_t len,
+			    __u64 addr, __u64 *off);
+
 #endif /* OISP_RETSITES_H */

@@ -166,6 +166,15 @@ static void check_go(const char *variant)
 			cr_expect(code[offs[j]] == 0xc3 || code[offs[j]] == 0xc2);
 		}
 	}
+	/* Write's body starts right after the JBE to morestack. */
+	cr_assert_eq(gosym__func(g, "crypto/tls.(*Conn).Write", &entry, &size), 0);
+	cr_assert_eq(elfsym__addr_offset(es, entry, &off), 0);
+	cr_assert_eq(elfsym__read(es, fd, off, size, &code), 0);
+	cr_assert_eq(retsites__go_body_start(code, size, entry, &off), 0);
+	cr_assert((off >= 6 && code[off - 6] == 0x0f && code[off - 5] == 0x86) ||
+		  (off >= 2 && code[off - 2] == 0x76), "body at +%llu",
+		  (unsigned long long)off);
+	cr_assert(off <= 16);
 	/* Read keeps c and b in their spill slots: see go_return. */
 	cr_assert_eq(gosym__func(g, "crypto/tls.(*Conn).Read", &entry, &size), 0);
 	cr_assert_eq(elfsym__addr_offset(es, entry, &off), 0);
@@ -220,4 +229,32 @@ Test(retsites, spills)
 	cr_assert(retsites__go_spills_args(good, sizeof(good), BASE));
 	cr_assert_not(retsites__go_spills_args(late, sizeof(late), BASE));
 	cr_assert_not(retsites__go_spills_args(wrong, sizeof(wrong), BASE));
+}
+
+Test(retsites, body_start)
+{
+	static const unsigned char checked[] = {
+		0x4c, 0x8d, 0x64, 0x24, 0xb8,		/* lea r12,[rsp-0x48] */
+		0x4d, 0x3b, 0x66, 0x10,			/* cmp r12,[r14+0x10] */
+		0x0f, 0x86, 0x00, 0x01, 0x00, 0x00,	/* jbe morestack */
+		0x55,					/* push rbp   @15 */
+		0xc3,
+	};
+	/* The comparison is with something else than g.stackguard0. */
+	static const unsigned char other[] = {
+		0x49, 0x3b, 0x66, 0x18,			/* cmp rsp,[r14+0x18] */
+		0x76, 0x10,				/* jbe */
+		0xc3,
+	};
+	/* A leaf function: no check at all. */
+	static const unsigned char leaf[] = { 0x31, 0xc0, 0xc3 };
+	__u64 off = 0;
+
+	cr_assert_eq(retsites__go_body_start(checked, sizeof(checked), BASE,
+					     &off), 0);
+	cr_assert_eq(off, 15);
+	cr_assert_eq(retsites__go_body_start(other, sizeof(other), BASE, &off),
+		     -ENOENT);
+	cr_assert_eq(retsites__go_body_start(leaf, sizeof(leaf), BASE, &off),
+		     -ENOENT);
 }
