@@ -20,6 +20,29 @@ static bool padding(const unsigned char *p, const unsigned char *end)
 	return true;
 }
 
+/*
+ * An x86-64 decoder with operand details, and one instruction for
+ * cs_disasm_iter().  Returns 0, -EIO or -ENOMEM (nothing to close).
+ */
+static int decoder_open(csh *h, cs_insn **insn)
+{
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, h) != CS_ERR_OK)
+		return -EIO;
+	cs_option(*h, CS_OPT_DETAIL, CS_OPT_ON);
+	*insn = cs_malloc(*h);
+	if (!*insn) {
+		cs_close(h);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void decoder_close(csh *h, cs_insn *insn)
+{
+	cs_free(insn, 1);
+	cs_close(h);
+}
+
 /* The target of a direct jump @insn, or false for an indirect one. */
 static bool jump_target(const cs_insn *insn, __u64 *target)
 {
@@ -45,16 +68,10 @@ int retsites__find(const unsigned char *code, size_t len, __u64 addr,
 
 	*n = 0;
 	*why = NULL;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
+	err = decoder_open(&h, &insn);
+	if (err) {
 		*why = "the x86-64 decoder could not be set up";
-		return -EIO;
-	}
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	insn = cs_malloc(h);
-	if (!insn) {
-		cs_close(&h);
-		*why = "no memory for the decoder";
-		return -ENOMEM;
+		return err;
 	}
 	while (left) {
 		if (!cs_disasm_iter(h, &p, &left, &pc, insn)) {
@@ -84,8 +101,7 @@ int retsites__find(const unsigned char *code, size_t len, __u64 addr,
 		err = -ENOENT;
 	}
 out:
-	cs_free(insn, 1);
-	cs_close(&h);
+	decoder_close(&h, insn);
 	return err;
 }
 
@@ -115,11 +131,9 @@ bool retsites__go_spills_args(const unsigned char *code, size_t len,
 	cs_insn *insn;
 	csh h;
 
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+	if (decoder_open(&h, &insn))
 		return false;
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	insn = cs_malloc(h);
-	while (insn && left && !(rax && rbx) &&
+	while (left && !(rax && rbx) &&
 	       cs_disasm_iter(h, &p, &left, &pc, insn)) {
 		x = &insn->detail->x86;
 		if (insn->id == X86_INS_PUSH) {
@@ -144,9 +158,7 @@ bool retsites__go_spills_args(const unsigned char *code, size_t len,
 			rbx |= rsp_store(insn, X86_REG_RBX) == frame + 16;
 		}
 	}
-	if (insn)
-		cs_free(insn, 1);
-	cs_close(&h);
+	decoder_close(&h, insn);
 	return rax && rbx;
 }
 
@@ -174,14 +186,14 @@ int retsites__go_body_start(const unsigned char *code, size_t len,
 	size_t left = len;
 	unsigned int i;
 	cs_insn *insn;
-	int err = -ENOENT;
+	int err;
 	csh h;
 
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
-		return -EIO;
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	insn = cs_malloc(h);
-	for (i = 0; insn && left && i < 5; i++) {
+	err = decoder_open(&h, &insn);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (i = 0; left && i < 5; i++) {
 		if (!cs_disasm_iter(h, &p, &left, &pc, insn)) {
 			err = -EILSEQ;
 			break;
@@ -196,8 +208,6 @@ int retsites__go_body_start(const unsigned char *code, size_t len,
 			break;
 		}
 	}
-	if (insn)
-		cs_free(insn, 1);
-	cs_close(&h);
+	decoder_close(&h, insn);
 	return err;
 }
