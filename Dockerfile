@@ -26,7 +26,7 @@ RUN apt-get update \
       make gcc libc6-dev clang llvm pkg-config bpftool \
       libbpf-dev libelf-dev zlib1g-dev libcjson-dev libpcre2-dev libyaml-dev \
       libbrotli-dev libhttp-parser-dev libmicrohttpd-dev libcurl4-openssl-dev \
-      libmimalloc-dev libnghttp2-dev \
+      libmimalloc-dev libnghttp2-dev libcapstone-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -51,6 +51,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libbpf1 libelf1 zlib1g libcjson1 libpcre2-8-0 libyaml-0-2 libbrotli1 \
       libhttp-parser2.9 libcurl4 libmicrohttpd12 libmimalloc2.0 libnghttp2-14 \
+      libcapstone4 \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 oisp \

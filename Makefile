@@ -41,7 +41,7 @@ OISP_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE -DOISP_VERSION='"$(VERSION)"' \
 CFLAGS ?= -g -O2
 CFLAGS += $(WARNINGS) $(OISP_CPPFLAGS) -I$(OUT) -MMD -MP
 LDLIBS := -lbpf -lelf -lz -lcjson -lpcre2-8 -lyaml -lbrotlidec -lhttp_parser -lnghttp2 -lm \
-	  -lcurl -lpthread -lmicrohttpd
+	  -lcurl -lpthread -lmicrohttpd $(shell pkg-config --libs capstone)
 
 ifneq ($(SANITIZER),)
 CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer

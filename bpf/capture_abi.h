@@ -40,6 +40,7 @@ enum cap_kind {
 enum cap_stack {
 	CAP_STACK_OPENSSL = 0,
 	CAP_STACK_GNUTLS = 1,	/* libgnutls: the connection id is the session */
+	CAP_STACK_GO = 2,	/* Go's crypto/tls, in Go executables */
 	CAP_STACK_NR,
 };
 
@@ -77,6 +78,24 @@ enum cap_gnutls_fn {
 	CAP_GNUTLS_RECV_SEQ = 4,
 	CAP_GNUTLS_DEINIT = 5,	/* gnutls_deinit(session): the session ends */
 	CAP_GNUTLS_NR = 6,
+};
+
+/*
+ * Go's crypto/tls (bpf/gotls.bpf.c): the BPF cookie of a uprobe at the
+ * entry of a method of *tls.Conn, or at one of its return instructions.
+ */
+enum cap_go_fn {
+	CAP_GO_WRITE = 0,	/* (*Conn).Write(b []byte) (int, error) */
+	CAP_GO_READ = 1,	/* (*Conn).Read(b []byte) (int, error) */
+	CAP_GO_CLOSE = 2,	/* (*Conn).Close() error: the connection ends */
+	CAP_GO_READ_RET = 3,	/* a return instruction of Read */
+	CAP_GO_NR = 4,
+	/*
+	 * Or'ed into a _RET cookie: the function keeps its receiver and b's
+	 * data pointer in their spill slots, at RSP + 8 and RSP + 16 at its
+	 * returns (a call entered before the probes were attached).
+	 */
+	CAP_GO_F_SPILLED = 0x100,
 };
 
 enum cap_flag {

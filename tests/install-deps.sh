@@ -14,7 +14,8 @@ python3 python3-pytest python3-requests python3-httpx python3-jsonschema
 python3-brotli python3-yaml nodejs libmicrohttpd-dev libcurl4-openssl-dev
 gnutls-bin libcurl3-gnutls
 libmimalloc-dev prometheus libnghttp2-dev nghttp2-proxy python3-h2
-python3-websockets python3-hpack"
+python3-websockets python3-hpack
+libcapstone-dev golang-go"
 
 missing=""
 for p in $PKGS; do
@@ -42,3 +43,7 @@ if [ -f tests/k8s-validate/package-lock.json ] &&
 	echo "install-deps: npm ci (tests/k8s-validate)"
 	(cd tests/k8s-validate && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# Go executables built by other Go releases, for test_gosym (a cache
+# outside the clone; skipped with a message when npm cannot reach them).
+tests/fetch-go-exes.sh

@@ -176,17 +176,19 @@ static bool wants_return(const struct attach *a, unsigned int flags)
 
 /*
  * Attaches @f's programs for process @pid (-1: every process) through
- * its kept fd: a stack's entry program on all its functions and its
- * return program on those wants_return(), or ld.so's dlopen probe.
+ * its kept fd: a stack's entry program on its functions and its return
+ * program on those wants_return() (as a uretprobe, or as a uprobe on
+ * return instructions: TLS_PROBE_RETSITE), or ld.so's dlopen probe.
  * Returns 0 or -errno; nothing stays attached on error.
  */
 static int link_file(struct attach *a, struct afile *f, int pid)
 {
-	bool multi = a->progs.multi;
+	bool multi = a->progs.multi, retsite = false;
 	struct alink *al;
+	__u64 eoffs[TLS_PROBES_MAX], ecookies[TLS_PROBES_MAX];
 	__u64 roffs[TLS_PROBES_MAX], rcookies[TLS_PROBES_MAX];
 	char path[64];
-	__u32 i, nret = 0;
+	__u32 i, nenter = 0, nret = 0;
 	int err;
 
 	al = calloc(1, sizeof(*al));
@@ -195,20 +197,25 @@ static int link_file(struct attach *a, struct afile *f, int pid)
 	al->pid = pid;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
 	if (f->kind == AFILE_STACK) {
-		err = uprobe__attach(&al->l[0], a->progs.enter[f->stack->id],
-				     multi, false, path, f->offs, f->cookies,
-				     f->noffs, pid);
 		for (i = 0; i < f->noffs; i++) {
+			if (!(f->flags[i] & TLS_PROBE_RETSITE)) {
+				eoffs[nenter] = f->offs[i];
+				ecookies[nenter++] = f->cookies[i];
+			}
 			if (!wants_return(a, f->flags[i]))
 				continue;
+			retsite |= !!(f->flags[i] & TLS_PROBE_RETSITE);
 			roffs[nret] = f->offs[i];
 			rcookies[nret++] = f->cookies[i];
 		}
-		if (!err)
+		err = uprobe__attach(&al->l[0], a->progs.enter[f->stack->id],
+				     multi, false, path, eoffs, ecookies,
+				     nenter, pid);
+		if (!err && nret)
 			err = uprobe__attach(&al->l[1],
 					     a->progs.ret[f->stack->id],
-					     multi, true, path, roffs, rcookies,
-					     nret, pid);
+					     multi, !retsite, path, roffs,
+					     rcookies, nret, pid);
 	} else {
 		err = uprobe__attach(&al->l[0], a->progs.dl_debug_state,
 				     multi, false, path, f->offs, f->cookies,
@@ -322,6 +329,12 @@ static int probe_file(struct attach *a, struct afile *f, int fd)
 	int err;
 
 	err = stack__match_fd(fd, &m);
+	if (err && m.skipped) {
+		f->stack = m.skipped;
+		f->why = m.why;
+		pr_info("%s: %s, not probed as %s", f->path, m.why,
+			m.skipped->name);
+	}
 	if (err)
 		return err;
 	f->kind = m.stack ? AFILE_STACK : AFILE_LDSO;
@@ -532,21 +545,24 @@ void attach__stats(const struct attach *a, struct attach_stats *st)
 }
 
 int attach__for_each_file(const struct attach *a,
-			  int (*cb)(void *ctx, const char *stack,
-				    const char *path, __u64 dev,
-				    __u64 ino, __u32 nprocs),
+			  int (*cb)(void *ctx, const struct attach_file *af),
 			  void *ctx)
 {
+	struct attach_file af;
 	const struct afile *f;
 	int ret;
 
 	if (!a)
 		return 0;
 	for (f = a->files; f; f = f->next) {
-		if (f->kind != AFILE_STACK)
+		if (f->kind != AFILE_STACK && !f->why)
 			continue;
-		ret = cb(ctx, f->stack->name, f->path, f->dev, f->ino,
-			 f->nprocs);
+		af = (struct attach_file){
+			.path = f->path, .dev = f->dev, .ino = f->ino,
+			.nprocs = f->nprocs, .stack = f->stack->name,
+			.skipped = f->kind == AFILE_STACK ? NULL : f->why,
+		};
+		ret = cb(ctx, &af);
 		if (ret)
 			return ret;
 	}

@@ -157,18 +157,24 @@ void attach__forget_pid(struct attach *a, int pid);
 /* Fills @st (never fails; @a may be NULL, giving zeros). */
 void attach__stats(const struct attach *a, struct attach_stats *st);
 
+/* A stack's file, as attach__for_each_file() shows it; borrowed. */
+struct attach_file {
+	const char *path;	/* as found (a maps path: in its process's root) */
+	__u64 dev, ino;		/* stat(2) */
+	__u32 nprocs;		/* processes mapping it at the last full scan */
+	const char *stack;	/* struct tls_stack.name */
+	const char *skipped;	/* not probed: why; NULL when attached */
+};
+
 /*
- * Calls @cb for each attached stack file (not ld.so), in attach order:
- * @stack, the name of its TLS stack (tls_stack.name); @path as it was
- * found (a maps path is relative to that process's root), the file's
- * st_dev and st_ino, and the processes mapping it at the last full scan
- * (at least 1 when found by a process scan since).  Stops at the first
- * nonzero result of @cb and returns it; otherwise 0.
+ * Calls @cb for each attached stack file (not ld.so), and each file a
+ * stack refused (a Go executable whose functions could not be found
+ * with certainty), in attach order; nprocs is at least 1 when the file
+ * was found by a process scan since the last full one.  Stops at the
+ * first nonzero result of @cb and returns it; otherwise 0.
  */
 int attach__for_each_file(const struct attach *a,
-			  int (*cb)(void *ctx, const char *stack,
-				    const char *path, __u64 dev,
-				    __u64 ino, __u32 nprocs),
+			  int (*cb)(void *ctx, const struct attach_file *af),
 			  void *ctx);
 
 /* Destroys all links (removing the uprobes) and frees @a; NULL is fine. */

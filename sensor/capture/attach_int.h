@@ -36,8 +36,10 @@ struct afile {
 	__u64 size;
 	bool has_map_key;
 	enum afile_kind kind;
-	const struct tls_stack *stack;	/* AFILE_STACK: which */
+	/* AFILE_STACK: which; a negative entry: the stack it was refused as */
+	const struct tls_stack *stack;
 	int err;			/* negative entries: why */
+	const char *why;		/* refused by a stack: why (static) */
 	__u32 nprocs;			/* processes at the last full scan */
 	__u32 nprocs_scan;		/* counting in the current full scan */
 	__u64 scan_stamp;		/* last process scan that counted it */

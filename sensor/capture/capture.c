@@ -549,9 +549,7 @@ int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
 }
 
 int capture__for_each_file(const struct capture *c,
-			   int (*cb)(void *ctx, const char *stack,
-				     const char *path, __u64 dev,
-				     __u64 ino, __u32 nprocs),
+			   int (*cb)(void *ctx, const struct attach_file *af),
 			   void *ctx)
 {
 	return c ? attach__for_each_file(c->att, cb, ctx) : 0;

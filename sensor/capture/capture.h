@@ -29,6 +29,7 @@
 #include <linux/types.h>
 
 #include "capture_abi.h"
+#include "capture/attach.h"
 #include "capture/capture_stats.h"
 
 struct target;
@@ -122,15 +123,12 @@ int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
 		       __u64 since_ns);
 
 /*
- * Calls @cb for each attached TLS stack file (see
- * attach__for_each_file()): its stack's name, path as found, st_dev,
- * st_ino, processes that mapped it at the last scan.  Returns 0 or
- * @cb's nonzero result.
+ * Calls @cb for each attached TLS stack file, and each one a stack
+ * refused (see attach__for_each_file()).  Returns 0 or @cb's nonzero
+ * result.
  */
 int capture__for_each_file(const struct capture *c,
-			   int (*cb)(void *ctx, const char *stack,
-				     const char *path, __u64 dev,
-				     __u64 ino, __u32 nprocs),
+			   int (*cb)(void *ctx, const struct attach_file *af),
 			   void *ctx);
 
 /* True when the uprobes are uprobe_multi links (uprobe.h). */

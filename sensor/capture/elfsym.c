@@ -31,6 +31,7 @@ struct elfsym {
 	unsigned char *image;	/* the copied parts; zeros elsewhere */
 	size_t size;		/* bytes of the file, and of image */
 	size_t copied;		/* bytes of tables copied (ELFSYM_MAX_TABLES) */
+	size_t read;		/* bytes elfsym__read() copied (ELFSYM_MAX_READ) */
 	bool symtab_skipped;	/* .symtab did not fit in ELFSYM_MAX_TABLES */
 	Elf *elf;
 	size_t nload;
@@ -40,7 +41,7 @@ struct elfsym {
 /* The fields of the ELF header that say where the tables are. */
 struct ehdr_info {
 	uint64_t phoff, shoff;
-	uint64_t phnum, shnum;
+	uint64_t phnum, shnum, shstrndx;
 	size_t phentsize, shentsize;
 	bool is64;
 };
@@ -139,7 +140,8 @@ static int read_ehdr(struct elfsym *e, int fd, struct ehdr_info *h)
 	if (h->is64 && e->size >= sizeof(eh64)) {
 		memcpy(&eh64, e->image, sizeof(eh64));
 		*h = (struct ehdr_info){ eh64.e_phoff, eh64.e_shoff,
-			eh64.e_phnum, eh64.e_shnum, eh64.e_phentsize,
+			eh64.e_phnum, eh64.e_shnum, eh64.e_shstrndx,
+			eh64.e_phentsize,
 			eh64.e_shentsize, true };
 		if (h->phnum && h->phentsize != sizeof(Elf64_Phdr))
 			return -ENOEXEC;
@@ -149,7 +151,8 @@ static int read_ehdr(struct elfsym *e, int fd, struct ehdr_info *h)
 		   e->size >= sizeof(eh32)) {
 		memcpy(&eh32, e->image, sizeof(eh32));
 		*h = (struct ehdr_info){ eh32.e_phoff, eh32.e_shoff,
-			eh32.e_phnum, eh32.e_shnum, eh32.e_phentsize,
+			eh32.e_phnum, eh32.e_shnum, eh32.e_shstrndx,
+			eh32.e_phentsize,
 			eh32.e_shentsize, false };
 		if (h->phnum && h->phentsize != sizeof(Elf32_Phdr))
 			return -ENOEXEC;
@@ -158,7 +161,8 @@ static int read_ehdr(struct elfsym *e, int fd, struct ehdr_info *h)
 	} else {
 		return -ENOEXEC;
 	}
-	if (!h->shoff || (h->shnum && h->phnum != PN_XNUM))
+	if (!h->shoff || (h->shnum && h->phnum != PN_XNUM &&
+			  h->shstrndx != SHN_XINDEX))
 		return 0;
 	if (!h->shentsize)
 		h->shentsize = h->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
@@ -170,6 +174,8 @@ static int read_ehdr(struct elfsym *e, int fd, struct ehdr_info *h)
 		h->shnum = s0.size;
 	if (h->phnum == PN_XNUM)
 		h->phnum = s0.info;
+	if (h->shstrndx == SHN_XINDEX)
+		h->shstrndx = s0.link;
 	return 0;
 }
 
@@ -235,6 +241,9 @@ static int copy_parts(struct elfsym *e, int fd)
 	if (!h.shnum)
 		return 0;
 	err = copy_range(e, fd, h.shoff, h.shnum * h.shentsize);
+	/* The section names, for elfsym__section(). */
+	if (!err)
+		err = copy_section(e, fd, &h, h.shstrndx);
 	if (!err)
 		err = copy_tables(e, fd, &h, SHT_DYNSYM);
 	if (!err)
@@ -465,6 +474,67 @@ bool elfsym__imports(const struct elfsym *e, const char *name)
 			return true;
 	}
 	return false;
+}
+
+int elfsym__addr_offset(const struct elfsym *e, __u64 addr, __u64 *off)
+{
+	size_t i;
+
+	if (!e || !off)
+		return -EINVAL;
+	/* Bytes past p_filesz (.bss) are not in the file. */
+	for (i = 0; i < e->nload; i++) {
+		const GElf_Phdr *ph = &e->load[i];
+
+		if (addr >= ph->p_vaddr && addr - ph->p_vaddr < ph->p_filesz)
+			return addr_to_offset(e, addr, off);
+	}
+	return -ERANGE;
+}
+
+int elfsym__section(const struct elfsym *e, const char *name,
+		    struct elfsym_section *s)
+{
+	Elf_Scn *scn = NULL;
+	const char *sname;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (!e || !name || !s)
+		return -EINVAL;
+	if (elf_getshdrstrndx(e->elf, &shstrndx))
+		return -ENOENT;
+	while ((scn = elf_nextscn(e->elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		sname = elf_strptr(e->elf, shstrndx, sh.sh_name);
+		if (!sname || strcmp(sname, name))
+			continue;
+		s->addr = sh.sh_addr;
+		s->offset = sh.sh_offset;
+		s->size = sh.sh_type == SHT_NOBITS ? 0 : sh.sh_size;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int elfsym__read(struct elfsym *e, int fd, __u64 off, __u64 n,
+		 const unsigned char **p)
+{
+	int err;
+
+	if (!e || fd < 0 || !p)
+		return -EINVAL;
+	if (off > e->size || n > e->size - off)
+		return -ENOEXEC;
+	if (n > ELFSYM_MAX_READ - e->read)
+		return -EFBIG;
+	err = copy_range(e, fd, off, n);
+	if (err)
+		return err;
+	e->read += n;
+	*p = e->image + off;
+	return 0;
 }
 
 int elfsym__offset(const struct elfsym *e, const char *name, __u64 *off)

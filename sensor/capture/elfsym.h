@@ -80,6 +80,43 @@ bool elfsym__imports(const struct elfsym *e, const char *name);
  */
 bool elfsym__native(const struct elfsym *e);
 
+/* Most bytes elfsym__read() copies per file, beyond the tables. */
+#define ELFSYM_MAX_READ		((size_t)256 << 20)
+
+/* A section, by the fields of its header that readers use. */
+struct elfsym_section {
+	__u64 addr;	/* sh_addr: virtual address, 0 when not loaded */
+	__u64 offset;	/* sh_offset: file offset in bytes */
+	__u64 size;	/* sh_size in bytes (0 for SHT_NOBITS) */
+};
+
+/*
+ * Looks up the first section named @name (as in ".gopclntab") and fills
+ * @s.  Returns 0, -ENOENT when there is none (or no section headers),
+ * -EINVAL on bad arguments.
+ */
+int elfsym__section(const struct elfsym *e, const char *name,
+		    struct elfsym_section *s);
+
+/*
+ * Converts virtual address @addr (a link-time address, as in sh_addr or
+ * st_value) to the file offset in bytes of the PT_LOAD segment holding
+ * it.  Returns 0, -ERANGE when no segment holds it with file bytes.
+ */
+int elfsym__addr_offset(const struct elfsym *e, __u64 addr, __u64 *off);
+
+/*
+ * Copies bytes [@off, @off + @n) of the file open at @fd (the one @e was
+ * read from; the caller keeps it) into @e's private image with pread(2)
+ * and sets *@p to them; they stay valid until elfsym__free().  The file
+ * is never mapped (see above).  Returns 0, -ENOEXEC when the range lies
+ * past the end of the file as it was opened (or it shrank meanwhile),
+ * -EFBIG when the bytes copied by this call and earlier ones would pass
+ * ELFSYM_MAX_READ, -errno of pread(2).
+ */
+int elfsym__read(struct elfsym *e, int fd, __u64 off, __u64 n,
+		 const unsigned char **p);
+
 /* Frees @e; NULL is fine. */
 void elfsym__free(struct elfsym *e);
 

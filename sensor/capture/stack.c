@@ -12,23 +12,37 @@
 const struct tls_stack *const tls_stacks[] = {
 	&openssl_stack,
 	&gnutls_stack,
+	&go_stack,
 	NULL,
 };
 
-/* Fills @m with @s's functions that the file of @es exports. */
-static bool match_stack(const struct elfsym *es, const struct tls_stack *s,
-			struct stack_match *m)
+/*
+ * Fills @m with @s's functions that the file of @es (open at @fd)
+ * exports, or that @s's resolve hook finds.  Returns 0 when the file is
+ * @s's, -ENOENT when not, or the resolve hook's error.
+ */
+static int match_stack(struct elfsym *es, int fd, const struct tls_stack *s,
+		       struct stack_match *m)
 {
 	const struct tls_probe *p;
 	unsigned int i;
 	__u64 off;
+	int err;
 
 	m->noffs = 0;
+	if (s->resolve) {
+		err = s->resolve(es, fd, m);
+		if (!err)
+			m->stack = s;
+		else if (err != -ENOENT)
+			m->skipped = s;
+		return err;
+	}
 	for (i = 0; i < s->nprobes && i < TLS_PROBES_MAX; i++) {
 		p = &s->probes[i];
 		if (elfsym__offset(es, p->sym, &off)) {
 			if (p->flags & TLS_PROBE_REQUIRED)
-				return false;
+				return -ENOENT;
 			continue;
 		}
 		m->offs[m->noffs] = off;
@@ -36,7 +50,7 @@ static bool match_stack(const struct elfsym *es, const struct tls_stack *s,
 		m->flags[m->noffs++] = p->flags;
 	}
 	m->stack = s;
-	return true;
+	return 0;
 }
 
 /*
@@ -84,11 +98,16 @@ int stack__match_fd(int fd, struct stack_match *m)
 		err = -ENOEXEC;
 		goto out_free;
 	}
-	for (i = 0; tls_stacks[i]; i++)
-		if (match_stack(es, tls_stacks[i], m) &&
-		    !wraps_another(es, tls_stacks[i]))
+	for (i = 0; tls_stacks[i]; i++) {
+		err = match_stack(es, fd, tls_stacks[i], m);
+		if (!err && wraps_another(es, tls_stacks[i])) {
+			m->stack = NULL;
+			continue;
+		}
+		if (err != -ENOENT)
 			goto out_free;
-	m->stack = NULL;
+	}
+	err = 0;
 	m->noffs = 0;
 	if (elfsym__offset(es, LDSO_SYM, &off) == 0) {
 		m->ldso = true;

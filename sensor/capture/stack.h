@@ -26,8 +26,11 @@
 
 #include "capture_abi.h"
 
+struct elfsym;
+struct stack_match;
+
 /* Offsets probed in one file at most (uprobe__attach()'s limit). */
-#define TLS_PROBES_MAX	16
+#define TLS_PROBES_MAX	32
 
 enum tls_probe_flag {
 	/* A file carries the stack only when it exports all of these. */
@@ -41,6 +44,12 @@ enum tls_probe_flag {
 	TLS_PROBE_WRITE = 1 << 2,
 	/* The connection ends here (SSL_free): entry only. */
 	TLS_PROBE_END = 1 << 3,
+	/*
+	 * With TLS_PROBE_RETURN: the offset is a return instruction of the
+	 * function, and the return program goes there as a uprobe (Go: no
+	 * uretprobe, see retsites.h).  Only the return program runs there.
+	 */
+	TLS_PROBE_RETSITE = 1 << 4,
 };
 
 /* One function of the library, and how it is probed. */
@@ -64,8 +73,17 @@ struct tls_stack {
 	const struct tls_probe *probes;	/* in the order of their cookies */
 	unsigned int nprobes;		/* <= TLS_PROBES_MAX */
 	/* Its programs in the capture object (bpf/NAME.bpf.c), by name. */
-	const char *enter_prog;		/* on every probe */
+	const char *enter_prog;		/* on every probe but return sites */
 	const char *return_prog;	/* on TLS_PROBE_RETURN probes */
+	/*
+	 * For a stack whose functions are not exported (Go's): instead of
+	 * looking up @probes by symbol, fills @m's offsets, cookies and
+	 * flags from the ELF file open at @fd (read into @es; both the
+	 * caller's).  Returns 0 when the file carries the stack; -ENOENT
+	 * when it does not; another -errno, with @m->why set, when it does
+	 * but cannot be probed with certainty (the file is then skipped).
+	 */
+	int (*resolve)(struct elfsym *es, int fd, struct stack_match *m);
 };
 
 /* The stacks, NULL-terminated, in the order files are matched against. */
@@ -73,6 +91,7 @@ extern const struct tls_stack *const tls_stacks[];
 
 extern const struct tls_stack openssl_stack;	/* openssl.c */
 extern const struct tls_stack gnutls_stack;	/* gnutls.c */
+extern const struct tls_stack go_stack;		/* gotls.c */
 
 /* ld.so: a file exporting this gets the dlopen probe (bpf/proc.bpf.c). */
 #define LDSO_SYM	"_dl_debug_state"
@@ -81,6 +100,12 @@ extern const struct tls_stack gnutls_stack;	/* gnutls.c */
 /* What a file carries: a stack, ld.so or nothing. */
 struct stack_match {
 	const struct tls_stack *stack;	/* NULL: not a stack's file */
+	/*
+	 * A file of this stack that is not probed (error returns), and why
+	 * (a static string, for `status` and the log); else NULL.
+	 */
+	const struct tls_stack *skipped;
+	const char *why;
 	bool ldso;			/* glibc ld.so (when !stack) */
 	__u32 noffs;			/* probed functions */
 	__u64 offs[TLS_PROBES_MAX];	/* their file offsets */

@@ -20,7 +20,7 @@
 /* From Linux 6.6's include/uapi/linux/bpf.h, absent from older headers. */
 #define UPROBE_BPF_TRACE_UPROBE_MULTI	48
 #define UPROBE_BPF_F_UPROBE_MULTI_RETURN	1u
-#define UPROBE_MAX_OFFS		16
+#define UPROBE_MAX_OFFS		32
 #define UPROBE_FREE_THREADS	32
 
 /* union bpf_attr as BPF_LINK_CREATE reads it for uprobe_multi links. */

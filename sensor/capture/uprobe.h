@@ -43,7 +43,7 @@ bool uprobe__multi_ok(void);
 int uprobe__prepare(struct bpf_program *prog, bool multi);
 
 /*
- * Attaches @prog (loaded, see uprobe__prepare()) at @cnt (1..16) file
+ * Attaches @prog (loaded, see uprobe__prepare()) at @cnt (1..32) file
  * offsets @offs of @path, each with BPF cookie @cookies[i]; a uretprobe
  * when @retprobe.  @pid: a tgid, or -1 for every process.  @path must
  * stay valid only during the call (it may be /proc/self/fd/N).

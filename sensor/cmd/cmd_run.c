@@ -115,18 +115,19 @@ static int on_hup(void *ctx)
 	return 0;
 }
 
-static int add_file(void *ctx, const char *stack, const char *path,
-		    __u64 dev, __u64 ino, __u32 nprocs)
+static int add_file(void *ctx, const struct attach_file *af)
 {
 	cJSON *f = cJSON_CreateObject();
 
 	if (!f)
 		return -ENOMEM;
-	cJSON_AddStringToObject(f, "stack", stack);
-	cJSON_AddStringToObject(f, "path", path);
-	cJSON_AddNumberToObject(f, "dev", (double)dev);
-	cJSON_AddNumberToObject(f, "ino", (double)ino);
-	cJSON_AddNumberToObject(f, "processes", nprocs);
+	cJSON_AddStringToObject(f, "path", af->path);
+	cJSON_AddNumberToObject(f, "dev", (double)af->dev);
+	cJSON_AddNumberToObject(f, "ino", (double)af->ino);
+	cJSON_AddNumberToObject(f, "processes", af->nprocs);
+	cJSON_AddStringToObject(f, "stack", af->stack);
+	if (af->skipped)
+		cJSON_AddStringToObject(f, "skipped", af->skipped);
 	cJSON_AddItemToArray(ctx, f);
 	return 0;
 }

@@ -623,7 +623,8 @@ static void print_by_stack(const struct printer *pr, const cJSON *root)
 
 static void print_attach(const struct printer *pr, const cJSON *root)
 {
-	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode, *stack;
+	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode, *stack,
+		    *skipped;
 	char n1[64], n2[64], n3[64];
 
 	obj = section(pr, root, "attach", "Attached");
@@ -660,6 +661,18 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 			cJSON_IsNumber(procs) ? n1 : "?",
 			cJSON_IsNumber(dev) ? n2 : "?",
 			cJSON_IsNumber(ino) ? n3 : "?");
+		stack = cJSON_GetObjectItemCaseSensitive(e, "stack");
+		skipped = cJSON_GetObjectItemCaseSensitive(e, "skipped");
+		if (!cJSON_IsString(stack))
+			continue;
+		fputs(cJSON_IsString(skipped) ? "      not probed as " :
+						"      stack ", pr->out);
+		put_text(pr->out, stack->valuestring);
+		if (cJSON_IsString(skipped)) {
+			fputs(": ", pr->out);
+			put_text(pr->out, skipped->valuestring);
+		}
+		fputc('\n', pr->out);
 	}
 }
 

@@ -18,7 +18,8 @@
  *	 "kubernetes": {K8S_STATS..., "last_error"},
  *	 "capture": {CAP_STATS..., CAPTURE_STATS...},
  *	 "attach": {"mode", "targeted",
- *		    "list": [{"path", "dev", "ino", "processes"}, ...]},
+ *		    "list": [{"path", "dev", "ino", "processes", "stack",
+ *			      "skipped" (a file the stack refused: why)}, ...]},
  *	 "pipeline": {PIPELINE_STATS...}}
  *
  * where NAME_STATS... are the rows of a statistics table (serve/stats.h),

@@ -1,0 +1,3 @@
+module oisp.test/goclients
+
+go 1.19

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Fetches Go-built executables from npm for the .gopclntab reader's tests
+# (tests/unit/test_gosym.c): esbuild's Linux x86-64 package across
+# releases, each built by a different Go version.  They go to a cache
+# outside the clone, reused by version:
+#   ${OISP_TEST_CACHE:-/var/cache/oisp-test}/npm/NAME@VERSION/package/...
+# Prints nothing on success; a package that cannot be fetched (no
+# network) is reported and skipped, and the tests skip it too.
+set -eu
+CACHE="${OISP_TEST_CACHE:-/var/cache/oisp-test}/npm"
+# NAME@VERSION; test_gosym.c lists the Go release that built each.
+PKGS="esbuild-linux-64@0.13.15
+esbuild-linux-64@0.14.39
+esbuild-linux-64@0.14.54
+@esbuild/linux-x64@0.17.19
+@esbuild/linux-x64@0.19.12
+@esbuild/linux-x64@0.23.1
+@esbuild/linux-x64@0.25.12
+@esbuild/linux-x64@0.27.7
+@esbuild/linux-x64@0.28.2"
+
+mkdir -p "$CACHE"
+for p in $PKGS; do
+	dir="$CACHE/$p"
+	[ -x "$dir/package/bin/esbuild" ] && continue
+	tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
+	if (cd "$tmp" && npm pack --silent "$p" >/dev/null 2>&1); then
+		mkdir -p "$dir"
+		tar -xzf "$tmp"/*.tgz -C "$dir"
+	else
+		echo "fetch-go-exes: cannot fetch $p (skipped)" >&2
+	fi
+	rm -rf "$tmp"
+done
