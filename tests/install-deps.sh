@@ -12,7 +12,8 @@ libcjson-dev libpcre2-dev libyaml-dev libcriterion-dev libbrotli-dev
 libhttp-parser-dev curl openssl ca-certificates util-linux
 python3 python3-pytest python3-requests python3-httpx python3-jsonschema
 python3-brotli python3-yaml nodejs libmicrohttpd-dev libcurl4-openssl-dev
-libmimalloc-dev prometheus libnghttp2-dev nghttp2-proxy python3-h2"
+libmimalloc-dev prometheus libnghttp2-dev nghttp2-proxy python3-h2
+python3-websockets"
 
 missing=""
 for p in $PKGS; do
@@ -29,8 +30,10 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing
 fi
 
+# node_modules/ws: a tree installed before ws was in the lock file is
+# installed again.
 if [ -f tests/e2e/node/package-lock.json ] &&
-   [ ! -d tests/e2e/node/node_modules ]; then
+   [ ! -d tests/e2e/node/node_modules/ws ]; then
 	echo "install-deps: npm ci (tests/e2e/node)"
 	(cd tests/e2e/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
