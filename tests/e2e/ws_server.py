@@ -271,8 +271,17 @@ class Realtime:
         await self.conn.send(obj, fragment)
 
     def add_item(self, item):
+        """Adds @item to the conversation; the audio of input_audio parts is
+        counted and, as the API does, not sent back."""
+        content = []
+        for c in item.get("content") or []:
+            if c.get("type") == "input_audio" and "audio" in c:
+                self.audio_in_total += len(base64.b64decode(c["audio"]))
+                c = dict((k, v) for k, v in c.items() if k != "audio")
+                c.setdefault("transcript", None)
+            content.append(c)
         item = dict(item, id=item.get("id") or next_id("item_fx"), object="realtime.item",
-                    status="completed")
+                    status="completed", content=content)
         prev = self.items[-1]["id"] if self.items else None
         self.items.append(item)
         return item, prev

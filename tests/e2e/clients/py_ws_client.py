@@ -17,8 +17,9 @@ Modes (each on a connection of its own):
   responses-fragment  the final event comes in fragments with a ping
   realtime-text       Realtime session (?model=gpt-realtime): session.update,
                       a user text item, response.create; text answer
-  realtime-audio      the same with input audio (append x3, commit) and an
-                      audio answer (transcript + base64 PCM)
+  realtime-audio      the same with input audio (append x3, commit, and an
+                      input_audio item) and an audio answer (transcript +
+                      base64 PCM)
   echo                a text and a binary message to --echo-url, which
                       sends them back (not AI)
 
@@ -169,6 +170,12 @@ async def realtime(args, mode, tag):
                 await ws.send(json.dumps({"type": "input_audio_buffer.append",
                                           "audio": sent_audio[-1]}))
             await ws.send(json.dumps({"type": "input_audio_buffer.commit"}))
+            # an audio item of its own, as applications that record a
+            # whole utterance send it
+            sent_audio.append(base64.b64encode(audio_in(tag, 3)).decode())
+            await ws.send(json.dumps({"type": "conversation.item.create", "item": {
+                "type": "message", "role": "user",
+                "content": [{"type": "input_audio", "audio": sent_audio[-1]}]}}))
         await ws.send(json.dumps({"type": "conversation.item.create", "item": {
             "type": "message", "role": "user",
             "content": [{"type": "input_text", "text": msg}]}}))

@@ -8,8 +8,9 @@
 //   responses        ws: one response.create (Responses API, WebSocket mode)
 //   responses-two    ws: two response.create on one connection, in turn
 //   responses-tool   ws: a response.create with a function tool
-//   realtime-audio   ws: a Realtime session with input audio and an audio
-//                    answer (transcript + base64 PCM)
+//   realtime-audio   ws: a Realtime session with input audio (append x3,
+//                    commit, an input_audio item) and an audio answer
+//                    (transcript + base64 PCM)
 //   sdk-responses    openai's ResponsesWS (openai/resources/responses/ws)
 //   sdk-realtime     openai's OpenAIRealtimeWS (openai/realtime/ws), text
 //   echo             ws: a text and a binary message to --echo-url (not AI)
@@ -153,6 +154,9 @@ async function realtimeAudio(mode) {
   const sent = [0, 1, 2].map((i) => audioIn(i).toString("base64"));
   for (const a of sent) c.send({ type: "input_audio_buffer.append", audio: a });
   c.send({ type: "input_audio_buffer.commit" });
+  sent.push(audioIn(3).toString("base64"));
+  c.send({ type: "conversation.item.create", item: { type: "message", role: "user",
+    content: [{ type: "input_audio", audio: sent[3] }] } });
   c.send({ type: "conversation.item.create", item: { type: "message", role: "user",
     content: [{ type: "input_text", text: msg }] } });
   c.send({ type: "response.create" });
