@@ -309,4 +309,22 @@ void anthropic_event(struct acc *a, const char *t, const cJSON *o);
 /* A Gemini GenerateContentResponse (whole, or one streamed chunk). */
 void gemini_chunk(struct acc *a, const cJSON *o);
 
+/*
+ * extract_request.c: the request fields of the parsed body @root (an
+ * object), as extract__request() adds them.
+ */
+int request_root(const char *api, const cJSON *root, cJSON *data,
+		 struct ai_summary *sum);
+
+/*
+ * extract_realtime.c: OpenAI Realtime, in the form proto/wsmap.h gives
+ * it: a turn's client events as the request, the server events of the
+ * response as a stream.
+ */
+int realtime_request(const char *body, size_t len, cJSON *data,
+		     struct ai_summary *sum);
+struct extract_event;
+int realtime_stream(const struct extract_event *ev, size_t n, cJSON *data,
+		    struct ai_summary *sum);
+
 #endif /* OISP_EXTRACT_PRIV_H */

@@ -518,15 +518,28 @@ static bool req_params(struct req *r, const cJSON *root, cJSON *data)
 int extract__request(const char *api, const char *body, size_t len,
 		     cJSON *data, struct ai_summary *sum)
 {
-	cJSON *root = cJSON_ParseWithLength(body, len);
-	const cJSON *stream;
-	int err = -ENOMEM;
-	struct req r = { 0 };
+	cJSON *root;
+	int err;
 
+	if (streq(api, "openai.realtime"))
+		return realtime_request(body, len, data, sum);
+	root = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return -EBADMSG;
 	}
+	err = request_root(api, root, data, sum);
+	cJSON_Delete(root);
+	return err;
+}
+
+int request_root(const char *api, const cJSON *root, cJSON *data,
+		 struct ai_summary *sum)
+{
+	const cJSON *stream;
+	int err = -ENOMEM;
+	struct req r = { 0 };
+
 	xlimit_init(&r.lim);
 	if (gstr(root, "model") && !set_model(data, gstr(root, "model"), sum))
 		goto out;
@@ -540,7 +553,6 @@ int extract__request(const char *api, const char *body, size_t len,
 		goto out;
 	err = 0;
 out:
-	cJSON_Delete(root);
 	return err;
 }
 

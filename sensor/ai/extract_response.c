@@ -97,6 +97,8 @@ int extract__response_stream(const char *api, const struct extract_event *ev,
 	cJSON *o;
 	int err;
 
+	if (streq(api, "openai.realtime"))
+		return realtime_stream(ev, n, data, sum);
 	acc_init(&a);
 	for (i = 0; i < n; i++) {
 		if (!ev[i].data || strcmp(ev[i].data, "[DONE]") == 0)

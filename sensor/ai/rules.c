@@ -28,8 +28,8 @@ static const char *const providers[] = {
 /* Body formats the extractor knows. */
 static const char *const apis[] = {
 	"openai.chat_completions", "openai.responses", "openai.embeddings",
-	"openai.completions", "anthropic.messages", "google.generate_content",
-	"other", NULL,
+	"openai.completions", "openai.realtime", "anthropic.messages",
+	"google.generate_content", "other", NULL,
 };
 
 static const char *const request_types[] = {

@@ -521,6 +521,30 @@ static void add_auth(cJSON *data, const struct http_msg *msg)
 	jsonb__add_str(auth, "scheme", scheme);
 }
 
+/*
+ * Fields of a message made from WebSocket messages (proto/wsmap.h):
+ * always streamed, http.protocol "websocket", and the audio counted
+ * rather than kept (data.audio {chunks, bytes}).
+ */
+static void add_websocket(cJSON *data, cJSON *http, const struct http_msg *msg)
+{
+	cJSON *audio;
+
+	if (!(msg->flags & HTTP_MSG_WEBSOCKET))
+		return;
+	cJSON_DeleteItemFromObjectCaseSensitive(data, "streaming");
+	jsonb__add_bool(data, "streaming", true);
+	if (http)
+		jsonb__add_str(http, "protocol", "websocket");
+	if (!msg->audio_chunks)
+		return;
+	audio = jsonb__add_obj(data, "audio");
+	if (!audio)
+		return;
+	jsonb__add_num(audio, "chunks", (double)msg->audio_chunks);
+	jsonb__add_num(audio, "bytes", (double)msg->audio_bytes);
+}
+
 /* What extraction's per-event bounds left out of the event. */
 static void count_dropped(struct assembler *as, const struct ai_summary *sum)
 {
@@ -585,6 +609,7 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 		jsonb__add_str(http, "content_encoding",
 			http_msg__header(msg, "content-encoding"));
 	}
+	add_websocket(data, http, msg);
 	free(path);
 	x->model = sum.model;		/* taken over */
 	sum.model = NULL;
@@ -668,7 +693,7 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	const char *ctype, *body;
 	struct ai_summary sum;
 	size_t body_len;
-	bool owned, sse, ok;
+	bool owned, sse, ok, ws = msg->flags & HTTP_MSG_WEBSOCKET;
 	double latency_ms;
 	cJSON *data, *http, *model;
 
@@ -682,7 +707,7 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	add_provider(data, x);
 	msg_reasons(as, msg, &a);
 	ctype = http_msg__header(msg, "content-type");
-	sse = ctype && strncasecmp(ctype, "text/event-stream", 17) == 0;
+	sse = ws || (ctype && strncasecmp(ctype, "text/event-stream", 17) == 0);
 	body_prepare(as, msg, &body, &body_len, &owned, &a);
 	if (sse) {
 		if (response_stream(x, msg, body, body_len, owned, data, &sum))
@@ -699,7 +724,8 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 		if (model)
 			jsonb__add_str(model, "id", x->model);
 	}
-	ok = msg->status >= 200 && msg->status < 300 && !sum.error;
+	/* Over a WebSocket the status is the handshake's: events decide. */
+	ok = (ws || (msg->status >= 200 && msg->status < 300)) && !sum.error;
 	jsonb__add_num(data, "status_code", msg->status);
 	jsonb__add_bool(data, "success", ok);
 	if (!cJSON_HasObjectItem(data, "streaming"))
@@ -711,11 +737,13 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	http = jsonb__add_obj(data, "http");
 	if (http) {
 		jsonb__add_num(http, "status", msg->status);
-		jsonb__add_str(http, "content_type", ctype);
+		if (!ws)
+			jsonb__add_str(http, "content_type", ctype);
 		jsonb__add_str(http, "content_encoding",
 			http_msg__header(msg, "content-encoding"));
 		jsonb__add_num(http, "body_bytes", (double)msg->body_total);
 	}
+	add_websocket(data, http, msg);
 	apply_redaction(as, data, &a);
 	a.rule = x->m.rule;
 	a.related = x->event_id;

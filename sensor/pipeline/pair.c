@@ -97,7 +97,9 @@ static void on_request(struct pair *pr, const struct event_proc *proc,
 		pending_free(pr, pending_pop(pr));
 	pd->stream_id = msg->stream_id;
 	pending_push(pr, pd);
-	assembler__request(pr->env->as, proc, server, msg, &pd->x);
+	/* A WebSocket upgrade is reported by the messages that follow it. */
+	if (!(msg->flags & HTTP_MSG_WS_HANDSHAKE))
+		assembler__request(pr->env->as, proc, server, msg, &pd->x);
 	/* Allocated already: charged, the connection table trims after. */
 	pd->charged = sizeof(*pd) + (pd->x.host ? strlen(pd->x.host) : 0) +
 		      (pd->x.model ? strlen(pd->x.model) : 0);
@@ -110,7 +112,15 @@ static enum pair_verdict on_response(struct pair *pr,
 {
 	struct pending *pd;
 
-	if (msg->status >= 100 && msg->status < 200)
+	if (msg->status == 101 && (msg->flags & HTTP_MSG_WS_HANDSHAKE)) {
+		/* The upgrade request: WebSocket messages follow. */
+		pending_free(pr, msg->stream_id ?
+				 pending_take(pr, msg->stream_id) :
+				 pending_pop(pr));
+		return PAIR_GO_ON;
+	}
+	if (msg->status >= 100 && msg->status < 200 &&
+	    !(msg->flags & HTTP_MSG_WEBSOCKET))
 		return msg->status == 101 ? PAIR_IGNORE : PAIR_GO_ON;
 	pd = msg->stream_id ? pending_take(pr, msg->stream_id) :
 			      pending_pop(pr);

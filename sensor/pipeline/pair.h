@@ -9,7 +9,11 @@
  * streams answer in any order: a message with a stream_id pairs with
  * the pending request of the same stream_id.  Interim responses
  * (1xx) answer nothing; a 101 switches the connection to another
- * protocol.  The direction that carries requests gives the connection's
+ * protocol (PAIR_IGNORE), except a WebSocket handshake
+ * (HTTP_MSG_WS_HANDSHAKE): its upgrade request is not reported, and
+ * the WebSocket messages that follow pair in order like HTTP/1.x.  A
+ * refused upgrade's response pairs with it and is not reported either.
+ * The direction that carries requests gives the connection's
  * role: a process that writes requests is the client side.
  *
  * Internal to the pipeline: the connection table (conn.h) calls it with

@@ -20,6 +20,8 @@
 #include "lib/budget.h"
 #include "proto/body.h"
 #include "proto/http1.h"
+#include "proto/ws.h"
+#include "proto/wsmap.h"
 
 #define DEFAULT_MAX_BODY	(4u << 20)
 #define DEFAULT_MAX_HEADER	(64u << 10)
@@ -56,6 +58,7 @@ struct httpstream {
 	bool hdr_overflow;
 	bool expect_head;
 	bool switched;		/* a 101 response just completed */
+	size_t rest;		/* bytes of the last feed after the 101 */
 	bool upgraded;		/* the parser stopped at an upgrade */
 	uint64_t ts;		/* ts of the bytes being parsed */
 	uint64_t seq;		/* feed() counter, for body marks */
@@ -713,8 +716,9 @@ static size_t parse(struct httpstream *s, const char *p, size_t n)
 	enum http_errno err = HTTP_PARSER_ERRNO(&s->parser);
 
 	if (s->switched) {
+		/* What follows the 101 is the new protocol's (rest). */
 		s->not_http1 = true;
-		return n;
+		return used <= n ? used : n;
 	}
 	if (err == HPE_OK && !s->enomem && !s->hdr_overflow) {
 		if (!s->upgraded)
@@ -808,7 +812,13 @@ int httpstream__feed(struct httpstream *s, const void *buf, size_t len,
 		p += used;
 		len -= used;
 	}
+	s->rest = len;
 	return err;
+}
+
+size_t httpstream__rest(const struct httpstream *s)
+{
+	return s && s->switched ? s->rest : 0;
 }
 
 void httpstream__expect_head_response(struct httpstream *s)
@@ -912,8 +922,78 @@ struct http1 {
 	struct http1_dir d[2];		/* each stream's callback context */
 	proto_msg_fn cb;
 	void *ctx;
+	struct proto_limits lim;
 	bool not_http1;			/* set by a successful feed() */
+	/*
+	 * WebSocket (RFC 6455 §4): the grouping made from a request with
+	 * "Upgrade: websocket" waits in up for its answer; a 101 starts
+	 * ws, and from then on both directions' bytes are frames.
+	 */
+	struct wsmap *up, *wsm;
+	enum proto_dir up_dir;		/* the upgrade request's */
+	struct ws *ws;
+	bool ws_switch;			/* the 101 came in this feed */
+	bool ws_ended;			/* wsm told of the end */
+	struct ws_params wsp;
 };
+
+/* A token list header (RFC 9110 §5.6.1) @v names @tok. */
+static bool has_token(const char *v, const char *tok)
+{
+	size_t n = strlen(tok);
+
+	for (; v && *v; v++) {
+		v += strspn(v, " \t");
+		if (strncasecmp(v, tok, n) == 0 &&
+		    (v[n] == '\0' || v[n] == ',' || v[n] == ' ' ||
+		     v[n] == '\t'))
+			return true;
+		v += strcspn(v, ",");
+		if (!*v)
+			break;
+	}
+	return false;
+}
+
+/*
+ * The opening handshake (RFC 6455 §4.1, §4.2.2): a GET asking for
+ * "Upgrade: websocket" and the 101 answering it.  Both are flagged
+ * HTTP_MSG_WS_HANDSHAKE for the pairing, which reports neither.
+ */
+static void ws_handshake(struct http1 *h, struct http1_dir *d,
+			 struct http_msg *msg)
+{
+	const char *v;
+
+	if (msg->is_request) {
+		v = http_msg__header(msg, "upgrade");
+		if (!msg->method || strcmp(msg->method, "GET") != 0 ||
+		    !has_token(v, "websocket") || h->ws)
+			return;
+		wsmap__free(h->up);
+		h->up = NULL;
+		msg->dir = d->dir;
+		h->up_dir = d->dir;
+		if (wsmap__new(&h->up, msg, h->lim.max_body, h->lim.budget,
+			       h->cb, h->ctx) == 0)
+			msg->flags |= HTTP_MSG_WS_HANDSHAKE;
+		return;
+	}
+	if (!h->up || d->dir == h->up_dir ||
+	    (msg->status < 200 && msg->status != 101))
+		return;
+	if (msg->status == 101 &&
+	    has_token(http_msg__header(msg, "upgrade"), "websocket")) {
+		ws__parse_extensions(http_msg__header(msg,
+					"sec-websocket-extensions"), &h->wsp);
+		msg->flags |= HTTP_MSG_WS_HANDSHAKE;
+		h->ws_switch = true;
+		return;
+	}
+	/* Refused: the connection goes on as HTTP. */
+	wsmap__free(h->up);
+	h->up = NULL;
+}
 
 static void http1_on_msg(void *ctx, struct http_msg *msg)
 {
@@ -921,6 +1001,7 @@ static void http1_on_msg(void *ctx, struct http_msg *msg)
 	struct http1 *h = d->h;
 
 	msg->dir = d->dir;
+	ws_handshake(h, d, msg);
 	/* The answer to HEAD has no body, whatever it says (RFC 9110 §9.3.2). */
 	if (msg->method && strcmp(msg->method, "HEAD") == 0)
 		httpstream__expect_head_response(h->hs[!d->dir]);
@@ -945,6 +1026,9 @@ static void http1_free(void *st)
 		return;
 	httpstream__free(h->hs[PROTO_DIR_WRITE]);
 	httpstream__free(h->hs[PROTO_DIR_READ]);
+	ws__free(h->ws);
+	wsmap__free(h->wsm);
+	wsmap__free(h->up);
 	free(h);
 }
 
@@ -964,6 +1048,8 @@ static int http1_new(void **out, const struct proto_limits *lim,
 		return -ENOMEM;
 	h->cb = cb;
 	h->ctx = ctx;
+	if (lim)
+		h->lim = *lim;
 	for (i = PROTO_DIR_WRITE; i <= PROTO_DIR_READ; i++) {
 		h->d[i] = (struct http1_dir){ .h = h, .dir = i };
 		err = httpstream__new(&h->hs[i], &hl, http1_on_msg, &h->d[i]);
@@ -976,12 +1062,58 @@ static int http1_new(void **out, const struct proto_limits *lim,
 	return 0;
 }
 
+/* WebSocket: the grouping is told once that the frames ended. */
+static void ws_end(struct http1 *h, enum proto_gap why)
+{
+	if (h->ws_ended)
+		return;
+	h->ws_ended = true;
+	wsmap__end(h->wsm, why);
+}
+
+static int ws_feed(struct http1 *h, enum proto_dir dir, const void *buf,
+		   size_t len, uint64_t ts_ns)
+{
+	int err = ws__feed(h->ws, dir, buf, len, ts_ns);
+
+	if (ws__dead(h->ws))
+		ws_end(h, PROTO_GAP_NONE);
+	return err;
+}
+
+/*
+ * The 101 answering a WebSocket upgrade ended HTTP on @dir: the frames
+ * begin with the bytes after it (httpstream__rest() of them).
+ */
+static int ws_start(struct http1 *h, enum proto_dir dir, const void *buf,
+		    size_t len, uint64_t ts_ns)
+{
+	size_t rest = httpstream__rest(h->hs[dir]);
+	int err;
+
+	h->ws_switch = false;
+	h->wsm = h->up;
+	h->up = NULL;
+	err = ws__new(&h->ws, &h->wsp, h->up_dir, h->lim.max_body,
+		      h->lim.budget, wsmap__message, h->wsm);
+	if (err)
+		return err;
+	if (!rest || rest > len)
+		return 0;
+	return ws_feed(h, dir, (const char *)buf + len - rest, rest, ts_ns);
+}
+
 static int http1_feed(void *st, enum proto_dir dir, const void *buf,
 		      size_t len, uint64_t ts_ns)
 {
 	struct http1 *h = st;
-	int err = httpstream__feed(h->hs[dir], buf, len, ts_ns);
+	int err;
 
+	if (h->ws)
+		return ws_feed(h, dir, buf, len, ts_ns);
+	err = httpstream__feed(h->hs[dir], buf, len, ts_ns);
+	if (h->ws_switch && h->up)
+		return err ? err : ws_start(h, dir, buf, len, ts_ns);
 	if (!err && httpstream__not_http1(h->hs[dir]))
 		h->not_http1 = true;
 	return err;
@@ -991,6 +1123,12 @@ static void http1_gap(void *st, enum proto_dir dir, enum proto_gap why)
 {
 	struct http1 *h = st;
 
+	if (h->ws) {
+		/* Frame boundaries are lost with the bytes. */
+		ws__gap(h->ws, dir);
+		ws_end(h, why);
+		return;
+	}
 	httpstream__gap(h->hs[dir], why);
 }
 
@@ -998,6 +1136,10 @@ static void http1_flush(void *st, enum proto_dir dir, uint64_t ts_ns)
 {
 	struct http1 *h = st;
 
+	if (h->ws) {
+		ws_end(h, PROTO_GAP_NONE);
+		return;
+	}
 	httpstream__flush(h->hs[dir], ts_ns);
 }
 
@@ -1005,6 +1147,8 @@ static bool http1_in_message(const void *st)
 {
 	const struct http1 *h = st;
 
+	if (h->ws)
+		return wsmap__in_message(h->wsm) || ws__in_message(h->ws);
 	return httpstream__in_message(h->hs[PROTO_DIR_WRITE]) ||
 	       httpstream__in_message(h->hs[PROTO_DIR_READ]);
 }
@@ -1042,7 +1186,8 @@ static size_t http1_held(const void *st)
 	const struct http1 *h = st;
 
 	return httpstream__held(h->hs[PROTO_DIR_WRITE]) +
-	       httpstream__held(h->hs[PROTO_DIR_READ]);
+	       httpstream__held(h->hs[PROTO_DIR_READ]) +
+	       ws__held(h->ws) + wsmap__held(h->wsm);
 }
 
 static size_t http1_shed(void *st)
@@ -1050,14 +1195,35 @@ static size_t http1_shed(void *st)
 	struct http1 *h = st;
 
 	return httpstream__shed(h->hs[PROTO_DIR_WRITE]) +
-	       httpstream__shed(h->hs[PROTO_DIR_READ]);
+	       httpstream__shed(h->hs[PROTO_DIR_READ]) +
+	       ws__shed(h->ws) + wsmap__shed(h->wsm);
 }
 
 static bool http1_ignored(const void *st)
 {
 	const struct http1 *h = st;
 
-	return h->not_http1;
+	return h->not_http1 || ws__dead(h->ws);
+}
+
+static void ws_add_stats(const struct http1 *h, struct proto_stats *out)
+{
+	struct wsmap_stats ms;
+	struct ws_stats ws;
+
+	ws__stats(h->ws, &ws);
+	wsmap__stats(h->wsm, &ms);
+	out->ws_connections = 1;
+	out->ws_frames = ws.frames;
+	out->ws_control_frames = ws.control_frames;
+	out->ws_messages = ws.messages;
+	out->ws_oversize = ws.oversize;
+	out->ws_frame_errors = ws.frame_errors;
+	out->ws_deflate_errors = ws.deflate_errors;
+	out->ws_deflate_bombs = ws.deflate_bombs;
+	out->ws_other_messages = ms.other_messages;
+	out->ws_audio_chunks = ms.audio_chunks;
+	out->ws_audio_bytes = ms.audio_bytes;
 }
 
 static void http1_stats(const void *st, struct proto_stats *out)
@@ -1072,6 +1238,8 @@ static void http1_stats(const void *st, struct proto_stats *out)
 		out->messages += hst.messages;
 		out->parse_errors += hst.parse_errors;
 	}
+	if (h && h->ws)
+		ws_add_stats(h, out);
 }
 
 const struct proto_ops proto_http1 = {

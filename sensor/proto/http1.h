@@ -131,6 +131,13 @@ void httpstream__stats(const struct httpstream *s, struct httpstream_stats *st);
 bool httpstream__not_http1(const struct httpstream *s);
 
 /*
+ * After the feed in which a 101 (Switching Protocols) response ended
+ * HTTP on this stream: the number of bytes at the end of that feed that
+ * follow the 101 and belong to the new protocol; 0 otherwise.
+ */
+size_t httpstream__rest(const struct httpstream *s);
+
+/*
  * Body bytes kept by the message in progress (its buffer's capacity, as
  * charged to the budget); 0 when none, or when it was shed.  NULL ok.
  */

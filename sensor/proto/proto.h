@@ -18,7 +18,11 @@
  * comes last and takes any bytes: it resynchronises on garbage itself
  * and reports through ignored() a connection that turns out not to be
  * HTTP/1.x (an HTTP/2 server's preface or SETTINGS, an HTTP/2 connection
- * joined mid-way, a 101 switch), which the caller then only counts.
+ * joined mid-way, a 101 switch to anything but WebSocket), which the
+ * caller then only counts.  A 101 that answers a request with "Upgrade:
+ * websocket" hands the connection, within HTTP/1.1's entry, to the
+ * WebSocket parser (proto/ws.h), whose messages become HTTP messages
+ * flagged HTTP_MSG_WEBSOCKET (proto/wsmap.h).
  */
 #ifndef OISP_PROTO_H
 #define OISP_PROTO_H
@@ -65,6 +69,18 @@ enum http_msg_flag {
 	 * counted in body_total only
 	 */
 	HTTP_MSG_SHED = 1 << 3,
+	/*
+	 * Made from WebSocket messages (proto/wsmap.h): the request is one
+	 * client message (or a Realtime turn), the response the server
+	 * messages answering it as a text/event-stream body, status 101.
+	 */
+	HTTP_MSG_WEBSOCKET = 1 << 4,
+	/*
+	 * The WebSocket opening handshake (RFC 6455 §4): a GET with
+	 * "Upgrade: websocket" and the 101 that accepts it.  Not an
+	 * exchange of its own: what follows is.
+	 */
+	HTTP_MSG_WS_HANDSHAKE = 1 << 5,
 };
 
 /* Body byte @body_off (counted like body_total) arrived at @ts_ns. */
@@ -127,6 +143,13 @@ struct http_msg {
 	 */
 	struct http_ts_mark *marks;
 	size_t n_marks;
+	/*
+	 * WebSocket audio messages that belong to this message (OpenAI
+	 * Realtime: input_audio_buffer.append, response.audio.delta):
+	 * counted, their payload not kept; 0 for other messages.
+	 */
+	uint64_t audio_chunks;
+	uint64_t audio_bytes;
 };
 
 /*
@@ -164,6 +187,18 @@ struct proto_stats {
 	uint64_t parse_errors;	/* bytes that broke the protocol's syntax */
 	/* HTTP/2 streams not tracked: more than the bound at once */
 	uint64_t streams_dropped;
+	/* WebSocket, after a 101 (proto/ws.h, proto/wsmap.h) */
+	uint64_t ws_connections;	/* switched to WebSocket */
+	uint64_t ws_frames;		/* frames, control ones too */
+	uint64_t ws_control_frames;	/* close, ping, pong */
+	uint64_t ws_messages;		/* data messages */
+	uint64_t ws_other_messages;	/* not part of an AI exchange */
+	uint64_t ws_oversize;		/* cut at the body limit */
+	uint64_t ws_audio_chunks;	/* audio messages counted, not kept */
+	uint64_t ws_audio_bytes;
+	uint64_t ws_frame_errors;	/* bad frames: parsing ended */
+	uint64_t ws_deflate_errors;	/* data that did not inflate */
+	uint64_t ws_deflate_bombs;	/* expansion beyond WS_BOMB_RATIO */
 };
 
 /*

@@ -392,14 +392,15 @@ Test(pipeline, ignored_connections_go_to_the_hook_once)
 	cr_assert_eq(ign[1].conn, 0x20);
 	cr_assert_eq(ign[1].ts, ts_h2);
 
+	/* A switch to anything but WebSocket (test_ws_pipeline.c). */
 	callstr(102, 0x30, CAP_DIR_WRITE,
-		"GET /ws HTTP/1.1\r\nHost: example.org\r\n"
-		"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+		"GET /up HTTP/1.1\r\nHost: example.org\r\n"
+		"Upgrade: h2c\r\nConnection: Upgrade\r\n\r\n");
 	callstr(102, 0x30, CAP_DIR_READ,
-		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
 		"Connection: Upgrade\r\n\r\n");
 	ts_101 = F.ts;
-	callstr(102, 0x30, CAP_DIR_READ, "\x81\x05hello");
+	callstr(102, 0x30, CAP_DIR_READ, "\x00\x00\x00\x04\x00");
 	cr_assert_eq(n_ign, 3, "protocol switched");
 	cr_assert_eq(ign[2].conn, 0x30);
 	cr_assert_eq(ign[2].ts, ts_101);
