@@ -22,7 +22,7 @@ NODE_CLIENT = os.path.join(e2elib.CLIENTS, "ws_client.mjs")
 # Last byte of the loopback address of each listener of ws_server.py
 # (the fixture server has .1 and .2, nghttpx .3).
 LISTENERS = {"deflate": 4, "plain": 5, "nocontext": 6}
-FIRST_TOKEN_MS = 25         # ws_server.py waits 30 ms before the first delta
+FIRST_TOKEN_MS = 25         # ws_server.py waits 30 ms before the first output
 
 
 class WsServer:
@@ -320,8 +320,11 @@ def check_realtime_pair(ws, q, r, res, *, pid, exe, name, audio):
     assert qd["request_type"] == "chat"
     assert qd["model"]["id"] == res["model"]
     msgs = [{"role": m["role"], "content": m.get("content")} for m in qd["messages"]]
-    assert msgs[0] == {"role": "system", "content": res["instructions"]}
-    assert msgs[-1] == {"role": "user", "content": res["message"]}
+    # session.update's instructions, the conversation.item.create items
+    # (an input_audio item has no text)
+    assert msgs == [{"role": "system", "content": res["instructions"]}] + (
+        [{"role": "user", "content": None}] if audio else []) + [
+        {"role": "user", "content": res["message"]}]
     ans = ws.answer(conn, res["id"])
     assert (res["text"], res["usage"], res["status"]) == (ans["text"], ans["usage"], ans["status"])
     assert rd["success"] is True
@@ -333,14 +336,16 @@ def check_realtime_pair(ws, q, r, res, *, pid, exe, name, audio):
     assert rd["latency_ms"] >= rd["time_to_first_token_ms"]
     if audio:
         assert res["audio_b64"] == ans["audio_b64"]
-        # counted: the messages that carried audio, each way
+        # counted (the messages that carried audio, each way, and their
+        # payload bytes), never copied (check_no_audio_copied)
         appends = [x for x in conn if x["kind"] == "in" and x["type"] == "input_audio_buffer.append"]
-        assert qd["audio"]["chunks"] == len(appends) == 3, qd.get("audio")
-        assert qd["audio"]["bytes"] >= sum(len(b) for b in res["audio_in_b64"][:3])
-        assert rd["audio"]["chunks"] == len(res["audio_b64"]) > 0, rd.get("audio")
-        assert rd["audio"]["bytes"] >= sum(len(b) for b in res["audio_b64"])
+        assert len(appends) == 3
+        assert qd["audio"] == {"chunks": 3, "bytes": sum(x["bytes"] for x in appends)}
+        assert rd["audio"] == {"chunks": len(res["audio_b64"]),
+                               "bytes": ans["audio_msg_bytes"]}, rd.get("audio")
+        assert qd["has_audio"] is True
     else:
-        assert "audio" not in qd and "audio" not in rd
+        assert "audio" not in qd and "audio" not in rd and "has_audio" not in qd
     return qd, rd
 
 

@@ -36,7 +36,10 @@ Every connection and message is logged as one JSON line to --log:
                                             a client message (text: its
                                             first 4000 characters)
   {"conn": N, "kind": "answer", "api", "id", "text", "usage", "status",
-   "tool_calls", "audio_b64": [...]}                 what a response sent
+   "tool_calls", "audio_b64": [...], "audio_msg_bytes"}
+                                            what a response sent (audio:
+                                            the base64 of each audio delta,
+                                            the bytes of those messages)
 
 Usage:
   ws_server.py --cert C --key K --log FILE --listen ADDR:PORT:MODE [...]
@@ -65,7 +68,7 @@ from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFact
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture_model as fm  # noqa: E402
 
-FIRST_TOKEN_DELAY = 0.030   # seconds before the first delta of a response
+FIRST_TOKEN_DELAY = 0.030   # seconds before the first output of a response
 DELTA_DELAY = 0.002         # between deltas
 FAIL_MODEL = "fail-model"
 AUDIO_CHUNK = 2400          # PCM bytes per response.output_audio.delta (50 ms)
@@ -132,18 +135,21 @@ class Conn:
         await self.ws.send(pieces())
 
     async def deltas(self, events):
-        """Sends @events, waiting before the first delta as a model would,
-        and pinging once after it."""
-        first = True
+        """Sends @events (pairs (event, fragment)), waiting before the
+        model's first output (its first output item or delta) as a model
+        would, between deltas, and pinging once after the first delta."""
+        waited = pinged = False
         for ev, fragment in events:
-            if ev["type"].endswith(".delta"):
-                await asyncio.sleep(FIRST_TOKEN_DELAY if first else DELTA_DELAY)
-                if first:
-                    await self.send(ev)
-                    await self.ws.ping(b"after-first-delta")
-                    first = False
-                    continue
+            t = ev["type"]
+            if not waited and (t == "response.output_item.added" or t.endswith(".delta")):
+                await asyncio.sleep(FIRST_TOKEN_DELAY)
+                waited = True
+            elif t.endswith(".delta"):
+                await asyncio.sleep(DELTA_DELAY)
             await self.send(ev, fragment)
+            if t.endswith(".delta") and not pinged:
+                await self.ws.ping(b"after-first-delta")
+                pinged = True
 
     async def messages(self):
         """The client's messages, logged: (text or None, bytes)."""
@@ -372,7 +378,9 @@ class Realtime:
             {"name": "tokens", "limit": 400000, "remaining": 400000 - usage["total_tokens"],
              "reset_seconds": 0.3}]})
         self.conn.log(kind="answer", api="realtime", id=rid, status="completed",
-                      text=reply, usage=usage, tool_calls=[], audio_b64=b64)
+                      text=reply, usage=usage, tool_calls=[], audio_b64=b64,
+                      audio_msg_bytes=sum(len(json.dumps(e)) for e in evs
+                                          if e["type"] == "response.output_audio.delta"))
 
     async def run(self):
         await self.event({"type": "session.created", "session": self.session})
