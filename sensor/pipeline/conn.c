@@ -88,6 +88,23 @@ static void on_message(void *ctx, struct http_msg *msg)
 	http_msg__free(msg);
 }
 
+/* WebSocket counters of one connection (proto.h) into the pipeline's. */
+static void add_ws_stats(struct pipeline_stats *st,
+			 const struct proto_stats *p)
+{
+	st->websocket_connections += p->ws_connections;
+	st->websocket_frames += p->ws_frames;
+	st->websocket_control_frames += p->ws_control_frames;
+	st->websocket_messages += p->ws_messages;
+	st->websocket_other_messages += p->ws_other_messages;
+	st->websocket_oversize_messages += p->ws_oversize;
+	st->websocket_audio_chunks += p->ws_audio_chunks;
+	st->websocket_audio_bytes += p->ws_audio_bytes;
+	st->websocket_frame_errors += p->ws_frame_errors;
+	st->websocket_deflate_errors += p->ws_deflate_errors;
+	st->websocket_deflate_bombs += p->ws_deflate_bombs;
+}
+
 static void conn_free(struct conn *c)
 {
 	struct proto_stats pst;
@@ -98,6 +115,7 @@ static void conn_free(struct conn *c)
 		c->proto->stats(c->ps, &pst);
 		c->cs->st->parse_errors += pst.parse_errors;
 		c->cs->st->http2_streams_dropped += pst.streams_dropped;
+		add_ws_stats(c->cs->st, &pst);
 		c->proto->free(c->ps);
 	}
 	pair__free(c->pair);
@@ -434,6 +452,7 @@ static int add_live_stats(void *ctx, const struct conn_key *k, void *val)
 	c->proto->stats(c->ps, &pst);
 	st->parse_errors += pst.parse_errors;
 	st->http2_streams_dropped += pst.streams_dropped;
+	add_ws_stats(st, &pst);
 	return 0;
 }
 

@@ -31,6 +31,28 @@
 	  "HTTP parse errors (counted when their connection closes).") \
 	X(http2_streams_dropped, COUNTER, BAD, \
 	  "HTTP/2 streams not reported because 128 were already open on their connection.") \
+	X(websocket_connections, COUNTER, OK, \
+	  "Connections switched to WebSocket by a 101 answering an Upgrade: websocket request.") \
+	X(websocket_frames, COUNTER, OK, \
+	  "WebSocket frames parsed, control frames included.") \
+	X(websocket_control_frames, COUNTER, OK, \
+	  "WebSocket close, ping and pong frames.") \
+	X(websocket_messages, COUNTER, OK, \
+	  "WebSocket data messages (text or binary, reassembled and inflated).") \
+	X(websocket_other_messages, COUNTER, OK, \
+	  "WebSocket messages not part of an AI exchange (reported only with --all, as requests and their responses, when no AI API is recognised).") \
+	X(websocket_oversize_messages, COUNTER, OK, \
+	  "WebSocket messages cut at capture.max_body_bytes.") \
+	X(websocket_audio_chunks, COUNTER, OK, \
+	  "OpenAI Realtime audio messages counted and not kept (input_audio_buffer.append, response.audio.delta, response.output_audio.delta).") \
+	X(websocket_audio_bytes, COUNTER, OK, \
+	  "WebSocket payload bytes of those audio messages.") \
+	X(websocket_frame_errors, COUNTER, BAD, \
+	  "Invalid WebSocket frames; their connection is no longer parsed.") \
+	X(websocket_deflate_errors, COUNTER, BAD, \
+	  "WebSocket messages whose permessage-deflate data did not inflate; their connection is no longer parsed.") \
+	X(websocket_deflate_bombs, COUNTER, BAD, \
+	  "WebSocket messages cut at capture.max_body_bytes that inflated over 100 times their size (with context takeover their connection is no longer parsed).") \
 	X(gaps, COUNTER, BAD, \
 	  "Messages with lost or truncated capture data.") \
 	X(unmatched, COUNTER, OK, \
