@@ -179,10 +179,9 @@ def check_responses_pair(ws, q, r, res, *, pid, exe, name):
     if res["status"] == "error":
         # an error event: no response object, nothing else in the event
         assert rd["success"] is False
-        assert rd["error"]["type"] == res["error"]["type"]
-        assert rd["error"]["code"] == res["error"]["code"]
-        assert rd["error"]["message"] == res["error"]["message"]
         assert rd["finish_reason"] == "error"
+        want = {k: res["error"][k] for k in ("type", "code", "message", "param")}
+        assert rd["error"] == want, "the error event's error object: %r" % rd["error"]
         return qd, rd
     # the client got what the server sent
     ans = ws.answer(conn, res["id"])
@@ -363,6 +362,7 @@ def check_no_audio_copied(sensor_run, results):
 @pytest.mark.parametrize("listener,compression", [
     ("deflate", "deflate"), ("plain", "none"), ("nocontext", "deflate")])
 def test_python_realtime(sensor_run, ws, listener, compression):
+    before = ws_counters(sensor_run.sensor)
     c, res, evs = py_client(sensor_run, ws, listener, "realtime-text", "realtime-audio",
                             compression=compression, n_events=4)
     assert [r["mode"] for r in res] == ["realtime-text", "realtime-audio"]
@@ -373,6 +373,10 @@ def test_python_realtime(sensor_run, ws, listener, compression):
                             audio=r["mode"] == "realtime-audio")
     check_no_audio_copied(sensor_run, res[1:])
     assert len(evs) == 4
+    # and counted in the status once the connection is gone
+    n = 3 + len(res[1]["audio_b64"])
+    e2elib.wait_until(lambda: ws_counters(sensor_run.sensor)["audio_chunks"] >=
+                      before["audio_chunks"] + n, 10, "audio chunks not counted")
 
 
 def test_node_ws_realtime_audio(sensor_run, ws):
@@ -400,43 +404,66 @@ def test_node_openai_sdk_websockets(sensor_run, ws):
 # ---------------------------------------------------------------------------
 # Not AI
 
-def status_counter(sensor, name):
-    st = sensor.status()
-    for section in st.values():
-        if isinstance(section, dict) and name in section:
-            return section[name]
-    raise AssertionError("no %s in the status: %s" % (name, json.dumps(st)[:2000]))
+def ws_counters(sensor):
+    """The pipeline's websocket_* counters, without the prefix."""
+    st = sensor.status()["pipeline"]
+    return {k[len("websocket_"):]: v for k, v in st.items() if k.startswith("websocket_")}
 
 
-def test_other_websocket_traffic_is_counted_not_reported(sensor_run, ws, tmp_path):
-    """An echo service on a host no rule knows: no event from the shared
-    sensor (AI only), its messages counted; a sensor with --all reports
-    each client message and its echo."""
+def echo_clients(sensor_run, ws):
+    """An echo exchange (a text and a binary message) from each library,
+    on a host no rule knows; returns [(client, its output line)]."""
+    out = []
+    for fn in (py_client, node_client):
+        c, [res], _ = fn(sensor_run, ws, "deflate", "echo")
+        check_extensions(res, "deflate", "deflate")
+        # the server got what the client sent (and the client checked
+        # that it got it back)
+        ins = [x for x in ws.conn_of(res["message"]) if x["kind"] == "in"]
+        assert [x["text"] for x in ins] == [res["message"], None]
+        assert ins[1]["binary"] and ins[1]["bytes"] == len(base64.b64decode(res["binary"]))
+        out.append((c, res))
+    return out
+
+
+def test_other_websocket_traffic_is_counted_not_reported(sensor_run, ws):
+    """The shared sensor (AI only) writes no event for it and counts its
+    messages, 2 each way per client."""
+    before = ws_counters(sensor_run.sensor)
+    clients = echo_clients(sensor_run, ws)
+    after = e2elib.wait_until(
+        lambda: (lambda a: a if a["other_messages"] >= before["other_messages"] + 8 else None)(
+            ws_counters(sensor_run.sensor)), 10,
+        "the echo messages were not counted: %s" % ws_counters(sensor_run.sensor))
+    assert after["connections"] >= before["connections"] + 2
+    assert after["messages"] >= before["messages"] + 8
+    assert after["control_frames"] >= before["control_frames"] + 2     # the closes
+    for c, _ in clients:
+        assert sensor_run.events.by_pid(c.pid) == []
+    # nothing the stand-ins and clients sent was bad
+    for k in ("frame_errors", "deflate_errors", "deflate_bombs", "oversize_messages"):
+        assert after[k] == 0, after
+
+
+def test_other_websocket_traffic_is_reported_with_all(sensor_run, ws, tmp_path):
+    """A sensor with --all reports each client message as a request and
+    the echo as its response."""
     all_sensor = e2elib.Sensor(str(tmp_path), extra_args=["--all"]).start()
     try:
-        before = status_counter(sensor_run.sensor, "ws_other_messages")
-        py, [pres], _ = py_client(sensor_run, ws, "deflate", "echo")
-        node, [nres], _ = node_client(sensor_run, ws, "deflate", "echo")
-        for c, r in ((py, pres), (node, nres)):
-            check_extensions(r, "deflate", "deflate")
+        for c, res in echo_clients(sensor_run, ws):
             got = e2elib.EventLog(all_sensor.out).wait_pid(c.pid, 4)
             assert [e["event_type"] for e in got] == ["ai.request", "ai.response"] * 2, got
+            port = ws.echo_url.rsplit(":", 1)[1].split("/")[0]
             for e in got:
                 d = e["data"]
-                assert d["http"]["protocol"] == "websocket"
-                assert d["provider"]["name"] == "other"
-            assert got[0]["data"]["http"]["path"] == "/echo"
-            assert got[0]["data"]["http"]["method"] == "GET"
-        # 2 messages each way per client
-        e2elib.wait_until(lambda: status_counter(sensor_run.sensor, "ws_other_messages")
-                          >= before + 8, 5, "other messages not counted")
-        time.sleep(0.3)
-        assert sensor_run.events.by_pid(py.pid) == []
-        assert sensor_run.events.by_pid(node.pid) == []
-        # the clients got back what they sent (checked by the clients too)
-        for r in (pres, nres):
-            ins = [x for x in ws.conn_of(r["message"]) if x["kind"] == "in"]
-            assert [x["text"] for x in ins] == [r["message"], None]
-            assert ins[1]["binary"] and ins[1]["bytes"] == len(base64.b64decode(r["binary"]))
+                assert d["http"]["protocol"] == "websocket", d
+                assert d["provider"] == {"name": "other", "endpoint": "localhost:" + port}, d
+            for q, r in e2elib.pairs(got):
+                check_envelopes(q, r, pid=c.pid)
+                assert q["data"]["http"]["method"] == "GET"
+                assert q["data"]["http"]["path"] == "/echo"
+                assert r["data"]["status_code"] == 101
+            assert [q["data"]["http"]["body_bytes"] for q, _ in e2elib.pairs(got)] == [
+                len(res["message"]), len(base64.b64decode(res["binary"]))]
     finally:
         assert all_sensor.stop() == 0, all_sensor.log_tail()
