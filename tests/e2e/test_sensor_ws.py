@@ -252,6 +252,31 @@ def test_python_responses(sensor_run, ws, listener, compression):
     assert len(evs) == 6
 
 
+def test_python_responses_pipelined(sensor_run, ws):
+    """The second response.create sent before the first is answered: the
+    server answers them in turn, and each answer goes with its request."""
+    c, res, evs = py_client(sensor_run, ws, "deflate", "responses-pipelined", n_events=4)
+    assert len(res) == 2 and res[0]["local_port"] == res[1]["local_port"]
+    pairs = [one_pair(evs, r["message"]) for r in res]
+    for r, (q, resp) in zip(res, pairs):
+        check_responses_pair(ws, q, resp, r, pid=c.pid, exe=e2elib.PYTHON, name="python3")
+    (q1, r1), (q2, r2) = pairs
+    assert q1["ts_mono"] < q2["ts_mono"] and q1["ts_mono"] < r1["ts_mono"] < r2["ts_mono"]
+    assert len(evs) == 4
+
+
+@pytest.mark.parametrize("compression", ["deflate", "none"])
+def test_python_responses_big(sensor_run, ws, compression):
+    """A 105 000-byte message each way: uncompressed, frames with 64-bit
+    lengths over many TLS records."""
+    c, [res], evs = py_client(sensor_run, ws, "deflate", "responses-big",
+                              compression=compression, n_events=2)
+    assert len(res["message"]) > 105000
+    q, r = one_pair(evs, res["message"])
+    check_responses_pair(ws, q, r, res, pid=c.pid, exe=e2elib.PYTHON, name="python3")
+    assert len(evs) == 2
+
+
 def test_python_responses_tool_call(sensor_run, ws):
     c, [res], evs = py_client(sensor_run, ws, "deflate", "responses-tool", n_events=2)
     q, r = one_pair(evs, res["message"])

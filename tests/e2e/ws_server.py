@@ -34,7 +34,7 @@ Every connection and message is logged as one JSON line to --log:
   {"conn": N, "kind": "open", "path", "headers", "extensions", "mode"}
   {"conn": N, "kind": "in", "type", "bytes", "binary", "text"}
                                             a client message (text: its
-                                            first 4000 characters)
+                                            first 256 Ki characters)
   {"conn": N, "kind": "answer", "api", "id", "text", "usage", "status",
    "tool_calls", "audio_b64": [...], "audio_msg_bytes"}
                                             what a response sent (audio:
@@ -75,6 +75,7 @@ AUDIO_CHUNK = 2400          # PCM bytes per response.output_audio.delta (50 ms)
 REALTIME_INSTRUCTIONS = ("Your knowledge cutoff is 2023-10. You are a helpful, witty, "
                          "and friendly AI.")
 MODES = ("deflate", "nocontext", "plain")
+LOG_TEXT = 1 << 18          # characters of a client message logged
 
 _ids = itertools.count(1)
 _conns = itertools.count(1)
@@ -164,7 +165,7 @@ class Conn:
                 except ValueError:
                     pass
             self.log(kind="in", type=typ, bytes=len(raw), binary=binary,
-                     text=None if binary else raw[:4000])
+                     text=None if binary else raw[:LOG_TEXT])
             yield raw, obj
 
 

@@ -11,6 +11,10 @@ Modes (each on a connection of its own):
   responses           one response.create, text answer
   responses-two       two response.create on one connection, one after
                       the other
+  responses-pipelined two response.create on one connection, the second
+                      sent before the first is answered
+  responses-big       a 105 000-byte user message (and its echo): frames
+                      with 64-bit lengths, when not compressed
   responses-tool      a response.create with a function tool: a tool call
   responses-failed    model fail-model: response.failed
   responses-error     model bad-model: an error event
@@ -53,6 +57,7 @@ TOOL = {"type": "function", "name": "lookup_text", "description": "Looks a text 
         "strict": False, "parameters": {"type": "object", "properties": {
             "text": {"type": "string"}}, "required": ["text"]}}
 AUDIO_IN_CHUNK = 4800       # 100 ms of 24 kHz PCM16
+BIG_TEXT = " ".join("w%05d" % i for i in range(1, 15001))     # 105 000 bytes
 
 
 def fail(msg):
@@ -95,9 +100,11 @@ def response_create(message, model=MODEL, tools=(), metadata=None):
     return req
 
 
-async def one_response(ws, req, mode):
-    """Sends @req, reads the events up to the response's last one."""
-    await ws.send(json.dumps(req))
+async def one_response(ws, req, mode, send=True):
+    """Sends @req (unless it was sent already), reads the events up to
+    the response's last one."""
+    if send:
+        await ws.send(json.dumps(req))
     types, text, args = [], "", {}
     while True:
         ev = json.loads(await ws.recv())
@@ -134,6 +141,13 @@ async def responses(args, mode, tag):
             for n in ("first", "second"):
                 out.append(await one_response(ws, response_create(msg + " " + n), mode))
             return out
+        if mode == "responses-pipelined":
+            reqs = [response_create(msg + " " + n) for n in ("first", "second")]
+            for r in reqs:
+                await ws.send(json.dumps(r))
+            return [await one_response(ws, r, mode, send=False) for r in reqs]
+        if mode == "responses-big":
+            msg += " " + BIG_TEXT
         kw = {}
         if mode == "responses-tool":
             kw["tools"] = [TOOL]
