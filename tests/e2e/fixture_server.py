@@ -447,7 +447,9 @@ def parse_listen(spec):
     return host.strip("[]"), int(port)
 
 
-def main():
+def parse_args():
+    """The command line of the stand-in servers (this one, ws_server.py)
+    and their TLS context: (args, ssl context offering http/1.1)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
@@ -456,11 +458,14 @@ def main():
     ap.add_argument("--exit-with-parent", action="store_true",
                     help="exit when the process that started it goes away")
     args = ap.parse_args()
-
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
     ctx.set_alpn_protocols(["http/1.1"])
+    return args, ctx
 
+
+def main():
+    args, ctx = parse_args()
     servers = []
     for spec in args.listen:
         try:

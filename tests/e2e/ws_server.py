@@ -50,7 +50,6 @@ server_no_context_takeover and client_no_context_takeover) or "plain"
 0 replaced by the kernel's choice); exits 3 when one cannot be bound.
 SIGTERM stops it; so does the death of its parent with --exit-with-parent.
 """
-import argparse
 import asyncio
 import base64
 import hashlib
@@ -58,7 +57,6 @@ import itertools
 import json
 import os
 import signal
-import ssl
 import sys
 from urllib.parse import parse_qs, urlsplit
 
@@ -67,6 +65,7 @@ from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFact
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture_model as fm  # noqa: E402
+import fixture_server  # noqa: E402
 
 FIRST_TOKEN_DELAY = 0.030   # seconds before the first output of a response
 DELTA_DELAY = 0.002         # between deltas
@@ -467,10 +466,7 @@ class Listener:
         conn.log(kind="close", code=ws.close_code)
 
 
-async def amain(args):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(args.cert, args.key)
-    ctx.set_alpn_protocols(["http/1.1"])
+async def amain(args, ctx):
     bound = []
     for spec in args.listen:
         try:
@@ -493,14 +489,7 @@ async def amain(args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cert", required=True)
-    ap.add_argument("--key", required=True)
-    ap.add_argument("--log", required=True)
-    ap.add_argument("--listen", action="append", required=True)
-    ap.add_argument("--exit-with-parent", action="store_true",
-                    help="exit when the process that started it goes away")
-    asyncio.run(amain(ap.parse_args()))
+    asyncio.run(amain(*fixture_server.parse_args()))
 
 
 if __name__ == "__main__":
