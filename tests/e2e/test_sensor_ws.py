@@ -186,8 +186,8 @@ def check_responses_pair(ws, q, r, res, *, pid, exe, name):
     # the client got what the server sent
     ans = ws.answer(conn, res["id"])
     assert (res["text"], res["usage"], res["status"]) == (ans["text"], ans["usage"], ans["status"])
-    assert res["tool_calls"] == [{k: c[k] for k in ("call_id", "name", "arguments")}
-                                 for c in ans["tool_calls"]]
+    assert res.get("tool_calls", []) == [{k: c[k] for k in ("call_id", "name", "arguments")}
+                                         for c in ans["tool_calls"]]
     assert rd["provider_request_id"] == res["id"]
     assert rd["model"]["id"] == res["model"]
     if res["status"] == "failed":
@@ -351,10 +351,27 @@ def check_realtime_pair(ws, q, r, res, *, pid, exe, name, audio):
         {"role": "user", "content": res["message"]}]
     ans = ws.answer(conn, res["id"])
     assert (res["text"], res["usage"], res["status"]) == (ans["text"], ans["usage"], ans["status"])
-    assert rd["success"] is True
+    assert res.get("tool_calls", []) == [{k: c[k] for k in ("call_id", "name", "arguments")}
+                                         for c in ans["tool_calls"]]
     assert rd["provider_request_id"] == res["id"]
-    assert rd["choices"][0]["message"]["content"] == res["text"]
-    assert rd["finish_reason"] == "stop"
+    assert rd["model"]["id"] == res["model"]
+    if res["status"] == "failed":
+        assert rd["success"] is False
+        assert rd["finish_reason"] == "error"
+        assert rd["error"] == res["error"], rd.get("error")
+        return qd, rd
+    assert rd["success"] is True
+    if res.get("tool_calls"):
+        calls = [{"id": t["call_id"], "name": t["name"], "type": "function",
+                  "arguments": t["arguments"]} for t in res["tool_calls"]]
+        assert rd["tool_calls"] == calls
+        assert rd["choices"][0]["message"]["tool_calls"] == calls
+        assert rd["choices"][0]["message"].get("content") is None
+        assert rd["finish_reason"] == "tool_calls"
+        assert [t["name"] for t in qd["tools"]] == [t["name"] for t in res["tool_calls"]]
+    else:
+        assert rd["choices"][0]["message"]["content"] == res["text"]
+        assert rd["finish_reason"] == "stop"
     check_usage(rd, res["usage"])
     assert rd["time_to_first_token_ms"] >= FIRST_TOKEN_MS, rd
     assert rd["latency_ms"] >= rd["time_to_first_token_ms"]
@@ -402,6 +419,25 @@ def test_python_realtime(sensor_run, ws, listener, compression):
     n = 3 + len(res[1]["audio_b64"])
     e2elib.wait_until(lambda: ws_counters(sensor_run.sensor)["audio_chunks"] >=
                       before["audio_chunks"] + n, 10, "audio chunks not counted")
+
+
+def test_python_realtime_turns_tools_and_failure(sensor_run, ws):
+    """Two turns on one session (each request has the session's
+    instructions and the items since the previous response.create), a
+    function call, and a response.done with status failed."""
+    c, res, evs = py_client(sensor_run, ws, "deflate", "realtime-two", "realtime-tool",
+                            "realtime-failed", n_events=8)
+    assert [r["mode"] for r in res] == ["realtime-two", "realtime-two", "realtime-tool",
+                                        "realtime-failed"]
+    assert res[0]["local_port"] == res[1]["local_port"]
+    for r in res:
+        q, resp = one_pair(evs, r["message"])
+        check_realtime_pair(ws, q, resp, r, pid=c.pid, exe=e2elib.PYTHON, name="python3",
+                            audio=False)
+    assert json.loads(res[2]["tool_calls"][0]["arguments"]) == {"text": res[2]["message"]}
+    (q1, r1), (q2, r2) = one_pair(evs, res[0]["message"]), one_pair(evs, res[1]["message"])
+    assert q1["ts_mono"] < r1["ts_mono"] < q2["ts_mono"] < r2["ts_mono"]
+    assert len(evs) == 8
 
 
 def test_node_ws_realtime_audio(sensor_run, ws):

@@ -26,7 +26,10 @@ response.create (Responses API):
                              response.failed (server_error)
   tools given                a function_call of the first tool, arguments
                              {"text": <last user text>}, streamed
-and for both APIs, metadata {"oisp_test_fragment": "1"} sends the final
+and of the Realtime API's response.create:
+  session tools given        a function_call of the first tool, as above
+  metadata {"oisp_test_fail": "1"}  response.done with status failed
+For both APIs, metadata {"oisp_test_fragment": "1"} sends the final
 event (response.completed / response.done) as three fragments with a ping
 between the first two.
 
@@ -323,11 +326,58 @@ class Realtime:
                 "audio": {"output": self.session["audio"]["output"]},
                 "usage": usage, "metadata": metadata}
 
+    async def fail(self, rid, modalities, metadata):
+        """response.created, then response.done with status failed."""
+        err = {"type": "server_error", "code": "internal_error",
+               "message": "The server had an error while processing your request."}
+        await self.event({"type": "response.created",
+                          "response": self.response_obj(rid, "in_progress", [], None,
+                                                        modalities, metadata)})
+        done = self.response_obj(rid, "failed", [], None, modalities, metadata)
+        done["status_details"] = {"type": "failed", "error": err}
+        await self.event({"type": "response.done", "response": done})
+        self.conn.log(kind="answer", api="realtime", id=rid, status="failed", text=None,
+                      usage=None, tool_calls=[], error=err, audio_b64=[], audio_msg_bytes=0)
+
+    async def call_tool(self, rid, modalities, metadata):
+        """A function_call of the session's first tool, arguments
+        {"text": <last user text>}, streamed."""
+        iid, cid = next_id("item_fx"), next_id("call_fx")
+        args = json.dumps({"text": last_user_text(self.items)})
+        item = {"id": iid, "object": "realtime.item", "type": "function_call",
+                "status": "in_progress", "name": self.session["tools"][0]["name"],
+                "call_id": cid, "arguments": ""}
+        at = {"response_id": rid, "item_id": iid, "output_index": 0, "call_id": cid}
+        await self.event({"type": "response.created",
+                          "response": self.response_obj(rid, "in_progress", [], None,
+                                                        modalities, metadata)})
+        evs = [{"type": "response.output_item.added", "response_id": rid, "output_index": 0,
+                "item": item}]
+        evs += [dict(at, type="response.function_call_arguments.delta", delta=piece)
+                for piece in fm.split_deltas(args)]
+        for ev in evs:
+            ev["event_id"] = next_id("event_fx")
+        await self.conn.deltas([(e, False) for e in evs])
+        await self.event(dict(at, type="response.function_call_arguments.done", arguments=args))
+        done = dict(item, status="completed", arguments=args)
+        await self.event({"type": "response.output_item.done", "response_id": rid,
+                          "output_index": 0, "item": done})
+        usage = self.usage(args, 0)
+        self.items.append(done)
+        await self.event({"type": "response.done", "response": self.response_obj(
+            rid, "completed", [done], usage, modalities, metadata)})
+        self.conn.log(kind="answer", api="realtime", id=rid, status="completed", text=None,
+                      usage=usage, tool_calls=[done], audio_b64=[], audio_msg_bytes=0)
+
     async def respond(self, params):
         rid, iid = next_id("resp_fx"), next_id("item_fx")
         metadata = params.get("metadata")
-        fragment = (metadata or {}).get("oisp_test_fragment") == "1"
         modalities = params.get("output_modalities") or self.session["output_modalities"]
+        if (metadata or {}).get("oisp_test_fail") == "1":
+            return await self.fail(rid, modalities, metadata)
+        if self.session.get("tools"):
+            return await self.call_tool(rid, modalities, metadata)
+        fragment = (metadata or {}).get("oisp_test_fragment") == "1"
         audio = "audio" in modalities
         reply = "Echo: " + last_user_text(self.items)
         pieces = fm.split_deltas(reply)

@@ -24,6 +24,9 @@ Modes (each on a connection of its own):
   realtime-audio      the same with input audio (append x3, commit, and an
                       input_audio item) and an audio answer (transcript +
                       base64 PCM)
+  realtime-two        two turns (item, response.create) on one session
+  realtime-tool       a session with a function tool: a function_call
+  realtime-failed     a response.create the server fails (status failed)
   echo                a text and a binary message to --echo-url, which
                       sends them back (not AI)
 
@@ -165,18 +168,57 @@ def audio_in(tag, i):
                     for n in range(AUDIO_IN_CHUNK // 32))
 
 
+async def realtime_turn(ws, mode, msg, create=None):
+    """A user text item and a response.create (@create, {} by default);
+    reads the events up to response.done.  Returns what the client got."""
+    await ws.send(json.dumps({"type": "conversation.item.create", "item": {
+        "type": "message", "role": "user",
+        "content": [{"type": "input_text", "text": msg}]}}))
+    await ws.send(json.dumps(dict({"type": "response.create"}, **(create or {}))))
+    text, b64, types, args = "", [], [], ""
+    while True:
+        ev = json.loads(await ws.recv())
+        t = ev["type"]
+        types.append(t)
+        if t in ("response.output_text.delta", "response.output_audio_transcript.delta"):
+            text += ev["delta"]
+        elif t == "response.output_audio.delta":
+            b64.append(ev["delta"])
+        elif t == "response.function_call_arguments.delta":
+            args += ev["delta"]
+        elif t == "response.done":
+            r = ev["response"]
+            calls = [{"call_id": o["call_id"], "name": o["name"], "arguments": o["arguments"]}
+                     for o in r["output"] if o["type"] == "function_call"]
+            msgs = [o for o in r["output"] if o["type"] == "message"]
+            if msgs:
+                content = msgs[0]["content"][0]
+                if content.get("text", content.get("transcript")) != text:
+                    fail("%s: deltas %r != %r" % (mode, text, content))
+                if "audio" in content:
+                    fail("audio in response.done")
+            if calls and calls[0]["arguments"] != args:
+                fail("%s: argument deltas %r != %r" % (mode, args, calls))
+            return dict(message=msg, id=r["id"], status=r["status"], text=text or None,
+                        usage=r["usage"], tool_calls=calls, events=types, audio_b64=b64,
+                        error=((r.get("status_details") or {}).get("error")),
+                        audio_bytes=sum(len(base64.b64decode(x)) for x in b64))
+
+
 async def realtime(args, mode, tag):
     url = "wss://%s/v1/realtime?model=%s" % (HOST, REALTIME_MODEL)
     msg = "py ws %s %s %s" % (mode, args.compression, tag)
     instructions = "Answer briefly; realtime %s." % tag
     audio = mode == "realtime-audio"
+    session = {"type": "realtime", "instructions": instructions,
+               "output_modalities": ["audio"] if audio else ["text"]}
+    if mode == "realtime-tool":
+        session["tools"] = [{k: v for k, v in TOOL.items() if k != "strict"}]
     async with connect(url, args, {"Authorization": "Bearer " + KEY}) as ws:
         created = json.loads(await ws.recv())
         if created["type"] != "session.created":
             fail("first event %r" % created["type"])
-        await ws.send(json.dumps({"type": "session.update", "session": {
-            "type": "realtime", "instructions": instructions,
-            "output_modalities": ["audio"] if audio else ["text"]}}))
+        await ws.send(json.dumps({"type": "session.update", "session": session}))
         sent_audio = []
         if audio:
             for i in range(3):
@@ -190,32 +232,18 @@ async def realtime(args, mode, tag):
             await ws.send(json.dumps({"type": "conversation.item.create", "item": {
                 "type": "message", "role": "user",
                 "content": [{"type": "input_audio", "audio": sent_audio[-1]}]}}))
-        await ws.send(json.dumps({"type": "conversation.item.create", "item": {
-            "type": "message", "role": "user",
-            "content": [{"type": "input_text", "text": msg}]}}))
-        await ws.send(json.dumps({"type": "response.create"}))
-        text, b64, types = "", [], []
-        while True:
-            ev = json.loads(await ws.recv())
-            t = ev["type"]
-            types.append(t)
-            if t in ("response.output_text.delta", "response.output_audio_transcript.delta"):
-                text += ev["delta"]
-            elif t == "response.output_audio.delta":
-                b64.append(ev["delta"])
-            elif t == "response.done":
-                r = ev["response"]
-                content = r["output"][0]["content"][0]
-                if content.get("text", content.get("transcript")) != text:
-                    fail("%s: deltas %r != %r" % (mode, text, content))
-                if "audio" in content:
-                    fail("audio in response.done")
-                return [info(ws, mode, message=msg, instructions=instructions,
-                             model=REALTIME_MODEL, id=r["id"], status=r["status"], text=text,
-                             usage=r["usage"], events=types, audio_b64=b64,
-                             audio_bytes=sum(len(base64.b64decode(x)) for x in b64),
-                             audio_in_b64=sent_audio,
-                             audio_in_bytes=sum(len(base64.b64decode(x)) for x in sent_audio))]
+        create = None
+        if mode == "realtime-failed":
+            create = {"response": {"metadata": {"oisp_test_fail": "1"}}}
+        turns = [msg + " first", msg + " second"] if mode == "realtime-two" else [msg]
+        out = []
+        for m in turns:
+            got = await realtime_turn(ws, mode, m, create)
+            out.append(info(ws, mode, instructions=instructions, model=REALTIME_MODEL,
+                            audio_in_b64=sent_audio,
+                            audio_in_bytes=sum(len(base64.b64decode(x)) for x in sent_audio),
+                            **got))
+        return out
 
 
 async def echo(args, tag):
