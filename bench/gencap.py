@@ -9,6 +9,12 @@ bpf/capture_abi.h), as `oisp-sensor record` would have written them:
              transfer encoding, one SSL_read per delta event
   ai-gzip    non-streamed, the response gzip-compressed
   ai-mix     the three above in equal shares (what a host typically sees)
+  ws-responses  OpenAI Responses over WebSocket (the Codex CLI): per
+             connection one upgrade and 101, then response.create
+             messages (masked) each answered by a stream of response
+             events, one SSL_read per server message; half the
+             connections negotiate permessage-deflate (without context
+             takeover, so the pool's messages can be reused anywhere)
   nonai      plain HTTPS downloads (GET, 1 MiB application/octet-stream
              bodies) on a host no rule knows: only passed through
 
@@ -21,6 +27,7 @@ one TLS record (16 KiB) per call, as OpenSSL does.
 """
 import argparse
 import gzip
+import zlib
 import json
 import os
 import random
@@ -154,6 +161,79 @@ def exchange_download(rng, i, size):
     return [(DIR_WRITE, h)] + [(DIR_READ, r) for r in reads_of(resp)]
 
 
+def ws_frame(payload, op=1, mask=None, rsv1=False):
+    """One WebSocket frame (RFC 6455 §5.2); @mask: a client's 4-byte key."""
+    n = len(payload)
+    h = bytes([0x80 | (0x40 if rsv1 else 0) | op])
+    m = 0x80 if mask else 0
+    if n < 126:
+        h += bytes([m | n])
+    elif n < 65536:
+        h += bytes([m | 126]) + struct.pack(">H", n)
+    else:
+        h += bytes([m | 127]) + struct.pack(">Q", n)
+    if mask:
+        key = (mask * (n // 4 + 1))[:n]
+        payload = (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
+        h += mask
+    return h + payload
+
+
+def ws_message(data, client, deflate):
+    """A text message as frames; deflated per RFC 7692 without context."""
+    if deflate:
+        z = zlib.compressobj(6, zlib.DEFLATED, -15)
+        data = (z.compress(data) + z.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    return ws_frame(data, mask=b"\x5a\x13\xc7\x02" if client else None, rsv1=deflate)
+
+
+def ws_handshake(deflate):
+    up = ("GET /v1/responses HTTP/1.1\r\nHost: api.openai.com\r\n"
+          "Authorization: Bearer sk-bench-0000000000000000\r\n"
+          "OpenAI-Beta: responses_websockets=2026-02-06\r\n"
+          "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+          "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+    ext = ("Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; "
+           "server_no_context_takeover\r\n" if deflate else "")
+    acc = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+           + ext + "\r\n")
+    return [(DIR_WRITE, up.encode()), (DIR_READ, acc.encode())]
+
+
+def exchange_ws(rng, i, deflate):
+    """One response.create and its streamed reply over a WebSocket."""
+    inp = [{"type": "message", "role": "user" if k % 2 == 0 else "assistant",
+            "content": [{"type": "input_text" if k % 2 == 0 else "output_text",
+                         "text": words(rng, rng.randint(20, 120))}]}
+           for k in range(rng.randint(3, 15))]
+    req = {"type": "response.create", "model": "gpt-5-codex",
+           "instructions": "You are a coding agent. " + words(rng, 40), "input": inp,
+           "tools": [{"type": "function", "name": "shell", "description": "Run a command",
+                      "parameters": {"type": "object"}}], "store": False}
+    rid = "resp_bench%08d" % i
+    events = [{"type": "response.created", "sequence_number": 0,
+               "response": {"id": rid, "object": "response", "status": "in_progress",
+                            "model": "gpt-5-codex", "output": []}},
+              {"type": "response.output_item.added", "sequence_number": 1, "output_index": 0,
+               "item": {"id": "msg_" + rid, "type": "message", "role": "assistant",
+                        "content": []}}]
+    for k, w in enumerate(words(rng, rng.randint(30, 250)).split()):
+        events.append({"type": "response.output_text.delta", "sequence_number": k + 2,
+                       "item_id": "msg_" + rid, "output_index": 0, "content_index": 0,
+                       "delta": " " + w})
+    events.append({"type": "response.completed", "sequence_number": len(events),
+                   "response": {"id": rid, "object": "response", "status": "completed",
+                                "model": "gpt-5-codex", "output": [],
+                                "usage": {"input_tokens": 412, "output_tokens": len(events),
+                                          "total_tokens": 412 + len(events)}}})
+    calls = [(DIR_WRITE, ws_message(json.dumps(req).encode(), True, deflate))]
+    for e in events:
+        calls.append((DIR_READ, ws_message(json.dumps(e).encode(), False, deflate)))
+    return calls
+
+
 class Writer:
     def __init__(self, path):
         self.f = open(path, "wb", buffering=1 << 20)
@@ -194,7 +274,9 @@ def generate(kind, mib, path, seed=1):
     pool = []
     npool = 48 if kind != "nonai" else 4
     for i in range(npool):
-        if kind == "ai-json" or (kind == "ai-mix" and i % 3 == 0):
+        if kind == "ws-responses":
+            pool.append(("ws", [exchange_ws(rng, i, False), exchange_ws(rng, i, True)]))
+        elif kind == "ai-json" or (kind == "ai-mix" and i % 3 == 0):
             pool.append(("json", exchange_json(rng, i, False)))
         elif kind == "ai-gzip" or (kind == "ai-mix" and i % 3 == 1):
             pool.append(("gzip", exchange_json(rng, i, True)))
@@ -203,9 +285,17 @@ def generate(kind, mib, path, seed=1):
         else:
             pool.append(("download", exchange_download(rng, i, 1 << 20)))
     exchanges = 0
+    upgraded = set()
     while w.plain < target:
         (tgid, comm), ssl = rng.choice(conns)
-        _, calls = pool[exchanges % len(pool)]
+        what, calls = pool[exchanges % len(pool)]
+        if what == "ws":
+            # even connections negotiated permessage-deflate
+            deflate = (ssl >> 12) % 2 == 0
+            calls = calls[deflate]
+            if ssl not in upgraded:
+                upgraded.add(ssl)
+                calls = ws_handshake(deflate) + calls
         for d, data in calls:
             w.call(tgid, comm, ssl, d, data)
         exchanges += 1
@@ -219,7 +309,8 @@ def generate(kind, mib, path, seed=1):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kind", required=True,
-                    choices=("ai-json", "ai-sse", "ai-gzip", "ai-mix", "nonai"))
+                    choices=("ai-json", "ai-sse", "ai-gzip", "ai-mix", "ws-responses",
+                             "nonai"))
     ap.add_argument("--mib", type=int, default=64, help="plaintext MiB to write")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("out")

@@ -434,6 +434,7 @@ REPLAY_CASES = (
     ("ai-sse", "ai-sse", 96, [], 200),
     ("ai-gzip", "ai-gzip", 96, [], 200),
     ("ai-mix", "ai-mix", 96, [], 200),
+    ("ws-responses", "ws-responses", 96, [], 200),
     ("nonai", "nonai", 1024, [], 1000),
     ("nonai --all", "nonai", 1024, ["--all"], None),
 )

@@ -556,8 +556,13 @@ void wsmap__message(void *ctx, const struct ws_msg *wm)
 	struct wsmap *m = ctx;
 	char type[TYPE_MAX];
 
-	if (m->mode == MODE_OTHER || wm->opcode != WS_OP_TEXT) {
+	if (m->mode == MODE_OTHER) {
 		other_message(m, wm);
+		return;
+	}
+	if (wm->opcode != WS_OP_TEXT) {
+		/* OpenAI's events are JSON text. */
+		m->st.other_messages++;
 		return;
 	}
 	json_type(wm->data, wm->len, type);
