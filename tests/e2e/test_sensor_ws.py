@@ -154,10 +154,11 @@ def check_usage(rd, usage):
     assert rd["usage"]["total_tokens"] == usage["total_tokens"], rd["usage"]
 
 
-def check_responses_pair(ws, q, r, res, *, pid, exe, name):
+def check_responses_pair(ws, q, r, res, *, pid, exe, name, messages=None):
     """A Responses-over-WebSocket pair against what the client sent and
     got (res, its output line) and what the server received and sent
-    (its log).  Returns the data objects."""
+    (its log); @messages: the request's, after the system prompt, when
+    not one user message.  Returns the data objects."""
     qd, rd = check_envelopes(q, r, pid=pid, exe=exe, name=name)
     conn = ws.conn_of(res["message"])
     body = json.loads(ws.received(res["message"])["text"])
@@ -168,9 +169,10 @@ def check_responses_pair(ws, q, r, res, *, pid, exe, name):
     assert qd["api"] == "openai.responses"
     assert qd["request_type"] == "chat"
     assert qd["model"]["id"] == body["model"]
-    assert [{"role": m["role"], "content": m.get("content")} for m in qd["messages"]] == [
-        {"role": "system", "content": body["instructions"]},
-        {"role": "user", "content": res["message"]}]
+    assert [{k: m[k] for k in ("role", "content", "tool_call_id") if k in m}
+            for m in qd["messages"]] == [
+        {"role": "system", "content": body["instructions"]}] + (
+        messages or [{"role": "user", "content": res["message"]}])
     assert qd["has_system_prompt"] is True
     if body["tools"]:
         assert [t["name"] for t in qd["tools"]] == [t["name"] for t in body["tools"]]
@@ -284,6 +286,23 @@ def test_python_responses_tool_call(sensor_run, ws):
     assert json.loads(rd["tool_calls"][0]["arguments"]) == {"text": res["message"]}
     assert qd["tools"][0]["name"] == "lookup_text"
     assert len(evs) == 2
+
+
+def test_python_responses_tool_loop(sensor_run, ws):
+    """As the Codex CLI goes on after running a tool: the tool's output
+    (function_call_output, with previous_response_id) in the next
+    response.create on the same socket."""
+    c, res, evs = py_client(sensor_run, ws, "nocontext", "responses-agent", n_events=4)
+    call, answer = res
+    assert answer["local_port"] == call["local_port"]
+    q, r = one_pair(evs, call["message"])
+    check_responses_pair(ws, q, r, call, pid=c.pid, exe=e2elib.PYTHON, name="python3")
+    q, r = one_pair(evs, answer["message"])
+    check_responses_pair(ws, q, r, answer, pid=c.pid, exe=e2elib.PYTHON, name="python3",
+                         messages=[{"role": "tool", "content": answer["message"],
+                                    "tool_call_id": call["tool_calls"][0]["call_id"]}])
+    assert answer["call_id"] == call["tool_calls"][0]["call_id"]
+    assert len(evs) == 4
 
 
 @pytest.mark.parametrize("listener", ["deflate", "plain"])

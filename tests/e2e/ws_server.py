@@ -25,7 +25,9 @@ response.create (Responses API):
   model "fail-model"         response.created, response.in_progress, then
                              response.failed (server_error)
   tools given                a function_call of the first tool, arguments
-                             {"text": <last user text>}, streamed
+                             {"text": <last user text>}, streamed; when the
+                             input ends with a function_call_output, the
+                             text answer echoes that output instead
 and of the Realtime API's response.create:
   session tools given        a function_call of the first tool, as above
   metadata {"oisp_test_fail": "1"}  response.done with status failed
@@ -217,6 +219,15 @@ def responses_tool_call(req, rid, fragment):
     return [(e, fragment and e["type"] == "response.completed") for e in evs], done
 
 
+def tool_output(req):
+    """The output of a function_call_output that ends the input, if one
+    does (the turn after a tool call)."""
+    inp = req.get("input")
+    if isinstance(inp, list) and inp and inp[-1].get("type") == "function_call_output":
+        return inp[-1].get("output")
+    return None
+
+
 async def responses_api(conn):
     async for _, req in conn.messages():
         if not isinstance(req, dict) or req.get("type") != "response.create":
@@ -233,14 +244,17 @@ async def responses_api(conn):
         elif req.get("model") == FAIL_MODEL:
             evs = responses_failed(req, rid)
             answer.update(status="failed", text=None, usage=None)
-        elif req.get("tools"):
+        elif req.get("tools") and not tool_output(req):
             evs, call = responses_tool_call(req, rid, fragment)
             answer.update(status="completed", text=None, tool_calls=[call],
                           usage=evs[-1][0]["response"]["usage"])
         else:
+            # after a tool call, the answer echoes the tool's output
+            out = tool_output(req)
+            said = dict(req, input=[{"role": "user", "content": out}]) if out else req
             evs = [(e, fragment and e["type"].startswith("response.")
                     and "response" in e and e["response"]["status"] != "in_progress")
-                   for e in fm.responses_events(req, rid, mid)]
+                   for e in fm.responses_events(said, rid, mid)]
             last = evs[-1][0]["response"]
             answer.update(status=last["status"], text=last["output"][0]["content"][0]["text"],
                           usage=last["usage"])

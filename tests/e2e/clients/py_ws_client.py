@@ -16,6 +16,9 @@ Modes (each on a connection of its own):
   responses-big       a 105 000-byte user message (and its echo): frames
                       with 64-bit lengths, when not compressed
   responses-tool      a response.create with a function tool: a tool call
+  responses-agent     a tool call, then the tool's output sent back
+                      (function_call_output, previous_response_id): a text
+                      answer, as the Codex CLI goes on after running a tool
   responses-failed    model fail-model: response.failed
   responses-error     model bad-model: an error event
   responses-fragment  the final event comes in fragments with a ping
@@ -103,6 +106,12 @@ def response_create(message, model=MODEL, tools=(), metadata=None):
     return req
 
 
+def input_text(req):
+    """The text of the last input item (a user message, or a tool's output)."""
+    it = req["input"][-1]
+    return it["output"] if it.get("type") == "function_call_output" else it["content"][0]["text"]
+
+
 async def one_response(ws, req, mode, send=True):
     """Sends @req (unless it was sent already), reads the events up to
     the response's last one."""
@@ -126,11 +135,11 @@ async def one_response(ws, req, mode, send=True):
             for o in r["output"]:
                 if o["type"] == "function_call" and args.get(o["id"]) != o["arguments"]:
                     fail("%s: argument deltas %r != %r" % (mode, args.get(o["id"]), o))
-            return info(ws, mode, message=req["input"][0]["content"][0]["text"], id=r["id"],
+            return info(ws, mode, message=input_text(req), id=r["id"],
                         model=r["model"], status=r["status"], text=text or None,
                         usage=r["usage"], tool_calls=calls, error=r["error"], events=types)
         elif t == "error":
-            return info(ws, mode, message=req["input"][0]["content"][0]["text"], id=None,
+            return info(ws, mode, message=input_text(req), id=None,
                         status="error", text=None, usage=None, tool_calls=[],
                         error=ev["error"], http_status=ev.get("status"), events=types)
 
@@ -151,6 +160,16 @@ async def responses(args, mode, tag):
             return [await one_response(ws, r, mode, send=False) for r in reqs]
         if mode == "responses-big":
             msg += " " + BIG_TEXT
+        if mode == "responses-agent":
+            first = await one_response(ws, response_create(msg, tools=[TOOL]), mode)
+            call = first["tool_calls"][0]
+            output = "lookup result %s %s" % (call["call_id"], tag)
+            req = response_create(msg, tools=[TOOL])
+            req.update(previous_response_id=first["id"], input=[
+                {"type": "function_call_output", "call_id": call["call_id"], "output": output}])
+            second = await one_response(ws, req, mode)
+            second.update(message=output, call_id=call["call_id"])
+            return [first, second]
         kw = {}
         if mode == "responses-tool":
             kw["tools"] = [TOOL]
