@@ -27,7 +27,7 @@ FIRST_TOKEN_MS = 25         # ws_server.py waits 30 ms before the first output
 
 class WsServer:
     """ws_server.py, running: a listener per deflate mode on port 443 of a
-    loopback address of its own (front(mode): what a Client needs, with
+    loopback address of its own (fronts[mode]: what a Client needs, with
     a hosts file giving that address as api.openai.com) and an echo
     listener on 127.0.0.1 (echo_url)."""
 
@@ -87,10 +87,12 @@ class WsServer:
 
 
 @pytest.fixture(scope="module")
-def ws(server, tmp_path_factory):
+def ws(server, shared_sensor, tmp_path_factory):
     s = WsServer(server, str(tmp_path_factory.mktemp("ws")))
     yield s
     s.stop()
+    # the server ends of the connections are never reported
+    assert shared_sensor.events.by_pid(s.pid) == []
 
 
 def run_client(sensor_run, ws, listener, argv, n_events):
@@ -180,6 +182,8 @@ def check_responses_pair(ws, q, r, res, *, pid, exe, name, messages=None):
     assert rd["latency_ms"] > 0
     if res["status"] == "error":
         # an error event: no response object, nothing else in the event
+        [ans] = [x for x in conn if x["kind"] == "answer"]
+        assert (res["status"], res["error"]) == (ans["status"], ans["error"])
         assert rd["success"] is False
         assert rd["finish_reason"] == "error"
         want = {k: res["error"][k] for k in ("type", "code", "message", "param")}

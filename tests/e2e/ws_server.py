@@ -240,7 +240,7 @@ async def responses_api(conn):
         answer = {"api": "responses", "id": rid, "tool_calls": []}
         if req.get("model") == fm.BAD_MODEL:
             evs = responses_error(req)
-            answer.update(status="error", text=None, usage=None)
+            answer.update(status="error", text=None, usage=None, error=evs[0][0]["error"])
         elif req.get("model") == FAIL_MODEL:
             evs = responses_failed(req, rid)
             answer.update(status="failed", text=None, usage=None)
