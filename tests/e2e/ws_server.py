@@ -157,7 +157,8 @@ class Conn:
                 pinged = True
 
     async def messages(self):
-        """The client's messages, logged: (text or None, bytes)."""
+        """The client's messages, logged: (the message, str or bytes; its
+        JSON, or None)."""
         async for raw in self.ws:
             binary = isinstance(raw, bytes)
             typ = None
@@ -168,7 +169,8 @@ class Conn:
                     typ = obj.get("type") if isinstance(obj, dict) else None
                 except ValueError:
                     pass
-            self.log(kind="in", type=typ, bytes=len(raw), binary=binary,
+            self.log(kind="in", type=typ, binary=binary,
+                     bytes=len(raw) if binary else len(raw.encode()),
                      text=None if binary else raw[:LOG_TEXT])
             yield raw, obj
 
