@@ -117,6 +117,8 @@ static void parts_one(struct parts *pt, const cJSON *p)
 		/* the model's own reasoning echoed back: not the prompt */
 	} else {
 		pt->other++;	/* audio, files, documents: no text */
+		if (streq(t, "input_audio"))
+			pt->audio++;
 	}
 }
 

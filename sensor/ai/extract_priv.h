@@ -160,6 +160,7 @@ bool set_streaming(cJSON *data, bool v, struct ai_summary *sum);
 struct parts {
 	struct sbuf text;
 	int images;
+	int audio;		/* input_audio parts (never copied) */
 	int tool_results;
 	int other;		/* text and other non-tool-result parts */
 	const char *tool_result_id;
@@ -298,6 +299,14 @@ void usage_openai(struct acc *a, const cJSON *u);
  * stream whose deltas already built the reply must not be doubled).
  */
 void responses_object(struct acc *a, const cJSON *r, bool take_output);
+void responses_output(struct acc *a, const cJSON *out);
+/*
+ * Ends a stream's accumulation: @first (the index of the first event
+ * with output) and streaming into @sum, the fields into @data, @a freed.
+ * Returns acc_flush()'s result.
+ */
+int acc_finish_stream(struct acc *a, size_t first, cJSON *data,
+		      struct ai_summary *sum);
 /* One Responses API streaming event (its "type" is @t). */
 void responses_event(struct acc *a, const char *t, const cJSON *o);
 

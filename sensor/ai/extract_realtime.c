@@ -4,7 +4,9 @@
  * in the form proto/wsmap.h hands it over.
  *
  * The request is a turn: {"model": NAME or null, "events": [...]} with
- * the latest session.update, the conversation.item.create events since
+ * the server's latest session.created or session.updated (its model is
+ * used when neither the URL nor the client named one), the latest
+ * session.update, the conversation.item.create events since
  * the previous response and the response.create that asked for this
  * one.  It is read as the Responses API body it amounts to (model,
  * instructions, input items, tools, temperature, max output tokens) by
@@ -27,6 +29,7 @@
 struct turn {
 	const cJSON *instructions, *tools, *temperature, *max_tokens;
 	const char *model;
+	const char *srv_model;	/* the server's session.created/updated */
 	bool audio;
 };
 
@@ -86,7 +89,10 @@ int realtime_request(const char *body, size_t len, cJSON *data,
 		goto out;
 	cJSON_ArrayForEach(ev, get(root, "events")) {
 		type = gstr(ev, "type");
-		if (streq(type, "session.update"))
+		if (streq(type, "session.created") ||
+		    streq(type, "session.updated"))
+			t.srv_model = gstr(get(ev, "session"), "model");
+		else if (streq(type, "session.update"))
 			turn_settings(&t, get(ev, "session"));
 		else if (streq(type, "response.create"))
 			turn_settings(&t, get(ev, "response"));
@@ -98,6 +104,8 @@ int realtime_request(const char *body, size_t len, cJSON *data,
 		    !cJSON_AddItemReferenceToArray(input, (cJSON *)it))
 			goto out;
 	}
+	if (!t.model)
+		t.model = t.srv_model;
 	if ((t.model && !cJSON_AddStringToObject(q, "model", t.model)) ||
 	    !add_ref(q, "instructions", t.instructions) ||
 	    !add_ref(q, "tools", t.tools) ||
@@ -114,34 +122,6 @@ out:
 	return err;
 }
 
-/* The output items of a Realtime response object. */
-static void realtime_output(struct acc *a, const cJSON *out)
-{
-	struct choice *ch = acc_choice(a, 0);
-	const cJSON *it, *p;
-	struct tcall *t;
-	const char *type;
-	int pos = 0;
-
-	cJSON_ArrayForEach(it, out) {
-		type = gstr(it, "type");
-		if (streq(type, "message")) {
-			cJSON_ArrayForEach(p, get(it, "content"))
-				choice_text(a, ch, gstr(p, "text") ?:
-						   gstr(p, "transcript"));
-		} else if (streq(type, "function_call")) {
-			t = choice_call(a, ch, pos);
-			if (t) {
-				acc_first(a, &t->id, gstr(it, "call_id"));
-				acc_first(a, &t->name, gstr(it, "name"));
-				acc_first(a, &t->type, "function");
-				call_args_whole(a, t, gstr(it, "arguments"));
-			}
-		}
-		pos++;
-	}
-}
-
 /* response.done: the whole response. */
 static void realtime_done(struct acc *a, const cJSON *r)
 {
@@ -151,7 +131,7 @@ static void realtime_done(struct acc *a, const cJSON *r)
 	struct choice *ch;
 
 	acc_first(a, &a->id, gstr(r, "id"));
-	realtime_output(a, get(r, "output"));
+	responses_output(a, get(r, "output"));
 	usage_openai(a, get(r, "usage"));
 	ch = acc_choice(a, 0);
 	if (ch && status)
@@ -170,7 +150,6 @@ int realtime_stream(const struct extract_event *ev, size_t n, cJSON *data,
 	const char *type;
 	struct acc a;
 	cJSON *o;
-	int err;
 
 	acc_init(&a);
 	for (i = 0; i < n; i++) {
@@ -185,11 +164,5 @@ int realtime_stream(const struct extract_event *ev, size_t n, cJSON *data,
 			acc_error_from(&a, o);
 		cJSON_Delete(o);
 	}
-	if (sum) {
-		sum->streaming = 1;
-		sum->first_token_idx = first;
-	}
-	err = acc_flush(&a, data, sum);
-	acc_free(&a);
-	return err;
+	return acc_finish_stream(&a, first, data, sum);
 }

@@ -113,6 +113,8 @@ static cJSON *add_message(struct req *r, cJSON *arr, const char *role,
 		cJSON_AddItemToObjectCS(o, "tool_calls", pt.calls);
 		pt.calls = NULL;
 	}
+	if (pt.audio && !jsonb__add_bool(o, "has_audio", true))
+		goto out;
 	if (pt.images && (!jsonb__add_bool(o, "has_images", true) ||
 			  !jsonb__add_num(o, "image_count", pt.images)))
 		goto out;

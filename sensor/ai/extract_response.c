@@ -95,7 +95,6 @@ int extract__response_stream(const char *api, const struct extract_event *ev,
 	unsigned long before;
 	struct acc a;
 	cJSON *o;
-	int err;
 
 	if (streq(api, "openai.realtime"))
 		return realtime_stream(ev, n, data, sum);
@@ -116,11 +115,19 @@ int extract__response_stream(const char *api, const struct extract_event *ev,
 		if (a.outputs != before && first == n)
 			first = i;
 	}
+	return acc_finish_stream(&a, first, data, sum);
+}
+
+int acc_finish_stream(struct acc *a, size_t first, cJSON *data,
+		      struct ai_summary *sum)
+{
+	int err;
+
 	if (sum) {
 		sum->streaming = 1;
 		sum->first_token_idx = first;
 	}
-	err = acc_flush(&a, data, sum);
-	acc_free(&a);
+	err = acc_flush(a, data, sum);
+	acc_free(a);
 	return err;
 }

@@ -7,8 +7,12 @@
 
 #include "ai/extract_priv.h"
 
-/* Responses API output items (whole): messages, function and built-in calls. */
-static void responses_output(struct acc *a, const cJSON *out)
+/*
+ * Responses API output items (whole): messages, function and built-in
+ * calls.  Realtime's items have the same shape, with the text of audio
+ * content in "transcript".
+ */
+void responses_output(struct acc *a, const cJSON *out)
 {
 	struct choice *ch = acc_choice(a, 0);
 	const cJSON *it, *p;
@@ -24,7 +28,8 @@ static void responses_output(struct acc *a, const cJSON *out)
 					choice_refusal(a, ch,
 						       gstr(p, "refusal"));
 				else
-					choice_text(a, ch, gstr(p, "text"));
+					choice_text(a, ch, gstr(p, "text") ?:
+						    gstr(p, "transcript"));
 			}
 		} else if (streq(type, "function_call")) {
 			t = choice_call(a, ch, pos);

@@ -36,7 +36,14 @@
 
 struct httpstream;
 
-/* The "http1" entry of the protocol table (proto.h): two streams. */
+/*
+ * The "http1" entry of the protocol table (proto.h): two streams.  A 101
+ * that accepts a GET with "Upgrade: websocket" (RFC 6455 §4) hands both
+ * directions, from the byte after the 101 on, to the WebSocket parser
+ * (proto/ws.h), whose messages become HTTP messages (proto/wsmap.h);
+ * the handshake's two messages are flagged HTTP_MSG_WS_HANDSHAKE.  Any
+ * other 101 makes ignored() true.
+ */
 extern const struct proto_ops proto_http1;
 
 /*

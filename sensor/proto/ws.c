@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "lib/budget.h"
+#include "proto/body.h"
 #include "proto/ws.h"
 
 #define DEFAULT_MAX_MSG		(4u << 20)
@@ -37,12 +38,16 @@ struct ws_dir {
 	unsigned char key[4];
 	uint64_t left;		/* payload bytes still to come */
 	uint64_t off;		/* payload bytes read, for the mask */
-	/* the data message in progress */
-	bool in_msg, msg_deflate, msg_trunc, msg_shed, msg_skip;
+	/*
+	 * The data message in progress, kept as a message body is
+	 * (proto/body.h): bounded, charged, shed alike.  msg_skip: a bomb's
+	 * rest is not inflated.
+	 */
+	bool in_msg, msg_deflate, msg_skip;
 	unsigned msg_op;
-	unsigned char *buf;
-	size_t len, cap;	/* cap is charged */
-	uint64_t total, zin;	/* inflated and compressed bytes */
+	struct http_msg body;
+	struct body_state bs;
+	uint64_t zin;		/* compressed bytes */
 	uint64_t ts_first;
 	/* control frame payload */
 	unsigned char ctl[CTL_MAX];
@@ -129,31 +134,23 @@ int ws__parse_extensions(const char *hdr, struct ws_params *p)
 
 static void msg_release(struct ws *w, struct ws_dir *d)
 {
-	budget__release(w->bg, d->cap);
-	free(d->buf);
-	d->buf = NULL;
-	d->len = d->cap = 0;
+	budget__release(w->bg, d->bs.cap);
+	free(d->body.body);
+	memset(&d->body, 0, sizeof(d->body));
+	memset(&d->bs, 0, sizeof(d->bs));
 }
 
 static void msg_reset(struct ws *w, struct ws_dir *d)
 {
 	msg_release(w, d);
-	d->in_msg = d->msg_deflate = d->msg_trunc = false;
-	d->msg_shed = d->msg_skip = false;
-	d->total = d->zin = 0;
+	d->in_msg = d->msg_deflate = d->msg_skip = false;
+	d->zin = 0;
 }
 
 /* Drops what the message in progress keeps, for the budget. */
 static size_t msg_drop(struct ws *w, struct ws_dir *d)
 {
-	size_t freed = d->cap;
-
-	if (!d->in_msg || d->msg_shed)
-		return 0;
-	budget__count_shed(w->bg, 1, d->len);
-	msg_release(w, d);
-	d->msg_shed = true;
-	return freed;
+	return d->in_msg ? body__drop(&d->bs, &d->body, w->bg) : 0;
 }
 
 /* Ends the connection's parsing: bad input or lost bytes. */
@@ -169,45 +166,8 @@ static void ws_kill(struct ws *w)
 static int msg_append(struct ws *w, struct ws_dir *d, const unsigned char *p,
 		      size_t n)
 {
-	size_t keep = w->max_msg - d->len, cap;
-	unsigned char *nb;
-
-	d->total += n;
-	if (d->msg_shed || d->msg_skip)
-		return 0;
-	if (keep > n)
-		keep = n;
-	if (keep < n)
-		d->msg_trunc = true;
-	if (!keep)
-		return 0;
-	if (d->len + keep + 1 > d->cap) {
-		cap = d->cap ? d->cap : 1024;
-		while (cap < d->len + keep + 1)
-			cap *= 2;
-		if (cap > w->max_msg + 1)
-			cap = w->max_msg + 1;
-		if (budget__reserve(w->bg, cap - d->cap)) {
-			msg_drop(w, d);
-			return 0;
-		}
-		/* The reservation may have shed this very message. */
-		if (d->msg_shed) {
-			budget__release(w->bg, cap - d->cap);
-			return 0;
-		}
-		nb = realloc(d->buf, cap);
-		if (!nb) {
-			budget__release(w->bg, cap - d->cap);
-			return -ENOMEM;
-		}
-		d->buf = nb;
-		d->cap = cap;
-	}
-	memcpy(d->buf + d->len, p, keep);
-	d->len += keep;
-	d->buf[d->len] = '\0';
-	return 0;
+	return body__append(&d->bs, &d->body, w->bg, w->max_msg, 0, p, n,
+			    w->ts);
 }
 
 static void msg_deliver(struct ws *w, struct ws_dir *d, enum proto_dir dir)
@@ -216,11 +176,13 @@ static void msg_deliver(struct ws *w, struct ws_dir *d, enum proto_dir dir)
 		.dir = dir,
 		.from_client = d->from_client,
 		.opcode = d->msg_op,
-		.data = d->buf ? d->buf : (const unsigned char *)"",
-		.len = d->len,
-		.total = d->total,
-		.truncated = d->msg_trunc || d->msg_skip,
-		.shed = d->msg_shed,
+		.data = d->body.body ? d->body.body :
+				       (const unsigned char *)"",
+		.len = d->body.body_len,
+		.total = d->body.body_total,
+		.truncated = (d->body.flags & HTTP_MSG_TRUNCATED) ||
+			     d->msg_skip,
+		.shed = d->bs.shed,
 		.ts_first = d->ts_first,
 		.ts_last = w->ts,
 	};
@@ -255,7 +217,8 @@ static int z_get(struct ws *w, struct ws_dir *d)
  */
 static bool z_bomb(struct ws *w, struct ws_dir *d)
 {
-	if (!d->msg_trunc || d->total <= (d->zin + 1) * WS_BOMB_RATIO)
+	if (!(d->body.flags & HTTP_MSG_TRUNCATED) ||
+	    d->body.body_total <= (d->zin + 1) * WS_BOMB_RATIO)
 		return false;
 	w->st.deflate_bombs++;
 	if (!d->no_ctx) {
@@ -533,7 +496,7 @@ bool ws__in_message(const struct ws *w)
 
 size_t ws__held(const struct ws *w)
 {
-	return w ? w->d[0].cap + w->d[1].cap : 0;
+	return w ? w->d[0].bs.cap + w->d[1].bs.cap : 0;
 }
 
 size_t ws__shed(struct ws *w)

@@ -22,11 +22,13 @@ enum wsmap_mode {
 	MODE_REALTIME,		/* OpenAI Realtime */
 };
 
-/* A growable buffer bounded by max_body and charged to the budget. */
+/*
+ * A buffer kept as a message body is (proto/body.h): bounded by
+ * max_body (HTTP_MSG_TRUNCATED past it), charged, shed alike.
+ */
 struct wbuf {
-	char *p;
-	size_t len, cap;	/* cap is charged */
-	bool trunc, shed;
+	struct http_msg m;
+	struct body_state b;
 };
 
 struct wsmap {
@@ -50,8 +52,11 @@ struct wsmap {
 	size_t resp_meta;	/* its marks, charged */
 	bool resp_started;	/* Realtime: response.created seen */
 	uint64_t seq;
-	/* Realtime: the latest session.update, the turn so far */
-	struct wbuf session, turn;
+	/*
+	 * Realtime: the server's latest session.created/updated (for its
+	 * model), the client's latest session.update, the turn so far
+	 */
+	struct wbuf srv_session, session, turn;
 	uint64_t turn_audio_chunks, turn_audio_bytes;
 	struct wsmap_stats st;
 };
@@ -60,63 +65,25 @@ struct wsmap {
 
 static void wbuf_free(struct wsmap *m, struct wbuf *b)
 {
-	budget__release(m->bg, b->cap);
-	free(b->p);
+	budget__release(m->bg, b->b.cap);
+	free(b->m.body);
 	memset(b, 0, sizeof(*b));
 }
 
 static size_t wbuf_drop(struct wsmap *m, struct wbuf *b)
 {
-	size_t freed = b->cap;
-
-	if (!b->cap)
-		return 0;
-	budget__count_shed(m->bg, 1, b->len);
-	wbuf_free(m, b);
-	b->shed = true;
-	return freed;
+	return b->m.body_total ? body__drop(&b->b, &b->m, m->bg) : 0;
 }
 
 static int wbuf_add(struct wsmap *m, struct wbuf *b, const void *p, size_t n)
 {
-	size_t keep = m->max_body - b->len, cap;
-	char *nb;
+	return body__append(&b->b, &b->m, m->bg, m->max_body, 0, p, n, 0);
+}
 
-	if (b->shed)
-		return 0;
-	if (keep > n)
-		keep = n;
-	if (keep < n)
-		b->trunc = true;
-	if (!keep)
-		return 0;
-	if (b->len + keep + 1 > b->cap) {
-		cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + keep + 1)
-			cap *= 2;
-		if (cap > m->max_body + 1)
-			cap = m->max_body + 1;
-		if (budget__reserve(m->bg, cap - b->cap)) {
-			wbuf_drop(m, b);
-			b->shed = true;
-			return 0;
-		}
-		if (b->shed) {
-			budget__release(m->bg, cap - b->cap);
-			return 0;
-		}
-		nb = realloc(b->p, cap);
-		if (!nb) {
-			budget__release(m->bg, cap - b->cap);
-			return -ENOMEM;
-		}
-		b->p = nb;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, keep);
-	b->len += keep;
-	b->p[b->len] = '\0';
-	return 0;
+/* What of the buffer was lost: HTTP_MSG_TRUNCATED and HTTP_MSG_SHED. */
+static unsigned wbuf_flags(const struct wbuf *b)
+{
+	return b->m.flags & (HTTP_MSG_TRUNCATED | HTTP_MSG_SHED);
 }
 
 static int wbuf_str(struct wsmap *m, struct wbuf *b, const char *s)
@@ -432,11 +399,11 @@ static bool realtime_audio(const char *type)
 /* Adds @wm to the turn: a ',' between events. */
 static void turn_add(struct wsmap *m, const struct ws_msg *wm)
 {
-	if (m->turn.len || m->turn.shed || m->turn.trunc)
+	if (m->turn.m.body_total)
 		wbuf_add(m, &m->turn, ",", 1);
 	wbuf_add(m, &m->turn, wm->data, wm->len);
 	if (wm->truncated || wm->shed)
-		m->turn.trunc = true;
+		m->turn.m.flags |= HTTP_MSG_TRUNCATED;
 }
 
 /* The turn so far, with @last (response.create) or none, as a request. */
@@ -455,27 +422,31 @@ static void realtime_request(struct wsmap *m, const struct ws_msg *last,
 		wbuf_str(m, &b, "null");
 	}
 	wbuf_str(m, &b, ",\"events\":[");
-	if (m->session.len) {
-		wbuf_add(m, &b, m->session.p, m->session.len);
-		if (m->turn.len || last)
+	if (m->srv_session.m.body_len) {
+		wbuf_add(m, &b, m->srv_session.m.body,
+			 m->srv_session.m.body_len);
+		if (m->session.m.body_len || m->turn.m.body_len || last)
 			wbuf_str(m, &b, ",");
 	}
-	if (m->turn.len) {
-		wbuf_add(m, &b, m->turn.p, m->turn.len);
+	if (m->session.m.body_len) {
+		wbuf_add(m, &b, m->session.m.body, m->session.m.body_len);
+		if (m->turn.m.body_len || last)
+			wbuf_str(m, &b, ",");
+	}
+	if (m->turn.m.body_len) {
+		wbuf_add(m, &b, m->turn.m.body, m->turn.m.body_len);
 		if (last)
 			wbuf_str(m, &b, ",");
 	}
 	if (last)
 		wbuf_add(m, &b, last->data, last->len);
 	wbuf_str(m, &b, "]}");
-	flags = (b.trunc || m->turn.trunc || m->session.trunc ||
-		 (last && last->truncated) ? HTTP_MSG_TRUNCATED : 0) |
-		(b.shed || m->turn.shed || m->session.shed ? HTTP_MSG_SHED :
-							      0);
+	flags = wbuf_flags(&b) | wbuf_flags(&m->turn) |
+		wbuf_flags(&m->session) | (last ? msg_flags(last) : 0);
 	m->outstanding++;
 	/* Sent as a request with the turn's audio counts. */
-	request_emit(m, b.p ? b.p : "", b.len, b.len, flags,
-		     ts, last ? last->ts_last : ts);
+	request_emit(m, b.m.body ? (char *)b.m.body : "", b.m.body_len,
+		     b.m.body_len, flags, ts, last ? last->ts_last : ts);
 	wbuf_free(m, &b);
 	wbuf_free(m, &m->turn);
 	m->turn_audio_chunks = m->turn_audio_bytes = 0;
@@ -492,8 +463,7 @@ static void realtime_client(struct wsmap *m, const struct ws_msg *wm,
 	if (streq(type, "session.update")) {
 		wbuf_free(m, &m->session);
 		wbuf_add(m, &m->session, wm->data, wm->len);
-		if (wm->truncated)
-			m->session.trunc = true;
+		m->session.m.flags |= msg_flags(wm);
 	} else if (streq(type, "conversation.item.create")) {
 		turn_add(m, wm);
 	} else if (streq(type, "response.create")) {
@@ -509,6 +479,12 @@ static void realtime_server(struct wsmap *m, const struct ws_msg *wm,
 	char stub[TYPE_MAX + 16];
 	size_t n;
 
+	if (streq(type, "session.created") || streq(type, "session.updated")) {
+		wbuf_free(m, &m->srv_session);
+		wbuf_add(m, &m->srv_session, wm->data, wm->len);
+		m->st.other_messages++;
+		return;
+	}
 	if (streq(type, "response.created") && !m->resp_started &&
 	    !m->resp && !m->outstanding)
 		/* Server-side turn detection: no response.create asked. */
@@ -596,7 +572,8 @@ bool wsmap__in_message(const struct wsmap *m)
 
 size_t wsmap__held(const struct wsmap *m)
 {
-	return m ? m->rb.cap + m->turn.cap + m->session.cap : 0;
+	return m ? m->rb.cap + m->turn.b.cap + m->session.b.cap +
+		   m->srv_session.b.cap : 0;
 }
 
 size_t wsmap__shed(struct wsmap *m)
@@ -604,7 +581,8 @@ size_t wsmap__shed(struct wsmap *m)
 	if (!m)
 		return 0;
 	return body__drop(&m->rb, m->resp, m->bg) +
-	       wbuf_drop(m, &m->turn) + wbuf_drop(m, &m->session);
+	       wbuf_drop(m, &m->turn) + wbuf_drop(m, &m->session) +
+	       wbuf_drop(m, &m->srv_session);
 }
 
 void wsmap__stats(const struct wsmap *m, struct wsmap_stats *out)
@@ -696,6 +674,7 @@ void wsmap__free(struct wsmap *m)
 	}
 	wbuf_free(m, &m->turn);
 	wbuf_free(m, &m->session);
+	wbuf_free(m, &m->srv_session);
 	for (i = 0; i < m->n_headers; i++)
 		free(m->headers[i].name);
 	free(m->headers);

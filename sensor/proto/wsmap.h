@@ -18,7 +18,8 @@
  *     accumulate; response.create (or, with server-side turn detection, a
  *     server response.created that no response.create asked for) makes
  *     a request whose body is
- *       {"model": URL's model= or null, "events": [session.update,
+ *       {"model": URL's model= or null, "events": [session.created or
+ *        session.updated (the server's latest), session.update,
  *        conversation.item.create..., response.create]}
  *     (the format extract_realtime.c reads).  The server messages up to
  *     response.done are its response; an error before response.created

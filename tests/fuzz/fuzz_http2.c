@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * HTTP/2 frames and HPACK (proto/http2.c): after the client preface,
- * which the target writes itself, the input is a sequence of pieces,
- * each a control byte (bit 0: direction, bits 1-7: length - 1) and then
- * its bytes, fed as one call of that direction; a control byte of 0xff
- * with bit 4 of the first byte set is a gap instead.  Both directions
+ * which the target writes itself, the input is a sequence of pieces
+ * (pieces.h): each a control byte (bit 0: direction, bits 1-7: length -
+ * 1) and then its bytes, fed as one call of that direction; a control
+ * byte of 0xff with bit 4 of the first byte set is a gap instead.  Both directions
  * are flushed at the end.  Every message handed out must be freed by
  * the callee.
  *
@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "lib/budget.h"
+#include "pieces.h"
 #include "proto/http2.h"
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -40,9 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct proto_limits lim = { .max_body = 4096 };
 	struct budget *b = NULL;
 	void *st = NULL;
-	size_t off = 0, n = 0, piece;
+	size_t n = 0;
 	uint64_t ts = 1;
-	uint8_t ctl, c;
 
 	if (size < 1)
 		return 0;
@@ -54,23 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		budget__free(b);
 		return 0;
 	}
-	ctl = data[0];
 	proto_http2.feed(st, PROTO_DIR_WRITE, preface, sizeof(preface) - 1,
 			 ts++);
-	for (off = 1; off < size; off += piece) {
-		c = data[off++];
-		if ((ctl & 0x10) && c == 0xff) {
-			proto_http2.gap(st, PROTO_DIR_READ,
-					PROTO_GAP_RECORDS_LOST);
-			piece = 0;
-			continue;
-		}
-		piece = (size_t)(c >> 1) + 1;
-		if (piece > size - off)
-			piece = size - off;
-		proto_http2.feed(st, c & 1 ? PROTO_DIR_READ : PROTO_DIR_WRITE,
-				 data + off, piece, ts++);
-	}
+	ts = fuzz_pieces(&proto_http2, st, data, size, ts);
 	proto_http2.flush(st, PROTO_DIR_WRITE, ts);
 	proto_http2.flush(st, PROTO_DIR_READ, ts);
 	proto_http2.free(st);

@@ -9,7 +9,7 @@
  * bit 5 server_no_context_takeover, bit 4 gaps (a control byte of 0xff
  * is then a gap of the read side), bit 6 a 16 KiB memory budget whose
  * shed callback drops the connection's bodies.  Then pieces as in
- * fuzz_http2: a control byte (bit 0: direction, bits 1-7: length - 1)
+ * pieces.h: a control byte (bit 0: direction, bits 1-7: length - 1)
  * and its bytes, fed as one call.  Both directions are flushed at the
  * end; every message handed out is extracted and freed.
  */
@@ -22,6 +22,7 @@
 
 #include "ai/extract.h"
 #include "lib/budget.h"
+#include "pieces.h"
 #include "proto/http1.h"
 #include "proto/sse.h"
 
@@ -79,9 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct budget *b = NULL;
 	const char *api;
 	void *st = NULL;
-	size_t off, piece;
 	uint64_t ts = 1;
-	uint8_t ctl, c;
+	uint8_t ctl;
 	int n;
 
 	if (size < 1)
@@ -109,20 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				"; server_no_context_takeover\r\n" : "\r\n") :
 			       "");
 	proto_http1.feed(st, PROTO_DIR_READ, acc, (size_t)n, ts++);
-	for (off = 1; off < size; off += piece) {
-		c = data[off++];
-		if ((ctl & 0x10) && c == 0xff) {
-			proto_http1.gap(st, PROTO_DIR_READ,
-					PROTO_GAP_RECORDS_LOST);
-			piece = 0;
-			continue;
-		}
-		piece = (size_t)(c >> 1) + 1;
-		if (piece > size - off)
-			piece = size - off;
-		proto_http1.feed(st, c & 1 ? PROTO_DIR_READ : PROTO_DIR_WRITE,
-				 data + off, piece, ts++);
-	}
+	ts = fuzz_pieces(&proto_http1, st, data, size, ts);
 	proto_http1.flush(st, PROTO_DIR_WRITE, ts);
 	proto_http1.flush(st, PROTO_DIR_READ, ts);
 	proto_http1.free(st);

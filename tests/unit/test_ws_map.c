@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "ai/extract.h"
 #include "proto/http1.h"
 #include "proto/proto.h"
 #include "proto/ws.h"
@@ -253,4 +256,69 @@ Test(ws_map, not_websocket)
 	cr_assert_eq(g.m[3]->flags & HTTP_MSG_WS_HANDSHAKE, 0);
 	proto_http1.free(h);
 	got_free(&g);
+}
+
+/*
+ * Realtime's model: the URL's model=, else the client's session.update,
+ * else the server's session.created; read by extract__request().
+ */
+static char *realtime_model(const char *target, const char *srv,
+			    const char *cli)
+{
+	static const char acc[] =
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		"Connection: Upgrade\r\n\r\n";
+	struct wsbuf c = { 0 }, s = { 0 };
+	const cJSON *id;
+	struct got g = { 0 };
+	char up[256], *model;
+	uint64_t ts = 1;
+	cJSON *data;
+	void *h;
+
+	snprintf(up, sizeof(up), "GET %s HTTP/1.1\r\nHost: api.openai.com\r\n"
+		 "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n", target);
+	frame(&s, false, srv);
+	frame(&c, true, cli);
+	frame(&c, true, "{\"type\":\"response.create\"}");
+	cr_assert_eq(proto_http1.new(&h, NULL, on_msg, &g), 0);
+	feeds(h, PROTO_DIR_WRITE, up, &ts);
+	feeds(h, PROTO_DIR_READ, acc, &ts);
+	feed(h, PROTO_DIR_READ, s.p, s.len, s.len, &ts);
+	feed(h, PROTO_DIR_WRITE, c.p, c.len, c.len, &ts);
+	cr_assert_eq(g.n, 3);
+	data = cJSON_CreateObject();
+	cr_assert_eq(extract__request("openai.realtime",
+				      (char *)g.m[2]->body,
+				      g.m[2]->body_len, data, NULL), 0);
+	id = cJSON_GetObjectItem(cJSON_GetObjectItem(data, "model"), "id");
+	model = cJSON_IsString(id) ? strdup(id->valuestring) : NULL;
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(data, "streaming")));
+	cJSON_Delete(data);
+	proto_http1.free(h);
+	got_free(&g);
+	free(c.p);
+	free(s.p);
+	return model;
+}
+
+Test(ws_map, realtime_model)
+{
+	static const char srv[] = "{\"type\":\"session.created\",\"session\":"
+				  "{\"model\":\"from-server\"}}";
+	static const char cli[] = "{\"type\":\"session.update\",\"session\":"
+				  "{\"model\":\"from-client\"}}";
+	static const char cli_none[] = "{\"type\":\"session.update\","
+				       "\"session\":{}}";
+	char *m;
+
+	m = realtime_model("/v1/realtime?model=from-url", srv, cli);
+	cr_assert_str_eq(m, "from-url");
+	free(m);
+	m = realtime_model("/v1/realtime", srv, cli);
+	cr_assert_str_eq(m, "from-client");
+	free(m);
+	m = realtime_model("/v1/realtime", srv, cli_none);
+	cr_assert_str_eq(m, "from-server");
+	free(m);
 }
