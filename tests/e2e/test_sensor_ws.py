@@ -391,6 +391,7 @@ def check_realtime_pair(ws, q, r, res, *, pid, exe, name, audio):
         assert rd["audio"] == {"chunks": len(res["audio_b64"]),
                                "bytes": ans["audio_msg_bytes"]}, rd.get("audio")
         assert qd["has_audio"] is True
+        assert qd["messages"][1].get("has_audio") is True      # the input_audio item
     else:
         assert "audio" not in qd and "audio" not in rd and "has_audio" not in qd
     return qd, rd
