@@ -32,8 +32,10 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing
 fi
 
+# node_modules/ws: a tree installed before ws was in the lock file is
+# installed again.
 if [ -f tests/e2e/node/package-lock.json ] &&
-   [ ! -d tests/e2e/node/node_modules ]; then
+   [ ! -d tests/e2e/node/node_modules/ws ]; then
 	echo "install-deps: npm ci (tests/e2e/node)"
 	(cd tests/e2e/node && npm ci --no-audit --no-fund --loglevel=error)
 fi

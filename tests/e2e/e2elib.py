@@ -504,16 +504,10 @@ def one_call(events, text):
     return q, r
 
 
-def check_pair(q, r, *, pid, provider, endpoint, model, request_type, streaming,
-               messages=None, text=None, prompt_tokens=None, completion_tokens=None,
-               finish_reason="stop", provider_finish_reason=None, status=200,
-               resp_model=None, provider_request_id=None, api=None, auth_type=None,
-               path=None, body_bytes=None, content_encoding=None, exe=None, name=None,
-               first_token_ms=25):
-    """Asserts one request/response pair, field by field.  first_token_ms:
-    the least time to first token of a streamed reply (the fixture sends
-    its first text 30 ms in; the sensor times a compressed stream by its
-    first body byte, the empty role delta, so 0 there)."""
+def check_envelopes(q, r, *, pid, exe=None, name=None):
+    """Asserts what every complete request/response pair of a client has:
+    the envelope fields, the process, and the pairing.  Returns their
+    data objects."""
     for e in (q, r):
         assert e["oisp_version"] == "0.1"
         assert len(e["event_id"]) == 26
@@ -534,6 +528,20 @@ def check_pair(q, r, *, pid, provider, endpoint, model, request_type, streaming,
     assert qd["request_id"] == rd["request_id"]
     assert {"event_id": q["event_id"], "relationship": "caused_by"} in r["related_events"]
     assert q["ts_mono"] <= r["ts_mono"]
+    return qd, rd
+
+
+def check_pair(q, r, *, pid, provider, endpoint, model, request_type, streaming,
+               messages=None, text=None, prompt_tokens=None, completion_tokens=None,
+               finish_reason="stop", provider_finish_reason=None, status=200,
+               resp_model=None, provider_request_id=None, api=None, auth_type=None,
+               path=None, body_bytes=None, content_encoding=None, exe=None, name=None,
+               first_token_ms=25):
+    """Asserts one request/response pair, field by field.  first_token_ms:
+    the least time to first token of a streamed reply (the fixture sends
+    its first text 30 ms in; the sensor times a compressed stream by its
+    first body byte, the empty role delta, so 0 there)."""
+    qd, rd = check_envelopes(q, r, pid=pid, exe=exe, name=name)
 
     # request
     assert qd["provider"]["name"] == provider

@@ -118,3 +118,63 @@ def openai_error_body(model=BAD_MODEL):
 def anthropic_error_body(model=BAD_MODEL):
     return {"type": "error", "error": {"type": "invalid_request_error",
                                        "message": "model: %s" % model}}
+
+
+def responses_usage(a):
+    """The Responses API usage object of Answer @a."""
+    return {"input_tokens": a.prompt_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": a.completion_tokens,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": a.prompt_tokens + a.completion_tokens}
+
+
+def responses_object(req, rid, status, output, usage, incomplete=False, error=None):
+    """A Responses API `response` object for request @req (the POST body
+    or the response.create event), as the API returns it."""
+    return {"id": rid, "object": "response", "created_at": 1700000000,
+            "status": status, "error": error,
+            "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+            "instructions": req.get("instructions"),
+            "max_output_tokens": req.get("max_output_tokens"),
+            "model": openai_response_model(req.get("model")), "output": output,
+            "parallel_tool_calls": True, "previous_response_id": None, "store": True,
+            "temperature": req.get("temperature", 1.0), "text": {"format": {"type": "text"}},
+            "tool_choice": "auto", "tools": [], "top_p": 1.0,
+            "truncation": "disabled", "usage": usage, "user": None, "metadata": {}}
+
+
+def responses_message_item(a, mid, status="completed"):
+    return {"type": "message", "id": mid, "status": status, "role": "assistant",
+            "content": [{"type": "output_text", "text": a.text, "annotations": []}]}
+
+
+def responses_events(req, rid, mid):
+    """The streamed events of a Responses API text answer to @req, in
+    order, without sequence_number: response.created ... response.completed
+    (response.incomplete when max_output_tokens cut the text).  Joined,
+    the response.output_text.delta events give responses_answer(req).text."""
+    a = responses_answer(req)
+    truncated = a.openai_finish == "length"
+    final = "incomplete" if truncated else "completed"
+    item = responses_message_item(a, mid, final)
+    part = item["content"][0]
+    yield {"type": "response.created",
+           "response": responses_object(req, rid, "in_progress", [], None)}
+    yield {"type": "response.in_progress",
+           "response": responses_object(req, rid, "in_progress", [], None)}
+    yield {"type": "response.output_item.added", "output_index": 0,
+           "item": {"type": "message", "id": mid, "status": "in_progress",
+                    "role": "assistant", "content": []}}
+    yield {"type": "response.content_part.added", "item_id": mid, "output_index": 0,
+           "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}}
+    for piece in split_deltas(a.text):
+        yield {"type": "response.output_text.delta", "item_id": mid, "output_index": 0,
+               "content_index": 0, "delta": piece, "logprobs": []}
+    yield {"type": "response.output_text.done", "item_id": mid, "output_index": 0,
+           "content_index": 0, "text": a.text, "logprobs": []}
+    yield {"type": "response.content_part.done", "item_id": mid, "output_index": 0,
+           "content_index": 0, "part": part}
+    yield {"type": "response.output_item.done", "output_index": 0, "item": item}
+    yield {"type": "response." + final,
+           "response": responses_object(req, rid, final, [item], responses_usage(a), truncated)}

@@ -330,67 +330,25 @@ class Handler(BaseHTTPRequestHandler):
     def oa_responses(self, req):
         if req.get("model") == fm.BAD_MODEL:
             return self.openai_error()
-        a = fm.responses_answer(req)
         rid = next_id("resp_fx")
         mid = next_id("msg_fx")
-        model = fm.openai_response_model(req.get("model"))
-        usage = {"input_tokens": a.prompt_tokens,
-                 "input_tokens_details": {"cached_tokens": 0},
-                 "output_tokens": a.completion_tokens,
-                 "output_tokens_details": {"reasoning_tokens": 0},
-                 "total_tokens": a.prompt_tokens + a.completion_tokens}
-        truncated = a.openai_finish == "length"
-
-        def response_obj(status, output, usage_):
-            return {"id": rid, "object": "response", "created_at": 1700000000,
-                    "status": status, "error": None,
-                    "incomplete_details": ({"reason": "max_output_tokens"}
-                                           if truncated and status != "in_progress" else None),
-                    "instructions": req.get("instructions"),
-                    "max_output_tokens": req.get("max_output_tokens"),
-                    "model": model, "output": output, "parallel_tool_calls": True,
-                    "previous_response_id": None, "store": True,
-                    "temperature": req.get("temperature", 1.0), "text": {"format": {"type": "text"}},
-                    "tool_choice": "auto", "tools": [], "top_p": 1.0, "truncation": "disabled",
-                    "usage": usage_, "user": None, "metadata": {}}
-
-        part = {"type": "output_text", "text": a.text, "annotations": []}
-        item = {"type": "message", "id": mid, "status": "incomplete" if truncated else "completed",
-                "role": "assistant", "content": [part]}
-        final_status = "incomplete" if truncated else "completed"
         if not req.get("stream"):
+            a = fm.responses_answer(req)
+            truncated = a.openai_finish == "length"
+            final = "incomplete" if truncated else "completed"
             time.sleep(NONSTREAM_DELAY)
-            self.send_json(200, response_obj(final_status, [item], usage),
-                           [("x-request-id", next_id("req_"))])
+            self.send_json(200, fm.responses_object(
+                req, rid, final, [fm.responses_message_item(a, mid, final)],
+                fm.responses_usage(a), truncated), [("x-request-id", next_id("req_"))])
             return 200
         self.start_stream([("x-request-id", next_id("req_"))])
-        seq = [0]
-
-        def ev(obj):
-            obj["sequence_number"] = seq[0]
-            seq[0] += 1
+        deltas = 0
+        for seq, obj in enumerate(fm.responses_events(req, rid, mid)):
+            if obj["type"] == "response.output_text.delta":
+                time.sleep(DELTA_DELAY if deltas else FIRST_TOKEN_DELAY)
+                deltas += 1
+            obj["sequence_number"] = seq
             self.sse(obj, obj["type"])
-
-        ev({"type": "response.created", "response": response_obj("in_progress", [], None)})
-        ev({"type": "response.in_progress", "response": response_obj("in_progress", [], None)})
-        ev({"type": "response.output_item.added", "output_index": 0,
-            "item": {"type": "message", "id": mid, "status": "in_progress",
-                     "role": "assistant", "content": []}})
-        ev({"type": "response.content_part.added", "item_id": mid, "output_index": 0,
-            "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}})
-        time.sleep(FIRST_TOKEN_DELAY)
-        for i, piece in enumerate(fm.split_deltas(a.text)):
-            if i:
-                time.sleep(DELTA_DELAY)
-            ev({"type": "response.output_text.delta", "item_id": mid, "output_index": 0,
-                "content_index": 0, "delta": piece, "logprobs": []})
-        ev({"type": "response.output_text.done", "item_id": mid, "output_index": 0,
-            "content_index": 0, "text": a.text, "logprobs": []})
-        ev({"type": "response.content_part.done", "item_id": mid, "output_index": 0,
-            "content_index": 0, "part": part})
-        ev({"type": "response.output_item.done", "output_index": 0, "item": item})
-        ev({"type": "response.incomplete" if truncated else "response.completed",
-            "response": response_obj(final_status, [item], usage)})
         self.end_stream()
         return 200
 
@@ -489,7 +447,9 @@ def parse_listen(spec):
     return host.strip("[]"), int(port)
 
 
-def main():
+def parse_args():
+    """The command line of the stand-in servers (this one, ws_server.py)
+    and their TLS context: (args, ssl context offering http/1.1)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
@@ -498,11 +458,14 @@ def main():
     ap.add_argument("--exit-with-parent", action="store_true",
                     help="exit when the process that started it goes away")
     args = ap.parse_args()
-
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
     ctx.set_alpn_protocols(["http/1.1"])
+    return args, ctx
 
+
+def main():
+    args, ctx = parse_args()
     servers = []
     for spec in args.listen:
         try:
