@@ -89,6 +89,8 @@ void anthropic_event(struct acc *a, const char *t, const cJSON *o)
 		usage_anthropic(a, get(o, "usage"));
 	} else if (streq(t, "error")) {
 		d = get(o, "error");
-		acc_error(a, gstr(d, "type"), gstr(d, "message"), NULL, NULL);
+		/* the Responses API over WebSocket sends code and param too */
+		acc_error(a, gstr(d, "type"), gstr(d, "message"),
+			  get(d, "code"), get(d, "param"));
 	}
 }

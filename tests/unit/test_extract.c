@@ -748,6 +748,27 @@ Test(extract_stream, responses_failed_and_error_event)
 	cJSON_Delete(d);
 }
 
+/* The Responses API over WebSocket nests its error event's object. */
+Test(extract_stream, responses_websocket_error_event)
+{
+	struct extract_event ev[] = {
+		{ NULL, "{\"type\":\"error\",\"status\":400,\"error\":{"
+		  "\"type\":\"invalid_request_error\",\"code\":"
+		  "\"model_not_found\",\"message\":\"no such model\","
+		  "\"param\":\"model\"}}" },
+	};
+	cJSON *d = cJSON_CreateObject();
+
+	cr_assert_eq(extract__response_stream("openai.responses", ev, 1, d,
+					      NULL), 0);
+	cr_assert_str_eq(str(d, "error.type"), "invalid_request_error");
+	cr_assert_str_eq(str(d, "error.code"), "model_not_found");
+	cr_assert_str_eq(str(d, "error.param"), "model");
+	cr_assert_str_eq(str(d, "error.message"), "no such model");
+	cr_assert_str_eq(str(d, "finish_reason"), "error");
+	cJSON_Delete(d);
+}
+
 Test(extract_stream, anthropic_text_and_tool_use)
 {
 	size_t first;
