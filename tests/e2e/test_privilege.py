@@ -175,7 +175,7 @@ def test_which_capability_is_needed_for_what(sensor_run, other_user, monkeypatch
         attached = _attached(s)
     finally:
         assert s.stop() == 0, s.log_tail()
-    log = s.log_tail(400)
+    log = s.log_tail(100000)
     assert ("uprobes: %s links" % ("uprobe_multi" if mode == "multi" else "perf-event")) in log
     if dropped == "sys_admin" and mode == "perf":
         # perf_event_open(2) of the uprobe PMU: EACCES without
