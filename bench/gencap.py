@@ -15,6 +15,8 @@ bpf/capture_abi.h), as `oisp-sensor record` would have written them:
              events, one SSL_read per server message; half the
              connections negotiate permessage-deflate (without context
              takeover, so the pool's messages can be reused anywhere)
+  ws-plain   the same, no connection compressed
+  ws-deflate the same, every connection compressed
   nonai      plain HTTPS downloads (GET, 1 MiB application/octet-stream
              bodies) on a host no rule knows: only passed through
   h2-json    the ai-json calls over HTTP/2 (RFC 9113)
@@ -490,7 +492,7 @@ def generate(kind, mib, path, seed=1):
     pool = []
     npool = 48 if kind != "nonai" else 4
     for i in range(npool):
-        if kind == "ws-responses":
+        if kind.startswith("ws-"):
             pool.append(("ws", [exchange_ws(rng, i, False), exchange_ws(rng, i, True)]))
         elif kind == "ai-json" or (kind == "ai-mix" and i % 3 == 0):
             pool.append(("json", exchange_json(rng, i, False)))
@@ -506,8 +508,8 @@ def generate(kind, mib, path, seed=1):
         (tgid, comm), ssl = rng.choice(conns)
         what, calls = pool[exchanges % len(pool)]
         if what == "ws":
-            # even connections negotiated permessage-deflate
-            deflate = (ssl >> 12) % 2 == 0
+            # ws-responses: even connections negotiated permessage-deflate
+            deflate = {"ws-plain": False, "ws-deflate": True}.get(kind, (ssl >> 12) % 2 == 0)
             calls = calls[deflate]
             if ssl not in upgraded:
                 upgraded.add(ssl)
@@ -526,7 +528,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kind", required=True,
                     choices=("ai-json", "ai-sse", "ai-gzip", "ai-mix", "ws-responses",
-                             "nonai", "h2-json", "h2-sse", "h2-mix"))
+                             "ws-plain", "ws-deflate", "nonai", "h2-json", "h2-sse", "h2-mix"))
     ap.add_argument("--mib", type=int, default=64, help="plaintext MiB to write")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("out")

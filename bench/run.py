@@ -464,6 +464,8 @@ REPLAY_CASES = (
     ("ai-gzip", "ai-gzip", 96, [], 200),
     ("ai-mix", "ai-mix", 96, [], 200),
     ("ws-responses", "ws-responses", 96, [], 200),
+    ("ws-plain", "ws-plain", 96, [], 200),
+    ("ws-deflate", "ws-deflate", 96, [], None),
     ("h2-json", "h2-json", 96, [], 200),
     ("h2-sse", "h2-sse", 96, [], 200),
     ("h2-mix", "h2-mix", 96, [], 200),

@@ -280,10 +280,21 @@ static int data_bytes(struct ws *w, struct ws_dir *d, const unsigned char *p,
 static const unsigned char *unmask(struct ws *w, struct ws_dir *d,
 				   const unsigned char *p, size_t n)
 {
-	size_t i;
+	unsigned char k[8];
+	uint64_t k8, v;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++)
-		w->scratch[i] = p[i] ^ d->key[(d->off + i) & 3];
+	/* The key rotated to this offset, twice: 8 bytes at a time. */
+	for (i = 0; i < 8; i++)
+		k[i] = d->key[(d->off + i) & 3];
+	memcpy(&k8, k, sizeof(k8));
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&v, p + i, sizeof(v));
+		v ^= k8;
+		memcpy(w->scratch + i, &v, sizeof(v));
+	}
+	for (; i < n; i++)
+		w->scratch[i] = p[i] ^ k[i & 7];
 	return w->scratch;
 }
 
