@@ -24,6 +24,8 @@
 #define MD_FTAB		16
 #define MD_TEXT		22
 #define MD_WORDS	23
+/* Byte offset of moduledata word @w (8-byte words: 64-bit only). */
+#define MD_OFF(w)	((size_t)(w) * 8)
 
 struct gosym {
 	bool old;			/* MAGIC_116 layout */
@@ -143,16 +145,16 @@ static int moduledata_text(struct gosym *g, struct elfsym *es, int fd,
 	struct elfsym_section sec;
 	__u64 i;
 
-	if (elfsym__section(es, name, &sec) || sec.size < MD_WORDS * 8 ||
+	if (elfsym__section(es, name, &sec) || sec.size < MD_OFF(MD_WORDS) ||
 	    sec.offset & 7 || elfsym__read(es, fd, sec.offset, sec.size, &d))
 		return -ENOENT;
-	for (i = 0; i + MD_WORDS * 8 <= sec.size; i += 8) {
+	for (i = 0; i + MD_OFF(MD_WORDS) <= sec.size; i += 8) {
 		w = d + i;
 		if (get64(w) != pc_addr ||
-		    get64(w + MD_FUNCNAMETAB * 8) != pc_addr + names_off ||
-		    get64(w + MD_FTAB * 8) != pc_addr + pcln_off)
+		    get64(w + MD_OFF(MD_FUNCNAMETAB)) != pc_addr + names_off ||
+		    get64(w + MD_OFF(MD_FTAB)) != pc_addr + pcln_off)
 			continue;
-		g->text = get64(w + MD_TEXT * 8);
+		g->text = get64(w + MD_OFF(MD_TEXT));
 		return g->text ? 0 : -ENOENT;
 	}
 	return -ENOENT;
