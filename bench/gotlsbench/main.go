@@ -18,7 +18,8 @@
 // is probed at its exec, which takes the sensor a few milliseconds.
 //
 // Prints one JSON line in tlsbench's format (mode "bio"): rounds, seconds,
-// write and read calls (both sides) and the time inside them.  The
+// write and read calls (both sides) and the time inside them, and the
+// calls of the warm-up (which probes attached for the run see too).  The
 // certificate is a throwaway self-signed P-256 one made at start; the client
 // does not verify it.
 package main
@@ -241,6 +242,8 @@ func main() {
 	}
 	secs := time.Since(t0).Seconds()
 	fmt.Printf(`{"mode":"bio","size":%d,"req_bytes":%d,"resp_bytes":%d,"rounds":%d,`+
-		`"seconds":%.6f,"writes":%d,"reads":%d,"write_ns":%d,"read_ns":%d}`+"\n",
-		*size, len(req), len(resp), rounds, secs, c.writes, c.reads, c.writeNs, c.readNs)
+		`"seconds":%.6f,"writes":%d,"reads":%d,"write_ns":%d,"read_ns":%d,`+
+		`"warmup_writes":%d,"warmup_reads":%d}`+"\n",
+		*size, len(req), len(resp), rounds, secs, c.writes, c.reads, c.writeNs, c.readNs,
+		warm.writes, warm.reads)
 }
