@@ -259,11 +259,27 @@ class Counter:
         self.proc.wait(30)
 
 
-def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl"):
+def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", before=None):
+    """One run of the stack's bench program; @before() runs when it starts
+    measuring: at once, or for gotlsbench after its warm-up (the sensor
+    probes a Go executable at its exec), which it does not count."""
+    if stack == "go":
+        argv = [env.gotlsbench, "--size", str(size), "--seconds", str(seconds), "--sync"]
+        if cpus is not None:
+            argv = ["taskset", "-c", cpus] + argv
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if p.stdout.readline().strip() != "warm":
+            raise RuntimeError("gotlsbench failed")
+        if before:
+            before()
+        out, _ = p.communicate("\n")
+        if p.returncode:
+            raise RuntimeError("gotlsbench exited %d" % p.returncode)
+        return json.loads(out)
+    if before:
+        before()
     if stack == "gnutls":
         argv = [env.gnutlsbench, "--size", str(size), "--seconds", str(seconds)]
-    elif stack == "go":
-        argv = [env.gotlsbench, "--size", str(size), "--seconds", str(seconds)]
     else:
         argv = [env.tlsbench, "--mode", mode, "--size", str(size), "--seconds", str(seconds)]
     if rate:
@@ -325,12 +341,17 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
     mine = prog_ids_of(probe.pid) if probe else set()
     foreign = wait_quiet(mine, quiet_timeout)
     progs = {"gnutls": "gnutls_", "go": "go_"}.get(stack, "ssl_")
-    if cfg.startswith("sensor"):
-        st0, runs0 = probe.status(), bpf_prog_runs(mine, progs)
-        cpu0 = cpu_seconds(probe.pid)
-    elif cfg.startswith("floor"):
-        h0, runs0 = probe.hits(), bpf_prog_runs(mine, "cnt_")
-    r = tlsbench(env, mode, size, seconds, stack=stack)
+    snap = {}
+
+    def before():
+        if cfg.startswith("sensor"):
+            snap.update(st0=probe.status(), runs0=bpf_prog_runs(mine, progs),
+                        cpu0=cpu_seconds(probe.pid))
+        elif cfg.startswith("floor"):
+            snap.update(h0=probe.hits(), runs0=bpf_prog_runs(mine, "cnt_"))
+
+    r = tlsbench(env, mode, size, seconds, stack=stack, before=before)
+    st0, runs0, cpu0, h0 = (snap.get(k) for k in ("st0", "runs0", "cpu0", "h0"))
     if cfg.startswith("sensor"):
         r["sensor_cpu_s"] = cpu_seconds(probe.pid) - cpu0
     r["foreign_uprobes"] = len(set(foreign) | set(foreign_uprobes(mine)))
@@ -348,14 +369,6 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
         h1, runs1 = probe.hits(), bpf_prog_runs(mine, "cnt_")
         r["hits"] = sum(h1.values()) - sum(h0.values())
         r["bpf_ns"] = runs_delta(runs0, runs1)[1]
-    if probe and r.get("warmup_writes"):
-        # gotlsbench's warm-up ran under the probes too: counts per
-        # measured call are the run's share of them (lost records stay whole).
-        calls = r["writes"] + r["reads"]
-        share = calls / (calls + r["warmup_writes"] + r["warmup_reads"])
-        for k in ("hits", "bpf_ns", "captured_calls", "skipped_calls", "events"):
-            if k in r:
-                r[k] *= share
     return r
 
 
@@ -897,8 +910,7 @@ def md_cost_go(c):
         "goroutine whose records move through in-memory queues (no system calls), one "
         "`Write` per message and `Read` until it is whole (one call per TLS record, 16 KiB "
         "at most). Its first 0.5 s are not measured (the sensor probes a Go executable at "
-        "its exec); the probes see them too, so hits, BPF time, captured and skipped calls "
-        "are scaled to the measured calls' share (lost records are not). Pinned to CPU 0, the sensor to CPU 1. The columns are section 1's; "
+        "its exec); the counters are read when it starts measuring. Pinned to CPU 0, the sensor to CPU 1. The columns are section 1's; "
         "*SSL_write*/*SSL_read* are `(*tls.Conn).Write`/`Read`; a read takes two hits "
         "(entry and return instruction), a write one, in the floor as in the sensor.", ""])
 

@@ -5,7 +5,7 @@
 // goroutine, as fast as they go, to measure what probes on
 // (*tls.Conn).Write and Read cost the program that is traced.
 //
-//	gotlsbench --size BYTES --seconds S [--warmup S]
+//	gotlsbench --size BYTES --seconds S [--warmup S] [--sync]
 //
 // A round is one OpenAI-style chat request (POST /v1/chat/completions to
 // api.openai.com, a JSON body of BYTES) and its JSON response (bench/msgs.h's
@@ -15,16 +15,18 @@
 // calls themselves.  Only the handshake runs in two goroutines.
 //
 // The first --warmup seconds (default 0.5) are not counted: a Go executable
-// is probed at its exec, which takes the sensor a few milliseconds.
+// is probed at its exec, which takes the sensor a few milliseconds.  With
+// --sync it then prints "warm" and waits for a line on stdin before
+// measuring (bench/run.py reads the probes' counters meanwhile).
 //
 // Prints one JSON line in tlsbench's format (mode "bio"): rounds, seconds,
-// write and read calls (both sides) and the time inside them, and the
-// calls of the warm-up (which probes attached for the run see too).  The
+// write and read calls (both sides) and the time inside them.  The
 // certificate is a throwaway self-signed P-256 one made at start; the client
 // does not verify it.
 package main
 
 import (
+	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -199,9 +201,10 @@ func main() {
 	size := flag.Int("size", 4096, "body bytes")
 	seconds := flag.Float64("seconds", 1, "measured seconds")
 	warmup := flag.Float64("warmup", 0.5, "seconds not measured")
+	sync := flag.Bool("sync", false, `print "warm" and wait for a line on stdin after the warm-up`)
 	flag.Parse()
 	if flag.NArg() != 0 || *size < 1 || *size > 1<<20 || *seconds <= 0 || *warmup < 0 {
-		fmt.Fprintln(os.Stderr, "usage: gotlsbench --size BYTES --seconds S [--warmup S]")
+		fmt.Fprintln(os.Stderr, "usage: gotlsbench --size BYTES --seconds S [--warmup S] [--sync]")
 		os.Exit(2)
 	}
 	req, resp := messages(*size)
@@ -230,6 +233,12 @@ func main() {
 	for end := time.Now().Add(time.Duration(*warmup * 1e9)); time.Now().Before(end); {
 		round(&warm)
 	}
+	if *sync {
+		fmt.Println("warm")
+		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+			die("stdin", err)
+		}
+	}
 	var rounds uint64
 	t0 := time.Now()
 	deadline := t0.Add(time.Duration(*seconds * 1e9))
@@ -242,8 +251,6 @@ func main() {
 	}
 	secs := time.Since(t0).Seconds()
 	fmt.Printf(`{"mode":"bio","size":%d,"req_bytes":%d,"resp_bytes":%d,"rounds":%d,`+
-		`"seconds":%.6f,"writes":%d,"reads":%d,"write_ns":%d,"read_ns":%d,`+
-		`"warmup_writes":%d,"warmup_reads":%d}`+"\n",
-		*size, len(req), len(resp), rounds, secs, c.writes, c.reads, c.writeNs, c.readNs,
-		warm.writes, warm.reads)
+		`"seconds":%.6f,"writes":%d,"reads":%d,"write_ns":%d,"read_ns":%d}`+"\n",
+		*size, len(req), len(resp), rounds, secs, c.writes, c.reads, c.writeNs, c.readNs)
 }
