@@ -9,7 +9,7 @@
 
 BENCH_OUT := $(OUT)/bench
 BENCH_BINS := $(BENCH_OUT)/tlsbench $(BENCH_OUT)/gnutlsbench $(BENCH_OUT)/count \
-	      $(BENCH_OUT)/dlsleeper
+	      $(BENCH_OUT)/dlsleeper $(BENCH_OUT)/gotlsbench
 BENCH_ARGS ?=
 
 $(BENCH_OUT):
@@ -24,9 +24,11 @@ $(BENCH_OUT)/count.skel.h: $(BENCH_OUT)/count.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name count_bpf > $@
 
-$(BENCH_OUT)/count: bench/count.c $(BENCH_OUT)/count.skel.h
+# Links the sensor's library for --stack go: the same resolver puts the
+# counting probes where the sensor puts its own.
+$(BENCH_OUT)/count: bench/count.c $(BENCH_OUT)/count.skel.h $(LIB)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) -Ibench $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) -Ibench $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 $(BENCH_OUT)/tlsbench: bench/tlsbench.c bench/msgs.h | $(BENCH_OUT)
 	$(call msg,CC,$@)
@@ -35,6 +37,12 @@ $(BENCH_OUT)/tlsbench: bench/tlsbench.c bench/msgs.h | $(BENCH_OUT)
 $(BENCH_OUT)/gnutlsbench: bench/gnutlsbench.c bench/msgs.h | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lgnutls -o $@
+
+# Debian's go (golang-go); its build cache stays under build/.
+$(BENCH_OUT)/gotlsbench: bench/gotlsbench/main.go | $(BENCH_OUT)
+	$(call msg,GO,$@)
+	$(Q)GOCACHE=$(abspath $(BENCH_OUT))/gocache \
+		go build -trimpath -o $@ $<
 
 $(BENCH_OUT)/dlsleeper: bench/dlsleeper.c | $(BENCH_OUT)
 	$(call msg,CC,$@)

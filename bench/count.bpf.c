@@ -2,8 +2,9 @@
 /*
  * count.bpf.c - the floor of the cost-to-the-traced-program benchmark: a
  * uprobe and a uretprobe on SSL_write, SSL_write_ex, SSL_read and
- * SSL_read_ex that only count their hits.  Whatever the sensor costs
- * above this is the sensor's own work; this much is the trap itself.
+ * SSL_read_ex that only count their hits (or GnuTLS's and Go's
+ * counterparts, bench/count.c).  Whatever the sensor costs above this
+ * is the sensor's own work; this much is the trap itself.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -74,4 +75,11 @@ SEC("uretprobe")
 int cnt_rex_ret(void *ctx)
 {
 	return hit(COUNT_READ_EX_RETURN);
+}
+
+/* Go: a uprobe on a return instruction of (*tls.Conn).Read, no uretprobe. */
+SEC("uprobe")
+int cnt_read_site(void *ctx)
+{
+	return hit(COUNT_READ_RETURN);
 }

@@ -3,16 +3,23 @@
  * count - loads bench/count.bpf.c and attaches its counting probes to
  * SSL_write, SSL_write_ex, SSL_read and SSL_read_ex of one libssl (or,
  * with --stack gnutls, gnutls_record_send, _send2, _recv and _recv_seq
- * of one libgnutls), for every process.  Prints "ready" once attached; then each line read on
- * stdin prints the hit counts so far as one JSON line; EOF detaches.
+ * of one libgnutls), for every process.  With --stack go, --lib is a Go
+ * executable and the probes go where the sensor puts its own
+ * (capture/gotls.c, resolved by the same code, stack__match_fd()): the
+ * start of (*tls.Conn).Write's body, the entry of Read and a uprobe on
+ * each of Read's return instructions (no uretprobe in Go; Close, once
+ * per connection, is left out).  Prints "ready" once attached; then each
+ * line read on stdin prints the hit counts so far as one JSON line; EOF
+ * detaches.
  *
- *	count [--lib PATH] [--stack openssl|gnutls]
+ *	count [--lib PATH] [--stack openssl|gnutls|go]
  *	      [--writes both|entry|return] [--reads ...]
  *
  * --writes/--reads choose the probes per direction (default both: a
- * uprobe and a uretprobe, as the sensor has today).
+ * uprobe and a uretprobe, as the sensor has today); Go ignores them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +28,8 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 
+#include "capture/stack.h"
+#include "capture_abi.h"
 #include "count.h"
 #include "count.skel.h"
 
@@ -31,6 +40,9 @@ enum probe_set {
 	PROBE_RETURN = 2,
 	PROBE_BOTH = 3,
 };
+
+/* Go's probes at most: as many as the sensor may put in one file. */
+#define GO_LINKS_MAX	TLS_PROBES_MAX
 
 /* Which of a stack's four data functions (funcs[stack][func]). */
 enum func { F_WRITE, F_WRITE_EX, F_READ, F_READ_EX, F_NR };
@@ -46,7 +58,8 @@ struct probe {
  * --stack openssl (default) or gnutls: GnuTLS's counterparts of the four,
  * those the sensor probes (gnutls_record_send jumps to _send2).
  */
-static const char *const stack_names[] = { "openssl", "gnutls" };
+enum { STACK_OPENSSL, STACK_GNUTLS, STACK_GO };
+static const char *const stack_names[] = { "openssl", "gnutls", "go" };
 static const char *const funcs[][F_NR] = {
 	{ "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex" },
 	{ "gnutls_record_send", "gnutls_record_send2", "gnutls_record_recv",
@@ -63,6 +76,9 @@ static const struct probe probes[] = {
 	{ F_READ, false, true, COUNT_READ_RETURN },
 	{ F_READ_EX, false, true, COUNT_READ_EX_RETURN },
 };
+
+_Static_assert(GO_LINKS_MAX >= sizeof(probes) / sizeof(probes[0]),
+	       "links[] holds every stack's probes");
 
 static const char *const slot_names[COUNT_NR] = {
 	"write_enter", "write_ex_enter", "read_enter", "read_ex_enter",
@@ -103,6 +119,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int i, err = 0;
 
 	o->lib = DEFAULT_LIB;
+	o->stack = STACK_OPENSSL;
 	o->writes = PROBE_BOTH;
 	o->reads = PROBE_BOTH;
 	for (i = 1; i < argc && !err; i++) {
@@ -168,6 +185,57 @@ static int attach_all(struct count_bpf *skel, const struct opts *o,
 	return 0;
 }
 
+/*
+ * Attaches a counting uprobe at each offset the sensor probes in Go
+ * executable @o->lib, found by its own resolver; links[] has room for
+ * GO_LINKS_MAX.  Returns 0 or -errno.
+ */
+static int attach_go(struct count_bpf *skel, const struct opts *o,
+		     struct bpf_link **links)
+{
+	struct stack_match m = { 0 };
+	struct bpf_program *prog;
+	unsigned int i, nl = 0;
+	int fd, err;
+
+	fd = open(o->lib, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = stack__match_fd(fd, &m);
+	close(fd);
+	if (!err && m.stack != &go_stack)
+		err = -ENOENT;
+	if (err) {
+		fprintf(stderr, "count: %s: not a probed Go executable (%s)\n",
+			o->lib, m.why ? m.why : strerror(-err));
+		return err;
+	}
+	for (i = 0; i < m.noffs && !err; i++) {
+		switch (m.cookies[i] & 0xff) {
+		case CAP_GO_WRITE:
+			prog = skel->progs.cnt_write_enter;
+			break;
+		case CAP_GO_READ:
+			prog = skel->progs.cnt_read_enter;
+			break;
+		case CAP_GO_READ_RET:
+			prog = skel->progs.cnt_read_site;
+			break;
+		default:
+			continue;
+		}
+		links[nl] = bpf_program__attach_uprobe(prog, false, -1, o->lib,
+						       m.offs[i]);
+		if (!links[nl++]) {
+			err = -errno;
+			fprintf(stderr, "count: attach at %#llx in %s: %s\n",
+				(unsigned long long)m.offs[i], o->lib,
+				strerror(-err));
+		}
+	}
+	return err;
+}
+
 static int print_counts(struct count_bpf *skel)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd, err, cpu;
@@ -200,7 +268,7 @@ static int print_counts(struct count_bpf *skel)
 
 int main(int argc, char **argv)
 {
-	struct bpf_link *links[sizeof(probes) / sizeof(probes[0])] = { 0 };
+	struct bpf_link *links[GO_LINKS_MAX] = { 0 };
 	struct count_bpf *skel = NULL;
 	char line[64];
 	struct opts o;
@@ -209,7 +277,7 @@ int main(int argc, char **argv)
 
 	err = parse_opts(argc, argv, &o);
 	if (err) {
-		fprintf(stderr, "usage: count [--lib PATH] [--stack openssl|gnutls] "
+		fprintf(stderr, "usage: count [--lib PATH] [--stack openssl|gnutls|go] "
 			"[--writes both|entry|return] [--reads both|entry|return]\n");
 		return 2;
 	}
@@ -219,7 +287,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "count: load: %s\n", strerror(-err));
 		goto out;
 	}
-	err = attach_all(skel, &o, links);
+	if (o.stack == STACK_GO)
+		err = attach_go(skel, &o, links);
+	else
+		err = attach_all(skel, &o, links);
 	if (err)
 		goto out;
 	printf("ready\n");

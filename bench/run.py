@@ -12,6 +12,10 @@ section run again replaces its previous figures, the others are kept):
             no probes, counting probes on the functions the sensor
             probes in libgnutls (bench/count --stack gnutls), and the
             sensor
+  cost_go   the same for Go's crypto/tls: bench/gotlsbench (built with
+            Debian's go) with no probes, counting probes where the sensor
+            probes (*tls.Conn).Write and Read (bench/count --stack go),
+            and the sensor
   replay    pipeline throughput: `oisp-sensor replay` of generated
             capture files (bench/gencap.py) on one core
   footprint resident memory idle and under load, CPU idle over 30 s
@@ -44,7 +48,7 @@ LIBSSL = "/lib/x86_64-linux-gnu/libssl.so.3"
 LIBGNUTLS = "/lib/x86_64-linux-gnu/libgnutls.so.30"
 SIZES = (128, 4096, 65536)
 MODES = ("bio", "sock")
-SECTIONS = ("cost", "cost_gnutls", "replay", "footprint", "loss", "startup", "hostile")
+SECTIONS = ("cost", "cost_gnutls", "cost_go", "replay", "footprint", "loss", "startup", "hostile")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -61,6 +65,7 @@ class Env:
         self.sensor_libc = os.path.join(self.build, "bench", "libc", "oisp-sensor")
         self.tlsbench = os.path.join(self.build, "bench", "tlsbench")
         self.gnutlsbench = os.path.join(self.build, "bench", "gnutlsbench")
+        self.gotlsbench = os.path.join(self.build, "bench", "gotlsbench")
         self.count = os.path.join(self.build, "bench", "count")
         self.dlsleeper = os.path.join(self.build, "bench", "dlsleeper")
         self.tmp = tempfile.mkdtemp(prefix="oisp-bench-")
@@ -234,7 +239,7 @@ class Counter:
     """bench/count: counting-only probes (the floor)."""
 
     def __init__(self, env, writes="both", reads="both", stack="openssl"):
-        lib = LIBGNUTLS if stack == "gnutls" else LIBSSL
+        lib = {"gnutls": LIBGNUTLS, "go": env.gotlsbench}.get(stack, LIBSSL)
         self.proc = subprocess.Popen([env.count, "--lib", lib, "--stack", stack,
                                       "--writes", writes, "--reads", reads],
                                      stdin=subprocess.PIPE,
@@ -254,7 +259,25 @@ class Counter:
         self.proc.wait(30)
 
 
-def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl"):
+def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", before=None):
+    """One run of the stack's bench program; @before() runs when it starts
+    measuring: at once, or for gotlsbench after its warm-up (the sensor
+    probes a Go executable at its exec), which it does not count."""
+    if stack == "go":
+        argv = [env.gotlsbench, "--size", str(size), "--seconds", str(seconds), "--sync"]
+        if cpus is not None:
+            argv = ["taskset", "-c", cpus] + argv
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if p.stdout.readline().strip() != "warm":
+            raise RuntimeError("gotlsbench failed")
+        if before:
+            before()
+        out, _ = p.communicate("\n")
+        if p.returncode:
+            raise RuntimeError("gotlsbench exited %d" % p.returncode)
+        return json.loads(out)
+    if before:
+        before()
     if stack == "gnutls":
         argv = [env.gnutlsbench, "--size", str(size), "--seconds", str(seconds)]
     else:
@@ -317,13 +340,18 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
     plus hits."""
     mine = prog_ids_of(probe.pid) if probe else set()
     foreign = wait_quiet(mine, quiet_timeout)
-    progs = "gnutls_" if stack == "gnutls" else "ssl_"
-    if cfg.startswith("sensor"):
-        st0, runs0 = probe.status(), bpf_prog_runs(mine, progs)
-        cpu0 = cpu_seconds(probe.pid)
-    elif cfg.startswith("floor"):
-        h0, runs0 = probe.hits(), bpf_prog_runs(mine, "cnt_")
-    r = tlsbench(env, mode, size, seconds, stack=stack)
+    progs = {"gnutls": "gnutls_", "go": "go_"}.get(stack, "ssl_")
+    snap = {}
+
+    def before():
+        if cfg.startswith("sensor"):
+            snap.update(st0=probe.status(), runs0=bpf_prog_runs(mine, progs),
+                        cpu0=cpu_seconds(probe.pid))
+        elif cfg.startswith("floor"):
+            snap.update(h0=probe.hits(), runs0=bpf_prog_runs(mine, "cnt_"))
+
+    r = tlsbench(env, mode, size, seconds, stack=stack, before=before)
+    st0, runs0, cpu0, h0 = (snap.get(k) for k in ("st0", "runs0", "cpu0", "h0"))
     if cfg.startswith("sensor"):
         r["sensor_cpu_s"] = cpu_seconds(probe.pid) - cpu0
     r["foreign_uprobes"] = len(set(foreign) | set(foreign_uprobes(mine)))
@@ -379,6 +407,23 @@ def bench_cost(env, a, configs=COST_CONFIGS, modes=MODES, stack="openssl"):
 def bench_cost_gnutls(env, a):
     """The cost section's floor and sensor cases for GnuTLS, bio mode."""
     return bench_cost(env, a, GNUTLS_COST_CONFIGS, ("bio",), "gnutls")
+
+
+def bench_cost_go(env, a):
+    """The cost section's floor and sensor cases for Go's crypto/tls."""
+    return bench_cost(env, a, GO_COST_CONFIGS, ("bio",), "go")
+
+
+GO_COST_CONFIGS = (
+    ("none", "no probes"),
+    ("floor", "counting uprobes where the sensor puts its own, found by the sensor's "
+     "resolver (`capture/gotls.c`): the start of `(*tls.Conn).Write`'s body (after its "
+     "stack check), the entry of `Read` and each of `Read`'s return instructions (no "
+     "uretprobe in Go)"),
+    ("sensor", "oisp-sensor run (default config): gotlsbench's server end is recognised at "
+     "its first request and no longer copied"),
+    ("sensor_all", "oisp-sensor run with `filters.server_side: true`: every call copied"),
+)
 
 
 GNUTLS_COST_CONFIGS = (
@@ -857,6 +902,19 @@ def md_cost_gnutls(c):
         "the functions the sensor probes, so a send takes two entry hits in both.", ""])
 
 
+def md_cost_go(c):
+    return md_cost(c, GO_COST_CONFIGS, [
+        "## 1c. Cost to the traced program, Go crypto/tls", "",
+        "`bench/gotlsbench` (Go, built with Debian's go at bench time) makes tlsbench's "
+        "bio-mode rounds over `crypto/tls`: a client and a server `*tls.Conn` in one "
+        "goroutine whose records move through in-memory queues (no system calls), one "
+        "`Write` per message and `Read` until it is whole (one call per TLS record, 16 KiB "
+        "at most). Its first 0.5 s are not measured (the sensor probes a Go executable at "
+        "its exec); the counters are read when it starts measuring. Pinned to CPU 0, the sensor to CPU 1. The columns are section 1's; "
+        "*SSL_write*/*SSL_read* are `(*tls.Conn).Write`/`Read`; a read takes two hits "
+        "(entry and return instruction), a write one, in the floor as in the sensor.", ""])
+
+
 def md_replay(r):
     out = ["## 2. Pipeline throughput (replay)", "",
            "`bench/gencap.py` writes capture files (sensor/capture/recfile.h format) of 64 keep-alive "
@@ -983,7 +1041,8 @@ def render(res):
                m["cpu"], m["cpus"], m["virt"], m["mem_gib"], m["kernel"], m["os"],
                m["openssl"], m["commit"]), "",
            "Command: `make bench` (`bench/run.py`); raw figures in `results.json`.", ""]
-    for name, fn in (("cost", md_cost), ("cost_gnutls", md_cost_gnutls), ("replay", md_replay), ("footprint", md_footprint),
+    for name, fn in (("cost", md_cost), ("cost_gnutls", md_cost_gnutls), ("cost_go", md_cost_go),
+                     ("replay", md_replay), ("footprint", md_footprint),
                      ("loss", md_loss), ("startup", md_startup), ("hostile", md_hostile)):
         sec = res["sections"].get(name)
         if sec:
@@ -1035,7 +1094,8 @@ def main():
         return 0
     res["machine"] = machine()
     env = Env(a.build)
-    fns = {"cost": bench_cost, "cost_gnutls": bench_cost_gnutls, "replay": bench_replay, "footprint": bench_footprint,
+    fns = {"cost": bench_cost, "cost_gnutls": bench_cost_gnutls, "cost_go": bench_cost_go,
+           "replay": bench_replay, "footprint": bench_footprint,
            "loss": bench_loss, "startup": bench_startup, "hostile": bench_hostile}
     try:
         for s in only:
