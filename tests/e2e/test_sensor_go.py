@@ -320,6 +320,14 @@ def go_skipped(sensor):
     return sensor.status()["capture_by_stack"]["go"]
 
 
+def wait_skipped_conn(sensor, before):
+    """Until the sensor has handed a connection more than @before's
+    status had to the kernel."""
+    e2elib.wait_until(lambda: sensor.status()["capture"]["skipped_conns"] >
+                      before["capture"]["skipped_conns"], 10,
+                      "the server end was not handed to the kernel", step=0.05)
+
+
 def wait_skipped_calls(sensor, since, n):
     """The Go stack's skipped_calls once at least @n past @since's."""
     return e2elib.wait_until(
@@ -362,9 +370,7 @@ def test_go_server_end_skipped_in_the_kernel(sensor_run, godir, tmp_path, proto)
         sensor_run.known_pids.add(c.pid)
         assert c.proc.stdout.readline().strip() == "ready"
         # The server end read a request: the sensor ignores it from here.
-        e2elib.wait_until(lambda: sess.status()["capture"]["skipped_conns"] >
-                          before["capture"]["skipped_conns"], 10,
-                          "the server end was not handed to the kernel", step=0.05)
+        wait_skipped_conn(sess, before)
         mid = sess.status()
         c.proc.stdin.write("go\n")
         c.proc.stdin.flush()
@@ -396,12 +402,12 @@ def test_go_server_end_skipped_in_the_kernel(sensor_run, godir, tmp_path, proto)
     assert sensor_run.events.by_pid(srv.pid) == []
 
 
-def _self_line(s):
+def _self_step(s):
+    """Lets aiserver -self go on; its next line."""
+    s.proc.stdin.write("\n")
+    s.proc.stdin.flush()
     line = s.proc.stdout.readline()
-    if not line:
-        s.proc.wait(10)
-        raise AssertionError("aiserver -self exited %s: %s" % (
-            s.proc.returncode, s.proc.stderr.read()))
+    assert line, "aiserver -self ended: %s" % s.proc.stderr.read()
     return json.loads(line)
 
 
@@ -422,28 +428,21 @@ def test_go_closed_server_end_is_a_new_connection(sensor_run, godir):
     before = sess.status()
     s, _ = go_server(sensor_run, godir, "127.0.0.1:0", "-self", "-msg", msg)
     try:
-        s.proc.stdin.write("\n")
-        s.proc.stdin.flush()
-        first = _self_line(s)
+        first = _self_step(s)
         assert first["step"] == "first", first
         _self_round(sensor_run, s, msg, "first")
-        e2elib.wait_until(lambda: sess.status()["capture"]["skipped_conns"] >
-                          before["capture"]["skipped_conns"], 10,
-                          "the server end was not handed to the kernel", step=0.05)
+        wait_skipped_conn(sess, before)
         mid = go_skipped(sess)
-        s.proc.stdin.write("\n")
-        s.proc.stdin.flush()
-        assert _self_line(s)["step"] == "second"
+        assert _self_step(s)["step"] == "second"
         _self_round(sensor_run, s, msg, "second")
         wait_skipped_calls(sess, mid, 2)
-        s.proc.stdin.write("\n")
-        s.proc.stdin.flush()
-        reused = _self_line(s)
+        reused = _self_step(s)
         assert reused["step"] == "reused", reused
         assert reused["client"] == first["server"], (
             "the new client end did not get the closed server end's address "
             "(%#x, %#x): the test proves nothing" % (reused["client"], first["server"]))
-        assert _self_line(s)["step"] == "third"
+        line = s.proc.stdout.readline()
+        assert json.loads(line)["step"] == "third", (line, s.proc.stderr.read())
         _self_round(sensor_run, s, msg, "third")
         s.wait(30)
     finally:
