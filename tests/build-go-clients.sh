@@ -7,7 +7,8 @@
 #   NAME-pie     -buildmode=pie
 #   NAME-static  CGO_ENABLED=0
 #   NAME-extld   -ldflags=-linkmode=external (text after the C start code)
-# Used by tests/unit/test_gosym.c and tests/e2e/test_sensor_go.py.
+# Used by tests/unit/test_gosym.c and tests/e2e/test_sensor_go.py (aiserver:
+# the server end).
 set -eu
 SRC="$(cd "$(dirname "$0")/e2e/clients/go" && pwd)"
 CACHE="${OISP_TEST_CACHE:-/var/cache/oisp-test}/go"

@@ -6,7 +6,10 @@ front, test_sensor_h2.h2front).  Go reads the test CA from SSL_CERT_FILE
 (e2elib.Client sets it).  The stress test runs thousands of goroutines
 whose stacks grow and move around their TLS calls, with GOGC=1, and
 compares the program's output with and without the sensor: the proof
-that the probes (no uretprobe) do not disturb Go."""
+that the probes (no uretprobe) do not disturb Go.  aiserver is the
+server end over Go's crypto/tls: the sensor ignores it (unless
+filters.server_side is true) and its calls are skipped in the kernel
+until its (*tls.Conn).Close."""
 import json
 import os
 import shutil
@@ -280,3 +283,170 @@ def test_go_targeted(server, no_other_sensor, godir, tmp_path, mode):
             "uprobe_multi" if mode == "multi" else "perf-event")
     finally:
         assert sensor.stop() == 0, sensor.log_tail()
+
+
+SERVER_SIDE_CONFIG = e2elib.SENSOR_CONFIG.replace("filters:\n",
+                                                  "filters:\n  server_side: true\n")
+
+
+def attached(sensors, exe):
+    """Whether every one of @sensors lists @exe as probed."""
+    real = os.path.realpath(exe)
+    return all([f for f in x.status()["attach"]["list"]
+                if os.path.realpath(f["path"]) == real and f["stack"] == "go" and
+                "skipped" not in f] for x in sensors)
+
+
+def go_server(sensor_run, godir, addr, *args, sensors=()):
+    """aiserver listening on @addr (port 0), started like a client; its
+    Client and port once the shared sensor and @sensors have probed it
+    (so that its first request is seen)."""
+    tls = sensor_run.server.tls
+    exe = os.path.join(godir, "aiserver")
+    s = e2elib.Client(sensor_run.server, [exe, "-cert", tls["cert"],
+                                          "-key", tls["key"], "-addr", addr] + list(args),
+                      stdin=True)
+    sensor_run.known_pids.add(s.pid)
+    line = s.proc.stdout.readline()
+    if not line.startswith("listening "):
+        s.kill()
+        raise AssertionError("aiserver did not start: %r %s" % (line, s.proc.stderr.read()))
+    e2elib.wait_until(lambda: attached((sensor_run.sensor,) + tuple(sensors), exe), 10,
+                      "aiserver was not probed")
+    return s, int(line.split()[1])
+
+
+def go_skipped(sensor):
+    return sensor.status()["capture_by_stack"]["go"]
+
+
+def wait_skipped_conn(sensor, before):
+    """Until the sensor has handed a connection more than @before's
+    status had to the kernel."""
+    e2elib.wait_until(lambda: sensor.status()["capture"]["skipped_conns"] >
+                      before["capture"]["skipped_conns"], 10,
+                      "the server end was not handed to the kernel", step=0.05)
+
+
+def wait_skipped_calls(sensor, since, n):
+    """The Go stack's skipped_calls once at least @n past @since's."""
+    return e2elib.wait_until(
+        lambda: (lambda by: by if by["skipped_calls"] >= since["skipped_calls"] + n
+                 else None)(go_skipped(sensor)),
+        10, "the server end's calls were not skipped", step=0.05)
+
+
+def check_go_server_pair(q, r, text, capture_point):
+    assert q["source"]["capture_point"] == capture_point, q["source"]
+    assert r["source"]["capture_point"] == capture_point, r["source"]
+    assert q["data"]["model"]["id"] == "gpt-4o-mini"
+    assert r["data"]["status_code"] == 200
+    assert r["data"]["provider_request_id"] == "chatcmpl-goserver"
+    assert r["data"]["choices"][0]["message"]["content"] == "Echo: " + text
+    assert r["data"]["usage"]["total_tokens"] == 13
+
+
+@pytest.mark.parametrize("proto", ["HTTP/1.1", "HTTP/2.0"], ids=["h1", "h2"])
+def test_go_server_end_skipped_in_the_kernel(sensor_run, godir, tmp_path, proto):
+    """aiserver (net/http over crypto/tls) answers aiclient's three calls
+    on one connection.  Its end reads requests: the shared sensor
+    (default config) ignores it, and once it has told the kernel, the
+    Go probes count the server end's calls (skipped_calls) instead of
+    copying them; the client end is reported.  A second sensor with
+    filters.server_side: true reports the server end (tls_server)."""
+    sess = sensor_run.sensor
+    ctl = e2elib.Sensor(str(tmp_path), config=SERVER_SIDE_CONFIG).start()
+    ctl_events = e2elib.EventLog(ctl.out)
+    srv = c = None
+    try:
+        srv, port = go_server(sensor_run, godir, "%s:0" % sensor_run.server.openai_ip,
+                              sensors=(ctl,))
+        msg = "go server end %s" % proto
+        before = sess.status()
+        c = e2elib.Client(sensor_run.server, [
+            os.path.join(godir, "aiclient"), "-base",
+            "https://%s:%d" % (e2elib.OPENAI_HOST, port), "-calls", "3", "-wait",
+            "-msg", msg], env_extra=H1 if proto == "HTTP/1.1" else None, stdin=True)
+        sensor_run.known_pids.add(c.pid)
+        assert c.proc.stdout.readline().strip() == "ready"
+        # The server end read a request: the sensor ignores it from here.
+        wait_skipped_conn(sess, before)
+        mid = sess.status()
+        c.proc.stdin.write("go\n")
+        c.proc.stdin.flush()
+        c.wait(60)
+        got = lines(c)
+        assert sorted(got) == [0, 1, 2], c.stdout
+        evs = sensor_run.events.wait_pid(c.pid, 6)
+        assert len(evs) == 6, [e["event_type"] for e in evs]
+        for i in range(3):
+            text = "%s #%d." % (msg, i)
+            assert got[i] == (200, proto, "Echo: " + text), got[i]
+            check_go_server_pair(*one_call(evs, text), text, "tls_client")
+        # The server end's read and write of calls 1 and 2, at least.
+        by = wait_skipped_calls(sess, mid["capture_by_stack"]["go"], 4)
+        assert sess.status()["capture"]["lost_records"] == before["capture"]["lost_records"]
+        # The other sensor saw the server end's data whole.
+        srv_evs = ctl_events.wait(lambda e: e["process"]["pid"] == srv.pid, count=6)
+        assert len(srv_evs) == 6, [e["event_type"] for e in srv_evs]
+        for i in range(3):
+            text = "%s #%d." % (msg, i)
+            check_go_server_pair(*one_call(srv_evs, text), text, "tls_server")
+        assert go_skipped(ctl)["skipped_calls"] == 0
+        assert by["skipped_calls"] > 0
+    finally:
+        for p in (c, srv):
+            if p:
+                p.kill()
+        assert ctl.stop() == 0, ctl.log_tail()
+    assert sensor_run.events.by_pid(srv.pid) == []
+
+
+def _self_step(s):
+    """Lets aiserver -self go on; its next line."""
+    s.proc.stdin.write("\n")
+    s.proc.stdin.flush()
+    line = s.proc.stdout.readline()
+    assert line, "aiserver -self ended: %s" % s.proc.stderr.read()
+    return json.loads(line)
+
+
+def _self_round(sensor_run, s, msg, step):
+    text = "%s %s." % (msg, step)
+    evs = sensor_run.events.wait(lambda e: e["process"]["pid"] == s.pid and
+                                 text in json.dumps(e), count=2)
+    check_go_server_pair(*one_call(evs, text), text, "tls_client")
+
+
+def test_go_closed_server_end_is_a_new_connection(sensor_run, godir):
+    """aiserver -self is both ends of its connections.  Its server end is
+    ignored and skipped in the kernel; (*tls.Conn).Close deletes the
+    entry, so the client end of the next connection, which Go's
+    allocator puts at the closed server end's address, is captured."""
+    sess = sensor_run.sensor
+    msg = "go self"
+    before = sess.status()
+    s, _ = go_server(sensor_run, godir, "127.0.0.1:0", "-self", "-msg", msg)
+    try:
+        first = _self_step(s)
+        assert first["step"] == "first", first
+        _self_round(sensor_run, s, msg, "first")
+        wait_skipped_conn(sess, before)
+        mid = go_skipped(sess)
+        assert _self_step(s)["step"] == "second"
+        _self_round(sensor_run, s, msg, "second")
+        wait_skipped_calls(sess, mid, 2)
+        reused = _self_step(s)
+        assert reused["step"] == "reused", reused
+        assert reused["client"] == first["server"], (
+            "the new client end did not get the closed server end's address "
+            "(%#x, %#x): the test proves nothing" % (reused["client"], first["server"]))
+        line = s.proc.stdout.readline()
+        assert json.loads(line)["step"] == "third", (line, s.proc.stderr.read())
+        _self_round(sensor_run, s, msg, "third")
+        s.wait(30)
+    finally:
+        s.kill()
+    evs = sensor_run.events.by_pid(s.pid)
+    assert len(evs) == 6 and all(e["source"]["capture_point"] == "tls_client"
+                                 for e in evs), evs
