@@ -443,18 +443,16 @@ static __always_inline bool lookup_skip(struct task_struct *t, __u64 conn)
 
 /*
  * True when the calls of @conn in @t's process are not to be copied
- * (skip_conns); counts the call in skipped_calls of TLS stack @stack.  The answers for the
- * last two connections are cached in the thread's storage @p for as long
- * as skip_gen stays: a thread mostly calls on the one or two connections
- * it called on last (a client, a proxy, both ends of a BIO pair), and
- * the hash lookup would cost every call some 50 ns.
+ * (skip_conns).  The answers for the last two connections are cached in
+ * the thread's storage @p for as long as skip_gen stays: a thread mostly
+ * calls on the one or two connections it called on last (a client, a
+ * proxy, both ends of a BIO pair), and the hash lookup would cost every
+ * call some 50 ns.
  */
-static __always_inline bool skipped(struct task_struct *t,
-				    struct call_args *p, __u64 conn,
-				    const __u32 stack)
+static __always_inline bool skip_cached(struct task_struct *t,
+					struct call_args *p, __u64 conn)
 {
 	__u32 gen = skip_gen, i;
-	struct cap_stats *st;
 	bool skip;
 
 	if (!gen)
@@ -475,7 +473,17 @@ static __always_inline bool skipped(struct task_struct *t,
 		p->skip_conn[i] = conn;
 		p->skip[i] = skip;
 	}
-	if (!skip)
+	return skip;
+}
+
+/* skip_cached(), and the call counted in skipped_calls of TLS stack @stack. */
+static __always_inline bool skipped(struct task_struct *t,
+				    struct call_args *p, __u64 conn,
+				    const __u32 stack)
+{
+	struct cap_stats *st;
+
+	if (!skip_cached(t, p, conn))
 		return false;
 	st = stats(stack);
 	if (st)

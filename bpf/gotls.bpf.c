@@ -112,7 +112,11 @@ static __always_inline bool from_spill(struct pt_regs *ctx,
 	a->conn = slots[0];
 	a->buf = slots[1];
 	p = call_slot(t, CAP_STACK_GO);
-	return a->conn && p && !skipped(t, p, a->conn, CAP_STACK_GO);
+	/*
+	 * Not counted here: a skipped Read was counted at its entry, which
+	 * kept nothing for this return to find.
+	 */
+	return a->conn && p && !skip_cached(t, p, a->conn);
 }
 
 /* A return instruction of (*Conn).Read: n is in RAX. */
