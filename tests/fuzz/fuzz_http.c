@@ -13,20 +13,12 @@
 #include <stdint.h>
 
 #include "lib/budget.h"
+#include "pieces.h"
 #include "proto/http1.h"
 
 static size_t shed_stream(void *ctx, size_t need)
 {
 	return httpstream__shed(*(struct httpstream **)ctx);
-}
-
-static void on_msg(void *ctx, struct http_msg *msg)
-{
-	size_t *n = ctx;
-
-	(*n)++;
-	(void)http_msg__header(msg, "content-type");
-	http_msg__free(msg);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		budget__on_shed(b, shed_stream, &s);
 		lim.budget = b;
 	}
-	if (httpstream__new(&s, &lim, on_msg, &n)) {
+	if (httpstream__new(&s, &lim, fuzz_count_msg, &n)) {
 		budget__free(b);
 		return 0;
 	}

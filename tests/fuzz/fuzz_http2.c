@@ -29,15 +29,6 @@ static size_t shed_conn(void *ctx, size_t need)
 	return proto_http2.shed(*(void **)ctx);
 }
 
-static void on_msg(void *ctx, struct http_msg *msg)
-{
-	size_t *n = ctx;
-
-	(*n)++;
-	(void)http_msg__header(msg, "content-type");
-	http_msg__free(msg);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		budget__on_shed(b, shed_conn, &st);
 		lim.budget = b;
 	}
-	if (proto_http2.new(&st, &lim, on_msg, &n)) {
+	if (proto_http2.new(&st, &lim, fuzz_count_msg, &n)) {
 		budget__free(b);
 		return 0;
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pieces.h - the input format of the wire-protocol fuzzers (fuzz_http2,
- * fuzz_ws): after the first byte (@ctl, the target's own switches), a
+ * pieces.h - what the wire-protocol fuzzers share: the message callback
+ * of fuzz_http and fuzz_http2, and the input format of fuzz_http2 and
+ * fuzz_ws: after the first byte (@ctl, the target's own switches), a
  * sequence of pieces, each a control byte (bit 0: direction, bits 1-7:
  * length - 1) and then its bytes, fed as one call of that direction;
  * when bit 4 of @ctl is set, a control byte of 0xff is a gap of
@@ -17,6 +18,19 @@
 #include <stdint.h>
 
 #include "proto/proto.h"
+
+/*
+ * The message callback of the HTTP fuzzers: counts the message in the
+ * size_t at @ctx, reads a header field and frees it.
+ */
+static inline void fuzz_count_msg(void *ctx, struct http_msg *msg)
+{
+	size_t *n = ctx;
+
+	(*n)++;
+	(void)http_msg__header(msg, "content-type");
+	http_msg__free(msg);
+}
 
 /* Feeds @data[1..size) to @ops' state @st as pieces; returns the next ts. */
 static inline uint64_t fuzz_pieces(const struct proto_ops *ops, void *st,
