@@ -49,3 +49,6 @@ fi
 # Go executables built by other Go releases, for test_gosym (a cache
 # outside the clone; skipped with a message when npm cannot reach them).
 tests/fetch-go-exes.sh
+# The AI coding agents (Bun, Claude Code, Codex, Deno, Copilot CLI), several
+# releases each, into the same cache.
+tests/fetch-agent-exes.sh

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Fetches the AI coding agents' executables from npm for the capture
+# tests of statically linked BoringSSL (Bun, Claude Code) and rustls
+# (Codex, Deno, Copilot CLI's runtime.node), several releases of each.
+# They go to a cache outside the clone, reused by version:
+#   ${OISP_TEST_CACHE:-/var/cache/oisp-test}/npm/NAME@VERSION/package/...
+# Prints nothing on success; a package that cannot be fetched (no
+# network) is reported and skipped, and the tests that need it fail.
+set -eu
+CACHE="${OISP_TEST_CACHE:-/var/cache/oisp-test}/npm"
+PKGS="@oven/bun-linux-x64@1.4.5
+@oven/bun-linux-x64@1.3.5
+@oven/bun-linux-x64@1.2.20
+@anthropic-ai/claude-code-linux-x64@2.1.337
+@anthropic-ai/claude-code-linux-x64@2.1.200
+@openai/codex@0.171.0-linux-x64
+@openai/codex@0.144.5-linux-x64
+@deno/linux-x64-glibc@2.9.6
+@deno/linux-x64-glibc@2.6.3
+@github/copilot-linux-x64@1.0.102
+@github/copilot@1.0.102"
+
+mkdir -p "$CACHE"
+for p in $PKGS; do
+	dir="$CACHE/$p"
+	[ -f "$dir/.complete" ] && continue
+	tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
+	if (cd "$tmp" && npm pack --silent "$p" >/dev/null 2>&1); then
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		tar -xzf "$tmp"/*.tgz -C "$dir"
+		touch "$dir/.complete"
+	else
+		echo "fetch-agent-exes: cannot fetch $p (skipped)" >&2
+	fi
+	rm -rf "$tmp"
+done
