@@ -324,6 +324,16 @@ bool responses_delta(struct acc *a, struct choice *ch, const char *t,
 		     const char *delta, int oi);
 
 /*
+ * One event's @data (SSE event name @event) when it is a Responses delta
+ * event that lib/jscan.h's strict scanner reads whole: fed as
+ * responses_event() would feed it, true.  False, having done nothing,
+ * for anything else (the caller parses it with cJSON).  @buf: scratch
+ * kept across calls, freed by the caller.
+ */
+bool responses_fast(struct acc *a, const char *event, const char *data,
+		    struct sbuf *buf);
+
+/*
  * extract__response_stream() for every API but Realtime; @fast false
  * parses every event with cJSON (the reference the fast path is tested
  * against: both give the same fields and summary).

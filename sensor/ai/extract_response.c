@@ -134,7 +134,7 @@ static bool fast_index(const unsigned char *v, size_t n, int *oi)
 }
 
 /*
- * The fast path of a stream: the Responses delta events (most of the
+ * The fast path of a stream (extract_priv.h): the Responses delta events (most of the
  * events of a Responses stream, one per token or few) read with
  * lib/jscan.h's strict scanner instead of a cJSON tree, and handed to
  * responses_delta() as responses_event() would.  Taken only when the
@@ -145,8 +145,8 @@ static bool fast_index(const unsigned char *v, size_t n, int *oi)
  * done nothing, for anything else: the caller parses @data with cJSON.
  * @buf is scratch for the decoded delta, kept across calls.
  */
-static bool fast_delta(struct acc *a, const char *event, const char *data,
-		       struct sbuf *buf)
+bool responses_fast(struct acc *a, const char *event, const char *data,
+		    struct sbuf *buf)
 {
 	const struct jscan_member *m[3] = { NULL };	/* type, delta, index */
 	struct jscan_member mb[3], cur;
@@ -216,7 +216,7 @@ int acc_stream(const struct extract_event *ev, size_t n, cJSON *data,
 		if (!ev[i].data || strcmp(ev[i].data, "[DONE]") == 0)
 			continue;
 		before = a.outputs;
-		if (!fast || !fast_delta(&a, ev[i].event, ev[i].data, &buf))
+		if (!fast || !responses_fast(&a, ev[i].event, ev[i].data, &buf))
 			feed_parsed(&a, &ev[i]);
 		if (a.outputs != before && first == n)
 			first = i;
