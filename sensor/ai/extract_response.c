@@ -134,15 +134,16 @@ static bool fast_index(const unsigned char *v, size_t n, int *oi)
 }
 
 /*
- * The fast path of a stream (extract_priv.h): the Responses delta events (most of the
- * events of a Responses stream, one per token or few) read with
- * lib/jscan.h's strict scanner instead of a cJSON tree, and handed to
- * responses_delta() as responses_event() would.  Taken only when the
- * scanner reads @data whole, its "type" is one of fast_types, its
- * "delta" a string and its output_index absent, not a number or a plain
- * whole one, each member at most once, and the SSE event name (@event)
- * is not "error" (acc_feed() routes that first).  Returns false, having
- * done nothing, for anything else: the caller parses @data with cJSON.
+ * The fast path of a stream (extract_priv.h): the Responses delta
+ * events (most of the events of a Responses stream, one per token or
+ * few) read with lib/jscan.h's strict scanner instead of a cJSON tree,
+ * and handed to responses_delta() as responses_event() would.  Taken
+ * only when the scanner reads @data whole, its "type" is one of
+ * fast_types, its "delta" a string and its output_index absent, not a
+ * number or a plain whole one, each member at most once, and the SSE
+ * event name (@event) is not "error" (acc_feed() routes that first).
+ * Returns false, having done nothing, for anything else: the caller
+ * parses @data with cJSON.
  * @buf is scratch for the decoded delta, kept across calls.
  */
 bool responses_fast(struct acc *a, const char *event, const char *data,

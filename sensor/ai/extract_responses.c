@@ -95,7 +95,7 @@ void responses_event(struct acc *a, const char *t, const cJSON *o)
 	    streq(t, "response.function_call_arguments.delta")) {
 		/* Not text: its JSON text, as Chat Completions' arguments. */
 		call_args(a, choice_call(a, ch, oi), d);
-	} else if (responses_delta(a, ch, t, str_of(d), oi)) {
+	} else if (responses_delta(a, ch, t, d ? str_of(d) : NULL, oi)) {
 		/* the text deltas */
 	} else if (streq(t, "response.output_item.added") ||
 		   streq(t, "response.output_item.done")) {
