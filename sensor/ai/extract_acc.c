@@ -172,6 +172,12 @@ struct tcall *choice_call(struct acc *a, struct choice *c, int key)
 	return t;
 }
 
+void call_args_text(struct acc *a, struct tcall *t, const char *s)
+{
+	if (t && s && !sbuf_str(&t->args, s))
+		a->oom = true;
+}
+
 void call_args(struct acc *a, struct tcall *t, const cJSON *v)
 {
 	char *s;
@@ -179,8 +185,7 @@ void call_args(struct acc *a, struct tcall *t, const cJSON *v)
 	if (!t || !v || cJSON_IsNull(v))
 		return;
 	if (cJSON_IsString(v)) {
-		if (!sbuf_str(&t->args, v->valuestring))
-			a->oom = true;
+		call_args_text(a, t, v->valuestring);
 		return;
 	}
 	s = json_text(v);

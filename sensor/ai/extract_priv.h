@@ -246,6 +246,8 @@ void choice_refusal(struct acc *a, struct choice *c, const char *s);
 struct tcall *choice_call(struct acc *a, struct choice *c, int key);
 /* Appends argument text (a string) or JSON text (anything else). */
 void call_args(struct acc *a, struct tcall *t, const cJSON *v);
+/* Appends argument text @s (NULL: nothing). */
+void call_args_text(struct acc *a, struct tcall *t, const char *s);
 /* Replaces the arguments (a "done" event repeats them whole). */
 void call_args_whole(struct acc *a, struct tcall *t, const char *s);
 
@@ -270,6 +272,8 @@ bool acc_error_from(struct acc *a, const cJSON *o);
 int acc_flush(struct acc *a, cJSON *data, struct ai_summary *sum);
 
 /* ---- feeding it, per provider ----------------------------------------- */
+
+struct extract_event;
 
 /* The members of a body object that acc_feed() and openai_chunk() read. */
 enum top_member {
@@ -309,6 +313,33 @@ int acc_finish_stream(struct acc *a, size_t first, cJSON *data,
 		      struct ai_summary *sum);
 /* One Responses API streaming event (its "type" is @t). */
 void responses_event(struct acc *a, const char *t, const cJSON *o);
+/*
+ * The Responses delta events whose "delta" is text (output_text,
+ * refusal, function_call_arguments): @delta (NULL: none) added to @ch
+ * (acc_choice(a, 0)), a call's to its output index @oi.  False when @t
+ * is none of them.  responses_event() and the stream's fast path
+ * (extract_response.c) both end here.
+ */
+bool responses_delta(struct acc *a, struct choice *ch, const char *t,
+		     const char *delta, int oi);
+
+/*
+ * One event's @data (SSE event name @event) when it is a Responses delta
+ * event that lib/jscan.h's strict scanner reads whole: fed as
+ * responses_event() would feed it, true.  False, having done nothing,
+ * for anything else (the caller parses it with cJSON).  @buf: scratch
+ * kept across calls, freed by the caller.
+ */
+bool responses_fast(struct acc *a, const char *event, const char *data,
+		    struct sbuf *buf);
+
+/*
+ * extract__response_stream() for every API but Realtime; @fast false
+ * parses every event with cJSON (the reference the fast path is tested
+ * against: both give the same fields and summary).
+ */
+int acc_stream(const struct extract_event *ev, size_t n, cJSON *data,
+	       struct ai_summary *sum, bool fast);
 
 /* Anthropic content blocks of a whole message. */
 void anthropic_message(struct acc *a, const cJSON *m);
@@ -332,7 +363,6 @@ int request_root(const char *api, const cJSON *root, cJSON *data,
  */
 int realtime_request(const char *body, size_t len, cJSON *data,
 		     struct ai_summary *sum);
-struct extract_event;
 int realtime_stream(const struct extract_event *ev, size_t n, cJSON *data,
 		    struct ai_summary *sum);
 

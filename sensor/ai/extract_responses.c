@@ -69,18 +69,34 @@ void responses_object(struct acc *a, const cJSON *r, bool take_output)
 	acc_error_from(a, r);
 }
 
+bool responses_delta(struct acc *a, struct choice *ch, const char *t,
+		     const char *delta, int oi)
+{
+	if (streq(t, "response.output_text.delta"))
+		choice_text(a, ch, delta);
+	else if (streq(t, "response.refusal.delta"))
+		choice_refusal(a, ch, delta);
+	else if (streq(t, "response.function_call_arguments.delta"))
+		call_args_text(a, choice_call(a, ch, oi), delta);
+	else
+		return false;
+	return true;
+}
+
 /* One Responses API streaming event (its "type" is @t). */
 void responses_event(struct acc *a, const char *t, const cJSON *o)
 {
 	struct choice *ch = acc_choice(a, 0);
-	const cJSON *it = get(o, "item");
+	const cJSON *it = get(o, "item"), *d = get(o, "delta");
 	int oi = index_of(get(o, "output_index"), 0);
 	struct tcall *c;
 
-	if (streq(t, "response.output_text.delta")) {
-		choice_text(a, ch, gstr(o, "delta"));
-	} else if (streq(t, "response.refusal.delta")) {
-		choice_refusal(a, ch, gstr(o, "delta"));
+	if (d && !cJSON_IsString(d) &&
+	    streq(t, "response.function_call_arguments.delta")) {
+		/* Not text: its JSON text, as Chat Completions' arguments. */
+		call_args(a, choice_call(a, ch, oi), d);
+	} else if (responses_delta(a, ch, t, d ? str_of(d) : NULL, oi)) {
+		/* the text deltas */
 	} else if (streq(t, "response.output_item.added") ||
 		   streq(t, "response.output_item.done")) {
 		if (!streq(gstr(it, "type"), "function_call"))
@@ -93,8 +109,6 @@ void responses_event(struct acc *a, const char *t, const cJSON *o)
 		acc_first(a, &c->type, "function");
 		if (gstr(it, "arguments") && *gstr(it, "arguments"))
 			call_args_whole(a, c, gstr(it, "arguments"));
-	} else if (streq(t, "response.function_call_arguments.delta")) {
-		call_args(a, choice_call(a, ch, oi), get(o, "delta"));
 	} else if (streq(t, "response.function_call_arguments.done")) {
 		call_args_whole(a, choice_call(a, ch, oi),
 				gstr(o, "arguments"));

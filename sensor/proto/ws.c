@@ -163,10 +163,18 @@ static void ws_kill(struct ws *w)
 		msg_reset(w, &w->d[i]);
 }
 
+/*
+ * Appends to the message.  An uncompressed message's first buffer is
+ * sized by its first frame (off + left: that frame's length while its
+ * first bytes are appended), as a declared length sizes an HTTP body's:
+ * most messages are one small frame, and 4 KiB each would be waste.
+ */
 static int msg_append(struct ws *w, struct ws_dir *d, const unsigned char *p,
 		      size_t n)
 {
-	return body__append(&d->bs, &d->body, w->bg, w->max_msg, 0, p, n,
+	uint64_t hint = d->msg_deflate ? 0 : d->off + d->left;
+
+	return body__append(&d->bs, &d->body, w->bg, w->max_msg, hint, p, n,
 			    w->ts);
 }
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "lib/budget.h"
+#include "lib/jscan.h"
 #include "proto/body.h"
 #include "proto/wsmap.h"
 
@@ -91,53 +92,6 @@ static int wbuf_str(struct wsmap *m, struct wbuf *b, const char *s)
 	return wbuf_add(m, b, s, strlen(s));
 }
 
-/* Skips JSON white space. */
-static size_t ws_skip(const unsigned char *p, size_t n, size_t i)
-{
-	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
-			 p[i] == '\r'))
-		i++;
-	return i;
-}
-
-/* Past the string starting at @p[i] ('"'); n when unterminated. */
-static size_t skip_string(const unsigned char *p, size_t n, size_t i)
-{
-	for (i++; i < n; i++) {
-		if (p[i] == '\\')
-			i++;
-		else if (p[i] == '"')
-			return i + 1;
-	}
-	return n;
-}
-
-/* Past the JSON value at @p[i] (not validated, strings respected). */
-static size_t skip_value(const unsigned char *p, size_t n, size_t i)
-{
-	size_t depth = 0;
-
-	for (; i < n; i++) {
-		if (p[i] == '"') {
-			i = skip_string(p, n, i) - 1;
-			if (!depth)
-				return i + 1;
-		} else if (p[i] == '{' || p[i] == '[') {
-			depth++;
-		} else if (p[i] == '}' || p[i] == ']') {
-			if (!depth)
-				return i;
-			if (!--depth)
-				return i + 1;
-		} else if (!depth && (p[i] == ',' || p[i] == ' ' ||
-				      p[i] == '\n' || p[i] == '\r' ||
-				      p[i] == '\t')) {
-			return i;
-		}
-	}
-	return n;
-}
-
 /*
  * The "type" member of the JSON object @p (top level only), copied into
  * @out (TYPE_MAX bytes, "" when absent or too long).  One pass over the
@@ -145,35 +99,21 @@ static size_t skip_value(const unsigned char *p, size_t n, size_t i)
  */
 static void json_type(const unsigned char *p, size_t n, char *out)
 {
-	size_t i = ws_skip(p, n, 0), k, e;
+	struct jscan_member mb;
+	struct jscan s;
 
 	out[0] = '\0';
-	if (i >= n || p[i] != '{')
+	if (jscan__open(&s, p, n, false))
 		return;
-	i++;
-	while ((i = ws_skip(p, n, i)) < n && p[i] == '"') {
-		k = i + 1;
-		i = skip_string(p, n, i);
-		e = i - 1;
-		i = ws_skip(p, n, i);
-		if (i >= n || p[i] != ':')
-			return;
-		i = ws_skip(p, n, i + 1);
-		if (e - k == 4 && memcmp(p + k, "type", 4) == 0) {
-			if (i >= n || p[i] != '"')
-				return;
-			k = i + 1;
-			e = skip_string(p, n, i) - 1;
-			if (e > k && e - k < TYPE_MAX && e < n) {
-				memcpy(out, p + k, e - k);
-				out[e - k] = '\0';
-			}
-			return;
+	while (jscan__next(&s, &mb) > 0) {
+		if (!jscan__key_is(&mb, "type"))
+			continue;
+		if (mb.val_len > 2 && mb.val_len - 2 < TYPE_MAX &&
+		    mb.val[0] == '"' && mb.val[mb.val_len - 1] == '"') {
+			memcpy(out, mb.val + 1, mb.val_len - 2);
+			out[mb.val_len - 2] = '\0';
 		}
-		i = ws_skip(p, n, skip_value(p, n, i));
-		if (i >= n || p[i] != ',')
-			return;
-		i++;
+		return;
 	}
 }
 
