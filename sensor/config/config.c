@@ -8,7 +8,6 @@
  * opt_set(), so they are parsed and checked the same way; a row's
  * environment variable is derived from its key, so a new row has one.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -769,14 +768,25 @@ int config__load_string(struct config *c, const char *yaml, const char *name,
  */
 static int env_name(const struct opt *o, char *buf, size_t len)
 {
+	static const char lower[] = "abcdefghijklmnopqrstuvwxyz";
+	static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	size_t p = strlen(CONFIG_ENV_PREFIX), i;
+	const char *l;
+	char c;
 
 	if (p + strlen(o->key) >= len)
 		return -ENOSPC;
 	memcpy(buf, CONFIG_ENV_PREFIX, p);
-	for (i = 0; o->key[i]; i++)
-		buf[p++] = o->key[i] == '.' ? '_' :
-			   (char)toupper((unsigned char)o->key[i]);
+	/* Keys are [a-z0-9_.]: no locale's toupper() is wanted. */
+	for (i = 0; o->key[i]; i++) {
+		c = o->key[i];
+		l = strchr(lower, c);
+		if (c == '.')
+			c = '_';
+		else if (l)
+			c = upper[l - lower];
+		buf[p++] = c;
+	}
 	buf[p] = '\0';
 	return 0;
 }
