@@ -146,17 +146,7 @@ def test_metric_names_parser():
 
 def scrape_names(base):
     with urllib.request.urlopen(base + "/metrics", timeout=5) as r:
-        body = r.read().decode()
-    exported = set()
-    for line in body.splitlines():
-        if line.startswith("# TYPE "):
-            name, typ = line.split()[2:4]
-            exported.add(name)
-            if typ == "histogram":
-                exported.update(name + s for s in ("_bucket", "_sum", "_count"))
-        elif line and not line.startswith("#"):
-            exported.add(re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0))
-    return exported
+        return e2elib.exported_metrics(r.read().decode())
 
 
 def test_rules_use_only_exported_metrics(tmp_path):
