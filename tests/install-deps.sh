@@ -40,8 +40,10 @@ if [ -f tests/e2e/node/package-lock.json ] &&
 	(cd tests/e2e/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# node_modules/@kubernetes-models/prometheus-operator: likewise, for a tree
+# from before the Prometheus Operator's models were in the lock file.
 if [ -f tests/k8s-validate/package-lock.json ] &&
-   [ ! -d tests/k8s-validate/node_modules ]; then
+   [ ! -d tests/k8s-validate/node_modules/@kubernetes-models/prometheus-operator ]; then
 	echo "install-deps: npm ci (tests/k8s-validate)"
 	(cd tests/k8s-validate && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -7,6 +7,8 @@
 #include "cmd/cli.h"
 #include "lib/log.h"
 
+extern char **environ;
+
 enum {
 	OPT_ALL = 256,
 	OPT_SERVER_SIDE,
@@ -96,6 +98,10 @@ void cli__usage(FILE *out)
 	      "      --metrics-address A  address it listens on (0.0.0.0)\n"
 	      "      --allowed-ips LIST   clients allowed, e.g. 10.0.0.0/8,127.0.0.1\n"
 	      "\n"
+	      "\n"
+	      "Every configuration key can also be set in the environment as\n"
+	      "OISP_SENSOR_<SECTION>_<KEY> (e.g. OISP_SENSOR_OUTPUT_PATH); flags\n"
+	      "override the environment, which overrides the file.\n"
 	      "See docs/config.md for the configuration file.\n", out);
 }
 
@@ -126,6 +132,18 @@ static int load_config(int argc, char **argv, struct cli_opts *o)
 	return 0;
 }
 
+/* OISP_SENSOR_* variables, over the file and under the flags. */
+static int load_env(struct cli_opts *o)
+{
+	char err[512];
+
+	if (config__load_env(&o->cfg, environ, err, sizeof(err))) {
+		fprintf(stderr, "oisp-sensor: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int apply_flag(struct cli_opts *o, int opt, const char *arg)
 {
 	char err[512];
@@ -151,6 +169,8 @@ int cli__parse(int argc, char **argv, const char *cmd, struct cli_opts *o)
 	memset(o, 0, sizeof(*o));
 	config__init(&o->cfg);
 	err = load_config(argc, argv, o);
+	if (!err)
+		err = load_env(o);
 	if (err)
 		return err;
 	optind = 1;

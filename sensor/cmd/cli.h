@@ -3,9 +3,10 @@
  * cli.h - command-line options shared by the subcommands.
  *
  * Precedence: built-in defaults < the YAML file (--config, else
- * /etc/oisp-sensor/config.yaml when it exists) < flags.  Every flag that
- * maps to a configuration key goes through config__set(), so flags are
- * checked by the same table as the file.
+ * /etc/oisp-sensor/config.yaml when it exists) < OISP_SENSOR_* environment
+ * variables (config__load_env) < flags.  Every flag that maps to a
+ * configuration key goes through config__set(), so flags and variables
+ * are checked by the same table as the file.
  */
 #ifndef OISP_CLI_H
 #define OISP_CLI_H
@@ -27,8 +28,8 @@ struct cli_opts {
 
 /*
  * Parses argv (argv[0] is the subcommand name @cmd) into @o, which it
- * initialises.  Errors are printed to stderr naming the flag or the
- * file and line.  Returns 0, 1 when --help was printed, or -EINVAL.
+ * initialises, reading the process's environment too.  Errors are
+ * printed to stderr naming the flag, the variable, or the file and line.  Returns 0, 1 when --help was printed, or -EINVAL.
  * The caller frees o->cfg with config__free() in every case.
  */
 int cli__parse(int argc, char **argv, const char *cmd, struct cli_opts *o);

@@ -200,6 +200,42 @@ static int status_output(const struct run *r, cJSON *root)
 	return 0;
 }
 
+/*
+ * "config": {KEY: {"value": TEXT or null, "source": "default", "file",
+ * "env" or "flag"}} for every key, so that an operator sees which layer
+ * set what.
+ */
+static int status_config(const struct config *c, cJSON *root)
+{
+	cJSON *cfg = cJSON_AddObjectToObject(root, "config"), *k;
+	struct config_key key;
+	char *text;
+	size_t i;
+	int n;
+
+	if (!cfg)
+		return -ENOMEM;
+	for (i = 0; !config__key(i, &key); i++) {
+		k = cJSON_AddObjectToObject(cfg, key.key);
+		if (!k)
+			return -ENOMEM;
+		n = config__format(c, i, NULL, 0);
+		if (n < 0) {
+			cJSON_AddNullToObject(k, "value");
+		} else {
+			text = malloc((size_t)n + 1);
+			if (!text)
+				return -ENOMEM;
+			config__format(c, i, text, (size_t)n + 1);
+			cJSON_AddStringToObject(k, "value", text);
+			free(text);
+		}
+		if (!cJSON_AddStringToObject(k, "source", config__source(c, i)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* The status document (status.h); NULL when out of memory. */
 static char *status_json(const struct run *r)
 {
@@ -214,7 +250,7 @@ static char *status_json(const struct run *r)
 	cJSON_AddStringToObject(root, "version", OISP_VERSION);
 	NUM(root, "pid", getpid());
 	NUM(root, "uptime_s", (double)(loop__now_ns() - r->start_ns) / 1e9);
-	if (status_output(r, root))
+	if (status_output(r, root) || status_config(&r->o.cfg, root))
 		goto out;
 	if (r->e->k8s && status_k8s(root, r->e->k8s))
 		goto out;

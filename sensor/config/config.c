@@ -4,8 +4,9 @@
  *
  * Every option is one row of opts[]: dotted key, type, bounds, default
  * (as the text a user would write) and the field it sets.  Defaults, the
- * YAML file and command-line overrides all go through opt_set(), so they
- * are parsed and checked the same way.
+ * YAML file, the environment and command-line overrides all go through
+ * opt_set(), so they are parsed and checked the same way; a row's
+ * environment variable is derived from its key, so a new row has one.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -123,6 +124,7 @@ static const struct opt opts[] = {
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
 _Static_assert(N_OPTS <= 64, "cfg_loader.seen has one bit per option");
+_Static_assert(N_OPTS <= CONFIG_MAX_KEYS, "config.source has one byte per option");
 _Static_assert(CAPTURE_ATTACH_AUTO == 0 && CAPTURE_ATTACH_MULTI == 1 &&
 	       CAPTURE_ATTACH_PERF == 2, "attach_modes[] follows the enum");
 _Static_assert(LOG_ERROR == 0 && LOG_WARN == 1 && LOG_INFO == 2 &&
@@ -151,6 +153,13 @@ static const char *type_name(const struct opt *o)
 		return "list";
 	}
 }
+
+static const char *const source_names[] = {
+	[CONFIG_SRC_DEFAULT] = "default",
+	[CONFIG_SRC_FILE] = "file",
+	[CONFIG_SRC_ENV] = "env",
+	[CONFIG_SRC_FLAG] = "flag",
+};
 
 static void free_patterns(struct redact_rule *p, size_t n)
 {
@@ -441,6 +450,8 @@ int config__set(struct config *c, const char *key, const char *value,
 	ret = opt_set(c, o, value, why, sizeof(why));
 	if (ret)
 		log__errbuf(err, errlen, "%s: %s", key, why);
+	else
+		c->source[o - opts] = CONFIG_SRC_FLAG;
 	return ret;
 }
 
@@ -625,6 +636,8 @@ static int load_value(struct cfg_loader *l, const struct opt *o,
 		return yamlutil__err(l->d, k, l->err, l->errlen,
 				     "%s: given twice", o->key);
 	l->seen |= UINT64_C(1) << i;
+	/* On error the copy being loaded is dropped, source and all. */
+	l->c->source[i] = CONFIG_SRC_FILE;
 	if (o->type == OPT_PATTERNS)
 		return load_patterns(l, v);
 	if (o->type == OPT_LIST && v->type == YAML_SEQUENCE_NODE)
@@ -747,6 +760,206 @@ int config__load_string(struct config *c, const char *yaml, const char *name,
 			char *err, size_t errlen)
 {
 	return yamlutil__parse_string(yaml, name, load_doc, c, err, errlen);
+}
+
+/*
+ * The variable of @o: CONFIG_ENV_PREFIX, then the key upper-cased with
+ * '.' as '_'.  Returns 0 or -ENOSPC.
+ */
+static int env_name(const struct opt *o, char *buf, size_t len)
+{
+	static const char lower[] = "abcdefghijklmnopqrstuvwxyz";
+	static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	size_t p = strlen(CONFIG_ENV_PREFIX), i;
+	const char *l;
+	char c;
+
+	if (p + strlen(o->key) >= len)
+		return -ENOSPC;
+	memcpy(buf, CONFIG_ENV_PREFIX, p);
+	/* Keys are [a-z0-9_.]: no locale's toupper() is wanted. */
+	for (i = 0; o->key[i]; i++) {
+		c = o->key[i];
+		l = strchr(lower, c);
+		if (c == '.')
+			c = '_';
+		else if (l)
+			c = upper[l - lower];
+		buf[p++] = c;
+	}
+	buf[p] = '\0';
+	return 0;
+}
+
+/* The row whose variable is the @n bytes at @var, or NULL. */
+static const struct opt *find_env(const char *var, size_t n)
+{
+	char name[128];
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++)
+		if (!env_name(&opts[i], name, sizeof(name)) &&
+		    strlen(name) == n && !memcmp(name, var, n))
+			return &opts[i];
+	return NULL;
+}
+
+/* Applies one "NAME=VALUE" of the environment to @c; @o is its row. */
+static int env_set(struct config *c, const struct opt *o, const char *value,
+		   char *why, size_t wl)
+{
+	if (o->type == OPT_PATTERNS) {
+		/* Replaces the list, as a file does. */
+		free_patterns(c->redact_patterns, c->n_redact_patterns);
+		c->redact_patterns = NULL;
+		c->n_redact_patterns = 0;
+		if (!*value)
+			return 0;
+	}
+	return opt_set(c, o, value, why, wl);
+}
+
+int config__load_env(struct config *c, char *const *envp, char *err,
+		     size_t errlen)
+{
+	size_t plen = strlen(CONFIG_ENV_PREFIX), n, i;
+	const struct opt *o;
+	struct config tmp;
+	uint64_t seen = 0;
+	const char *eq;
+	char why[384];
+	int ret;
+
+	if (!envp)
+		return 0;
+	ret = config_clone(&tmp, c);
+	if (ret)
+		goto out_nomem;
+	for (; *envp; envp++) {
+		if (strncmp(*envp, CONFIG_ENV_PREFIX, plen))
+			continue;
+		eq = strchr(*envp, '=');
+		n = eq ? (size_t)(eq - *envp) : strlen(*envp);
+		o = find_env(*envp, n);
+		if (!o) {
+			log__errbuf(err, errlen,
+				    "%.*s: unknown configuration variable (docs/config.md lists them)",
+				    (int)(n < 128 ? n : 128), *envp);
+			ret = -EINVAL;
+			goto out_free;
+		}
+		i = (size_t)(o - opts);
+		if (seen & (UINT64_C(1) << i)) {
+			log__errbuf(err, errlen, "%.*s: given twice", (int)n,
+				    *envp);
+			ret = -EINVAL;
+			goto out_free;
+		}
+		seen |= UINT64_C(1) << i;
+		ret = env_set(&tmp, o, eq ? eq + 1 : "", why, sizeof(why));
+		if (ret == -ENOMEM)
+			goto out_nomem;
+		if (ret) {
+			log__errbuf(err, errlen, "%.*s (%s): %s", (int)n, *envp,
+				    o->key, why);
+			goto out_free;
+		}
+		tmp.source[i] = CONFIG_SRC_ENV;
+	}
+	config__free(c);
+	*c = tmp;
+	return 0;
+
+out_nomem:
+	log__errbuf(err, errlen, "environment: out of memory");
+	ret = -ENOMEM;
+out_free:
+	config__free(&tmp);
+	return ret;
+}
+
+int config__key(size_t i, struct config_key *k)
+{
+	const struct opt *o;
+
+	if (i >= N_OPTS)
+		return -ENOENT;
+	o = &opts[i];
+	*k = (struct config_key){
+		.key = o->key,
+		.type = o->type == OPT_PATTERNS ? "patterns" :
+			o->type == OPT_LIST ? "list" : type_name(o),
+		.def = o->def,
+		.min = o->min,
+		.max = o->max,
+		.pow2 = o->pow2,
+		.nullable = o->nullable,
+		.choices = o->choices,
+	};
+	return 0;
+}
+
+int config__env_name(size_t i, char *buf, size_t len)
+{
+	if (i >= N_OPTS)
+		return -ENOENT;
+	return env_name(&opts[i], buf, len);
+}
+
+const char *config__source(const struct config *c, size_t i)
+{
+	if (i >= N_OPTS || c->source[i] >= sizeof(source_names) /
+					    sizeof(source_names[0]))
+		return NULL;
+	return source_names[c->source[i]];
+}
+
+/* The redaction patterns as "NAME=REGEX, NAME=REGEX". */
+static int format_patterns(const struct config *c, char *buf, size_t len)
+{
+	size_t i, total = 0;
+	int n;
+
+	if (!c->n_redact_patterns)
+		return -ENODATA;
+	for (i = 0; i < c->n_redact_patterns; i++) {
+		n = snprintf(total < len ? buf + total : NULL,
+			     total < len ? len - total : 0, "%s%s=%s",
+			     i ? ", " : "", c->redact_patterns[i].name,
+			     c->redact_patterns[i].regex);
+		if (n < 0)
+			return -EINVAL;
+		total += (size_t)n;
+	}
+	return (int)total;
+}
+
+int config__format(const struct config *c, size_t i, char *buf, size_t len)
+{
+	const struct opt *o;
+	const void *f;
+
+	if (i >= N_OPTS)
+		return -ENOENT;
+	o = &opts[i];
+	f = (const char *)c + o->off;
+	switch (o->type) {
+	case OPT_STR:
+	case OPT_LIST:
+		if (!*(char *const *)f)
+			return -ENODATA;
+		return snprintf(buf, len, "%s", *(char *const *)f);
+	case OPT_BOOL:
+		return snprintf(buf, len, "%s",
+				*(const bool *)f ? "true" : "false");
+	case OPT_U32:
+	case OPT_SIZE:
+		return snprintf(buf, len, "%u", *(const uint32_t *)f);
+	case OPT_ENUM:
+		return snprintf(buf, len, "%s", o->choices[*(const int *)f]);
+	default:
+		return format_patterns(c, buf, len);
+	}
 }
 
 size_t config__describe(char *buf, size_t len)

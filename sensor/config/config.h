@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * config.h - oisp-sensor's configuration: built-in defaults, a YAML file,
- * then command-line overrides, all through one table of options (one row
- * per dotted key: type, bounds, default, field).  docs/config.md is the
- * reference of every key.
+ * OISP_SENSOR_<SECTION>_<KEY> environment variables, then command-line
+ * overrides, all through one table of options (one row per dotted key:
+ * type, bounds, default, field).  docs/config.md is the reference of
+ * every key.
  *
  * The structure is plain data so that the rest of the sensor reads it
  * directly; only config.c writes it.
@@ -16,6 +17,17 @@
 #include <stdint.h>
 
 #include "ai/redact.h"
+
+/* Most rows the option table may have (config.c checks it). */
+#define CONFIG_MAX_KEYS 64
+
+/* Where an option's value came from, lowest precedence first. */
+enum config_source {
+	CONFIG_SRC_DEFAULT = 0,	/* the built-in default */
+	CONFIG_SRC_FILE,	/* the YAML file */
+	CONFIG_SRC_ENV,		/* an OISP_SENSOR_* environment variable */
+	CONFIG_SRC_FLAG,	/* a command-line flag (config__set) */
+};
 
 struct config {
 	char *output_path;	/* output.path, default "/var/log/oisp-sensor/events.jsonl"; "-" = stdout */
@@ -53,6 +65,8 @@ struct config {
 	uint32_t k8s_refresh_s;		/* kubernetes.refresh_seconds, default 30, 5..3600 */
 	char *k8s_token_path;		/* kubernetes.token_path, default the service account token */
 	char *k8s_ca_path;		/* kubernetes.ca_path, default the service account CA */
+	/* enum config_source of each key, indexed as config__key() */
+	unsigned char source[CONFIG_MAX_KEYS];
 };
 
 /* capture.write_probe: where SSL_write's data is taken. */
@@ -105,7 +119,8 @@ int config__load_string(struct config *c, const char *yaml, const char *name,
 			char *err, size_t errlen);
 
 /*
- * Sets one option from text, as a command-line override would:
+ * Sets one option from text, as a command-line override does (its
+ * source becomes "flag"):
  * config__set(c, "output.path", "/tmp/x", err, len).  @value is parsed
  * like the YAML scalar (booleans true/false/yes/no/on/off; sizes as plain
  * bytes or with a K/KiB, M/MiB, G/GiB suffix, 1024-based; seconds as a
@@ -115,6 +130,62 @@ int config__load_string(struct config *c, const char *yaml, const char *name,
  */
 int config__set(struct config *c, const char *key, const char *value,
 		char *err, size_t errlen);
+
+/* Prefix of the environment variables that set keys. */
+#define CONFIG_ENV_PREFIX "OISP_SENSOR_"
+
+/*
+ * Applies the OISP_SENSOR_<SECTION>_<KEY> variables of @envp (an
+ * environ(7)-style NULL-terminated "NAME=VALUE" array; NULL = none) over
+ * @c.  A variable's name is its key upper-cased with '.' as '_'
+ * (config__env_name), so every key has one.  Values are parsed as
+ * config__set parses them, except that redaction.patterns'
+ * "NAME=REGEX" replaces the list (an empty value empties it), as a file
+ * does.  Nothing is applied unless every variable is valid.  Errors, in
+ * @err: "NAME: unknown configuration variable", "NAME: given twice",
+ * "NAME (KEY): reason" with the reasons of the file.
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+int config__load_env(struct config *c, char *const *envp,
+		     char *err, size_t errlen);
+
+/* One row of the option table, for reports and tests. */
+struct config_key {
+	const char *key;	/* dotted key, e.g. "output.path" */
+	const char *type;	/* "string", "boolean", "integer", "size",
+				 * "enum", "list" or "patterns" */
+	const char *def;	/* default as text; NULL: none (unset) */
+	uint64_t min, max;	/* numbers: bounds; strings: longest length */
+	bool pow2;		/* numbers: a power of two */
+	bool nullable;		/* strings: may be empty (unset) */
+	const char *const *choices;	/* NULL-terminated allowed values, or NULL */
+};
+
+/*
+ * Fills @k with row @i of the option table (0-based, in the order of
+ * docs/config.md's table).  Returns 0, or -ENOENT when @i is past the
+ * last row.
+ */
+int config__key(size_t i, struct config_key *k);
+
+/*
+ * Writes the environment variable of row @i ("OISP_SENSOR_OUTPUT_PATH"
+ * for output.path) to @buf.  Returns 0, -ENOENT past the last row, or
+ * -ENOSPC when @len is too small.
+ */
+int config__env_name(size_t i, char *buf, size_t len);
+
+/* "default", "file", "env" or "flag": where row @i's value of @c came from. */
+const char *config__source(const struct config *c, size_t i);
+
+/*
+ * Writes row @i's current value of @c to @buf, as config__set would take
+ * it (booleans true/false, numbers in decimal, enums by name; the
+ * redaction patterns as "NAME=REGEX" joined with ", ").  Returns the
+ * length the full text needs (like snprintf), -ENODATA when the value is
+ * unset (a null string or an empty list), or -ENOENT past the last row.
+ */
+int config__format(const struct config *c, size_t i, char *buf, size_t len);
 
 /*
  * Writes the list of keys, one "KEY (TYPE, default DEFAULT)" per line, to

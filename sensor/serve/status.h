@@ -20,10 +20,13 @@
  *	 "attach": {"mode", "targeted",
  *		    "list": [{"path", "dev", "ino", "processes", "stack",
  *			      "skipped" (a file the stack refused: why)}, ...]},
- *	 "pipeline": {PIPELINE_STATS...}}
+ *	 "pipeline": {PIPELINE_STATS...},
+ *	 "config": {KEY: {"value", "source"}, ...}}
  *
  * where NAME_STATS... are the rows of a statistics table (serve/stats.h),
- * one number member each, named after the row.
+ * one number member each, named after the row, and "config" has every
+ * configuration key (config.h): its value as text (null when unset) and
+ * where it came from (config__source).
  */
 #ifndef OISP_STATUS_H
 #define OISP_STATUS_H

@@ -440,6 +440,20 @@ def wait_until(fn, timeout, what, step=0.1):
 KEY_MARK = "0123456789"
 
 
+def exported_metrics(body):
+    """The metric names a /metrics body (Prometheus text format) exports:
+    each family of its # TYPE lines, with a histogram's _bucket, _sum and
+    _count series."""
+    exported = set()
+    for line in body.splitlines():
+        if line.startswith("# TYPE "):
+            name, typ = line.split()[2:4]
+            exported.add(name)
+            if typ == "histogram":
+                exported.update(name + s for s in ("_bucket", "_sum", "_count"))
+    return exported
+
+
 def check_lines_valid(path):
     """What a sensor's events file must be once the sensor has exited:
     every line ends with a newline and parses, and every event validates

@@ -290,13 +290,7 @@ def test_dashboard_is_valid_grafana_json():
 def test_dashboard_uses_only_exported_metrics(msensor, calls):
     st, body = http_get(msensor.base + "/metrics")
     assert st == 200
-    exported = set()
-    for line in body.splitlines():
-        if line.startswith("# TYPE "):
-            name, typ = line.split()[2:4]
-            exported.add(name)
-            if typ == "histogram":
-                exported.update(name + s for s in ("_bucket", "_sum", "_count"))
+    exported = e2elib.exported_metrics(body)
     _, exprs = dashboard_exprs()
     used = set()
     for title, expr in exprs:

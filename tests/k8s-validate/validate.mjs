@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Validates Kubernetes objects offline against the Kubernetes OpenAPI
-// schemas, with kubernetes-models (no cluster needed).
+// schemas, with kubernetes-models (no cluster needed), and the Prometheus
+// Operator's objects (PrometheusRule, ServiceMonitor, PodMonitor, ...)
+// against its CRD schemas, with @kubernetes-models/prometheus-operator.
 //
 //   kubectl kustomize manifests/ | node tests/k8s-validate/validate.mjs -
 //   node tests/k8s-validate/validate.mjs FILE.yaml...
@@ -17,13 +19,20 @@ function die(msg) {
   process.exit(2);
 }
 
+// API groups of custom resources -> the package with their models.
+const CRD_PACKAGES = {
+  "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+};
+
 async function modelFor(apiVersion, kind) {
   if (typeof apiVersion !== "string" || !/^[a-z0-9.]+(\/[a-z0-9]+)?$/.test(apiVersion)) {
     return null;
   }
+  const group = apiVersion.includes("/") ? apiVersion.split("/")[0] : "";
+  const pkg = CRD_PACKAGES[group] || "kubernetes-models";
   let mod;
   try {
-    mod = await import("kubernetes-models/" + apiVersion);
+    mod = await import(pkg + "/" + apiVersion);
   } catch {
     return null;
   }

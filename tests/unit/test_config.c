@@ -474,3 +474,239 @@ Test(config, bad_targets_are_refused_with_line)
 		sizeof(err)), -EINVAL);
 	cr_expect(strstr(err, "t.yaml:2:") != NULL, "%s", err);
 }
+
+/* Environment overrides (config__load_env) and value sources. */
+
+static size_t key_index(const char *key)
+{
+	struct config_key k;
+	size_t i;
+
+	for (i = 0; !config__key(i, &k); i++)
+		if (!strcmp(k.key, key))
+			return i;
+	cr_assert_fail("no key %s", key);
+	return 0;
+}
+
+static const char *source_of(const char *key)
+{
+	return config__source(&cfg, key_index(key));
+}
+
+Test(config, env_precedence_flags_env_file_defaults)
+{
+	char *env[] = {
+		(char *)"PATH=/usr/bin",
+		(char *)"OISP_SENSOR_OUTPUT_PATH=/env/events.jsonl",
+		(char *)"OISP_SENSOR_CAPTURE_MAX_CONNECTIONS=2000",
+		(char *)"OISP_SENSOR_LOG_LEVEL=debug",
+		(char *)"OISPSENSOR_X=1",
+		NULL
+	};
+	char err[256] = "";
+
+	cr_expect_str_eq(source_of("output.path"), "default");
+	cr_assert_eq(config__load_string(&cfg,
+		"output:\n  path: /file/events.jsonl\n"
+		"capture:\n  max_connections: 1000\n  idle_timeout_seconds: 60\n",
+		"c", err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(source_of("output.path"), "file");
+	cr_assert_eq(config__load_env(&cfg, env, err, sizeof(err)), 0, "%s", err);
+	/* env over file */
+	cr_expect_str_eq(cfg.output_path, "/env/events.jsonl");
+	cr_expect_str_eq(source_of("output.path"), "env");
+	cr_expect_eq(cfg.max_connections, 2000);
+	cr_expect_str_eq(source_of("capture.max_connections"), "env");
+	/* file over defaults, where env says nothing */
+	cr_expect_eq(cfg.idle_timeout_s, 60);
+	cr_expect_str_eq(source_of("capture.idle_timeout_seconds"), "file");
+	/* env over defaults */
+	cr_expect_eq(cfg.log_level, LOG_DEBUG);
+	cr_expect_str_eq(source_of("log.level"), "env");
+	cr_expect_str_eq(source_of("filters.ai_only"), "default");
+	/* flags over env */
+	cr_assert_eq(config__set(&cfg, "output.path", "/flag/events.jsonl", err,
+				 sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(cfg.output_path, "/flag/events.jsonl");
+	cr_expect_str_eq(source_of("output.path"), "flag");
+}
+
+Test(config, env_bad_value_names_the_variable_and_changes_nothing)
+{
+	static const struct {
+		const char *var, *msg;
+	} bad[] = {
+		{ "OISP_SENSOR_CAPTURE_MAX_CONNECTIONS=5",
+		  "OISP_SENSOR_CAPTURE_MAX_CONNECTIONS (capture.max_connections): 5 is out of range (16..1000000)" },
+		{ "OISP_SENSOR_FILTERS_AI_ONLY=maybe",
+		  "OISP_SENSOR_FILTERS_AI_ONLY (filters.ai_only): \"maybe\" is not a boolean (true/false, yes/no, on/off)" },
+		{ "OISP_SENSOR_CAPTURE_RING_BUFFER_BYTES=100000",
+		  "OISP_SENSOR_CAPTURE_RING_BUFFER_BYTES (capture.ring_buffer_bytes): 100000 is not a power of two" },
+		{ "OISP_SENSOR_LOG_LEVEL=loud",
+		  "OISP_SENSOR_LOG_LEVEL (log.level): \"loud\" is not one of: error, warn, info, debug" },
+		{ "OISP_SENSOR_OUTPUT_PATH=",
+		  "OISP_SENSOR_OUTPUT_PATH (output.path): must not be empty" },
+		{ "OISP_SENSOR_REDACTION_PATTERNS=nope",
+		  "OISP_SENSOR_REDACTION_PATTERNS (redaction.patterns): expected NAME=REGEX" },
+		{ "OISP_SENSOR_OUTPUT_PATHS=/x",
+		  "OISP_SENSOR_OUTPUT_PATHS: unknown configuration variable (docs/config.md lists them)" },
+		{ "OISP_SENSOR_OUTPUT",
+		  "OISP_SENSOR_OUTPUT: unknown configuration variable (docs/config.md lists them)" },
+	};
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* A good variable first: it must not be applied either. */
+		char *env[] = { (char *)"OISP_SENSOR_METRICS_PORT=1234",
+				(char *)bad[i].var, NULL };
+
+		err[0] = '\0';
+		cr_expect_eq(config__load_env(&cfg, env, err, sizeof(err)),
+			     -EINVAL, "%s", bad[i].var);
+		cr_expect_str_eq(err, bad[i].msg);
+		cr_expect_eq(cfg.metrics_port, 9464);
+		cr_expect_str_eq(source_of("metrics.port"), "default");
+	}
+	expect_defaults(&cfg);
+}
+
+Test(config, env_twice_is_refused)
+{
+	char *env[] = { (char *)"OISP_SENSOR_METRICS_PORT=1",
+			(char *)"OISP_SENSOR_METRICS_PORT=2", NULL };
+	char err[256] = "";
+
+	cr_expect_eq(config__load_env(&cfg, env, err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "OISP_SENSOR_METRICS_PORT: given twice");
+	cr_expect_eq(cfg.metrics_port, 9464);
+}
+
+Test(config, env_patterns_replace_the_list_and_empty_clears)
+{
+	char *one[] = {
+		(char *)"OISP_SENSOR_REDACTION_PATTERNS=emp=EMP-[0-9]{6}", NULL
+	};
+	char *none[] = { (char *)"OISP_SENSOR_REDACTION_PATTERNS=",
+			 (char *)"OISP_SENSOR_RULES_PATH=", NULL };
+	char err[256] = "", buf[128];
+	size_t i = key_index("redaction.patterns");
+
+	cr_assert_eq(config__load_file(&cfg, FIX "full.yaml", err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(cfg.n_redact_patterns, 2);
+	cr_assert_eq(config__load_env(&cfg, one, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.n_redact_patterns, 1);
+	cr_expect_str_eq(cfg.redact_patterns[0].name, "emp");
+	cr_expect_eq(config__format(&cfg, i, buf, sizeof(buf)),
+		     (int)strlen("emp=EMP-[0-9]{6}"));
+	cr_expect_str_eq(buf, "emp=EMP-[0-9]{6}");
+	cr_assert_eq(config__load_env(&cfg, none, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(cfg.n_redact_patterns, 0);
+	cr_expect_eq(config__format(&cfg, i, buf, sizeof(buf)), -ENODATA);
+	/* a nullable string: empty is unset, as `rules.path:` in the file */
+	cr_expect_null(cfg.rules_path);
+	cr_expect_str_eq(source_of("rules.path"), "env");
+}
+
+Test(config, env_names_are_derived_and_unique)
+{
+	char a[128], b[128];
+	struct config_key k;
+	size_t i, j;
+
+	cr_assert_eq(config__env_name(key_index("output.path"), a, sizeof(a)), 0);
+	cr_expect_str_eq(a, "OISP_SENSOR_OUTPUT_PATH");
+	cr_assert_eq(config__env_name(key_index("capture.targets.k8s_namespace"),
+				      a, sizeof(a)), 0);
+	cr_expect_str_eq(a, "OISP_SENSOR_CAPTURE_TARGETS_K8S_NAMESPACE");
+	cr_expect_eq(config__env_name(0, a, 12), -ENOSPC);
+	for (i = 0; !config__key(i, &k); i++) {
+		cr_assert_eq(config__env_name(i, a, sizeof(a)), 0);
+		for (j = i + 1; !config__env_name(j, b, sizeof(b)); j++)
+			cr_expect_str_neq(a, b);
+	}
+	cr_expect_eq(config__env_name(i, a, sizeof(a)), -ENOENT);
+	cr_expect_eq(config__key(i, &k), -ENOENT);
+	cr_expect_null(config__source(&cfg, i));
+	cr_expect_eq(config__format(&cfg, i, a, sizeof(a)), -ENOENT);
+}
+
+/*
+ * A value for key @k that differs from its default where the key allows
+ * one, in the text config__format writes back.
+ */
+static void test_value(const struct config_key *k, char *buf, size_t len)
+{
+	size_t i;
+
+	if (!strcmp(k->type, "boolean")) {
+		snprintf(buf, len, "%s", strcmp(k->def, "true") ? "true" : "false");
+	} else if (!strcmp(k->type, "integer") || !strcmp(k->type, "size")) {
+		uint64_t v = k->pow2 ? k->min * 2 : k->min + 1;
+
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	} else if (k->choices) {
+		for (i = 0; k->choices[i + 1] && k->def &&
+			    !strcmp(k->choices[i], k->def); i++)
+			;
+		snprintf(buf, len, "%s", k->choices[i]);
+	} else if (!strcmp(k->type, "patterns")) {
+		snprintf(buf, len, "envtest=ENV-[0-9]+");
+	} else if (!strcmp(k->type, "list")) {
+		snprintf(buf, len, "env-a*,env-b");
+	} else {
+		snprintf(buf, len, "/env/%s", k->key);
+	}
+}
+
+/*
+ * Every key docs/config.md documents is a row of the table, every row is
+ * documented, and each one's OISP_SENSOR_* variable sets it.
+ */
+Test(config, every_documented_key_has_a_working_env_override)
+{
+	char line[8192], key[128], name[128], value[256], got[256], var[400];
+	FILE *f = fopen("../../docs/config.md", "r");
+	size_t n_doc = 0, n_keys, i;
+	struct config_key k;
+	bool in_keys = false;
+	char *end;
+
+	cr_assert_not_null(f);
+	for (n_keys = 0; !config__key(n_keys, &k); n_keys++)
+		;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "## ", 3))
+			in_keys = !strcmp(line, "## Keys\n");
+		if (!in_keys || strncmp(line, "| `", 3))
+			continue;
+		end = strchr(line + 3, '`');
+		cr_assert_not_null(end);
+		snprintf(key, sizeof(key), "%.*s", (int)(end - line - 3), line + 3);
+		i = key_index(key);
+		n_doc++;
+		cr_assert_eq(config__key(i, &k), 0);
+		cr_assert_eq(config__env_name(i, name, sizeof(name)), 0);
+		test_value(&k, value, sizeof(value));
+		snprintf(var, sizeof(var), "%s=%s", name, value);
+		{
+			char *env[] = { var, NULL };
+			char err[512] = "";
+			struct config c;
+
+			cr_assert_eq(config__init(&c), 0);
+			cr_expect_eq(config__load_env(&c, env, err, sizeof(err)), 0,
+				     "%s: %s", var, err);
+			cr_expect_str_eq(config__source(&c, i), "env", "%s", key);
+			cr_expect_gt(config__format(&c, i, got, sizeof(got)), 0,
+				     "%s", key);
+			cr_expect_str_eq(got, value, "%s", key);
+			config__free(&c);
+		}
+	}
+	fclose(f);
+	cr_expect_eq(n_doc, n_keys, "docs/config.md has %zu keys, the table %zu",
+		     n_doc, n_keys);
+}
