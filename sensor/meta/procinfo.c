@@ -110,19 +110,31 @@ static int parse_u64(const char *s, char **end, unsigned long long *v)
 }
 
 /*
- * Parses ppid (field 4) and starttime (field 22) of /proc/PID/stat.
- * Field 2, comm, is in parentheses and may itself contain spaces and
- * ')', so the fields are counted from the last ')'.
+ * Parses ppid (field 4) and starttime (field 22) of /proc/PID/stat, and,
+ * when @comm is not NULL, field 2 into @comm (PROCINFO_COMM_MAX bytes):
+ * the thread group leader's name.  Field 2 is in parentheses and may
+ * itself contain spaces and ')', so the fields are counted from the last
+ * ')'.
  */
-static int parse_stat(const char *buf, __u32 *ppid, __u64 *start)
+static int parse_stat(const char *buf, __u32 *ppid, __u64 *start,
+		      char *comm)
 {
 	const char *p = strrchr(buf, ')');
+	const char *open = strchr(buf, '(');
 	unsigned long long v;
 	char *end;
+	size_t n;
 	int field;
 
-	if (!p)
+	if (!p || !open || open > p)
 		return -EINVAL;
+	if (comm) {
+		n = (size_t)(p - open - 1);
+		if (n > PROCINFO_COMM_MAX - 1)
+			n = PROCINFO_COMM_MAX - 1;
+		memcpy(comm, open + 1, n);
+		comm[n] = '\0';
+	}
 	p++;
 	for (field = 3; field <= 22; field++) {
 		while (*p == ' ')
@@ -147,7 +159,8 @@ static int parse_stat(const char *buf, __u32 *ppid, __u64 *start)
 	return 0;
 }
 
-static int read_stat(const char *root, __u32 pid, __u32 *ppid, __u64 *start)
+static int read_stat(const char *root, __u32 pid, __u32 *ppid, __u64 *start,
+		     char *comm)
 {
 	char buf[STAT_BUF_SIZE];
 	ssize_t n;
@@ -155,7 +168,7 @@ static int read_stat(const char *root, __u32 pid, __u32 *ppid, __u64 *start)
 	n = read_proc_file(root, pid, "stat", buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
-	return parse_stat(buf, ppid, start);
+	return parse_stat(buf, ppid, start, comm);
 }
 
 /* The real uid: first number of the "Uid:" line of /proc/PID/status. */
@@ -308,7 +321,7 @@ static int meta_load(const char *root, __u32 pid, struct proc_meta *m)
 
 	for (tries = 0; tries < LOAD_TRIES; tries++) {
 		meta_clear(m);
-		err = read_stat(root, pid, &m->ppid, &m->start_time);
+		err = read_stat(root, pid, &m->ppid, &m->start_time, m->comm);
 		if (err)
 			return err;
 		m->pid = pid;
@@ -318,7 +331,7 @@ static int meta_load(const char *root, __u32 pid, struct proc_meta *m)
 		m->cmdline = read_cmdline(root, pid);
 		m->user = user_name(m->uid);
 		read_cgroup(root, pid, m);
-		if (read_stat(root, pid, &ppid, &start) ||
+		if (read_stat(root, pid, &ppid, &start, NULL) ||
 		    start == m->start_time)
 			return 0;
 	}
@@ -388,7 +401,7 @@ static const struct proc_meta *revalidate_entry(struct procinfo *pi,
 	__u64 start;
 
 	/* Gone or unreadable: keep what we know, records can trail exit. */
-	if (read_stat(pi->root, e->m.pid, &ppid, &start) ||
+	if (read_stat(pi->root, e->m.pid, &ppid, &start, NULL) ||
 	    start == e->m.start_time)
 		return &e->m;
 	if (meta_load(pi->root, e->m.pid, &fresh)) {

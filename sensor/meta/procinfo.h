@@ -23,6 +23,8 @@ struct procinfo;
 
 /* Most bytes of a command line kept, with the terminating NUL. */
 #define PROCINFO_CMDLINE_MAX	4096
+/* The kernel's TASK_COMM_LEN: a name of 15 bytes and its NUL. */
+#define PROCINFO_COMM_MAX	16
 
 struct proc_meta {
 	__u32 pid;
@@ -32,6 +34,12 @@ struct proc_meta {
 	 * after boot.  With pid, identifies the process across PID reuse.
 	 */
 	__u64 start_time;
+	/*
+	 * Field 2 of /proc/PID/stat: the process's name (its thread group
+	 * leader's comm), not that of the thread making a call (Bun's TLS
+	 * calls are made on a thread named "HTTP Client"); "" if unknown.
+	 */
+	char comm[PROCINFO_COMM_MAX];
 	char *exe;		/* readlink of /proc/PID/exe; NULL if unknown */
 	/*
 	 * /proc/PID/cmdline with the NUL separators turned into ' ', cut to

@@ -103,6 +103,8 @@ static void emit(struct assembler *as, const struct event_proc *who,
 		pm = procinfo__get(o->procinfo, proc.pid, false);
 	if (pm) {
 		proc.ppid = pm->ppid;
+		if (pm->comm[0])
+			proc.comm = pm->comm;
 		proc.exe = pm->exe;
 		proc.user = pm->user;
 		if (pm->cmdline && o->secrets &&

@@ -90,6 +90,8 @@ Test(procinfo, fixture)
 	cr_assert_eq(m->pid, 1234);
 	cr_assert_eq(m->ppid, 77);
 	cr_assert_eq(m->start_time, 987654);
+	/* The name holds spaces and parentheses: from the first ( to the last ). */
+	cr_assert_str_eq(m->comm, "py (th)on) x");
 	cr_assert_str_eq(m->exe, "/usr/bin/python3.11");
 	cr_assert_str_eq(m->cmdline, "python3 -m openai_client --model gpt 4o");
 	cr_assert_eq(m->uid, 0);
@@ -104,6 +106,7 @@ Test(procinfo, fixture)
 	cr_assert_not_null(m);
 	cr_assert_eq(m->ppid, 2);
 	cr_assert_eq(m->start_time, 42);
+	cr_assert_str_eq(m->comm, "kworker/0:1");
 	cr_assert_null(m->exe);
 	cr_assert_null(m->cmdline);
 	cr_assert_eq(m->uid, 3999999999u);
