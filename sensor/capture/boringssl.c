@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "capture/bssl.h"
@@ -49,6 +50,33 @@ static int add(struct elfsym *es, struct stack_match *m, __u64 addr,
 	return 0;
 }
 
+/* How the entry of @fn was proven, for `status`. */
+static const char *how(const struct bssl_func *fn)
+{
+	if (fn->eh_entry && fn->call_entry)
+		return ".eh_frame and function start agree";
+	return fn->eh_entry ? ".eh_frame" : "function start";
+}
+
+/*
+ * Tells in @m->found what the search found: the entries and what proved
+ * them, or (refused) how far it came.
+ */
+static void describe(struct stack_match *m, const struct bssl_result *r,
+		     int err)
+{
+	if (err)
+		snprintf(m->found, sizeof(m->found),
+			 "ssl_lib.cc loaded %u times, %u error calls in %u functions",
+			 r->nrefs, r->nsites, r->nfuncs);
+	else
+		snprintf(m->found, sizeof(m->found),
+			 "SSL_write %#llx (%s), SSL_read %#llx (%s); %u error calls in %u functions, each reached by decoding",
+			 (unsigned long long)r->write.entry, how(&r->write),
+			 (unsigned long long)r->read.entry, how(&r->read),
+			 r->nsites, r->nfuncs);
+}
+
 static int boringssl_resolve(struct elfsym *es, int fd, struct stack_match *m)
 {
 	struct bssl_result r;
@@ -57,6 +85,7 @@ static int boringssl_resolve(struct elfsym *es, int fd, struct stack_match *m)
 	err = bssl__find_elf(es, fd, &r);
 	if (err == -ENOENT)
 		return err;
+	describe(m, &r, err);
 	if (err) {
 		m->why = r.why;
 		return err;

@@ -118,7 +118,8 @@ static int scan(struct finder *f, const struct bssl_region *rg,
 	__u64 off;
 	int err = 0;
 
-	buf = malloc(SCAN_CHUNK + SCAN_OVERLAP);
+	buf = malloc((rg->size < SCAN_CHUNK ? rg->size : SCAN_CHUNK) +
+		     SCAN_OVERLAP);
 	if (!buf)
 		return -ENOMEM;
 	for (off = 0; off < rg->size && !err; off += SCAN_CHUNK) {
@@ -400,7 +401,11 @@ enum cand {
 
 static bool near_window(const struct finder *f, __u64 t)
 {
-	return !(t & 15) && t + BSSL_MAX_FUNC >= f->near[0] &&
+	const struct bssl_region *tx = &f->src->text;
+
+	/* After the first byte of .text: the byte before is read. */
+	return !(t & 15) && t > tx->addr && t - tx->addr < tx->size &&
+	       t + BSSL_MAX_FUNC >= f->near[0] &&
 	       t <= f->near[f->nnear - 1] + BSSL_MAX_FUNC && near_site(f, t);
 }
 
