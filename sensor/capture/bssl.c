@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <capstone/capstone.h>
-
 #include <unistd.h>
+
+#include <capstone/capstone.h>
 
 #include "capture/bssl.h"
 #include "capture/elfsym.h"
@@ -24,12 +24,10 @@
 #define SCAN_OVERLAP	16
 /* File name strings accepted (one in a linked file; tail merges). */
 #define MAX_STRINGS	4
-/* Bytes before and after a site that its decode may read. */
-#define SITE_BEFORE	8
-#define SITE_WINDOW	96
 /* Instructions from the file name load to the call, and jumps. */
 #define SITE_INSNS	12
 #define SITE_JUMPS	2
+/* Candidate function starts kept near the sites (~3,000 in Bun). */
 #define MAX_TARGETS	(1u << 16)
 /* Line span of one function's sites (SSL_read: ~100 lines). */
 #define MAX_LINE_SPAN	256
@@ -46,7 +44,7 @@
 
 struct site {
 	__u64 field;	/* address of the imm32/disp32 naming the file */
-	__u64 start;	/* its instruction; 0: not decoded */
+	__u64 start;	/* its instruction (shortest form); 0: not decoded */
 	/*
 	 * Bit i: field - i may start that instruction (one byte before
 	 * may be a prefix or the end of another); the descent settles it.
