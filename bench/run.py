@@ -287,7 +287,7 @@ def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", bef
     if stack in ("go", "boringssl"):
         argv = [env.gotlsbench, "--size", str(size), "--seconds", str(seconds), "--sync"]
         if stack == "boringssl":
-            # The sensor searches a Bun executable at its exec (0.2-0.5 s).
+            # The sensor searches a Bun executable at its exec (0.15-0.3 s).
             cert, key = env.bun_cert()
             argv = [env.bun, env.bunbench, "--cert", cert, "--key", key, "--warmup", "1.5",
                     "--size", str(size), "--seconds", str(seconds), "--sync"]

@@ -369,25 +369,33 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The index of the first of the @n sorted values @v above @a. */
+static unsigned int first_above(const __u64 *v, unsigned int n, __u64 a)
+{
+	unsigned int lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * True when @t lies within BSSL_MAX_FUNC bytes of a decoded site
  * (f->near: their sorted instruction addresses).
  */
 static bool near_site(const struct finder *f, __u64 t)
 {
-	unsigned int lo = 0, hi = f->nnear, mid;
+	/* near[i] is the first site at or above t */
+	unsigned int i = t ? first_above(f->near, f->nnear, t - 1) : 0;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (f->near[mid] < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* near[lo] is the first site at or above t */
-	if (lo < f->nnear && f->near[lo] - t < BSSL_MAX_FUNC)
+	if (i < f->nnear && f->near[i] - t < BSSL_MAX_FUNC)
 		return true;
-	return lo && t - f->near[lo - 1] < BSSL_MAX_FUNC;
+	return i && t - f->near[i - 1] < BSSL_MAX_FUNC;
 }
 
 /* How a candidate entry was found. */
@@ -489,35 +497,21 @@ static int keep_targets(struct finder *f)
 /* The last call target at or below @a (within BSSL_MAX_FUNC), or 0. */
 static __u64 target_below(const struct finder *f, __u64 a)
 {
-	unsigned int lo = 0, hi = f->ntargets, mid;
+	unsigned int i = first_above(f->targets, f->ntargets, a);
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (f->targets[mid] <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo || a - f->targets[lo - 1] >= BSSL_MAX_FUNC)
+	if (!i || a - f->targets[i - 1] >= BSSL_MAX_FUNC)
 		return 0;
-	return f->targets[lo - 1];
+	return f->targets[i - 1];
 }
 
 /* The first call target above @a, or @a + BSSL_MAX_FUNC. */
 static __u64 target_above(const struct finder *f, __u64 a)
 {
-	unsigned int lo = 0, hi = f->ntargets, mid;
+	unsigned int i = first_above(f->targets, f->ntargets, a);
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (f->targets[mid] <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == f->ntargets || f->targets[lo] - a > BSSL_MAX_FUNC)
+	if (i == f->ntargets || f->targets[i] - a > BSSL_MAX_FUNC)
 		return a + BSSL_MAX_FUNC;
-	return f->targets[lo];
+	return f->targets[i];
 }
 
 /* --- .eh_frame (LSB 5.0 10.6) --- */

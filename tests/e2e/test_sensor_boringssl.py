@@ -18,7 +18,7 @@ CACHE = os.path.join(os.environ.get("OISP_TEST_CACHE", "/var/cache/oisp-test"), 
 BUNS = ["1.2.20", "1.3.5", "1.4.5"]
 
 # The script waits before its call: a BoringSSL executable never seen
-# before is searched at its exec (0.2-0.5 s for Bun's 100 MB), and a
+# before is searched at its exec (0.15-0.3 s for Bun's 100 MB), and a
 # call made meanwhile is not captured (README, "New executables").
 SCRIPT = r"""
 const [msg, stream] = [process.env.MSG, process.env.STREAM === "1"];
