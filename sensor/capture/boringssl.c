@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include "capture/bssl.h"
 #include "capture/elfsym.h"
@@ -34,7 +33,7 @@ static const struct tls_probe boringssl_probes[] = {
 	{ "SSL_read", CAP_FN_READ, TLS_PROBE_REQUIRED | TLS_PROBE_RETURN },
 };
 
-/* Adds probe @cookie with @flags at virtual address @addr of @es to @m. */
+/* Adds probe @p at virtual address @addr of the file of @es to @m. */
 static int add(struct elfsym *es, struct stack_match *m, __u64 addr,
 	       const struct tls_probe *p)
 {

@@ -156,6 +156,12 @@ static int add_string(struct finder *f, __u64 a)
 	}
 	if (i == 0 && from != f->src->rodata.addr)
 		return 0;	/* longer than a path: not a __FILE__ */
+	/*
+	 * A __FILE__ has a directory before ssl/ (the build's path to
+	 * BoringSSL); "/ssl/ssl_lib.cc" alone is a program searching for it.
+	 */
+	if (start == a)
+		return 0;
 	for (i = 0; i < f->nstrs; i++)
 		if (f->strs[i] == start)
 			return 0;
@@ -1164,6 +1170,10 @@ int bssl__find(const struct bssl_src *src, struct bssl_result *r)
 		ds[nd++] = &f.sites[i];
 	}
 	r->nsites = nd;
+	if (!f.nsites) {
+		err = -ENOENT;	/* no code names the file: not BoringSSL */
+		goto out;
+	}
 	if (!nd) {
 		err = refuse(&f, "no error call passes ssl_lib.cc", -ESRCH);
 		goto out;

@@ -98,9 +98,9 @@ struct bssl_result {
 
 /*
  * Finds SSL_write and SSL_read in @src and fills @r.  Returns 0;
- * -ENOENT when .rodata has no BoringSSL ssl_lib.cc file name (not
- * BoringSSL: the only answer most files get, after one pass over
- * .rodata); otherwise, with @r->why set, -ESRCH when no function or
+ * -ENOENT when .rodata has no BoringSSL ssl_lib.cc file name (a path
+ * ending in /ssl/ssl_lib.cc; not BoringSSL: the only answer most files
+ * get, after one pass over .rodata) or no code loads it; otherwise, with @r->why set, -ESRCH when no function or
  * more than one matches a signature, -EILSEQ when a site or an entry
  * does not decode with certainty, -ENOTUNIQ when the sites call
  * different error functions, -E2BIG past BSSL_MAX_REFS, -ENOMEM, -EIO

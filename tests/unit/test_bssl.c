@@ -154,20 +154,36 @@ Test(bssl, stack_match)
 	cr_assert(m.flags[0] & TLS_PROBE_RETURN);
 }
 
-/* A file without BoringSSL is not one, after one look at .rodata. */
-Test(bssl, not_boringssl)
+/* The file at @path is not BoringSSL, nor a refused BoringSSL file. */
+static void assert_not_boringssl(const char *path)
 {
 	struct bssl_result r;
 	struct elfsym *es;
 	int fd;
 
-	fd = open("/bin/ls", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(elfsym__open_fd(fd, &es), 0);
-	cr_assert_eq(bssl__find_elf(es, fd, &r), -ENOENT);
+	cr_assert_eq(bssl__find_elf(es, fd, &r), -ENOENT, "%s", path);
 	cr_assert_null(r.why);
 	elfsym__free(es);
 	close(fd);
+}
+
+/* A file without BoringSSL is not one, after one look at .rodata. */
+Test(bssl, not_boringssl)
+{
+	assert_not_boringssl("/bin/ls");
+}
+
+/*
+ * This test program holds "/ssl/ssl_lib.cc" (in the finder's search) and
+ * a BoringSSL-like path (the synthetic .rodata below) that no code
+ * loads: not BoringSSL, and not a refused file either.
+ */
+Test(bssl, file_name_without_code)
+{
+	assert_not_boringssl("/proc/self/exe");
 }
 
 /* --- synthetic code --- */
