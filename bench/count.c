@@ -8,11 +8,13 @@
  * (capture/gotls.c, resolved by the same code, stack__match_fd()): the
  * start of (*tls.Conn).Write's body, the entry of Read and a uprobe on
  * each of Read's return instructions (no uretprobe in Go; Close, once
- * per connection, is left out).  Prints "ready" once attached; then each
+ * per connection, is left out).  With --stack boringssl, --lib is a Bun
+ * executable and the probes go on the SSL_write and SSL_read the sensor
+ * finds (capture/boringssl.c), uprobe and uretprobe.  Prints "ready" once attached; then each
  * line read on stdin prints the hit counts so far as one JSON line; EOF
  * detaches.
  *
- *	count [--lib PATH] [--stack openssl|gnutls|go]
+ *	count [--lib PATH] [--stack openssl|gnutls|go|boringssl]
  *	      [--writes both|entry|return] [--reads ...]
  *
  * --writes/--reads choose the probes per direction (default both: a
@@ -58,8 +60,9 @@ struct probe {
  * --stack openssl (default) or gnutls: GnuTLS's counterparts of the four,
  * those the sensor probes (gnutls_record_send jumps to _send2).
  */
-enum { STACK_OPENSSL, STACK_GNUTLS, STACK_GO };
-static const char *const stack_names[] = { "openssl", "gnutls", "go" };
+enum { STACK_OPENSSL, STACK_GNUTLS, STACK_GO, STACK_BORINGSSL };
+static const char *const stack_names[] = {
+	"openssl", "gnutls", "go", "boringssl" };
 static const char *const funcs[][F_NR] = {
 	{ "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex" },
 	{ "gnutls_record_send", "gnutls_record_send2", "gnutls_record_recv",
@@ -186,51 +189,81 @@ static int attach_all(struct count_bpf *skel, const struct opts *o,
 }
 
 /*
- * Attaches a counting uprobe at each offset the sensor probes in Go
- * executable @o->lib, found by its own resolver; links[] has room for
- * GO_LINKS_MAX.  Returns 0 or -errno.
+ * The offsets the sensor probes in @o->lib as stack @want, found by its
+ * own resolver (stack__match_fd()), into @m.  Returns 0 or -errno.
  */
-static int attach_go(struct count_bpf *skel, const struct opts *o,
-		     struct bpf_link **links)
+static int resolve(const struct opts *o, const struct tls_stack *want,
+		   struct stack_match *m)
 {
-	struct stack_match m = { 0 };
-	struct bpf_program *prog;
-	unsigned int i, nl = 0;
 	int fd, err;
 
 	fd = open(o->lib, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = stack__match_fd(fd, &m);
+	err = stack__match_fd(fd, m);
 	close(fd);
-	if (!err && m.stack != &go_stack)
+	if (!err && m->stack != want)
 		err = -ENOENT;
-	if (err) {
-		fprintf(stderr, "count: %s: not a probed Go executable (%s)\n",
-			o->lib, m.why ? m.why : strerror(-err));
-		return err;
+	if (err)
+		fprintf(stderr, "count: %s: not probed as %s (%s)\n", o->lib,
+			want->name, m->why ? m->why : strerror(-err));
+	return err;
+}
+
+/*
+ * The counting program for the probe with @cookie of stack @want, at
+ * the entry or (@ret) the return; NULL: not counted.
+ */
+static struct bpf_program *prog_for(struct count_bpf *skel,
+				    const struct tls_stack *want, __u64 cookie,
+				    bool ret)
+{
+	if (want == &boringssl_stack && cookie == CAP_FN_WRITE)
+		return ret ? skel->progs.cnt_write_ret : skel->progs.cnt_write_enter;
+	if (want == &boringssl_stack && cookie == CAP_FN_READ)
+		return ret ? skel->progs.cnt_read_ret : skel->progs.cnt_read_enter;
+	if (want != &go_stack || ret)
+		return NULL;
+	switch (cookie & 0xff) {
+	case CAP_GO_WRITE:
+		return skel->progs.cnt_write_enter;
+	case CAP_GO_READ:
+		return skel->progs.cnt_read_enter;
+	case CAP_GO_READ_RET:
+		return skel->progs.cnt_read_site;
 	}
+	return NULL;
+}
+
+/*
+ * Attaches a counting uprobe (and with @with_ret a uretprobe) at each offset the
+ * sensor probes in the executable @o->lib, found by its own resolver,
+ * running prog_for()'s program; links[] has room for GO_LINKS_MAX.
+ * Returns 0 or -errno.
+ */
+static int attach_resolved(struct count_bpf *skel, const struct opts *o,
+			   const struct tls_stack *want, bool with_ret,
+			   struct bpf_link **links)
+{
+	struct stack_match m = { 0 };
+	struct bpf_program *prog;
+	unsigned int i, r, nl = 0;
+	int err;
+
+	err = resolve(o, want, &m);
 	for (i = 0; i < m.noffs && !err; i++) {
-		switch (m.cookies[i] & 0xff) {
-		case CAP_GO_WRITE:
-			prog = skel->progs.cnt_write_enter;
-			break;
-		case CAP_GO_READ:
-			prog = skel->progs.cnt_read_enter;
-			break;
-		case CAP_GO_READ_RET:
-			prog = skel->progs.cnt_read_site;
-			break;
-		default:
-			continue;
-		}
-		links[nl] = bpf_program__attach_uprobe(prog, false, -1, o->lib,
-						       m.offs[i]);
-		if (!links[nl++]) {
-			err = -errno;
-			fprintf(stderr, "count: attach at %#llx in %s: %s\n",
-				(unsigned long long)m.offs[i], o->lib,
-				strerror(-err));
+		for (r = 0; r < (with_ret ? 2 : 1) && !err; r++) {
+			prog = prog_for(skel, want, m.cookies[i], r);
+			if (!prog)
+				continue;
+			links[nl] = bpf_program__attach_uprobe(prog, r, -1,
+							       o->lib, m.offs[i]);
+			if (!links[nl++]) {
+				err = -errno;
+				fprintf(stderr, "count: attach at %#llx in %s: %s\n",
+					(unsigned long long)m.offs[i], o->lib,
+					strerror(-err));
+			}
 		}
 	}
 	return err;
@@ -277,7 +310,7 @@ int main(int argc, char **argv)
 
 	err = parse_opts(argc, argv, &o);
 	if (err) {
-		fprintf(stderr, "usage: count [--lib PATH] [--stack openssl|gnutls|go] "
+		fprintf(stderr, "usage: count [--lib PATH] [--stack openssl|gnutls|go|boringssl] "
 			"[--writes both|entry|return] [--reads both|entry|return]\n");
 		return 2;
 	}
@@ -288,7 +321,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.stack == STACK_GO)
-		err = attach_go(skel, &o, links);
+		err = attach_resolved(skel, &o, &go_stack, false, links);
+	else if (o.stack == STACK_BORINGSSL)
+		err = attach_resolved(skel, &o, &boringssl_stack, true, links);
 	else
 		err = attach_all(skel, &o, links);
 	if (err)

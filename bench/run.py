@@ -16,6 +16,11 @@ section run again replaces its previous figures, the others are kept):
             Debian's go) with no probes, counting probes where the sensor
             probes (*tls.Conn).Write and Read (bench/count --stack go),
             and the sensor
+  cost_bun  the same for the BoringSSL inside Bun: bench/bunbench.js
+            run by Bun 1.4.5 from the test cache (tests/fetch-agent-exes.sh)
+            with no probes, counting probes on the SSL_write and SSL_read
+            the sensor finds (bench/count --stack boringssl), and the
+            sensor
   replay    pipeline throughput: `oisp-sensor replay` of generated
             capture files (bench/gencap.py) on one core
   footprint resident memory idle and under load, CPU idle over 30 s
@@ -48,7 +53,7 @@ LIBSSL = "/lib/x86_64-linux-gnu/libssl.so.3"
 LIBGNUTLS = "/lib/x86_64-linux-gnu/libgnutls.so.30"
 SIZES = (128, 4096, 65536)
 MODES = ("bio", "sock")
-SECTIONS = ("cost", "cost_gnutls", "cost_go", "replay", "footprint", "loss", "startup", "hostile")
+SECTIONS = ("cost", "cost_gnutls", "cost_go", "cost_bun", "replay", "footprint", "loss", "startup", "hostile")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -69,6 +74,21 @@ class Env:
         self.count = os.path.join(self.build, "bench", "count")
         self.dlsleeper = os.path.join(self.build, "bench", "dlsleeper")
         self.tmp = tempfile.mkdtemp(prefix="oisp-bench-")
+        self.bun = os.path.join(os.environ.get("OISP_TEST_CACHE", "/var/cache/oisp-test"),
+                                "npm", "@oven", "bun-linux-x64@1.4.5", "package", "bin", "bun")
+        self.bunbench = os.path.join(HERE, "bunbench.js")
+        self.bun_tls = None
+
+    def bun_cert(self):
+        """A self-signed certificate and key for bunbench, made once."""
+        if not self.bun_tls:
+            cert, key = os.path.join(self.tmp, "bun.crt"), os.path.join(self.tmp, "bun.key")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                            "-days", "2", "-subj", "/CN=api.openai.com"],
+                           check=True, capture_output=True)
+            self.bun_tls = (cert, key)
+        return self.bun_tls
 
     def cleanup(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -239,7 +259,8 @@ class Counter:
     """bench/count: counting-only probes (the floor)."""
 
     def __init__(self, env, writes="both", reads="both", stack="openssl"):
-        lib = {"gnutls": LIBGNUTLS, "go": env.gotlsbench}.get(stack, LIBSSL)
+        lib = {"gnutls": LIBGNUTLS, "go": env.gotlsbench,
+               "boringssl": env.bun}.get(stack, LIBSSL)
         self.proc = subprocess.Popen([env.count, "--lib", lib, "--stack", stack,
                                       "--writes", writes, "--reads", reads],
                                      stdin=subprocess.PIPE,
@@ -263,18 +284,23 @@ def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", bef
     """One run of the stack's bench program; @before() runs when it starts
     measuring: at once, or for gotlsbench after its warm-up (the sensor
     probes a Go executable at its exec), which it does not count."""
-    if stack == "go":
+    if stack in ("go", "boringssl"):
         argv = [env.gotlsbench, "--size", str(size), "--seconds", str(seconds), "--sync"]
+        if stack == "boringssl":
+            # The sensor searches a Bun executable at its exec (0.15-0.3 s).
+            cert, key = env.bun_cert()
+            argv = [env.bun, env.bunbench, "--cert", cert, "--key", key, "--warmup", "1.5",
+                    "--size", str(size), "--seconds", str(seconds), "--sync"]
         if cpus is not None:
             argv = ["taskset", "-c", cpus] + argv
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if p.stdout.readline().strip() != "warm":
-            raise RuntimeError("gotlsbench failed")
+            raise RuntimeError("%s bench failed" % stack)
         if before:
             before()
         out, _ = p.communicate("\n")
         if p.returncode:
-            raise RuntimeError("gotlsbench exited %d" % p.returncode)
+            raise RuntimeError("%s exited %d" % (stack, p.returncode))
         return json.loads(out)
     if before:
         before()
@@ -340,7 +366,7 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
     plus hits."""
     mine = prog_ids_of(probe.pid) if probe else set()
     foreign = wait_quiet(mine, quiet_timeout)
-    progs = {"gnutls": "gnutls_", "go": "go_"}.get(stack, "ssl_")
+    progs = {"gnutls": "gnutls_", "go": "go_", "boringssl": "boringssl_"}.get(stack, "ssl_")
     snap = {}
 
     def before():
@@ -412,6 +438,23 @@ def bench_cost_gnutls(env, a):
 def bench_cost_go(env, a):
     """The cost section's floor and sensor cases for Go's crypto/tls."""
     return bench_cost(env, a, GO_COST_CONFIGS, ("bio",), "go")
+
+
+def bench_cost_bun(env, a):
+    """The cost section's floor and sensor cases for Bun's BoringSSL."""
+    if not os.path.exists(env.bun):
+        raise RuntimeError("%s missing: run tests/fetch-agent-exes.sh" % env.bun)
+    return bench_cost(env, a, BUN_COST_CONFIGS, ("sock",), "boringssl")
+
+
+BUN_COST_CONFIGS = (
+    ("none", "no probes"),
+    ("floor", "counting uprobe+uretprobe on the `SSL_write` and `SSL_read` the sensor finds "
+     "in Bun (`capture/boringssl.c`, by the same resolver)"),
+    ("sensor", "oisp-sensor run (default config): bunbench's server end is recognised at "
+     "its first request and no longer copied"),
+    ("sensor_all", "oisp-sensor run with `filters.server_side: true`: every call copied"),
+)
 
 
 GO_COST_CONFIGS = (
@@ -915,6 +958,20 @@ def md_cost_go(c):
         "(entry and return instruction), a write one, in the floor as in the sensor.", ""])
 
 
+def md_cost_bun(c):
+    return md_cost(c, BUN_COST_CONFIGS, [
+        "## 1d. Cost to the traced program, Bun (BoringSSL)", "",
+        "`bench/bunbench.js`, run by Bun 1.4.5 (npm, stripped, BoringSSL linked in), makes "
+        "tlsbench's rounds over Bun's own TLS: a server (`Bun.listen`) and a client "
+        "(`Bun.connect`) in one process and one thread over loopback TCP, one `write()` per "
+        "message and data callbacks until it is whole. Its first 1.5 s are not measured (the "
+        "sensor searches a Bun executable at its exec); the counters are read when it starts "
+        "measuring. Pinned to CPU 0, the sensor to CPU 1. The columns are section 1's; "
+        "*calls/round* counts `write()` calls and data callbacks (a callback is one or more "
+        "`SSL_read` calls: *hits/call* above 2 is the extra reads), and *SSL_write*/*SSL_read* "
+        "added are not measured (–).", ""])
+
+
 def md_replay(r):
     out = ["## 2. Pipeline throughput (replay)", "",
            "`bench/gencap.py` writes capture files (sensor/capture/recfile.h format) of 64 keep-alive "
@@ -1042,6 +1099,7 @@ def render(res):
                m["openssl"], m["commit"]), "",
            "Command: `make bench` (`bench/run.py`); raw figures in `results.json`.", ""]
     for name, fn in (("cost", md_cost), ("cost_gnutls", md_cost_gnutls), ("cost_go", md_cost_go),
+                     ("cost_bun", md_cost_bun),
                      ("replay", md_replay), ("footprint", md_footprint),
                      ("loss", md_loss), ("startup", md_startup), ("hostile", md_hostile)):
         sec = res["sections"].get(name)
@@ -1095,6 +1153,7 @@ def main():
     res["machine"] = machine()
     env = Env(a.build)
     fns = {"cost": bench_cost, "cost_gnutls": bench_cost_gnutls, "cost_go": bench_cost_go,
+           "cost_bun": bench_cost_bun,
            "replay": bench_replay, "footprint": bench_footprint,
            "loss": bench_loss, "startup": bench_startup, "hostile": bench_hostile}
     try:

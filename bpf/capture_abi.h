@@ -41,6 +41,8 @@ enum cap_stack {
 	CAP_STACK_OPENSSL = 0,
 	CAP_STACK_GNUTLS = 1,	/* libgnutls: the connection id is the session */
 	CAP_STACK_GO = 2,	/* Go's crypto/tls, in Go executables */
+	/* BoringSSL linked into stripped executables (Bun): the SSL* */
+	CAP_STACK_BORINGSSL = 3,
 	CAP_STACK_NR,
 };
 

@@ -12,16 +12,21 @@
  * hands the bytes the call moved to emit_call() (capture.bpf.h).
  * Connections userspace has stopped parsing (skip_conns) are not
  * copied: the entry probe counts their calls and stores nothing.
+ *
+ * BoringSSL linked into stripped executables (sensor/capture/boringssl.c)
+ * has the same SSL_write and SSL_read; its probes run boringssl_enter
+ * and boringssl_return, the same code with its own stack id as a
+ * constant, so that its calls count in its row and cost the same.
  */
 #include "capture.bpf.h"
 
 /*
  * Entry of SSL_write, SSL_write_ex, SSL_read, SSL_read_ex or SSL_free:
- * the cookie (enum cap_fn) tells which.  Attached per file either as one
- * uprobe_multi link for all the offsets or as one uprobe each.
+ * the cookie (enum cap_fn) tells which; @stack (a constant) is the
+ * stack the file was matched as.
  */
-SEC("uprobe")
-int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
+static __always_inline int enter(struct pt_regs *ctx, void *ssl, void *buf,
+				 __u64 num, void *outp, const __u32 stack)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 fn = bpf_get_attach_cookie(ctx);
@@ -40,17 +45,17 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 		emit_conn_end(tgid, a.conn);
 		return 0;
 	}
-	p = call_slot(t, CAP_STACK_OPENSSL);
+	p = call_slot(t, stack);
 	if (!p)
 		return 0;
-	if (skipped(t, p, a.conn, CAP_STACK_OPENSSL))
+	if (skipped(t, p, a.conn, stack))
 		return 0;
 	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
 		/* SSL_write's num is an int, SSL_write_ex's a size_t. */
 		if (!a.ex)
 			num = (__u64)(int)num;
 		if ((__s64)num > 0)
-			emit_call(t, &a, p, num, CAP_STACK_OPENSSL);
+			emit_call(t, &a, p, num, stack);
 		return 0;
 	}
 	p->conn = a.conn;
@@ -63,8 +68,7 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 }
 
 /* Return of any of the four: the entry's arguments say which. */
-SEC("uretprobe")
-int BPF_KRETPROBE(ssl_return, long ret)
+static __always_inline int leave(long ret, const __u32 stack)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct call_args *p;
@@ -85,6 +89,34 @@ int BPF_KRETPROBE(ssl_return, long ret)
 		n = (__u32)(int)ret;
 	}
 	if (n)
-		emit_call(t, p, p, n, CAP_STACK_OPENSSL);
+		emit_call(t, p, p, n, stack);
 	return 0;
+}
+
+/*
+ * Attached per file either as one uprobe_multi link for all the offsets
+ * or as one uprobe each.
+ */
+SEC("uprobe")
+int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
+{
+	return enter(ctx, ssl, buf, num, outp, CAP_STACK_OPENSSL);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_return, long ret)
+{
+	return leave(ret, CAP_STACK_OPENSSL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(boringssl_enter, void *ssl, void *buf, __u64 num)
+{
+	return enter(ctx, ssl, buf, num, NULL, CAP_STACK_BORINGSSL);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(boringssl_return, long ret)
+{
+	return leave(ret, CAP_STACK_BORINGSSL);
 }

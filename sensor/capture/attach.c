@@ -329,6 +329,7 @@ static int probe_file(struct attach *a, struct afile *f, int fd)
 	int err;
 
 	err = stack__match_fd(fd, &m);
+	memcpy(f->found, m.found, sizeof(f->found));
 	if (err && m.skipped) {
 		f->stack = m.skipped;
 		f->why = m.why;
@@ -561,6 +562,7 @@ int attach__for_each_file(const struct attach *a,
 			.path = f->path, .dev = f->dev, .ino = f->ino,
 			.nprocs = f->nprocs, .stack = f->stack->name,
 			.skipped = f->kind == AFILE_STACK ? NULL : f->why,
+			.found = f->found[0] ? f->found : NULL,
 		};
 		ret = cb(ctx, &af);
 		if (ret)

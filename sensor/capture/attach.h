@@ -164,6 +164,8 @@ struct attach_file {
 	__u32 nprocs;		/* processes mapping it at the last full scan */
 	const char *stack;	/* struct tls_stack.name */
 	const char *skipped;	/* not probed: why; NULL when attached */
+	/* What a stack that looks for its functions found; or NULL. */
+	const char *found;
 };
 
 /*

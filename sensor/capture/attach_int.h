@@ -40,6 +40,7 @@ struct afile {
 	const struct tls_stack *stack;
 	int err;			/* negative entries: why */
 	const char *why;		/* refused by a stack: why (static) */
+	char found[STACK_FOUND_MAX];	/* stack_match.found */
 	__u32 nprocs;			/* processes at the last full scan */
 	__u32 nprocs_scan;		/* counting in the current full scan */
 	__u64 scan_stamp;		/* last process scan that counted it */

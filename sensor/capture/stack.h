@@ -92,10 +92,14 @@ extern const struct tls_stack *const tls_stacks[];
 extern const struct tls_stack openssl_stack;	/* openssl.c */
 extern const struct tls_stack gnutls_stack;	/* gnutls.c */
 extern const struct tls_stack go_stack;		/* gotls.c */
+extern const struct tls_stack boringssl_stack;	/* boringssl.c */
 
 /* ld.so: a file exporting this gets the dlopen probe (bpf/proc.bpf.c). */
 #define LDSO_SYM	"_dl_debug_state"
 #define LDSO_PROG	"dl_debug_state"
+
+/* Bytes of struct stack_match.found, with its NUL. */
+#define STACK_FOUND_MAX	160
 
 /* What a file carries: a stack, ld.so or nothing. */
 struct stack_match {
@@ -106,6 +110,11 @@ struct stack_match {
 	 */
 	const struct tls_stack *skipped;
 	const char *why;
+	/*
+	 * For a stack that looks for its functions (resolve): what it found
+	 * and how sure it is, for `status`; "" when it says nothing.
+	 */
+	char found[STACK_FOUND_MAX];
 	bool ldso;			/* glibc ld.so (when !stack) */
 	__u32 noffs;			/* probed functions */
 	__u64 offs[TLS_PROBES_MAX];	/* their file offsets */

@@ -128,6 +128,8 @@ static int add_file(void *ctx, const struct attach_file *af)
 	cJSON_AddStringToObject(f, "stack", af->stack);
 	if (af->skipped)
 		cJSON_AddStringToObject(f, "skipped", af->skipped);
+	if (af->found)
+		cJSON_AddStringToObject(f, "found", af->found);
 	cJSON_AddItemToArray(ctx, f);
 	return 0;
 }

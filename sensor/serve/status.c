@@ -624,7 +624,7 @@ static void print_by_stack(const struct printer *pr, const cJSON *root)
 static void print_attach(const struct printer *pr, const cJSON *root)
 {
 	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode, *stack,
-		    *skipped;
+		    *skipped, *found;
 	char n1[64], n2[64], n3[64];
 
 	obj = section(pr, root, "attach", "Attached");
@@ -673,6 +673,12 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 			put_text(pr->out, skipped->valuestring);
 		}
 		fputc('\n', pr->out);
+		found = cJSON_GetObjectItemCaseSensitive(e, "found");
+		if (cJSON_IsString(found)) {
+			fputs("      found: ", pr->out);
+			put_text(pr->out, found->valuestring);
+			fputc('\n', pr->out);
+		}
 	}
 }
 

@@ -158,7 +158,7 @@ def test_prometheus_scrapes_and_counts_the_calls(msensor, calls, prometheus):
     assert query(prometheus, 'sum(oisp_sensor_ai_latency_seconds_count%s)' % sel) == CALLS
     assert query(prometheus, 'oisp_sensor_ai_requests_total%s' % sel) == CALLS
     assert query(prometheus, "oisp_sensor_build_info") == 1
-    assert query(prometheus, "oisp_sensor_capture_files_attached") >= 1
+    assert query(prometheus, "sum(oisp_sensor_capture_files_attached)") >= 1
 
 
 def test_metrics_body_passes_promtool(msensor, calls):

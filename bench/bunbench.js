@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// bunbench - tlsbench's rounds in Bun, over Bun's own BoringSSL: a TLS
+// server (Bun.listen) and a client (Bun.connect) in one process on
+// loopback; a round is the client's HTTP/1.1 request of about --size
+// body bytes, the server's response of the same size, each written with
+// one write() (the rest on drain) and read whole.  Prints one JSON line
+// in gotlsbench's form; "writes" are write() calls and "reads" data
+// callbacks (each one or more SSL_read calls: bench/count counts those).
+//
+//   bun bunbench.js --cert PEM --key PEM --size BYTES --seconds S
+//                   [--warmup S] [--sync]
+// --sync prints "warm" after the warm-up and waits for a line on stdin.
+const opt = { size: 4096, seconds: 1, warmup: 0.5, sync: false };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+	const k = argv[i].replace(/^--/, "");
+	if (k === "sync")
+		opt.sync = true;
+	else
+		opt[k] = ["cert", "key"].includes(k) ? argv[++i] : Number(argv[++i]);
+}
+
+function jsonBody(prefix, suffix, size) {
+	return prefix + "x".repeat(Math.max(1, size - prefix.length - suffix.length)) + suffix;
+}
+
+const reqBody = jsonBody('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"',
+			 '"}]}', opt.size);
+const req = Buffer.from("POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n" +
+	"Authorization: Bearer sk-bench\r\nContent-Type: application/json\r\n" +
+	`Content-Length: ${reqBody.length}\r\n\r\n${reqBody}`);
+const respBody = jsonBody('{"id":"chatcmpl-bench","object":"chat.completion","model":"gpt-4o-mini",' +
+	'"choices":[{"index":0,"message":{"role":"assistant","content":"',
+	'"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,' +
+	'"total_tokens":18}}', opt.size);
+const resp = Buffer.from("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" +
+	`Content-Length: ${respBody.length}\r\n\r\n${respBody}`);
+
+const n = { writes: 0, reads: 0 };
+
+// Writes @buf on socket @s, the rest when it drains.
+function send(s, buf) {
+	const w = s.write(buf);
+	n.writes++;
+	s.data.pending = w < buf.length ? buf.subarray(w) : null;
+}
+
+const sock = {
+	data(s, d) {
+		n.reads++;
+		s.data.got += d.length;
+		const want = s.data.server ? req.length : resp.length;
+		if (s.data.got < want)
+			return;
+		s.data.got -= want;
+		if (s.data.server)
+			send(s, resp);
+		else
+			round();
+	},
+	drain(s) {
+		if (s.data.pending)
+			send(s, s.data.pending);
+	},
+	error(s, e) {
+		console.error("bunbench:", e);
+		process.exit(1);
+	},
+};
+
+const server = Bun.listen({
+	hostname: "127.0.0.1", port: 0,
+	tls: { cert: Bun.file(opt.cert), key: Bun.file(opt.key) },
+	data: { got: 0, server: true, pending: null },
+	socket: { ...sock, open(s) { s.data = { got: 0, server: true, pending: null }; } },
+});
+
+let phase = "warm", rounds = 0, t0 = performance.now(), end = t0 + opt.warmup * 1000;
+let client, finished;
+const done = new Promise((r) => { finished = r; });
+
+async function round() {
+	const now = performance.now();
+	if (phase === "warm" && now >= end) {
+		phase = "sync";
+		if (opt.sync) {
+			console.log("warm");
+			await Bun.stdin.stream().getReader().read();
+		}
+		phase = "run";
+		n.writes = n.reads = 0;
+		t0 = performance.now();
+		end = t0 + opt.seconds * 1000;
+	} else if (phase === "run") {
+		rounds++;
+		if (now >= end) {
+			finished(now);
+			return;
+		}
+	}
+	send(client, req);
+}
+
+client = await Bun.connect({
+	hostname: "127.0.0.1", port: server.port,
+	tls: { rejectUnauthorized: false },
+	data: { got: 0, server: false, pending: null },
+	socket: {
+		...sock,
+		open(s) { s.data = { got: 0, server: false, pending: null }; },
+		/* The self-signed certificate is not verified. */
+		handshake() {
+			round();
+		},
+	},
+});
+const t1 = await done;
+console.log(JSON.stringify({
+	mode: "sock", size: opt.size, req_bytes: req.length, resp_bytes: resp.length,
+	rounds, seconds: (t1 - t0) / 1000, writes: n.writes, reads: n.reads,
+	write_ns: 0, read_ns: 0,
+}));
+process.exit(0);

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tests of the BoringSSL finder (bssl.h): the real Bun and Claude Code
+ * executables from npm (tests/fetch-agent-exes.sh; cache outside the
+ * clone), where the entries found must be function starts that a second,
+ * independent source agrees on where there is one (.eh_frame on Claude
+ * Code 2.1.200), and synthetic code for what must be refused.
+ * Tests run in tests/unit.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/bssl.h"
+#include "capture/elfsym.h"
+#include "capture/stack.h"
+
+/* --- the real executables --- */
+
+static const char *const agent_exes[] = {
+	"@oven/bun-linux-x64@1.2.20/package/bin/bun",
+	"@oven/bun-linux-x64@1.3.5/package/bin/bun",
+	"@oven/bun-linux-x64@1.4.5/package/bin/bun",
+	"@anthropic-ai/claude-code-linux-x64@2.1.200/package/claude",
+	"@anthropic-ai/claude-code-linux-x64@2.1.337/package/claude",
+};
+#define NEXES	(sizeof(agent_exes) / sizeof(agent_exes[0]))
+
+/* Path of cached executable @i in @buf; NULL when the cache lacks it. */
+static const char *agent_exe(char *buf, size_t n, unsigned int i)
+{
+	const char *c = getenv("OISP_TEST_CACHE");
+
+	snprintf(buf, n, "%s/npm/%s", c ? c : "/var/cache/oisp-test",
+		 agent_exes[i]);
+	return access(buf, R_OK) ? NULL : buf;
+}
+
+/* The result for executable @path, and its file offsets of the entries. */
+static void find_exe(const char *path, struct bssl_result *r,
+		     __u64 *woff, __u64 *roff)
+{
+	struct elfsym *es = NULL;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0, "open %s", path);
+	cr_assert_eq(elfsym__open_fd(fd, &es), 0);
+	err = bssl__find_elf(es, fd, r);
+	cr_assert_eq(err, 0, "%s: %d %s", path, err, r->why ? r->why : "-");
+	cr_assert_eq(elfsym__addr_offset(es, r->write.entry, woff), 0);
+	cr_assert_eq(elfsym__addr_offset(es, r->read.entry, roff), 0);
+	elfsym__free(es);
+	close(fd);
+}
+
+/*
+ * The bytes at file offset @off (address @addr) start a function: the
+ * frame setup these builds (frame pointers kept) begin every function
+ * with, PUSH RBP; MOV RBP, RSP, at a 16-byte boundary.
+ */
+static void assert_function_start(const char *path, __u64 off, __u64 addr)
+{
+	static const unsigned char frame[] = { 0x55, 0x48, 0x89, 0xe5 };
+	unsigned char b[4];
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, b, sizeof(b), off), (ssize_t)sizeof(b));
+	close(fd);
+	cr_assert_eq(addr % 16, 0, "%s: %#llx unaligned", path,
+		     (unsigned long long)addr);
+	cr_assert_arr_eq(b, frame, sizeof(frame),
+			 "%s: no frame setup at %#llx", path,
+			 (unsigned long long)addr);
+}
+
+Test(bssl, agent_executables)
+{
+	unsigned int i, both = 0, have = 0;
+	struct bssl_result r;
+	__u64 woff, roff;
+	char path[512];
+
+	for (i = 0; i < NEXES; i++) {
+		if (!agent_exe(path, sizeof(path), i)) {
+			cr_log_warn("%s missing: run tests/fetch-agent-exes.sh",
+				    path);
+			continue;
+		}
+		have++;
+		find_exe(path, &r, &woff, &roff);
+		cr_assert_neq(r.write.entry, r.read.entry);
+		/* SSL_write: its 3 checks, with the QUIC one in these. */
+		cr_assert_eq(r.write.nsites, 4, "%s", path);
+		cr_assert_geq(r.read.nsites, 3, "%s", path);
+		cr_assert(r.err_fn);
+		assert_function_start(path, woff, r.write.entry);
+		assert_function_start(path, roff, r.read.entry);
+		/* Where both sources have an entry, they are one. */
+		if (r.write.eh_entry && r.write.call_entry) {
+			cr_assert_eq(r.write.eh_entry, r.write.call_entry);
+			both++;
+		}
+		if (r.read.eh_entry && r.read.call_entry) {
+			cr_assert_eq(r.read.eh_entry, r.read.call_entry);
+			both++;
+		}
+	}
+	if (!have)
+		cr_skip_test("no agent executable in the cache: run tests/fetch-agent-exes.sh");
+	/* Claude Code 2.1.200 has FDEs for both functions. */
+	if (agent_exe(path, sizeof(path), 3))
+		cr_assert_eq(both, 2, "the .eh_frame cross-check did not run");
+}
+
+/* Bun 1.4.5, against addresses read off its disassembly (objdump). */
+Test(bssl, bun_1_4_5_entries)
+{
+	struct bssl_result r;
+	__u64 woff, roff;
+	char path[512];
+
+	if (!agent_exe(path, sizeof(path), 2))
+		cr_skip_test("%s missing: run tests/fetch-agent-exes.sh", path);
+	find_exe(path, &r, &woff, &roff);
+	cr_assert_eq(r.write.entry, 0x2607c30);
+	cr_assert_eq(r.read.entry, 0x2586500);
+	cr_assert_eq(r.err_fn, 0x227c360);
+}
+
+/* Through the stack table: the stack and its two probes. */
+Test(bssl, stack_match)
+{
+	struct stack_match m;
+	char path[512];
+	int fd;
+
+	if (!agent_exe(path, sizeof(path), 4))
+		cr_skip_test("%s missing: run tests/fetch-agent-exes.sh", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(stack__match_fd(fd, &m), 0);
+	close(fd);
+	cr_assert_eq(m.stack, &boringssl_stack);
+	cr_assert_eq(m.noffs, 2);
+	cr_assert_eq(m.cookies[0], CAP_FN_WRITE);
+	cr_assert_eq(m.cookies[1], CAP_FN_READ);
+	cr_assert(m.flags[0] & TLS_PROBE_RETURN);
+}
+
+/* The file at @path is not BoringSSL, nor a refused BoringSSL file. */
+static void assert_not_boringssl(const char *path)
+{
+	struct bssl_result r;
+	struct elfsym *es;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(elfsym__open_fd(fd, &es), 0);
+	cr_assert_eq(bssl__find_elf(es, fd, &r), -ENOENT, "%s", path);
+	cr_assert_null(r.why);
+	elfsym__free(es);
+	close(fd);
+}
+
+/* A file without BoringSSL is not one, after one look at .rodata. */
+Test(bssl, not_boringssl)
+{
+	assert_not_boringssl("/bin/ls");
+}
+
+/*
+ * This test program holds "/ssl/ssl_lib.cc" (in the finder's search) and
+ * a BoringSSL-like path (the synthetic .rodata below) that no code
+ * loads: not BoringSSL, and not a refused file either.
+ */
+Test(bssl, file_name_without_code)
+{
+	assert_not_boringssl("/proc/self/exe");
+}
+
+/* --- synthetic code --- */
+
+#define TEXT	0x401000ULL
+#define RODATA	0x200000ULL
+/* .rodata: a NUL, then the file name, at RODATA + 1. */
+static const char rodata[] = "\0../../vendor/boringssl/ssl/ssl_lib.cc";
+#define FILE_NAME	(RODATA + 1)
+
+struct img {
+	unsigned char text[4096];
+	size_t len;
+	__u64 errfn;
+};
+
+static int img_read(void *ctx, __u64 addr, void *buf, size_t n)
+{
+	const struct img *m = ctx;
+
+	if (addr >= TEXT && addr - TEXT + n <= m->len) {
+		memcpy(buf, m->text + (addr - TEXT), n);
+		return 0;
+	}
+	if (addr >= RODATA && addr - RODATA + n <= sizeof(rodata)) {
+		memcpy(buf, rodata + (addr - RODATA), n);
+		return 0;
+	}
+	return -ERANGE;
+}
+
+static __u64 here(const struct img *m)
+{
+	return TEXT + m->len;
+}
+
+static void put(struct img *m, const void *b, size_t n)
+{
+	cr_assert_leq(m->len + n, sizeof(m->text));
+	memcpy(m->text + m->len, b, n);
+	m->len += n;
+}
+
+static void put8(struct img *m, unsigned char b)
+{
+	put(m, &b, 1);
+}
+
+static void put32(struct img *m, __u32 v)
+{
+	unsigned char b[4] = { v, v >> 8, v >> 16, v >> 24 };
+
+	put(m, b, 4);
+}
+
+/* int3 padding to the next 16-byte boundary (at least one byte). */
+static void pad(struct img *m)
+{
+	do
+		put8(m, 0xcc);
+	while (m->len % 16);
+}
+
+static void call(struct img *m, __u64 target)
+{
+	put8(m, 0xe8);
+	put32(m, (__u32)(target - (here(m) + 4)));
+}
+
+/* A function start: PUSH RBP; MOV RBP, RSP (or XOR EAX, EAX). */
+static __u64 func(struct img *m, bool frame)
+{
+	static const unsigned char push[] = { 0x55, 0x48, 0x89, 0xe5 };
+	static const unsigned char xor[] = { 0x31, 0xc0 };
+	__u64 a;
+
+	pad(m);
+	a = here(m);
+	if (frame)
+		put(m, push, sizeof(push));
+	else
+		put(m, xor, sizeof(xor));
+	return a;
+}
+
+static void ret(struct img *m)
+{
+	put8(m, 0x5d);	/* pop rbp */
+	put8(m, 0xc3);
+}
+
+/*
+ * OPENSSL_PUT_ERROR(SSL, @reason) at @line, as Bun 1.4.5 compiles it:
+ * mov ecx, FILE; mov edi, 16; xor esi, esi; mov edx, reason;
+ * mov r8d, line; call ERR_put_error.
+ */
+static void site(struct img *m, __u32 reason, __u32 line)
+{
+	put8(m, 0xb9);
+	put32(m, FILE_NAME);
+	put8(m, 0xbf);
+	put32(m, 16);
+	put8(m, 0x31);
+	put8(m, 0xf6);
+	put8(m, 0xba);
+	put32(m, reason);
+	put8(m, 0x41);
+	put8(m, 0xb8);
+	put32(m, line);
+	call(m, m->errfn);
+}
+
+/* SSL_write's error calls and its return. */
+static void write_body(struct img *m)
+{
+	site(m, 66, 953);
+	site(m, 226, 958);
+	site(m, 215, 973);
+	site(m, 111, 979);
+	ret(m);
+}
+
+static __u64 ssl_write(struct img *m, bool frame)
+{
+	__u64 a = func(m, frame);
+
+	write_body(m);
+	return a;
+}
+
+/* ssl_read_impl, and SSL_read (SSL_peek inlined) calling it. */
+static __u64 ssl_read(struct img *m)
+{
+	__u64 impl, a;
+
+	impl = func(m, true);
+	site(m, 226, 837);
+	site(m, 215, 870);
+	ret(m);
+	a = func(m, true);
+	site(m, 66, 931);
+	call(m, impl);
+	ret(m);
+	return a;
+}
+
+static void img_init(struct img *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->errfn = here(m);
+	put8(m, 0xc3);
+}
+
+static int img_find(struct img *m, struct bssl_result *r)
+{
+	struct bssl_src src = {
+		.text = { TEXT, m->len },
+		.rodata = { RODATA, sizeof(rodata) },
+		.read = img_read,
+		.ctx = m,
+	};
+
+	pad(m);
+	return bssl__find(&src, r);
+}
+
+Test(bssl, synthetic_found)
+{
+	struct bssl_result r;
+	struct img m;
+	__u64 w, rd;
+
+	img_init(&m);
+	w = ssl_write(&m, true);
+	rd = ssl_read(&m);
+	cr_assert_eq(img_find(&m, &r), 0, "%s", r.why ? r.why : "-");
+	cr_assert_eq(r.write.entry, w);
+	cr_assert_eq(r.read.entry, rd);
+	cr_assert_eq(r.err_fn, m.errfn);
+	cr_assert_eq(r.write.eh_entry, 0);
+}
+
+Test(bssl, two_ssl_write_refused)
+{
+	struct bssl_result r;
+	struct img m;
+
+	img_init(&m);
+	ssl_write(&m, true);
+	ssl_write(&m, true);
+	ssl_read(&m);
+	cr_assert_eq(img_find(&m, &r), -ESRCH);
+	cr_assert_str_eq(r.why, "two functions match SSL_write");
+}
+
+/* No .eh_frame, and the only entry below the sites has no prologue. */
+Test(bssl, unproven_entry_refused)
+{
+	struct bssl_result r;
+	struct img m;
+	__u64 w;
+
+	img_init(&m);
+	w = ssl_write(&m, false);
+	ssl_read(&m);
+	call(&m, w);	/* a call target, but not a function start */
+	cr_assert_eq(img_find(&m, &r), -EILSEQ);
+	cr_assert_str_eq(r.why,
+			 "the call target below the sites has no prologue");
+}
+
+/* A jump into the middle of an instruction: boundaries in doubt. */
+Test(bssl, overlapping_instructions_refused)
+{
+	static const unsigned char overlap[] = {
+		0x74, 0x01,			/* je +1 */
+		0xb8, 0x90, 0x90, 0x90, 0x90,	/* mov eax, 0x90909090 */
+	};
+	struct bssl_result r;
+	struct img m;
+
+	img_init(&m);
+	func(&m, true);
+	put(&m, overlap, sizeof(overlap));
+	write_body(&m);
+	ssl_read(&m);
+	cr_assert_eq(img_find(&m, &r), -EILSEQ);
+	cr_assert_str_eq(r.why, "a byte decodes as two instructions");
+}
+
+/* Error call sites that call two different functions. */
+Test(bssl, sites_calling_two_functions_refused)
+{
+	struct bssl_result r;
+	struct img m;
+
+	img_init(&m);
+	ssl_write(&m, true);
+	m.errfn = here(&m);
+	put8(&m, 0xc3);
+	ssl_read(&m);
+	cr_assert_eq(img_find(&m, &r), -ENOTUNIQ);
+}
+
+Test(bssl, no_file_name)
+{
+	struct bssl_src src = {
+		.text = { TEXT, 16 },
+		.rodata = { RODATA, 1 },
+		.read = img_read,
+	};
+	struct bssl_result r;
+	struct img m;
+
+	img_init(&m);
+	pad(&m);
+	src.ctx = &m;
+	cr_assert_eq(bssl__find(&src, &r), -ENOENT);
+}
