@@ -1,0 +1,67 @@
+"""The sensor against Claude Code executables from npm
+(@anthropic-ai/claude-code-linux-x64, two releases; tests/fetch-agent-
+exes.sh caches them): programs compiled with Bun, BoringSSL linked in
+statically with no SSL_* symbol.  `claude -p PROMPT` talks to the
+Anthropic Messages stand-in (fixture_server.py) at api.anthropic.com:
+ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY, the test CA through
+NODE_EXTRA_CA_CERTS, a new HOME per run, no telemetry or other traffic
+(DISABLE_TELEMETRY, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC), in a
+directory that is not a git work tree.  Before its call it asks for
+/api/claude_code/settings and /api/claude_code/policy_limits, which the
+stand-in answers 404 (no organisation settings or policy), on the same
+keep-alive connection; then it streams one POST /v1/messages?beta=true
+and prints the reply's text.  Each release runs once with no sensor on
+the machine and once with one, started anew (the sensor reads the
+executable at its exec): the output is the same, and the call is one
+complete request/response pair."""
+import os
+
+import pytest
+
+import agentlib
+import e2elib
+from e2elib import check_pair, expected, one_call
+
+VERSIONS = ["2.1.200", "2.1.337"]
+KEY = "sk-ant-test-claude-" + e2elib.KEY_MARK
+
+
+def claude_run(server, exe, workdir, name, prompt):
+    """`claude -p @prompt` in @workdir/work with HOME @workdir/@name;
+    returns the finished Client."""
+    home, work = os.path.join(workdir, name), os.path.join(workdir, "work")
+    os.makedirs(home)
+    os.makedirs(work, exist_ok=True)
+    env = {"HOME": home, "ANTHROPIC_BASE_URL": "https://%s" % e2elib.ANTHROPIC_HOST,
+           "ANTHROPIC_API_KEY": KEY, "DISABLE_TELEMETRY": "1",
+           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    # sh execs claude, so the Client's pid is claude's
+    argv = ["sh", "-c", 'cd "$0" && exec "$@"', work, exe, "-p", prompt]
+    return e2elib.Client(server, argv, env_extra=env).wait(120)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_claude_print(server, no_other_sensor, tmp_path, version):
+    exe = agentlib.agent_exe("@anthropic-ai/claude-code-linux-x64", version, "claude")
+    tag_without, tag = "no sensor %s" % version, "sensor %s" % version
+    prompt = "Reply with the words claude says hello, %s."
+    without = claude_run(server, exe, str(tmp_path), "home-without", prompt % tag_without)
+    sensor = e2elib.Sensor(str(tmp_path)).start()
+    try:
+        c = claude_run(server, exe, str(tmp_path), "home", prompt % tag)
+        agentlib.same_output(without.stdout, c.stdout, tag_without, tag)
+        assert c.stderr == without.stderr == ""
+        text = prompt % tag
+        kw = expected(server, text)
+        # the reply echoes the last user message: Claude Code's context
+        # reminders, then the prompt
+        assert kw["text"].startswith("Echo: ") and kw["text"].endswith("\n" + text), kw["text"]
+        assert c.stdout == kw["text"] + "\n"
+        assert kw["path"] == "/v1/messages" and kw["streaming"] is True
+        assert kw["provider"] == "anthropic" and kw["auth_type"] == "api_key"
+        evs = e2elib.EventLog(sensor.out).wait_pid(c.pid, 2, timeout=20)
+        q, r = one_call(evs, text)
+        check_pair(q, r, pid=c.pid, exe=exe, name="claude", **kw)
+        assert len(evs) == 2, [e["event_type"] for e in evs]
+    finally:
+        agentlib.stop_and_check(sensor, server)
