@@ -29,17 +29,16 @@ def status_entry(sensor, exe):
     return None
 
 
-def wait_probed(sensor, exe, timeout=30):
-    """@exe's status entry once the sensor lists it as probed (not
-    skipped); fails with what status says after @timeout s."""
-    def probed():
-        f = status_entry(sensor, exe)
-        return f if f and "skipped" not in f else None
+def wait_probed(sensor, exe, stack="BoringSSL", timeout=30):
+    """@exe's status entry once the sensor has decided on it (it reads a
+    file once); fails unless it is probed as @stack."""
     try:
-        return e2elib.wait_until(probed, timeout, "not probed")
+        f = e2elib.wait_until(lambda: status_entry(sensor, exe), timeout, "not listed")
     except AssertionError:
-        raise AssertionError("%s was not probed within %d s; its status entry: %s\n%s" % (
-            exe, timeout, json.dumps(status_entry(sensor, exe)), sensor.log_tail(30)))
+        raise AssertionError("%s is not in the sensor's status after %d s:\n%s" % (
+            exe, timeout, sensor.log_tail(20)))
+    assert f["stack"] == stack and "skipped" not in f, "%s not probed: %s" % (exe, json.dumps(f))
+    return f
 
 
 def same_output(a, b, tag_a, tag_b):

@@ -59,6 +59,7 @@ def test_claude_print(server, no_other_sensor, tmp_path, version):
         assert c.stdout == kw["text"] + "\n"
         assert kw["path"] == "/v1/messages" and kw["streaming"] is True
         assert kw["provider"] == "anthropic" and kw["auth_type"] == "api_key"
+        agentlib.wait_probed(sensor, exe)
         evs = e2elib.EventLog(sensor.out).wait_pid(c.pid, 2, timeout=20)
         q, r = one_call(evs, text)
         check_pair(q, r, pid=c.pid, exe=exe, name="claude", **kw)
