@@ -41,7 +41,8 @@ def test_bun(server, no_other_sensor, tmp_path, version):
     exe = agentlib.agent_exe("@oven/bun-linux-x64", version, "bin/bun")
     assert os.path.isdir(os.path.join(e2elib.NODE_DIR, "node_modules")), (
         "tests/e2e/node/node_modules is missing: run tests/install-deps.sh")
-    tag_without, tag = "no sensor %s" % version, "sensor %s" % version
+    # one word each (the same token counts), neither inside the other
+    tag_without, tag = "without-%s" % version, "with-%s" % version
     without = bun_run(server, exe, tag_without)
     sensor = e2elib.Sensor(str(tmp_path)).start()
     try:

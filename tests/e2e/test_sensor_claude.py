@@ -43,7 +43,8 @@ def claude_run(server, exe, workdir, name, prompt):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_claude_print(server, no_other_sensor, tmp_path, version):
     exe = agentlib.agent_exe("@anthropic-ai/claude-code-linux-x64", version, "claude")
-    tag_without, tag = "no sensor %s" % version, "sensor %s" % version
+    # one word each (the same token counts), neither inside the other
+    tag_without, tag = "without-%s" % version, "with-%s" % version
     prompt = "Reply with the words claude says hello, %s."
     without = claude_run(server, exe, str(tmp_path), "home-without", prompt % tag_without)
     sensor = e2elib.Sensor(str(tmp_path)).start()
