@@ -7,12 +7,11 @@ ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY, the test CA through
 NODE_EXTRA_CA_CERTS, a new HOME per run, no telemetry or other traffic
 (DISABLE_TELEMETRY, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC), in a
 directory that is not a git work tree.  Before its call it asks for
-/api/claude_code/settings and /api/claude_code/policy_limits, which the
-stand-in answers 404 (no organisation settings or policy), on the same
-keep-alive connection; then it streams one POST /v1/messages?beta=true
-and prints the reply's text.  Each release runs once with no sensor on
-the machine and once with one, started anew (the sensor reads the
-executable at its exec): the output is the same, and the call is one
+/api/claude_code/settings and /api/claude_code/policy_limits, each on a
+connection of its own, which the stand-in answers 404 (no organisation
+settings or policy); then it streams one POST /v1/messages?beta=true and
+prints the reply's text.  Each release runs once with no sensor on the
+machine and once with one: the output is the same, and the call is one
 complete request/response pair."""
 import os
 
@@ -26,18 +25,36 @@ VERSIONS = ["2.1.200", "2.1.337"]
 KEY = "sk-ant-test-claude-" + e2elib.KEY_MARK
 
 
+def claude_env(workdir, name):
+    """The environment of a Claude Code run: HOME a new @workdir/@name."""
+    home = os.path.join(workdir, name)
+    os.makedirs(home)
+    return {"HOME": home, "ANTHROPIC_BASE_URL": "https://%s" % e2elib.ANTHROPIC_HOST,
+            "ANTHROPIC_API_KEY": KEY, "DISABLE_TELEMETRY": "1",
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+
+
 def claude_run(server, exe, workdir, name, prompt):
     """`claude -p @prompt` in @workdir/work with HOME @workdir/@name;
     returns the finished Client."""
-    home, work = os.path.join(workdir, name), os.path.join(workdir, "work")
-    os.makedirs(home)
+    work = os.path.join(workdir, "work")
     os.makedirs(work, exist_ok=True)
-    env = {"HOME": home, "ANTHROPIC_BASE_URL": "https://%s" % e2elib.ANTHROPIC_HOST,
-           "ANTHROPIC_API_KEY": KEY, "DISABLE_TELEMETRY": "1",
-           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
     # sh execs claude, so the Client's pid is claude's
     argv = ["sh", "-c", 'cd "$0" && exec "$@"', work, exe, "-p", prompt]
-    return e2elib.Client(server, argv, env_extra=env).wait(120)
+    return e2elib.Client(server, argv, env_extra=claude_env(workdir, name)).wait(120)
+
+
+def probed_first(server, sensor, exe, workdir):
+    """Has @sensor read @exe before the run under test (it reads an
+    executable at its first exec, which can take longer than a program's
+    start on a loaded machine): `claude mcp serve`, a stdio MCP server
+    that waits on stdin, runs until the sensor has decided."""
+    c = e2elib.Client(server, [exe, "mcp", "serve"], env_extra=claude_env(workdir, "home-mcp"),
+                      stdin=True)
+    try:
+        return agentlib.wait_probed(sensor, exe)
+    finally:
+        c.kill()
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -49,6 +66,7 @@ def test_claude_print(server, no_other_sensor, tmp_path, version):
     without = claude_run(server, exe, str(tmp_path), "home-without", prompt % tag_without)
     sensor = e2elib.Sensor(str(tmp_path)).start()
     try:
+        probed_first(server, sensor, exe, str(tmp_path))
         c = claude_run(server, exe, str(tmp_path), "home", prompt % tag)
         agentlib.same_output(without.stdout, c.stdout, tag_without, tag)
         assert c.stderr == without.stderr == ""
@@ -60,10 +78,9 @@ def test_claude_print(server, no_other_sensor, tmp_path, version):
         assert c.stdout == kw["text"] + "\n"
         assert kw["path"] == "/v1/messages" and kw["streaming"] is True
         assert kw["provider"] == "anthropic" and kw["auth_type"] == "api_key"
-        agentlib.wait_probed(sensor, exe)
         evs = e2elib.EventLog(sensor.out).wait_pid(c.pid, 2, timeout=20)
         q, r = one_call(evs, text)
-        check_pair(q, r, pid=c.pid, exe=exe, name="claude", **kw)
+        check_pair(q, r, pid=c.pid, exe=exe, **kw)
         assert len(evs) == 2, [e["event_type"] for e in evs]
     finally:
         agentlib.stop_and_check(sensor, server)
