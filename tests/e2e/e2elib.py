@@ -625,7 +625,7 @@ def check_pair(q, r, *, pid, provider, endpoint, model, request_type, streaming,
 
 def server_request(server, text):
     """The fixture server's log entry for the request whose body has text."""
-    got = [r for r in server.requests() if text in r.get("body_head", "")]
+    got = [r for r in server.requests() if text in r.get("body", r.get("body_head", ""))]
     assert len(got) == 1, (text, got)
     return got[0]
 
@@ -669,7 +669,7 @@ def expected(server, text, provider_request_id=None):
     fixture's deterministic model."""
     import fixture_model as fm
     req = server_request(server, text)
-    body = json.loads(req["body_head"])
+    body = json.loads(req.get("body", req["body_head"]))
     h = {k.lower(): v for k, v in req["headers"]}
     path = req["path"].split("?")[0]
     kw = dict(endpoint=h["host"], model=body["model"], streaming=body.get("stream") is True,

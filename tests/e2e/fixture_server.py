@@ -53,6 +53,7 @@ import fixture_model as fm  # noqa: E402
 FIRST_TOKEN_DELAY = 0.030   # seconds before the first streamed text
 NONSTREAM_DELAY = 0.020     # seconds before a non-stream answer
 DELTA_DELAY = 0.002         # between streamed text events
+BODY_LOG_MAX = 4 << 20      # bytes of a request body the log keeps whole
 
 _log_lock = threading.Lock()
 _counter_lock = threading.Lock()
@@ -156,6 +157,7 @@ class Handler(BaseHTTPRequestHandler):
             "headers": [[k, v] for k, v in self.headers.items()],
             "body_len": len(body),
             "body_head": body[:2000].decode("utf-8", "replace"),
+            "body": body[:BODY_LOG_MAX].decode("utf-8", "replace"),
             "status": status,
         }
         rec.update(self._log_extra)
