@@ -56,7 +56,7 @@ def test_bun(server, no_other_sensor, tmp_path, version):
             assert r["status"] == 200, r
             q, resp = one_call(evs, r["message"])
             kw = expected(server, r["message"], provider_request_id=r["id"])
-            qd, rd = check_pair(q, resp, pid=c.pid, exe=exe, **kw)
+            qd, rd = check_pair(q, resp, pid=c.pid, exe=exe, name="bun", **kw)
             assert rd["choices"][0]["message"]["content"] == r["text"]
             assert rd["usage"]["total_tokens"] == r["usage"]["total_tokens"]
         assert len(evs) == 2 * len(MODES), [e["event_type"] for e in evs]

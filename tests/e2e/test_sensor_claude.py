@@ -80,7 +80,7 @@ def test_claude_print(server, no_other_sensor, tmp_path, version):
         assert kw["provider"] == "anthropic" and kw["auth_type"] == "api_key"
         evs = e2elib.EventLog(sensor.out).wait_pid(c.pid, 2, timeout=20)
         q, r = one_call(evs, text)
-        check_pair(q, r, pid=c.pid, exe=exe, **kw)
+        check_pair(q, r, pid=c.pid, exe=exe, name="claude", **kw)
         assert len(evs) == 2, [e["event_type"] for e in evs]
     finally:
         agentlib.stop_and_check(sensor, server)
