@@ -41,6 +41,8 @@ enum cap_stack {
 	CAP_STACK_OPENSSL = 0,
 	CAP_STACK_GNUTLS = 1,	/* libgnutls: the connection id is the session */
 	CAP_STACK_GO = 2,	/* Go's crypto/tls, in Go executables */
+	/* rustls over aws-lc (its AEAD calls): the connection is the socket */
+	CAP_STACK_RUSTLS = 4,
 	CAP_STACK_NR,
 };
 
@@ -96,6 +98,21 @@ enum cap_go_fn {
 	 * returns (a call entered before the probes were attached).
 	 */
 	CAP_GO_F_SPILLED = 0x100,
+};
+
+/*
+ * rustls over aws-lc (bpf/rustls.bpf.c): the BPF cookie of a uprobe on
+ * one of aws-lc's AEAD functions (aws-lc include/openssl/aead.h).
+ */
+enum cap_rustls_fn {
+	/* EVP_AEAD_CTX_seal(ctx, out, out_len, max_out, nonce, nonce_len,
+	 * in, in_len, ad, ad_len): a record is encrypted */
+	CAP_RUSTLS_SEAL = 0,
+	/* EVP_AEAD_CTX_open(same arguments): a record is decrypted */
+	CAP_RUSTLS_OPEN = 1,
+	/* EVP_AEAD_CTX_init(_with_direction)(ctx, ...): a key is installed */
+	CAP_RUSTLS_INIT = 2,
+	CAP_RUSTLS_NR = 3,
 };
 
 enum cap_flag {

@@ -594,15 +594,76 @@ int rustls__identify(struct elfsym *es, int fd, struct rustls_aead *r,
 	return err;
 }
 
+/* A .rodata or .text smaller than this carries no rustls (bytes). */
+#define MIN_SECTION	((__u64)1 << 20)
+
 int rustls__resolve(struct elfsym *es, int fd, struct stack_match *m)
 {
+	struct elfsym_section ro, text;
 	struct rustls_aead r;
+	unsigned int i;
+	__u64 off;
 	int err;
 
+	if (elfsym__section(es, ".rodata", &ro) ||
+	    elfsym__section(es, ".text", &text) ||
+	    ro.size < MIN_SECTION || text.size < MIN_SECTION)
+		return -ENOENT;
 	err = rustls__identify(es, fd, &r, &m->why);
 	if (err)
 		return err;
-	m->why = "rustls over aws-lc: seal and open identified, not probed "
-		 "(rustls capture not built yet)";
-	return -EOPNOTSUPP;
+	m->noffs = 0;
+	err = elfsym__addr_offset(es, r.seal, &off);
+	if (!err) {
+		m->offs[m->noffs] = off;
+		m->cookies[m->noffs] = CAP_RUSTLS_SEAL;
+		m->flags[m->noffs++] = TLS_PROBE_REQUIRED;
+		err = elfsym__addr_offset(es, r.open, &off);
+	}
+	if (!err) {
+		m->offs[m->noffs] = off;
+		m->cookies[m->noffs] = CAP_RUSTLS_OPEN;
+		m->flags[m->noffs++] = TLS_PROBE_REQUIRED | TLS_PROBE_RETURN;
+	}
+	for (i = 0; !err && i < r.ninit; i++) {
+		err = elfsym__addr_offset(es, r.init[i], &off);
+		m->offs[m->noffs] = off;
+		m->cookies[m->noffs] = CAP_RUSTLS_INIT;
+		m->flags[m->noffs++] = 0;
+	}
+	if (err) {
+		m->noffs = 0;
+		m->why = "an aws-lc AEAD function lies in no loaded segment";
+		return -EILSEQ;
+	}
+	if (!r.ninit) {
+		/* No key installation: no connection identity. */
+		m->noffs = 0;
+		m->why = "aws-lc's EVP_AEAD_CTX_init not found";
+		return -ESRCH;
+	}
+	return 0;
 }
+
+static const char *const rustls_libs[] = { NULL };
+
+/* Labels only: the functions are found by rustls__identify(). */
+static const struct tls_probe rustls_probes[] = {
+	{ "aws-lc EVP_AEAD_CTX_seal (rustls)", CAP_RUSTLS_SEAL,
+	  TLS_PROBE_REQUIRED },
+	{ "aws-lc EVP_AEAD_CTX_open (rustls)", CAP_RUSTLS_OPEN,
+	  TLS_PROBE_REQUIRED | TLS_PROBE_RETURN },
+	{ "aws-lc EVP_AEAD_CTX_init (rustls)", CAP_RUSTLS_INIT, 0 },
+};
+
+const struct tls_stack rustls_stack = {
+	.name = "rustls",
+	.label = "rustls",
+	.id = CAP_STACK_RUSTLS,
+	.lib_prefixes = rustls_libs,
+	.probes = rustls_probes,
+	.nprobes = sizeof(rustls_probes) / sizeof(rustls_probes[0]),
+	.enter_prog = "rustls_enter",
+	.return_prog = "rustls_return",
+	.resolve = rustls__resolve,
+};

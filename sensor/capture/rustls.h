@@ -94,13 +94,13 @@ int rustls__identify(struct elfsym *es, int fd, struct rustls_aead *r,
 		     const char **why);
 
 /*
- * The resolve hook of a rustls stack (stack.h, struct tls_stack): runs
- * rustls__identify() on the file.  The file is not probed yet: the BPF
- * side (seal/open probes and the connection identity, see
- * docs/design-rustls.md) is not built, so an identified file returns
- * -EOPNOTSUPP with @m->why saying so and what was found.  Returns
- * -ENOENT when the file is not rustls's, or identify's error with
- * @m->why set.
+ * The resolve hook of the rustls stack (stack.h, rustls_stack): fills
+ * @m with the file offsets of seal (entry), open (entry and return) and
+ * the init functions (entry), with enum cap_rustls_fn as cookies.
+ * Returns 0; -ENOENT when the file is not rustls's (or its .rodata or
+ * .text is under 1 MiB, not read); else rustls__identify()'s error, or
+ * -ESRCH when no EVP_AEAD_CTX_init was found (no connection identity),
+ * with @m->why set.
  */
 int rustls__resolve(struct elfsym *es, int fd, struct stack_match *m);
 

@@ -13,6 +13,7 @@ const struct tls_stack *const tls_stacks[] = {
 	&openssl_stack,
 	&gnutls_stack,
 	&go_stack,
+	&rustls_stack,
 	NULL,
 };
 

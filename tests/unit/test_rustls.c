@@ -219,18 +219,45 @@ Test(rustls, refuses_a_changed_build)
 	close(fd);
 }
 
-/* Identified files are not probed yet, and `status` is told why. */
-Test(rustls, resolve_skips_with_reason)
+/* The resolve hook gives the probes: seal, open with its return, init. */
+Test(rustls, resolve_fills_probes)
 {
 	struct stack_match m;
+	__u64 seal, open;
 	char path[4096];
 	struct file f;
 
 	file_open(&f, cache_path(path, sizeof(path), exes[2].path));
 	memset(&m, 0, sizeof(m));
-	cr_expect_eq(rustls__resolve(f.es, f.fd, &m), -EOPNOTSUPP);
-	cr_expect(m.why && strstr(m.why, "identified"), "%s",
-		  m.why ? m.why : "");
-	cr_expect_eq(m.noffs, 0);
+	cr_assert_eq(rustls__resolve(f.es, f.fd, &m), 0, "%s",
+		     m.why ? m.why : "");
+	cr_assert_eq(elfsym__addr_offset(f.es, exes[2].seal, &seal), 0);
+	cr_assert_eq(elfsym__addr_offset(f.es, exes[2].open, &open), 0);
+	cr_assert_eq(m.noffs, 3);
+	cr_expect_eq(m.offs[0], seal);
+	cr_expect_eq(m.cookies[0], CAP_RUSTLS_SEAL);
+	cr_expect_eq(m.flags[0], TLS_PROBE_REQUIRED);
+	cr_expect_eq(m.offs[1], open);
+	cr_expect_eq(m.cookies[1], CAP_RUSTLS_OPEN);
+	cr_expect_eq(m.flags[1], TLS_PROBE_REQUIRED | TLS_PROBE_RETURN);
+	cr_expect_eq(m.cookies[2], CAP_RUSTLS_INIT);
+	cr_expect_eq(m.flags[2], 0);
 	file_close(&f);
+}
+
+/* Through the table of stacks: the file is rustls's, and nothing else. */
+Test(rustls, matched_as_rustls)
+{
+	struct stack_match m;
+	char path[4096];
+	int fd;
+
+	fd = open(cache_path(path, sizeof(path), exes[0].path),
+		  O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		cr_skip_test("%s not in the test cache", path);
+	cr_assert_eq(stack__match_fd(fd, &m), 0, "%s", m.why ? m.why : "");
+	cr_expect_eq(m.stack, &rustls_stack);
+	cr_expect_eq(m.noffs, 4);	/* seal, open, two init */
+	close(fd);
 }
