@@ -71,3 +71,67 @@ def test_deno_fetch(sensor_run, version):
         if r["mode"] == "stream":
             assert rd["usage"]["total_tokens"] == r["usage"]["total_tokens"]
     assert len(evs) == 4, [e["event_type"] for e in evs]
+
+
+CODEXES = ["0.171.0", "0.144.5"]
+CODEX_CONFIG = """\
+model = "gpt-4.1-mini"
+model_provider = "standin"
+[model_providers.standin]
+name = "standin"
+base_url = "https://api.openai.com/v1"
+env_key = "OPENAI_API_KEY"
+wire_api = "responses"
+supports_websockets = false
+"""
+
+
+def codex_exe(version):
+    exe = os.path.join(CACHE, "@openai/codex@%s-linux-x64" % version, "package", "vendor",
+                       "x86_64-unknown-linux-musl", "bin", "codex")
+    if not os.access(exe, os.X_OK):
+        pytest.skip("%s not in the test cache (tests/fetch-agent-exes.sh)" % exe)
+    return exe
+
+
+@pytest.mark.parametrize("version", CODEXES)
+def test_codex_exec(sensor_run, version):
+    """codex exec against the Responses stand-in, over HTTP/1.1 (the
+    fixture server offers no h2 and no WebSocket)."""
+    exe = codex_exe(version)
+    msg = "codex %s says hello" % version
+    with tempfile.TemporaryDirectory(prefix="oisp-codex-") as d:
+        with open(os.path.join(d, "config.toml"), "w") as f:
+            f.write(CODEX_CONFIG)
+        env = {"CODEX_HOME": d, "HOME": d, "OPENAI_API_KEY": "sk-test-codex-0123456789",
+               "CODEX_CA_CERTIFICATE": sensor_run.server.ca, "NO_COLOR": "1"}
+        # Identify the file first: a call made before its probes is missed.
+        warm = e2elib.Client(sensor_run.server, [exe, "--version"], env_extra=env)
+        warm.wait(60)
+        e2elib.wait_until(lambda: status_file(sensor_run.sensor, exe) is not None,
+                          30, "codex %s in status" % version)
+        f = status_file(sensor_run.sensor, exe)
+        assert f["stack"] == "rustls" and "skipped" not in f, f
+        c = e2elib.Client(sensor_run.server,
+                          [exe, "exec", "--skip-git-repo-check", "-C", d, msg],
+                          env_extra=env)
+        sensor_run.known_pids.add(c.pid)
+        c.wait(120, check=False)
+    assert c.proc.returncode == 0, (c.stdout, c.stderr)
+    evs = sensor_run.events.wait_pid(c.pid, 2)
+    q, resp = one_call(evs, msg)
+    # Codex's request (40 kB of instructions and tools) is longer than
+    # the server log's body head: checked against the server's record
+    # and what codex printed instead of expected().
+    [req] = [r for r in sensor_run.server.requests()
+             if any(k.lower() == "user-agent" and "codex_exec/%s" % version in v
+                    for k, v in r["headers"])]
+    assert req["path"] == "/v1/responses" and req["status"] == 200, req
+    # process.name is the calling thread's comm here: "tokio-rt-worker".
+    qd, rd = e2elib.check_envelopes(q, resp, pid=c.pid, exe=exe)
+    assert qd["api"] == "openai.responses" and qd["streaming"] is True, qd
+    assert qd["model"]["id"] == "gpt-4.1-mini"
+    reply = rd["choices"][0]["message"]["content"]
+    assert reply and reply.strip() in c.stdout, (reply, c.stdout)
+    assert rd["usage"]["total_tokens"] > 0, rd["usage"]
+    assert len(evs) == 2, [e["event_type"] for e in evs]
