@@ -16,6 +16,7 @@ import pytest
 
 import e2elib
 from e2elib import check_pair, expected, one_call
+from test_sensor_h2 import h2front  # noqa: F401  (a fixture)
 
 CACHE = os.path.join(os.environ.get("OISP_TEST_CACHE", "/var/cache/oisp-test"), "npm")
 DENOS = ["2.9.6", "2.6.3"]
@@ -37,14 +38,29 @@ def status_file(sensor, exe):
     return None
 
 
+def check_proto(req, proto):
+    """The fixture server's log entry @req came as @proto from the client:
+    nghttpx says so in Via ("2 nghttpx" for an h2 client)."""
+    via = {k.lower(): v for k, v in req["headers"]}.get("via")
+    assert via == ("2 nghttpx" if proto == "h2" else None), (proto, via)
+
+
+def front_of(request, sensor_run, proto):
+    """The fixture server itself (HTTP/1.1), or nghttpx in front of it
+    (h2, which these clients negotiate by ALPN)."""
+    return request.getfixturevalue("h2front") if proto == "h2" else sensor_run.server
+
+
+@pytest.mark.parametrize("proto", ["h1", "h2"])
 @pytest.mark.parametrize("version", DENOS)
-def test_deno_fetch(sensor_run, version):
+def test_deno_fetch(request, sensor_run, version, proto):
     exe = deno_exe(version)
-    tag = "rustls %s" % version
+    front = front_of(request, sensor_run, proto)
+    tag = "rustls %s %s" % (version, proto)
     with tempfile.TemporaryDirectory(prefix="oisp-deno-") as d:
         env = {"DENO_CERT": sensor_run.server.ca, "DENO_DIR": d, "HOME": d,
                "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"}
-        c = e2elib.Client(sensor_run.server,
+        c = e2elib.Client(front,
                           [exe, "run", "--allow-net", "--allow-env", "--no-prompt",
                            SCRIPT, "chat", "stream", "--tag", tag],
                           env_extra=env, stdin=True)
@@ -66,6 +82,7 @@ def test_deno_fetch(sensor_run, version):
     for r in res:
         assert r["status"] == 200, r
         q, resp = one_call(evs, r["message"])
+        check_proto(e2elib.server_request(sensor_run.server, r["message"]), proto)
         kw = expected(sensor_run.server, r["message"], provider_request_id=r["id"])
         qd, rd = check_pair(q, resp, pid=c.pid, exe=exe, name="deno", **kw)
         if r["mode"] == "stream":
@@ -94,12 +111,14 @@ def codex_exe(version):
     return exe
 
 
+@pytest.mark.parametrize("proto", ["h1", "h2"])
 @pytest.mark.parametrize("version", CODEXES)
-def test_codex_exec(sensor_run, version):
-    """codex exec against the Responses stand-in, over HTTP/1.1 (the
-    fixture server offers no h2 and no WebSocket)."""
+def test_codex_exec(request, sensor_run, version, proto):
+    """codex exec against the Responses stand-in, over HTTP/1.1 and h2
+    (WebSocket off: the stand-in offers none)."""
     exe = codex_exe(version)
-    msg = "codex %s says hello" % version
+    front = front_of(request, sensor_run, proto)
+    msg = "codex %s %s says hello" % (version, proto)
     with tempfile.TemporaryDirectory(prefix="oisp-codex-") as d:
         with open(os.path.join(d, "config.toml"), "w") as f:
             f.write(CODEX_CONFIG)
@@ -112,7 +131,8 @@ def test_codex_exec(sensor_run, version):
                           30, "codex %s in status" % version)
         f = status_file(sensor_run.sensor, exe)
         assert f["stack"] == "rustls" and "skipped" not in f, f
-        c = e2elib.Client(sensor_run.server,
+        seen = len(sensor_run.server.requests())
+        c = e2elib.Client(front,
                           [exe, "exec", "--skip-git-repo-check", "-C", d, msg],
                           env_extra=env)
         sensor_run.known_pids.add(c.pid)
@@ -123,10 +143,11 @@ def test_codex_exec(sensor_run, version):
     # Codex's request (40 kB of instructions and tools) is longer than
     # the server log's body head: checked against the server's record
     # and what codex printed instead of expected().
-    [req] = [r for r in sensor_run.server.requests()
+    [req] = [r for r in sensor_run.server.requests()[seen:]
              if any(k.lower() == "user-agent" and "codex_exec/%s" % version in v
                     for k, v in r["headers"])]
     assert req["path"] == "/v1/responses" and req["status"] == 200, req
+    check_proto(req, proto)
     # process.name is the calling thread's comm here: "tokio-rt-worker".
     qd, rd = e2elib.check_envelopes(q, resp, pid=c.pid, exe=exe)
     assert qd["api"] == "openai.responses" and qd["streaming"] is True, qd
