@@ -25,11 +25,12 @@
  * (".../crypto/fipsmodule/cipher/aead.c") to ERR_put_error(lib, 0,
  * reason, file, line).  Each site that loads that file name into the
  * fourth argument register (RCX) is decoded with Capstone for the lib
- * and reason constants; the function around each site is the nearest
- * direct-call target at or before it (checked: what precedes it ends a
- * function, and decoding from it reaches the site on an instruction
- * boundary) and, where the file has .eh_frame_hdr, the start of the FDE
- * that covers the site must be the same address.  A function is then
+ * and reason constants.  The function around each site is the .eh_frame
+ * FDE that covers it, or, in a file without .eh_frame, the nearest call
+ * target (CALL rel32, or CALL through a GOT slot) at or before it, after
+ * bytes that end another function; either way decoding from its entry
+ * must reach the site on an instruction boundary, and seal and open must
+ * be call targets.  A function is then
  * named by the set of reasons it reports, which aws-lc keeps stable
  * (they are its public error codes), never by line numbers or offsets:
  *   EVP_AEAD_CTX_seal: exactly TOO_LARGE, BUFFER_TOO_SMALL,
@@ -84,11 +85,12 @@ struct rustls_aead {
  * Returns 0; -ENOENT when the file is not rustls's; otherwise an error
  * with *@why set (a static string, for `status`): -EPROTONOSUPPORT when
  * rustls is there without aws-lc (the ring provider); -ESRCH when the
- * error sites do not give exactly one seal and one open function;
- * -EILSEQ when a function's entry cannot be established with certainty
- * (no call to it, an inconsistent neighbour, a disagreeing
- * .eh_frame_hdr); -E2BIG over RUSTLS_SITES_MAX sites; -ENOMEM, -EIO
- * (decoder), or -errno of reading the file.
+ * error sites do not give exactly one seal and one open function that
+ * are called (a site whose function cannot be established with
+ * certainty, for want of an FDE or of a call, or with a neighbour that
+ * does not end a function, is left out and counted in @r->dropped, so
+ * its function cannot match); -E2BIG over RUSTLS_SITES_MAX sites;
+ * -ENOMEM, -EIO (decoder), or -errno of reading the file.
  */
 int rustls__identify(struct elfsym *es, int fd, struct rustls_aead *r,
 		     const char **why);
