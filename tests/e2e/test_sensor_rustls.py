@@ -7,10 +7,8 @@ connection is the socket (bpf/rustls.bpf.c).  Deno trusts the test CA
 through DENO_CERT.  The client waits on stdin until status shows its
 deno probed: identifying a 100 MB executable takes about a second, and
 calls made before are not captured."""
-import json
 import os
 import tempfile
-import time
 
 import pytest
 
@@ -156,3 +154,51 @@ def test_codex_exec(request, sensor_run, version, proto):
     assert reply and reply.strip() in c.stdout, (reply, c.stdout)
     assert rd["usage"]["total_tokens"] > 0, rd["usage"]
     assert len(evs) == 2, [e["event_type"] for e in evs]
+
+
+COPILOT = "@github/copilot-linux-x64@1.0.102"
+
+
+def test_copilot_own_provider(sensor_run):
+    """Copilot CLI with its own-provider settings (COPILOT_PROVIDER_*)
+    pointed at the chat completions stand-in.  The call reaches the
+    stand-in (made by the openai JS SDK, "OpenAI/JS"), and runtime.node
+    is mapped and probed as rustls, but neither its aws-lc nor the
+    executable's exported OpenSSL sees the call's records yet: the test
+    says so (xfail) until the call is captured, then checks the pair."""
+    cop = os.path.join(CACHE, COPILOT)
+    exe = os.path.join(cop, "package", "copilot")
+    sea = os.path.join(cop, "sea")
+    if not os.path.exists(os.path.join(sea, ".complete")):
+        pytest.skip("%s not unpacked in the test cache (tests/fetch-agent-exes.sh)" % exe)
+    msg = "copilot own provider says hello"
+    with tempfile.TemporaryDirectory(prefix="oisp-copilot-") as d:
+        env = {"HOME": d, "COPILOT_CACHE_HOME": sea, "NO_COLOR": "1",
+               "COPILOT_PROVIDER_BASE_URL": "https://%s/v1" % e2elib.OPENAI_HOST,
+               "COPILOT_PROVIDER_API_KEY": "sk-test-copilot-0123456789",
+               "COPILOT_PROVIDER_TYPE": "openai", "COPILOT_MODEL": "gpt-4o-mini"}
+        seen = len(sensor_run.server.requests())
+        c = e2elib.Client(sensor_run.server, [exe, "-p", msg, "--allow-all-tools"],
+                          env_extra=env)
+        sensor_run.known_pids.add(c.pid)
+        c.wait(180)
+    [req] = [r for r in sensor_run.server.requests()[seen:]
+             if r["path"] == "/v1/chat/completions"]
+    assert req["status"] == 200, req
+    rt = status_file(sensor_run.sensor, os.path.join(
+        sea, "pkg", "linux-x64", "1.0.102", "prebuilds", "linux-x64", "runtime.node"))
+    assert rt is not None and rt["stack"] == "rustls" and "skipped" not in rt, rt
+    evs = sensor_run.events.wait(
+        lambda e: realpath_is((e.get("process") or {}).get("exe", ""), exe), 2, timeout=30)
+    if not evs:
+        pytest.xfail("Copilot's own-provider call is not captured yet "
+                     "(docs/design-rustls.md, What is next)")
+    q, resp = one_call(evs, msg)
+    qd, rd = e2elib.check_envelopes(q, resp, pid=q["process"]["pid"], exe=exe)
+    assert qd["api"] == "openai.chat_completions" and qd["model"]["id"] == "gpt-4o-mini"
+    reply = rd["choices"][0]["message"]["content"]
+    assert reply and reply.strip() in c.stdout, (reply, c.stdout)
+
+
+def realpath_is(path, exe):
+    return os.path.realpath(path) == os.path.realpath(exe)
