@@ -384,7 +384,7 @@ static __u64 fde_start(const struct scan *s, __u64 pc)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		loc = s->hdr.addr + (__u64)(__s64)(__s32)le32(t + 8 * mid);
+		loc = s->hdr.addr + (__u64)(__s64)(__s32)le32(t + (size_t)mid * 8);
 		if (loc <= pc) {
 			best = mid;
 			lo = mid + 1;
@@ -394,8 +394,8 @@ static __u64 fde_start(const struct scan *s, __u64 pc)
 	}
 	if (best == UINT32_MAX)
 		return 0;
-	loc = s->hdr.addr + (__u64)(__s64)(__s32)le32(t + 8 * best);
-	faddr = s->hdr.addr + (__u64)(__s64)(__s32)le32(t + 8 * best + 4);
+	loc = s->hdr.addr + (__u64)(__s64)(__s32)le32(t + (size_t)best * 8);
+	faddr = s->hdr.addr + (__u64)(__s64)(__s32)le32(t + (size_t)best * 8 + 4);
 	if (elfsym__addr_offset(s->es, faddr, &foff) ||
 	    elfsym__read(s->es, s->fd, foff, 16, &fde) ||
 	    faddr + 8 + (__u64)(__s64)(__s32)le32(fde + 8) != loc ||
