@@ -43,6 +43,8 @@ enum cap_stack {
 	CAP_STACK_GO = 2,	/* Go's crypto/tls, in Go executables */
 	/* BoringSSL linked into stripped executables (Bun): the SSL* */
 	CAP_STACK_BORINGSSL = 3,
+	/* rustls over aws-lc (its AEAD calls): the connection is the socket */
+	CAP_STACK_RUSTLS = 4,
 	CAP_STACK_NR,
 };
 
@@ -98,6 +100,21 @@ enum cap_go_fn {
 	 * returns (a call entered before the probes were attached).
 	 */
 	CAP_GO_F_SPILLED = 0x100,
+};
+
+/*
+ * rustls over aws-lc (bpf/rustls.bpf.c): the BPF cookie of a uprobe on
+ * one of aws-lc's AEAD functions (aws-lc include/openssl/aead.h).
+ */
+enum cap_rustls_fn {
+	/* EVP_AEAD_CTX_seal(ctx, out, out_len, max_out, nonce, nonce_len,
+	 * in, in_len, ad, ad_len): a record is encrypted */
+	CAP_RUSTLS_SEAL = 0,
+	/* EVP_AEAD_CTX_open(same arguments): a record is decrypted */
+	CAP_RUSTLS_OPEN = 1,
+	/* EVP_AEAD_CTX_init(_with_direction)(ctx, ...): a key is installed */
+	CAP_RUSTLS_INIT = 2,
+	CAP_RUSTLS_NR = 3,
 };
 
 enum cap_flag {
@@ -202,7 +219,7 @@ _Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 	X(read_faults, COUNTER, BAD, \
 	  "Plaintext that could not be read from the traced process.") \
 	X(missed_calls, COUNTER, BAD, \
-	  "TLS calls not captured: no task storage for their arguments, or a GnuTLS send retried without its buffer.") \
+	  "TLS calls not captured: no task storage for their arguments, a GnuTLS send retried without its buffer, or a rustls record whose key was installed before the sensor attached (no socket known for it).") \
 	/* connections in skip_conns */ \
 	X(skipped_calls, COUNTER, OK, \
 	  "TLS calls of connections the sensor ignores (server side, not HTTP/1.x, switched protocols), not copied.")

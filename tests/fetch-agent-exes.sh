@@ -35,3 +35,19 @@ for p in $PKGS; do
 	fi
 	rm -rf "$tmp"
 done
+
+# Copilot CLI makes its model calls in runtime.node, a native add-on
+# that its single-file executable unpacks on first run (into
+# $COPILOT_CACHE_HOME/pkg/linux-x64/VERSION/prebuilds/linux-x64/):
+# unpack it into the cache too, without running the CLI itself.
+for cop in "$CACHE"/@github/copilot-linux-x64@*; do
+	[ -x "$cop/package/copilot" ] && [ ! -f "$cop/sea/.complete" ] || continue
+	home=$(mktemp -d)
+	if HOME="$home" COPILOT_CACHE_HOME="$cop/sea" COPILOT_SEA_EXTRACT_ONLY=1 \
+	   "$cop/package/copilot" --version >/dev/null 2>&1 </dev/null; then
+		touch "$cop/sea/.complete"
+	else
+		echo "fetch-agent-exes: cannot unpack $cop/package/copilot" >&2
+	fi
+	rm -rf "$home"
+done

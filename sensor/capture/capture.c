@@ -50,6 +50,9 @@ struct capture {
 	__u64 unselected;	/* of them, from unselected images */
 	__u64 skips;		/* capture__skip_conn() calls */
 	bool multi;		/* uprobe_multi links (uprobe.h) */
+	/* rustls's sys_enter program, attached once a rustls file is */
+	struct bpf_link *rustls_sys;
+	int rustls_sys_err;	/* its attach failed: not tried again */
 };
 
 static __u64 mono_ns(void)
@@ -140,6 +143,32 @@ static void run_rescans(struct capture *c, __u64 now)
  * exec (the record's timestamp, CLOCK_MONOTONIC) to the probes in place,
  * and how much of it the scan took.  On our own root: one stat(2).
  */
+/*
+ * Attaches rustls's system-call program (bpf/rustls.bpf.c: it names a
+ * rustls connection by its socket) once the first rustls file has been
+ * probed: it runs at every system call on the host, so not before.
+ * It stays attached until the capture closes.
+ */
+static void rustls_sys_sync(struct capture *c)
+{
+	struct attach_stats as;
+
+	if (c->rustls_sys || c->rustls_sys_err)
+		return;
+	attach__stats(c->att, &as);
+	if (!as.stack_files[CAP_STACK_RUSTLS])
+		return;
+	c->rustls_sys = bpf_program__attach(c->skel->progs.rustls_sys_enter);
+	if (!c->rustls_sys) {
+		c->rustls_sys_err = -errno;
+		pr_err("attach tp_btf/sys_enter for rustls: %s; rustls "
+		       "calls are not captured",
+		       strerror(-c->rustls_sys_err));
+		return;
+	}
+	pr_info("rustls: sys_enter attached");
+}
+
 static void exec_scan_root(struct capture *c, const struct cap_hdr *h)
 {
 	__u64 t0 = mono_ns(), now;
@@ -147,6 +176,7 @@ static void exec_scan_root(struct capture *c, const struct cap_hdr *h)
 
 	if (n <= 0)
 		return;
+	rustls_sys_sync(c);
 	now = mono_ns();
 	pr_debug("pid %u: new root, %d file(s) attached %.3f ms after exec "
 		 "(scan %.3f ms)", h->tgid, n,
@@ -418,6 +448,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		pr_err("attach uprobes: %s", strerror(-err));
 		goto out_close;
 	}
+	rustls_sys_sync(c);
 	*out = c;
 	return 0;
 
@@ -442,6 +473,7 @@ int capture__poll(struct capture *c)
 	n = ring_buffer__consume(c->rb);
 	if (c->nrescan)
 		run_rescans(c, mono_ns());
+	rustls_sys_sync(c);
 	return n;
 }
 
@@ -453,6 +485,7 @@ int capture__tick(struct capture *c, __u64 now_mono_ns)
 		return -EINVAL;
 	if (c->nrescan)
 		run_rescans(c, now_mono_ns);
+	rustls_sys_sync(c);
 	if (now_mono_ns < c->last_full_ns + CAPTURE_RESCAN_NS)
 		return 0;
 	c->last_full_ns = now_mono_ns;
@@ -566,6 +599,7 @@ void capture__close(struct capture *c)
 		return;
 	/* Uprobes first, so nothing new reaches the ring we free next. */
 	attach__free(c->att);
+	bpf_link__destroy(c->rustls_sys);
 	ring_buffer__free(c->rb);
 	capture_bpf__destroy(c->skel);
 	free(c);

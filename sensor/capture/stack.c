@@ -14,6 +14,7 @@ const struct tls_stack *const tls_stacks[] = {
 	&gnutls_stack,
 	&go_stack,
 	&boringssl_stack,
+	&rustls_stack,
 	NULL,
 };
 

@@ -93,6 +93,7 @@ extern const struct tls_stack openssl_stack;	/* openssl.c */
 extern const struct tls_stack gnutls_stack;	/* gnutls.c */
 extern const struct tls_stack go_stack;		/* gotls.c */
 extern const struct tls_stack boringssl_stack;	/* boringssl.c */
+extern const struct tls_stack rustls_stack;	/* rustls.c */
 
 /* ld.so: a file exporting this gets the dlopen probe (bpf/proc.bpf.c). */
 #define LDSO_SYM	"_dl_debug_state"

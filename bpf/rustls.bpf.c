@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * rustls.bpf.c - plaintext of rustls over aws-lc, taken where rustls
+ * encrypts and decrypts each TLS record: aws-lc's EVP_AEAD_CTX_seal (at
+ * its entry, the plaintext is its input) and EVP_AEAD_CTX_open (at its
+ * return, the plaintext is its output).  sensor/capture/rustls.c finds
+ * them in stripped files and says where the programs go; the cookie is
+ * enum cap_rustls_fn.  A uretprobe is fine here: neither C nor Rust
+ * moves a thread's stack.
+ *
+ * Both functions take (ctx, out, out_len*, max_out, nonce, nonce_len,
+ * in, in_len, ad, ad_len): the last four on the stack, above the return
+ * address.  A call is taken only when its additional data is the header
+ * of an application-data record of in_len bytes (RFC 8446 5.2: 17 03 03
+ * and the length of ciphertext and tag; TLS 1.2, RFC 5246 6.2.3.3: seq,
+ * 17 03 03 and the plaintext length), so nothing else that uses aws-lc's
+ * AEAD is taken.  In TLS 1.3 the last byte of the plaintext is the
+ * record's real type: only 0x17 (application data) is emitted, without
+ * that byte.
+ *
+ * The connection id is the socket: each EVP_AEAD_CTX is one direction of
+ * one key epoch, but rustls installs every key (EVP_AEAD_CTX_init*)
+ * while processing what it just read from the socket, on the same
+ * thread.  The sys_enter tracepoint keeps, per thread, the fd of the
+ * thread's last read; the init probe binds the ctx to it; close(fd) ends
+ * the connection.  A ctx without a binding (a process traced after its
+ * handshake) is counted in missed_calls and not emitted.
+ */
+#include "capture.bpf.h"
+
+#define TAG_LEN		16	/* AES-GCM and ChaCha20-Poly1305 */
+#define AD_TLS13	5
+#define AD_TLS12	13
+#define CT_APPDATA	0x17
+/* Connection ids of sockets: fd | CONN_FD, apart from any pointer. */
+#define CONN_FD		(1ULL << 63)
+/* In call_args.outp of an open: the record is TLS 1.3 (type at its end). */
+#define OUTP_TLS13	(1ULL << 63)
+
+/* x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
+#define NR_READ		0
+#define NR_CLOSE	3
+#define NR_READV	19
+#define NR_RECVFROM	45
+#define NR_RECVMSG	47
+
+struct rustls_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 ctx;	/* EVP_AEAD_CTX * */
+};
+
+/* The connection (CONN_FD | fd) each live EVP_AEAD_CTX belongs to. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rustls_key);
+	__type(value, __u64);
+} rustls_keys SEC(".maps");
+
+/* The fd of each thread's last read, readv, recvfrom or recvmsg. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __s32);
+} rustls_lastfd SEC(".maps");
+
+/* Connections that made captured calls: their close ends them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct cap_conn_key);
+	__type(value, __u8);
+} rustls_conns SEC(".maps");
+
+/* Binds the EVP_AEAD_CTX of @k to the socket thread @t read last. */
+static __always_inline void bind_key(struct task_struct *t,
+				     struct rustls_key *k)
+{
+	__s32 *fd = bpf_task_storage_get(&rustls_lastfd, t, 0, 0);
+	__u64 conn;
+
+	if (!fd || *fd < 0) {
+		bpf_map_delete_elem(&rustls_keys, k);
+		return;
+	}
+	conn = CONN_FD | (__u32)*fd;
+	bpf_map_update_elem(&rustls_keys, k, &conn, BPF_ANY);
+}
+
+static __always_inline void count_missed(void)
+{
+	struct cap_stats *st = stats(CAP_STACK_RUSTLS);
+
+	if (st)
+		__sync_fetch_and_add(&st->missed_calls, 1);
+}
+
+/* Remembers that @conn of @tgid made captured calls. */
+static __always_inline void note_conn(__u32 tgid, __u64 conn)
+{
+	struct cap_conn_key k = { .tgid = tgid, .conn = conn };
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&rustls_conns, &k))
+		bpf_map_update_elem(&rustls_conns, &k, &one, BPF_ANY);
+}
+
+/* The stack arguments of seal and open: in, in_len, ad, ad_len. */
+struct aead_args {
+	__u64 in;
+	__u64 in_len;
+	__u64 ad;
+	__u64 ad_len;
+};
+
+/*
+ * Checks that @a's additional data is the header of an application-data
+ * record whose length field is @a->in_len plus @delta, and tells whether
+ * it is TLS 1.3's.  Returns 1 (TLS 1.3), 2 (TLS 1.2) or 0 (not a record).
+ */
+static __always_inline int record_kind(const struct aead_args *a, __s64 delta)
+{
+	__u8 ad[AD_TLS12];
+	const __u8 *h;
+
+	if (a->ad_len == AD_TLS13) {
+		if (bpf_probe_read_user(ad, AD_TLS13, (void *)a->ad))
+			return 0;
+		h = ad;
+	} else if (a->ad_len == AD_TLS12) {
+		if (bpf_probe_read_user(ad, AD_TLS12, (void *)a->ad))
+			return 0;
+		h = ad + 8;
+	} else {
+		return 0;
+	}
+	if (h[0] != CT_APPDATA || h[1] != 3 || h[2] != 3 ||
+	    (__s64)((__u32)h[3] << 8 | h[4]) != (__s64)a->in_len + delta)
+		return 0;
+	return a->ad_len == AD_TLS13 ? 1 : 2;
+}
+
+/* The last byte of the @n bytes at user address @buf, or -1. */
+static __always_inline int last_byte(__u64 buf, __u64 n)
+{
+	__u8 b;
+
+	if (!n || bpf_probe_read_user(&b, 1, (void *)(buf + n - 1)))
+		return -1;
+	return b;
+}
+
+/* Entry of seal, open or init: the cookie (enum cap_rustls_fn) says which. */
+SEC("uprobe")
+int BPF_KPROBE(rustls_enter, void *actx, void *out, void *out_len)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 fn = bpf_get_attach_cookie(ctx);
+	struct rustls_key k = { .tgid = t->tgid, .ctx = (__u64)actx };
+	struct call_args a = { .dir = CAP_DIR_WRITE }, *p;
+	struct aead_args s;
+	__u64 *conn;
+	int kind;
+
+	if (fn >= CAP_RUSTLS_NR || !tgid_traced(k.tgid))
+		return 0;
+	if (fn == CAP_RUSTLS_INIT) {
+		bind_key(t, &k);
+		return 0;
+	}
+	if (bpf_probe_read_user(&s, sizeof(s), (void *)(PT_REGS_SP(ctx) + 8)))
+		return 0;
+	/* The header's length: seal's in + tag (1.3), open's in - tag (1.2). */
+	if (fn == CAP_RUSTLS_SEAL)
+		kind = record_kind(&s, s.ad_len == AD_TLS13 ? TAG_LEN : 0);
+	else
+		kind = record_kind(&s, s.ad_len == AD_TLS13 ? 0 : -TAG_LEN);
+	if (!kind)
+		return 0;
+	conn = bpf_map_lookup_elem(&rustls_keys, &k);
+	if (!conn) {
+		count_missed();
+		return 0;
+	}
+	a.conn = *conn;
+	p = call_slot(t, CAP_STACK_RUSTLS);
+	if (!p || skipped(t, p, a.conn, CAP_STACK_RUSTLS))
+		return 0;
+	note_conn(k.tgid, a.conn);
+	if (fn == CAP_RUSTLS_SEAL) {
+		a.buf = s.in;
+		if (kind == 1 && last_byte(s.in, s.in_len) != CT_APPDATA)
+			return 0;
+		if (s.in_len > (kind == 1))
+			emit_call(t, &a, p, s.in_len - (kind == 1),
+				  CAP_STACK_RUSTLS);
+		return 0;
+	}
+	p->conn = a.conn;
+	p->buf = (__u64)out;
+	p->outp = (__u64)out_len | (kind == 1 ? OUTP_TLS13 : 0);
+	p->dir = CAP_DIR_READ;
+	p->ex = 1;
+	p->live = 1;
+	return 0;
+}
+
+/* Return of open: 1 and the plaintext's length in *out_len. */
+SEC("uretprobe")
+int BPF_KRETPROBE(rustls_return, long ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct call_args *p;
+	__u64 n = 0, outp;
+	bool tls13;
+
+	p = bpf_task_storage_get(&calls, t, 0, 0);
+	if (!p || !p->live)
+		return 0;
+	p->live = 0;
+	if ((int)ret != 1)
+		return 0;
+	tls13 = p->outp & OUTP_TLS13;
+	outp = p->outp & ~OUTP_TLS13;
+	if (bpf_probe_read_user(&n, sizeof(n), (void *)outp))
+		return 0;
+	if (tls13) {
+		/* A zero-padded record (RFC 8446 5.4) is not taken apart. */
+		if (last_byte(p->buf, n) != CT_APPDATA)
+			return 0;
+		n--;
+	}
+	if (n)
+		emit_call(t, p, p, n, CAP_STACK_RUSTLS);
+	return 0;
+}
+
+/*
+ * Every system call while a rustls file is probed (userspace attaches
+ * this only then): keeps the fd of each traced thread's last read, and
+ * ends a connection at its close().
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(rustls_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *t;
+	struct cap_conn_key k;
+	__s32 *slot;
+	__s32 fd;
+
+	if (id != NR_READ && id != NR_RECVFROM && id != NR_RECVMSG &&
+	    id != NR_READV && id != NR_CLOSE)
+		return 0;
+	t = bpf_get_current_task_btf();
+	if (!tgid_traced(t->tgid))
+		return 0;
+	fd = (__s32)regs->di;
+	if (id == NR_CLOSE) {
+		k.tgid = t->tgid;
+		k.conn = CONN_FD | (__u32)fd;
+		if (!bpf_map_delete_elem(&rustls_conns, &k))
+			emit_conn_end(k.tgid, k.conn);
+		return 0;
+	}
+	slot = bpf_task_storage_get(&rustls_lastfd, t, 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (slot)
+		*slot = fd;
+	return 0;
+}

@@ -1,0 +1,204 @@
+"""The sensor against rustls over aws-lc in stripped executables: Deno's
+fetch() (npm @deno/linux-x64-glibc, from the test cache that
+tests/fetch-agent-exes.sh fills), two releases, JSON and SSE, two calls
+on one pooled connection.  The plaintext is taken at aws-lc's
+EVP_AEAD_CTX_seal/_open, found without symbols (capture/rustls.h); the
+connection is the socket (bpf/rustls.bpf.c).  Deno trusts the test CA
+through DENO_CERT.  The client waits on stdin until status shows its
+deno probed: identifying a 100 MB executable takes about a second, and
+calls made before are not captured."""
+import os
+import tempfile
+
+import pytest
+
+import e2elib
+from e2elib import check_pair, expected, one_call
+from test_sensor_h2 import h2front  # noqa: F401  (a fixture)
+
+CACHE = os.path.join(os.environ.get("OISP_TEST_CACHE", "/var/cache/oisp-test"), "npm")
+DENOS = ["2.9.6", "2.6.3"]
+SCRIPT = os.path.join(e2elib.CLIENTS, "deno_client.mjs")
+
+
+def deno_exe(version):
+    exe = os.path.join(CACHE, "@deno/linux-x64-glibc@%s" % version, "package", "deno")
+    if not os.access(exe, os.X_OK):
+        pytest.skip("%s not in the test cache (tests/fetch-agent-exes.sh)" % exe)
+    return exe
+
+
+def status_file(sensor, exe):
+    real = os.path.realpath(exe)
+    for f in sensor.status()["attach"]["list"]:
+        if os.path.realpath(f["path"]) == real:
+            return f
+    return None
+
+
+def check_proto(req, proto):
+    """The fixture server's log entry @req came as @proto from the client:
+    nghttpx says so in Via ("2 nghttpx" for an h2 client)."""
+    via = {k.lower(): v for k, v in req["headers"]}.get("via")
+    assert via == ("2 nghttpx" if proto == "h2" else None), (proto, via)
+
+
+def front_of(request, sensor_run, proto):
+    """The fixture server itself (HTTP/1.1), or nghttpx in front of it
+    (h2, which these clients negotiate by ALPN)."""
+    return request.getfixturevalue("h2front") if proto == "h2" else sensor_run.server
+
+
+@pytest.mark.parametrize("proto", ["h1", "h2"])
+@pytest.mark.parametrize("version", DENOS)
+def test_deno_fetch(request, sensor_run, version, proto):
+    exe = deno_exe(version)
+    front = front_of(request, sensor_run, proto)
+    tag = "rustls %s %s" % (version, proto)
+    with tempfile.TemporaryDirectory(prefix="oisp-deno-") as d:
+        env = {"DENO_CERT": sensor_run.server.ca, "DENO_DIR": d, "HOME": d,
+               "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"}
+        c = e2elib.Client(front,
+                          [exe, "run", "--allow-net", "--allow-env", "--no-prompt",
+                           SCRIPT, "chat", "stream", "--tag", tag],
+                          env_extra=env, stdin=True)
+        sensor_run.known_pids.add(c.pid)
+        try:
+            e2elib.wait_until(lambda: status_file(sensor_run.sensor, exe) is not None,
+                              30, "deno %s in status" % version)
+            f = status_file(sensor_run.sensor, exe)
+            assert f["stack"] == "rustls" and "skipped" not in f, f
+            # The probes are attached once the file is listed as probed.
+            c.proc.stdin.write("go\n")
+            c.proc.stdin.flush()
+            c.wait(60)
+        finally:
+            c.kill()
+    res = c.results()
+    assert [r["mode"] for r in res] == ["chat", "stream"], c.stdout
+    evs = sensor_run.events.wait_pid(c.pid, 4)
+    for r in res:
+        assert r["status"] == 200, r
+        q, resp = one_call(evs, r["message"])
+        check_proto(e2elib.server_request(sensor_run.server, r["message"]), proto)
+        kw = expected(sensor_run.server, r["message"], provider_request_id=r["id"])
+        qd, rd = check_pair(q, resp, pid=c.pid, exe=exe, name="deno", **kw)
+        if r["mode"] == "stream":
+            assert rd["usage"]["total_tokens"] == r["usage"]["total_tokens"]
+    assert len(evs) == 4, [e["event_type"] for e in evs]
+
+
+CODEXES = ["0.171.0", "0.144.5"]
+CODEX_CONFIG = """\
+model = "gpt-4.1-mini"
+model_provider = "standin"
+[model_providers.standin]
+name = "standin"
+base_url = "https://api.openai.com/v1"
+env_key = "OPENAI_API_KEY"
+wire_api = "responses"
+supports_websockets = false
+"""
+
+
+def codex_exe(version):
+    exe = os.path.join(CACHE, "@openai/codex@%s-linux-x64" % version, "package", "vendor",
+                       "x86_64-unknown-linux-musl", "bin", "codex")
+    if not os.access(exe, os.X_OK):
+        pytest.skip("%s not in the test cache (tests/fetch-agent-exes.sh)" % exe)
+    return exe
+
+
+@pytest.mark.parametrize("proto", ["h1", "h2"])
+@pytest.mark.parametrize("version", CODEXES)
+def test_codex_exec(request, sensor_run, version, proto):
+    """codex exec against the Responses stand-in, over HTTP/1.1 and h2
+    (WebSocket off: the stand-in offers none)."""
+    exe = codex_exe(version)
+    front = front_of(request, sensor_run, proto)
+    msg = "codex %s %s says hello" % (version, proto)
+    with tempfile.TemporaryDirectory(prefix="oisp-codex-") as d:
+        with open(os.path.join(d, "config.toml"), "w") as f:
+            f.write(CODEX_CONFIG)
+        env = {"CODEX_HOME": d, "HOME": d, "OPENAI_API_KEY": "sk-test-codex-0123456789",
+               "CODEX_CA_CERTIFICATE": sensor_run.server.ca, "NO_COLOR": "1"}
+        # Identify the file first: a call made before its probes is missed.
+        warm = e2elib.Client(sensor_run.server, [exe, "--version"], env_extra=env)
+        warm.wait(60)
+        e2elib.wait_until(lambda: status_file(sensor_run.sensor, exe) is not None,
+                          30, "codex %s in status" % version)
+        f = status_file(sensor_run.sensor, exe)
+        assert f["stack"] == "rustls" and "skipped" not in f, f
+        seen = len(sensor_run.server.requests())
+        c = e2elib.Client(front,
+                          [exe, "exec", "--skip-git-repo-check", "-C", d, msg],
+                          env_extra=env)
+        sensor_run.known_pids.add(c.pid)
+        c.wait(120, check=False)
+    assert c.proc.returncode == 0, (c.stdout, c.stderr)
+    evs = sensor_run.events.wait_pid(c.pid, 2)
+    q, resp = one_call(evs, msg)
+    # Codex's request (40 kB of instructions and tools) is longer than
+    # the server log's body head: checked against the server's record
+    # and what codex printed instead of expected().
+    [req] = [r for r in sensor_run.server.requests()[seen:]
+             if any(k.lower() == "user-agent" and "codex_exec/%s" % version in v
+                    for k, v in r["headers"])]
+    assert req["path"] == "/v1/responses" and req["status"] == 200, req
+    check_proto(req, proto)
+    # process.name is the calling thread's comm here: "tokio-rt-worker".
+    qd, rd = e2elib.check_envelopes(q, resp, pid=c.pid, exe=exe)
+    assert qd["api"] == "openai.responses" and qd["streaming"] is True, qd
+    assert qd["model"]["id"] == "gpt-4.1-mini"
+    reply = rd["choices"][0]["message"]["content"]
+    assert reply and reply.strip() in c.stdout, (reply, c.stdout)
+    assert rd["usage"]["total_tokens"] > 0, rd["usage"]
+    assert len(evs) == 2, [e["event_type"] for e in evs]
+
+
+COPILOT = "@github/copilot-linux-x64@1.0.102"
+
+
+def test_copilot_own_provider(sensor_run):
+    """Copilot CLI with its own-provider settings (COPILOT_PROVIDER_*)
+    pointed at the chat completions stand-in.  The call reaches the
+    stand-in (made by the openai JS SDK, "OpenAI/JS"), and runtime.node
+    is mapped and probed as rustls, but neither its aws-lc nor the
+    executable's exported OpenSSL sees the call's records yet: the test
+    says so (xfail) until the call is captured, then checks the pair."""
+    cop = os.path.join(CACHE, COPILOT)
+    exe = os.path.join(cop, "package", "copilot")
+    sea = os.path.join(cop, "sea")
+    if not os.path.exists(os.path.join(sea, ".complete")):
+        pytest.skip("%s not unpacked in the test cache (tests/fetch-agent-exes.sh)" % exe)
+    msg = "copilot own provider says hello"
+    with tempfile.TemporaryDirectory(prefix="oisp-copilot-") as d:
+        env = {"HOME": d, "COPILOT_CACHE_HOME": sea, "NO_COLOR": "1",
+               "COPILOT_PROVIDER_BASE_URL": "https://%s/v1" % e2elib.OPENAI_HOST,
+               "COPILOT_PROVIDER_API_KEY": "sk-test-copilot-0123456789",
+               "COPILOT_PROVIDER_TYPE": "openai", "COPILOT_MODEL": "gpt-4o-mini"}
+        seen = len(sensor_run.server.requests())
+        c = e2elib.Client(sensor_run.server, [exe, "-p", msg, "--allow-all-tools"],
+                          env_extra=env)
+        sensor_run.known_pids.add(c.pid)
+        c.wait(180)
+    [req] = [r for r in sensor_run.server.requests()[seen:]
+             if r["path"] == "/v1/chat/completions"]
+    assert req["status"] == 200, req
+    rt = status_file(sensor_run.sensor, os.path.join(
+        sea, "pkg", "linux-x64", "1.0.102", "prebuilds", "linux-x64", "runtime.node"))
+    assert rt is not None and rt["stack"] == "rustls" and "skipped" not in rt, rt
+    evs = sensor_run.events.wait(
+        lambda e: realpath_is((e.get("process") or {}).get("exe", ""), exe), 2, timeout=30)
+    if not evs:
+        pytest.xfail("Copilot's own-provider call is not captured yet "
+                     "(docs/design-rustls.md, What is next)")
+    q, resp = one_call(evs, msg)
+    qd, rd = e2elib.check_envelopes(q, resp, pid=q["process"]["pid"], exe=exe)
+    assert qd["api"] == "openai.chat_completions" and qd["model"]["id"] == "gpt-4o-mini"
+    reply = rd["choices"][0]["message"]["content"]
+    assert reply and reply.strip() in c.stdout, (reply, c.stdout)
+
+
+def realpath_is(path, exe):
+    return os.path.realpath(path) == os.path.realpath(exe)
