@@ -67,6 +67,7 @@ struct emit_args {
 	size_t n_reasons;
 	bool redacted;
 	bool shed;			/* memory_budget is a reason */
+	bool cut;			/* the body extracted is a prefix */
 	size_t charged;			/* reserved from the budget */
 	const char *related;
 	char ns[64];			/* out: the pod's namespace, "" if none */
@@ -282,6 +283,7 @@ static void body_decode(struct assembler *as, const struct http_msg *msg,
 		add_reason(a, "decoded_body_truncated");
 		if (!(msg->flags & HTTP_MSG_TRUNCATED))
 			as->st->bodies_truncated++;
+		a->cut = true;
 	}
 	*out = (const char *)dec;
 	*out_len = dlen;
@@ -318,6 +320,7 @@ static void body_prepare(struct assembler *as, const struct http_msg *msg,
 {
 	size_t est;
 
+	a->cut = msg->flags & (HTTP_MSG_TRUNCATED | HTTP_MSG_INCOMPLETE);
 	body_decode(as, msg, out, out_len, owned, a);
 	if (!*out_len)
 		return;
@@ -617,6 +620,48 @@ static bool classify(struct assembler *as, const struct http_msg *msg,
 	return x->guessed;
 }
 
+/*
+ * The body's length as sent, when it was not all captured: its
+ * Content-Length (RFC 9110 §8.6) when it has one, else the bytes seen
+ * plus those of the call the capture cap cut (framing included).  0
+ * when not known.
+ */
+static uint64_t body_sent(const struct http_msg *msg)
+{
+	const char *cl = http_msg__header(msg, "content-length");
+	unsigned long long v;
+	char *end;
+
+	if (cl && !http_msg__header(msg, "transfer-encoding") &&
+	    *cl >= '0' && *cl <= '9') {
+		errno = 0;
+		v = strtoull(cl, &end, 10);
+		if (!errno && !*end && v >= msg->body_total)
+			return v;
+	}
+	return msg->gap_bytes ? msg->body_total + msg->gap_bytes : 0;
+}
+
+/*
+ * http.body_bytes, and for a body not all captured body_truncated,
+ * body_bytes_captured (what the event was made from) and
+ * body_bytes_sent (body_sent()).
+ */
+static void add_body_bytes(cJSON *http, const struct http_msg *msg,
+			   const struct emit_args *a)
+{
+	uint64_t sent;
+
+	jsonb__add_num(http, "body_bytes", (double)msg->body_total);
+	if (!a->cut || !msg->body_total)
+		return;
+	jsonb__add_bool(http, "body_truncated", true);
+	jsonb__add_num(http, "body_bytes_captured", (double)msg->body_len);
+	sent = body_sent(msg);
+	if (sent)
+		jsonb__add_num(http, "body_bytes_sent", (double)sent);
+}
+
 void assembler__request(struct assembler *as, const struct event_proc *proc,
 			bool server, const struct http_msg *msg,
 			struct exchange *x)
@@ -625,11 +670,12 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 	struct emit_args a = { .type = "ai.request", .ts_mono = msg->ts_start };
 	struct rules_req rq;
 	struct ai_summary sum;
-	const char *body;
+	const char *body, *api;
 	size_t body_len;
 	bool owned;
 	cJSON *data, *http;
 	char *path;
+	int err;
 
 	x->ts_start = msg->ts_start;
 	x->host = clean_host(msg->authority);
@@ -643,6 +689,7 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 	if (!x->report)
 		return;
 
+	api = x->m.api ?: "other";
 	data = cJSON_CreateObject();
 	if (!data)
 		return;
@@ -655,8 +702,12 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 	msg_reasons(as, msg, &a);
 	body_prepare(as, msg, &body, &body_len, &owned, &a);
 	ai_summary__init(&sum);
-	if (body_len && extract__request(x->m.api ?: "other", body, body_len,
-					 data, &sum) == -EBADMSG)
+	err = body_len ? extract__request(api, body, body_len, data, &sum) : 0;
+	if (err == -EBADMSG && a.cut) {
+		err = extract__request_prefix(api, body, body_len, data, &sum);
+		as->st->bodies_prefix_parsed += !err;
+	}
+	if (err == -EBADMSG)
 		as->st->json_errors++;
 	if (owned)
 		free((char *)body);
@@ -670,7 +721,7 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 		jsonb__add_str(http, "method", msg->method);
 		jsonb__add_str(http, "path", path);
 		jsonb__add_str(http, "host", x->host);
-		jsonb__add_num(http, "body_bytes", (double)msg->body_total);
+		add_body_bytes(http, msg, &a);
 		jsonb__add_str(http, "content_encoding",
 			http_msg__header(msg, "content-encoding"));
 	}
@@ -759,8 +810,10 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	struct ai_summary sum;
 	size_t body_len;
 	bool owned, sse, ok, ws = msg->flags & HTTP_MSG_WEBSOCKET;
+	const char *api = x->m.api ?: "other";
 	double latency_ms;
 	cJSON *data, *http, *model;
+	int err;
 
 	if (!x->report)
 		return;
@@ -781,9 +834,16 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	if (sse) {
 		if (response_stream(x, msg, body, body_len, owned, data, &sum))
 			add_reason(&a, "stream_incomplete");
-	} else if (body_len && extract__response(x->m.api ?: "other", body,
-					       body_len, data, &sum) == -EBADMSG)
-		as->st->json_errors++;
+	} else if (body_len) {
+		err = extract__response(api, body, body_len, data, &sum);
+		if (err == -EBADMSG && a.cut) {
+			err = extract__response_prefix(api, body, body_len,
+						       data, &sum);
+			as->st->bodies_prefix_parsed += !err;
+		}
+		if (err == -EBADMSG)
+			as->st->json_errors++;
+	}
 	if (owned)
 		free((char *)body);
 	count_dropped(as, &sum);
@@ -810,7 +870,7 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 			jsonb__add_str(http, "content_type", ctype);
 		jsonb__add_str(http, "content_encoding",
 			http_msg__header(msg, "content-encoding"));
-		jsonb__add_num(http, "body_bytes", (double)msg->body_total);
+		add_body_bytes(http, msg, &a);
 	}
 	add_websocket(data, http, msg);
 	apply_redaction(as, data, &a);

@@ -75,6 +75,10 @@
 	  "Bodies whose Content-Encoding could not be decoded.") \
 	X(json_errors, COUNTER, BAD, \
 	  "AI bodies that were not valid JSON.") \
+	X(bodies_prefix_parsed, COUNTER, OK, \
+	  "AI bodies not captured whole whose JSON prefix gave the event's fields (the events say http.body_truncated).") \
+	X(largest_call_bytes, GAUGE, OK, \
+	  "Bytes of the largest TLS read or write call seen (what it returned, whether captured whole or cut at capture.max_bytes_per_call).") \
 	X(extract_elements_dropped, COUNTER, OK, \
 	  "List elements (messages, tools, tool calls, choices) left out of events by the per-event bound; each event says so in data.truncated.") \
 	X(extract_bytes_dropped, COUNTER, OK, \
