@@ -26,8 +26,8 @@ struct config {
 	struct redact_rule *redact_patterns;	/* redaction.patterns: {name, regex} added to the built-in ones */
 	size_t n_redact_patterns;
 	char *rules_path;	/* rules.path, default NULL = the built-in rules */
-	uint32_t max_call_bytes;	/* capture.max_bytes_per_call, default 262144, 4096..16777216 */
-	uint32_t ringbuf_bytes;		/* capture.ring_buffer_bytes, default 8388608, power of two, 65536..1073741824 */
+	uint32_t max_call_bytes;	/* capture.max_bytes_per_call, default 4259840, 4096..16777216 */
+	uint32_t ringbuf_bytes;		/* capture.ring_buffer_bytes, default 33554432, power of two, 65536..1073741824 */
 	uint32_t max_body_bytes;	/* capture.max_body_bytes, default 4194304, 1024..268435456 */
 	uint32_t max_connections;	/* capture.max_connections, default 16384, 16..1000000 */
 	uint32_t idle_timeout_s;	/* capture.idle_timeout_seconds, default 300, 1..86400 */
