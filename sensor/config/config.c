@@ -94,6 +94,9 @@ static const struct opt opts[] = {
 	  "/run/oisp-sensor/status.sock", NULL },
 	{ "log.level", OPT_ENUM, F(log_level), 0, 0, false, false,
 	  "info", levels },
+	/* Loki 3's limits_config.max_line_size, "256KB": 256000 bytes. */
+	{ "output.max_event_bytes", OPT_SIZE, F(max_event_bytes),
+	  0, 268435456, false, false, "256000", NULL },
 	{ "output.rotate.max_bytes", OPT_SIZE, F(rotate_max_bytes),
 	  0, 2147483648u, false, false, "0", NULL },
 	{ "output.rotate.max_files", OPT_U32, F(rotate_max_files),

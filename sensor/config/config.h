@@ -41,6 +41,7 @@ struct config {
 	char *target_k8s_namespace;	/* capture.targets.k8s_namespace: pod namespaces */
 	char *status_socket;	/* status.socket, default "/run/oisp-sensor/status.sock" */
 	int log_level;		/* log.level: error|warn|info|debug, default info (enum log_level) */
+	uint32_t max_event_bytes;	/* output.max_event_bytes, default 256000, 0 = no limit, 0..256 MiB */
 	uint32_t rotate_max_bytes;	/* output.rotate.max_bytes, default 0 = no rotation by size, 0..2 GiB */
 	uint32_t rotate_max_files;	/* output.rotate.max_files, default 5, 1..100: PATH.1 .. PATH.N kept */
 	bool metrics_enabled;		/* metrics.enabled, default false */

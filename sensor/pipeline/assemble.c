@@ -15,6 +15,7 @@
 #include "ai/extract.h"
 #include "ai/redact.h"
 #include "ai/rules.h"
+#include "ai/shorten.h"
 #include "event/event.h"
 #include "event/jsonb.h"
 #include "event/output.h"
@@ -49,6 +50,12 @@
 #define REASON_BUDGET	"memory_budget"
 /* The line buffer is kept for the next event up to this size. */
 #define LINE_KEEP	(1u << 20)
+/*
+ * Rounds of shortening for output.max_event_bytes: escapes can make a
+ * round fall short, and a line that cannot reach the limit (its
+ * metadata alone is longer) must not loop.
+ */
+#define SHORTEN_ROUNDS	8
 
 struct assembler {
 	const struct pipeline_opts *o;
@@ -72,6 +79,36 @@ struct emit_args {
 	const char *related;
 	char ns[64];			/* out: the pod's namespace, "" if none */
 };
+
+/*
+ * Prints the event into as->line; while it is longer than
+ * output.max_event_bytes, shortens @data (ai/shorten.h) and prints it
+ * again.  Returns 0 or -ENOMEM.
+ */
+static int write_line(struct assembler *as, const struct event_proc *proc,
+		      const struct event_meta *meta, cJSON *data,
+		      char *id_out)
+{
+	const struct pipeline_opts *o = as->o;
+	struct shorten_stats sh = { 0 };
+	int err, i;
+
+	err = event__write_line(&as->line, as->envelopes, as->ulid, o->host,
+				proc, meta, data, id_out);
+	for (i = 0; !err && o->max_event_bytes && i < SHORTEN_ROUNDS &&
+		    as->line.len > o->max_event_bytes; i++) {
+		if (!shorten__data(data, as->line.len - o->max_event_bytes,
+				   &sh))
+			break;
+		err = event__write_line(&as->line, as->envelopes, as->ulid,
+					o->host, proc, meta, data, id_out);
+	}
+	if (sh.strings || sh.elements)
+		as->st->events_shortened++;
+	if (!err && o->max_event_bytes && as->line.len > o->max_event_bytes)
+		as->st->events_over_limit++;
+	return err;
+}
 
 /*
  * Builds the event from @data (consumed) and writes it as one line; the
@@ -119,8 +156,7 @@ static void emit(struct assembler *as, const struct event_proc *who,
 				 pod.namespace);
 		}
 	}
-	err = event__write_line(&as->line, as->envelopes, as->ulid, o->host,
-				&proc, &meta, data, id_out);
+	err = write_line(as, &proc, &meta, data, id_out);
 	free(cmdline);
 	k8s_pod__clear(&pod);
 	cJSON_Delete(data);

@@ -89,6 +89,10 @@
 	  "ai.response events written.") \
 	X(events_partial, COUNTER, OK, \
 	  "Events written with confidence.completeness \"partial\".") \
+	X(events_shortened, COUNTER, OK, \
+	  "Events whose content was shortened to fit output.max_event_bytes (they say data.shortened).") \
+	X(events_over_limit, COUNTER, BAD, \
+	  "Events still longer than output.max_event_bytes once all their content was cut (written anyway: their metadata alone is longer).") \
 	X(events_redacted, COUNTER, OK, \
 	  "Events in which redaction replaced something.") \
 	X(redaction_errors, COUNTER, BAD, \

@@ -25,7 +25,8 @@ MODEL = "gpt-4.1-big"
 
 def big_config():
     # max_event_bytes goes into the output section of SENSOR_CONFIG
-    return e2elib.SENSOR_CONFIG
+    return e2elib.SENSOR_CONFIG.replace(
+        "  path: {out}\n", "  path: {out}\n  max_event_bytes: 16777216\n")
 
 
 @pytest.fixture(scope="module")
