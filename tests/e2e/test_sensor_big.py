@@ -9,6 +9,7 @@ configuration except output.max_event_bytes, raised so that the events
 keep every message whole."""
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -42,6 +43,11 @@ def big(shared_sensor, server, tmp_path_factory):
     s.server = server
     s.dir = d
     yield s
+    with open("/proc/%d/status" % s.proc.pid) as f:
+        mem = {k: v.strip() for k, v in (ln.split(":", 1) for ln in f)
+               if k in ("VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem")}
+    print("\nsensor memory after the big calls:", mem, "pipeline memory high water:",
+          s.status()["pipeline"]["memory_high_water_bytes"])
     assert s.stop() == 0, s.log_tail()
     e2elib.check_lines_valid(s.out)
 
@@ -163,3 +169,28 @@ def test_big_calls_while_two_stream(big):
     after = lost(big.status())
     assert after == before, (before, after)
     assert big.status()["pipeline"]["largest_call_bytes"] >= 4 << 20
+
+
+# Loki 3.x, which cookbook/loki requires: limits_config.max_line_size
+# defaults to "256KB", 256,000 bytes (Loki's configuration reference);
+# Alloy (the cookbook's shipper) has no line limit of its own.
+LOKI3_MAX_LINE = 256_000
+
+
+def test_default_events_fit_the_cookbook_loki(tmp_path):
+    """The largest default event, the 12 MB request of the golden
+    big_request capture, fits Loki's default line limit; no root."""
+    with open(os.path.join(e2elib.ROOT, "cookbook", "loki", "README.md")) as f:
+        assert "Loki 3.x" in f.read(), "the cookbook's Loki changed: check its line limit"
+    out = tmp_path / "events.jsonl"
+    cap = os.path.join(e2elib.ROOT, "tests", "fixtures", "captures", "big_request.cap")
+    subprocess.run([e2elib.SENSOR, "replay", "--config", "/dev/null", "--output", str(out), cap],
+                   check=True, capture_output=True, timeout=60)
+    lines = out.read_bytes().splitlines()
+    req = json.loads(lines[0])
+    assert req["data"]["shortened"]["strings"] > 0
+    assert max(len(ln) for ln in lines) <= LOKI3_MAX_LINE
+    # what the shortening must keep
+    assert req["data"]["model"]["id"] == "claude-sonnet-4-5"
+    assert req["data"]["tools_count"] == 40
+    assert req["data"]["messages"][-1]["content"].startswith("message 040")

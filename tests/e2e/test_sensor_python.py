@@ -49,8 +49,9 @@ def test_call_larger_than_the_cap_is_marked_truncated(sensor_run):
     assert http["body_bytes_sent"] > size
     assert q["data"]["model"]["id"] == "gpt-4o-mini"
     assert q["data"]["parameters"]["max_tokens"] == 5
-    # the response is whole, and still paired with its request
-    assert r["confidence"]["completeness"] == "full"
+    # the response, paired with its request, lost nothing to capture; it
+    # echoes the message, so it is longer than capture.max_body_bytes
+    assert r["confidence"]["reasons"] == ["body_truncated"], r["confidence"]
     assert r["data"]["status_code"] == 200
     after = sensor_run.sensor.status()["capture"]
     assert after["truncated_calls"] > before["truncated_calls"]
