@@ -51,7 +51,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LIBSSL = "/lib/x86_64-linux-gnu/libssl.so.3"
 LIBGNUTLS = "/lib/x86_64-linux-gnu/libgnutls.so.30"
-SIZES = (128, 4096, 65536)
+# Agent-sized calls too: a 1 MB and a 4 MiB request in one write, the
+# cost over the floor of copying them whole (capture.max_bytes_per_call).
+SIZES = (128, 4096, 65536, 1 << 20, 4 << 20)
+# Loss: small and 64 KiB calls, and 4 MiB calls in flight at once; the
+# ramp of each starts at this many rounds per second (tlsbench runs
+# rounds in sixteens: 4 MiB steps take some 16 s each).
+LOSS_SIZES = {4096: 250, 65536: 250, 4 << 20: 2}
 MODES = ("bio", "sock")
 SECTIONS = ("cost", "cost_gnutls", "cost_go", "cost_bun", "replay", "footprint", "loss", "startup", "hostile")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -763,8 +769,8 @@ def bench_loss(env, a):
     steps = []
     try:
         s.wait_ready()
-        for size in (4096, 65536):
-            rate, refined = 250, False
+        for size, rate in LOSS_SIZES.items():
+            refined = False
             while True:
                 st0 = s.status()
                 # Two clients, one per core: the most calls this host makes.
@@ -788,7 +794,7 @@ def bench_loss(env, a):
                 if step["lost_records"]:
                     # Between the last clean rate and this one: once more
                     # at three quarters, so the clean rate is within 25 %.
-                    if rate > 250 and not refined:
+                    if rate > LOSS_SIZES[size] and not refined:
                         refined = True
                         rate = rate * 3 // 4
                         continue
@@ -799,7 +805,7 @@ def bench_loss(env, a):
     finally:
         s.stop()
     best = {}
-    for size in (4096, 65536):
+    for size in LOSS_SIZES:
         ok = [x for x in steps if x["size"] == size and not x["lost_records"]]
         bad = [x for x in steps if x["size"] == size and x["lost_records"]]
         best[str(size)] = {"max_clean_calls_s": max((x["calls_s"] for x in ok), default=0),

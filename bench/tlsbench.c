@@ -48,7 +48,8 @@
 
 #include "msgs.h"
 
-#define BIO_PAIR_BYTES	(1 << 20)
+/* a whole request of the largest --size, with its TLS records */
+#define BIO_PAIR_BYTES	(17 << 20)
 #define READ_BUF_BYTES	(128 << 10)
 #define WARMUP_ROUNDS	64
 
@@ -372,7 +373,7 @@ static int parse_args(int argc, char **argv, struct bench *b)
 		} else if (!strcmp(argv[i], "--size")) {
 			errno = 0;
 			b->size = strtoul(argv[i + 1], &end, 10);
-			if (errno || *end || b->size < 1 || b->size > (1 << 20))
+			if (errno || *end || b->size < 1 || b->size > (16 << 20))
 				return -EINVAL;
 		} else if (!strcmp(argv[i], "--host")) {
 			b->host = argv[i + 1];

@@ -118,6 +118,26 @@ int extract__request_path(const char *api, const char *path, cJSON *data,
 int extract__response(const char *api, const char *body, size_t len,
 		      cJSON *data, struct ai_summary *sum);
 
+/*
+ * A body cut short (capture lost its end, or it was longer than the
+ * body limit): its first @len bytes, the prefix of a JSON text.  The
+ * prefix is made whole (jsonprefix.h) and extracted as extract__request
+ * and extract__response do.  A request keeps whole values only: every
+ * member before the cut (model, stream, max_tokens, tools, system, when
+ * the client sent them before it) and the messages and tools that came
+ * whole; messages_count and tools_count count those.  A response keeps
+ * a string cut mid-way too (the reply text so far), and its usage when
+ * that came before the cut.  On top of what the whole-body functions
+ * cost, a copy of the prefix (@len + its depth bytes) while it is
+ * parsed; the scan is linear in @len.
+ * Returns 0; -EBADMSG when the prefix does not begin a JSON object (or,
+ * for a response, array); -ENOMEM.
+ */
+int extract__request_prefix(const char *api, const char *body, size_t len,
+			    cJSON *data, struct ai_summary *sum);
+int extract__response_prefix(const char *api, const char *body, size_t len,
+			     cJSON *data, struct ai_summary *sum);
+
 /* One server-sent event: its "event:" name (NULL if none) and its data. */
 struct extract_event {
 	const char *event;

@@ -10,6 +10,7 @@
  *   extract_request.c    requests: messages, tools, tool_choice,
  *                        parameters; the Gemini request path
  *   extract_limit.c      the bounds of one event (extract.h, "Bounds")
+ *   extract_prefix.c     bodies cut short: their JSON prefix made whole
  *   extract_acc.c        the response accumulator (choices, tool calls,
  *                        usage, errors) and the fields it writes
  *   extract_response.c   feeding it: a whole body, or SSE events, routed

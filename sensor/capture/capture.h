@@ -34,16 +34,20 @@
 
 struct target;
 
-#define CAPTURE_DEF_MAX_CALL	262144u
-#define CAPTURE_DEF_RINGBUF	(8u << 20)
+/*
+ * A 4 MiB body (capture.max_body_bytes) and its header section in one
+ * call, whole; the ring holds seven such calls at once.
+ */
+#define CAPTURE_DEF_MAX_CALL	((4u << 20) + (64u << 10))
+#define CAPTURE_DEF_RINGBUF	(32u << 20)
 #define CAPTURE_RESCAN_NS	(10ULL * 1000000000ULL)
 
 struct capture;
 
 struct capture_opts {
-	__u32 max_call_bytes;	/* per-call cap in bytes; 0: 262144;
+	__u32 max_call_bytes;	/* per-call cap in bytes; 0: the default;
 				 * at most CAP_CALL_MAX */
-	__u32 ringbuf_bytes;	/* power of two >= 4096; 0: 8 MiB */
+	__u32 ringbuf_bytes;	/* power of two >= 4096; 0: 32 MiB */
 	__u32 self_tgid;	/* getpid(): our own calls are ignored */
 	__u32 wakeup_bytes;	/* bytes waiting before a data record wakes
 				 * the reader; 0: ringbuf_bytes / 4 */

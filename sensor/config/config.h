@@ -38,8 +38,8 @@ struct config {
 	struct redact_rule *redact_patterns;	/* redaction.patterns: {name, regex} added to the built-in ones */
 	size_t n_redact_patterns;
 	char *rules_path;	/* rules.path, default NULL = the built-in rules */
-	uint32_t max_call_bytes;	/* capture.max_bytes_per_call, default 262144, 4096..16777216 */
-	uint32_t ringbuf_bytes;		/* capture.ring_buffer_bytes, default 8388608, power of two, 65536..1073741824 */
+	uint32_t max_call_bytes;	/* capture.max_bytes_per_call, default 4259840, 4096..16777216 */
+	uint32_t ringbuf_bytes;		/* capture.ring_buffer_bytes, default 33554432, power of two, 65536..1073741824 */
 	uint32_t max_body_bytes;	/* capture.max_body_bytes, default 4194304, 1024..268435456 */
 	uint32_t max_connections;	/* capture.max_connections, default 16384, 16..1000000 */
 	uint32_t idle_timeout_s;	/* capture.idle_timeout_seconds, default 300, 1..86400 */
@@ -53,6 +53,7 @@ struct config {
 	char *target_k8s_namespace;	/* capture.targets.k8s_namespace: pod namespaces */
 	char *status_socket;	/* status.socket, default "/run/oisp-sensor/status.sock" */
 	int log_level;		/* log.level: error|warn|info|debug, default info (enum log_level) */
+	uint32_t max_event_bytes;	/* output.max_event_bytes, default 256000, 0 = no limit, 0..256 MiB */
 	uint32_t rotate_max_bytes;	/* output.rotate.max_bytes, default 0 = no rotation by size, 0..2 GiB */
 	uint32_t rotate_max_files;	/* output.rotate.max_files, default 5, 1..100: PATH.1 .. PATH.N kept */
 	bool metrics_enabled;		/* metrics.enabled, default false */

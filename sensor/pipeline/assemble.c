@@ -15,6 +15,7 @@
 #include "ai/extract.h"
 #include "ai/redact.h"
 #include "ai/rules.h"
+#include "ai/shorten.h"
 #include "event/event.h"
 #include "event/jsonb.h"
 #include "event/output.h"
@@ -49,6 +50,12 @@
 #define REASON_BUDGET	"memory_budget"
 /* The line buffer is kept for the next event up to this size. */
 #define LINE_KEEP	(1u << 20)
+/*
+ * Rounds of shortening for output.max_event_bytes: escapes can make a
+ * round fall short, and a line that cannot reach the limit (its
+ * metadata alone is longer) must not loop.
+ */
+#define SHORTEN_ROUNDS	8
 
 struct assembler {
 	const struct pipeline_opts *o;
@@ -67,10 +74,41 @@ struct emit_args {
 	size_t n_reasons;
 	bool redacted;
 	bool shed;			/* memory_budget is a reason */
+	bool cut;			/* the body extracted is a prefix */
 	size_t charged;			/* reserved from the budget */
 	const char *related;
 	char ns[64];			/* out: the pod's namespace, "" if none */
 };
+
+/*
+ * Prints the event into as->line; while it is longer than
+ * output.max_event_bytes, shortens @data (ai/shorten.h) and prints it
+ * again.  Returns 0 or -ENOMEM.
+ */
+static int write_line(struct assembler *as, const struct event_proc *proc,
+		      const struct event_meta *meta, cJSON *data,
+		      char *id_out)
+{
+	const struct pipeline_opts *o = as->o;
+	struct shorten_stats sh = { 0 };
+	int err, i;
+
+	err = event__write_line(&as->line, as->envelopes, as->ulid, o->host,
+				proc, meta, data, id_out);
+	for (i = 0; !err && o->max_event_bytes && i < SHORTEN_ROUNDS &&
+		    as->line.len > o->max_event_bytes; i++) {
+		if (!shorten__data(data, as->line.len - o->max_event_bytes,
+				   &sh))
+			break;
+		err = event__write_line(&as->line, as->envelopes, as->ulid,
+					o->host, proc, meta, data, id_out);
+	}
+	if (sh.strings || sh.elements)
+		as->st->events_shortened++;
+	if (!err && o->max_event_bytes && as->line.len > o->max_event_bytes)
+		as->st->events_over_limit++;
+	return err;
+}
 
 /*
  * Builds the event from @data (consumed) and writes it as one line; the
@@ -120,8 +158,7 @@ static void emit(struct assembler *as, const struct event_proc *who,
 				 pod.namespace);
 		}
 	}
-	err = event__write_line(&as->line, as->envelopes, as->ulid, o->host,
-				&proc, &meta, data, id_out);
+	err = write_line(as, &proc, &meta, data, id_out);
 	free(cmdline);
 	k8s_pod__clear(&pod);
 	cJSON_Delete(data);
@@ -284,6 +321,7 @@ static void body_decode(struct assembler *as, const struct http_msg *msg,
 		add_reason(a, "decoded_body_truncated");
 		if (!(msg->flags & HTTP_MSG_TRUNCATED))
 			as->st->bodies_truncated++;
+		a->cut = true;
 	}
 	*out = (const char *)dec;
 	*out_len = dlen;
@@ -320,6 +358,7 @@ static void body_prepare(struct assembler *as, const struct http_msg *msg,
 {
 	size_t est;
 
+	a->cut = msg->flags & (HTTP_MSG_TRUNCATED | HTTP_MSG_INCOMPLETE);
 	body_decode(as, msg, out, out_len, owned, a);
 	if (!*out_len)
 		return;
@@ -619,6 +658,48 @@ static bool classify(struct assembler *as, const struct http_msg *msg,
 	return x->guessed;
 }
 
+/*
+ * The body's length as sent, when it was not all captured: its
+ * Content-Length (RFC 9110 §8.6) when it has one, else the bytes seen
+ * plus those of the call the capture cap cut (framing included).  0
+ * when not known.
+ */
+static uint64_t body_sent(const struct http_msg *msg)
+{
+	const char *cl = http_msg__header(msg, "content-length");
+	unsigned long long v;
+	char *end;
+
+	if (cl && !http_msg__header(msg, "transfer-encoding") &&
+	    *cl >= '0' && *cl <= '9') {
+		errno = 0;
+		v = strtoull(cl, &end, 10);
+		if (!errno && !*end && v >= msg->body_total)
+			return v;
+	}
+	return msg->gap_bytes ? msg->body_total + msg->gap_bytes : 0;
+}
+
+/*
+ * http.body_bytes, and for a body not all captured body_truncated,
+ * body_bytes_captured (what the event was made from) and
+ * body_bytes_sent (body_sent()).
+ */
+static void add_body_bytes(cJSON *http, const struct http_msg *msg,
+			   const struct emit_args *a)
+{
+	uint64_t sent;
+
+	jsonb__add_num(http, "body_bytes", (double)msg->body_total);
+	if (!a->cut || !msg->body_total)
+		return;
+	jsonb__add_bool(http, "body_truncated", true);
+	jsonb__add_num(http, "body_bytes_captured", (double)msg->body_len);
+	sent = body_sent(msg);
+	if (sent)
+		jsonb__add_num(http, "body_bytes_sent", (double)sent);
+}
+
 void assembler__request(struct assembler *as, const struct event_proc *proc,
 			bool server, const struct http_msg *msg,
 			struct exchange *x)
@@ -627,11 +708,12 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 	struct emit_args a = { .type = "ai.request", .ts_mono = msg->ts_start };
 	struct rules_req rq;
 	struct ai_summary sum;
-	const char *body;
+	const char *body, *api;
 	size_t body_len;
 	bool owned;
 	cJSON *data, *http;
 	char *path;
+	int err;
 
 	x->ts_start = msg->ts_start;
 	x->host = clean_host(msg->authority);
@@ -645,6 +727,7 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 	if (!x->report)
 		return;
 
+	api = x->m.api ?: "other";
 	data = cJSON_CreateObject();
 	if (!data)
 		return;
@@ -657,8 +740,12 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 	msg_reasons(as, msg, &a);
 	body_prepare(as, msg, &body, &body_len, &owned, &a);
 	ai_summary__init(&sum);
-	if (body_len && extract__request(x->m.api ?: "other", body, body_len,
-					 data, &sum) == -EBADMSG)
+	err = body_len ? extract__request(api, body, body_len, data, &sum) : 0;
+	if (err == -EBADMSG && a.cut) {
+		err = extract__request_prefix(api, body, body_len, data, &sum);
+		as->st->bodies_prefix_parsed += !err;
+	}
+	if (err == -EBADMSG)
 		as->st->json_errors++;
 	if (owned)
 		free((char *)body);
@@ -672,7 +759,7 @@ void assembler__request(struct assembler *as, const struct event_proc *proc,
 		jsonb__add_str(http, "method", msg->method);
 		jsonb__add_str(http, "path", path);
 		jsonb__add_str(http, "host", x->host);
-		jsonb__add_num(http, "body_bytes", (double)msg->body_total);
+		add_body_bytes(http, msg, &a);
 		jsonb__add_str(http, "content_encoding",
 			http_msg__header(msg, "content-encoding"));
 	}
@@ -761,8 +848,10 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	struct ai_summary sum;
 	size_t body_len;
 	bool owned, sse, ok, ws = msg->flags & HTTP_MSG_WEBSOCKET;
+	const char *api = x->m.api ?: "other";
 	double latency_ms;
 	cJSON *data, *http, *model;
+	int err;
 
 	if (!x->report)
 		return;
@@ -783,9 +872,16 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	if (sse) {
 		if (response_stream(x, msg, body, body_len, owned, data, &sum))
 			add_reason(&a, "stream_incomplete");
-	} else if (body_len && extract__response(x->m.api ?: "other", body,
-					       body_len, data, &sum) == -EBADMSG)
-		as->st->json_errors++;
+	} else if (body_len) {
+		err = extract__response(api, body, body_len, data, &sum);
+		if (err == -EBADMSG && a.cut) {
+			err = extract__response_prefix(api, body, body_len,
+						       data, &sum);
+			as->st->bodies_prefix_parsed += !err;
+		}
+		if (err == -EBADMSG)
+			as->st->json_errors++;
+	}
 	if (owned)
 		free((char *)body);
 	count_dropped(as, &sum);
@@ -812,7 +908,7 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 			jsonb__add_str(http, "content_type", ctype);
 		jsonb__add_str(http, "content_encoding",
 			http_msg__header(msg, "content-encoding"));
-		jsonb__add_num(http, "body_bytes", (double)msg->body_total);
+		add_body_bytes(http, msg, &a);
 	}
 	add_websocket(data, http, msg);
 	apply_redaction(as, data, &a);

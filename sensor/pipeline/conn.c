@@ -44,6 +44,8 @@ struct conn {
 	bool settled;			/* its protocol handed over a message */
 	uint64_t ignore_ts;		/* record time of the last hook call */
 	uint64_t last_ts;
+	/* The call the cap cut: its bytes not copied, during its gap. */
+	uint64_t gap_bytes;
 	/* pid, tid, uid, gid and comm of the last record */
 	struct event_proc proc;
 	char comm[CAP_COMM_LEN + 1];
@@ -114,6 +116,8 @@ static void on_message(void *ctx, struct http_msg *msg)
 
 	c->cs->st->http_messages++;
 	c->settled = true;
+	if (msg->gap == PROTO_GAP_CALL_TRUNCATED)
+		msg->gap_bytes = c->gap_bytes;
 	/* Messages parsed after the ignore (the rest of that feed): counted. */
 	if (!c->ignore && pair__message(c->pair, &c->proc, msg) == PAIR_IGNORE)
 		conn_ignore(c->cs, c);
@@ -419,8 +423,12 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 	if (c->proto->feed(c->ps, dir, d->data, d->len, d->hdr.ts_ns))
 		return -ENOMEM;
 	/* Bytes past the per-call cap never reached us. */
-	if (d->flags & CAP_F_TRUNCATED)
+	if (d->flags & CAP_F_TRUNCATED) {
+		c->gap_bytes = d->call_len > (uint64_t)d->offset + d->len ?
+			       d->call_len - ((uint64_t)d->offset + d->len) : 0;
 		stream_gap(cs, c, dir, PROTO_GAP_CALL_TRUNCATED);
+		c->gap_bytes = 0;
+	}
 	if (!c->ignore && c->proto->ignored(c->ps)) {
 		cs->st->connections_not_http1++;
 		conn_ignore(cs, c);

@@ -30,6 +30,7 @@ struct pipeline {
 int pipeline__feed(struct pipeline *p, const void *rec, size_t len)
 {
 	const struct cap_hdr *h = rec;
+	const struct cap_data *d = rec;
 
 	p->st.records++;
 	if (record__check(rec, len)) {
@@ -38,6 +39,8 @@ int pipeline__feed(struct pipeline *p, const void *rec, size_t len)
 	}
 	switch (h->kind) {
 	case CAP_KIND_DATA:
+		if (d->call_len > p->st.largest_call_bytes)
+			p->st.largest_call_bytes = d->call_len;
 		return conns__data(p->conns, rec);
 	case CAP_KIND_EXEC:
 		conns__exec(p->conns, h->tgid, h->ts_ns);

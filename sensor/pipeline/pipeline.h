@@ -53,6 +53,11 @@ struct pipeline_opts {
 	bool ai_only;			/* report only requests a rule matched */
 	bool server_side;		/* also report the server side */
 	size_t max_body_bytes;		/* body bytes kept per HTTP message */
+	/*
+	 * output.max_event_bytes: longer lines are shortened (ai/shorten.h)
+	 * until they fit, without the newline; 0: no limit.
+	 */
+	size_t max_event_bytes;
 	size_t max_connections;		/* connection table bound */
 	uint64_t idle_timeout_ns;	/* a connection idle this long is flushed */
 	/*

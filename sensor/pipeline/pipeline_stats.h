@@ -75,6 +75,10 @@
 	  "Bodies whose Content-Encoding could not be decoded.") \
 	X(json_errors, COUNTER, BAD, \
 	  "AI bodies that were not valid JSON.") \
+	X(bodies_prefix_parsed, COUNTER, OK, \
+	  "AI bodies not captured whole whose JSON prefix gave the event's fields (the events say http.body_truncated).") \
+	X(largest_call_bytes, GAUGE, OK, \
+	  "Bytes of the largest TLS read or write call seen (what it returned, whether captured whole or cut at capture.max_bytes_per_call).") \
 	X(extract_elements_dropped, COUNTER, OK, \
 	  "List elements (messages, tools, tool calls, choices) left out of events by the per-event bound; each event says so in data.truncated.") \
 	X(extract_bytes_dropped, COUNTER, OK, \
@@ -85,6 +89,10 @@
 	  "ai.response events written.") \
 	X(events_partial, COUNTER, OK, \
 	  "Events written with confidence.completeness \"partial\".") \
+	X(events_shortened, COUNTER, OK, \
+	  "Events whose content was shortened to fit output.max_event_bytes (they say data.shortened).") \
+	X(events_over_limit, COUNTER, BAD, \
+	  "Events still longer than output.max_event_bytes once all their content was cut (written anyway: their metadata alone is longer).") \
 	X(events_redacted, COUNTER, OK, \
 	  "Events in which redaction replaced something.") \
 	X(redaction_errors, COUNTER, BAD, \

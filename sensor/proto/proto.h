@@ -145,6 +145,12 @@ struct http_msg {
 	unsigned flags;		/* enum http_msg_flag */
 	/* INCOMPLETE because capture lost bytes: why (else PROTO_GAP_NONE) */
 	enum proto_gap gap;
+	/*
+	 * Bytes its direction moved that capture did not copy at that gap,
+	 * framing included, when known: for PROTO_GAP_CALL_TRUNCATED the
+	 * rest of the call past the per-call cap.  0: not known.
+	 */
+	uint64_t gap_bytes;
 	/* ts of the feed() that carried the first byte of the message */
 	uint64_t ts_start;
 	/* ts of the feed() that carried the first body byte (0: no body) */

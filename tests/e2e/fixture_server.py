@@ -19,6 +19,8 @@ Test switches (request header or query parameter):
   x-test-slow-read: S                          wait S seconds before reading
                                                the request body (the client's
                                                writes then block)
+  x-test-delta-delay: S                        S seconds (at most 1) between
+                                               streamed text events
   model "bad-model"                            400 with the provider's error body
 
 Usage:
@@ -316,9 +318,10 @@ class Handler(BaseHTTPRequestHandler):
 
         self.sse(chunk({"role": "assistant", "content": "", "refusal": None}))
         time.sleep(FIRST_TOKEN_DELAY)
+        delay = min(float(self.headers.get("x-test-delta-delay") or DELTA_DELAY), 1.0)
         for i, piece in enumerate(fm.split_deltas(a.text)):
             if i:
-                time.sleep(DELTA_DELAY)
+                time.sleep(delay)
             self.sse(chunk({"content": piece}))
         self.sse(chunk({}, a.openai_finish))
         if include_usage:

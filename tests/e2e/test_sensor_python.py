@@ -31,19 +31,28 @@ def test_python_client(sensor_run, lib):
 
 
 def test_call_larger_than_the_cap_is_marked_truncated(sensor_run):
+    # above the default capture.max_bytes_per_call, 4 MiB + 64 KiB
+    size, cap = 6 << 20, (4 << 20) + (64 << 10)
     before = sensor_run.sensor.status()["capture"]
     c = e2elib.run_client(sensor_run.server, [e2elib.PYTHON, os.path.join(
-        e2elib.CLIENTS, "py_huge.py"), str(400 * 1024)])
+        e2elib.CLIENTS, "py_huge.py"), str(size)])
     sensor_run.known_pids.add(c.pid)
     assert c.results()[0]["status"] == 200
     evs = sensor_run.events.wait_pid(c.pid, 2)
     [(q, r)] = e2elib.pairs(evs)
     assert q["confidence"]["completeness"] == "partial"
     assert "capture_call_truncated" in q["confidence"]["reasons"]
-    assert q["data"]["http"]["body_bytes"] < 400 * 1024
-    # the response is whole, and still paired with its request
-    assert r["confidence"]["completeness"] == "full"
+    http = q["data"]["http"]
+    assert http["body_bytes"] < size
+    # the JSON prefix still gives what came before the cut
+    assert http["body_truncated"] is True
+    assert http["body_bytes_sent"] > size
+    assert q["data"]["model"]["id"] == "gpt-4o-mini"
+    assert q["data"]["parameters"]["max_tokens"] == 5
+    # the response, paired with its request, lost nothing to capture; it
+    # echoes the message, so it is longer than capture.max_body_bytes
+    assert r["confidence"]["reasons"] == ["body_truncated"], r["confidence"]
     assert r["data"]["status_code"] == 200
     after = sensor_run.sensor.status()["capture"]
     assert after["truncated_calls"] > before["truncated_calls"]
-    assert after["truncated_bytes"] - before["truncated_bytes"] >= 400 * 1024 - 256 * 1024
+    assert after["truncated_bytes"] - before["truncated_bytes"] >= size - cap

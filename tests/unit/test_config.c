@@ -37,8 +37,8 @@ static void expect_defaults(const struct config *c)
 	cr_expect_null(c->redact_patterns);
 	cr_expect_eq(c->n_redact_patterns, 0);
 	cr_expect_null(c->rules_path);
-	cr_expect_eq(c->max_call_bytes, 262144);
-	cr_expect_eq(c->ringbuf_bytes, 8388608);
+	cr_expect_eq(c->max_call_bytes, 4259840);
+	cr_expect_eq(c->ringbuf_bytes, 33554432);
 	cr_expect_eq(c->max_body_bytes, 4194304);
 	cr_expect_eq(c->max_connections, 16384);
 	cr_expect_eq(c->idle_timeout_s, 300);
@@ -77,7 +77,7 @@ Test(config, configmap_shape)
 	cr_expect_str_eq(cfg.output_format, "jsonl");
 	cr_expect(cfg.ai_only);
 	cr_expect_not(cfg.redact);
-	cr_expect_eq(cfg.max_call_bytes, 262144);
+	cr_expect_eq(cfg.max_call_bytes, 4259840);
 }
 
 Test(config, every_key)
@@ -415,7 +415,7 @@ Test(config, describe_lists_every_key)
 
 	cr_assert_lt(n, sizeof(buf));
 	cr_expect_eq(strlen(buf), n);
-	cr_expect(strstr(buf, "capture.ring_buffer_bytes (size, default 8388608)\n"),
+	cr_expect(strstr(buf, "capture.ring_buffer_bytes (size, default 33554432)\n"),
 		  "%s", buf);
 	cr_expect(strstr(buf, "rules.path (string, default none)\n"), "%s",
 		  buf);
