@@ -137,14 +137,15 @@ def test_big_request(big, client, mode, size):
 
 def test_big_calls_while_two_stream(big):
     """Three 4 MiB calls (Python requests, Node, curl) start together while
-    two clients stream replies of 20 events 0.4 s apart."""
+    two clients stream replies of 20 events 1 s apart (long enough for
+    the big calls to finish first on a loaded machine)."""
     streams = []
     for client in ("node", "curl"):
         tag = "long-%s" % client
         path, sent = body_file(big.dir, 40_000, tag, True, words=3000)
         streams.append((client, tag, sent, e2elib.Client(
-            big.server, client_argv(client, path, 40_000, tag, "stream", 0.4),
-            env_extra={"OISP_DELTA_DELAY": "0.4"})))
+            big.server, client_argv(client, path, 40_000, tag, "stream", 1.0),
+            env_extra={"OISP_DELTA_DELAY": "1.0"})))
     before = lost(big.status())
     time.sleep(0.5)
     bigs = []
