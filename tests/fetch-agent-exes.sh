@@ -20,21 +20,9 @@ PKGS="@oven/bun-linux-x64@1.4.5
 @github/copilot-linux-x64@1.0.102
 @github/copilot@1.0.102"
 
-mkdir -p "$CACHE"
-for p in $PKGS; do
-	dir="$CACHE/$p"
-	[ -f "$dir/.complete" ] && continue
-	tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
-	if (cd "$tmp" && npm pack --silent "$p" >/dev/null 2>&1); then
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		tar -xzf "$tmp"/*.tgz -C "$dir"
-		touch "$dir/.complete"
-	else
-		echo "fetch-agent-exes: cannot fetch $p (skipped)" >&2
-	fi
-	rm -rf "$tmp"
-done
+. "$(dirname "$0")/npm-cache.sh"
+# shellcheck disable=SC2086 # one word per package
+npm_fetch fetch-agent-exes $PKGS
 
 # Copilot CLI makes its model calls in runtime.node, a native add-on
 # that its single-file executable unpacks on first run (into

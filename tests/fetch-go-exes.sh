@@ -19,16 +19,6 @@ esbuild-linux-64@0.14.54
 @esbuild/linux-x64@0.27.7
 @esbuild/linux-x64@0.28.2"
 
-mkdir -p "$CACHE"
-for p in $PKGS; do
-	dir="$CACHE/$p"
-	[ -x "$dir/package/bin/esbuild" ] && continue
-	tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
-	if (cd "$tmp" && npm pack --silent "$p" >/dev/null 2>&1); then
-		mkdir -p "$dir"
-		tar -xzf "$tmp"/*.tgz -C "$dir"
-	else
-		echo "fetch-go-exes: cannot fetch $p (skipped)" >&2
-	fi
-	rm -rf "$tmp"
-done
+. "$(dirname "$0")/npm-cache.sh"
+# shellcheck disable=SC2086 # one word per package
+npm_fetch fetch-go-exes $PKGS
