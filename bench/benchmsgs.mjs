@@ -1,7 +1,23 @@
 // SPDX-License-Identifier: MIT
-// The HTTP/1.1 messages of bunbench.js and denobench.js (tlsbench's
-// rounds, bench/msgs.h): an OpenAI-style chat request and its JSON
-// response, each with a body of about @size bytes.
+// What bunbench.js and denobench.js share: their options and their
+// HTTP/1.1 messages (tlsbench's rounds, bench/msgs.h).
+
+// The options in @argv (--cert, --key: paths; --size, --seconds,
+// --warmup: numbers; --sync), over the defaults.
+export function options(argv) {
+	const opt = { size: 4096, seconds: 1, warmup: 0.5, sync: false };
+	for (let i = 0; i < argv.length; i++) {
+		const k = argv[i].replace(/^--/, "");
+		if (k === "sync")
+			opt.sync = true;
+		else
+			opt[k] = ["cert", "key"].includes(k) ? argv[++i] : Number(argv[++i]);
+	}
+	return opt;
+}
+
+// An OpenAI-style chat request and its JSON response, each with a body
+// of about @size bytes.
 function jsonBody(prefix, suffix, size) {
 	return prefix + "x".repeat(Math.max(1, size - prefix.length - suffix.length)) + suffix;
 }

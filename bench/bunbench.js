@@ -10,17 +10,9 @@
 //   bun bunbench.js --cert PEM --key PEM --size BYTES --seconds S
 //                   [--warmup S] [--sync]
 // --sync prints "warm" after the warm-up and waits for a line on stdin.
-import { messages } from "./benchmsgs.mjs";
+import { messages, options } from "./benchmsgs.mjs";
 
-const opt = { size: 4096, seconds: 1, warmup: 0.5, sync: false };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-	const k = argv[i].replace(/^--/, "");
-	if (k === "sync")
-		opt.sync = true;
-	else
-		opt[k] = ["cert", "key"].includes(k) ? argv[++i] : Number(argv[++i]);
-}
+const opt = options(process.argv.slice(2));
 
 const { req, resp } = messages(opt.size);
 
