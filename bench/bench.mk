@@ -9,7 +9,7 @@
 
 BENCH_OUT := $(OUT)/bench
 BENCH_BINS := $(BENCH_OUT)/tlsbench $(BENCH_OUT)/gnutlsbench $(BENCH_OUT)/count \
-	      $(BENCH_OUT)/dlsleeper $(BENCH_OUT)/gotlsbench
+	      $(BENCH_OUT)/dlsleeper $(BENCH_OUT)/gotlsbench $(BENCH_OUT)/syscallbench
 BENCH_ARGS ?=
 
 $(BENCH_OUT):
@@ -43,6 +43,10 @@ $(BENCH_OUT)/gotlsbench: bench/gotlsbench/main.go | $(BENCH_OUT)
 	$(call msg,GO,$@)
 	$(Q)GOCACHE=$(abspath $(BENCH_OUT))/gocache \
 		go build -trimpath -o $@ $<
+
+$(BENCH_OUT)/syscallbench: bench/syscallbench.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
 
 $(BENCH_OUT)/dlsleeper: bench/dlsleeper.c | $(BENCH_OUT)
 	$(call msg,CC,$@)

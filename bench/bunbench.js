@@ -10,31 +10,11 @@
 //   bun bunbench.js --cert PEM --key PEM --size BYTES --seconds S
 //                   [--warmup S] [--sync]
 // --sync prints "warm" after the warm-up and waits for a line on stdin.
-const opt = { size: 4096, seconds: 1, warmup: 0.5, sync: false };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-	const k = argv[i].replace(/^--/, "");
-	if (k === "sync")
-		opt.sync = true;
-	else
-		opt[k] = ["cert", "key"].includes(k) ? argv[++i] : Number(argv[++i]);
-}
+import { messages, options } from "./benchmsgs.mjs";
 
-function jsonBody(prefix, suffix, size) {
-	return prefix + "x".repeat(Math.max(1, size - prefix.length - suffix.length)) + suffix;
-}
+const opt = options(process.argv.slice(2));
 
-const reqBody = jsonBody('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"',
-			 '"}]}', opt.size);
-const req = Buffer.from("POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n" +
-	"Authorization: Bearer sk-bench\r\nContent-Type: application/json\r\n" +
-	`Content-Length: ${reqBody.length}\r\n\r\n${reqBody}`);
-const respBody = jsonBody('{"id":"chatcmpl-bench","object":"chat.completion","model":"gpt-4o-mini",' +
-	'"choices":[{"index":0,"message":{"role":"assistant","content":"',
-	'"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,' +
-	'"total_tokens":18}}', opt.size);
-const resp = Buffer.from("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" +
-	`Content-Length: ${respBody.length}\r\n\r\n${respBody}`);
+const { req, resp } = messages(opt.size);
 
 const n = { writes: 0, reads: 0 };
 

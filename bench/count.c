@@ -10,11 +10,17 @@
  * each of Read's return instructions (no uretprobe in Go; Close, once
  * per connection, is left out).  With --stack boringssl, --lib is a Bun
  * executable and the probes go on the SSL_write and SSL_read the sensor
- * finds (capture/boringssl.c), uprobe and uretprobe.  Prints "ready" once attached; then each
+ * finds (capture/boringssl.c), uprobe and uretprobe.  With --stack rustls,
+ * --lib is an executable or shared object with rustls over aws-lc and the
+ * probes go where the sensor puts its own (capture/rustls.c): a uprobe on
+ * EVP_AEAD_CTX_seal (counted as write_enter), a uprobe and a uretprobe on
+ * _open (read_enter, read_return) and a uprobe on _init (write_ex_enter);
+ * the sensor's sys_enter program is not mirrored.  Prints "ready" once
+ * attached; then each
  * line read on stdin prints the hit counts so far as one JSON line; EOF
  * detaches.
  *
- *	count [--lib PATH] [--stack openssl|gnutls|go|boringssl]
+ *	count [--lib PATH] [--stack openssl|gnutls|go|boringssl|rustls]
  *	      [--writes both|entry|return] [--reads ...]
  *
  * --writes/--reads choose the probes per direction (default both: a
@@ -60,9 +66,9 @@ struct probe {
  * --stack openssl (default) or gnutls: GnuTLS's counterparts of the four,
  * those the sensor probes (gnutls_record_send jumps to _send2).
  */
-enum { STACK_OPENSSL, STACK_GNUTLS, STACK_GO, STACK_BORINGSSL };
+enum { STACK_OPENSSL, STACK_GNUTLS, STACK_GO, STACK_BORINGSSL, STACK_RUSTLS };
 static const char *const stack_names[] = {
-	"openssl", "gnutls", "go", "boringssl" };
+	"openssl", "gnutls", "go", "boringssl", "rustls" };
 static const char *const funcs[][F_NR] = {
 	{ "SSL_write", "SSL_write_ex", "SSL_read", "SSL_read_ex" },
 	{ "gnutls_record_send", "gnutls_record_send2", "gnutls_record_recv",
@@ -222,6 +228,17 @@ static struct bpf_program *prog_for(struct count_bpf *skel,
 		return ret ? skel->progs.cnt_write_ret : skel->progs.cnt_write_enter;
 	if (want == &boringssl_stack && cookie == CAP_FN_READ)
 		return ret ? skel->progs.cnt_read_ret : skel->progs.cnt_read_enter;
+	if (want == &rustls_stack) {
+		switch (cookie) {
+		case CAP_RUSTLS_SEAL:
+			return ret ? NULL : skel->progs.cnt_write_enter;
+		case CAP_RUSTLS_OPEN:
+			return ret ? skel->progs.cnt_read_ret : skel->progs.cnt_read_enter;
+		case CAP_RUSTLS_INIT:
+			return ret ? NULL : skel->progs.cnt_wex_enter;
+		}
+		return NULL;
+	}
 	if (want != &go_stack || ret)
 		return NULL;
 	switch (cookie & 0xff) {
@@ -310,7 +327,7 @@ int main(int argc, char **argv)
 
 	err = parse_opts(argc, argv, &o);
 	if (err) {
-		fprintf(stderr, "usage: count [--lib PATH] [--stack openssl|gnutls|go|boringssl] "
+		fprintf(stderr, "usage: count [--lib PATH] [--stack openssl|gnutls|go|boringssl|rustls] "
 			"[--writes both|entry|return] [--reads both|entry|return]\n");
 		return 2;
 	}
@@ -324,6 +341,8 @@ int main(int argc, char **argv)
 		err = attach_resolved(skel, &o, &go_stack, false, links);
 	else if (o.stack == STACK_BORINGSSL)
 		err = attach_resolved(skel, &o, &boringssl_stack, true, links);
+	else if (o.stack == STACK_RUSTLS)
+		err = attach_resolved(skel, &o, &rustls_stack, true, links);
 	else
 		err = attach_all(skel, &o, links);
 	if (err)

@@ -21,6 +21,15 @@ section run again replaces its previous figures, the others are kept):
             with no probes, counting probes on the SSL_write and SSL_read
             the sensor finds (bench/count --stack boringssl), and the
             sensor
+  cost_rustls  the same for rustls over aws-lc: bench/denobench.js run by
+            Deno 2.9.6 from the test cache with no probes, counting probes
+            on the EVP_AEAD_CTX_seal/_open/_init the sensor finds
+            (bench/count --stack rustls), and the sensor
+  cost_sysenter  the host-wide cost of the sensor's tp_btf/sys_enter
+            program, attached while a rustls file is probed: ns per
+            getppid() and read() (bench/syscallbench) with no sensor, with
+            the sensor and no rustls process, and with a deno process
+            probed
   replay    pipeline throughput: `oisp-sensor replay` of generated
             capture files (bench/gencap.py) on one core
   footprint resident memory idle and under load, CPU idle over 30 s
@@ -59,7 +68,8 @@ SIZES = (128, 4096, 65536, 1 << 20, 4 << 20)
 # rounds in sixteens: 4 MiB steps take some 16 s each).
 LOSS_SIZES = {4096: 250, 65536: 250, 4 << 20: 2}
 MODES = ("bio", "sock")
-SECTIONS = ("cost", "cost_gnutls", "cost_go", "cost_bun", "replay", "footprint", "loss", "startup", "hostile")
+SECTIONS = ("cost", "cost_gnutls", "cost_go", "cost_bun", "cost_rustls", "cost_sysenter",
+            "replay", "footprint", "loss", "startup", "hostile")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -83,6 +93,11 @@ class Env:
         self.bun = os.path.join(os.environ.get("OISP_TEST_CACHE", "/var/cache/oisp-test"),
                                 "npm", "@oven", "bun-linux-x64@1.4.5", "package", "bin", "bun")
         self.bunbench = os.path.join(HERE, "bunbench.js")
+        self.deno = os.path.join(os.environ.get("OISP_TEST_CACHE", "/var/cache/oisp-test"),
+                                 "npm", "@deno", "linux-x64-glibc@2.9.6", "package", "deno")
+        self.denobench = os.path.join(HERE, "denobench.js")
+        self.syscallbench = os.path.join(self.build, "bench", "syscallbench")
+        self.deno_tls = None
         self.bun_tls = None
 
     def bun_cert(self):
@@ -95,6 +110,26 @@ class Env:
                            check=True, capture_output=True)
             self.bun_tls = (cert, key)
         return self.bun_tls
+
+    def deno_cert(self):
+        """A self-signed end-entity certificate for 127.0.0.1 and its key
+        for denobench, made once (rustls refuses a CA certificate as a
+        server's)."""
+        if not self.deno_tls:
+            cert, key = os.path.join(self.tmp, "deno.crt"), os.path.join(self.tmp, "deno.key")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                            "-days", "2", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-addext", "basicConstraints=critical,CA:FALSE"],
+                           check=True, capture_output=True)
+            self.deno_tls = (cert, key)
+        return self.deno_tls
+
+    def deno_env(self):
+        """denobench's environment: its cache under the bench's tmp."""
+        return dict(os.environ, DENO_DIR=os.path.join(self.tmp, "deno"),
+                    DENO_NO_UPDATE_CHECK="1", NO_COLOR="1")
 
     def cleanup(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -266,7 +301,7 @@ class Counter:
 
     def __init__(self, env, writes="both", reads="both", stack="openssl"):
         lib = {"gnutls": LIBGNUTLS, "go": env.gotlsbench,
-               "boringssl": env.bun}.get(stack, LIBSSL)
+               "boringssl": env.bun, "rustls": env.deno}.get(stack, LIBSSL)
         self.proc = subprocess.Popen([env.count, "--lib", lib, "--stack", stack,
                                       "--writes", writes, "--reads", reads],
                                      stdin=subprocess.PIPE,
@@ -290,16 +325,25 @@ def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", bef
     """One run of the stack's bench program; @before() runs when it starts
     measuring: at once, or for gotlsbench after its warm-up (the sensor
     probes a Go executable at its exec), which it does not count."""
-    if stack in ("go", "boringssl"):
+    if stack in ("go", "boringssl", "rustls"):
         argv = [env.gotlsbench, "--size", str(size), "--seconds", str(seconds), "--sync"]
+        penv = None
         if stack == "boringssl":
             # The sensor searches a Bun executable at its exec (0.15-0.3 s).
             cert, key = env.bun_cert()
             argv = [env.bun, env.bunbench, "--cert", cert, "--key", key, "--warmup", "1.5",
                     "--size", str(size), "--seconds", str(seconds), "--sync"]
+        if stack == "rustls":
+            # The sensor identifies a Deno executable at its exec (0.4-0.8 s).
+            cert, key = env.deno_cert()
+            argv = [env.deno, "run", "--allow-net", "--allow-read", env.denobench,
+                    "--cert", cert, "--key", key, "--warmup", "2",
+                    "--size", str(size), "--seconds", str(seconds), "--sync"]
+            penv = env.deno_env()
         if cpus is not None:
             argv = ["taskset", "-c", cpus] + argv
-        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             env=penv)
         if p.stdout.readline().strip() != "warm":
             raise RuntimeError("%s bench failed" % stack)
         if before:
@@ -372,7 +416,10 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
     plus hits."""
     mine = prog_ids_of(probe.pid) if probe else set()
     foreign = wait_quiet(mine, quiet_timeout)
-    progs = {"gnutls": "gnutls_", "go": "go_", "boringssl": "boringssl_"}.get(stack, "ssl_")
+    # rustls: the uprobes only; rustls_sys_enter runs for every system
+    # call on the host (section cost_sysenter).
+    progs = {"gnutls": "gnutls_", "go": "go_", "boringssl": "boringssl_",
+             "rustls": ("rustls_enter", "rustls_return")}.get(stack, "ssl_")
     snap = {}
 
     def before():
@@ -404,7 +451,7 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
     return r
 
 
-def bench_cost(env, a, configs=COST_CONFIGS, modes=MODES, stack="openssl"):
+def bench_cost(env, a, configs=COST_CONFIGS, modes=MODES, stack="openssl", sizes=SIZES):
     raw = []
     with BpfStats():
         for rep in range(a.reps):
@@ -422,7 +469,7 @@ def bench_cost(env, a, configs=COST_CONFIGS, modes=MODES, stack="openssl"):
                     probe.wait_ready()
                 try:
                     for mode in modes:
-                        for size in SIZES:
+                        for size in sizes:
                             r = cost_case(env, cfg, probe, mode, size, a.seconds,
                                           a.quiet_timeout, stack)
                             r.update(config=cfg, rep=rep)
@@ -433,7 +480,7 @@ def bench_cost(env, a, configs=COST_CONFIGS, modes=MODES, stack="openssl"):
                     if burner:
                         burner.stop()
     return {"seconds_per_case": a.seconds, "reps": a.reps, "raw": raw,
-            "summary": cost_summary(raw, configs, modes)}
+            "summary": cost_summary(raw, configs, modes, sizes)}
 
 
 def bench_cost_gnutls(env, a):
@@ -451,6 +498,112 @@ def bench_cost_bun(env, a):
     if not os.path.exists(env.bun):
         raise RuntimeError("%s missing: run tests/fetch-agent-exes.sh" % env.bun)
     return bench_cost(env, a, BUN_COST_CONFIGS, ("sock",), "boringssl")
+
+
+def bench_cost_rustls(env, a):
+    """The cost section's floor and sensor cases for rustls over aws-lc,
+    in Deno.  Sizes of 16 and 64 KiB are left out: there denobench's
+    rounds wait on delayed ACKs (Deno's TLS listener cannot set
+    TCP_NODELAY), which would hide the probes' cost."""
+    if not os.path.exists(env.deno):
+        raise RuntimeError("%s missing: run tests/fetch-agent-exes.sh" % env.deno)
+    return bench_cost(env, a, RUSTLS_COST_CONFIGS, ("sock",), "rustls",
+                      (128, 4096, 1 << 20))
+
+
+RUSTLS_COST_CONFIGS = (
+    ("none", "no probes"),
+    ("floor", "counting uprobes where the sensor puts its own, found by the sensor's "
+     "resolver (`capture/rustls.c`): the entries of aws-lc's `EVP_AEAD_CTX_seal`, `_open` "
+     "and `_init`, and `_open`'s return (uretprobe)"),
+    ("sensor", "oisp-sensor run (default config): denobench's server end is recognised at "
+     "its first request and no longer copied"),
+    ("sensor_all", "oisp-sensor run with `filters.server_side: true`: every call copied"),
+)
+
+
+SYSCALLS = ("getppid", "read")
+SYSENTER_CONFIGS = (
+    ("none", "no sensor"),
+    ("sensor", "oisp-sensor run, no rustls file probed: the sys_enter program is not "
+     "attached"),
+    ("sensor_rustls", "oisp-sensor run with an idle deno process probed: the sys_enter "
+     "program is attached and runs for every system call on the host"),
+)
+
+
+class IdleDeno:
+    """A deno process waiting on stdin, so that the sensor probes it."""
+
+    def __init__(self, env):
+        self.proc = subprocess.Popen(
+            [env.deno, "eval", "await Deno.stdin.read(new Uint8Array(1))"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env.deno_env())
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+def sys_enter_attached(sensor):
+    """Whether @sensor holds its rustls_sys_enter program attached (a
+    tracing link to it)."""
+    ids = {q["id"] for q in bpf_progs() if q.get("name") == "rustls_sys_enter"
+           and q["id"] in prog_ids_of(sensor.pid)}
+    p = subprocess.run(["bpftool", "link", "show", "--json"], capture_output=True,
+                       text=True, check=True)
+    return any(l.get("prog_id") in ids for l in json.loads(p.stdout))
+
+
+def bench_cost_sysenter(env, a):
+    """ns per system call (bench/syscallbench on CPU 0) under each of
+    SYSENTER_CONFIGS, alternated in a.reps repetitions."""
+    raw = []
+    for rep in range(a.reps):
+        for cfg, _ in SYSENTER_CONFIGS:
+            log("cost_sysenter: repetition %d/%d, %s" % (rep + 1, a.reps, cfg))
+            sensor = deno = None
+            try:
+                if cfg != "none":
+                    sensor = Sensor(env, cpus="1")
+                    sensor.wait_ready(files=0)
+                if cfg == "sensor_rustls":
+                    deno = IdleDeno(env)
+                    deadline = time.monotonic() + 30
+                    while not sys_enter_attached(sensor):
+                        if time.monotonic() > deadline:
+                            raise RuntimeError("sys_enter not attached with deno running")
+                        time.sleep(0.1)
+                # Another rustls program on the host (a test run) would
+                # have it attached: such cases are marked and left out.
+                attached = bool(sensor) and sys_enter_attached(sensor)
+                for call in SYSCALLS:
+                    p = subprocess.run(["taskset", "-c", "0", env.syscallbench, "--call", call,
+                                        "--seconds", str(a.seconds)],
+                                       capture_output=True, text=True, check=True)
+                    r = json.loads(p.stdout)
+                    r.update(config=cfg, rep=rep, loadavg=os.getloadavg()[0],
+                             sys_enter=attached)
+                    raw.append(r)
+            finally:
+                if deno:
+                    deno.stop()
+                if sensor:
+                    sensor.stop()
+    summary = []
+    for call in SYSCALLS:
+        rows = {}
+        for cfg, _ in SYSENTER_CONFIGS:
+            rs = [r for r in raw if r["call"] == call and r["config"] == cfg]
+            rs = [r for r in rs if r["sys_enter"] == (cfg == "sensor_rustls")] or rs
+            rows[cfg] = {"ns_per_call": statistics.median(r["ns_per_call"] for r in rs),
+                         "min": min(r["ns_per_call"] for r in rs),
+                         "max": max(r["ns_per_call"] for r in rs)}
+        for cfg in rows:
+            rows[cfg]["added_ns"] = rows[cfg]["ns_per_call"] - rows["none"]["ns_per_call"]
+        summary.append({"call": call, "configs": rows})
+    return {"seconds_per_case": a.seconds, "reps": a.reps, "raw": raw, "summary": summary,
+            "loadavg": [r["loadavg"] for r in raw]}
 
 
 BUN_COST_CONFIGS = (
@@ -486,10 +639,10 @@ GNUTLS_COST_CONFIGS = (
 )
 
 
-def cost_summary(raw, configs=COST_CONFIGS, modes=MODES):
+def cost_summary(raw, configs=COST_CONFIGS, modes=MODES, sizes=SIZES):
     out = []
     for mode in modes:
-        for size in SIZES:
+        for size in sizes:
             rows = {}
             for cfg, _ in configs:
                 rs = [r for r in raw if r["config"] == cfg and r["mode"] == mode
@@ -1097,6 +1250,45 @@ def md_startup(s):
     return out
 
 
+def md_cost_rustls(c):
+    return md_cost(c, RUSTLS_COST_CONFIGS, [
+        "## 1e. Cost to the traced program, Deno (rustls over aws-lc)", "",
+        "`bench/denobench.js`, run by Deno 2.9.6 (npm, stripped, rustls 0.23.40 on aws-lc-rs), "
+        "makes tlsbench's rounds over Deno's own TLS: a server (`Deno.listenTls`) and a client "
+        "(`Deno.connect` with TCP_NODELAY, then `Deno.startTls`) in one process over loopback "
+        "TCP, one `write()` per message (rustls cuts it into records of 16 KiB at most) and "
+        "`read()` until it is whole. Its first 2 s are not measured (the sensor identifies a "
+        "Deno executable at its exec); the measured connection is opened after them, so that "
+        "the sensor sees its handshake, and the counters are read when it starts measuring. Pinned to "
+        "CPU 0, the sensor to CPU 1. The columns are section 1's; *calls/round* counts "
+        "`write()` and `read()` calls, and the probes fire per TLS record (*hits/call*). "
+        "The sensor's BPF time counts its uprobes only: its sys_enter program runs for every "
+        "system call and is measured in section 1f.", ""])
+
+
+def md_cost_sysenter(c):
+    out = ["## 1f. Host-wide cost of the sys_enter program (rustls)", "",
+           "While a rustls file is probed the sensor attaches a `tp_btf/sys_enter` program, "
+           "which runs for every system call of every process (it keeps the fd of a traced "
+           "thread's last read and sees close()). `bench/syscallbench` (CPU 0) times "
+           "`getppid()` and a 1-byte `read()` of /dev/zero in a loop of %.1f s; neither process "
+           "is traced, so the program returns at its first checks. %d repetitions, "
+           "alternated; medians (min–max). Configurations:" % (c["seconds_per_case"], c["reps"]),
+           ""]
+    for cfg, desc in SYSENTER_CONFIGS:
+        out.append("- `%s`: %s" % (cfg, desc))
+    out += ["", "| system call | config | ns/call (min–max) | added ns/call |",
+            "|---|---|---|---|"]
+    for s in c["summary"]:
+        for cfg, _ in SYSENTER_CONFIGS:
+            r = s["configs"][cfg]
+            out.append("| %s | %s | %.0f (%.0f–%.0f) | %+.0f |" % (
+                s["call"], cfg, r["ns_per_call"], r["min"], r["max"], r["added_ns"]))
+    out += ["", "1-minute load average during the runs: %.2f–%.2f." % (
+        min(c["loadavg"]), max(c["loadavg"])), ""]
+    return out
+
+
 def render(res):
     m = res["machine"]
     out = ["# oisp-sensor benchmark results", "",
@@ -1105,7 +1297,8 @@ def render(res):
                m["openssl"], m["commit"]), "",
            "Command: `make bench` (`bench/run.py`); raw figures in `results.json`.", ""]
     for name, fn in (("cost", md_cost), ("cost_gnutls", md_cost_gnutls), ("cost_go", md_cost_go),
-                     ("cost_bun", md_cost_bun),
+                     ("cost_bun", md_cost_bun), ("cost_rustls", md_cost_rustls),
+                     ("cost_sysenter", md_cost_sysenter),
                      ("replay", md_replay), ("footprint", md_footprint),
                      ("loss", md_loss), ("startup", md_startup), ("hostile", md_hostile)):
         sec = res["sections"].get(name)
@@ -1159,7 +1352,8 @@ def main():
     res["machine"] = machine()
     env = Env(a.build)
     fns = {"cost": bench_cost, "cost_gnutls": bench_cost_gnutls, "cost_go": bench_cost_go,
-           "cost_bun": bench_cost_bun,
+           "cost_bun": bench_cost_bun, "cost_rustls": bench_cost_rustls,
+           "cost_sysenter": bench_cost_sysenter,
            "replay": bench_replay, "footprint": bench_footprint,
            "loss": bench_loss, "startup": bench_startup, "hostile": bench_hostile}
     try:

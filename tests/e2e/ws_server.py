@@ -24,6 +24,8 @@ response.create (Responses API):
   model "bad-model"          an `error` event (status 400, model_not_found)
   model "fail-model"         response.created, response.in_progress, then
                              response.failed (server_error)
+  "generate": false          response.created, then response.completed with
+                             no output and zero usage (a prewarm)
   tools given                a function_call of the first tool, arguments
                              {"text": <last user text>}, streamed; when the
                              input ends with a function_call_output, the
@@ -193,6 +195,18 @@ def responses_failed(req, rid):
               "response": fm.responses_object(req, rid, "failed", [], None, error=err)}, False)]
 
 
+def responses_prewarm(req, rid):
+    """A request with "generate": false (Codex's prewarm, which only
+    loads the context): a response with no output, as OpenAI sends."""
+    usage = {"input_tokens": 0, "input_tokens_details": {"cached_tokens": 0},
+             "output_tokens": 0, "output_tokens_details": {"reasoning_tokens": 0},
+             "total_tokens": 0}
+    return [({"type": "response.created",
+              "response": fm.responses_object(req, rid, "in_progress", [], None)}, False),
+            ({"type": "response.completed",
+              "response": fm.responses_object(req, rid, "completed", [], usage)}, False)]
+
+
 def responses_tool_call(req, rid, fragment):
     """A streamed function_call of the first tool; returns (events, call)."""
     a = fm.responses_answer(req)
@@ -243,6 +257,9 @@ async def responses_api(conn):
         if req.get("model") == fm.BAD_MODEL:
             evs = responses_error(req)
             answer.update(status="error", text=None, usage=None, error=evs[0][0]["error"])
+        elif req.get("generate") is False:
+            evs = responses_prewarm(req, rid)
+            answer.update(status="completed", text=None, usage=evs[-1][0]["response"]["usage"])
         elif req.get("model") == FAIL_MODEL:
             evs = responses_failed(req, rid)
             answer.update(status="failed", text=None, usage=None)

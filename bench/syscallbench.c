@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/*
+ * syscallbench - the time of one system call, for the host-wide cost of
+ * a tp_btf/sys_enter program (bench/run.py, section cost_sysenter): calls
+ * getppid() or read() of one byte from /dev/zero in a loop for about
+ * --seconds and prints one JSON line {call, calls, seconds, ns_per_call}.
+ *
+ *	syscallbench --call getppid|read [--seconds S]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#define BATCH	10000	/* calls between two looks at the clock */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	const char *call = NULL;
+	double seconds = 1, t0, t1;
+	unsigned long long n = 0;
+	int i, fd = -1, use_read;
+	char c;
+
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--call"))
+			call = argv[i + 1];
+		else if (!strcmp(argv[i], "--seconds"))
+			seconds = atof(argv[i + 1]);
+		else
+			break;
+	}
+	if (i != argc || !call || (strcmp(call, "getppid") && strcmp(call, "read")) ||
+	    seconds <= 0) {
+		fprintf(stderr, "usage: syscallbench --call getppid|read [--seconds S]\n");
+		return 2;
+	}
+	use_read = !strcmp(call, "read");
+	if (use_read) {
+		fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			perror("syscallbench: /dev/zero");
+			return 1;
+		}
+	}
+	t0 = now_s();
+	do {
+		for (i = 0; i < BATCH; i++) {
+			/* syscall(): glibc's getppid() makes the call each time too */
+			if (use_read ? read(fd, &c, 1) != 1 : syscall(SYS_getppid) < 0) {
+				perror("syscallbench");
+				return 1;
+			}
+		}
+		n += BATCH;
+		t1 = now_s();
+	} while (t1 - t0 < seconds);
+	printf("{\"call\":\"%s\",\"calls\":%llu,\"seconds\":%.6f,\"ns_per_call\":%.2f}\n",
+	       call, n, t1 - t0, (t1 - t0) * 1e9 / n);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
