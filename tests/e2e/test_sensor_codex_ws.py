@@ -110,8 +110,8 @@ def test_codex_exec_websocket(sensor_run, ws, version):
     assert len(pairs) == 3 and len(evs) == 6, [e["event_type"] for e in evs]
     for (q, r), body, ans in zip(pairs, sent, answers):
         assert r is not None, "no ai.response for %s" % ans["id"]
-        # process.name is the calling thread's comm ("tokio-rt-worker")
-        qd, rd = e2elib.check_envelopes(q, r, pid=c.pid, exe=exe)
+        # made on a "tokio-rt-worker" thread; the name is the process's
+        qd, rd = e2elib.check_envelopes(q, r, pid=c.pid, exe=exe, name="codex")
         check_ws_http(qd, rd, "/v1/responses")
         assert qd["api"] == "openai.responses" and qd["request_type"] == "chat", qd
         assert qd["model"]["id"] == body["model"] == "gpt-4.1-mini"

@@ -146,8 +146,8 @@ def test_codex_exec(request, sensor_run, version, proto):
                     for k, v in r["headers"])]
     assert req["path"] == "/v1/responses" and req["status"] == 200, req
     check_proto(req, proto)
-    # process.name is the calling thread's comm here: "tokio-rt-worker".
-    qd, rd = e2elib.check_envelopes(q, resp, pid=c.pid, exe=exe)
+    # The calls are made on "tokio-rt-worker" threads; the name is the process's.
+    qd, rd = e2elib.check_envelopes(q, resp, pid=c.pid, exe=exe, name="codex")
     assert qd["api"] == "openai.responses" and qd["streaming"] is True, qd
     assert qd["model"]["id"] == "gpt-4.1-mini"
     reply = rd["choices"][0]["message"]["content"]
