@@ -625,14 +625,14 @@ static int eh_lookup(struct finder *f, __u64 pc, __u64 *begin, __u64 *end)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (base + (__s32)le32(f->ehtab + mid * 8) <= pc)
+		if (base + (__s32)le32(f->ehtab + (size_t)mid * 8) <= pc)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (!lo)
 		return -ENOENT;
-	fde_a = base + (__s32)le32(f->ehtab + (lo - 1) * 8 + 4);
+	fde_a = base + (__s32)le32(f->ehtab + (size_t)(lo - 1) * 8 + 4);
 	if (!in_region(&f->src->eh_frame, fde_a, sizeof(fde)))
 		return -ENOENT;
 	err = f->src->read(f->src->ctx, fde_a, fde, sizeof(fde));
@@ -654,11 +654,15 @@ static int eh_lookup(struct finder *f, __u64 pc, __u64 *begin, __u64 *end)
 	p = cie + 9;
 	e = cie + sizeof(cie);
 	for (i = 0; i < sizeof(aug) && p < e && *p; i++)
-		aug[i] = *p++;
+		aug[i] = (char)*p++;
 	if (i == sizeof(aug) || p == e || (i && aug[0] != 'z'))
 		return -ENOENT;
 	p++;
-	if (!uleb(&p, e, &v) || !uleb(&p, e, &v))	/* code, data align */
+	/* The code and data alignment factors, skipped (the data one is a
+	 * SLEB128, as long as a ULEB128 of the same bytes). */
+	if (!uleb(&p, e, &v))
+		return -ENOENT;
+	if (!uleb(&p, e, &v))
 		return -ENOENT;
 	if (cie[8] == 1)
 		p++;				/* return address register */
@@ -937,6 +941,7 @@ static enum sig signature(const struct site **s, unsigned int n)
 		R_SHOULD_NOT_HAVE_BEEN_CALLED };
 	static const unsigned int peek[] = { R_SHOULD_NOT_HAVE_BEEN_CALLED };
 
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	qsort(s, n, sizeof(*s), cmp_line);
 	if (!n || s[n - 1]->line - s[0]->line > MAX_LINE_SPAN)
 		return SIG_NONE;
@@ -1145,6 +1150,7 @@ int bssl__find(const struct bssl_src *src, struct bssl_result *r)
 	f.targets = malloc(MAX_TARGETS * sizeof(*f.targets));
 	f.near = calloc(BSSL_MAX_REFS, sizeof(*f.near));
 	f.tkind = malloc(MAX_TARGETS);
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	ds = calloc(BSSL_MAX_REFS, sizeof(*ds));
 	err = -ENOMEM;
 	if (!f.insn || !f.sites || !f.targets || !f.near || !f.tkind ||
@@ -1194,6 +1200,7 @@ int bssl__find(const struct bssl_src *src, struct bssl_result *r)
 		err = group_of(&f, (struct site *)ds[i]);
 	if (err)
 		goto out;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	qsort(ds, nd, sizeof(*ds), cmp_group);
 	for (i = 0; i < nd; i = j) {
 		for (j = i + 1; j < nd && ds[j]->group == ds[i]->group; j++)
@@ -1251,7 +1258,7 @@ static int bssl_read(void *ctx, __u64 addr, void *buf, size_t n)
 		if (!s->size || addr < s->addr || addr - s->addr > s->size ||
 		    n > s->size - (addr - s->addr))
 			continue;
-		got = pread(bf->fd, buf, n, s->offset + (addr - s->addr));
+		got = pread(bf->fd, buf, n, (off_t)(s->offset + (addr - s->addr)));
 		if (got < 0)
 			return -errno;
 		return (size_t)got == n ? 0 : -ENOEXEC;
