@@ -991,7 +991,7 @@ static int prove(struct finder *f, const struct site **s, unsigned int n,
 	const struct bssl_region *tx = &f->src->text;
 	const char *why = NULL;
 	unsigned int i, cn = 0;
-	int err;
+	int err = 0;
 
 	for (i = 1; i < n; i++)
 		if (s[i]->start < lo)
