@@ -74,12 +74,6 @@ struct finder {
 	__u32 ehcount;
 };
 
-static __u32 le32(const unsigned char *p)
-{
-	return (__u32)p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16 |
-	       (__u32)p[3] << 24;
-}
-
 static bool in_region(const struct bssl_region *rg, __u64 a, __u64 n)
 {
 	return rg->size && a >= rg->addr && n <= rg->size &&
@@ -203,7 +197,7 @@ static int scan_refs(struct finder *f, __u64 a, const unsigned char *p,
 	if (n < 4)
 		return 0;
 	for (i = 0; i < valid && i + 4 <= n; i++) {
-		v = le32(p + i);
+		v = elfsym__le32(p + i);
 		for (k = 0; k < f->nstrs; k++) {
 			if (v != (__u32)f->strs[k] &&
 			    a + i + 4 + (__s64)(__s32)v != f->strs[k])
@@ -454,7 +448,7 @@ static int scan_calls(struct finder *f, __u64 a, const unsigned char *p,
 		}
 		if (p[i] != 0xe8 && p[i] != 0xe9)
 			continue;
-		t = a + i + 5 + (__s64)(__s32)le32(p + i + 1);
+		t = a + i + 5 + (__s64)(__s32)elfsym__le32(p + i + 1);
 		if (!near_window(f, t))
 			continue;
 		err = add_target(f, t, p[i] == 0xe8 ? CAND_CALL : CAND_JUMP);
@@ -559,10 +553,11 @@ static bool eh_ptr(const unsigned char **p, const unsigned char *end,
 	if (end - *p < n)
 		return false;
 	if (n == 8)
-		*v = le32(*p) | (__u64)le32(*p + 4) << 32;
+		*v = elfsym__le32(*p) | (__u64)elfsym__le32(*p + 4) << 32;
 	else
-		*v = (enc & 0x0f) == 0x0b ? (__u64)(__s64)(__s32)le32(*p) :
-					    le32(*p);
+		*v = (enc & 0x0f) == 0x0b ?
+		     (__u64)(__s64)(__s32)elfsym__le32(*p) :
+					    elfsym__le32(*p);
 	*p += n;
 	if (!rel)
 		return true;
@@ -593,7 +588,7 @@ static int eh_open(struct finder *f)
 	if (hdr[0] != 1 || hdr[2] != 0x03 || hdr[3] != 0x3b ||
 	    ((hdr[1] & 0x0f) != 0x0b && (hdr[1] & 0x0f) != 0x03))
 		return 0;
-	count = le32(hdr + 8);
+	count = elfsym__le32(hdr + 8);
 	if (!count || count > EH_MAX_FDES ||
 	    (__u64)count * 8 > rg->size - sizeof(hdr))
 		return 0;
@@ -625,22 +620,24 @@ static int eh_lookup(struct finder *f, __u64 pc, __u64 *begin, __u64 *end)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (base + (__s32)le32(f->ehtab + (size_t)mid * 8) <= pc)
+		if (base + (__s32)elfsym__le32(f->ehtab + (size_t)mid * 8) <=
+		    pc)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (!lo)
 		return -ENOENT;
-	fde_a = base + (__s32)le32(f->ehtab + (size_t)(lo - 1) * 8 + 4);
+	fde_a = base + (__s32)elfsym__le32(f->ehtab + (size_t)(lo - 1) * 8 + 4);
 	if (!in_region(&f->src->eh_frame, fde_a, sizeof(fde)))
 		return -ENOENT;
 	err = f->src->read(f->src->ctx, fde_a, fde, sizeof(fde));
 	if (err)
 		return err;
-	if (!le32(fde) || le32(fde) == 0xffffffff || !le32(fde + 4))
+	if (!elfsym__le32(fde) || elfsym__le32(fde) == 0xffffffff ||
+	    !elfsym__le32(fde + 4))
 		return -ENOENT;
-	cie_a = fde_a + 4 - le32(fde + 4);
+	cie_a = fde_a + 4 - elfsym__le32(fde + 4);
 	if (!in_region(&f->src->eh_frame, cie_a, 16))
 		return -ENOENT;
 	memset(cie, 0, sizeof(cie));
@@ -649,7 +646,7 @@ static int eh_lookup(struct finder *f, __u64 pc, __u64 *begin, __u64 *end)
 			   sizeof(cie) : 16);
 	if (err)
 		return err;
-	if (le32(cie) == 0xffffffff || le32(cie + 4) != 0)
+	if (elfsym__le32(cie) == 0xffffffff || elfsym__le32(cie + 4) != 0)
 		return -ENOENT;
 	p = cie + 9;
 	e = cie + sizeof(cie);

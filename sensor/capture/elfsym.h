@@ -120,4 +120,15 @@ int elfsym__read(struct elfsym *e, int fd, __u64 off, __u64 n,
 /* Frees @e; NULL is fine. */
 void elfsym__free(struct elfsym *e);
 
+/*
+ * The little-endian 32-bit word at @p (4 readable bytes): ELF x86-64
+ * data read from a file (.eh_frame_hdr tables, rel32 displacements),
+ * whatever the host's byte order.
+ */
+static inline __u32 elfsym__le32(const unsigned char *p)
+{
+	return (__u32)p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16 |
+	       (__u32)p[3] << 24;
+}
+
 #endif /* OISP_ELFSYM_H */

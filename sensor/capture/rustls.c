@@ -82,11 +82,6 @@ struct scan {
 	const char *why;
 };
 
-static __u32 le32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (__u32)p[3] << 24;
-}
-
 /*
  * Finds "rustls-X.Y.Z/src/conn.rs" in @ro (@n bytes) and copies X.Y.Z
  * into @ver.  The path may be absolute or remapped to start at the
@@ -165,7 +160,7 @@ static int at_site(struct scan *s, const unsigned char *b, __u64 pc)
 
 	if ((b[0] & 0xfb) != 0x48 || b[1] != 0x8d || (b[2] & 0xc7) != 0x05)
 		return 0;
-	target = pc + 7 + (__u64)(__s64)(__s32)le32(b + 3);
+	target = pc + 7 + (__u64)(__s64)(__s32)elfsym__le32(b + 3);
 	for (k = 0; k < s->nnames; k++) {
 		if (target != s->names[k])
 			continue;
@@ -189,9 +184,9 @@ static void at_call(struct scan *s, const unsigned char *b, __u64 pc)
 	unsigned int k;
 
 	if (b[0] == 0xe8) {
-		target = pc + 5 + (__u64)(__s64)(__s32)le32(b + 1);
+		target = pc + 5 + (__u64)(__s64)(__s32)elfsym__le32(b + 1);
 	} else if (b[0] == 0xff && b[1] == 0x15 && s->nslots) {
-		slot = pc + 6 + (__u64)(__s64)(__s32)le32(b + 2);
+		slot = pc + 6 + (__u64)(__s64)(__s32)elfsym__le32(b + 2);
 		for (k = 0; k < s->nslots && s->slot[k] != slot; k++)
 			;
 		if (k == s->nslots)
@@ -242,17 +237,19 @@ static void read_got(struct scan *s)
 		return;
 	for (i = 0; i + 8 <= got.size; i += 8)
 		keep_slot(s, got.addr + i,
-			  le32(g + i) | (__u64)le32(g + i + 4) << 32, lo, hi);
+			  elfsym__le32(g + i) |
+			  (__u64)elfsym__le32(g + i + 4) << 32, lo, hi);
 	if (elfsym__section(s->es, ".rela.dyn", &rela) || !rela.size ||
 	    elfsym__read(s->es, s->fd, rela.offset, rela.size, &r))
 		return;
 	for (i = 0; i + 24 <= rela.size; i += 24) {
-		where = le32(r + i) | (__u64)le32(r + i + 4) << 32;
-		if (le32(r + i + 8) != R_X86_64_RELATIVE ||
+		where = elfsym__le32(r + i) |
+			(__u64)elfsym__le32(r + i + 4) << 32;
+		if (elfsym__le32(r + i + 8) != R_X86_64_RELATIVE ||
 		    where < got.addr || where >= got.addr + got.size)
 			continue;
-		keep_slot(s, where, le32(r + i + 16) |
-			  (__u64)le32(r + i + 20) << 32, lo, hi);
+		keep_slot(s, where, elfsym__le32(r + i + 16) |
+			  (__u64)elfsym__le32(r + i + 20) << 32, lo, hi);
 	}
 }
 
@@ -384,7 +381,7 @@ static __u64 fde_start(const struct scan *s, __u64 pc)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		loc = s->hdr.addr + (__u64)(__s64)(__s32)le32(t + (size_t)mid * 8);
+		loc = s->hdr.addr + (__u64)(__s64)(__s32)elfsym__le32(t + (size_t)mid * 8);
 		if (loc <= pc) {
 			best = mid;
 			lo = mid + 1;
@@ -394,12 +391,12 @@ static __u64 fde_start(const struct scan *s, __u64 pc)
 	}
 	if (best == UINT32_MAX)
 		return 0;
-	loc = s->hdr.addr + (__u64)(__s64)(__s32)le32(t + (size_t)best * 8);
-	faddr = s->hdr.addr + (__u64)(__s64)(__s32)le32(t + (size_t)best * 8 + 4);
+	loc = s->hdr.addr + (__u64)(__s64)(__s32)elfsym__le32(t + (size_t)best * 8);
+	faddr = s->hdr.addr + (__u64)(__s64)(__s32)elfsym__le32(t + (size_t)best * 8 + 4);
 	if (elfsym__addr_offset(s->es, faddr, &foff) ||
 	    elfsym__read(s->es, s->fd, foff, 16, &fde) ||
-	    faddr + 8 + (__u64)(__s64)(__s32)le32(fde + 8) != loc ||
-	    pc >= loc + le32(fde + 12))
+	    faddr + 8 + (__u64)(__s64)(__s32)elfsym__le32(fde + 8) != loc ||
+	    pc >= loc + elfsym__le32(fde + 12))
 		return 0;
 	return loc;
 }
@@ -420,7 +417,7 @@ static void read_hdr(struct scan *s)
 	if (h[0] != 1 || (h[1] & 0x0f) == 0 || ((h[1] & 0x0f) != 0x0b &&
 	    (h[1] & 0x0f) != 0x03) || h[2] != 0x03 || h[3] != 0x3b)
 		return;
-	s->nfde = le32(h + 8);
+	s->nfde = elfsym__le32(h + 8);
 	if ((__u64)s->nfde * 8 > s->hdr.size - 12) {
 		s->nfde = 0;
 		return;
