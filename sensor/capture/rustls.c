@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -594,6 +595,28 @@ int rustls__identify(struct elfsym *es, int fd, struct rustls_aead *r,
 /* A .rodata or .text smaller than this carries no rustls (bytes). */
 #define MIN_SECTION	((__u64)1 << 20)
 
+/*
+ * Tells in @m->found what identification found (for `status`): the two
+ * entries and what proved them, or, refused, how far it came.
+ */
+static void describe(struct stack_match *m, const struct rustls_aead *r,
+		     int err)
+{
+	if (err == -ENOENT)
+		return;
+	if (err)
+		snprintf(m->found, sizeof(m->found),
+			 "rustls %s; %u aead.c error calls decoded, %u in no established function",
+			 r->rustls[0] ? r->rustls : "?", r->nsites, r->dropped);
+	else
+		snprintf(m->found, sizeof(m->found),
+			 "seal %#llx, open %#llx (%s), %u init; rustls %s; %u aead.c error calls, each reached by decoding",
+			 (unsigned long long)r->seal,
+			 (unsigned long long)r->open,
+			 r->eh_frame ? ".eh_frame" : "call targets",
+			 r->ninit, r->rustls, r->nsites - r->dropped);
+}
+
 int rustls__resolve(struct elfsym *es, int fd, struct stack_match *m)
 {
 	struct elfsym_section ro, text;
@@ -607,6 +630,7 @@ int rustls__resolve(struct elfsym *es, int fd, struct stack_match *m)
 	    ro.size < MIN_SECTION || text.size < MIN_SECTION)
 		return -ENOENT;
 	err = rustls__identify(es, fd, &r, &m->why);
+	describe(m, &r, err);
 	if (err)
 		return err;
 	m->noffs = 0;

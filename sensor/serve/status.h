@@ -19,7 +19,8 @@
  *	 "capture": {CAP_STATS..., CAPTURE_STATS...},
  *	 "attach": {"mode", "targeted",
  *		    "list": [{"path", "dev", "ino", "processes", "stack",
- *			      "skipped" (a file the stack refused: why)}, ...]},
+ *			      "skipped" (a file the stack refused: why),
+ *			      "found" (what a stack that searches found)}, ...]},
  *	 "pipeline": {PIPELINE_STATS...},
  *	 "config": {KEY: {"value", "source"}, ...}}
  *
