@@ -55,27 +55,6 @@
 /* Error call sites of a function at most before it stops being SSL_*. */
 #define BSSL_MAX_FUNC_SITES	8
 
-/* A virtual address range of the file (a section); size 0: absent. */
-struct bssl_region {
-	__u64 addr;
-	__u64 size;
-};
-
-/*
- * Where the finder reads: the sections by their link-time addresses,
- * and a reader of any bytes inside them.  @read copies @n bytes at
- * virtual address @addr into @buf and returns 0 or -errno (a range
- * outside the regions is an error the reader reports).
- */
-struct bssl_src {
-	struct bssl_region text;	/* .text: code */
-	struct bssl_region rodata;	/* .rodata: the file name */
-	struct bssl_region eh_frame_hdr; /* optional */
-	struct bssl_region eh_frame;	/* optional, with eh_frame_hdr */
-	int (*read)(void *ctx, __u64 addr, void *buf, size_t n);
-	void *ctx;
-};
-
 /* One function found. */
 struct bssl_func {
 	__u64 entry;		/* its entry (virtual address) */
@@ -97,7 +76,8 @@ struct bssl_result {
 };
 
 /*
- * Finds SSL_write and SSL_read in @src and fills @r.  Returns 0;
+ * Finds SSL_write and SSL_read in @src (its .text, .rodata and, when
+ * there, .eh_frame_hdr and .eh_frame; binsrc.h) and fills @r.  Returns 0;
  * -ENOENT when .rodata has no BoringSSL ssl_lib.cc file name (a path
  * ending in /ssl/ssl_lib.cc; not BoringSSL: the only answer most files
  * get, after one pass over .rodata) or no code loads it; otherwise, with @r->why set, -ESRCH when no function or
@@ -106,12 +86,12 @@ struct bssl_result {
  * different error functions, -E2BIG past BSSL_MAX_REFS, -ENOMEM, -EIO
  * when the decoder cannot be set up, or the reader's -errno.
  */
-int bssl__find(const struct bssl_src *src, struct bssl_result *r);
+struct binsrc;
+int bssl__find(const struct binsrc *src, struct bssl_result *r);
 
 /*
  * bssl__find() on the ELF file of @es, open at @fd (the caller keeps
- * both): its .text, .rodata, .eh_frame_hdr and .eh_frame sections, read
- * with pread(2), never mapped (elfsym.h).  Returns as bssl__find();
+ * both), read through binsrc__elf().  Returns as bssl__find();
  * -ENOENT also when the file has no section headers, .text or .rodata.
  */
 struct elfsym;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * rustls.c - rustls's aws-lc AEAD functions in stripped files, found by
- * the error sites that reference aws-lc's aead.c (rustls.h), decoded
- * with Capstone 4.
+ * the error sites that reference aws-lc's aead.c (rustls.h), read
+ * through binsrc.h, decoded with x86code.h, bounded by ehframe.h.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -10,14 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <capstone/capstone.h>
 #include <elf.h>
 
+#include "capture/binsrc.h"
+#include "capture/ehframe.h"
 #include "capture/elfsym.h"
 #include "capture/rustls.h"
 #include "capture/stack.h"
+#include "capture/x86code.h"
 
 /* ERR_LIB_CIPHER and the CIPHER_R_* reasons (aws-lc openssl/cipher.h). */
 #define LIB_CIPHER		30
@@ -44,12 +45,12 @@
 
 /* Farthest a function's entry may lie before one of its error sites. */
 #define ENTRY_REACH	4096
-/* Bytes decoded from a site for the arguments of ERR_put_error(). */
+/* Bytes of a function decoded at most (aws-lc's AEAD functions: ~600). */
+#define FUNC_MAX	((__u64)64 << 10)
+/* Bytes decoded past ENTRY_REACH in a file without .eh_frame. */
 #define SITE_BYTES	64
 /* Instructions from the site to the call that are read. */
 #define SITE_INSNS	10
-/* Bytes kept between text windows: the longest pattern read. */
-#define OVERLAP		16
 /* Copies of the aead.c file name accepted in .rodata. */
 #define NAMES_MAX	4
 /* GOT slots kept that hold an address near an error site. */
@@ -68,18 +69,16 @@ struct site {
 struct scan {
 	struct elfsym *es;
 	int fd;
-	struct elfsym_section text, rodata;
-	struct elfsym_section hdr;	/* .eh_frame_hdr, when usable */
-	const unsigned char *hdr_data;
-	__u32 nfde;
+	struct binsrc src;	/* .text, .rodata, .eh_frame(_hdr) */
+	struct binsrc_elf file;
+	struct x86code *xc;
+	struct ehframe *eh;	/* NULL: no usable .eh_frame_hdr */
 	__u64 names[NAMES_MAX];
 	unsigned int nnames;
 	struct site sites[RUSTLS_SITES_MAX];
 	unsigned int nsites;
 	__u64 slot[SLOTS_MAX], slot_value[SLOTS_MAX];
 	unsigned int nslots;
-	csh cs;
-	cs_insn *insn;
 	const char *why;
 };
 
@@ -117,7 +116,7 @@ static bool rustls_version(const unsigned char *ro, size_t n, char *ver,
  */
 static void aead_names(struct scan *s, const unsigned char *ro)
 {
-	const unsigned char *p = ro, *end = ro + s->rodata.size, *b;
+	const unsigned char *p = ro, *end = ro + s->src.rodata.size, *b;
 
 	while (s->nnames < NAMES_MAX &&
 	       (p = memmem(p, end - p, AEAD_C, sizeof(AEAD_C) - 1))) {
@@ -127,51 +126,41 @@ static void aead_names(struct scan *s, const unsigned char *ro)
 			continue;
 		while (b > ro && b[-1] >= 0x20 && b[-1] < 0x7f && p - b < 512)
 			b--;
-		s->names[s->nnames++] = s->rodata.addr + (b - ro);
+		s->names[s->nnames++] = s->src.rodata.addr + (b - ro);
 	}
 }
 
-static int pread_full(int fd, unsigned char *buf, size_t n, __u64 off)
+/*
+ * A field naming one of the file names: a site when it ends a
+ * RIP-relative LEA (7 bytes, REX.W 8D /r) of it.
+ */
+static int add_site(void *arg, __u64 field, unsigned int k)
 {
-	ssize_t r;
+	struct scan *s = arg;
+	struct x86_load ld;
+	int err;
 
-	while (n) {
-		r = pread(fd, buf, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -ENOEXEC;	/* shrank since it was opened */
-		buf += r;
-		n -= (size_t)r;
-		off += (__u64)r;
-	}
-	return 0;
-}
-
-/* What one pass looks for at each byte of .text. */
-enum pass { PASS_SITES, PASS_CALLS };
-
-/* A RIP-relative LEA of one of @s's file names at @b (address @pc). */
-static int at_site(struct scan *s, const unsigned char *b, __u64 pc)
-{
-	__u64 target;
-	unsigned int k;
-
-	if ((b[0] & 0xfb) != 0x48 || b[1] != 0x8d || (b[2] & 0xc7) != 0x05)
+	err = x86code__load(s->xc, field - 3, &ld);
+	if (err == -ENOENT || err == -EILSEQ || ld.size != 7 ||
+	    ld.value != s->names[k])
 		return 0;
-	target = pc + 7 + (__u64)(__s64)(__s32)elfsym__le32(b + 3);
-	for (k = 0; k < s->nnames; k++) {
-		if (target != s->names[k])
-			continue;
-		if (s->nsites == RUSTLS_SITES_MAX) {
-			s->why = "too many aws-lc aead.c references";
-			return -E2BIG;
-		}
-		s->sites[s->nsites++].addr = pc;
+	if (err)
+		return err;
+	if (s->nsites == RUSTLS_SITES_MAX) {
+		s->why = "too many aws-lc aead.c references";
+		return -E2BIG;
 	}
+	s->sites[s->nsites++].addr = field - 3;
 	return 0;
+}
+
+static int scan_sites(void *arg, __u64 a, const unsigned char *p, size_t n,
+		      size_t valid)
+{
+	struct scan *s = arg;
+
+	return x86code__scan_refs(a, p, n, valid, s->names, s->nnames, false,
+				  add_site, s);
 }
 
 /*
@@ -179,21 +168,24 @@ static int at_site(struct scan *s, const unsigned char *b, __u64 pc)
  * read by read_got() (CALL [RIP+disp32], as code built without a PLT
  * calls): its target is a candidate entry for the sites after it.
  */
-static void at_call(struct scan *s, const unsigned char *b, __u64 pc)
+static void at_call(struct scan *s, const unsigned char *b, size_t n,
+		    __u64 pc)
 {
-	__u64 target = 0, slot;
+	__u64 target, slot;
 	unsigned int k;
 
-	if (b[0] == 0xe8) {
-		target = pc + 5 + (__u64)(__s64)(__s32)elfsym__le32(b + 1);
-	} else if (b[0] == 0xff && b[1] == 0x15 && s->nslots) {
-		slot = pc + 6 + (__u64)(__s64)(__s32)elfsym__le32(b + 2);
+	switch (x86code__branch(b, n, pc, &target)) {
+	case X86_BR_CALL:
+		break;
+	case X86_BR_CALL_SLOT:
+		slot = target;
 		for (k = 0; k < s->nslots && s->slot[k] != slot; k++)
 			;
 		if (k == s->nslots)
 			return;
 		target = s->slot_value[k];
-	} else {
+		break;
+	default:
 		return;
 	}
 	for (k = 0; k < s->nsites; k++)
@@ -201,6 +193,18 @@ static void at_call(struct scan *s, const unsigned char *b, __u64 pc)
 		    target + ENTRY_REACH > s->sites[k].addr &&
 		    target > s->sites[k].entry)
 			s->sites[k].entry = target;
+}
+
+static int scan_calls(void *arg, __u64 a, const unsigned char *p, size_t n,
+		      size_t valid)
+{
+	struct scan *s = arg;
+	size_t i;
+
+	for (i = 0; i < valid && i + 6 <= n; i++)
+		if (p[i] == 0xe8 || p[i] == 0xff)
+			at_call(s, p + i, n - i, a + i);
+	return 0;
 }
 
 /* Keeps GOT slot @slot when @v lies in [@lo, @hi]. */
@@ -254,100 +258,30 @@ static void read_got(struct scan *s)
 	}
 }
 
-/* Runs @pass over the whole of .text, window by window. */
-static int scan_text(struct scan *s, enum pass pass)
-{
-	size_t n, scan, i;
-	unsigned char *buf;
-	__u64 pos, pc;
-	int err = 0;
-
-	buf = malloc(RUSTLS_WINDOW + OVERLAP);
-	if (!buf)
-		return -ENOMEM;
-	for (pos = 0; pos < s->text.size && !err; pos += RUSTLS_WINDOW) {
-		n = s->text.size - pos;
-		if (n > RUSTLS_WINDOW + OVERLAP)
-			n = RUSTLS_WINDOW + OVERLAP;
-		err = pread_full(s->fd, buf, n, s->text.offset + pos);
-		if (err)
-			break;
-		scan = n > RUSTLS_WINDOW ? RUSTLS_WINDOW : n;
-		pc = s->text.addr + pos;
-		for (i = 0; i < scan && i + 7 <= n && !err; i++) {
-			/* The first bytes of what is looked for, inline. */
-			if (pass == PASS_SITES && buf[i + 1] == 0x8d)
-				err = at_site(s, buf + i, pc + i);
-			else if (pass == PASS_CALLS &&
-				 (buf[i] == 0xe8 || buf[i] == 0xff))
-				at_call(s, buf + i, pc + i);
-		}
-	}
-	free(buf);
-	return err;
-}
-
-/* The register family (RDI, RDX, ...) of an x86 register, or 0. */
-static unsigned int reg_family(unsigned int reg)
-{
-	switch (reg) {
-	case X86_REG_EDI: case X86_REG_RDI: return X86_REG_RDI;
-	case X86_REG_EDX: case X86_REG_RDX: return X86_REG_RDX;
-	case X86_REG_ESI: case X86_REG_RSI: return X86_REG_RSI;
-	case X86_REG_R8D: case X86_REG_R8: return X86_REG_R8;
-	default: return 0;
-	}
-}
-
 /*
- * Decodes the site at @code (address @pc, @len bytes): the LEA of the
- * file name into RCX, then, up to the call or jump, the constants put
- * in RDI (lib) and RDX (reason) by MOV, XOR or PUSH imm / POP.  Returns
- * the reason's bit, or 0 when the site is not ERR_put_error(CIPHER, 0,
- * reason, file, line).
+ * The reason of the site at @st: the LEA of the file name into RCX,
+ * then, up to the call or jump, the constants put in RDI (lib) and RDX
+ * (reason) (x86code__call(), not strict: MOV, XOR or PUSH imm / POP, as
+ * -Os builds set them).  Returns the reason's bit, or 0 when the site is
+ * not ERR_put_error(CIPHER, 0, reason, file, line).
  */
-static unsigned int site_reason(struct scan *s, const unsigned char *code,
-				size_t len, __u64 pc)
+static unsigned int site_reason(struct scan *s, const struct site *st)
 {
-	__s64 lib = -1, reason = -1, pushed = -1;
-	const cs_x86_op *op;
-	unsigned int i, fam;
-	uint64_t addr = pc;
-	__s64 v;
+	struct x86_call c = { 0 };
+	struct x86_load ld;
+	int err;
 
-	if (!cs_disasm_iter(s->cs, &code, &len, &addr, s->insn) ||
-	    s->insn->id != X86_INS_LEA ||
-	    s->insn->detail->x86.operands[0].reg != X86_REG_RCX)
+	if (x86code__load(s->xc, st->addr, &ld) || ld.arg != 3)
 		return 0;
-	for (i = 0; i < SITE_INSNS &&
-	     cs_disasm_iter(s->cs, &code, &len, &addr, s->insn); i++) {
-		op = s->insn->detail->x86.operands;
-		if (s->insn->id == X86_INS_CALL || s->insn->id == X86_INS_JMP)
-			break;
-		if (s->insn->id == X86_INS_PUSH && op[0].type == X86_OP_IMM) {
-			pushed = op[0].imm;
-			continue;
-		}
-		fam = op[0].type == X86_OP_REG ? reg_family(op[0].reg) : 0;
-		if (s->insn->id == X86_INS_POP && pushed >= 0)
-			v = pushed;
-		else if (s->insn->id == X86_INS_MOV && op[1].type == X86_OP_IMM)
-			v = op[1].imm;
-		else if (s->insn->id == X86_INS_XOR && op[1].type == X86_OP_REG &&
-			 op[1].reg == op[0].reg)
-			v = 0;
-		else
-			continue;
-		if (fam == X86_REG_RDI)
-			lib = v;
-		else if (fam == X86_REG_RDX)
-			reason = v;
-	}
-	if (lib != LIB_CIPHER || reason < 0)
+	/* Not strict: what was set before running out still counts. */
+	err = x86code__call(s->xc, st->addr + ld.size, 0, SITE_INSNS, &c);
+	if (err && err != -ENOENT && err != -EILSEQ)
 		return 0;
-	if (reason < R_FIRST || reason >= R_FIRST + 31)
+	if (!(c.known & 1u) || c.arg[0] != LIB_CIPHER || !(c.known & 4u))
+		return 0;
+	if (c.arg[2] < R_FIRST || c.arg[2] >= R_FIRST + 31)
 		return R_OTHER;
-	return BIT(reason);
+	return BIT(c.arg[2]);
 }
 
 /* True when the bytes before @e (@pre, 8 of them) end a function. */
@@ -367,109 +301,60 @@ static bool ends_function(const unsigned char *pre)
 }
 
 /*
- * The function .eh_frame gives for @pc: the FDE with the greatest
- * initial location at or below @pc in .eh_frame_hdr's table, whose
- * range must cover @pc.  The FDE is read as the CIE augmentation "zR"
- * with DW_EH_PE_pcrel|sdata4 makes it (what compilers emit on x86-64):
- * the PC it decodes to that way must be the table's, or the FDE is not
- * used.  Returns the function's start, or 0.
- */
-static __u64 fde_start(const struct scan *s, __u64 pc)
-{
-	const unsigned char *t = s->hdr_data + 12, *fde;
-	__u32 lo = 0, hi = s->nfde, mid, best = UINT32_MAX;
-	__u64 loc, faddr, foff;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		loc = s->hdr.addr + (__u64)(__s64)(__s32)elfsym__le32(t + (size_t)mid * 8);
-		if (loc <= pc) {
-			best = mid;
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	if (best == UINT32_MAX)
-		return 0;
-	loc = s->hdr.addr + (__u64)(__s64)(__s32)elfsym__le32(t + (size_t)best * 8);
-	faddr = s->hdr.addr + (__u64)(__s64)(__s32)elfsym__le32(t + (size_t)best * 8 + 4);
-	if (elfsym__addr_offset(s->es, faddr, &foff) ||
-	    elfsym__read(s->es, s->fd, foff, 16, &fde) ||
-	    faddr + 8 + (__u64)(__s64)(__s32)elfsym__le32(fde + 8) != loc ||
-	    pc >= loc + elfsym__le32(fde + 12))
-		return 0;
-	return loc;
-}
-
-/*
- * Reads .eh_frame_hdr when it has the binary search table this code
- * reads (eh_frame_ptr sdata4/udata4, fde_count udata4, table
- * datarel|sdata4: what GNU ld, gold and lld write).
- */
-static void read_hdr(struct scan *s)
-{
-	const unsigned char *h;
-
-	if (elfsym__section(s->es, ".eh_frame_hdr", &s->hdr) ||
-	    s->hdr.size < 12 ||
-	    elfsym__read(s->es, s->fd, s->hdr.offset, s->hdr.size, &h))
-		return;
-	if (h[0] != 1 || (h[1] & 0x0f) == 0 || ((h[1] & 0x0f) != 0x0b &&
-	    (h[1] & 0x0f) != 0x03) || h[2] != 0x03 || h[3] != 0x3b)
-		return;
-	s->nfde = elfsym__le32(h + 8);
-	if ((__u64)s->nfde * 8 > s->hdr.size - 12) {
-		s->nfde = 0;
-		return;
-	}
-	s->hdr_data = h;
-}
-
-/*
  * Establishes the entry of the function around site @st and decodes
  * the site's reason.  With .eh_frame_hdr the entry is the start of the
  * FDE that covers the site, and the function counts as called when the
  * nearest direct-call target before the site (the call pass) is that
  * entry.  Without it the entry is that call target, preceded by the end
- * of another function.  Either way decoding from the entry must reach
- * the site on an instruction boundary.  Returns 0, or -EILSEQ with
- * s->why set (the site is then left out).
+ * of another function.  Either way a recursive-descent decode from the
+ * entry (x86code__walk(): within the FDE; without one, paths are cut
+ * ENTRY_REACH + SITE_BYTES bytes from the entry, as the function's end
+ * is not known) must reach the site on an instruction boundary.  Returns 0, or
+ * -EILSEQ with s->why set (the site is then left out), or -ENOMEM.
  */
 static int check_site(struct scan *s, struct site *st)
 {
-	const unsigned char *code, *p;
-	__u64 off, entry;
-	uint64_t pc;
-	size_t len;
+	__u64 entry = st->entry, begin, end = entry + ENTRY_REACH + SITE_BYTES;
+	unsigned int flags = X86_WALK_OPEN_END;
+	unsigned char pre[8];
+	struct x86_walk w;
+	const char *why;
+	int err;
 
-	entry = s->hdr_data ? fde_start(s, st->addr) : st->entry;
-	if (!entry || st->addr - entry >= ENTRY_REACH) {
+	if (s->eh) {
+		entry = 0;
+		if (!ehframe__lookup(s->eh, st->addr, &begin, &end)) {
+			entry = begin;
+			flags = 0;
+		}
+	}
+	if (!entry || st->addr - entry >= ENTRY_REACH ||
+	    end - entry > FUNC_MAX) {
 		s->why = "no function found around an aead.c error site";
 		return -EILSEQ;
 	}
 	st->called = st->entry == entry;
 	st->entry = entry;
-	if (elfsym__addr_offset(s->es, entry - 8, &off) ||
-	    elfsym__read(s->es, s->fd, off, st->addr - entry + 8 + SITE_BYTES,
-			 &code)) {
-		s->why = "an aead.c function unreadable";
-		return -EILSEQ;
+	if (!s->eh) {
+		if (s->src.read(s->src.ctx, entry - 8, pre, sizeof(pre))) {
+			s->why = "an aead.c function unreadable";
+			return -EILSEQ;
+		}
+		if (!ends_function(pre)) {
+			s->why = "an aead.c function's entry follows no function end";
+			return -EILSEQ;
+		}
 	}
-	if (!s->hdr_data && !ends_function(code)) {
-		s->why = "an aead.c function's entry follows no function end";
-		return -EILSEQ;
-	}
-	p = code + 8;
-	len = st->addr - entry;
-	pc = entry;
-	while (len && cs_disasm_iter(s->cs, &p, &len, &pc, s->insn))
-		;
-	if (len || pc != st->addr) {
+	err = x86code__walk(s->xc, entry, end, 0, flags, &w, &why);
+	if (err == -ENOMEM)
+		return err;
+	if (err || !x86_walk__spans(&w, st->addr, st->addr + 7)) {
 		s->why = "an aead.c error site is not on an instruction boundary";
+		x86_walk__release(&w);
 		return -EILSEQ;
 	}
-	st->reason = site_reason(s, p, SITE_BYTES, st->addr);
+	x86_walk__release(&w);
+	st->reason = site_reason(s, st);
 	return 0;
 }
 
@@ -523,42 +408,56 @@ static int classify(struct scan *s, struct rustls_aead *r)
 static int identify(struct scan *s, struct rustls_aead *r)
 {
 	const unsigned char *ro;
+	struct elfsym_section rodata;
 	unsigned int i;
 	int err;
 
-	if (elfsym__section(s->es, ".rodata", &s->rodata) ||
-	    elfsym__section(s->es, ".text", &s->text) || !s->rodata.size)
+	if (binsrc__elf(s->es, s->fd, &s->file, &s->src) ||
+	    elfsym__section(s->es, ".rodata", &rodata))
 		return -ENOENT;
-	err = elfsym__read(s->es, s->fd, s->rodata.offset, s->rodata.size,
-			   &ro);
+	err = elfsym__read(s->es, s->fd, rodata.offset, rodata.size, &ro);
 	if (err)
 		return err == -EFBIG ? -ENOENT : err;
-	if (!rustls_version(ro, s->rodata.size, r->rustls, sizeof(r->rustls)))
+	if (!rustls_version(ro, rodata.size, r->rustls, sizeof(r->rustls)))
 		return -ENOENT;
 	aead_names(s, ro);
 	if (!s->nnames) {
 		s->why = "rustls without aws-lc (ring provider): not supported";
 		return -EPROTONOSUPPORT;
 	}
-	err = scan_text(s, PASS_SITES);
+	err = x86code__new(&s->src, &s->xc);
+	if (err) {
+		s->why = err == -EIO ? "the x86-64 decoder could not be set up" :
+				       NULL;
+		return err;
+	}
+	err = binsrc__scan(&s->src, &s->src.text, scan_sites, s);
 	if (!err && !s->nsites) {
 		s->why = "no reference to aws-lc's aead.c in the code";
 		err = -ESRCH;
 	}
 	if (!err) {
 		read_got(s);
-		err = scan_text(s, PASS_CALLS);
+		err = binsrc__scan(&s->src, &s->src.text, scan_calls, s);
+	}
+	if (!err) {
+		err = ehframe__open(&s->src, &s->eh);
+		if (err == -ENOENT)
+			err = 0;	/* entries from calls alone */
 	}
 	if (err) {
 		if (!s->why)
 			s->why = "rustls file unreadable";
 		return err;
 	}
-	read_hdr(s);
-	r->eh_frame = s->hdr_data != NULL;
-	for (i = 0; i < s->nsites; i++)
-		if (check_site(s, &s->sites[i]))
+	r->eh_frame = s->eh != NULL;
+	for (i = 0; i < s->nsites; i++) {
+		err = check_site(s, &s->sites[i]);
+		if (err == -ENOMEM)
+			return err;
+		if (err)
 			r->dropped++;
+	}
 	return classify(s, r);
 }
 
@@ -575,19 +474,12 @@ int rustls__identify(struct elfsym *es, int fd, struct rustls_aead *r,
 		return -ENOMEM;
 	s->es = es;
 	s->fd = fd;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &s->cs) != CS_ERR_OK) {
-		free(s);
-		*why = "the x86-64 decoder could not be set up";
-		return -EIO;
-	}
-	cs_option(s->cs, CS_OPT_DETAIL, CS_OPT_ON);
-	s->insn = cs_malloc(s->cs);
-	err = s->insn ? identify(s, r) : -ENOMEM;
+	err = identify(s, r);
 	if (err && err != -ENOENT)
-		*why = s->why ? s->why : "rustls file unreadable";
-	if (s->insn)
-		cs_free(s->insn, 1);
-	cs_close(&s->cs);
+		*why = s->why ? s->why :
+		       err == -ENOMEM ? "out of memory" : "rustls file unreadable";
+	x86code__free(s->xc);
+	ehframe__free(s->eh);
 	free(s);
 	return err;
 }

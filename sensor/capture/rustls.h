@@ -47,9 +47,11 @@
  * rustls-0.N.M/src/conn.rs source path (panic::Location records keep
  * them in stripped builds).
  *
- * The file is read with pread(2): .rodata and the few bytes decoded
- * through elfsym (elfsym.h); .text, which can be larger than
- * ELFSYM_MAX_READ (Codex: 263 MB), in windows of RUSTLS_WINDOW bytes.
+ * The file is read with pread(2): .rodata through elfsym (elfsym.h);
+ * .text, which can be larger than ELFSYM_MAX_READ (Codex: 263 MB), and
+ * the unwind tables through binsrc.h, in windows of BINSRC_CHUNK bytes.
+ * The code is decoded with x86code.h, function bounds read with
+ * ehframe.h.
  */
 #ifndef OISP_RUSTLS_H
 #define OISP_RUSTLS_H
@@ -60,8 +62,6 @@
 struct elfsym;
 struct stack_match;
 
-/* Bytes of .text read at once. */
-#define RUSTLS_WINDOW		((size_t)8 << 20)
 /* aead.c error sites accepted per file (aws-lc 1.x: 13 to 15). */
 #define RUSTLS_SITES_MAX	48
 /* EVP_AEAD_CTX_init functions kept (init, init_with_direction). */

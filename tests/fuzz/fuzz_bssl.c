@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/binsrc.h"
 #include "capture/bssl.h"
 
 #define TEXT	0x401000ULL
@@ -46,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
-	struct bssl_src src = {
+	struct binsrc src = {
 		.text = { TEXT, size },
 		.rodata = { RODATA, sizeof(rodata) },
 		.read = fuzz_read,

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/binsrc.h"
 #include "capture/bssl.h"
 #include "capture/elfsym.h"
 #include "capture/stack.h"
@@ -339,7 +340,7 @@ static void img_init(struct img *m)
 
 static int img_find(struct img *m, struct bssl_result *r)
 {
-	struct bssl_src src = {
+	struct binsrc src = {
 		.text = { TEXT, m->len },
 		.rodata = { RODATA, sizeof(rodata) },
 		.read = img_read,
@@ -430,7 +431,7 @@ Test(bssl, sites_calling_two_functions_refused)
 
 Test(bssl, no_file_name)
 {
-	struct bssl_src src = {
+	struct binsrc src = {
 		.text = { TEXT, 16 },
 		.rodata = { RODATA, 1 },
 		.read = img_read,
