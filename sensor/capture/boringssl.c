@@ -70,13 +70,9 @@ static int boringssl_resolve(struct elfsym *es, int fd, struct stack_match *m)
 	if (err == -ENOENT)
 		return err;
 	describe(m, &r, err);
-	if (err) {
-		m->why = r.why;
-		return err;
-	}
 	entries[0] = r.write.entry;
 	entries[1] = r.read.entry;
-	return stack_match__add(m, es, entries, boringssl_probes, 2);
+	return stack_match__found(m, es, err, r.why, entries, boringssl_probes, 2);
 }
 
 const struct tls_stack boringssl_stack = {

@@ -66,13 +66,9 @@ static int openssl_static_resolve(struct elfsym *es, int fd,
 	if (err == -ENOENT)
 		return err;
 	describe(m, &r, err);
-	if (err) {
-		m->why = r.why;
-		return err;
-	}
 	entries[0] = r.write.entry;
 	entries[1] = r.read.entry;
-	return stack_match__add(m, es, entries, openssl_static_probes, 2);
+	return stack_match__found(m, es, err, r.why, entries, openssl_static_probes, 2);
 }
 
 const struct tls_stack openssl_static_stack = {

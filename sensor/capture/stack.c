@@ -175,6 +175,17 @@ int stack_match__add(struct stack_match *m, struct elfsym *es,
 	return 0;
 }
 
+int stack_match__found(struct stack_match *m, struct elfsym *es, int err,
+		       const char *why, const __u64 *addr,
+		       const struct tls_probe *p, unsigned int n)
+{
+	if (err) {
+		m->why = why;
+		return err;
+	}
+	return stack_match__add(m, es, addr, p, n);
+}
+
 bool stack__lib_name(const char *name, bool ldso)
 {
 	const char *const *pre;

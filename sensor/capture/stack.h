@@ -168,6 +168,15 @@ int stack_match__add(struct stack_match *m, struct elfsym *es,
 		     unsigned int n);
 
 /*
+ * The end of a resolve hook whose finder returned @err (not -ENOENT)
+ * with @why: @err with @m->why set to @why, or, when it found the
+ * functions, stack_match__add()'s result for them.
+ */
+int stack_match__found(struct stack_match *m, struct elfsym *es, int err,
+		       const char *why, const __u64 *addr,
+		       const struct tls_probe *p, unsigned int n);
+
+/*
  * True when directory entry @name may be a stack's library (one of
  * lib_prefixes, and ".so" in the name) or, with @ldso, an ld.so
  * (ld-linux*.so*, ld-musl*.so*).
