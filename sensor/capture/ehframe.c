@@ -143,9 +143,9 @@ static bool cie_encoding(const unsigned char *cie, size_t n,
 	 * The code and data alignment factors, skipped (the data one is a
 	 * SLEB128, as long as a ULEB128 of the same bytes).
 	 */
-	if (!uleb(&p, e, &v))
+	if (!uleb(&p, e, &v))		/* code alignment factor */
 		return false;
-	if (!uleb(&p, e, &v))
+	if (!uleb(&p, e, &v))		/* data alignment factor */
 		return false;
 	if (cie[8] == 1)
 		p++;				/* return address register */
