@@ -45,6 +45,8 @@ enum cap_stack {
 	CAP_STACK_BORINGSSL = 3,
 	/* rustls over aws-lc (its AEAD calls): the connection is the socket */
 	CAP_STACK_RUSTLS = 4,
+	/* OpenSSL 3 linked statically without exports (Copilot's runtime.node) */
+	CAP_STACK_OPENSSL_STATIC = 5,
 	CAP_STACK_NR,
 };
 
@@ -55,7 +57,7 @@ enum cap_dir {
 
 /*
  * The function a uprobe sits on, passed as its BPF cookie
- * (bpf_get_attach_cookie()): one entry program serves all four.
+ * (bpf_get_attach_cookie()): one entry program serves them all.
  */
 enum cap_fn {
 	CAP_FN_WRITE = 0,	/* SSL_write(ssl, buf, num) */
@@ -63,7 +65,9 @@ enum cap_fn {
 	CAP_FN_READ = 2,	/* SSL_read(ssl, buf, num) */
 	CAP_FN_READ_EX = 3,	/* SSL_read_ex(ssl, buf, num, *readbytes) */
 	CAP_FN_FREE = 4,	/* SSL_free(ssl): the connection ends */
-	CAP_FN_NR = 5,
+	/* ssl_write_internal(ssl, buf, num, flags, *written): OpenSSL 3 */
+	CAP_FN_WRITE_INTERNAL = 5,
+	CAP_FN_NR = 6,
 };
 
 /*

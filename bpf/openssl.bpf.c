@@ -17,26 +17,34 @@
  * has the same SSL_write and SSL_read; its probes run boringssl_enter
  * and boringssl_return, the same code with its own stack id as a
  * constant, so that its calls count in its row and cost the same.
+ * OpenSSL 3 linked statically without exports
+ * (sensor/capture/openssl_static.c) is probed on ssl_read_internal,
+ * which has SSL_read_ex's prototype (CAP_FN_READ_EX), and on
+ * ssl_write_internal, whose size_t *written is its 5th argument
+ * (CAP_FN_WRITE_INTERNAL): ossl3_enter and ossl3_return.
  */
 #include "capture.bpf.h"
 
 /*
- * Entry of SSL_write, SSL_write_ex, SSL_read, SSL_read_ex or SSL_free:
- * the cookie (enum cap_fn) tells which; @stack (a constant) is the
- * stack the file was matched as.
+ * Entry of SSL_write, SSL_write_ex, SSL_read, SSL_read_ex, SSL_free or
+ * ssl_write_internal: the cookie @fn (enum cap_fn) tells which; @outp is
+ * the size_t * of the bytes moved (the _ex and _internal functions);
+ * @stack (a constant) is the stack the file was matched as.
  */
-static __always_inline int enter(struct pt_regs *ctx, void *ssl, void *buf,
-				 __u64 num, void *outp, const __u32 stack)
+static __always_inline int enter(struct pt_regs *ctx, __u64 fn, void *ssl,
+				 void *buf, __u64 num, void *outp,
+				 const __u32 stack)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 fn = bpf_get_attach_cookie(ctx);
 	__u32 tgid = t->tgid;
 	struct call_args *p;
 	struct call_args a = {
 		.conn = (__u64)ssl,
 		.buf = (__u64)buf,
-		.dir = fn <= CAP_FN_WRITE_EX ? CAP_DIR_WRITE : CAP_DIR_READ,
-		.ex = fn == CAP_FN_WRITE_EX || fn == CAP_FN_READ_EX,
+		.dir = fn <= CAP_FN_WRITE_EX || fn == CAP_FN_WRITE_INTERNAL ?
+		       CAP_DIR_WRITE : CAP_DIR_READ,
+		.ex = fn == CAP_FN_WRITE_EX || fn == CAP_FN_READ_EX ||
+		      fn == CAP_FN_WRITE_INTERNAL,
 	};
 
 	if (fn >= CAP_FN_NR || !tgid_traced(tgid))
@@ -50,7 +58,12 @@ static __always_inline int enter(struct pt_regs *ctx, void *ssl, void *buf,
 		return 0;
 	if (skipped(t, p, a.conn, stack))
 		return 0;
-	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry) {
+	/*
+	 * ssl_write_internal may write less than num (partial writes) and
+	 * is called again for the rest: its bytes are taken at the return.
+	 */
+	if (a.dir == CAP_DIR_WRITE && targ_write_at_entry &&
+	    fn != CAP_FN_WRITE_INTERNAL) {
 		/* SSL_write's num is an int, SSL_write_ex's a size_t. */
 		if (!a.ex)
 			num = (__u64)(int)num;
@@ -100,7 +113,8 @@ static __always_inline int leave(long ret, const __u32 stack)
 SEC("uprobe")
 int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 {
-	return enter(ctx, ssl, buf, num, outp, CAP_STACK_OPENSSL);
+	return enter(ctx, bpf_get_attach_cookie(ctx), ssl, buf, num, outp,
+		     CAP_STACK_OPENSSL);
 }
 
 SEC("uretprobe")
@@ -112,11 +126,29 @@ int BPF_KRETPROBE(ssl_return, long ret)
 SEC("uprobe")
 int BPF_KPROBE(boringssl_enter, void *ssl, void *buf, __u64 num)
 {
-	return enter(ctx, ssl, buf, num, NULL, CAP_STACK_BORINGSSL);
+	return enter(ctx, bpf_get_attach_cookie(ctx), ssl, buf, num, NULL,
+		     CAP_STACK_BORINGSSL);
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(boringssl_return, long ret)
 {
 	return leave(ret, CAP_STACK_BORINGSSL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ossl3_enter, void *ssl, void *buf, __u64 num, void *arg4,
+	       void *arg5)
+{
+	__u64 fn = bpf_get_attach_cookie(ctx);
+
+	return enter(ctx, fn, ssl, buf, num,
+		     fn == CAP_FN_WRITE_INTERNAL ? arg5 : arg4,
+		     CAP_STACK_OPENSSL_STATIC);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ossl3_return, long ret)
+{
+	return leave(ret, CAP_STACK_OPENSSL_STATIC);
 }

@@ -240,7 +240,7 @@ struct apid *attach_find_pid(const struct attach *a, int pid)
 	return NULL;
 }
 
-int attach_link_pid(struct attach *a, struct afile *f, int pid)
+static int link_pid(struct attach *a, struct afile *f, int pid)
 {
 	struct apid *p = attach_find_pid(a, pid);
 	struct alink *al;
@@ -272,6 +272,16 @@ int attach_link_pid(struct attach *a, struct afile *f, int pid)
 	}
 	p->nlinks++;
 	return 1;
+}
+
+int attach_link_pid(struct attach *a, struct afile *f, int pid)
+{
+	int ret, also = 0;
+
+	ret = link_pid(a, f, pid);
+	if (ret >= 0 && f->also && f->also->kind == AFILE_STACK)
+		also = link_pid(a, f->also, pid);
+	return ret > 0 || also > 0 ? 1 : ret;
 }
 
 bool attach__pid_selected(const struct attach *a, int pid)
@@ -317,33 +327,30 @@ void attach__forget_pid(struct attach *a, int pid)
 }
 
 /*
- * Classifies the file open at @fd (stack.h) and attaches what fits.  The probes
- * are attached through /proc/self/fd/FD of a copy of @fd that the entry
- * keeps (f->fd), valid when the process we found the file through has
- * exited.  Sets f->kind; returns 0, or -errno (the entry then stays
- * negative).  @fd stays the caller's.
+ * Takes what match @m (its error @err) says of @f's file and attaches
+ * it.  The probes are attached through /proc/self/fd/FD of a copy of
+ * @fd that the entry keeps (f->fd), valid when the process we found the
+ * file through has exited.  Sets f->kind; returns 0, or -errno (the
+ * entry then stays negative).  @fd stays the caller's.
  */
-static int probe_file(struct attach *a, struct afile *f, int fd)
+static int probe_file(struct attach *a, struct afile *f, int fd,
+		      const struct stack_match *m, int err)
 {
-	struct stack_match m;
-	int err;
-
-	err = stack__match_fd(fd, &m);
-	memcpy(f->found, m.found, sizeof(f->found));
-	if (err && m.skipped) {
-		f->stack = m.skipped;
-		f->why = m.why;
-		pr_info("%s: %s, not probed as %s", f->path, m.why,
-			m.skipped->name);
+	memcpy(f->found, m->found, sizeof(f->found));
+	if (err && m->skipped) {
+		f->stack = m->skipped;
+		f->why = m->why;
+		pr_info("%s: %s, not probed as %s", f->path, m->why,
+			m->skipped->name);
 	}
 	if (err)
 		return err;
-	f->kind = m.stack ? AFILE_STACK : AFILE_LDSO;
-	f->stack = m.stack;
-	f->noffs = m.noffs;
-	memcpy(f->offs, m.offs, sizeof(f->offs));
-	memcpy(f->cookies, m.cookies, sizeof(f->cookies));
-	memcpy(f->flags, m.flags, sizeof(f->flags));
+	f->kind = m->stack ? AFILE_STACK : AFILE_LDSO;
+	f->stack = m->stack;
+	f->noffs = m->noffs;
+	memcpy(f->offs, m->offs, sizeof(f->offs));
+	memcpy(f->cookies, m->cookies, sizeof(f->cookies));
+	memcpy(f->flags, m->flags, sizeof(f->flags));
 	f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (f->fd < 0)
 		return -errno;
@@ -359,18 +366,12 @@ static int probe_file(struct attach *a, struct afile *f, int fd)
 	return err;
 }
 
-/*
- * Adds the file open at @fd with stat @sb, shown to users as @display.
- * A failed file becomes a negative entry.  Returns the new entry, or
- * NULL without memory.
- */
-static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
+/* A new entry for the file with stat @sb, shown as @display; or NULL. */
+static struct afile *new_file(struct attach *a, const struct stat *sb,
 			      const char *display, bool deleted)
 {
 	size_t len = strlen(display) + (deleted ? strlen(" (deleted)") : 0);
-	unsigned int h = hash_key(sb->st_dev, sb->st_ino);
 	struct afile *f;
-	int err;
 
 	f = calloc(1, sizeof(*f) + len + 1);
 	if (!f)
@@ -383,7 +384,12 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 	f->size = sb->st_size;
 	f->seen_gen = a->gen;
 	f->fd = -1;
-	err = probe_file(a, f, fd);
+	return f;
+}
+
+/* Counts the outcome @err of probing @f, which becomes negative on error. */
+static void count_file(struct attach *a, struct afile *f, int err)
+{
 	if (err) {
 		if (f->kind == AFILE_STACK) {
 			a->st.attach_errors++;
@@ -403,10 +409,52 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 		a->st.ldso_attached++;
 		pr_debug("attached dlopen probe to %s", f->path);
 	}
+}
+
+/*
+ * Adds the file open at @fd with stat @sb, shown to users as @display,
+ * with the stacks it carries (stack__match_all(): a second one becomes
+ * f->also; the one found comes first when the other was refused).  A
+ * failed file becomes a negative entry.  Returns the new entry, or NULL
+ * without memory.
+ */
+static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
+			      const char *display, bool deleted)
+{
+	struct stack_match m[STACK_MATCH_MAX];
+	unsigned int h = hash_key(sb->st_dev, sb->st_ino), n, first = 0;
+	struct afile *f, *also = NULL;
+	int err;
+
+	f = new_file(a, sb, display, deleted);
+	if (!f)
+		return NULL;
+	err = stack__match_all(fd, m, &n);
+	if (n == STACK_MATCH_MAX) {
+		also = new_file(a, sb, display, deleted);
+		if (!also) {
+			free(f);
+			return NULL;
+		}
+		if (m[0].err && !m[1].err)
+			first = 1;
+		err = m[first].err;
+	}
+	err = probe_file(a, f, fd, &m[first], err);
+	count_file(a, f, err);
+	if (also) {
+		err = probe_file(a, also, fd, &m[!first], m[!first].err);
+		count_file(a, also, err);
+		f->also = also;
+	}
 	f->st_next = a->by_st[h];
 	a->by_st[h] = f;
 	*a->files_tail = f;
 	a->files_tail = &f->next;
+	if (also) {
+		*a->files_tail = also;
+		a->files_tail = &also->next;
+	}
 	return f;
 }
 
@@ -414,6 +462,13 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 static void forget_file(struct attach *a, struct afile *f)
 {
 	struct afile **pp = &a->files;
+
+	if (f->also) {
+		struct afile *also = f->also;
+
+		f->also = NULL;
+		forget_file(a, also);
+	}
 
 	while (*pp && *pp != f)
 		pp = &(*pp)->next;
@@ -511,9 +566,15 @@ void attach_end_full_scan(struct attach *a)
 
 	a->files_tail = &a->files;
 	while ((f = *pp) != NULL) {
+		if (f->also) {
+			/* Its file's: seen and mapped as the file is. */
+			f->also->seen_gen = f->seen_gen;
+			f->also->nprocs_scan = f->nprocs_scan;
+		}
 		f->nprocs = f->nprocs_scan;
 		f->nprocs_scan = 0;
-		if (f->kind == AFILE_NONE && f->seen_gen != a->gen) {
+		if (f->kind == AFILE_NONE && f->seen_gen != a->gen &&
+		    !(f->also && f->also->kind != AFILE_NONE)) {
 			*pp = f->next;
 			unlink_chain(&a->by_st[hash_key(f->dev, f->ino)], f,
 				     false);

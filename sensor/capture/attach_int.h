@@ -52,6 +52,12 @@ struct afile {
 	__u64 cookies[TLS_PROBES_MAX];	/* their BPF cookies */
 	unsigned int flags[TLS_PROBES_MAX];	/* their enum tls_probe_flag */
 	struct alink *links;
+	/*
+	 * A second stack found in the same file (stack.h, shares_file):
+	 * its own entry, right after this one in the list, in neither
+	 * index, linked, counted and freed with this one.  NULL: none.
+	 */
+	struct afile *also;
 	char path[];
 };
 

@@ -42,7 +42,7 @@ struct binsrc {
 
 /* Bytes read per step of binsrc__scan(), and the overlap kept. */
 #define BINSRC_CHUNK	((size_t)4 << 20)
-#define BINSRC_OVERLAP	16
+#define BINSRC_OVERLAP	32
 
 /* True when [@a, @a + @n) lies in region @rg. */
 bool binsrc__in(const struct binsrc_region *rg, __u64 a, __u64 n);

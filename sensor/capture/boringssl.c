@@ -33,22 +33,6 @@ static const struct tls_probe boringssl_probes[] = {
 	{ "SSL_read", CAP_FN_READ, TLS_PROBE_REQUIRED | TLS_PROBE_RETURN },
 };
 
-/* Adds probe @p at virtual address @addr of the file of @es to @m. */
-static int add(struct elfsym *es, struct stack_match *m, __u64 addr,
-	       const struct tls_probe *p)
-{
-	__u64 off;
-
-	if (elfsym__addr_offset(es, addr, &off)) {
-		m->why = "the function lies outside the file's segments";
-		return -ERANGE;
-	}
-	m->offs[m->noffs] = off;
-	m->cookies[m->noffs] = p->cookie;
-	m->flags[m->noffs++] = p->flags;
-	return 0;
-}
-
 /* How the entry of @fn was proven, for `status`. */
 static const char *how(const struct bssl_func *fn)
 {
@@ -79,22 +63,16 @@ static void describe(struct stack_match *m, const struct bssl_result *r,
 static int boringssl_resolve(struct elfsym *es, int fd, struct stack_match *m)
 {
 	struct bssl_result r;
+	__u64 entries[2];
 	int err;
 
 	err = bssl__find_elf(es, fd, &r);
 	if (err == -ENOENT)
 		return err;
 	describe(m, &r, err);
-	if (err) {
-		m->why = r.why;
-		return err;
-	}
-	err = add(es, m, r.write.entry, &boringssl_probes[0]);
-	if (!err)
-		err = add(es, m, r.read.entry, &boringssl_probes[1]);
-	if (err)
-		m->noffs = 0;
-	return err;
+	entries[0] = r.write.entry;
+	entries[1] = r.read.entry;
+	return stack_match__found(m, es, err, r.why, entries, boringssl_probes, 2);
 }
 
 const struct tls_stack boringssl_stack = {

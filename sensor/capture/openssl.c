@@ -22,8 +22,10 @@ static const struct tls_probe openssl_probes[] = {
 	{ "SSL_read_ex", CAP_FN_READ_EX, TLS_PROBE_RETURN },
 	{ "SSL_free", CAP_FN_FREE, TLS_PROBE_END },
 };
+/* One probe per exported function (CAP_FN_WRITE_INTERNAL is not one). */
+#define OPENSSL_NPROBES	(CAP_FN_FREE + 1)
 _Static_assert(sizeof(openssl_probes) / sizeof(openssl_probes[0]) ==
-	       CAP_FN_NR, "one probe per enum cap_fn");
+	       OPENSSL_NPROBES, "one probe per exported enum cap_fn");
 
 const struct tls_stack openssl_stack = {
 	.name = "OpenSSL",
@@ -31,7 +33,7 @@ const struct tls_stack openssl_stack = {
 	.id = CAP_STACK_OPENSSL,
 	.lib_prefixes = openssl_libs,
 	.probes = openssl_probes,
-	.nprobes = CAP_FN_NR,
+	.nprobes = OPENSSL_NPROBES,
 	.enter_prog = "ssl_enter",
 	.return_prog = "ssl_return",
 };

@@ -15,6 +15,7 @@ const struct tls_stack *const tls_stacks[] = {
 	&go_stack,
 	&boringssl_stack,
 	&rustls_stack,
+	&openssl_static_stack,
 	NULL,
 };
 
@@ -85,14 +86,17 @@ static bool wraps_another(const struct elfsym *es, const struct tls_stack *s)
 	return false;
 }
 
-int stack__match_fd(int fd, struct stack_match *m)
+int stack__match_all(int fd, struct stack_match m[STACK_MATCH_MAX],
+		     unsigned int *n)
 {
+	const struct tls_stack *s, *first;
 	struct elfsym *es = NULL;
 	unsigned int i;
 	__u64 off;
 	int err;
 
-	memset(m, 0, sizeof(*m));
+	*n = 0;
+	memset(m, 0, sizeof(*m) * STACK_MATCH_MAX);
 	err = elfsym__open_fd(fd, &es);
 	if (err)
 		return err;
@@ -100,17 +104,30 @@ int stack__match_fd(int fd, struct stack_match *m)
 		err = -ENOEXEC;
 		goto out_free;
 	}
-	for (i = 0; tls_stacks[i]; i++) {
-		err = match_stack(es, fd, tls_stacks[i], m);
-		if (!err && wraps_another(es, tls_stacks[i])) {
-			m->stack = NULL;
+	for (i = 0; tls_stacks[i] && *n < STACK_MATCH_MAX; i++) {
+		s = tls_stacks[i];
+		if (*n) {
+			first = m[0].stack ? m[0].stack : m[0].skipped;
+			if (!first->resolve)
+				break;	/* found by its exports: its file */
+			if (!s->shares_file)
+				continue;
+		}
+		err = match_stack(es, fd, s, &m[*n]);
+		if (!err && wraps_another(es, s))
+			err = -ENOENT;
+		if (err == -ENOENT) {
+			memset(&m[*n], 0, sizeof(m[*n]));
 			continue;
 		}
-		if (err != -ENOENT)
-			goto out_free;
+		m[*n].err = err;
+		(*n)++;
+	}
+	if (*n) {
+		err = m[0].err;
+		goto out_free;
 	}
 	err = 0;
-	m->noffs = 0;
 	if (elfsym__offset(es, LDSO_SYM, &off) == 0) {
 		m->ldso = true;
 		m->offs[0] = off;
@@ -121,6 +138,52 @@ int stack__match_fd(int fd, struct stack_match *m)
 out_free:
 	elfsym__free(es);
 	return err;
+}
+
+int stack__match_fd(int fd, struct stack_match *m)
+{
+	struct stack_match all[STACK_MATCH_MAX];
+	unsigned int n;
+	int err;
+
+	err = stack__match_all(fd, all, &n);
+	*m = all[0];
+	return err;
+}
+
+int stack_match__add(struct stack_match *m, struct elfsym *es,
+		     const __u64 *addr, const struct tls_probe *p,
+		     unsigned int n)
+{
+	unsigned int i;
+	__u64 off;
+
+	for (i = 0; i < n; i++) {
+		if (m->noffs >= TLS_PROBES_MAX) {
+			m->noffs = 0;
+			return -E2BIG;
+		}
+		if (elfsym__addr_offset(es, addr[i], &off)) {
+			m->why = "the function lies outside the file's segments";
+			m->noffs = 0;
+			return -ERANGE;
+		}
+		m->offs[m->noffs] = off;
+		m->cookies[m->noffs] = p[i].cookie;
+		m->flags[m->noffs++] = p[i].flags;
+	}
+	return 0;
+}
+
+int stack_match__found(struct stack_match *m, struct elfsym *es, int err,
+		       const char *why, const __u64 *addr,
+		       const struct tls_probe *p, unsigned int n)
+{
+	if (err) {
+		m->why = why;
+		return err;
+	}
+	return stack_match__add(m, es, addr, p, n);
 }
 
 bool stack__lib_name(const char *name, bool ldso)

@@ -84,6 +84,14 @@ struct tls_stack {
 	 * but cannot be probed with certainty (the file is then skipped).
 	 */
 	int (*resolve)(struct elfsym *es, int fd, struct stack_match *m);
+	/*
+	 * A stack with a resolve hook that may be found in a file where
+	 * another stack was found by its resolve hook (runtime.node holds
+	 * rustls and a static OpenSSL): each is probed with its own
+	 * programs.  Files whose first stack is found by its exports are
+	 * that stack's only.
+	 */
+	bool shares_file;
 };
 
 /* The stacks, NULL-terminated, in the order files are matched against. */
@@ -94,6 +102,7 @@ extern const struct tls_stack gnutls_stack;	/* gnutls.c */
 extern const struct tls_stack go_stack;		/* gotls.c */
 extern const struct tls_stack boringssl_stack;	/* boringssl.c */
 extern const struct tls_stack rustls_stack;	/* rustls.c */
+extern const struct tls_stack openssl_static_stack; /* openssl_static.c */
 
 /* ld.so: a file exporting this gets the dlopen probe (bpf/proc.bpf.c). */
 #define LDSO_SYM	"_dl_debug_state"
@@ -102,9 +111,13 @@ extern const struct tls_stack rustls_stack;	/* rustls.c */
 /* Bytes of struct stack_match.found, with its NUL. */
 #define STACK_FOUND_MAX	160
 
+/* Stacks one file may carry at most (a first one and a shares_file one). */
+#define STACK_MATCH_MAX	2
+
 /* What a file carries: a stack, ld.so or nothing. */
 struct stack_match {
 	const struct tls_stack *stack;	/* NULL: not a stack's file */
+	int err;			/* the stack's error; 0: found */
 	/*
 	 * A file of this stack that is not probed (error returns), and why
 	 * (a static string, for `status` and the log); else NULL.
@@ -132,6 +145,36 @@ struct stack_match {
  * -ENOEXEC for an ELF of another machine, or -errno of reading it.
  */
 int stack__match_fd(int fd, struct stack_match *m);
+
+/*
+ * stack__match_fd() for every stack the file carries: @m[0] as
+ * stack__match_fd() fills it, and, when its stack (found or refused) has
+ * a resolve hook, @m[1] for a shares_file stack that is found or
+ * refused there too (its error in @m[1].err).  *@n: entries filled (0
+ * when the file is no stack's, ld.so or not).  Returns as
+ * stack__match_fd() (the first entry's result).
+ */
+int stack__match_all(int fd, struct stack_match m[STACK_MATCH_MAX],
+		     unsigned int *n);
+
+/*
+ * Adds probes @p[0..@n) at virtual addresses @addr[0..@n) of the file
+ * of @es to @m (their file offsets, cookies and flags), for resolve
+ * hooks.  Returns 0; -ERANGE with @m->why set, and no probe kept, when
+ * no segment of the file holds an address; -E2BIG past TLS_PROBES_MAX.
+ */
+int stack_match__add(struct stack_match *m, struct elfsym *es,
+		     const __u64 *addr, const struct tls_probe *p,
+		     unsigned int n);
+
+/*
+ * The end of a resolve hook whose finder returned @err (not -ENOENT)
+ * with @why: @err with @m->why set to @why, or, when it found the
+ * functions, stack_match__add()'s result for them.
+ */
+int stack_match__found(struct stack_match *m, struct elfsym *es, int err,
+		       const char *why, const __u64 *addr,
+		       const struct tls_probe *p, unsigned int n);
 
 /*
  * True when directory entry @name may be a stack's library (one of

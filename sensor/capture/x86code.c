@@ -224,6 +224,12 @@ int x86code__call(struct x86code *xc, __u64 from, unsigned int flags,
 		} else if (as_load(xc, &ld) &&
 			   (in->id == X86_INS_MOV || (flags & X86_CALL_ADDRS))) {
 			ok = set_arg(c, ld.arg, ld.value, keep);
+		} else if ((flags & X86_CALL_MOVES) && k >= 0 &&
+			   !(keep & 1u << k) &&
+			   (in->id == X86_INS_MOV || in->id == X86_INS_MOVSXD ||
+			    in->id == X86_INS_MOVZX)) {
+			c->known &= ~(1u << k);	/* set, but not to a constant */
+			ok = true;
 		} else {
 			ok = false;
 		}
@@ -250,13 +256,17 @@ bool x86code__prologue(struct x86code *xc, __u64 entry)
 	       x->operands[0].reg == X86_REG_RSP;
 }
 
-enum { B_NONE, B_START, B_INNER };
+/* A walk's map: how each byte was decoded, and whether a jump lands. */
+enum { B_NONE, B_START, B_INNER, B_KIND = 3, B_TARGET = 4 };
 
 /* Pushes jump target @t of the walk when it lies in its range. */
-static void push_target(__u64 *work, unsigned int *nwork, __u64 t,
-			__u64 entry, __u64 len)
+static void push_target(struct x86_walk *w, __u64 *work,
+			unsigned int *nwork, __u64 t)
 {
-	if (t >= entry && t < entry + len && *nwork < len / 2 + 16)
+	if (t < w->entry || t >= w->entry + w->len)
+		return;
+	w->map[t - w->entry] |= B_TARGET;
+	if (*nwork < w->len / 2 + 16)
 		work[(*nwork)++] = t;
 }
 
@@ -286,9 +296,9 @@ static int walk_path(struct x86code *xc, struct x86_walk *w,
 			*why = "code runs into another function";
 			return -EILSEQ;
 		}
-		if (w->map[a - entry] == B_START)
+		if ((w->map[a - entry] & B_KIND) == B_START)
 			return 0;
-		if (w->map[a - entry] == B_INNER) {
+		if ((w->map[a - entry] & B_KIND) == B_INNER) {
 			*why = "a byte decodes as two instructions";
 			return -EILSEQ;
 		}
@@ -299,13 +309,13 @@ static int walk_path(struct x86code *xc, struct x86_walk *w,
 			*why = "an invalid instruction in the function";
 			return -EILSEQ;
 		}
-		w->map[a - entry] = B_START;
+		w->map[a - entry] |= B_START;
 		for (j = 1; j < in->size; j++) {
-			if (w->map[a - entry + j] != B_NONE) {
+			if (w->map[a - entry + j] & B_KIND) {
 				*why = "a byte decodes as two instructions";
 				return -EILSEQ;
 			}
-			w->map[a - entry + j] = B_INNER;
+			w->map[a - entry + j] |= B_INNER;
 		}
 		w->ninsns++;
 		if (a + in->size > w->reach)
@@ -321,7 +331,7 @@ static int walk_path(struct x86code *xc, struct x86_walk *w,
 		case X86_INS_UD2: case X86_INS_HLT:
 			return 0;
 		case X86_INS_JMP:
-			push_target(work, nwork, t, entry, len);
+			push_target(w, work, nwork, t);
 			return 0;
 		case X86_INS_CALL:
 			after_call = true;
@@ -334,7 +344,7 @@ static int walk_path(struct x86code *xc, struct x86_walk *w,
 			break;
 		}
 		if (cs_insn_group(xc->h, xc->insn, CS_GRP_JUMP) && t)
-			push_target(work, nwork, t, entry, len);
+			push_target(w, work, nwork, t);
 	}
 }
 
@@ -382,9 +392,37 @@ bool x86_walk__spans(const struct x86_walk *w, __u64 a, __u64 end)
 {
 	if (!w->map || a < w->entry || a >= end || end > w->entry + w->len)
 		return false;
-	if (w->map[a - w->entry] != B_START)
+	if ((w->map[a - w->entry] & B_KIND) != B_START)
 		return false;
-	return end == w->entry + w->len || w->map[end - w->entry] != B_INNER;
+	return end == w->entry + w->len ||
+	       (w->map[end - w->entry] & B_KIND) != B_INNER;
+}
+
+__u64 x86_walk__prev(const struct x86_walk *w, __u64 a)
+{
+	__u64 p;
+
+	if (!w->map || a <= w->entry || a > w->entry + w->len)
+		return 0;
+	for (p = a - 1; p >= w->entry && a - p <= 15; p--) {
+		switch (w->map[p - w->entry] & B_KIND) {
+		case B_START:
+			return p;
+		case B_INNER:
+			if (p == w->entry)
+				return 0;
+			continue;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+bool x86_walk__target(const struct x86_walk *w, __u64 a)
+{
+	return w->map && a >= w->entry && a < w->entry + w->len &&
+	       (w->map[a - w->entry] & B_TARGET);
 }
 
 void x86_walk__release(struct x86_walk *w)

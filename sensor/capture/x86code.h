@@ -94,8 +94,14 @@ enum x86_call_flag {
 	 * passed over and the first CALL or JMP is the call.
 	 */
 	X86_CALL_STRICT = 1 << 0,
-	/* Strict: LEA r, [RIP + disp32] into an argument register too. */
+	/* LEA r, [RIP + disp32] into an argument register sets it too. */
 	X86_CALL_ADDRS = 1 << 1,
+	/*
+	 * Strict: a MOV (MOVSX, MOVZX) of a register or memory into an
+	 * argument register not known on entry is allowed, and leaves that
+	 * argument unknown (a line number kept in a register).
+	 */
+	X86_CALL_MOVES = 1 << 2,
 };
 
 /* A call and the argument constants it receives. */
@@ -157,6 +163,16 @@ int x86code__walk(struct x86code *xc, __u64 entry, __u64 end, __u64 callee,
  * instruction it decoded continues across @end (@a < @end).
  */
 bool x86_walk__spans(const struct x86_walk *w, __u64 a, __u64 end);
+
+/*
+ * The start of the instruction the walk decoded just before the one at
+ * @a (straight-line order, not control flow), or 0 when the byte before
+ * @a was not decoded.
+ */
+__u64 x86_walk__prev(const struct x86_walk *w, __u64 a);
+
+/* True when a jump of the walked function lands on @a. */
+bool x86_walk__target(const struct x86_walk *w, __u64 a);
 
 /* Frees what @w holds; a zeroed @w is fine. */
 void x86_walk__release(struct x86_walk *w);

@@ -23,7 +23,9 @@ def agent_exe(package, version, rel):
 def status_entry(sensor, exe):
     """@exe's entry in the sensor's status attach list, or None."""
     real = os.path.realpath(exe)
-    for f in sensor.status()["attach"]["list"]:
+    # None while the sensor is busy identifying a large file
+    st = sensor.status()
+    for f in (st["attach"]["list"] if st else []):
         if os.path.realpath(f["path"]) == real:
             return f
     return None

@@ -336,7 +336,7 @@ def test_metrics_by_stack(sensor_run, curl_gnutls, tmp_path):
             samples[(m.group(1), m.group(2) or "")] = float(m.group(3))
     by = st["capture_by_stack"]
     # one row per TLS stack the sensor knows, attached or not
-    assert set(by) == {"openssl", "gnutls", "go", "boringssl", "rustls"}, by
+    assert set(by) == {"openssl", "gnutls", "go", "boringssl", "rustls", "openssl_static"}, by
     for stack in ("openssl", "gnutls"):
         lab = '{stack="%s"}' % stack
         # two calls at least each way; the metrics were read after status

@@ -8,10 +8,12 @@ through DENO_CERT.  The client waits on stdin until status shows its
 deno probed: identifying a 100 MB executable takes about a second, and
 calls made before are not captured."""
 import os
+import re
 import tempfile
 
 import pytest
 
+import agentlib
 import e2elib
 from e2elib import check_pair, expected, one_call
 from test_sensor_h2 import h2front  # noqa: F401  (a fixture)
@@ -30,7 +32,9 @@ def deno_exe(version):
 
 def status_file(sensor, exe):
     real = os.path.realpath(exe)
-    for f in sensor.status()["attach"]["list"]:
+    # None while the sensor is busy identifying a large file
+    st = sensor.status()
+    for f in (st["attach"]["list"] if st else []):
         if os.path.realpath(f["path"]) == real:
             return f
     return None
@@ -157,58 +161,115 @@ def test_codex_exec(request, sensor_run, version, proto):
 
 
 COPILOT = "@github/copilot-linux-x64@1.0.102"
+RUNTIME = os.path.join("pkg", "linux-x64", "1.0.102", "prebuilds", "linux-x64", "runtime.node")
+STATIC = "OpenSSL (static)"
+NOW = re.compile(r"<current_datetime>[^<]*</current_datetime>")
 
 
-def test_copilot_own_provider(sensor_run):
-    """Copilot CLI with its own-provider settings (COPILOT_PROVIDER_*)
-    pointed at the chat completions stand-in.  The call reaches the
-    stand-in (built by the openai JS SDK, "OpenAI/JS"), and runtime.node
-    is mapped and probed as rustls.  But the call's TLS is native-tls
-    over a static, unexported OpenSSL 3.5.8 in runtime.node
-    (ssl_write_internal / ssl_read_internal, on the copilot-runtime
-    thread), which no stack identifies yet, and runtime.node's rustls is
-    not used for it: the test says so (xfail, not strict) until the call
-    is captured, then checks the pair (docs/design-rustls.md, What is
-    next)."""
+def copilot_exe():
+    """Copilot's executable and the directory it unpacks itself into."""
     cop = os.path.join(CACHE, COPILOT)
     exe = os.path.join(cop, "package", "copilot")
     sea = os.path.join(cop, "sea")
     if not os.path.exists(os.path.join(sea, ".complete")):
         pytest.skip("%s not unpacked in the test cache (tests/fetch-agent-exes.sh)" % exe)
-    msg = "copilot own provider says hello"
-    with tempfile.TemporaryDirectory(prefix="oisp-copilot-") as d:
-        env = {"HOME": d, "COPILOT_CACHE_HOME": sea, "NO_COLOR": "1",
-               "COPILOT_PROVIDER_BASE_URL": "https://%s/v1" % e2elib.OPENAI_HOST,
-               "COPILOT_PROVIDER_API_KEY": "sk-test-copilot-0123456789",
-               "COPILOT_PROVIDER_TYPE": "openai", "COPILOT_MODEL": "gpt-4o-mini"}
-        seen = len(sensor_run.server.requests())
-        c = e2elib.Client(sensor_run.server, [exe, "-p", msg, "--allow-all-tools"],
-                          env_extra=env)
-        sensor_run.known_pids.add(c.pid)
-        c.wait(180)
-    [req] = [r for r in sensor_run.server.requests()[seen:]
-             if r["path"] == "/v1/chat/completions"]
-    assert req["status"] == 200, req
-    rt = status_file(sensor_run.sensor, os.path.join(
-        sea, "pkg", "linux-x64", "1.0.102", "prebuilds", "linux-x64", "runtime.node"))
-    assert rt is not None and rt["stack"] == "rustls" and "skipped" not in rt, rt
-    evs = sensor_run.events.wait(
-        lambda e: realpath_is((e.get("process") or {}).get("exe", ""), exe), 2, timeout=30)
-    if not evs:
-        # pytest.xfail() is never strict: a capture that starts working
-        # runs the checks below instead.
-        pytest.xfail("Copilot's own-provider call goes through a static, "
-                     "unexported OpenSSL 3.5.8 in runtime.node (native-tls), "
-                     "not its rustls, and no stack identifies that OpenSSL yet "
-                     "(docs/design-rustls.md, What is next)")
+    return exe, sea
+
+
+def run_copilot(server, exe, sea, d, msg, known_pids=None):
+    """copilot -p @msg with its own-provider settings pointed at @server's
+    chat completions stand-in; returns the finished Client."""
+    env = {"HOME": d, "COPILOT_CACHE_HOME": sea, "NO_COLOR": "1",
+           "COPILOT_PROVIDER_BASE_URL": "https://%s/v1" % e2elib.OPENAI_HOST,
+           "COPILOT_PROVIDER_API_KEY": "sk-test-copilot-0123456789",
+           "COPILOT_PROVIDER_TYPE": "openai", "COPILOT_MODEL": "gpt-4o-mini"}
+    c = e2elib.Client(server, [exe, "-p", msg, "--allow-all-tools"], env_extra=env)
+    if known_pids is not None:
+        known_pids.add(c.pid)
+    return c.wait(180)
+
+
+def runtime_probed(sensor, sea):
+    """runtime.node's status entries by stack, once it is probed as both
+    rustls and the static OpenSSL (each has its own entry)."""
+    real = os.path.realpath(os.path.join(sea, RUNTIME))
+    st = sensor.status()
+    got = {f["stack"]: f for f in (st["attach"]["list"] if st else [])
+           if os.path.realpath(f["path"]) == real}
+    return got if {"rustls", STATIC} <= set(got) else None
+
+
+def wait_runtime_probed(sensor, sea):
+    got = e2elib.wait_until(lambda: runtime_probed(sensor, sea), 30,
+                            "runtime.node probed as rustls and %s" % STATIC)
+    for stack in ("rustls", STATIC):
+        assert "skipped" not in got[stack], got[stack]
+    assert "ssl_write_internal" in got[STATIC]["found"], got[STATIC]
+    return got
+
+
+def check_copilot_pair(evs, msg, c, exe):
+    """The one call of Copilot run @c: request and response, model,
+    messages, reply text, usage, process."""
     q, resp = one_call(evs, msg)
-    qd, rd = e2elib.check_envelopes(q, resp, pid=q["process"]["pid"], exe=exe)
-    assert qd["api"] == "openai.chat_completions" and qd["model"]["id"] == "gpt-4o-mini"
-    assert [m["role"] for m in qd["messages"]][-1] == "user", qd["messages"]
+    # The call is made on a "copilot-runtime" thread; the name is the process's.
+    qd, rd = e2elib.check_envelopes(q, resp, pid=c.pid, exe=exe, name="copilot")
+    assert qd["api"] == "openai.chat_completions" and qd["model"]["id"] == "gpt-4o-mini", qd
+    assert qd["messages"][-1]["role"] == "user", qd["messages"]
+    assert msg in qd["messages"][-1]["content"], qd["messages"][-1]
     reply = rd["choices"][0]["message"]["content"]
     assert reply and reply.strip() in c.stdout, (reply, c.stdout)
     assert rd["usage"]["total_tokens"] > 0, rd["usage"]
     assert len(evs) == 2, [e["event_type"] for e in evs]
+
+
+def test_copilot_own_provider(sensor_run):
+    """Copilot CLI with its own-provider settings (COPILOT_PROVIDER_*)
+    pointed at the chat completions stand-in.  The request is built by
+    the openai JS SDK, but its TLS is native-tls over a static, unexported
+    OpenSSL 3.5.8 in runtime.node (on the copilot-runtime thread), not
+    runtime.node's rustls: the file is probed as both, and the call is
+    captured at ssl_write_internal / ssl_read_internal (capture/ossl3.h).
+    A first run loads runtime.node, which the sensor identifies once;
+    the second run's call is checked."""
+    exe, sea = copilot_exe()
+    msg = "copilot own provider says hello"
+    with tempfile.TemporaryDirectory(prefix="oisp-copilot-") as d:
+        run_copilot(sensor_run.server, exe, sea, d, "copilot warms up",
+                    sensor_run.known_pids)
+        wait_runtime_probed(sensor_run.sensor, sea)
+        seen = len(sensor_run.server.requests())
+        c = run_copilot(sensor_run.server, exe, sea, d, msg, sensor_run.known_pids)
+    [req] = [r for r in sensor_run.server.requests()[seen:]
+             if r["path"] == "/v1/chat/completions"]
+    assert req["status"] == 200, req
+    evs = sensor_run.events.wait_pid(c.pid, 2, timeout=30)
+    check_copilot_pair(evs, msg, c, exe)
+
+
+def test_copilot_same_output(server, no_other_sensor, tmp_path):
+    """Copilot's output is the same with and without the sensor (run once
+    with no sensor on the machine, then under the test's own sensor once
+    it has probed runtime.node), and the call is captured."""
+    exe, sea = copilot_exe()
+    # the same length: the reply may quote the message
+    tag_without, tag = "unseen", "sensed"
+    msg = "copilot says hello %s"
+    with tempfile.TemporaryDirectory(prefix="oisp-copilot-") as d:
+        without = run_copilot(server, exe, sea, d, msg % tag_without)
+        sensor = e2elib.Sensor(str(tmp_path)).start()
+        try:
+            run_copilot(server, exe, sea, d, "copilot warms up")
+            wait_runtime_probed(sensor, sea)
+            c = run_copilot(server, exe, sea, d, msg % tag)
+            assert without.stdout.strip(), without.stderr
+            # The stand-in echoes the prompt, which starts with the time.
+            agentlib.same_output(NOW.sub("<now>", without.stdout),
+                                 NOW.sub("<now>", c.stdout), tag_without, tag)
+            evs = e2elib.EventLog(sensor.out).wait_pid(c.pid, 2, timeout=30)
+            check_copilot_pair(evs, msg % tag, c, exe)
+        finally:
+            agentlib.stop_and_check(sensor, server)
 
 
 def realpath_is(path, exe):

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tests of the static OpenSSL 3 finder (ossl3.h): Copilot CLI's
+ * runtime.node from npm (tests/fetch-agent-exes.sh; cache outside the
+ * clone), against the addresses its diagnosis found
+ * (docs/design-openssl-static.md), and synthetic code with its unwind
+ * tables for what must be refused.  Tests run in tests/unit.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/binsrc.h"
+#include "capture/elfsym.h"
+#include "capture/ossl3.h"
+#include "capture/stack.h"
+
+/* --- the real file --- */
+
+#define RUNTIME	"@github/copilot-linux-x64@1.0.102/sea/pkg/linux-x64/" \
+		"1.0.102/prebuilds/linux-x64/runtime.node"
+
+static const char *runtime_node(char *buf, size_t n)
+{
+	const char *c = getenv("OISP_TEST_CACHE");
+
+	snprintf(buf, n, "%s/npm/%s", c ? c : "/var/cache/oisp-test", RUNTIME);
+	return access(buf, R_OK) ? NULL : buf;
+}
+
+Test(ossl3, copilot_runtime_node)
+{
+	struct ossl3_result r;
+	struct elfsym *es;
+	char path[512];
+	int fd, err;
+
+	if (!runtime_node(path, sizeof(path)))
+		cr_skip_test("%s missing: run tests/fetch-agent-exes.sh", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(elfsym__open_fd(fd, &es), 0);
+	err = ossl3__find_elf(es, fd, &r);
+	cr_assert_eq(err, 0, "%d %s", err, r.why ? r.why : "-");
+	cr_assert_str_eq(r.version, "3.5.8");
+	/* Confirmed with tracefs uprobes during a Copilot call. */
+	cr_assert_eq(r.write.entry, 0x7fbe730);
+	cr_assert_eq(r.read.entry, 0x7fbdf80);
+	cr_assert_eq(r.write.nsites, 4);
+	cr_assert_eq(r.read.nsites, 2);
+	cr_assert_eq(r.err_fn, 0x806b7b0);
+	elfsym__free(es);
+	close(fd);
+}
+
+/* Through the stack table: rustls first, then this stack, each probed. */
+Test(ossl3, runtime_node_carries_two_stacks)
+{
+	struct stack_match m[STACK_MATCH_MAX];
+	unsigned int n;
+	char path[512];
+	int fd;
+
+	if (!runtime_node(path, sizeof(path)))
+		cr_skip_test("%s missing: run tests/fetch-agent-exes.sh", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(stack__match_all(fd, m, &n), 0);
+	close(fd);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(m[0].stack, &rustls_stack);
+	cr_assert_eq(m[1].stack, &openssl_static_stack);
+	cr_assert_eq(m[1].err, 0);
+	cr_assert_eq(m[1].noffs, 2);
+	cr_assert_eq(m[1].cookies[0], CAP_FN_WRITE_INTERNAL);
+	cr_assert_eq(m[1].cookies[1], CAP_FN_READ_EX);
+	cr_assert(m[1].flags[0] & TLS_PROBE_RETURN);
+	cr_assert_not(m[1].flags[0] & TLS_PROBE_WRITE);
+	cr_assert(strstr(m[1].found, "ssl_write_internal 0x7fbe730"),
+		  "%s", m[1].found);
+}
+
+Test(ossl3, not_openssl)
+{
+	struct ossl3_result r;
+	struct elfsym *es;
+	int fd;
+
+	fd = open("/bin/ls", O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(elfsym__open_fd(fd, &es), 0);
+	cr_assert_eq(ossl3__find_elf(es, fd, &r), -ENOENT);
+	cr_assert_null(r.why);
+	elfsym__free(es);
+	close(fd);
+}
+
+/* --- synthetic code, with .eh_frame_hdr and .eh_frame --- */
+
+#define TEXT	0x401000ULL
+#define RODATA	0x200000ULL
+#define HDR	0x300000ULL
+#define FRAME	0x300400ULL
+#define MAXF	8
+
+/* The strings' offsets in .rodata. */
+#define S_FILE	1
+#define S_WRITE	(S_FILE + sizeof("external/openssl+/ssl/ssl_lib.c"))
+#define S_READ	(S_WRITE + sizeof("ssl_write_internal"))
+#define S_OTHER	(S_READ + sizeof("ssl_read_internal"))
+#define S_VER	(S_OTHER + sizeof("SSL_shutdown"))
+
+struct img {
+	unsigned char text[4096];
+	size_t len;
+	char rodata[160];
+	size_t rolen;
+	unsigned char hdr[12 + 8 * MAXF];
+	unsigned char frame[20 + 16 * MAXF + 32];
+	__u64 fstart[MAXF], fend[MAXF];
+	unsigned int nf;
+	__u64 err_new, set_debug, set_error;
+};
+
+static int img_read(void *ctx, __u64 addr, void *buf, size_t n)
+{
+	const struct img *m = ctx;
+	const struct {
+		__u64 a;
+		const void *p;
+		size_t n;
+	} rg[] = {
+		{ TEXT, m->text, m->len },
+		{ RODATA, m->rodata, m->rolen },
+		{ HDR, m->hdr, sizeof(m->hdr) },
+		{ FRAME, m->frame, sizeof(m->frame) },
+	};
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		if (addr >= rg[i].a && n <= rg[i].n &&
+		    addr - rg[i].a <= rg[i].n - n) {
+			memcpy(buf, (const char *)rg[i].p + (addr - rg[i].a), n);
+			return 0;
+		}
+	}
+	return -ERANGE;
+}
+
+static void le32(unsigned char *p, __u32 v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static __u64 here(const struct img *m)
+{
+	return TEXT + m->len;
+}
+
+static void put(struct img *m, const void *b, size_t n)
+{
+	cr_assert_leq(m->len + n, sizeof(m->text));
+	memcpy(m->text + m->len, b, n);
+	m->len += n;
+}
+
+static void put8(struct img *m, unsigned char b)
+{
+	put(m, &b, 1);
+}
+
+static void put32(struct img *m, __u32 v)
+{
+	unsigned char b[4];
+
+	le32(b, v);
+	put(m, b, 4);
+}
+
+static void call(struct img *m, __u64 t)
+{
+	put8(m, 0xe8);
+	put32(m, (__u32)(t - (here(m) + 4)));
+}
+
+/* LEA r64, [RIP + string at .rodata offset @off] (@reg: 7 RDI, 2 RDX). */
+static void lea(struct img *m, unsigned int reg, size_t off)
+{
+	put8(m, 0x48);
+	put8(m, 0x8d);
+	put8(m, 0x05 | reg << 3);
+	put32(m, (__u32)(RODATA + off - (here(m) + 4)));
+}
+
+/*
+ * ERR_raise(ERR_LIB_SSL, reason) in function @name (a .rodata offset),
+ * as OpenSSL 3 compiles it: ERR_new(); ERR_set_debug(file, line, name);
+ * ERR_set_error(20, reason, NULL).
+ */
+static void site(struct img *m, size_t name, __u32 line)
+{
+	call(m, m->err_new);
+	lea(m, 7, S_FILE);
+	lea(m, 2, name);
+	put8(m, 0xbe);			/* mov esi, line */
+	put32(m, line);
+	call(m, m->set_debug);
+	put8(m, 0xbf);			/* mov edi, 20 */
+	put32(m, 20);
+	put8(m, 0xbe);			/* mov esi, reason */
+	put32(m, 0x19c);
+	put8(m, 0x31);			/* xor edx, edx */
+	put8(m, 0xd2);
+	call(m, m->set_error);
+}
+
+/* A function: PUSH RBP, then @n sites of @name (.rodata offsets), RET. */
+static __u64 func(struct img *m, const size_t *names, unsigned int n)
+{
+	__u64 a;
+	unsigned int i;
+
+	while (m->len % 16)
+		put8(m, 0xcc);
+	a = here(m);
+	put8(m, 0x55);
+	for (i = 0; i < n; i++)
+		site(m, names[i], 100 + i);
+	put8(m, 0x5d);
+	put8(m, 0xc3);
+	cr_assert_lt(m->nf, MAXF);
+	m->fstart[m->nf] = a;
+	m->fend[m->nf++] = here(m);
+	return a;
+}
+
+static void img_init(struct img *m, const char *version)
+{
+	static const char *const strs[] = {
+		"external/openssl+/ssl/ssl_lib.c", "ssl_write_internal",
+		"ssl_read_internal", "SSL_shutdown",
+	};
+	unsigned int i;
+	size_t o = 1;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < 4; i++) {
+		memcpy(m->rodata + o, strs[i], strlen(strs[i]) + 1);
+		o += strlen(strs[i]) + 1;
+	}
+	cr_assert_eq(o, S_VER);
+	memcpy(m->rodata + o, version, strlen(version) + 1);
+	m->rolen = o + strlen(version) + 1;
+	/* ERR_new, ERR_set_debug, ERR_set_error: each a RET. */
+	m->err_new = here(m);
+	put8(m, 0xc3);
+	m->set_debug = here(m);
+	put8(m, 0xc3);
+	m->set_error = here(m);
+	put8(m, 0xc3);
+}
+
+/* Writes the unwind tables of the functions made (LSB 5.0 10.6). */
+static void eh_tables(struct img *m)
+{
+	static const unsigned char cie[] = {
+		0x10, 0, 0, 0,	0, 0, 0, 0,	1, 'z', 'R', 0,
+		1, 0x78, 16,	1, 0x1b,	0, 0, 0,
+	};
+	unsigned int i, off;
+
+	memcpy(m->frame, cie, sizeof(cie));
+	m->hdr[0] = 1;
+	m->hdr[1] = 0x1b;
+	m->hdr[2] = 0x03;
+	m->hdr[3] = 0x3b;
+	le32(m->hdr + 4, (__u32)(FRAME - (HDR + 4)));
+	le32(m->hdr + 8, m->nf);
+	for (i = 0; i < m->nf; i++) {
+		off = 20 + 16 * i;
+		le32(m->frame + off, 12);
+		le32(m->frame + off + 4, off + 4);
+		le32(m->frame + off + 8,
+		     (__u32)(m->fstart[i] - (FRAME + off + 8)));
+		le32(m->frame + off + 12, (__u32)(m->fend[i] - m->fstart[i]));
+		le32(m->hdr + 12 + 8 * i, (__u32)(m->fstart[i] - HDR));
+		le32(m->hdr + 16 + 8 * i, (__u32)(FRAME + off - HDR));
+	}
+}
+
+static int img_find(struct img *m, struct ossl3_result *r, bool eh)
+{
+	struct binsrc src = {
+		.text = { TEXT, 0 },
+		.rodata = { RODATA, 0 },
+		.read = img_read,
+		.ctx = m,
+	};
+
+	eh_tables(m);
+	src.text.size = m->len;
+	src.rodata.size = m->rolen;
+	if (eh) {
+		src.eh_frame_hdr = (struct binsrc_region){ HDR, sizeof(m->hdr) };
+		src.eh_frame = (struct binsrc_region){ FRAME, sizeof(m->frame) };
+	}
+	return ossl3__find(&src, r);
+}
+
+#define V3	"OpenSSL 3.5.8 25 Aug 2026"
+
+static const size_t wr2[] = { S_WRITE, S_WRITE }, rd1[] = { S_READ };
+
+Test(ossl3, synthetic_found)
+{
+	struct ossl3_result r;
+	struct img m;
+	__u64 w, rd;
+
+	img_init(&m, V3);
+	rd = func(&m, rd1, 1);
+	w = func(&m, wr2, 2);
+	cr_assert_eq(img_find(&m, &r, true), 0, "%s", r.why ? r.why : "-");
+	cr_assert_eq(r.write.entry, w);
+	cr_assert_eq(r.read.entry, rd);
+	cr_assert_eq(r.write.nsites, 2);
+	cr_assert_eq(r.err_fn, m.set_debug);
+	cr_assert_str_eq(r.version, "3.5.8");
+}
+
+/* ssl_write_internal inlined into two callers: its name in two functions. */
+Test(ossl3, name_in_two_functions_refused)
+{
+	static const size_t w1[] = { S_WRITE };
+	struct ossl3_result r;
+	struct img m;
+
+	img_init(&m, V3);
+	func(&m, rd1, 1);
+	func(&m, w1, 1);
+	func(&m, w1, 1);
+	cr_assert_eq(img_find(&m, &r, true), -ESRCH);
+	cr_assert_str_eq(r.why, "a function's name is loaded in two functions (inlined into its callers)");
+}
+
+/* Another function inlined into ssl_write_internal: its name there too. */
+Test(ossl3, other_name_in_function_refused)
+{
+	static const size_t w[] = { S_WRITE, S_OTHER };
+	struct ossl3_result r;
+	struct img m;
+
+	img_init(&m, V3);
+	func(&m, rd1, 1);
+	func(&m, w, 2);
+	cr_assert_eq(img_find(&m, &r, true), -EILSEQ);
+	cr_assert_str_eq(r.why, "the function also reports errors under another function's name (inlined code)");
+}
+
+Test(ossl3, both_names_in_one_function_refused)
+{
+	static const size_t w[] = { S_WRITE, S_READ };
+	struct ossl3_result r;
+	struct img m;
+
+	img_init(&m, V3);
+	func(&m, w, 2);
+	cr_assert_eq(img_find(&m, &r, true), -EILSEQ);
+	cr_assert(strstr(r.why, "(inlined code)"), "%s", r.why);
+}
+
+Test(ossl3, no_eh_frame_refused)
+{
+	struct ossl3_result r;
+	struct img m;
+
+	img_init(&m, V3);
+	func(&m, rd1, 1);
+	func(&m, wr2, 2);
+	cr_assert_eq(img_find(&m, &r, false), -ESRCH);
+	cr_assert_str_eq(r.why, "no .eh_frame: function bounds unknown");
+}
+
+Test(ossl3, openssl_1_refused)
+{
+	struct ossl3_result r;
+	struct img m;
+
+	img_init(&m, "OpenSSL 1.1.1w  11 Sep 2023");
+	func(&m, rd1, 1);
+	func(&m, wr2, 2);
+	cr_assert_eq(img_find(&m, &r, true), -EPROTONOSUPPORT);
+	cr_assert_str_eq(r.why, "OpenSSL 1.x (errors by number, not by name): not supported");
+}
+
+/* The name's register overwritten before the call: not its name. */
+Test(ossl3, name_not_decoded_refused)
+{
+	struct ossl3_result r;
+	struct img m;
+	__u64 a;
+
+	img_init(&m, V3);
+	func(&m, rd1, 1);
+	while (m.len % 16)
+		put8(&m, 0xcc);
+	a = here(&m);
+	put8(&m, 0x55);
+	site(&m, S_WRITE, 7);
+	call(&m, m.err_new);
+	lea(&m, 7, S_FILE);
+	put8(&m, 0x48);			/* mov rdx, rax */
+	put8(&m, 0x89);
+	put8(&m, 0xc2);
+	call(&m, m.set_debug);
+	put8(&m, 0x5d);
+	put8(&m, 0xc3);
+	m.fstart[m.nf] = a;
+	m.fend[m.nf++] = here(&m);
+	cr_assert_eq(img_find(&m, &r, true), -EILSEQ);
+	cr_assert_str_eq(r.why, "an ERR_set_debug call's function name does not decode");
+}
+
+/* The file name in .rodata, but no code passes it: not OpenSSL. */
+Test(ossl3, file_name_without_code)
+{
+	struct ossl3_result r;
+	struct img m;
+
+	img_init(&m, V3);
+	put8(&m, 0xc3);
+	cr_assert_eq(img_find(&m, &r, true), -ENOENT);
+	cr_assert_null(r.why);
+}
