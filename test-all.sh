@@ -2,7 +2,7 @@
 # Runs the cookbook examples and writes one "STATUS|cookbook|message" line
 # per example to the results file.
 #
-#   ./test-all.sh [--host|--docker] [--results FILE] [COOKBOOK...]
+#   ./test-all.sh [--host|--docker|--podman] [--results FILE] [COOKBOOK...]
 #
 # COOKBOOK is a folder under cookbook/ holding an expected-events.json
 # (e.g. kubernetes/daemonset); none means all of them.
@@ -12,6 +12,12 @@
 #             cluster inside) runs its test.sh.  Needs a Docker engine.
 #   --host    each example's host_test.py runs the same scenario on this
 #             machine without a cluster (root, eBPF).  What CI runs.
+#   --podman  each example's podman_test.py runs the sensor's image under
+#             podman (runc) with the rendered DaemonSet's pod spec, and the
+#             test app in containers (root, eBPF; tests/install-deps.sh
+#             installs podman).  CI runs it too (make test).  Run it under
+#             `flock /tmp/oisp-e2e.lock` like the other tests that run the
+#             sensor (podman_test.py takes the lock itself otherwise).
 #   default   --docker when `docker info` works, else --host.
 #
 # STATUS is PASS, FAIL or SKIP (the example has nothing for this mode).
@@ -27,6 +33,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--host) mode=host ;;
 	--docker) mode=docker ;;
+	--podman) mode=podman ;;
 	--results) results=$2; shift ;;
 	--results=*) results=${1#--results=} ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -95,6 +102,22 @@ run_host() { # NAME
 	fi
 }
 
+run_podman() { # NAME
+	local n=$1 log=$logdir/${1//\//_}.podman.log
+	if [ ! -x "cookbook/$n/podman_test.py" ]; then
+		record SKIP "$n" "no podman mode (cookbook/$n/podman_test.py)"
+		return
+	fi
+	echo "== $n (podman mode), log: $log"
+	"cookbook/$n/podman_test.py" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 0 ]; then
+		record PASS "$n" "podman: events match expected-events.json"
+	else
+		record FAIL "$n" "podman mode exit $rc: $(last_line "$log")"
+	fi
+}
+
 images_built=
 build_images() { # the sensor image, and the base image of the examples'
 	[ -z "$images_built" ] || return 0
@@ -147,6 +170,7 @@ for n in "${names[@]}"; do
 	case $mode in
 	host) run_host "$n" ;;
 	docker) run_docker "$n" ;;
+	podman) run_podman "$n" ;;
 	esac
 done
 echo "test-all.sh: results:"
