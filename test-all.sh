@@ -83,39 +83,32 @@ last_line() { # LOG: the last non-empty line, for the message
 	grep -v '^[[:space:]]*$' "$1" | tail -n 1 | tr '|' '/' | cut -c1-200
 }
 
-run_host() { # NAME
-	local n=$1 log=$logdir/${1//\//_}.log
-	if [ ! -x "cookbook/$n/host_test.py" ]; then
-		record SKIP "$n" "no host mode (cookbook/$n/host_test.py)"
+run_script() { # NAME SCRIPT MODE: cookbook/NAME/SCRIPT, one result line
+	local n=$1 script=$2 mode=$3 log=$logdir/${1//\//_}.$3.log
+	if [ ! -x "cookbook/$n/$script" ]; then
+		record SKIP "$n" "no $mode mode (cookbook/$n/$script)"
 		return
 	fi
-	if [ ! -x build/oisp-sensor ]; then
-		make -s >/dev/null || { record FAIL "$n" "make failed"; return; }
-	fi
-	echo "== $n (host mode), log: $log"
-	"cookbook/$n/host_test.py" 2>&1 | tee "$log"
+	echo "== $n ($mode mode), log: $log"
+	"cookbook/$n/$script" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
 	if [ "$rc" -eq 0 ]; then
-		record PASS "$n" "host mode: events match expected-events.json"
+		record PASS "$n" "$mode mode: events match expected-events.json"
 	else
-		record FAIL "$n" "host mode exit $rc: $(last_line "$log")"
+		record FAIL "$n" "$mode mode exit $rc: $(last_line "$log")"
 	fi
 }
 
+run_host() { # NAME
+	if [ -x "cookbook/$1/host_test.py" ] && [ ! -x build/oisp-sensor ]; then
+		make -s >/dev/null || { record FAIL "$1" "make failed"; return; }
+	fi
+	run_script "$1" host_test.py host
+}
+
+# The podman mode builds the sensor's image from Dockerfile itself.
 run_podman() { # NAME
-	local n=$1 log=$logdir/${1//\//_}.podman.log
-	if [ ! -x "cookbook/$n/podman_test.py" ]; then
-		record SKIP "$n" "no podman mode (cookbook/$n/podman_test.py)"
-		return
-	fi
-	echo "== $n (podman mode), log: $log"
-	"cookbook/$n/podman_test.py" 2>&1 | tee "$log"
-	local rc=${PIPESTATUS[0]}
-	if [ "$rc" -eq 0 ]; then
-		record PASS "$n" "podman: events match expected-events.json"
-	else
-		record FAIL "$n" "podman mode exit $rc: $(last_line "$log")"
-	fi
+	run_script "$1" podman_test.py podman
 }
 
 images_built=

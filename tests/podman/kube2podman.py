@@ -4,12 +4,16 @@
   kubectl kustomize manifests/ | tests/podman/kube2podman.py - DaemonSet/oisp-sensor/oisp-sensor
 
 prints the `podman run` command that runs the DaemonSet's container as the
-kubelet would, and writes the ConfigMap volumes it mounts to --volumes DIR.
+kubelet would (KIND/NAME/CONTAINER), and writes the ConfigMap volumes it
+mounts under ./podman-volumes.  hostPath volumes are the host's own paths
+there; the tests put them under a directory of the run instead.  Add
+`--runtime runc` and `--ulimit` flags where the host needs them.
 
 Why not `podman kube play`: podman 4.3's kube play starts an infra (pause)
-container that it builds from catatonit, takes no --ulimit (the default
-limits cannot be raised on every machine, so the tests pass them), and runs
-readiness probes nowhere.  The fields are therefore translated here, and
+container that it builds from catatonit (not installed with podman, and
+refused here: "finding pause binary: catatonit"), takes no --ulimit (the
+default limits cannot be raised on every host, so the tests pass them), and
+runs no readiness probes.  The fields are therefore translated here, and
 every field of the container and pod spec is either translated or named in
 IGNORED with the reason; anything else is refused (Unsupported), so a new
 field in the manifests cannot go untested silently.
