@@ -68,7 +68,7 @@ VALIDATOR = os.path.join(ROOT, "tests", "validate-expected.py")
 LOCK = "/tmp/oisp-e2e.lock"
 LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 # Short-lived containers: of 50 runs, at least this many first calls are
-# captured (measured: README, "Test", podman mode).
+# captured (measured 49/50 and 50/50: README, "Limits", "New libraries").
 FIRST_CALL_FLOOR = 45
 SECOND_CALL_GAP_MS = 500
 MANY = 10
@@ -558,7 +558,7 @@ def main():
     work = tempfile.mkdtemp(prefix="oisp-cookbook-podman-")
     pm = Podman("%d" % os.getpid())
     run = lock = None
-    rc = 1
+    rc, why = 1, "interrupted"
     try:
         run = Run(a, work, pm)
         run.images()
@@ -572,10 +572,12 @@ def main():
         rc = 0
         log("PASS")
     except (Setup, kube2podman.Unsupported) as e:
-        log("ERROR: %s" % e)
+        why = "ERROR: %s" % e
+        log(why)
         rc = 2
     except (AssertionError, subprocess.TimeoutExpired) as e:
-        log("FAIL: %s" % e)
+        why = "FAIL: %s" % e
+        log(why)
         rc = 1
     finally:
         if rc != 0 and run and run.sensor:
@@ -590,6 +592,9 @@ def main():
             log("files kept in " + work)
         else:
             shutil.rmtree(work, ignore_errors=True)
+        if rc != 0:
+            # Last, for test-all.sh's one-line result.
+            log(why.splitlines()[0][:300])
     return rc
 
 
