@@ -12,10 +12,11 @@ its own image.
 2. The sensor runs as the DaemonSet's container: `kubectl kustomize
    manifests/` rendered, and its container translated to `podman run` flags
    by tests/podman/kube2podman.py (the fields and why are listed there).
-   Readiness (its exec probe, run in the container's mount namespace) fails
-   while the container is created and not started, then passes only once the
-   sensor has logged that it attached; `podman healthcheck run` (the
-   liveness probe) and `podman exec SENSOR oisp-sensor status` answer.
+   Readiness (its exec probe, run in the container's mount namespace, and
+   /readyz in its network namespace) fails while the container is created
+   and not started, then passes only once the sensor has logged that it
+   attached; `podman healthcheck run` (the liveness probe), `podman exec
+   SENSOR oisp-sensor status`, /healthz and /readyz answer.
 3. The client Job's exact script runs in a container of the client image
    (its securityContext translated too; host network, so that it reaches the
    loopback fixture server, tests/e2e/e2elib.py, to which the Service names
@@ -294,6 +295,9 @@ class Run:
         if p.returncode == 0:
             raise AssertionError("readiness passed before the sensor started")
         log("readiness before start: exit %d (%s)" % (p.returncode, p.stderr.strip()[:120]))
+        m = cfg.get("metrics") or {}
+        if m.get("enabled") and self.http_code(pid, m["port"], "/readyz") == "200":
+            raise AssertionError("/readyz answered 200 before the sensor started")
         self.pm("start", name)
         pid = self.pm("inspect", "--format", "{{.State.Pid}}", name).stdout.strip()
         deadline = time.monotonic() + 60
@@ -326,6 +330,24 @@ class Run:
             raise AssertionError("podman healthcheck run (the liveness probe): exit %d %s"
                                  % (p.returncode, p.stdout + p.stderr))
         log("liveness (podman healthcheck run) and readiness (podman exec) pass")
+        if m.get("enabled"):
+            # The HTTP endpoints, from inside the pod's network namespace
+            # (the ConfigMap admits 127.0.0.1 only).
+            for path in ("/healthz", "/readyz"):
+                code = self.http_code(pid, m["port"], path)
+                if code != "200":
+                    raise AssertionError("%s in the pod: %s" % (path, code))
+            log("/healthz and /readyz answer 200 on port %d in the pod" % m["port"])
+
+    @staticmethod
+    def http_code(pid, port, path):
+        """curl http://127.0.0.1:PORT/PATH in the network namespace of
+        process PID: the status code, "000" when nothing answers."""
+        p = subprocess.run(["nsenter", "-t", pid, "-n", "curl", "-sS", "-o", "/dev/null",
+                            "-w", "%{http_code}", "--noproxy", "*",
+                            "http://127.0.0.1:%d%s" % (port, path)],
+                           capture_output=True, text=True, timeout=30)
+        return p.stdout.strip() or "000"
 
     def logs(self):
         p = self.pm("logs", self.sensor, check=False)
