@@ -69,7 +69,7 @@ VALIDATOR = os.path.join(ROOT, "tests", "validate-expected.py")
 LOCK = "/tmp/oisp-e2e.lock"
 LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 # Short-lived containers: of 50 runs, at least this many first calls are
-# captured (measured 49/50 and 50/50: README, "Limits", "New libraries").
+# captured (measured 49/50, 50/50, 50/50: README, "Limits", "New libraries").
 FIRST_CALL_FLOOR = 45
 SECOND_CALL_GAP_MS = 500
 MANY = 10
