@@ -3,7 +3,8 @@
 # oisp-sensor build.  Everything goes to $(OUT) (default build/).
 #   make            sensor binary (build/oisp-sensor)
 #   make test       README's test command: deps, unit tests, a short fuzz
-#                   run (tests/fuzz/fuzz.mk), e2e tests (root)
+#                   run (tests/fuzz/fuzz.mk), e2e tests and the podman
+#                   mode of the cookbook (root)
 #   make test-unit  Criterion unit tests only (no root)
 #   make V=1        show the commands
 #   make SANITIZER=address|undefined
@@ -86,7 +87,7 @@ TEST_LDLIBS := -lcriterion
 $(TESTDIR)/test_k8s: TEST_LDLIBS += -lssl -lcrypto
 $(TESTDIR)/test_badinput: TEST_LDLIBS += -lbrotlienc
 
-.PHONY: all clean test test-unit test-e2e deps install bench
+.PHONY: all clean test test-unit test-e2e test-podman deps install bench
 all: $(OUT)/oisp-sensor
 
 $(OUT) $(OBJDIR) $(TESTDIR):
@@ -161,6 +162,13 @@ test-unit: $(TEST_BINS)
 test-e2e: all
 	$(Q)/usr/bin/python3 -m pytest -v -p no:cacheprovider tests/e2e
 
+# The sensor's image under podman with the rendered DaemonSet's pod spec
+# (cookbook/podman).  Like test-e2e it takes no lock here: run it as
+# `flock /tmp/oisp-e2e.lock make test-podman` (podman_test.py takes the lock
+# itself when no ancestor holds it).
+test-podman:
+	$(Q)./test-all.sh --podman --results $(OUT)/cookbook/podman-results.txt podman
+
 deps:
 	$(Q)tests/install-deps.sh
 
@@ -169,6 +177,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all test-unit
 	$(Q)$(MAKE) --no-print-directory test-fuzz
 	$(Q)$(MAKE) --no-print-directory test-e2e
+	$(Q)$(MAKE) --no-print-directory test-podman
 
 install: all
 	install -D -m 0755 $(OUT)/oisp-sensor $(DESTDIR)/usr/sbin/oisp-sensor

@@ -2,7 +2,7 @@
 # Runs the cookbook examples and writes one "STATUS|cookbook|message" line
 # per example to the results file.
 #
-#   ./test-all.sh [--host|--docker] [--results FILE] [COOKBOOK...]
+#   ./test-all.sh [--host|--docker|--podman] [--results FILE] [COOKBOOK...]
 #
 # COOKBOOK is a folder under cookbook/ holding an expected-events.json
 # (e.g. kubernetes/daemonset); none means all of them.
@@ -12,6 +12,12 @@
 #             cluster inside) runs its test.sh.  Needs a Docker engine.
 #   --host    each example's host_test.py runs the same scenario on this
 #             machine without a cluster (root, eBPF).  What CI runs.
+#   --podman  each example's podman_test.py runs the sensor's image under
+#             podman (runc) with the rendered DaemonSet's pod spec, and the
+#             test app in containers (root, eBPF; tests/install-deps.sh
+#             installs podman).  CI runs it too (make test).  Run it under
+#             `flock /tmp/oisp-e2e.lock` like the other tests that run the
+#             sensor (podman_test.py takes the lock itself otherwise).
 #   default   --docker when `docker info` works, else --host.
 #
 # STATUS is PASS, FAIL or SKIP (the example has nothing for this mode).
@@ -27,6 +33,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--host) mode=host ;;
 	--docker) mode=docker ;;
+	--podman) mode=podman ;;
 	--results) results=$2; shift ;;
 	--results=*) results=${1#--results=} ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -76,23 +83,32 @@ last_line() { # LOG: the last non-empty line, for the message
 	grep -v '^[[:space:]]*$' "$1" | tail -n 1 | tr '|' '/' | cut -c1-200
 }
 
-run_host() { # NAME
-	local n=$1 log=$logdir/${1//\//_}.log
-	if [ ! -x "cookbook/$n/host_test.py" ]; then
-		record SKIP "$n" "no host mode (cookbook/$n/host_test.py)"
+run_script() { # NAME SCRIPT MODE: cookbook/NAME/SCRIPT, one result line
+	local n=$1 script=$2 mode=$3 log=$logdir/${1//\//_}.$3.log
+	if [ ! -x "cookbook/$n/$script" ]; then
+		record SKIP "$n" "no $mode mode (cookbook/$n/$script)"
 		return
 	fi
-	if [ ! -x build/oisp-sensor ]; then
-		make -s >/dev/null || { record FAIL "$n" "make failed"; return; }
-	fi
-	echo "== $n (host mode), log: $log"
-	"cookbook/$n/host_test.py" 2>&1 | tee "$log"
+	echo "== $n ($mode mode), log: $log"
+	"cookbook/$n/$script" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
 	if [ "$rc" -eq 0 ]; then
-		record PASS "$n" "host mode: events match expected-events.json"
+		record PASS "$n" "$mode mode: events match expected-events.json"
 	else
-		record FAIL "$n" "host mode exit $rc: $(last_line "$log")"
+		record FAIL "$n" "$mode mode exit $rc: $(last_line "$log")"
 	fi
+}
+
+run_host() { # NAME
+	if [ -x "cookbook/$1/host_test.py" ] && [ ! -x build/oisp-sensor ]; then
+		make -s >/dev/null || { record FAIL "$1" "make failed"; return; }
+	fi
+	run_script "$1" host_test.py host
+}
+
+# The podman mode builds the sensor's image from Dockerfile itself.
+run_podman() { # NAME
+	run_script "$1" podman_test.py podman
 }
 
 images_built=
@@ -147,6 +163,7 @@ for n in "${names[@]}"; do
 	case $mode in
 	host) run_host "$n" ;;
 	docker) run_docker "$n" ;;
+	podman) run_podman "$n" ;;
 	esac
 done
 echo "test-all.sh: results:"

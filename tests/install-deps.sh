@@ -5,7 +5,11 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # libclang-rt-dev: clang's sanitizer and libFuzzer runtimes (make test's
-# fuzz run), only a Recommends of clang.
+# fuzz run), only a Recommends of clang.  podman, runc, debootstrap and
+# debian-archive-keyring: the podman mode of the cookbook (make
+# test-podman); runc because crun refuses hybrid cgroup v1 hosts, the
+# keyring for debootstrap's signature check (a Recommends only).
+# libssl-dev: tests/podman/tlsfirst.c.
 PKGS="make gcc clang llvm libclang-rt-dev pkg-config libbpf-dev bpftool
 libelf-dev zlib1g-dev
 libcjson-dev libpcre2-dev libyaml-dev libcriterion-dev libbrotli-dev
@@ -15,7 +19,8 @@ python3-brotli python3-yaml nodejs libmicrohttpd-dev libcurl4-openssl-dev
 gnutls-bin libcurl3-gnutls
 libmimalloc-dev prometheus libnghttp2-dev nghttp2-proxy python3-h2
 python3-websockets python3-hpack
-libcapstone-dev golang-go"
+libcapstone-dev golang-go
+podman runc debootstrap debian-archive-keyring libssl-dev"
 
 missing=""
 for p in $PKGS; do
