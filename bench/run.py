@@ -285,6 +285,21 @@ class Sensor:
             time.sleep(0.01)
         raise RuntimeError("sensor not ready in %ds" % timeout)
 
+    def wait_probed(self, pid, timeout=60):
+        """Waits until status lists the executable of process @pid as
+        attached (its probes are in place once it is listed)."""
+        exe = os.path.realpath("/proc/%d/exe" % pid)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.status()
+            for f in (st or {}).get("attach", {}).get("list", []):
+                if os.path.realpath(f["path"]) == exe:
+                    if f.get("skipped"):
+                        raise RuntimeError("%s not probed: %s" % (exe, f))
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("%s not probed in %ds" % (exe, timeout))
+
     def stop(self):
         t = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
@@ -321,10 +336,14 @@ class Counter:
         self.proc.wait(30)
 
 
-def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", before=None):
+def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", before=None,
+             probed=None):
     """One run of the stack's bench program; @before() runs when it starts
     measuring: at once, or for gotlsbench after its warm-up (the sensor
-    probes a Go executable at its exec), which it does not count."""
+    probes a Go executable at its exec), which it does not count.
+    denobench opens its measured connection only once @probed() (if
+    given) has returned: the sensor must see that connection's
+    handshake, and identifying deno takes seconds on a busy machine."""
     if stack in ("go", "boringssl", "rustls"):
         argv = [env.gotlsbench, "--size", str(size), "--seconds", str(seconds), "--sync"]
         penv = None
@@ -346,6 +365,13 @@ def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", bef
                              env=penv)
         if p.stdout.readline().strip() != "warm":
             raise RuntimeError("%s bench failed" % stack)
+        if stack == "rustls":
+            if probed:
+                probed(p.pid)
+            p.stdin.write("\n")
+            p.stdin.flush()
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError("%s bench failed" % stack)
         if before:
             before()
         out, _ = p.communicate("\n")
@@ -429,7 +455,10 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
         elif cfg.startswith("floor"):
             snap.update(h0=probe.hits(), runs0=bpf_prog_runs(mine, "cnt_"))
 
-    r = tlsbench(env, mode, size, seconds, stack=stack, before=before)
+    probed = None
+    if stack == "rustls" and cfg.startswith("sensor"):
+        probed = probe.wait_probed
+    r = tlsbench(env, mode, size, seconds, stack=stack, before=before, probed=probed)
     st0, runs0, cpu0, h0 = (snap.get(k) for k in ("st0", "runs0", "cpu0", "h0"))
     if cfg.startswith("sensor"):
         r["sensor_cpu_s"] = cpu_seconds(probe.pid) - cpu0
