@@ -11,7 +11,10 @@
 //
 //   deno run --allow-net --allow-read denobench.js --cert PEM --key PEM
 //            --size BYTES --seconds S [--warmup S] [--sync]
-// --sync prints "warm" after the warm-up and waits for a line on stdin.
+// --sync prints "warm" after the warm-up and waits for a line on stdin
+// before it opens the measured connection (the caller waits there until
+// the sensor has probed deno), then prints "ready" after ten rounds on
+// it and waits for another line before it measures.
 import { messages, options } from "./benchmsgs.mjs";
 
 const opt = options(Deno.args);
@@ -73,11 +76,15 @@ for (const end = performance.now() + opt.warmup * 1000; performance.now() < end;
 // The measured connection is made after the warm-up: the sensor, which
 // probes deno some time after its exec, must see its handshake.
 client.close();
+if (opt.sync) {
+	console.log("warm");
+	await Deno.stdin.read(new Uint8Array(16));
+}
 client = await connect();
 for (let i = 0; i < 10; i++)
 	await round();
 if (opt.sync) {
-	console.log("warm");
+	console.log("ready");
 	await Deno.stdin.read(new Uint8Array(16));
 }
 n.writes = n.reads = 0;

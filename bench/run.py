@@ -285,6 +285,21 @@ class Sensor:
             time.sleep(0.01)
         raise RuntimeError("sensor not ready in %ds" % timeout)
 
+    def wait_probed(self, pid, timeout=60):
+        """Waits until status lists the executable of process @pid as
+        attached (its probes are in place once it is listed)."""
+        exe = os.path.realpath("/proc/%d/exe" % pid)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.status()
+            for f in (st or {}).get("attach", {}).get("list", []):
+                if os.path.realpath(f["path"]) == exe:
+                    if f.get("skipped"):
+                        raise RuntimeError("%s not probed: %s" % (exe, f))
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("%s not probed in %ds" % (exe, timeout))
+
     def stop(self):
         t = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
@@ -321,10 +336,14 @@ class Counter:
         self.proc.wait(30)
 
 
-def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", before=None):
+def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", before=None,
+             probed=None):
     """One run of the stack's bench program; @before() runs when it starts
     measuring: at once, or for gotlsbench after its warm-up (the sensor
-    probes a Go executable at its exec), which it does not count."""
+    probes a Go executable at its exec), which it does not count.
+    denobench opens its measured connection only once @probed() (if
+    given) has returned: the sensor must see that connection's
+    handshake, and identifying deno takes seconds on a busy machine."""
     if stack in ("go", "boringssl", "rustls"):
         argv = [env.gotlsbench, "--size", str(size), "--seconds", str(seconds), "--sync"]
         penv = None
@@ -346,6 +365,13 @@ def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", bef
                              env=penv)
         if p.stdout.readline().strip() != "warm":
             raise RuntimeError("%s bench failed" % stack)
+        if stack == "rustls":
+            if probed:
+                probed(p.pid)
+            p.stdin.write("\n")
+            p.stdin.flush()
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError("%s bench failed" % stack)
         if before:
             before()
         out, _ = p.communicate("\n")
@@ -429,7 +455,10 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
         elif cfg.startswith("floor"):
             snap.update(h0=probe.hits(), runs0=bpf_prog_runs(mine, "cnt_"))
 
-    r = tlsbench(env, mode, size, seconds, stack=stack, before=before)
+    probed = None
+    if stack == "rustls" and cfg.startswith("sensor"):
+        probed = probe.wait_probed
+    r = tlsbench(env, mode, size, seconds, stack=stack, before=before, probed=probed)
     st0, runs0, cpu0, h0 = (snap.get(k) for k in ("st0", "runs0", "cpu0", "h0"))
     if cfg.startswith("sensor"):
         r["sensor_cpu_s"] = cpu_seconds(probe.pid) - cpu0
@@ -585,12 +614,16 @@ def bench_cost_sysenter(env, a):
                     r.update(config=cfg, rep=rep, loadavg=os.getloadavg()[0],
                              sys_enter=attached)
                     raw.append(r)
+                if attached:
+                    raw.append(sys_enter_prog_run(env, a, sensor, cfg, rep))
             finally:
                 if deno:
                     deno.stop()
                 if sensor:
                     sensor.stop()
     summary = []
+    prog = [r for r in raw if r.get("call") == "prog"]
+    raw = [r for r in raw if r.get("call") != "prog"]
     for call in SYSCALLS:
         rows = {}
         for cfg, _ in SYSENTER_CONFIGS:
@@ -602,8 +635,28 @@ def bench_cost_sysenter(env, a):
         for cfg in rows:
             rows[cfg]["added_ns"] = rows[cfg]["ns_per_call"] - rows["none"]["ns_per_call"]
         summary.append({"call": call, "configs": rows})
-    return {"seconds_per_case": a.seconds, "reps": a.reps, "raw": raw, "summary": summary,
-            "loadavg": [r["loadavg"] for r in raw]}
+    out = {"seconds_per_case": a.seconds, "reps": a.reps, "raw": raw + prog,
+           "summary": summary, "loadavg": [r["loadavg"] for r in raw]}
+    if prog:
+        out["prog_ns_per_run"] = statistics.median(r["ns_per_run"] for r in prog)
+        out["prog_ns_per_run_range"] = (min(r["ns_per_run"] for r in prog),
+                                        max(r["ns_per_run"] for r in prog))
+    return out
+
+
+def sys_enter_prog_run(env, a, sensor, cfg, rep):
+    """The sys_enter program's own run time, ns per run (BPF run_time_ns
+    with kernel.bpf_stats_enabled=1), over a getppid() loop of
+    syscallbench: kept apart from the timed runs, because the statistics
+    cost every run two clock reads."""
+    mine = prog_ids_of(sensor.pid)
+    with BpfStats():
+        runs0 = bpf_prog_runs(mine, "rustls_sys_enter")
+        subprocess.run(["taskset", "-c", "0", env.syscallbench, "--call", "getppid",
+                        "--seconds", str(a.seconds)], capture_output=True, check=True)
+        cnt, ns = runs_delta(runs0, bpf_prog_runs(mine, "rustls_sys_enter"))
+    return {"call": "prog", "config": cfg, "rep": rep, "runs": cnt,
+            "ns_per_run": ns / max(1, cnt)}
 
 
 BUN_COST_CONFIGS = (
@@ -1258,8 +1311,9 @@ def md_cost_rustls(c):
         "(`Deno.connect` with TCP_NODELAY, then `Deno.startTls`) in one process over loopback "
         "TCP, one `write()` per message (rustls cuts it into records of 16 KiB at most) and "
         "`read()` until it is whole. Its first 2 s are not measured (the sensor identifies a "
-        "Deno executable at its exec); the measured connection is opened after them, so that "
-        "the sensor sees its handshake, and the counters are read when it starts measuring. Pinned to "
+        "Deno executable at its exec); the measured connection is opened after them, once the "
+        "sensor's status lists deno as probed, so that the sensor sees its handshake, and the "
+        "counters are read when it starts measuring. Pinned to "
         "CPU 0, the sensor to CPU 1. The columns are section 1's; *calls/round* counts "
         "`write()` and `read()` calls, and the probes fire per TLS record (*hits/call*). "
         "The sensor's BPF time counts its uprobes only: its sys_enter program runs for every "
@@ -1284,6 +1338,14 @@ def md_cost_sysenter(c):
             r = s["configs"][cfg]
             out.append("| %s | %s | %.0f (%.0f–%.0f) | %+.0f |" % (
                 s["call"], cfg, r["ns_per_call"], r["min"], r["max"], r["added_ns"]))
+    if "prog_ns_per_run" in c:
+        lo, hi = c["prog_ns_per_run_range"]
+        out += ["", "The program's own run time (BPF `run_time_ns` ÷ `run_cnt`, with "
+                "`kernel.bpf_stats_enabled=1`, over a separate `getppid()` loop with the "
+                "program attached; every system call on the host counts): %.0f ns per run "
+                "(%.0f–%.0f). The rest of *added ns/call* is the kernel's: once any program "
+                "is attached to sys_enter, every task takes the traced system-call path on "
+                "entry and exit." % (c["prog_ns_per_run"], lo, hi)]
     out += ["", "1-minute load average during the runs: %.2f–%.2f." % (
         min(c["loadavg"]), max(c["loadavg"])), ""]
     return out

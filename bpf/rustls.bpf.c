@@ -34,8 +34,6 @@
 #define CT_APPDATA	0x17
 /* Connection ids of sockets: fd | CONN_FD, apart from any pointer. */
 #define CONN_FD		(1ULL << 63)
-/* In call_args.outp of an open: the record is TLS 1.3 (type at its end). */
-#define OUTP_TLS13	(1ULL << 63)
 
 /* x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
 #define NR_READ		0
@@ -43,6 +41,9 @@
 #define NR_READV	19
 #define NR_RECVFROM	45
 #define NR_RECVMSG	47
+/* Those sys_enter looks at, as bits: one test for every other call. */
+#define NR_MASK		(1ULL << NR_READ | 1ULL << NR_CLOSE | 1ULL << NR_READV | \
+			 1ULL << NR_RECVFROM | 1ULL << NR_RECVMSG)
 
 struct rustls_key {
 	__u32 tgid;
@@ -74,20 +75,52 @@ struct {
 	__type(value, __u8);
 } rustls_conns SEC(".maps");
 
-/* Binds the EVP_AEAD_CTX of @k to the socket thread @t read last. */
-static __always_inline void bind_key(struct task_struct *t,
-				     struct rustls_key *k)
-{
-	__s32 *fd = bpf_task_storage_get(&rustls_lastfd, t, 0, 0);
-	__u64 conn;
+/*
+ * Changes whenever a key is installed anywhere (rustls_keys may then
+ * name another connection for a ctx address): the per-thread copies of
+ * rustls_keys (struct rustls_thread) are good while it stays.
+ */
+__u32 rustls_keys_gen;
 
-	if (!fd || *fd < 0) {
-		bpf_map_delete_elem(&rustls_keys, k);
-		return;
-	}
-	conn = CONN_FD | (__u32)*fd;
-	bpf_map_update_elem(&rustls_keys, k, &conn, BPF_ANY);
-}
+#define KEYS_CACHED	4	/* a client and a server end, both directions */
+
+/*
+ * A thread's state for its seal and open calls, in task storage: one
+ * lookup per call.  The last KEYS_CACHED ctx -> connection answers of
+ * rustls_keys are kept here, because a thread seals and opens with the
+ * same few ctxs call after call, and the hash lookup would cost each
+ * call more than the rest of a skipped call's work.
+ */
+struct rustls_thread {
+	/* open's call between entry and return; skipped()'s cache */
+	struct call_args call;
+	__u64 open_len;		/* that open's plaintext length, if it succeeds */
+	__u32 gen;		/* rustls_keys_gen when ctx[] was filled */
+	__u8 next;		/* the entry of ctx[] to replace next */
+	__u8 open_tls13;	/* that open's record is TLS 1.3 */
+	__u8 flags[KEYS_CACHED];	/* enum key_flag, of ctx[i] */
+	__u8 _pad[2];
+	__u64 ctx[KEYS_CACHED];	/* 0: empty */
+	__u64 conn[KEYS_CACHED];
+};
+
+enum key_flag {
+	KEY_NOTED = 1,	/* conn[i] is in rustls_conns */
+	/*
+	 * ctx[i] had a TLS 1.3 record: its records all are (RFC 8446 5.2:
+	 * the outer type is always application data, the header 5 bytes,
+	 * its length in_len plus the tag), so while ad_len stays 5 the
+	 * header is not read again.
+	 */
+	KEY_TLS13 = 2,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct rustls_thread);
+} rustls_threads SEC(".maps");
 
 static __always_inline void count_missed(void)
 {
@@ -97,14 +130,69 @@ static __always_inline void count_missed(void)
 		__sync_fetch_and_add(&st->missed_calls, 1);
 }
 
+/*
+ * Binds the EVP_AEAD_CTX of @k to the socket thread @t read last, and
+ * tells every thread's copy (struct rustls_thread) that it changed.
+ */
+static __always_inline void bind_key(struct task_struct *t,
+				     struct rustls_key *k)
+{
+	__s32 *fd = bpf_task_storage_get(&rustls_lastfd, t, 0, 0);
+	__u64 conn;
+
+	if (!fd || *fd < 0) {
+		bpf_map_delete_elem(&rustls_keys, k);
+	} else {
+		conn = CONN_FD | (__u32)*fd;
+		bpf_map_update_elem(&rustls_keys, k, &conn, BPF_ANY);
+	}
+	__sync_fetch_and_add(&rustls_keys_gen, 1);
+}
+
+/*
+ * The index in @r of the connection of ctx @k, copied from rustls_keys
+ * when not there; -1, counted in missed_calls, when the ctx has no
+ * binding (its key was installed before the sensor attached).
+ */
+static __always_inline int key_slot(struct rustls_thread *r,
+				    struct rustls_key *k)
+{
+	__u32 gen = rustls_keys_gen, i;
+	__u64 *conn;
+
+	if (r->gen != gen) {
+		/*
+		 * A key was installed: copies may be stale, and so may the
+		 * skip answers of an image this thread ran before an exec
+		 * (its new image installs keys before any call).
+		 */
+		r->gen = gen;
+		r->ctx[0] = r->ctx[1] = r->ctx[2] = r->ctx[3] = 0;
+		r->call.skip_conn[0] = r->call.skip_conn[1] = 0;
+	}
+	for (i = 0; i < KEYS_CACHED; i++)
+		if (r->ctx[i] == k->ctx)
+			return i;
+	conn = bpf_map_lookup_elem(&rustls_keys, k);
+	if (!conn) {
+		count_missed();
+		return -1;
+	}
+	i = r->next & (KEYS_CACHED - 1);
+	r->next = i + 1;
+	r->ctx[i] = k->ctx;
+	r->conn[i] = *conn;
+	r->flags[i] = 0;
+	return i;
+}
+
 /* Remembers that @conn of @tgid made captured calls. */
 static __always_inline void note_conn(__u32 tgid, __u64 conn)
 {
 	struct cap_conn_key k = { .tgid = tgid, .conn = conn };
 	__u8 one = 1;
 
-	if (!bpf_map_lookup_elem(&rustls_conns, &k))
-		bpf_map_update_elem(&rustls_conns, &k, &one, BPF_ANY);
+	bpf_map_update_elem(&rustls_conns, &k, &one, BPF_ANY);
 }
 
 /* The stack arguments of seal and open: in, in_len, ad, ad_len. */
@@ -152,17 +240,21 @@ static __always_inline int last_byte(__u64 buf, __u64 n)
 	return b;
 }
 
-/* Entry of seal, open or init: the cookie (enum cap_rustls_fn) says which. */
+/*
+ * Entry of seal, open or init: the cookie (enum cap_rustls_fn) says
+ * which.  The cheap questions come first (which connection, is it
+ * skipped), so that a skipped call reads no user memory.
+ */
 SEC("uprobe")
-int BPF_KPROBE(rustls_enter, void *actx, void *out, void *out_len)
+int BPF_KPROBE(rustls_enter, void *actx, void *out)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 fn = bpf_get_attach_cookie(ctx);
 	struct rustls_key k = { .tgid = t->tgid, .ctx = (__u64)actx };
 	struct call_args a = { .dir = CAP_DIR_WRITE }, *p;
+	struct rustls_thread *r;
 	struct aead_args s;
-	__u64 *conn;
-	int kind;
+	int kind, i;
 
 	if (fn >= CAP_RUSTLS_NR || !tgid_traced(k.tgid))
 		return 0;
@@ -170,25 +262,37 @@ int BPF_KPROBE(rustls_enter, void *actx, void *out, void *out_len)
 		bind_key(t, &k);
 		return 0;
 	}
+	r = bpf_task_storage_get(&rustls_threads, t, 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!r) {
+		count_missed();
+		return 0;
+	}
+	i = key_slot(r, &k);
+	if (i < 0)
+		return 0;
+	i &= KEYS_CACHED - 1;
+	a.conn = r->conn[i];
+	p = &r->call;
+	if (skipped(t, p, a.conn, CAP_STACK_RUSTLS))
+		return 0;
 	if (bpf_probe_read_user(&s, sizeof(s), (void *)(PT_REGS_SP(ctx) + 8)))
 		return 0;
 	/* The header's length: seal's in + tag (1.3), open's in - tag (1.2). */
-	if (fn == CAP_RUSTLS_SEAL)
+	if ((r->flags[i] & KEY_TLS13) && s.ad_len == AD_TLS13)
+		kind = 1;
+	else if (fn == CAP_RUSTLS_SEAL)
 		kind = record_kind(&s, s.ad_len == AD_TLS13 ? TAG_LEN : 0);
 	else
 		kind = record_kind(&s, s.ad_len == AD_TLS13 ? 0 : -TAG_LEN);
 	if (!kind)
 		return 0;
-	conn = bpf_map_lookup_elem(&rustls_keys, &k);
-	if (!conn) {
-		count_missed();
-		return 0;
+	if (kind == 1)
+		r->flags[i] |= KEY_TLS13;
+	if (!(r->flags[i] & KEY_NOTED)) {
+		note_conn(k.tgid, a.conn);
+		r->flags[i] |= KEY_NOTED;
 	}
-	a.conn = *conn;
-	p = call_slot(t, CAP_STACK_RUSTLS);
-	if (!p || skipped(t, p, a.conn, CAP_STACK_RUSTLS))
-		return 0;
-	note_conn(k.tgid, a.conn);
 	if (fn == CAP_RUSTLS_SEAL) {
 		a.buf = s.in;
 		if (kind == 1 && last_byte(s.in, s.in_len) != CT_APPDATA)
@@ -198,35 +302,40 @@ int BPF_KPROBE(rustls_enter, void *actx, void *out, void *out_len)
 				  CAP_STACK_RUSTLS);
 		return 0;
 	}
+	/*
+	 * aws-lc's open of an AEAD with a tag of TAG_LEN bytes (every TLS
+	 * suite rustls has) writes in_len - TAG_LEN bytes when it succeeds:
+	 * no need to read *out_len back at the return.
+	 */
+	if (s.in_len <= TAG_LEN)
+		return 0;
 	p->conn = a.conn;
 	p->buf = (__u64)out;
-	p->outp = (__u64)out_len | (kind == 1 ? OUTP_TLS13 : 0);
 	p->dir = CAP_DIR_READ;
-	p->ex = 1;
 	p->live = 1;
+	r->open_len = s.in_len - TAG_LEN;
+	r->open_tls13 = kind == 1;
 	return 0;
 }
 
-/* Return of open: 1 and the plaintext's length in *out_len. */
+/* Return of open: 1 when the record was authentic and is decrypted. */
 SEC("uretprobe")
 int BPF_KRETPROBE(rustls_return, long ret)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
+	struct rustls_thread *r;
 	struct call_args *p;
-	__u64 n = 0, outp;
-	bool tls13;
+	__u64 n;
 
-	p = bpf_task_storage_get(&calls, t, 0, 0);
-	if (!p || !p->live)
+	r = bpf_task_storage_get(&rustls_threads, t, 0, 0);
+	if (!r || !r->call.live)
 		return 0;
+	p = &r->call;
 	p->live = 0;
 	if ((int)ret != 1)
 		return 0;
-	tls13 = p->outp & OUTP_TLS13;
-	outp = p->outp & ~OUTP_TLS13;
-	if (bpf_probe_read_user(&n, sizeof(n), (void *)outp))
-		return 0;
-	if (tls13) {
+	n = r->open_len;
+	if (r->open_tls13) {
 		/* A zero-padded record (RFC 8446 5.4) is not taken apart. */
 		if (last_byte(p->buf, n) != CT_APPDATA)
 			return 0;
@@ -250,8 +359,7 @@ int BPF_PROG(rustls_sys_enter, struct pt_regs *regs, long id)
 	__s32 *slot;
 	__s32 fd;
 
-	if (id != NR_READ && id != NR_RECVFROM && id != NR_RECVMSG &&
-	    id != NR_READV && id != NR_CLOSE)
+	if ((__u64)id >= 64 || !(NR_MASK >> id & 1))
 		return 0;
 	t = bpf_get_current_task_btf();
 	if (!tgid_traced(t->tgid))
