@@ -162,6 +162,12 @@ struct attach_file {
 	const char *path;	/* as found (a maps path: in its process's root) */
 	__u64 dev, ino;		/* stat(2) */
 	__u32 nprocs;		/* processes mapping it at the last full scan */
+	/*
+	 * Other (st_dev, st_ino) of the same file, reached through other
+	 * overlayfs mounts and joined to it by its file handle (kept: at
+	 * most 64).
+	 */
+	__u32 aliases;
 	const char *stack;	/* struct tls_stack.name */
 	const char *skipped;	/* not probed: why; NULL when attached */
 	/* What a stack that looks for its functions found; or NULL. */
