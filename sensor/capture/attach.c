@@ -149,8 +149,8 @@ static void fd_handle(int fd, struct afh *k)
 	memcpy(k->b, u.h.f_handle, k->len);
 }
 
-/* Unlinks alias @al from the alias index and from its entry, and frees it. */
-static void drop_alias(struct attach *a, struct aalias *al)
+/* Unlinks alias @al from the alias index (not from its entry's list). */
+static void unindex_alias(struct attach *a, struct aalias *al)
 {
 	struct aalias **pp = &a->by_alias[hash_key(al->dev, al->ino)];
 
@@ -158,13 +158,21 @@ static void drop_alias(struct attach *a, struct aalias *al)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = al->next;
+	if (a->hit_alias == al)
+		a->hit_alias = NULL;
+}
+
+/* Unlinks alias @al from the alias index and from its entry, and frees it. */
+static void drop_alias(struct attach *a, struct aalias *al)
+{
+	struct aalias **pp;
+
+	unindex_alias(a, al);
 	for (pp = &al->f->aliases; *pp && *pp != al; pp = &(*pp)->f_next)
 		;
 	if (*pp)
 		*pp = al->f_next;
 	al->f->naliases--;
-	if (a->hit_alias == al)
-		a->hit_alias = NULL;
 	free(al);
 }
 
@@ -278,17 +286,22 @@ static void afile_free(struct afile *f)
 	free(f);
 }
 
-/* Takes @f out of every index (not the list of files), aliases included. */
+/*
+ * Takes @f out of every index (not the list of files), its aliases
+ * included; afile_free() frees them.
+ */
 static void unindex_file(struct attach *a, struct afile *f)
 {
+	struct aalias *al;
+
 	unlink_chain(&a->by_st[hash_key(f->dev, f->ino)], f, CHAIN_ST);
 	if (f->has_map_key)
 		unlink_chain(&a->by_map[hash_key(f->map_dev, f->map_ino)], f,
 			     CHAIN_MAP);
 	if (f->fh.len)
 		unlink_chain(&a->by_fh[hash_fh(&f->fh)], f, CHAIN_FH);
-	while (f->aliases)
-		drop_alias(a, f->aliases);
+	for (al = f->aliases; al; al = al->f_next)
+		unindex_alias(a, al);
 }
 
 int attach__new(struct attach **out, const struct attach_progs *progs)
