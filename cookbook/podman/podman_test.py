@@ -27,9 +27,8 @@ its own image.
 4. Ten containers of one new image call at once: each call is captured
    once and carries its own container's id, and the image's libssl (one
    file of a lower layer that the ten overlay roots share) is one inode in
-   `status --json`'s attach.list.  It is attached once per container, a
-   known defect (ATTACH_PER_CONTAINER below): the test fails when that
-   changes.
+   `status --json`'s attach.list, attached once: the other containers'
+   overlayfs mounts are joined to it by its file handle (`aliases`).
 5. Short-lived containers, N (50) runs, each in an image the sensor has not
    seen (a layer with its own copy of libssl): tlsfirst makes a call as soon
    as it starts, then another 500 ms later.  The share of first calls
@@ -73,13 +72,6 @@ LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 FIRST_CALL_FLOOR = 45
 SECOND_CALL_GAP_MS = 500
 MANY = 10
-# The sensor tells files apart by the (st_dev, st_ino) that stat gives
-# through a container's root; overlayfs gives each container's mount its own
-# st_dev, and on Linux 6.9 and later /proc/PID/maps shows that one too, so
-# ten containers of one image attach the layer's one libssl ten times
-# (README, "Limits").  While True the test requires exactly that, so that it
-# fails, and this is set to False, once the sensor attaches it once.
-ATTACH_PER_CONTAINER = True
 
 
 class Setup(Exception):
@@ -507,17 +499,11 @@ class Run:
             raise AssertionError("the image's libssl should be attached, not %r" % new)
         if len({f["ino"] for f in new}) != 1:
             raise AssertionError("the ten containers' libssl should be one file, not %r" % new)
-        if ATTACH_PER_CONTAINER:
-            if len(new) != MANY:
-                raise AssertionError("attach.list gained %d entries for the shared libssl, not "
-                                     "one per container (%d): if it is attached once now, set "
-                                     "ATTACH_PER_CONTAINER = False" % (len(new), MANY))
-            log("KNOWN DEFECT: the shared lower-layer libssl is attached once per container "
-                "(%d entries, one inode; README, \"Limits\"); each call is captured once"
-                % len(new))
-        elif len(new) != 1:
+        if len(new) != 1:
             raise AssertionError("the shared lower-layer libssl is attached %d times, not once"
                                  % len(new))
+        if new[0].get("aliases", 0) < 1:
+            raise AssertionError("the other containers' mounts are not joined to %r" % new[0])
         log("ten containers at once: %d calls, each once, with %d container ids"
             % (MANY, len(set(seen.values()))))
 

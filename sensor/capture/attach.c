@@ -13,19 +13,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 
 #include "capture/attach_int.h"
 #include "lib/log.h"
 #include "capture/uprobe.h"
 
+#ifndef AT_HANDLE_FID
+#define AT_HANDLE_FID	0x200	/* Linux 6.5, include/uapi/linux/fcntl.h */
+#endif
+
 static unsigned int hash_key(__u64 dev, __u64 ino)
 {
 	__u64 h = (ino ^ (dev << 21) ^ (dev >> 11)) * 0x9e3779b97f4a7c15ULL;
 
 	return (unsigned int)(h >> (64 - HASH_BITS));
+}
+
+/* FNV-1a over the handle's type and bytes. */
+static unsigned int hash_fh(const struct afh *k)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ (__u32)k->type;
+	__u32 i;
+
+	for (i = 0; i < k->len; i++)
+		h = (h ^ k->b[i]) * 0x100000001b3ULL;
+	return (unsigned int)((h * 0x9e3779b97f4a7c15ULL) >> (64 - HASH_BITS));
 }
 
 static struct afile *find_st(const struct attach *a, __u64 dev, __u64 ino)
@@ -60,14 +77,185 @@ void attach_set_map_key(struct attach *a, struct afile *f, __u64 dev,
 	a->by_map[h] = f;
 }
 
-static void unlink_chain(struct afile **head, struct afile *f, bool map)
+/* Which chain of an afile unlink_chain() follows. */
+enum chain { CHAIN_ST, CHAIN_MAP, CHAIN_FH };
+
+static struct afile **chain_next(struct afile *f, enum chain c)
+{
+	return c == CHAIN_MAP ? &f->map_next :
+	       c == CHAIN_FH ? &f->fh_next : &f->st_next;
+}
+
+static void unlink_chain(struct afile **head, struct afile *f, enum chain c)
 {
 	struct afile **pp = head;
 
 	while (*pp && *pp != f)
-		pp = map ? &(*pp)->map_next : &(*pp)->st_next;
+		pp = chain_next(*pp, c);
 	if (*pp)
-		*pp = map ? f->map_next : f->st_next;
+		*pp = *chain_next(f, c);
+}
+
+/*
+ * Whether the file stat'ed as @sb, found under a key taken with ctime
+ * @sec.@nsec and size @size, is another file that got the same device
+ * and inode numbers since.
+ */
+static bool key_stale(__s64 sec, __s64 nsec, __u64 size, const struct stat *sb)
+{
+	return sec != sb->st_ctim.tv_sec || nsec != sb->st_ctim.tv_nsec ||
+	       size != (__u64)sb->st_size;
+}
+
+static struct afile *find_fh(const struct attach *a, const struct afh *k)
+{
+	struct afile *f = a->by_fh[hash_fh(k)];
+
+	while (f && (f->fh.type != k->type || f->fh.len != k->len ||
+		     memcmp(f->fh.b, k->b, k->len)))
+		f = f->fh_next;
+	return f;
+}
+
+/*
+ * The handle of the file open at @fd into @k when it is on overlayfs
+ * (statfs(2) f_type OVERLAYFS_SUPER_MAGIC), else @k->len 0.  AT_HANDLE_FID
+ * (Linux 6.5) asks for a handle to compare, not to open: overlayfs gives
+ * one without its nfs_export option.  An older kernel (EINVAL), a
+ * filesystem without handles (EOPNOTSUPP) or a handle over FH_MAX bytes
+ * (EOVERFLOW) leave the file keyed by (st_dev, st_ino) alone.
+ */
+static void fd_handle(int fd, struct afh *k)
+{
+	union {
+		struct file_handle h;
+		char buf[sizeof(struct file_handle) + FH_MAX];
+	} u;
+	struct statfs sfs;
+	int mnt;
+
+	k->len = 0;
+	if (fstatfs(fd, &sfs) || sfs.f_type != OVERLAYFS_SUPER_MAGIC)
+		return;
+	u.h.handle_bytes = FH_MAX;
+	if (name_to_handle_at(fd, "", &u.h, &mnt,
+			      AT_EMPTY_PATH | AT_HANDLE_FID) ||
+	    u.h.handle_bytes > FH_MAX) {
+		pr_debug("overlayfs file handle: %s", strerror(errno));
+		return;
+	}
+	k->type = u.h.handle_type;
+	k->len = u.h.handle_bytes;
+	memcpy(k->b, u.h.f_handle, k->len);
+}
+
+/* Unlinks alias @al from the alias index (not from its entry's list). */
+static void unindex_alias(struct attach *a, struct aalias *al)
+{
+	struct aalias **pp = &a->by_alias[hash_key(al->dev, al->ino)];
+
+	while (*pp && *pp != al)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = al->next;
+	if (a->hit_alias == al)
+		a->hit_alias = NULL;
+}
+
+/* Unlinks alias @al from the alias index and from its entry, and frees it. */
+static void drop_alias(struct attach *a, struct aalias *al)
+{
+	struct aalias **pp;
+
+	unindex_alias(a, al);
+	for (pp = &al->f->aliases; *pp && *pp != al; pp = &(*pp)->f_next)
+		;
+	if (*pp)
+		*pp = al->f_next;
+	al->f->naliases--;
+	free(al);
+}
+
+/*
+ * The entry that (@sb->st_dev, @sb->st_ino) is an alias of, or NULL; an
+ * alias whose file has changed is dropped (key_stale()).
+ */
+static struct afile *find_alias(struct attach *a, const struct stat *sb)
+{
+	struct aalias *al = a->by_alias[hash_key(sb->st_dev, sb->st_ino)];
+
+	while (al && (al->dev != sb->st_dev || al->ino != sb->st_ino))
+		al = al->next;
+	if (!al)
+		return NULL;
+	if (key_stale(al->ctime_sec, al->ctime_nsec, al->size, sb)) {
+		drop_alias(a, al);
+		return NULL;
+	}
+	a->hit_alias = al;
+	return al->f;
+}
+
+/*
+ * Makes the file stat'ed as @sb an alias of @f, dropping @f's oldest
+ * alias when it has ALIAS_MAX (that key then costs a handle lookup
+ * again).  Without memory, nothing: the next lookup asks for the handle.
+ */
+static void add_alias(struct attach *a, struct afile *f, const struct stat *sb)
+{
+	unsigned int h = hash_key(sb->st_dev, sb->st_ino);
+	struct aalias *al, *old;
+
+	if (f->naliases >= ALIAS_MAX) {
+		for (old = f->aliases; old->f_next; old = old->f_next)
+			;
+		drop_alias(a, old);
+	}
+	al = calloc(1, sizeof(*al));
+	if (!al)
+		return;
+	al->f = f;
+	al->dev = sb->st_dev;
+	al->ino = sb->st_ino;
+	al->ctime_sec = sb->st_ctim.tv_sec;
+	al->ctime_nsec = sb->st_ctim.tv_nsec;
+	al->size = sb->st_size;
+	al->next = a->by_alias[h];
+	a->by_alias[h] = al;
+	al->f_next = f->aliases;
+	f->aliases = al;
+	f->naliases++;
+	a->hit_alias = al;
+}
+
+void attach_set_root(struct attach *a, struct afile *f, __u64 root_dev,
+		     __u64 root_ino)
+{
+	struct aalias *al = a->hit_alias;
+
+	if (!f)
+		return;
+	if (al && al->f == f) {
+		if (!al->root_ino) {
+			al->root_dev = root_dev;
+			al->root_ino = root_ino;
+		}
+	} else if (!f->root_ino) {
+		f->root_dev = root_dev;
+		f->root_ino = root_ino;
+	}
+}
+
+bool attach_in_root(const struct afile *f, __u64 root_dev, __u64 root_ino)
+{
+	const struct aalias *al;
+
+	if (f->root_ino == root_ino && f->root_dev == root_dev)
+		return true;
+	for (al = f->aliases; al; al = al->f_next)
+		if (al->root_ino == root_ino && al->root_dev == root_dev)
+			return true;
+	return false;
 }
 
 static void alink_free(struct alink *al)
@@ -79,15 +267,41 @@ static void alink_free(struct alink *al)
 
 /*
  * Only negative entries, which have no links, are freed before
- * attach__free(), which closes all the links first, at once.
+ * attach__free(), which closes all the links first, at once.  Frees the
+ * aliases too: unindex_file() has taken them out of the index, or the
+ * whole registry goes.
  */
 static void afile_free(struct afile *f)
 {
+	struct aalias *al, *next;
+
 	if (!f)
 		return;
+	for (al = f->aliases; al; al = next) {
+		next = al->f_next;
+		free(al);
+	}
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f);
+}
+
+/*
+ * Takes @f out of every index (not the list of files), its aliases
+ * included; afile_free() frees them.
+ */
+static void unindex_file(struct attach *a, struct afile *f)
+{
+	struct aalias *al;
+
+	unlink_chain(&a->by_st[hash_key(f->dev, f->ino)], f, CHAIN_ST);
+	if (f->has_map_key)
+		unlink_chain(&a->by_map[hash_key(f->map_dev, f->map_ino)], f,
+			     CHAIN_MAP);
+	if (f->fh.len)
+		unlink_chain(&a->by_fh[hash_fh(&f->fh)], f, CHAIN_FH);
+	for (al = f->aliases; al; al = al->f_next)
+		unindex_alias(a, al);
 }
 
 int attach__new(struct attach **out, const struct attach_progs *progs)
@@ -412,14 +626,15 @@ static void count_file(struct attach *a, struct afile *f, int err)
 }
 
 /*
- * Adds the file open at @fd with stat @sb, shown to users as @display,
- * with the stacks it carries (stack__match_all(): a second one becomes
- * f->also; the one found comes first when the other was refused).  A
- * failed file becomes a negative entry.  Returns the new entry, or NULL
- * without memory.
+ * Adds the file open at @fd with stat @sb and handle @fh (len 0: none),
+ * shown to users as @display, with the stacks it carries
+ * (stack__match_all(): a second one becomes f->also; the one found comes
+ * first when the other was refused).  A failed file becomes a negative
+ * entry.  Returns the new entry, or NULL without memory.
  */
 static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
-			      const char *display, bool deleted)
+			      const struct afh *fh, const char *display,
+			      bool deleted)
 {
 	struct stack_match m[STACK_MATCH_MAX];
 	unsigned int h = hash_key(sb->st_dev, sb->st_ino), n, first = 0;
@@ -449,6 +664,12 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 	}
 	f->st_next = a->by_st[h];
 	a->by_st[h] = f;
+	if (fh->len) {
+		f->fh = *fh;
+		h = hash_fh(fh);
+		f->fh_next = a->by_fh[h];
+		a->by_fh[h] = f;
+	}
 	*a->files_tail = f;
 	a->files_tail = &f->next;
 	if (also) {
@@ -477,32 +698,31 @@ static void forget_file(struct attach *a, struct afile *f)
 	*pp = f->next;
 	if (a->files_tail == &f->next)
 		a->files_tail = pp;
-	unlink_chain(&a->by_st[hash_key(f->dev, f->ino)], f, false);
-	if (f->has_map_key)
-		unlink_chain(&a->by_map[hash_key(f->map_dev, f->map_ino)], f,
-			     true);
+	unindex_file(a, f);
 	afile_free(f);
 }
 
 /*
- * find_st() for a file just stat'ed as @sb.  A negative entry whose
- * ctime or size differ stands for a deleted file whose inode number a
- * new file now has (container root filesystems come and go): it is
- * forgotten, so the new file is looked at.  An attached file cannot be
- * in that case: its uprobes hold the inode, so its number stays taken.
+ * find_st(), then the aliases, for a file just stat'ed as @sb; notes in
+ * a->hit_alias which alias matched (NULL: the file's own key).  A
+ * negative entry whose ctime or size differ stands for a deleted file
+ * whose inode number a new file now has (container root filesystems come
+ * and go): it is forgotten, so the new file is looked at.  An attached
+ * file cannot be in that case: its uprobes hold the inode, and its kept
+ * fd the mount it was found through, so its numbers stay taken.  An
+ * alias's mount is not held: find_alias() checks it the same way.
  */
 static struct afile *find_file(struct attach *a, const struct stat *sb)
 {
 	struct afile *f = find_st(a, sb->st_dev, sb->st_ino);
 
+	a->hit_alias = NULL;
 	if (f && f->kind == AFILE_NONE &&
-	    (f->ctime_sec != sb->st_ctim.tv_sec ||
-	     f->ctime_nsec != sb->st_ctim.tv_nsec ||
-	     f->size != (__u64)sb->st_size)) {
+	    key_stale(f->ctime_sec, f->ctime_nsec, f->size, sb)) {
 		forget_file(a, f);
 		f = NULL;
 	}
-	return f;
+	return f ? f : find_alias(a, sb);
 }
 
 struct afile *attach_lookup_fd(struct attach *a, int fd, const char *display,
@@ -510,15 +730,30 @@ struct afile *attach_lookup_fd(struct attach *a, int fd, const char *display,
 {
 	struct afile *f;
 	struct stat sb;
+	struct afh fh;
 
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode))
 		return NULL;
 	f = find_file(a, &sb);
-	if (!f) {
-		f = add_file(a, fd, &sb, display, deleted);
-		if (f && f->kind != AFILE_NONE)
-			(*added)++;
+	if (f)
+		return f;
+	fd_handle(fd, &fh);
+	f = fh.len ? find_fh(a, &fh) : NULL;
+	if (f && f->kind == AFILE_NONE &&
+	    key_stale(f->ctime_sec, f->ctime_nsec, f->size, &sb)) {
+		forget_file(a, f);
+		f = NULL;
 	}
+	if (f) {
+		/* The same file through another mount: not read again. */
+		add_alias(a, f, &sb);
+		pr_debug("%s is %s (same overlayfs file handle)", display,
+			 f->path);
+		return f;
+	}
+	f = add_file(a, fd, &sb, &fh, display, deleted);
+	if (f && f->kind != AFILE_NONE)
+		(*added)++;
 	return f;
 }
 
@@ -576,12 +811,7 @@ void attach_end_full_scan(struct attach *a)
 		if (f->kind == AFILE_NONE && f->seen_gen != a->gen &&
 		    !(f->also && f->also->kind != AFILE_NONE)) {
 			*pp = f->next;
-			unlink_chain(&a->by_st[hash_key(f->dev, f->ino)], f,
-				     false);
-			if (f->has_map_key)
-				unlink_chain(&a->by_map[hash_key(f->map_dev,
-								  f->map_ino)],
-					     f, true);
+			unindex_file(a, f);
 			afile_free(f);
 			continue;
 		}
@@ -621,7 +851,8 @@ int attach__for_each_file(const struct attach *a,
 			continue;
 		af = (struct attach_file){
 			.path = f->path, .dev = f->dev, .ino = f->ino,
-			.nprocs = f->nprocs, .stack = f->stack->name,
+			.nprocs = f->nprocs, .aliases = f->naliases,
+			.stack = f->stack->name,
 			.skipped = f->kind == AFILE_STACK ? NULL : f->why,
 			.found = f->found[0] ? f->found : NULL,
 		};

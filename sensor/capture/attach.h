@@ -19,7 +19,13 @@
  * /proc/PID/maps, reached as /proc/PID/root/PATH (or, for unlinked
  * files, /proc/PID/map_files/START-END) so that files in other mount
  * namespaces work.  They are keyed by (st_dev, st_ino), never by path:
- * the same inode is attached once however many paths reach it.  Files
+ * the same inode is attached once however many paths reach it.  Each
+ * overlayfs mount has a device of its own, while the kernel places a
+ * uprobe on the real file of the layer below: a file on overlayfs is
+ * keyed by its file handle too (name_to_handle_at(2), AT_HANDLE_FID,
+ * Linux 6.5), so the lower-layer file shared by the containers of one
+ * image is read and attached once, and each other mount's (st_dev,
+ * st_ino) is an alias of it (attach_int.h).  Files
  * that are neither, or that failed, are remembered as negative entries
  * so they are not parsed again; negatives that no process mapped during
  * the last full scan are forgotten (that bounds inode-number reuse).
@@ -162,6 +168,12 @@ struct attach_file {
 	const char *path;	/* as found (a maps path: in its process's root) */
 	__u64 dev, ino;		/* stat(2) */
 	__u32 nprocs;		/* processes mapping it at the last full scan */
+	/*
+	 * Other (st_dev, st_ino) of the same file, reached through other
+	 * overlayfs mounts and joined to it by its file handle (kept: at
+	 * most 64).
+	 */
+	__u32 aliases;
 	const char *stack;	/* struct tls_stack.name */
 	const char *skipped;	/* not probed: why; NULL when attached */
 	/* What a stack that looks for its functions found; or NULL. */

@@ -19,6 +19,8 @@
 #define HASH_BITS	12
 #define HASH_SIZE	(1u << HASH_BITS)
 #define ROOT_CACHE	256	/* foreign roots remembered */
+#define ALIAS_MAX	64	/* other (st_dev, st_ino) kept per file */
+#define FH_MAX		64	/* bytes of a file handle kept as a key */
 
 enum afile_kind {
 	AFILE_NONE,	/* negative: not a stack's file, or failed */
@@ -26,10 +28,51 @@ enum afile_kind {
 	AFILE_LDSO,	/* glibc ld.so */
 };
 
+/*
+ * A file handle (name_to_handle_at(2) with AT_HANDLE_FID): what names an
+ * overlayfs file whichever mount it is reached through.  Each overlayfs
+ * mount has a device of its own, so ten containers of one image show ten
+ * (st_dev, st_ino) for one lower-layer file, on which the kernel places
+ * the uprobes (the real inode); overlayfs encodes the layer's uuid and
+ * the real file's own handle instead, the same through every mount.
+ */
+struct afh {
+	int type;			/* file_handle.handle_type */
+	__u32 len;			/* bytes of b; 0: no handle */
+	unsigned char b[FH_MAX];
+};
+
+/*
+ * Another (st_dev, st_ino) of an entry's file: the file reached through
+ * another overlayfs mount, joined to the entry by its handle (struct
+ * afh) so that it is neither read nor attached again.  The ctime and
+ * size tell the file from a later one given the same device and inode
+ * numbers after the mount is gone, as for negative entries.
+ */
+struct aalias {
+	struct aalias *next;		/* chain of the alias index */
+	struct aalias *f_next;		/* the entry's aliases, newest first */
+	struct afile *f;		/* the entry; the alias is its */
+	__u64 dev, ino;			/* stat(2) through that mount */
+	__s64 ctime_sec, ctime_nsec;
+	__u64 size;
+	__u64 root_dev, root_ino;	/* as afile's, for this key; or 0 */
+};
+
+/*
+ * A file: keyed by its stat(2) (st_dev, st_ino), and on overlayfs by its
+ * file handle too, which the other mounts' (st_dev, st_ino) are joined
+ * by as aliases (at most ALIAS_MAX, the oldest dropped first; dropped
+ * with the entry).
+ */
 struct afile {
 	struct afile *next;		/* all files, in insertion order */
 	struct afile *st_next;		/* chain of the (st_dev, st_ino) index */
 	struct afile *map_next;		/* chain of the maps (dev, ino) index */
+	struct afile *fh_next;		/* chain of the file handle index */
+	struct aalias *aliases;		/* newest first */
+	__u32 naliases;
+	struct afh fh;			/* overlayfs files only; else len 0 */
 	__u64 dev, ino;			/* stat(2) of the file */
 	__u64 map_dev, map_ino;		/* as /proc/PID/maps shows it */
 	__s64 ctime_sec, ctime_nsec;	/* stat(2), to spot a reused ino */
@@ -97,6 +140,9 @@ struct attach {
 	struct afile *files, **files_tail;
 	struct afile *by_st[HASH_SIZE];
 	struct afile *by_map[HASH_SIZE];
+	struct afile *by_fh[HASH_SIZE];
+	struct aalias *by_alias[HASH_SIZE];
+	struct aalias *hit_alias;	/* the key the last lookup matched */
 	__u64 scan_stamp;		/* one per process scan */
 	__u64 gen;			/* one per full scan */
 	struct attach_stats st;
@@ -117,8 +163,12 @@ void attach_set_map_key(struct attach *a, struct afile *f, __u64 dev,
  * Finds the entry for the file open at @fd (the caller keeps it), adding
  * it on first sight (then probed, and counted in *@added when it is a
  * stack's file or ld.so); @display is the path shown to users, marked
- * " (deleted)" when @deleted.  Returns NULL when it is not a regular
- * file or without memory.
+ * " (deleted)" when @deleted.  An overlayfs file whose (st_dev, st_ino)
+ * is not known but whose file handle is (the same file through another
+ * mount) is that entry, and its (st_dev, st_ino) becomes an alias of it;
+ * where the kernel gives no handle (before Linux 6.5) it is a file of
+ * its own.  Returns NULL when it is not a regular file or without
+ * memory.
  */
 struct afile *attach_lookup_fd(struct attach *a, int fd, const char *display,
 			       bool deleted, int *added);
@@ -132,6 +182,22 @@ struct afile *attach_lookup_fd(struct attach *a, int fd, const char *display,
 struct afile *attach_lookup_path(struct attach *a, const char *path,
 				 const char *display, bool deleted, int *added,
 				 bool *denied);
+
+/*
+ * Notes that @f, just returned by attach_lookup_fd() or
+ * attach_lookup_path(), was found in the library directories of the root
+ * directory (@root_dev, @root_ino): under the key that lookup matched
+ * (the file's own, or an alias through another overlayfs mount), unless
+ * that key has a root already.  @f may be NULL.
+ */
+void attach_set_root(struct attach *a, struct afile *f, __u64 root_dev,
+		     __u64 root_ino);
+
+/*
+ * Whether @f was found in the library directories of the root directory
+ * (@root_dev, @root_ino), under any of its keys.
+ */
+bool attach_in_root(const struct afile *f, __u64 root_dev, __u64 root_ino);
 
 /* Targeted mode: the process @pid with links of its own, or NULL. */
 struct apid *attach_find_pid(const struct attach *a, int pid);

@@ -44,15 +44,6 @@ static bool dir_candidate(const char *name)
 	return stack__lib_name(name, false) || stack__lib_name(name, true);
 }
 
-/* Notes that @f (may be NULL) was found in the lib dirs of a root. */
-static void set_root(struct afile *f, __u64 dev, __u64 ino)
-{
-	if (f && !f->root_ino) {
-		f->root_dev = dev;
-		f->root_ino = ino;
-	}
-}
-
 int attach__scan_dirs(struct attach *a)
 {
 	char path[PATH_MAX], real[PATH_MAX];
@@ -75,7 +66,8 @@ int attach__scan_dirs(struct attach *a)
 			f = attach_lookup_path(a, path,
 					realpath(path, real) ? real : path,
 					false, &attached, NULL);
-			set_root(f, a->self_root_dev, a->self_root_ino);
+			attach_set_root(a, f, a->self_root_dev,
+					a->self_root_ino);
 		}
 		closedir(d);
 	}
@@ -134,8 +126,9 @@ static void scan_root_dir(struct attach *a, int pid, int rootfd,
 				continue;
 			snprintf(display, sizeof(display), "/proc/%d/root/%s",
 				 pid, rel);
-			set_root(attach_lookup_fd(a, fd, display, false, attached),
-				 root->st_dev, root->st_ino);
+			attach_set_root(a, attach_lookup_fd(a, fd, display,
+							false, attached),
+					root->st_dev, root->st_ino);
 			close(fd);
 		}
 	}
@@ -280,8 +273,9 @@ static int prelink_pid(struct attach *a, int pid, const struct stat *root)
 		return sel < 0 ? sel : 0;
 	}
 	for (f = a->files; f; f = f->next)
-		if (f->kind != AFILE_NONE && f->root_ino == root->st_ino &&
-		    f->root_dev == root->st_dev && attach_link_pid(a, f, pid) > 0)
+		if (f->kind != AFILE_NONE &&
+		    attach_in_root(f, root->st_dev, root->st_ino) &&
+		    attach_link_pid(a, f, pid) > 0)
 			attached++;
 	return attached;
 }

@@ -125,6 +125,8 @@ static int add_file(void *ctx, const struct attach_file *af)
 	cJSON_AddNumberToObject(f, "dev", (double)af->dev);
 	cJSON_AddNumberToObject(f, "ino", (double)af->ino);
 	cJSON_AddNumberToObject(f, "processes", af->nprocs);
+	if (af->aliases)
+		cJSON_AddNumberToObject(f, "aliases", af->aliases);
 	cJSON_AddStringToObject(f, "stack", af->stack);
 	if (af->skipped)
 		cJSON_AddStringToObject(f, "skipped", af->skipped);

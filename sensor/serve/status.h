@@ -20,7 +20,9 @@
  *	 "attach": {"mode", "targeted",
  *		    "list": [{"path", "dev", "ino", "processes", "stack",
  *			      "skipped" (a file the stack refused: why),
- *			      "found" (what a stack that searches found)}, ...]},
+ *			      "found" (what a stack that searches found),
+ *			      "aliases" (other overlayfs mounts' (dev, ino)
+ *			      of the file, joined by its file handle)}, ...]},
  *	 "pipeline": {PIPELINE_STATS...},
  *	 "config": {KEY: {"value", "source"}, ...}}
  *
