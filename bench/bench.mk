@@ -9,7 +9,8 @@
 
 BENCH_OUT := $(OUT)/bench
 BENCH_BINS := $(BENCH_OUT)/tlsbench $(BENCH_OUT)/gnutlsbench $(BENCH_OUT)/count \
-	      $(BENCH_OUT)/dlsleeper $(BENCH_OUT)/gotlsbench $(BENCH_OUT)/syscallbench
+	      $(BENCH_OUT)/dlsleeper $(BENCH_OUT)/gotlsbench $(BENCH_OUT)/syscallbench \
+	      $(BENCH_OUT)/ringbench
 BENCH_ARGS ?=
 
 $(BENCH_OUT):
@@ -29,6 +30,19 @@ $(BENCH_OUT)/count.skel.h: $(BENCH_OUT)/count.bpf.o
 $(BENCH_OUT)/count: bench/count.c $(BENCH_OUT)/count.skel.h $(LIB)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) -Ibench $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(BENCH_OUT)/ringbench.bpf.o: bench/ringbench.bpf.c $(OUT)/vmlinux.h | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BENCH_OUT)/ringbench.skel.h: $(BENCH_OUT)/ringbench.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name ringbench_bpf > $@
+
+$(BENCH_OUT)/ringbench: bench/ringbench.c $(BENCH_OUT)/ringbench.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) $(LDFLAGS) $< $(LDLIBS) -lpthread -o $@
 
 $(BENCH_OUT)/tlsbench: bench/tlsbench.c bench/msgs.h | $(BENCH_OUT)
 	$(call msg,CC,$@)

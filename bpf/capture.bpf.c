@@ -11,6 +11,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 targ_max_call_bytes = 262144;
 const volatile __u64 targ_wakeup_bytes = 2 << 20;
+const volatile __u64 targ_wakeup_small_bytes = 1 << 20;
 const volatile __u32 targ_self_tgid = 0;
 const volatile bool targ_write_at_entry = false;
 const volatile bool targ_targeted = false;
@@ -18,6 +19,7 @@ const volatile __u64 targ_wakeup_gap_ns = 1000000;
 
 calls_map_t calls SEC(".maps");
 rb_map_t rb SEC(".maps");
+rb_map_t rb_small SEC(".maps");
 cap_stats_map_t cap_stats SEC(".maps");
 cpu_state_map_t cpu_state SEC(".maps");
 traced_tgids_map_t traced_tgids SEC(".maps");

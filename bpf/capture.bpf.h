@@ -13,10 +13,19 @@
  * below.  The helpers are __always_inline: each probe keeps the
  * instructions of a single-file build, with no BPF-to-BPF calls.
  *
- * Records go to the ring buffer in chunks of at most CAP_CHUNK_MAX bytes
+ * Records go to the ring buffers in chunks of at most CAP_CHUNK_MAX bytes
  * (struct cap_data, capture_abi.h), reserved in size classes so small
- * calls take little ring space.  Wakeups are batched: records wake the
- * reader only once more than targ_wakeup_bytes wait in the ring, and
+ * calls take little ring space.  There are two rings, which userspace
+ * reads as one stream in time order (sensor/capture/rings.c): rb_small
+ * takes the calls of at most CAP_CLASS_1 bytes and the control records,
+ * rb the chunks of larger calls.  A small record writes a few cache lines; in a
+ * ring of a few MiB they are still cached when the ring comes round
+ * again, in one of tens of MiB they are not, and a record then costs the
+ * traced thread several times more (bench/results/RESULTS.md, "Two
+ * rings").  Large chunks stream through memory at the same cost in
+ * either, and the large ring holds megabyte calls whole.  Wakeups are
+ * batched: records wake the reader only once more than a quarter of
+ * their ring waits (targ_wakeup_bytes, targ_wakeup_small_bytes), and
  * then at most once per targ_wakeup_gap_ns per CPU; userspace also polls
  * on a timer.  Process events (exec, dlopen) wake it at once, because
  * they ask userspace to attach to files a new program is about to use.
@@ -33,6 +42,7 @@
 /* Set by userspace between open and load (skel->rodata); capture.bpf.c. */
 extern const volatile __u32 targ_max_call_bytes;
 extern const volatile __u64 targ_wakeup_bytes;
+extern const volatile __u64 targ_wakeup_small_bytes;
 extern const volatile __u32 targ_self_tgid;
 /*
  * capture.write_probe: entry.  Writes are emitted at their entry with the
@@ -88,12 +98,16 @@ typedef struct {
 } calls_map_t;
 extern calls_map_t calls SEC(".maps");
 
-/* Userspace sets the size (bpf_map__set_max_entries) before load. */
+/*
+ * Userspace sets the sizes (bpf_map__set_max_entries) before load: rb is
+ * capture.ring_buffer_bytes, rb_small capture.small_ring_buffer_bytes.
+ */
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
 } rb_map_t;
 extern rb_map_t rb SEC(".maps");
+extern rb_map_t rb_small SEC(".maps");
 
 /* Row @stack (enum cap_stack), or CAP_STATS_CONTROL: capture_abi.h. */
 typedef struct {
@@ -203,18 +217,25 @@ static __always_inline struct cpu_state *cpu(void)
 
 /*
  * Records do not wake the reader (it also polls on a timer) until more
- * than targ_wakeup_bytes wait; then at most one forced wakeup per CPU
- * per targ_wakeup_gap_ns, because a wakeup (an irq_work, an IPI in a
- * VM) costs the traced thread microseconds.  Called after the record
- * was reserved, so the query counts it.
+ * than a quarter of their ring waits (rb_small when @small, a constant);
+ * then at most one forced wakeup per CPU per targ_wakeup_gap_ns, because
+ * a wakeup (an irq_work, an IPI in a VM) costs the traced thread
+ * microseconds.  One wakeup serves both rings: the reader drains both.
+ * Called after the record was reserved, so the query counts it.
  */
-static __always_inline __u64 wakeup_flag(void)
+static __always_inline __u64 wakeup_flag(const bool small)
 {
 	struct cpu_state *cs;
 	__u64 now;
 
-	if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) <= targ_wakeup_bytes)
+	if (small) {
+		if (bpf_ringbuf_query(&rb_small, BPF_RB_AVAIL_DATA) <=
+		    targ_wakeup_small_bytes)
+			return BPF_RB_NO_WAKEUP;
+	} else if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) <=
+		   targ_wakeup_bytes) {
 		return BPF_RB_NO_WAKEUP;
+	}
 	cs = cpu();
 	if (!cs)
 		return BPF_RB_FORCE_WAKEUP;
@@ -267,18 +288,28 @@ static __always_inline __u64 next_call_id(__u64 ts_ns)
 }
 
 /*
- * Reserves a record of size class @cls (a constant) on the ring and
+ * Reserves a record of size class @cls (a constant) on its ring and
  * copies @len <= @cls bytes of the call straight into it: one copy, and
- * a preempted program cannot overwrite another's staging buffer.
+ * a preempted program cannot overwrite another's staging buffer.  A call
+ * of at most CAP_CLASS_1 bytes goes to rb_small, every chunk of a larger
+ * one to rb, its small last chunk too: the chunks share the call's time,
+ * and the reader's merge by time keeps a connection's records in order
+ * only when no record of a later call can overtake a chunk that waits
+ * behind another connection's record in the other ring.
  */
 static __always_inline int put_chunk(const struct emit_ctx *ec, __u32 off,
 				      __u32 len, __u32 flags, const __u32 cls)
 {
+	/* A whole call in one ring (see rings.h): small calls, one chunk. */
+	const bool small = cls <= CAP_CLASS_1 && ec->copy <= CAP_CLASS_1;
 	struct cap_stats *st = ec->st;
 	struct cap_data *d;
 	long err;
 
-	d = bpf_ringbuf_reserve(&rb, CAP_DATA_HDR_SIZE + cls, 0);
+	if (small)
+		d = bpf_ringbuf_reserve(&rb_small, CAP_DATA_HDR_SIZE + cls, 0);
+	else
+		d = bpf_ringbuf_reserve(&rb, CAP_DATA_HDR_SIZE + cls, 0);
 	if (!d) {
 		__sync_fetch_and_add(&st->lost_records, 1);
 		__sync_fetch_and_add(&st->lost_bytes, len);
@@ -300,7 +331,7 @@ static __always_inline int put_chunk(const struct emit_ctx *ec, __u32 off,
 		d->flags |= CAP_F_READ_FAULT;
 		__sync_fetch_and_add(&st->read_faults, 1);
 	}
-	bpf_ringbuf_submit(d, wakeup_flag());
+	bpf_ringbuf_submit(d, wakeup_flag(small));
 	return 0;
 }
 
@@ -515,7 +546,7 @@ static __always_inline void *control_reserve(__u64 size, __u32 kind)
 	struct cap_stats *st;
 	struct cap_hdr *h;
 
-	h = bpf_ringbuf_reserve(&rb, size, 0);
+	h = bpf_ringbuf_reserve(&rb_small, size, 0);
 	if (!h) {
 		st = stats(CAP_STATS_CONTROL);
 		if (st)
@@ -542,7 +573,7 @@ static __always_inline void emit_conn_end(__u32 tgid, __u64 conn)
 	if (!f)
 		return;
 	f->conn = conn;
-	bpf_ringbuf_submit(f, wakeup_flag());
+	bpf_ringbuf_submit(f, wakeup_flag(true));
 }
 
 /* Emits a struct cap_proc; force-wakes the reader when @wake. */
@@ -557,7 +588,7 @@ static __always_inline void emit_proc(__u32 kind, __u32 tgid, __u32 ppid,
 	p->hdr.tgid = tgid;
 	p->ppid = ppid;
 	p->exit_code = exit_code;
-	bpf_ringbuf_submit(p, wake ? BPF_RB_FORCE_WAKEUP : wakeup_flag());
+	bpf_ringbuf_submit(p, wake ? BPF_RB_FORCE_WAKEUP : wakeup_flag(true));
 }
 
 #endif /* OISP_CAPTURE_BPF_H */

@@ -15,6 +15,7 @@
 
 #include "capture/attach.h"
 #include "capture/capture.h"
+#include "capture/rings.h"
 #include "capture.skel.h"
 #include "config/config.h"
 #include "lib/log.h"
@@ -38,7 +39,7 @@ struct rescan {
 
 struct capture {
 	struct capture_bpf *skel;
-	struct ring_buffer *rb;
+	struct rings *rb;
 	struct attach *att;
 	capture_record_fn fn;
 	void *ctx;
@@ -235,6 +236,7 @@ void capture__opts_from_config(struct capture_opts *o,
 	*o = (struct capture_opts){
 		.max_call_bytes = cfg->max_call_bytes,
 		.ringbuf_bytes = cfg->ringbuf_bytes,
+		.small_ringbuf_bytes = cfg->small_ringbuf_bytes,
 		.attach_mode = cfg->attach_mode,
 		.write_at_entry = cfg->write_probe == CONFIG_WRITE_AT_ENTRY,
 		.self_tgid = (__u32)getpid(),
@@ -249,6 +251,8 @@ static int check_opts(const struct capture_opts *in, struct capture_opts *o)
 		o->max_call_bytes = CAPTURE_DEF_MAX_CALL;
 	if (!o->ringbuf_bytes)
 		o->ringbuf_bytes = CAPTURE_DEF_RINGBUF;
+	if (!o->small_ringbuf_bytes)
+		o->small_ringbuf_bytes = CAPTURE_DEF_SMALL_RINGBUF;
 	if (!o->wakeup_bytes)
 		o->wakeup_bytes = o->ringbuf_bytes / 4;
 	if (o->max_call_bytes > CAP_CALL_MAX) {
@@ -264,6 +268,12 @@ static int check_opts(const struct capture_opts *in, struct capture_opts *o)
 	    (o->ringbuf_bytes & (o->ringbuf_bytes - 1))) {
 		pr_err("ring buffer size %u is not a power of two >= 4096",
 		       o->ringbuf_bytes);
+		return -EINVAL;
+	}
+	if (o->small_ringbuf_bytes < 4096 ||
+	    (o->small_ringbuf_bytes & (o->small_ringbuf_bytes - 1))) {
+		pr_err("small ring buffer size %u is not a power of two >= 4096",
+		       o->small_ringbuf_bytes);
 		return -EINVAL;
 	}
 	return 0;
@@ -389,6 +399,8 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	struct capture_opts o = { 0 };
 	struct attach_progs p = { 0 };
 	struct capture *c;
+	size_t sizes[2];
+	int fds[2];
 	int err;
 
 	*out = NULL;
@@ -410,13 +422,17 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	}
 	c->skel->rodata->targ_max_call_bytes = o.max_call_bytes;
 	c->skel->rodata->targ_wakeup_bytes = o.wakeup_bytes;
+	c->skel->rodata->targ_wakeup_small_bytes = o.small_ringbuf_bytes / 4;
 	c->skel->rodata->targ_self_tgid = o.self_tgid;
 	c->skel->rodata->targ_write_at_entry = o.write_at_entry;
 	c->skel->rodata->targ_targeted = o.target != NULL;
 	err = bpf_map__set_max_entries(c->skel->maps.rb, o.ringbuf_bytes);
+	if (!err)
+		err = bpf_map__set_max_entries(c->skel->maps.rb_small,
+					       o.small_ringbuf_bytes);
 	if (err) {
-		pr_err("set ring buffer size %u: %s", o.ringbuf_bytes,
-		       strerror(-err));
+		pr_err("set ring buffer sizes %u, %u: %s", o.ringbuf_bytes,
+		       o.small_ringbuf_bytes, strerror(-err));
 		goto out_close;
 	}
 	c->multi = o.attach_mode == CAPTURE_ATTACH_MULTI ||
@@ -436,11 +452,14 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	err = attach_tracepoints(c->skel, o.target != NULL);
 	if (err)
 		goto out_close;
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.rb), handle_record,
-				 c, NULL);
-	if (!c->rb) {
-		err = -errno;
-		pr_err("create ring buffer: %s", strerror(-err));
+	/* The large ring first: the chunks of one call share a time. */
+	fds[0] = bpf_map__fd(c->skel->maps.rb);
+	fds[1] = bpf_map__fd(c->skel->maps.rb_small);
+	sizes[0] = o.ringbuf_bytes;
+	sizes[1] = o.small_ringbuf_bytes;
+	err = rings__open(&c->rb, fds, sizes, 2, handle_record, c);
+	if (err) {
+		pr_err("map the ring buffers: %s", strerror(-err));
 		goto out_close;
 	}
 	err = start_attach(c, &o, &p);
@@ -461,7 +480,7 @@ int capture__epoll_fd(const struct capture *c)
 {
 	if (!c || !c->rb)
 		return -EINVAL;
-	return ring_buffer__epoll_fd(c->rb);
+	return rings__epoll_fd(c->rb);
 }
 
 int capture__poll(struct capture *c)
@@ -470,7 +489,7 @@ int capture__poll(struct capture *c)
 
 	if (!c)
 		return -EINVAL;
-	n = ring_buffer__consume(c->rb);
+	n = (int)rings__consume(c->rb);
 	if (c->nrescan)
 		run_rescans(c, mono_ns());
 	rustls_sys_sync(c);
@@ -600,7 +619,7 @@ void capture__close(struct capture *c)
 	/* Uprobes first, so nothing new reaches the ring we free next. */
 	attach__free(c->att);
 	bpf_link__destroy(c->rustls_sys);
-	ring_buffer__free(c->rb);
+	rings__free(c->rb);
 	capture_bpf__destroy(c->skel);
 	free(c);
 }

@@ -40,6 +40,7 @@ struct target;
  */
 #define CAPTURE_DEF_MAX_CALL	((4u << 20) + (64u << 10))
 #define CAPTURE_DEF_RINGBUF	(32u << 20)
+#define CAPTURE_DEF_SMALL_RINGBUF	(4u << 20)
 #define CAPTURE_RESCAN_NS	(10ULL * 1000000000ULL)
 
 struct capture;
@@ -47,10 +48,15 @@ struct capture;
 struct capture_opts {
 	__u32 max_call_bytes;	/* per-call cap in bytes; 0: the default;
 				 * at most CAP_CALL_MAX */
-	__u32 ringbuf_bytes;	/* power of two >= 4096; 0: 32 MiB */
+	__u32 ringbuf_bytes;	/* the ring of large chunks: power of two
+				 * >= 4096; 0: 32 MiB */
+	__u32 small_ringbuf_bytes; /* the ring of records of at most
+				    * CAP_CLASS_1 bytes and control records:
+				    * power of two >= 4096; 0: 4 MiB */
 	__u32 self_tgid;	/* getpid(): our own calls are ignored */
-	__u32 wakeup_bytes;	/* bytes waiting before a data record wakes
-				 * the reader; 0: ringbuf_bytes / 4 */
+	__u32 wakeup_bytes;	/* bytes waiting in the large ring before a
+				 * record wakes the reader; 0: ringbuf_bytes
+				 * / 4 (the small ring's: a quarter of it) */
 	int attach_mode;	/* enum capture_attach_mode (config.h) */
 	bool write_at_entry;	/* capture.write_probe: entry (one hit per
 				 * write; see docs/config.md) */
@@ -87,7 +93,7 @@ typedef int (*capture_record_fn)(void *ctx, const void *rec, size_t len);
 int capture__open(struct capture **out, const struct capture_opts *opts,
 		  capture_record_fn fn, void *ctx);
 
-/* The ring buffer's epoll fd (ring_buffer__epoll_fd()), or -EINVAL. */
+/* An epoll fd readable when a ring buffer has records (rings.h), or -EINVAL. */
 int capture__epoll_fd(const struct capture *c);
 
 /*
@@ -96,7 +102,7 @@ int capture__epoll_fd(const struct capture *c);
  * and EXEC and DLOPEN trigger a rescan of that process (after the
  * batch, once per process) and schedule rescans at +20 ms, +200 ms and
  * +2 s.  Returns the number of records consumed, the callback's <0
- * result, or -errno from ring_buffer__consume().
+ * result (rings.h: the two rings are read as one stream in time order).
  */
 int capture__poll(struct capture *c);
 

@@ -70,6 +70,8 @@ static const struct opt opts[] = {
 	  4096, 16777216, false, false, "4259840", NULL },
 	{ "capture.ring_buffer_bytes", OPT_SIZE, F(ringbuf_bytes),
 	  65536, 1073741824, true, false, "33554432", NULL },
+	{ "capture.small_ring_buffer_bytes", OPT_SIZE, F(small_ringbuf_bytes),
+	  65536, 1073741824, true, false, "4194304", NULL },
 	{ "capture.max_body_bytes", OPT_SIZE, F(max_body_bytes),
 	  1024, 268435456, false, false, "4194304", NULL },
 	{ "capture.max_connections", OPT_U32, F(max_connections),

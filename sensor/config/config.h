@@ -40,6 +40,7 @@ struct config {
 	char *rules_path;	/* rules.path, default NULL = the built-in rules */
 	uint32_t max_call_bytes;	/* capture.max_bytes_per_call, default 4259840, 4096..16777216 */
 	uint32_t ringbuf_bytes;		/* capture.ring_buffer_bytes, default 33554432, power of two, 65536..1073741824 */
+	uint32_t small_ringbuf_bytes;	/* capture.small_ring_buffer_bytes, default 4194304, power of two, 65536..1073741824 */
 	uint32_t max_body_bytes;	/* capture.max_body_bytes, default 4194304, 1024..268435456 */
 	uint32_t max_connections;	/* capture.max_connections, default 16384, 16..1000000 */
 	uint32_t idle_timeout_s;	/* capture.idle_timeout_seconds, default 300, 1..86400 */

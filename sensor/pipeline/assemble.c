@@ -191,6 +191,41 @@ static void add_reason(struct emit_args *a, const char *reason)
 		a->reasons[a->n_reasons++] = reason;
 }
 
+/* Takes @reason out of @a's reasons, if there. */
+static void drop_reason(struct emit_args *a, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_reasons; i++) {
+		if (strcmp(a->reasons[i], reason))
+			continue;
+		memmove(&a->reasons[i], &a->reasons[i + 1],
+			(a->n_reasons - i - 1) * sizeof(a->reasons[0]));
+		a->n_reasons--;
+		return;
+	}
+}
+
+/*
+ * Whether an event stream that ended without the end of its HTTP message
+ * (the chunked body's last chunk, HTTP/2's END_STREAM) still holds the
+ * whole answer: nothing was lost or cut, and its events reported the
+ * finish reason and the token usage, which every provider sends last
+ * (OpenAI chat completions and Responses, Anthropic Messages, Gemini).
+ * Clients stop reading there: Codex, Bun and the SDKs close the
+ * connection or exit once the last event came, and the end of the HTTP
+ * message may still be unread.
+ */
+static bool stream_whole(const struct http_msg *msg,
+			 const struct ai_summary *sum)
+{
+	return (msg->flags & HTTP_MSG_INCOMPLETE) &&
+	       !(msg->flags & (HTTP_MSG_TRUNCATED | HTTP_MSG_SHED)) &&
+	       msg->gap == PROTO_GAP_NONE && sum->finish_reason &&
+	       (sum->total_tokens != AI_TOKENS_NONE ||
+		sum->completion_tokens != AI_TOKENS_NONE);
+}
+
 /* The confidence.reasons entry for bytes that capture lost. */
 static const char *gap_reason(enum proto_gap why)
 {
@@ -872,6 +907,8 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	if (sse) {
 		if (response_stream(x, msg, body, body_len, owned, data, &sum))
 			add_reason(&a, "stream_incomplete");
+		else if (!ws && stream_whole(msg, &sum))
+			drop_reason(&a, "message_incomplete");
 	} else if (body_len) {
 		err = extract__response(api, body, body_len, data, &sum);
 		if (err == -EBADMSG && a.cut) {

@@ -619,6 +619,46 @@ Test(pipeline, streamed_chat_assembles_reply_and_ttft)
 	fix_close();
 }
 
+/*
+ * A client that stops reading at the stream's last event (finish reason
+ * and usage reported) and exits before the chunked body's last chunk:
+ * the answer is whole.  Cut one event earlier, it is not.
+ */
+Test(pipeline, stream_ended_before_its_last_chunk_is_whole)
+{
+	struct cap_proc ex = { 0 };
+
+	fix_open(true, false, false);
+	chat_request(100, 0x5, CAP_DIR_WRITE);
+	callstr(100, 0x5, CAP_DIR_READ, sse_resp);
+	sse_chunk(100, 0x5, "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,"
+		  "\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}"
+		  "\n\n");
+	sse_chunk(100, 0x5, "data: {\"id\":\"c1\",\"choices\":[],\"usage\":"
+		  "{\"prompt_tokens\":5,\"completion_tokens\":1,"
+		  "\"total_tokens\":6}}\n\ndata: [DONE]\n\n");
+	chat_request(101, 0x6, CAP_DIR_WRITE);
+	callstr(101, 0x6, CAP_DIR_READ, sse_resp);
+	sse_chunk(101, 0x6, "data: {\"id\":\"c2\",\"choices\":[{\"index\":0,"
+		  "\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}"
+		  "\n\n");
+	ex.hdr.kind = CAP_KIND_EXIT;
+	ex.hdr.tgid = 100;
+	cr_assert_eq(pipeline__feed(F.pl, &ex, sizeof(ex)), 0);
+	ex.hdr.tgid = 101;
+	cr_assert_eq(pipeline__feed(F.pl, &ex, sizeof(ex)), 0);
+	read_events();
+	/* The two requests, then the responses as their processes exit. */
+	cr_assert_eq(F.n, 4);
+	cr_assert_str_eq(str(F.ev[2], "event_type"), "ai.response");
+	cr_assert_str_eq(str(F.ev[2], "confidence.completeness"), "full");
+	cr_assert_eq(num(F.ev[2], "data.usage.total_tokens"), 6);
+	cr_assert_str_eq(str(F.ev[3], "event_type"), "ai.response");
+	cr_assert_str_eq(str(F.ev[3], "confidence.completeness"), "partial");
+	expect_reasons(F.ev[3], "message_incomplete", NULL);
+	fix_close();
+}
+
 Test(pipeline, exit_flushes_a_cut_stream_as_partial)
 {
 	struct cap_proc ex = { 0 };

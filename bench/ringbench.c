@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringbench - what one ring-buffer record costs the traced thread, by
+ * record size and ring size (bench/run.py, section "ring").
+ *
+ *	ringbench --ring BYTES --len BYTES [--count N] [--gap-us N]
+ *
+ * The main thread (pin it to one CPU) calls target() COUNT times, each
+ * after touching 32 KiB of its own memory and waiting GAP_US
+ * microseconds, as a traced program does its own work between TLS
+ * calls.  bench/ringbench.bpf.c, a uprobe on target(), writes one
+ * record of LEN bytes as the sensor does and times it.  A reader thread
+ * on the next CPU drains the ring as the sensor does: woken when a
+ * quarter is full, else every 50 ms, reading every cache line of each
+ * record.  The first tenth of the calls is not counted.  Prints one JSON
+ * line: ns_per_record (the BPF program's own time, bpf_ktime_get_ns
+ * included), records, lost.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "ringbench.skel.h"
+
+static volatile int stop;
+static volatile unsigned long sink;
+
+void target(const void *buf, unsigned long len);
+
+__attribute__((noinline)) void target(const void *buf, unsigned long len)
+{
+	__asm__ volatile("" : : "r"(buf), "r"(len) : "memory");
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	const unsigned char *p = data;
+	unsigned long s = 0;
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < size; i += 64)
+		s += p[i];
+	sink += s;
+	return 0;
+}
+
+static void pin_next(int delta)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	CPU_ZERO(&set);
+	CPU_SET((cpu + delta) % (int)sysconf(_SC_NPROCESSORS_ONLN), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *reader(void *arg)
+{
+	struct ring_buffer *rb = arg;
+
+	while (!stop)
+		ring_buffer__poll(rb, 50);
+	ring_buffer__consume(rb);
+	return NULL;
+}
+
+static unsigned long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long)ts.tv_sec * 1000000000UL + (unsigned long)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ring", required_argument, NULL, 'r' },
+		{ "len", required_argument, NULL, 'l' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "gap-us", required_argument, NULL, 'g' },
+		{ 0 }
+	};
+	unsigned long ring = 4 << 20, len = 128, count = 40000, gap_us = 25;
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "target");
+	struct ring_buffer *rb = NULL;
+	struct ringbench_bpf *skel;
+	unsigned char *buf, *scratch;
+	struct bpf_link *link;
+	pthread_t th;
+	unsigned long i, t;
+	int c, k, err = 1;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': ring = strtoul(optarg, NULL, 0); break;
+		case 'l': len = strtoul(optarg, NULL, 0); break;
+		case 'n': count = strtoul(optarg, NULL, 0); break;
+		case 'g': gap_us = strtoul(optarg, NULL, 0); break;
+		default:
+			fprintf(stderr, "usage: ringbench --ring BYTES --len BYTES "
+				"[--count N] [--gap-us N]\n");
+			return 2;
+		}
+	}
+	if (!len || len > 16384 || !ring || (ring & (ring - 1))) {
+		fprintf(stderr, "ringbench: --len 1..16384, --ring a power of two\n");
+		return 2;
+	}
+	skel = ringbench_bpf__open();
+	if (!skel)
+		return 1;
+	bpf_map__set_max_entries(skel->maps.rb, (__u32)ring);
+	skel->rodata->wake_bytes = ring / 4;
+	if (ringbench_bpf__load(skel))
+		goto out;
+	link = bpf_program__attach_uprobe_opts(skel->progs.emit, getpid(),
+					       "/proc/self/exe", 0, &uo);
+	if (!link) {
+		fprintf(stderr, "ringbench: attach: %s\n", strerror(errno));
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, NULL, NULL);
+	buf = malloc(len);
+	scratch = calloc(1, 32 << 10);
+	if (!rb || !buf || !scratch)
+		goto out;
+	memset(buf, 'a', len);
+	pin_next(1);
+	if (pthread_create(&th, NULL, reader, rb))
+		goto out;
+	pin_next(-1);
+	for (i = 0; i < count; i++) {
+		for (k = 0; k < (32 << 10); k += 64)
+			scratch[k]++;
+		for (t = now_ns(); now_ns() - t < gap_us * 1000;)
+			;
+		target(buf, len);
+		if (i == count / 10) {
+			skel->bss->sum_ns = 0;
+			skel->bss->records = 0;
+		}
+	}
+	stop = 1;
+	pthread_join(th, NULL);
+	printf("{\"ring\": %lu, \"len\": %lu, \"ns_per_record\": %.1f, "
+	       "\"records\": %llu, \"lost\": %llu}\n", ring, len,
+	       skel->bss->records ? (double)skel->bss->sum_ns / skel->bss->records : 0,
+	       (unsigned long long)skel->bss->records,
+	       (unsigned long long)skel->bss->lost);
+	err = 0;
+out:
+	ring_buffer__free(rb);
+	ringbench_bpf__destroy(skel);
+	return err;
+}
