@@ -31,6 +31,10 @@
 	  "Processes mapping an attached TLS stack file, at the last full scan.") \
 	X(attach_errors, GAUGE, BAD, \
 	  "TLS stack files whose uprobes could not be attached.") \
+	X(files_identifying, GAUGE, OK, \
+	  "Files whose code is being searched for a TLS stack off the event loop (queued or running).") \
+	X(identify_deferred, COUNTER, BAD, \
+	  "Files not queued for that search because the queue was full (looked at again at the next scan).") \
 	X(roots_scanned, COUNTER, OK, \
 	  "Container root directories scanned for TLS stack files at exec.") \
 	X(procs_targeted, GAUGE, OK, \

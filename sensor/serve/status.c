@@ -621,6 +621,26 @@ static void print_by_stack(const struct printer *pr, const cJSON *root)
 	}
 }
 
+/* A file's "identifying" (its code being searched): since when. */
+static void print_identifying(const struct printer *pr, const cJSON *e)
+{
+	const cJSON *id, *since, *s;
+	char n[64];
+
+	id = cJSON_GetObjectItemCaseSensitive(e, "identifying");
+	if (!cJSON_IsObject(id))
+		return;
+	since = cJSON_GetObjectItemCaseSensitive(id, "since");
+	s = cJSON_GetObjectItemCaseSensitive(id, "s");
+	fputs("      identifying since ", pr->out);
+	put_text(pr->out, cJSON_IsString(since) ? since->valuestring : "?");
+	if (cJSON_IsNumber(s)) {
+		snprintf(n, sizeof(n), " (%.1f s)", s->valuedouble);
+		fputs(n, pr->out);
+	}
+	fputc('\n', pr->out);
+}
+
 static void print_attach(const struct printer *pr, const cJSON *root)
 {
 	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode, *stack,
@@ -661,6 +681,7 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 			cJSON_IsNumber(procs) ? n1 : "?",
 			cJSON_IsNumber(dev) ? n2 : "?",
 			cJSON_IsNumber(ino) ? n3 : "?");
+		print_identifying(pr, e);
 		stack = cJSON_GetObjectItemCaseSensitive(e, "stack");
 		skipped = cJSON_GetObjectItemCaseSensitive(e, "skipped");
 		if (!cJSON_IsString(stack))
