@@ -144,8 +144,14 @@ static void add_identifying(cJSON *f, const struct attach_file *af)
 	cJSON_AddNumberToObject(o, "s", s > 0 ? s : 0);
 }
 
+/* The arrays of "attach": the files, and those being identified. */
+struct file_lists {
+	cJSON *list, *identifying;
+};
+
 static int add_file(void *ctx, const struct attach_file *af)
 {
+	struct file_lists *l = ctx;
 	cJSON *f = cJSON_CreateObject();
 
 	if (!f)
@@ -156,15 +162,21 @@ static int add_file(void *ctx, const struct attach_file *af)
 	cJSON_AddNumberToObject(f, "processes", af->nprocs);
 	if (af->aliases)
 		cJSON_AddNumberToObject(f, "aliases", af->aliases);
-	if (af->stack)
-		cJSON_AddStringToObject(f, "stack", af->stack);
 	if (af->identifying_since_ns)
 		add_identifying(f, af);
+	/* Nothing known yet: listed apart, not as a stack's file. */
+	if (!af->stack) {
+		if (!cJSON_AddItemToArray(l->identifying, f))
+			cJSON_Delete(f);
+		return 0;
+	}
+	cJSON_AddStringToObject(f, "stack", af->stack);
 	if (af->skipped)
 		cJSON_AddStringToObject(f, "skipped", af->skipped);
 	if (af->found)
 		cJSON_AddStringToObject(f, "found", af->found);
-	cJSON_AddItemToArray(ctx, f);
+	if (!cJSON_AddItemToArray(l->list, f))
+		cJSON_Delete(f);
 	return 0;
 }
 
@@ -177,6 +189,7 @@ static int add_file(void *ctx, const struct attach_file *af)
 static int status_capture(const struct run *r, cJSON *root)
 {
 	struct capture_stats cs = { 0 };
+	struct file_lists l;
 	cJSON *c, *a, *by;
 	unsigned int i;
 
@@ -201,8 +214,9 @@ static int status_capture(const struct run *r, cJSON *root)
 							 : "perf-event");
 	cJSON_AddBoolToObject(a, "targeted", cs.targeted);
 	/* A file that does not fit in memory is left out of the list. */
-	capture__for_each_file(r->cap, add_file,
-			       cJSON_AddArrayToObject(a, "list"));
+	l.list = cJSON_AddArrayToObject(a, "list");
+	l.identifying = cJSON_AddArrayToObject(a, "identifying");
+	capture__for_each_file(r->cap, add_file, &l);
 	return 0;
 }
 

@@ -641,19 +641,12 @@ static void print_identifying(const struct printer *pr, const cJSON *e)
 	fputc('\n', pr->out);
 }
 
-static void print_attach(const struct printer *pr, const cJSON *root)
+/* The files of "attach": "list" or "identifying". */
+static void print_files(const struct printer *pr, const cJSON *list)
 {
-	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode, *stack,
-		    *skipped, *found;
+	const cJSON *e, *path, *procs, *dev, *ino, *stack, *skipped, *found;
 	char n1[64], n2[64], n3[64];
 
-	obj = section(pr, root, "attach", "Attached");
-	if (!obj)
-		return;
-	mode = cJSON_GetObjectItemCaseSensitive(obj, "mode");
-	if (cJSON_IsString(mode))
-		print_value_line(pr, "uprobes", mode->valuestring, false);
-	list = cJSON_GetObjectItemCaseSensitive(obj, "list");
 	if (!cJSON_IsArray(list))
 		return;
 	cJSON_ArrayForEach(e, list) {
@@ -700,6 +693,25 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 			put_text(pr->out, found->valuestring);
 			fputc('\n', pr->out);
 		}
+	}
+}
+
+static void print_attach(const struct printer *pr, const cJSON *root)
+{
+	const cJSON *obj, *list, *mode;
+
+	obj = section(pr, root, "attach", "Attached");
+	if (!obj)
+		return;
+	mode = cJSON_GetObjectItemCaseSensitive(obj, "mode");
+	if (cJSON_IsString(mode))
+		print_value_line(pr, "uprobes", mode->valuestring, false);
+	print_files(pr, cJSON_GetObjectItemCaseSensitive(obj, "list"));
+	list = cJSON_GetObjectItemCaseSensitive(obj, "identifying");
+	if (cJSON_IsArray(list) && cJSON_GetArraySize(list) > 0) {
+		fputs(" being identified (its code searched for a TLS stack)\n",
+		      pr->out);
+		print_files(pr, list);
 	}
 }
 
