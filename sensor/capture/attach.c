@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 
 #include "capture/attach_int.h"
+#include "capture/idcache.h"
 #include "capture/identify.h"
 #include "lib/log.h"
 #include "capture/uprobe.h"
@@ -323,6 +324,8 @@ int attach__new(struct attach **out, const struct attach_progs *progs)
 		return -ENOMEM;
 	a->progs = *progs;
 	a->files_tail = &a->files;
+	/* Without it, every copy is searched. */
+	idcache__new(&a->cache);
 	a->selected_fd = -1;
 	if (uprobe__reaper_new(&a->reaper)) {
 		free(a);
@@ -373,6 +376,7 @@ void attach__free(struct attach *a)
 	uprobe__free_all(v, n);
 	free(v);
 	uprobe__reaper_free(a->reaper);
+	idcache__free(a->cache);
 	for (f = a->files; f; f = next) {
 		next = f->next;
 		afile_free(f);
@@ -721,27 +725,72 @@ static int finish_file(struct attach *a, struct afile *f, int fd,
 }
 
 /*
+ * Keeps search result @m[0..@n) (@err) of @f's file, open at @fd, by
+ * its build id (idcache.h), unless it has none or nothing to check.
+ */
+static void cache_result(struct attach *a, const struct afile *f, int fd,
+			 const struct stack_match *m, unsigned int n, int err)
+{
+	struct build_id id;
+
+	if (a->cache && !build_id__read(fd, &id) &&
+	    !idcache__put(a->cache, &id, f->size, fd, m, n, err))
+		pr_debug("%s: search result kept by its build id", f->path);
+}
+
+/*
+ * The result of an earlier search of a file with @f's build id and
+ * size, into @m, *@n and *@err, when its bytes at the probed offsets are
+ * @f's too.  Returns true when so.
+ */
+static bool from_cache(struct attach *a, const struct afile *f, int fd,
+		       struct stack_match *m, unsigned int *n, int *err)
+{
+	struct build_id id;
+	int ret;
+
+	if (!a->cache || build_id__read(fd, &id))
+		return false;
+	ret = idcache__get(a->cache, &id, f->size, fd, m, n, err);
+	if (ret == -ESTALE)
+		pr_warn("%s: same build id and size as a file searched "
+			"before, other bytes at its functions: searched again",
+			f->path);
+	if (ret)
+		return false;
+	a->st.identify_cached++;
+	pr_info("%s: same build id and size as a file searched before, and "
+		"the same bytes at its functions: not searched again", f->path);
+	return true;
+}
+
+/*
  * Hands the search for the stacks that are found in code to the worker
- * (identify.h), when there is one and the quick phase left it to do:
- * @f then waits for it (f->searching; AFILE_PENDING when the quick
- * phase found nothing).  Returns 1 when handed over, 0 when the file is
- * to be matched at once (*@err and *@n: the whole match), or -errno
- * when the queue cannot take it (full: counted).
+ * (identify.h), when the quick phase leaves it to do and no earlier
+ * search of the same build holds (from_cache()): @f then waits for it
+ * (f->searching; AFILE_PENDING when the quick phase found nothing).
+ * Without a worker the search runs here.  Returns 1 when handed over, 0
+ * when the file is to be probed at once (*@err and *@n: the whole
+ * match), or -errno when the queue cannot take it (full: counted).
  */
 static int hand_over(struct attach *a, struct afile *f, int fd,
 		     struct stack_match *m, unsigned int *n, int *err)
 {
 	struct timespec ts;
+	unsigned int quick;
 	bool search;
 	int ret;
 
+	*err = stack__match_quick(fd, m, n, &search);
+	if (!search || (!*n && from_cache(a, f, fd, m, n, err)))
+		return 0;
 	if (!a->id) {
-		*err = stack__match_all(fd, m, n);
+		quick = *n;
+		*err = stack__match_search(fd, m, n, NULL);
+		if (!quick)
+			cache_result(a, f, fd, m, *n, *err);
 		return 0;
 	}
-	*err = stack__match_quick(fd, m, n, &search);
-	if (!search)
-		return 0;
 	ret = identify__submit(a->id, fd, f, m, *n);
 	if (ret) {
 		if (ret == -EAGAIN)
@@ -1029,6 +1078,7 @@ static int take_result(struct attach *a, struct afile *f,
 	memcpy(pids, f->wait_pids, sizeof(pids[0]) * npids);
 	a->st.files_identifying--;
 	if (was_pending) {
+		cache_result(a, f, r->fd, r->m, r->n, r->err);
 		f->kind = AFILE_NONE;
 		err = finish_file(a, f, r->fd, r->m, r->n, r->err);
 		also = f->also;

@@ -70,6 +70,7 @@ struct attach_stats {
 	__u32 stack_errors[CAP_STACK_NR];
 	__u32 files_identifying;	/* pending: searched by the worker */
 	__u32 identify_deferred;	/* not queued: the queue was full */
+	__u32 identify_cached;		/* probed from idcache.h, not searched */
 	__u32 roots_scanned;	/* foreign root directories scanned */
 	__u32 procs_targeted;	/* targeted mode: processes with probes */
 	/*

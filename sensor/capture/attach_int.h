@@ -172,6 +172,7 @@ struct attach {
 	struct uprobe_reaper *reaper;	/* frees links off the event loop */
 	/* Searches code off the loop; NULL: at once (start-up, tests). */
 	struct identify *id;
+	struct idcache *cache;		/* search results by build id */
 };
 
 /* The entry whose /proc/PID/maps device and inode are (@dev, @ino). */

@@ -562,6 +562,7 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	}
 	st->files_identifying = as.files_identifying;
 	st->identify_deferred = as.identify_deferred;
+	st->identify_cached = as.identify_cached;
 	st->roots_scanned = as.roots_scanned;
 	st->procs_targeted = as.procs_targeted;
 	st->procs_denied = as.procs_denied;

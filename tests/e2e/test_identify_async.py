@@ -5,6 +5,9 @@ Codex's executable (rustls and a static OpenSSL 3, 315 MB) is searched,
 identified; then the file is attached.  A fresh copy of Deno is searched
 the same way, and once attached its calls are captured.
 
+A second copy of an executable with a build id is probed with the first
+copy's result (sensor/capture/idcache.h), not searched again.
+
 A fresh copy is a new inode, which the sensor has never seen, whatever
 earlier tests ran.  Nothing here depends on how long the search takes:
 the Codex test needs only that status answered three times while the
@@ -117,6 +120,40 @@ def test_deno_identified_then_captured(sensor_run):
     kw = expected(sensor_run.server, r["message"], provider_request_id=r["id"])
     check_pair(q, resp, pid=c.pid, exe=exe, name="deno", **kw)
     assert len(evs) == 2, [e["event_type"] for e in evs]
+
+
+def test_second_copy_not_searched(sensor_run):
+    """Another copy of an executable with a build id (Deno) is probed with
+    the first copy's search result, once its bytes at the probed
+    functions are found the same: capture.identify_cached counts it."""
+    src = deno_exe("2.9.6")
+    sensor = sensor_run.sensor
+    with tempfile.TemporaryDirectory(prefix="oisp-idasync-") as d:
+        exes = [fresh_copy(src, d, "deno%d" % i) for i in range(2)]
+        listed = []
+        for i, exe in enumerate(exes):
+            if i:
+                before = sensor.status()["capture"]["identify_cached"]
+            # Waits on stdin, making no call: killed once attached.
+            c = e2elib.Client(sensor_run.server,
+                              [exe, "run", "--no-prompt", SCRIPT, "chat"],
+                              env_extra={"HOME": d, "DENO_DIR": d, "NO_COLOR": "1",
+                                         "DENO_NO_UPDATE_CHECK": "1"},
+                              stdin=True)
+            sensor_run.known_pids.add(c.pid)
+            try:
+                listed.append(e2elib.wait_until(
+                    lambda: entries(sensor.status(), exe)[1], 60,
+                    "%s attached" % exe, step=0.05))
+            finally:
+                c.proc.kill()
+                c.proc.wait()
+        st = sensor.status()
+    assert st["capture"]["identify_cached"] == before + 1, st["capture"]
+    first, second = listed
+    assert [f["stack"] for f in second] == ["rustls"] and "skipped" not in second[0], second
+    assert second[0]["found"] == first[0]["found"], listed
+    assert second[0]["ino"] != first[0]["ino"], listed
 
 
 if __name__ == "__main__":
