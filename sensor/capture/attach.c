@@ -792,6 +792,13 @@ static int hand_over(struct attach *a, struct afile *f, int fd,
 		return 0;
 	}
 	ret = identify__submit(a->id, fd, f, m, *n);
+	if (ret == -ESRCH) {
+		pr_warn("identification worker: no thread; files are "
+			"searched on the event loop");
+		identify__free(a->id, 0);
+		a->id = NULL;
+		return hand_over(a, f, fd, m, n, err);
+	}
 	if (ret) {
 		if (ret == -EAGAIN)
 			a->st.identify_deferred++;

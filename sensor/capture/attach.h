@@ -208,8 +208,10 @@ int attach__for_each_file(const struct attach *a,
  * takes the result and probes it, so the event loop goes on meanwhile.
  * Before this (start-up) the search runs in the scan, and the files in
  * use when the sensor starts are probed when capture__open() returns.
- * Returns 0, or -errno when the thread cannot start (the searches then
- * stay in the scans).
+ * The thread itself starts at the first search, with the capabilities
+ * the loop's thread has then (after cmd_run's drop).  Returns 0, or
+ * -errno when the worker cannot be made (the searches then stay in the
+ * scans, as they do when its thread cannot start).
  */
 int attach__start_identify(struct attach *a);
 

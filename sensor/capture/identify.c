@@ -44,8 +44,9 @@ struct identify {
 	unsigned int held;		/* jobs in todo, running, in done */
 	int cancel;			/* read atomically by the work function */
 	bool busy;			/* the worker is in the work function */
+	bool started;			/* the thread was created */
 	bool gone;			/* the worker has returned */
-	int refs;			/* the owner's and the worker's */
+	int refs;			/* the owner's, and the worker's */
 	int efd;
 };
 
@@ -166,7 +167,6 @@ static void *worker_main(void *arg)
 
 int identify__new(struct identify **out, identify_fn fn)
 {
-	sigset_t all, old;
 	struct identify *id;
 	int err;
 
@@ -185,20 +185,36 @@ int identify__new(struct identify **out, identify_fn fn)
 		err = -errno;
 		goto out_destroy;
 	}
-	id->refs = 2;
-	/* Signals are the loop's (signalfd): none may land on the worker. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = -pthread_create(&id->tid, NULL, worker_main, id);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		goto out_destroy;
+	id->refs = 1;
 	*out = id;
 	return 0;
 
 out_destroy:
 	destroy(id);
 	return err;
+}
+
+/*
+ * Creates the worker thread, with id->lock held, unless it runs.
+ * Returns 0 or -ESRCH.
+ */
+static int start_locked(struct identify *id)
+{
+	sigset_t all, old;
+	int err;
+
+	if (id->started)
+		return 0;
+	/* Signals are the loop's (signalfd): none may land on the worker. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&id->tid, NULL, worker_main, id);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -ESRCH;
+	id->started = true;
+	id->refs++;
+	return 0;
 }
 
 int identify__submit(struct identify *id, int fd, void *tag,
@@ -221,6 +237,8 @@ int identify__submit(struct identify *id, int fd, void *tag,
 		err = -ECANCELED;
 	else if (id->held >= IDENTIFY_JOBS_MAX)
 		err = -EAGAIN;
+	if (!err)
+		err = start_locked(id);
 	if (!err) {
 		j->r.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		if (j->r.fd < 0)
@@ -289,6 +307,10 @@ void identify__free(struct identify *id, unsigned int wait_ms)
 	pthread_mutex_lock(&id->lock);
 	__atomic_store_n(&id->cancel, 1, __ATOMIC_RELAXED);
 	id->held -= queue_drop(&id->todo) + queue_drop(&id->done);
+	if (!id->started) {
+		put_unlock(id);
+		return;
+	}
 	pthread_cond_broadcast(&id->cond);
 	while (!id->gone &&
 	       pthread_cond_timedwait(&id->idle, &id->lock, &dl) != ETIMEDOUT)

@@ -59,9 +59,11 @@ struct identify_result {
 };
 
 /*
- * Starts the worker thread (all signals blocked in it), which runs @fn
- * for each job.  Returns 0 with *@out set, or -errno (-ENOMEM, or
- * pthread_create()'s / eventfd()'s error).
+ * Makes a worker that runs @fn for each job, and its eventfd.  Its
+ * thread (all signals blocked) starts at the first identify__submit(),
+ * so that it has the capabilities the caller has then (threads have
+ * their own: a thread made before a drop keeps what was dropped).
+ * Returns 0 with *@out set, or -errno (-ENOMEM, or eventfd()'s error).
  */
 int identify__new(struct identify **out, identify_fn fn);
 
@@ -69,8 +71,9 @@ int identify__new(struct identify **out, identify_fn fn);
  * Queues a search of the file open at @fd (the caller keeps @fd; the
  * job takes a duplicate, closed when the job is freed), continuing
  * from @m[0..@n) of the quick phase.  @tag comes back in the result.
- * Returns 0, -EAGAIN when IDENTIFY_JOBS_MAX jobs are held, -ECANCELED
- * after identify__free() began, or -errno of dup().
+ * Returns 0, -EAGAIN when IDENTIFY_JOBS_MAX jobs are held, -ESRCH when
+ * the thread cannot be started, -ECANCELED after identify__free()
+ * began, or -errno of dup().
  */
 int identify__submit(struct identify *id, int fd, void *tag,
 		     const struct stack_match m[STACK_MATCH_MAX],
