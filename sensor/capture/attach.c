@@ -14,14 +14,23 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 
 #include "capture/attach_int.h"
+#include "capture/idcache.h"
+#include "capture/identify.h"
 #include "lib/log.h"
 #include "capture/uprobe.h"
+
+/*
+ * How long shutdown waits for a search in progress to reach its next
+ * phase before it leaves the worker behind (identify__free()).
+ */
+#define IDENTIFY_WAIT_MS	500
 
 #ifndef AT_HANDLE_FID
 #define AT_HANDLE_FID	0x200	/* Linux 6.5, include/uapi/linux/fcntl.h */
@@ -315,6 +324,8 @@ int attach__new(struct attach **out, const struct attach_progs *progs)
 		return -ENOMEM;
 	a->progs = *progs;
 	a->files_tail = &a->files;
+	/* Without it, every copy is searched. */
+	idcache__new(&a->cache);
 	a->selected_fd = -1;
 	if (uprobe__reaper_new(&a->reaper)) {
 		free(a);
@@ -337,6 +348,9 @@ void attach__free(struct attach *a)
 
 	if (!a)
 		return;
+	/* Before the entries go: a result names its entry. */
+	identify__free(a->id, IDENTIFY_WAIT_MS);
+	a->id = NULL;
 	/*
 	 * Every link first, from several threads: each close waits for a
 	 * grace period, and one after the other that took a minute with
@@ -362,6 +376,7 @@ void attach__free(struct attach *a)
 	uprobe__free_all(v, n);
 	free(v);
 	uprobe__reaper_free(a->reaper);
+	idcache__free(a->cache);
 	for (f = a->files; f; f = next) {
 		next = f->next;
 		afile_free(f);
@@ -488,11 +503,33 @@ static int link_pid(struct attach *a, struct afile *f, int pid)
 	return 1;
 }
 
+bool attach_linkable(const struct afile *f)
+{
+	return f->kind != AFILE_NONE || f->searching ||
+	       (f->also && f->also->kind == AFILE_STACK);
+}
+
+/* Notes @pid to scan again when @f's search is done (once each). */
+static void note_pid(struct afile *f, int pid)
+{
+	__u32 i;
+
+	for (i = 0; i < f->nwait_pids; i++)
+		if (f->wait_pids[i] == pid)
+			return;
+	/* Past the limit: the process's next scan links it. */
+	if (f->nwait_pids < WAIT_PIDS_MAX)
+		f->wait_pids[f->nwait_pids++] = pid;
+}
+
 int attach_link_pid(struct attach *a, struct afile *f, int pid)
 {
-	int ret, also = 0;
+	int ret = 0, also = 0;
 
-	ret = link_pid(a, f, pid);
+	if (f->searching)
+		note_pid(f, pid);
+	if (f->kind == AFILE_STACK || f->kind == AFILE_LDSO)
+		ret = link_pid(a, f, pid);
 	if (ret >= 0 && f->also && f->also->kind == AFILE_STACK)
 		also = link_pid(a, f->also, pid);
 	return ret > 0 || also > 0 ? 1 : ret;
@@ -625,32 +662,54 @@ static void count_file(struct attach *a, struct afile *f, int err)
 	}
 }
 
-/*
- * Adds the file open at @fd with stat @sb and handle @fh (len 0: none),
- * shown to users as @display, with the stacks it carries
- * (stack__match_all(): a second one becomes f->also; the one found comes
- * first when the other was refused).  A failed file becomes a negative
- * entry.  Returns the new entry, or NULL without memory.
- */
-static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
-			      const struct afh *fh, const char *display,
-			      bool deleted)
+/* A second entry for @f's file (stack.h, shares_file); or NULL. */
+static struct afile *new_also(const struct afile *f)
 {
-	struct stack_match m[STACK_MATCH_MAX];
-	unsigned int h = hash_key(sb->st_dev, sb->st_ino), n, first = 0;
-	struct afile *f, *also = NULL;
-	int err;
+	size_t len = strlen(f->path);
+	struct afile *also;
 
-	f = new_file(a, sb, display, deleted);
-	if (!f)
+	also = calloc(1, sizeof(*also) + len + 1);
+	if (!also)
 		return NULL;
-	err = stack__match_all(fd, m, &n);
+	memcpy(also->path, f->path, len + 1);
+	also->dev = f->dev;
+	also->ino = f->ino;
+	also->ctime_sec = f->ctime_sec;
+	also->ctime_nsec = f->ctime_nsec;
+	also->size = f->size;
+	also->seen_gen = f->seen_gen;
+	also->nprocs = f->nprocs;
+	also->fd = -1;
+	return also;
+}
+
+/* Puts @also, @f's second stack, right after @f in the list. */
+static void insert_also(struct attach *a, struct afile *f, struct afile *also)
+{
+	f->also = also;
+	also->next = f->next;
+	f->next = also;
+	if (a->files_tail == &f->next)
+		a->files_tail = &also->next;
+}
+
+/*
+ * Probes @f, the file open at @fd, as the @n entries of match @m (the
+ * match's result @err) say: a second stack becomes f->also (not yet in
+ * the list); the one found comes first when the other was refused.  A
+ * failed file becomes a negative entry.  Returns 0, or -ENOMEM (@f
+ * untouched).
+ */
+static int finish_file(struct attach *a, struct afile *f, int fd,
+		       const struct stack_match *m, unsigned int n, int err)
+{
+	struct afile *also = NULL;
+	unsigned int first = 0;
+
 	if (n == STACK_MATCH_MAX) {
-		also = new_file(a, sb, display, deleted);
-		if (!also) {
-			free(f);
-			return NULL;
-		}
+		also = new_also(f);
+		if (!also)
+			return -ENOMEM;
 		if (m[0].err && !m[1].err)
 			first = 1;
 		err = m[first].err;
@@ -662,6 +721,128 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 		count_file(a, also, err);
 		f->also = also;
 	}
+	return 0;
+}
+
+/*
+ * Keeps search result @m[0..@n) (@err) of @f's file, open at @fd, by
+ * its build id (idcache.h), unless it has none or nothing to check.
+ */
+static void cache_result(struct attach *a, const struct afile *f, int fd,
+			 const struct stack_match *m, unsigned int n, int err)
+{
+	struct build_id id;
+
+	if (a->cache && !build_id__read(fd, &id) &&
+	    !idcache__put(a->cache, &id, f->size, fd, m, n, err))
+		pr_debug("%s: search result kept by its build id", f->path);
+}
+
+/*
+ * The result of an earlier search of a file with @f's build id and
+ * size, into @m, *@n and *@err, when its bytes at the probed offsets are
+ * @f's too.  Returns true when so.
+ */
+static bool from_cache(struct attach *a, const struct afile *f, int fd,
+		       struct stack_match *m, unsigned int *n, int *err)
+{
+	struct build_id id;
+	int ret;
+
+	if (!a->cache || build_id__read(fd, &id))
+		return false;
+	ret = idcache__get(a->cache, &id, f->size, fd, m, n, err);
+	if (ret == -ESTALE)
+		pr_warn("%s: same build id and size as a file searched "
+			"before, other bytes at its functions: searched again",
+			f->path);
+	if (ret)
+		return false;
+	a->st.identify_cached++;
+	pr_info("%s: same build id and size as a file searched before, and "
+		"the same bytes at its functions: not searched again", f->path);
+	return true;
+}
+
+/*
+ * Hands the search for the stacks that are found in code to the worker
+ * (identify.h), when the quick phase leaves it to do and no earlier
+ * search of the same build holds (from_cache()): @f then waits for it
+ * (f->searching; AFILE_PENDING when the quick phase found nothing).
+ * Without a worker the search runs here.  Returns 1 when handed over, 0
+ * when the file is to be probed at once (*@err and *@n: the whole
+ * match), or -errno when the queue cannot take it (full: counted).
+ */
+static int hand_over(struct attach *a, struct afile *f, int fd,
+		     struct stack_match *m, unsigned int *n, int *err)
+{
+	struct timespec ts;
+	unsigned int quick;
+	bool search;
+	int ret;
+
+	*err = stack__match_quick(fd, m, n, &search);
+	if (!search || (!*n && from_cache(a, f, fd, m, n, err)))
+		return 0;
+	if (!a->id) {
+		quick = *n;
+		*err = stack__match_search(fd, m, n, NULL);
+		if (!quick)
+			cache_result(a, f, fd, m, *n, *err);
+		return 0;
+	}
+	ret = identify__submit(a->id, fd, f, m, *n);
+	if (ret == -ESRCH) {
+		pr_warn("identification worker: no thread; files are "
+			"searched on the event loop");
+		identify__free(a->id, 0);
+		a->id = NULL;
+		return hand_over(a, f, fd, m, n, err);
+	}
+	if (ret) {
+		if (ret == -EAGAIN)
+			a->st.identify_deferred++;
+		pr_debug("%s: not searched now: %s", f->path, strerror(-ret));
+		return ret;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	f->searching = true;
+	f->search_since_ns = (__u64)ts.tv_sec * 1000000000ULL +
+			     (__u64)ts.tv_nsec;
+	a->st.files_identifying++;
+	if (!*n)
+		f->kind = AFILE_PENDING;
+	return 1;
+}
+
+/*
+ * Adds the file open at @fd with stat @sb and handle @fh (len 0: none),
+ * shown to users as @display, with the stacks it carries (hand_over(),
+ * finish_file()).  Returns the new entry, or NULL without memory or
+ * when the worker's queue is full (a later scan looks again).
+ */
+static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
+			      const struct afh *fh, const char *display,
+			      bool deleted)
+{
+	struct stack_match m[STACK_MATCH_MAX];
+	unsigned int h = hash_key(sb->st_dev, sb->st_ino), n;
+	struct afile *f;
+	int err, ret;
+
+	f = new_file(a, sb, display, deleted);
+	if (!f)
+		return NULL;
+	ret = hand_over(a, f, fd, m, &n, &err);
+	/*
+	 * Searched: what the quick phase found (Go) is probed meanwhile
+	 * (one entry: finish_file() cannot fail).
+	 */
+	if (ret < 0 || (f->kind != AFILE_PENDING &&
+			finish_file(a, f, fd, m, ret ? 1 : n, err))) {
+		free(f);
+		return NULL;
+	}
 	f->st_next = a->by_st[h];
 	a->by_st[h] = f;
 	if (fh->len) {
@@ -672,9 +853,9 @@ static struct afile *add_file(struct attach *a, int fd, const struct stat *sb,
 	}
 	*a->files_tail = f;
 	a->files_tail = &f->next;
-	if (also) {
-		*a->files_tail = also;
-		a->files_tail = &also->next;
+	if (f->also) {
+		*a->files_tail = f->also;
+		a->files_tail = &f->also->next;
 	}
 	return f;
 }
@@ -717,7 +898,7 @@ static struct afile *find_file(struct attach *a, const struct stat *sb)
 	struct afile *f = find_st(a, sb->st_dev, sb->st_ino);
 
 	a->hit_alias = NULL;
-	if (f && f->kind == AFILE_NONE &&
+	if (f && f->kind == AFILE_NONE && !f->searching &&
 	    key_stale(f->ctime_sec, f->ctime_nsec, f->size, sb)) {
 		forget_file(a, f);
 		f = NULL;
@@ -739,7 +920,7 @@ struct afile *attach_lookup_fd(struct attach *a, int fd, const char *display,
 		return f;
 	fd_handle(fd, &fh);
 	f = fh.len ? find_fh(a, &fh) : NULL;
-	if (f && f->kind == AFILE_NONE &&
+	if (f && f->kind == AFILE_NONE && !f->searching &&
 	    key_stale(f->ctime_sec, f->ctime_nsec, f->size, &sb)) {
 		forget_file(a, f);
 		f = NULL;
@@ -752,7 +933,7 @@ struct afile *attach_lookup_fd(struct attach *a, int fd, const char *display,
 		return f;
 	}
 	f = add_file(a, fd, &sb, &fh, display, deleted);
-	if (f && f->kind != AFILE_NONE)
+	if (f && f->kind != AFILE_NONE && f->kind != AFILE_PENDING)
 		(*added)++;
 	return f;
 }
@@ -809,6 +990,7 @@ void attach_end_full_scan(struct attach *a)
 		f->nprocs = f->nprocs_scan;
 		f->nprocs_scan = 0;
 		if (f->kind == AFILE_NONE && f->seen_gen != a->gen &&
+		    !f->searching &&
 		    !(f->also && f->also->kind != AFILE_NONE)) {
 			*pp = f->next;
 			unindex_file(a, f);
@@ -847,18 +1029,97 @@ int attach__for_each_file(const struct attach *a,
 	if (!a)
 		return 0;
 	for (f = a->files; f; f = f->next) {
-		if (f->kind != AFILE_STACK && !f->why)
+		if (f->kind != AFILE_STACK && !f->why && !f->searching)
 			continue;
 		af = (struct attach_file){
 			.path = f->path, .dev = f->dev, .ino = f->ino,
 			.nprocs = f->nprocs, .aliases = f->naliases,
-			.stack = f->stack->name,
+			.stack = f->stack ? f->stack->name : NULL,
 			.skipped = f->kind == AFILE_STACK ? NULL : f->why,
 			.found = f->found[0] ? f->found : NULL,
+			.identifying_since_ns = f->searching ?
+						f->search_since_ns : 0,
 		};
 		ret = cb(ctx, &af);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+int attach__start_identify(struct attach *a)
+{
+	int err;
+
+	if (a->id)
+		return 0;
+	err = identify__new(&a->id, stack__match_search);
+	if (err)
+		pr_warn("identification worker: %s; files are searched on "
+			"the event loop", strerror(-err));
+	return err;
+}
+
+int attach__identify_fd(const struct attach *a)
+{
+	return a ? identify__fd(a->id) : -1;
+}
+
+/*
+ * Takes search result @r for entry @f: probes what it found as a new
+ * file would be (finish_file()), or, after what the quick phase found
+ * (Go), the second stack; then scans again the processes noted while
+ * it waited.  Returns the number of files newly attached.
+ */
+static int take_result(struct attach *a, struct afile *f,
+		       const struct identify_result *r)
+{
+	bool was_pending = f->kind == AFILE_PENDING;
+	struct afile *also = NULL;
+	int n = 0, pids[WAIT_PIDS_MAX];
+	__u32 i, npids = f->nwait_pids;
+	int err;
+
+	f->searching = false;
+	f->nwait_pids = 0;
+	memcpy(pids, f->wait_pids, sizeof(pids[0]) * npids);
+	a->st.files_identifying--;
+	if (was_pending) {
+		cache_result(a, f, r->fd, r->m, r->n, r->err);
+		f->kind = AFILE_NONE;
+		err = finish_file(a, f, r->fd, r->m, r->n, r->err);
+		also = f->also;
+		f->also = NULL;
+		if (err)
+			count_file(a, f, err);
+	} else if (r->n == STACK_MATCH_MAX) {
+		also = new_also(f);
+		if (also) {
+			err = probe_file(a, also, r->fd, &r->m[1], r->m[1].err);
+			count_file(a, also, err);
+		}
+	}
+	if (also)
+		insert_also(a, f, also);
+	log__printf(f->stack || also ? LOG_INFO : LOG_DEBUG,
+		    "%s: code searched in %.3f s, off the event loop", f->path,
+		    (double)r->ns / 1e9);
+	n += was_pending && f->kind != AFILE_NONE;
+	n += also && also->kind != AFILE_NONE;
+	/* Targeted mode: the processes that mapped it meanwhile. */
+	for (i = 0; a->tgt && i < npids; i++)
+		attach__scan_pid(a, pids[i]);
+	return n;
+}
+
+int attach__identified(struct attach *a)
+{
+	struct identify_result r;
+	int n = 0;
+
+	while (a && a->id && identify__take(a->id, &r) == 0) {
+		n += take_result(a, r.tag, &r);
+		close(r.fd);
+	}
+	return n;
 }

@@ -68,6 +68,9 @@ struct attach_stats {
 	/* files_attached and attach_errors by enum cap_stack */
 	__u32 stack_files[CAP_STACK_NR];
 	__u32 stack_errors[CAP_STACK_NR];
+	__u32 files_identifying;	/* pending: searched by the worker */
+	__u32 identify_deferred;	/* not queued: the queue was full */
+	__u32 identify_cached;		/* probed from idcache.h, not searched */
 	__u32 roots_scanned;	/* foreign root directories scanned */
 	__u32 procs_targeted;	/* targeted mode: processes with probes */
 	/*
@@ -178,12 +181,18 @@ struct attach_file {
 	const char *skipped;	/* not probed: why; NULL when attached */
 	/* What a stack that looks for its functions found; or NULL. */
 	const char *found;
+	/*
+	 * Its code is being searched (attach__start_identify()): since
+	 * then, CLOCK_REALTIME ns; 0 when not.  With stack NULL nothing is
+	 * known yet; with a stack, a second one is searched for.
+	 */
+	__u64 identifying_since_ns;
 };
 
 /*
- * Calls @cb for each attached stack file (not ld.so), and each file a
+ * Calls @cb for each attached stack file (not ld.so), each file a
  * stack refused (a Go executable whose functions could not be found
- * with certainty), in attach order; nprocs is at least 1 when the file
+ * with certainty), and each file being identified, in attach order; nprocs is at least 1 when the file
  * was found by a process scan since the last full one.  Stops at the
  * first nonzero result of @cb and returns it; otherwise 0.
  */
@@ -191,7 +200,41 @@ int attach__for_each_file(const struct attach *a,
 			  int (*cb)(void *ctx, const struct attach_file *af),
 			  void *ctx);
 
-/* Destroys all links (removing the uprobes) and frees @a; NULL is fine. */
+/*
+ * From now on, files whose stacks must be searched for in their code
+ * (stack__match_quick() leaves a search) are searched on a worker
+ * thread (identify.h) instead of in the caller: the file is a pending
+ * entry (attach_file.identifying_since_ns) until attach__identified()
+ * takes the result and probes it, so the event loop goes on meanwhile.
+ * Before this (start-up) the search runs in the scan, and the files in
+ * use when the sensor starts are probed when capture__open() returns.
+ * The thread itself starts at the first search, with the capabilities
+ * the loop's thread has then (after cmd_run's drop).  Returns 0, or
+ * -errno when the worker cannot be made (the searches then stay in the
+ * scans, as they do when its thread cannot start).
+ */
+int attach__start_identify(struct attach *a);
+
+/*
+ * The descriptor that turns readable when a search result waits for
+ * attach__identified(); -1 without a worker.
+ */
+int attach__identify_fd(const struct attach *a);
+
+/*
+ * Takes the finished searches: probes each file as it would have been
+ * probed at once (a second stack too; a refusal keeps its reason), and,
+ * in targeted mode, scans again the selected processes that mapped it
+ * meanwhile so that they get their links.  Returns the number of files
+ * newly attached.
+ */
+int attach__identified(struct attach *a);
+
+/*
+ * Destroys all links (removing the uprobes) and frees @a; NULL is fine.
+ * A search in progress is cancelled: waited for at most 0.5 s, then
+ * left to end on its own (identify__free()).
+ */
 void attach__free(struct attach *a);
 
 #endif /* OISP_ATTACH_H */

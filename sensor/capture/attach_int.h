@@ -26,7 +26,15 @@ enum afile_kind {
 	AFILE_NONE,	/* negative: not a stack's file, or failed */
 	AFILE_STACK,	/* a TLS stack's library (afile.stack) */
 	AFILE_LDSO,	/* glibc ld.so */
+	/*
+	 * Being identified: its code is searched on the worker (identify.h)
+	 * and nothing is known yet.  Kept until the result is taken.
+	 */
+	AFILE_PENDING,
 };
+
+/* Processes noted per file while it is searched (targeted mode). */
+#define WAIT_PIDS_MAX	64
 
 /*
  * A file handle (name_to_handle_at(2) with AT_HANDLE_FID): what names an
@@ -96,6 +104,18 @@ struct afile {
 	unsigned int flags[TLS_PROBES_MAX];	/* their enum tls_probe_flag */
 	struct alink *links;
 	/*
+	 * A search of its code is out on the worker (identify.h): the
+	 * entry is AFILE_PENDING, or holds what the quick phase found (Go)
+	 * while a shares_file stack is searched.  It is not forgotten
+	 * meanwhile (the job holds the file open, so its numbers cannot be
+	 * reused).  Targeted mode: the processes that mapped it meanwhile
+	 * are scanned again when the result is in, and linked then.
+	 */
+	bool searching;
+	__u64 search_since_ns;		/* CLOCK_REALTIME at submission */
+	int wait_pids[WAIT_PIDS_MAX];
+	__u32 nwait_pids;
+	/*
 	 * A second stack found in the same file (stack.h, shares_file):
 	 * its own entry, right after this one in the list, in neither
 	 * index, linked, counted and freed with this one.  NULL: none.
@@ -150,6 +170,9 @@ struct attach {
 	int selected_fd;		/* BPF map of the tgids linked, or -1 */
 	struct apid *pids[HASH_SIZE];	/* targeted mode: processes linked */
 	struct uprobe_reaper *reaper;	/* frees links off the event loop */
+	/* Searches code off the loop; NULL: at once (start-up, tests). */
+	struct identify *id;
+	struct idcache *cache;		/* search results by build id */
 };
 
 /* The entry whose /proc/PID/maps device and inode are (@dev, @ino). */
@@ -199,13 +222,23 @@ void attach_set_root(struct attach *a, struct afile *f, __u64 root_dev,
  */
 bool attach_in_root(const struct afile *f, __u64 root_dev, __u64 root_ino);
 
+/*
+ * Whether a scan finding @f in a selected process links it
+ * (attach_link_pid()): it or its second stack is probed, or it is being
+ * identified.
+ */
+bool attach_linkable(const struct afile *f);
+
 /* Targeted mode: the process @pid with links of its own, or NULL. */
 struct apid *attach_find_pid(const struct attach *a, int pid);
 
 /*
- * Targeted mode: attaches @f for process @pid unless it already is, and
- * enters the process in the BPF map of selected tgids.
- * Returns 1 when newly attached, 0 when it already was, or -errno.
+ * Targeted mode: attaches @f (and its second stack) for process @pid
+ * unless it already is, and enters the process in the BPF map of
+ * selected tgids.  While @f is searched, @pid is noted and linked when
+ * the result is in (attach__identified()).
+ * Returns 1 when newly attached, 0 when it already was (or is noted),
+ * or -errno.
  */
 int attach_link_pid(struct attach *a, struct afile *f, int pid);
 

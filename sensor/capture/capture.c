@@ -390,6 +390,8 @@ static int start_attach(struct capture *c, const struct capture_opts *o,
 	if (err < 0)
 		return err;
 	c->last_full_ns = mono_ns();
+	/* Not fatal: without the worker, files are searched in the scans. */
+	attach__start_identify(c->att);
 	return 0;
 }
 
@@ -483,6 +485,20 @@ int capture__epoll_fd(const struct capture *c)
 	return rings__epoll_fd(c->rb);
 }
 
+/* Probes the files whose search has finished (attach__identified()). */
+static void take_identified(struct capture *c)
+{
+	int n = attach__identified(c->att);
+
+	if (n > 0)
+		pr_debug("%d file(s) attached once identified", n);
+}
+
+int capture__identify_fd(const struct capture *c)
+{
+	return c ? attach__identify_fd(c->att) : -1;
+}
+
 int capture__poll(struct capture *c)
 {
 	int n;
@@ -492,6 +508,7 @@ int capture__poll(struct capture *c)
 	n = (int)rings__consume(c->rb);
 	if (c->nrescan)
 		run_rescans(c, mono_ns());
+	take_identified(c);
 	rustls_sys_sync(c);
 	return n;
 }
@@ -504,6 +521,7 @@ int capture__tick(struct capture *c, __u64 now_mono_ns)
 		return -EINVAL;
 	if (c->nrescan)
 		run_rescans(c, now_mono_ns);
+	take_identified(c);
 	rustls_sys_sync(c);
 	if (now_mono_ns < c->last_full_ns + CAPTURE_RESCAN_NS)
 		return 0;
@@ -561,6 +579,9 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 		st->stack[ts->id].files_attached = as.stack_files[ts->id];
 		st->stack[ts->id].attach_errors = as.stack_errors[ts->id];
 	}
+	st->files_identifying = as.files_identifying;
+	st->identify_deferred = as.identify_deferred;
+	st->identify_cached = as.identify_cached;
 	st->roots_scanned = as.roots_scanned;
 	st->procs_targeted = as.procs_targeted;
 	st->procs_denied = as.procs_denied;

@@ -19,7 +19,11 @@
  * root's library directories at once (attach__scan_root()), and exec
  * and dlopen records (and timers, for what those miss) drive rescans of
  * single processes; a full /proc rescan runs every
- * CAPTURE_RESCAN_NS.
+ * CAPTURE_RESCAN_NS.  After start-up, a file whose TLS stack can only
+ * be found by searching its code (BoringSSL, rustls, static OpenSSL 3)
+ * is searched on a worker thread (identify.h) and probed when the
+ * result comes back (capture__identify_fd()), so that the ring buffer
+ * is drained meanwhile.
  */
 #ifndef OISP_SENSOR_CAPTURE_H
 #define OISP_SENSOR_CAPTURE_H
@@ -97,12 +101,22 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 int capture__epoll_fd(const struct capture *c);
 
 /*
+ * The descriptor that turns readable when a file searched off the loop
+ * (attach__start_identify()) is ready to be probed: poll it and call
+ * capture__poll(), which probes it.  -1 when there is no worker (the
+ * searches run in the scans).  capture__tick() takes the results too.
+ */
+int capture__identify_fd(const struct capture *c);
+
+/*
  * Consumes all records waiting in the ring: DATA and EXIT go to the
  * callback; EXEC scans a new container root at once (capture.h, above),
  * and EXEC and DLOPEN trigger a rescan of that process (after the
  * batch, once per process) and schedule rescans at +20 ms, +200 ms and
- * +2 s.  Returns the number of records consumed, the callback's <0
- * result (rings.h: the two rings are read as one stream in time order).
+ * +2 s.  Then probes the files whose search has finished
+ * (capture__identify_fd()).  Returns the number of records consumed, or
+ * the callback's <0 result (rings.h: the two rings are read as one
+ * stream in time order).
  */
 int capture__poll(struct capture *c);
 

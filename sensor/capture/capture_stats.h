@@ -31,6 +31,12 @@
 	  "Processes mapping an attached TLS stack file, at the last full scan.") \
 	X(attach_errors, GAUGE, BAD, \
 	  "TLS stack files whose uprobes could not be attached.") \
+	X(files_identifying, GAUGE, OK, \
+	  "Files whose code is being searched for a TLS stack off the event loop (queued or running).") \
+	X(identify_cached, COUNTER, OK, \
+	  "Files probed with the result of an earlier search of a file with the same build id and size (its bytes at the probed offsets checked), not searched again.") \
+	X(identify_deferred, COUNTER, BAD, \
+	  "Files not queued for that search because the queue was full (looked at again at the next scan).") \
 	X(roots_scanned, COUNTER, OK, \
 	  "Container root directories scanned for TLS stack files at exec.") \
 	X(procs_targeted, GAUGE, OK, \

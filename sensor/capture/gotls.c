@@ -148,4 +148,5 @@ const struct tls_stack go_stack = {
 	.enter_prog = "go_enter",
 	.return_prog = "go_return",
 	.resolve = go_resolve,
+	.resolve_quick = true,
 };

@@ -273,7 +273,7 @@ static int prelink_pid(struct attach *a, int pid, const struct stat *root)
 		return sel < 0 ? sel : 0;
 	}
 	for (f = a->files; f; f = f->next)
-		if (f->kind != AFILE_NONE &&
+		if (attach_linkable(f) &&
 		    attach_in_root(f, root->st_dev, root->st_ino) &&
 		    attach_link_pid(a, f, pid) > 0)
 			attached++;

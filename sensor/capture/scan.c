@@ -67,16 +67,18 @@ static int scan_mapping(void *ctx, const struct procmaps_entry *e)
 		attach_set_map_key(a, f, mdev, e->ino);
 	}
 	f->seen_gen = a->gen;
-	if (a->tgt && f->kind != AFILE_NONE) {
+	if (a->tgt && attach_linkable(f)) {
 		if (s->sel < 0)
 			s->sel = target__match(a->tgt, s->pid);
 		if (s->sel == TARGET_YES && attach_link_pid(a, f, s->pid) > 0)
 			s->attached++;
 	}
-	if (f->kind != AFILE_STACK || f->scan_stamp == a->scan_stamp)
+	/* A file being identified: its processes are counted already. */
+	if ((f->kind != AFILE_STACK && f->kind != AFILE_PENDING) ||
+	    f->scan_stamp == a->scan_stamp)
 		return 0;
 	f->scan_stamp = a->scan_stamp;
-	s->saw_lib = true;
+	s->saw_lib |= f->kind == AFILE_STACK;
 	if (s->full)
 		f->nprocs_scan++;
 	else if (f->nprocs == 0)

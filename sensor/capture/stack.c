@@ -86,26 +86,31 @@ static bool wraps_another(const struct elfsym *es, const struct tls_stack *s)
 	return false;
 }
 
-int stack__match_all(int fd, struct stack_match m[STACK_MATCH_MAX],
-		     unsigned int *n)
+/* Whether @s is found by searching code (stack__match_search()). */
+static bool searched(const struct tls_stack *s)
+{
+	return s->resolve && !s->resolve_quick;
+}
+
+/*
+ * Matches the file of @es (open at @fd) against the stacks of one pass
+ * (@search: those searched(), else the others), after the entries
+ * @m[0..*@n) of an earlier pass: once a stack is found by its exports
+ * the file is its alone; after one found by a resolve hook, only
+ * shares_file stacks are tried.  Returns 0, or -ECANCELED when
+ * *@cancel (may be NULL) is set before a stack is tried.
+ */
+static int match_pass(struct elfsym *es, int fd, struct stack_match *m,
+		      unsigned int *n, bool search, const int *cancel)
 {
 	const struct tls_stack *s, *first;
-	struct elfsym *es = NULL;
 	unsigned int i;
-	__u64 off;
 	int err;
 
-	*n = 0;
-	memset(m, 0, sizeof(*m) * STACK_MATCH_MAX);
-	err = elfsym__open_fd(fd, &es);
-	if (err)
-		return err;
-	if (!elfsym__native(es)) {
-		err = -ENOEXEC;
-		goto out_free;
-	}
 	for (i = 0; tls_stacks[i] && *n < STACK_MATCH_MAX; i++) {
 		s = tls_stacks[i];
+		if (searched(s) != search)
+			continue;
 		if (*n) {
 			first = m[0].stack ? m[0].stack : m[0].skipped;
 			if (!first->resolve)
@@ -113,6 +118,8 @@ int stack__match_all(int fd, struct stack_match m[STACK_MATCH_MAX],
 			if (!s->shares_file)
 				continue;
 		}
+		if (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED))
+			return -ECANCELED;
 		err = match_stack(es, fd, s, &m[*n]);
 		if (!err && wraps_another(es, s))
 			err = -ENOENT;
@@ -123,21 +130,92 @@ int stack__match_all(int fd, struct stack_match m[STACK_MATCH_MAX],
 		m[*n].err = err;
 		(*n)++;
 	}
-	if (*n) {
-		err = m[0].err;
-		goto out_free;
+	return 0;
+}
+
+/*
+ * The result once the passes are done: the first entry's error, or,
+ * with no stack, ld.so's offset in @m[0] (0) or -ENOENT.
+ */
+static int match_end(struct elfsym *es, struct stack_match *m, unsigned int n)
+{
+	__u64 off;
+
+	if (n)
+		return m[0].err;
+	if (elfsym__offset(es, LDSO_SYM, &off))
+		return -ENOENT;
+	m->ldso = true;
+	m->offs[0] = off;
+	m->noffs = 1;
+	return 0;
+}
+
+/*
+ * Opens the ELF file at @fd into *@es for a pass; -ENOEXEC (and *@es
+ * NULL) for another machine's.
+ */
+static int open_native(int fd, struct elfsym **es)
+{
+	int err = elfsym__open_fd(fd, es);
+
+	if (err)
+		return err;
+	if (elfsym__native(*es))
+		return 0;
+	elfsym__free(*es);
+	*es = NULL;
+	return -ENOEXEC;
+}
+
+int stack__match_quick(int fd, struct stack_match m[STACK_MATCH_MAX],
+		       unsigned int *n, bool *search)
+{
+	const struct tls_stack *first;
+	struct elfsym *es = NULL;
+	int err;
+
+	*n = 0;
+	*search = false;
+	memset(m, 0, sizeof(*m) * STACK_MATCH_MAX);
+	err = open_native(fd, &es);
+	if (err)
+		return err;
+	match_pass(es, fd, m, n, false, NULL);
+	err = match_end(es, m, *n);
+	if (!*n) {
+		*search = err == -ENOENT;
+	} else if (*n < STACK_MATCH_MAX) {
+		first = m[0].stack ? m[0].stack : m[0].skipped;
+		*search = first->resolve != NULL;
 	}
-	err = 0;
-	if (elfsym__offset(es, LDSO_SYM, &off) == 0) {
-		m->ldso = true;
-		m->offs[0] = off;
-		m->noffs = 1;
-	} else {
-		err = -ENOENT;
-	}
-out_free:
 	elfsym__free(es);
 	return err;
+}
+
+int stack__match_search(int fd, struct stack_match m[STACK_MATCH_MAX],
+			unsigned int *n, const int *cancel)
+{
+	struct elfsym *es = NULL;
+	int err;
+
+	err = open_native(fd, &es);
+	if (!err)
+		err = match_pass(es, fd, m, n, true, cancel);
+	if (!err)
+		err = match_end(es, m, *n);
+	elfsym__free(es);
+	return err;
+}
+
+int stack__match_all(int fd, struct stack_match m[STACK_MATCH_MAX],
+		     unsigned int *n)
+{
+	bool search;
+	int err;
+
+	err = stack__match_quick(fd, m, n, &search);
+	return search ? stack__match_search(fd, m, n, NULL) : err;
 }
 
 int stack__match_fd(int fd, struct stack_match *m)

@@ -85,6 +85,14 @@ struct tls_stack {
 	 */
 	int (*resolve)(struct elfsym *es, int fd, struct stack_match *m);
 	/*
+	 * The resolve hook reads a table (Go's .gopclntab), not code: it
+	 * runs with the exports' lookup, on the event loop
+	 * (stack__match_quick()).  Other resolve hooks search .text and
+	 * .eh_frame and run on the identification worker (identify.h,
+	 * stack__match_search()).
+	 */
+	bool resolve_quick;
+	/*
 	 * A stack with a resolve hook that may be found in a file where
 	 * another stack was found by its resolve hook (runtime.node holds
 	 * rustls and a static OpenSSL): each is probed with its own
@@ -156,6 +164,29 @@ int stack__match_fd(int fd, struct stack_match *m);
  */
 int stack__match_all(int fd, struct stack_match m[STACK_MATCH_MAX],
 		     unsigned int *n);
+
+/*
+ * The part of stack__match_all() that stays cheap (no code is read):
+ * the stacks found by their exports or a resolve_quick hook, and ld.so.
+ * Fills @m and *@n as stack__match_all() would if no other stack were
+ * there, and sets *@search when stack__match_search() may still find
+ * one: nothing was found (not ld.so either), or the first stack was
+ * found (or refused) by a resolve hook and a shares_file stack may
+ * follow.  Returns as stack__match_all().
+ */
+int stack__match_quick(int fd, struct stack_match m[STACK_MATCH_MAX],
+		       unsigned int *n, bool *search);
+
+/*
+ * The rest of stack__match_all() after stack__match_quick() left
+ * *@search set: the stacks that search code, continuing from
+ * @m[0..*@n) (updated).  Safe to run on another thread than the loop's
+ * (no shared state; @fd is read with pread(2)).  *@cancel (NULL: never)
+ * is read before each stack is tried: -ECANCELED once it is set.
+ * Otherwise returns as stack__match_all().
+ */
+int stack__match_search(int fd, struct stack_match m[STACK_MATCH_MAX],
+			unsigned int *n, const int *cancel);
 
 /*
  * Adds probes @p[0..@n) at virtual addresses @addr[0..@n) of the file

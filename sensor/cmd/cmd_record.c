@@ -110,6 +110,9 @@ int cmd_record(int argc, char **argv)
 		ret = capture__open(&r.cap, &co, on_record, &r);
 	if (!ret)
 		ret = loop__add(loop, capture__epoll_fd(r.cap), on_ring, &r);
+	/* Files searched off the loop: probed as soon as they are done. */
+	if (!ret && capture__identify_fd(r.cap) >= 0)
+		ret = loop__add(loop, capture__identify_fd(r.cap), on_ring, &r);
 	if (ret) {
 		pr_err("could not start the BPF capture: %s", strerror(-ret));
 		goto out;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -115,8 +116,42 @@ static int on_hup(void *ctx)
 	return 0;
 }
 
+/*
+ * "identifying": {"since": RFC 3339 UTC time the search began, "s": its
+ * seconds so far} for a file searched off the loop; left out without
+ * memory.
+ */
+static void add_identifying(cJSON *f, const struct attach_file *af)
+{
+	time_t sec = (time_t)(af->identifying_since_ns / 1000000000ULL);
+	unsigned int ms = (af->identifying_since_ns / 1000000ULL) % 1000;
+	struct timespec now;
+	char buf[64];
+	struct tm tm;
+	cJSON *o;
+	double s;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	s = (double)now.tv_sec + (double)now.tv_nsec / 1e9 -
+	    (double)af->identifying_since_ns / 1e9;
+	o = cJSON_AddObjectToObject(f, "identifying");
+	if (!o || !gmtime_r(&sec, &tm))
+		return;
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, ms);
+	cJSON_AddStringToObject(o, "since", buf);
+	cJSON_AddNumberToObject(o, "s", s > 0 ? s : 0);
+}
+
+/* The arrays of "attach": the files, and those being identified. */
+struct file_lists {
+	cJSON *list, *identifying;
+};
+
 static int add_file(void *ctx, const struct attach_file *af)
 {
+	struct file_lists *l = ctx;
 	cJSON *f = cJSON_CreateObject();
 
 	if (!f)
@@ -127,12 +162,21 @@ static int add_file(void *ctx, const struct attach_file *af)
 	cJSON_AddNumberToObject(f, "processes", af->nprocs);
 	if (af->aliases)
 		cJSON_AddNumberToObject(f, "aliases", af->aliases);
+	if (af->identifying_since_ns)
+		add_identifying(f, af);
+	/* Nothing known yet: listed apart, not as a stack's file. */
+	if (!af->stack) {
+		if (!cJSON_AddItemToArray(l->identifying, f))
+			cJSON_Delete(f);
+		return 0;
+	}
 	cJSON_AddStringToObject(f, "stack", af->stack);
 	if (af->skipped)
 		cJSON_AddStringToObject(f, "skipped", af->skipped);
 	if (af->found)
 		cJSON_AddStringToObject(f, "found", af->found);
-	cJSON_AddItemToArray(ctx, f);
+	if (!cJSON_AddItemToArray(l->list, f))
+		cJSON_Delete(f);
 	return 0;
 }
 
@@ -145,6 +189,7 @@ static int add_file(void *ctx, const struct attach_file *af)
 static int status_capture(const struct run *r, cJSON *root)
 {
 	struct capture_stats cs = { 0 };
+	struct file_lists l;
 	cJSON *c, *a, *by;
 	unsigned int i;
 
@@ -169,8 +214,9 @@ static int status_capture(const struct run *r, cJSON *root)
 							 : "perf-event");
 	cJSON_AddBoolToObject(a, "targeted", cs.targeted);
 	/* A file that does not fit in memory is left out of the list. */
-	capture__for_each_file(r->cap, add_file,
-			       cJSON_AddArrayToObject(a, "list"));
+	l.list = cJSON_AddArrayToObject(a, "list");
+	l.identifying = cJSON_AddArrayToObject(a, "identifying");
+	capture__for_each_file(r->cap, add_file, &l);
 	return 0;
 }
 
@@ -491,6 +537,10 @@ static int run_setup(struct run *r)
 	if (err)
 		return err;
 	err = loop__add(r->loop, capture__epoll_fd(r->cap), on_ring, r);
+	/* Files searched off the loop: probed as soon as they are done. */
+	if (!err && capture__identify_fd(r->cap) >= 0)
+		err = loop__add(r->loop, capture__identify_fd(r->cap), on_ring,
+				r);
 	if (!err)
 		err = loop__add(r->loop, status__fd(r->status), on_status, r);
 	if (!err && r->metrics)

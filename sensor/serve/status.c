@@ -621,19 +621,32 @@ static void print_by_stack(const struct printer *pr, const cJSON *root)
 	}
 }
 
-static void print_attach(const struct printer *pr, const cJSON *root)
+/* A file's "identifying" (its code being searched): since when. */
+static void print_identifying(const struct printer *pr, const cJSON *e)
 {
-	const cJSON *obj, *list, *e, *path, *procs, *dev, *ino, *mode, *stack,
-		    *skipped, *found;
+	const cJSON *id, *since, *s;
+	char n[64];
+
+	id = cJSON_GetObjectItemCaseSensitive(e, "identifying");
+	if (!cJSON_IsObject(id))
+		return;
+	since = cJSON_GetObjectItemCaseSensitive(id, "since");
+	s = cJSON_GetObjectItemCaseSensitive(id, "s");
+	fputs("      identifying since ", pr->out);
+	put_text(pr->out, cJSON_IsString(since) ? since->valuestring : "?");
+	if (cJSON_IsNumber(s)) {
+		snprintf(n, sizeof(n), " (%.1f s)", s->valuedouble);
+		fputs(n, pr->out);
+	}
+	fputc('\n', pr->out);
+}
+
+/* The files of "attach": "list" or "identifying". */
+static void print_files(const struct printer *pr, const cJSON *list)
+{
+	const cJSON *e, *path, *procs, *dev, *ino, *stack, *skipped, *found;
 	char n1[64], n2[64], n3[64];
 
-	obj = section(pr, root, "attach", "Attached");
-	if (!obj)
-		return;
-	mode = cJSON_GetObjectItemCaseSensitive(obj, "mode");
-	if (cJSON_IsString(mode))
-		print_value_line(pr, "uprobes", mode->valuestring, false);
-	list = cJSON_GetObjectItemCaseSensitive(obj, "list");
 	if (!cJSON_IsArray(list))
 		return;
 	cJSON_ArrayForEach(e, list) {
@@ -661,6 +674,7 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 			cJSON_IsNumber(procs) ? n1 : "?",
 			cJSON_IsNumber(dev) ? n2 : "?",
 			cJSON_IsNumber(ino) ? n3 : "?");
+		print_identifying(pr, e);
 		stack = cJSON_GetObjectItemCaseSensitive(e, "stack");
 		skipped = cJSON_GetObjectItemCaseSensitive(e, "skipped");
 		if (!cJSON_IsString(stack))
@@ -679,6 +693,25 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 			put_text(pr->out, found->valuestring);
 			fputc('\n', pr->out);
 		}
+	}
+}
+
+static void print_attach(const struct printer *pr, const cJSON *root)
+{
+	const cJSON *obj, *list, *mode;
+
+	obj = section(pr, root, "attach", "Attached");
+	if (!obj)
+		return;
+	mode = cJSON_GetObjectItemCaseSensitive(obj, "mode");
+	if (cJSON_IsString(mode))
+		print_value_line(pr, "uprobes", mode->valuestring, false);
+	print_files(pr, cJSON_GetObjectItemCaseSensitive(obj, "list"));
+	list = cJSON_GetObjectItemCaseSensitive(obj, "identifying");
+	if (cJSON_IsArray(list) && cJSON_GetArraySize(list) > 0) {
+		fputs(" being identified (its code searched for a TLS stack)\n",
+		      pr->out);
+		print_files(pr, list);
 	}
 }
 

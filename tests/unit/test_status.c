@@ -286,6 +286,30 @@ Test(status, print_sample)
 	free(s);
 }
 
+/* A file being identified is listed apart, with since when. */
+Test(status, print_identifying)
+{
+	char *s;
+	int ret;
+
+	s = print_to_string("{\"attach\":{\"list\":[],\"identifying\":[{"
+			    "\"path\":\"/opt/codex\",\"dev\":2049,\"ino\":77,"
+			    "\"processes\":1,\"identifying\":{\"since\":"
+			    "\"2026-12-05T19:00:01.250Z\",\"s\":0.75}}]}}",
+			    false, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(s, "\nAttached\n"
+			    " being identified (its code searched for a TLS stack)\n"
+			    "  - /opt/codex\n"
+			    "      1 processes, dev 2049, ino 77\n"
+			    "      identifying since 2026-12-05T19:00:01.250Z (0.8 s)\n"),
+		  "%s", s);
+	free(s);
+	s = print_to_string("{\"attach\":{\"identifying\":[]}}", false, &ret);
+	cr_assert_null(strstr(s, "identified"), "none: no heading: %s", s);
+	free(s);
+}
+
 Test(status, print_highlights_loss)
 {
 	char *s;
