@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * bssl.c - SSL_write and SSL_read of a static, stripped BoringSSL, by the
- * error call sites of ssl/ssl_lib.cc (bssl.h).  x86-64 only: the code is
+ * bssl.c - SSL_write, SSL_read and SSL_new of a static, stripped
+ * BoringSSL, by the error call sites of ssl/ssl_lib.cc (bssl.h).  x86-64 only: the code is
  * read through x86code.h (Capstone), function bounds through ehframe.h.
  */
 #include <errno.h>

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bssl.h - SSL_write and SSL_read of a BoringSSL linked statically into
- * a stripped x86-64 executable (Bun, and programs compiled with Bun such
- * as Claude Code), found without symbols and without per-build tables.
+ * bssl.h - SSL_write, SSL_read and SSL_new of a BoringSSL linked
+ * statically into a stripped x86-64 executable (Bun, and programs
+ * compiled with Bun such as Claude Code), found without symbols and
+ * without per-build tables.
  *
  * What identifies them is what BoringSSL's own source makes them
  * reference.  Every OPENSSL_PUT_ERROR(SSL, reason) in ssl/ssl_lib.cc

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * ossl3.c - ssl_write_internal and ssl_read_internal of a static,
- * stripped OpenSSL 3, by the __func__ strings its ERR_raise() passes to
- * ERR_set_debug() (ossl3.h).  Read through binsrc.h, decoded with
+ * ossl3.c - ssl_write_internal, ssl_read_internal and SSL_new of a
+ * static, stripped OpenSSL 3, by the __func__ strings its ERR_raise()
+ * passes to ERR_set_debug() (ossl3.h).  Read through binsrc.h, decoded with
  * x86code.h, bounded by ehframe.h.
  */
 #include <errno.h>

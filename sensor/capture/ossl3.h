@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ossl3.h - ssl_write_internal and ssl_read_internal of an OpenSSL 3
+ * ossl3.h - ssl_write_internal, ssl_read_internal and SSL_new of an OpenSSL 3
  * linked statically into a stripped x86-64 file that exports none of
  * its functions (Copilot CLI's runtime.node: native-tls over a vendored
  * OpenSSL 3.5), found without symbols and without per-build tables.

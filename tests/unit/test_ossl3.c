@@ -437,51 +437,39 @@ Test(ossl3, synthetic_ssl_new)
 	cr_assert_null(r.new_why);
 }
 
-/* A function named SSL_new without SSL_new's reasons: probed without it. */
-Test(ossl3, ssl_new_without_its_reasons_not_probed)
+/*
+ * SSL_new not certain: the file is probed without it, and status says
+ * why.  A function named SSL_new without SSL_new's second reason; SSL_new
+ * inlined into two callers; no code naming it.
+ */
+Test(ossl3, ssl_new_not_probed)
 {
+	static const struct {
+		__u32 r2;		/* second reason of each copy */
+		unsigned int copies;
+		const char *why;
+	} cases[] = {
+		{ 0x10f, 1, "the function named SSL_new does not raise both of SSL_new's reasons" },
+		{ 228, 2, "a function's name is loaded in two functions (inlined into its callers)" },
+		{ 228, 0, "no code passes the name SSL_new" },
+	};
 	struct ossl3_result r;
 	struct img m;
+	unsigned int i, k;
 	__u64 w;
 
-	img_init(&m, V3);
-	func(&m, rd1, 1);
-	w = func(&m, wr2, 2);
-	ssl_new(&m, 0x10f);
-	cr_assert_eq(img_find(&m, &r, true), 0, "%s", r.why ? r.why : "-");
-	cr_assert_eq(r.write.entry, w);
-	cr_assert_eq(r.ssl_new.entry, 0);
-	cr_assert_str_eq(r.new_why, "the function named SSL_new does not raise both of SSL_new's reasons");
-}
-
-/* SSL_new inlined into two callers: probed without it. */
-Test(ossl3, ssl_new_in_two_functions_not_probed)
-{
-	struct ossl3_result r;
-	struct img m;
-
-	img_init(&m, V3);
-	func(&m, rd1, 1);
-	func(&m, wr2, 2);
-	ssl_new(&m, 228);
-	ssl_new(&m, 228);
-	cr_assert_eq(img_find(&m, &r, true), 0, "%s", r.why ? r.why : "-");
-	cr_assert_eq(r.ssl_new.entry, 0);
-	cr_assert_str_eq(r.new_why, "a function's name is loaded in two functions (inlined into its callers)");
-}
-
-/* No code names SSL_new: the rest is found, and status says why. */
-Test(ossl3, no_ssl_new)
-{
-	struct ossl3_result r;
-	struct img m;
-
-	img_init(&m, V3);
-	func(&m, rd1, 1);
-	func(&m, wr2, 2);
-	cr_assert_eq(img_find(&m, &r, true), 0, "%s", r.why ? r.why : "-");
-	cr_assert_eq(r.ssl_new.entry, 0);
-	cr_assert_str_eq(r.new_why, "no code passes the name SSL_new");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		img_init(&m, V3);
+		func(&m, rd1, 1);
+		w = func(&m, wr2, 2);
+		for (k = 0; k < cases[i].copies; k++)
+			ssl_new(&m, cases[i].r2);
+		cr_assert_eq(img_find(&m, &r, true), 0, "%s",
+			     r.why ? r.why : "-");
+		cr_assert_eq(r.write.entry, w);
+		cr_assert_eq(r.ssl_new.entry, 0);
+		cr_assert_str_eq(r.new_why, cases[i].why);
+	}
 }
 
 /* ssl_write_internal inlined into two callers: its name in two functions. */
