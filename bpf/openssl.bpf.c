@@ -35,9 +35,9 @@
 /*
  * Entry of SSL_write, SSL_write_ex, SSL_read, SSL_read_ex, SSL_free,
  * ssl_write_internal or SSL_new (nothing to do before its return): the
- * cookie @fn (enum cap_fn) tells which; @outp is
- * the size_t * of the bytes moved (the _ex and _internal functions);
- * @stack (a constant) is the stack the file was matched as.
+ * cookie @fn (enum cap_fn) tells which; @outp is the size_t * of the
+ * bytes moved (the _ex and _internal functions); @stack (a constant) is
+ * the stack the file was matched as.
  */
 static __always_inline int enter(struct pt_regs *ctx, __u64 fn, void *ssl,
 				 void *buf, __u64 num, void *outp,
