@@ -67,7 +67,13 @@ enum cap_fn {
 	CAP_FN_FREE = 4,	/* SSL_free(ssl): the connection ends */
 	/* ssl_write_internal(ssl, buf, num, flags, *written): OpenSSL 3 */
 	CAP_FN_WRITE_INTERNAL = 5,
-	CAP_FN_NR = 6,
+	/*
+	 * SSL_new(ctx) -> SSL *, at its return: a connection starts at that
+	 * address, so whatever an earlier one left there ends (static
+	 * BoringSSL and OpenSSL 3, where SSL_free is not found)
+	 */
+	CAP_FN_NEW = 6,
+	CAP_FN_NR = 7,
 };
 
 /*

@@ -22,14 +22,22 @@
  * which has SSL_read_ex's prototype (CAP_FN_READ_EX), and on
  * ssl_write_internal, whose size_t *written is its 5th argument
  * (CAP_FN_WRITE_INTERNAL): ossl3_enter and ossl3_return.
+ *
+ * Neither static stack has an SSL_free that can be found; both probe
+ * SSL_new's return instead (CAP_FN_NEW, where it is found): the SSL* it
+ * returns starts a connection, so whatever an earlier connection at that
+ * address left (its skip_conns entry, its state in userspace) ends there,
+ * with the record SSL_free would give.  C code does not move its stack:
+ * a uretprobe is safe there.
  */
 #include "capture.bpf.h"
 
 /*
- * Entry of SSL_write, SSL_write_ex, SSL_read, SSL_read_ex, SSL_free or
- * ssl_write_internal: the cookie @fn (enum cap_fn) tells which; @outp is
- * the size_t * of the bytes moved (the _ex and _internal functions);
- * @stack (a constant) is the stack the file was matched as.
+ * Entry of SSL_write, SSL_write_ex, SSL_read, SSL_read_ex, SSL_free,
+ * ssl_write_internal or SSL_new (nothing to do before its return): the
+ * cookie @fn (enum cap_fn) tells which; @outp is the size_t * of the
+ * bytes moved (the _ex and _internal functions); @stack (a constant) is
+ * the stack the file was matched as.
  */
 static __always_inline int enter(struct pt_regs *ctx, __u64 fn, void *ssl,
 				 void *buf, __u64 num, void *outp,
@@ -47,7 +55,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u64 fn, void *ssl,
 		      fn == CAP_FN_WRITE_INTERNAL,
 	};
 
-	if (fn >= CAP_FN_NR || !tgid_traced(tgid))
+	if (fn >= CAP_FN_NR || fn == CAP_FN_NEW || !tgid_traced(tgid))
 		return 0;
 	if (fn == CAP_FN_FREE) {
 		emit_conn_end(tgid, a.conn);
@@ -80,13 +88,22 @@ static __always_inline int enter(struct pt_regs *ctx, __u64 fn, void *ssl,
 	return 0;
 }
 
-/* Return of any of the four: the entry's arguments say which. */
-static __always_inline int leave(long ret, const __u32 stack)
+/*
+ * Return of SSL_new (the cookie @fn: its SSL* @ret starts a connection),
+ * or of a read or write (any other @fn): the entry's arguments say
+ * which.
+ */
+static __always_inline int leave(__u64 fn, long ret, const __u32 stack)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct call_args *p;
 	__u64 n = 0;
 
+	if (fn == CAP_FN_NEW) {
+		if (ret && tgid_traced(t->tgid))
+			emit_conn_end(t->tgid, (__u64)ret);
+		return 0;
+	}
 	p = bpf_task_storage_get(&calls, t, 0, 0);
 	if (!p || !p->live)
 		return 0;
@@ -120,7 +137,8 @@ int BPF_KPROBE(ssl_enter, void *ssl, void *buf, __u64 num, void *outp)
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_return, long ret)
 {
-	return leave(ret, CAP_STACK_OPENSSL);
+	/* OpenSSL's own SSL_new is not probed (its SSL_free is). */
+	return leave(CAP_FN_READ, ret, CAP_STACK_OPENSSL);
 }
 
 SEC("uprobe")
@@ -133,7 +151,7 @@ int BPF_KPROBE(boringssl_enter, void *ssl, void *buf, __u64 num)
 SEC("uretprobe")
 int BPF_KRETPROBE(boringssl_return, long ret)
 {
-	return leave(ret, CAP_STACK_BORINGSSL);
+	return leave(bpf_get_attach_cookie(ctx), ret, CAP_STACK_BORINGSSL);
 }
 
 SEC("uprobe")
@@ -150,5 +168,6 @@ int BPF_KPROBE(ossl3_enter, void *ssl, void *buf, __u64 num, void *arg4,
 SEC("uretprobe")
 int BPF_KRETPROBE(ossl3_return, long ret)
 {
-	return leave(ret, CAP_STACK_OPENSSL_STATIC);
+	return leave(bpf_get_attach_cookie(ctx), ret,
+		     CAP_STACK_OPENSSL_STATIC);
 }

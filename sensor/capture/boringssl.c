@@ -13,8 +13,13 @@
  * is kept for `status`.  A BoringSSL that exports SSL_write (a shared
  * libssl of BoringSSL) is OpenSSL's stack, matched first.
  *
- * SSL_free is not probed (it reports no error and has no signature): a
- * connection's state ends when a new one reuses its SSL* after a
+ * SSL_free reports no error and has no signature; SSL_new, whose first
+ * check reports SSL_R_NULL_SSL_CTX, is probed at its return instead
+ * (CAP_FN_NEW, boringssl_return): the SSL* it returns starts a
+ * connection, and whatever an earlier connection at that address left
+ * (its in-kernel skip, its state in userspace) ends there.  A build
+ * where SSL_new is not certain is probed without it (`status` says why):
+ * a connection's state then ends when a new one reuses its SSL* after a
  * request was answered, or at the process's exit.
  */
 #include <errno.h>
@@ -31,6 +36,7 @@ static const struct tls_probe boringssl_probes[] = {
 	{ "SSL_write", CAP_FN_WRITE,
 	  TLS_PROBE_REQUIRED | TLS_PROBE_RETURN | TLS_PROBE_WRITE },
 	{ "SSL_read", CAP_FN_READ, TLS_PROBE_REQUIRED | TLS_PROBE_RETURN },
+	{ "SSL_new", CAP_FN_NEW, TLS_PROBE_RETURN },
 };
 
 /* How the entry of @fn was proven, for `status`. */
@@ -43,27 +49,37 @@ static const char *how(const struct bssl_func *fn)
 
 /*
  * Tells in @m->found what the search found: the entries and what proved
- * them, or (refused) how far it came.
+ * them (SSL_new's address, or why it is not probed), or (refused) how
+ * far it came.
  */
 static void describe(struct stack_match *m, const struct bssl_result *r,
 		     int err)
 {
-	if (err)
+	char nw[80];
+
+	if (err) {
 		snprintf(m->found, sizeof(m->found),
 			 "ssl_lib.cc loaded %u times, %u error calls in %u functions",
 			 r->nrefs, r->nsites, r->nfuncs);
+		return;
+	}
+	if (r->ssl_new.entry)
+		snprintf(nw, sizeof(nw), "SSL_new %#llx (%s)",
+			 (unsigned long long)r->ssl_new.entry,
+			 how(&r->ssl_new));
 	else
-		snprintf(m->found, sizeof(m->found),
-			 "SSL_write %#llx (%s), SSL_read %#llx (%s); %u error calls in %u functions, each reached by decoding",
-			 (unsigned long long)r->write.entry, how(&r->write),
-			 (unsigned long long)r->read.entry, how(&r->read),
-			 r->nsites, r->nfuncs);
+		snprintf(nw, sizeof(nw), "no SSL_new (%s)", r->new_why);
+	snprintf(m->found, sizeof(m->found),
+		 "SSL_write %#llx (%s), SSL_read %#llx (%s), %s; %u error calls in %u functions, each reached by decoding",
+		 (unsigned long long)r->write.entry, how(&r->write),
+		 (unsigned long long)r->read.entry, how(&r->read), nw,
+		 r->nsites, r->nfuncs);
 }
 
 static int boringssl_resolve(struct elfsym *es, int fd, struct stack_match *m)
 {
 	struct bssl_result r;
-	__u64 entries[2];
+	__u64 entries[3];
 	int err;
 
 	err = bssl__find_elf(es, fd, &r);
@@ -72,7 +88,9 @@ static int boringssl_resolve(struct elfsym *es, int fd, struct stack_match *m)
 	describe(m, &r, err);
 	entries[0] = r.write.entry;
 	entries[1] = r.read.entry;
-	return stack_match__found(m, es, err, r.why, entries, boringssl_probes, 2);
+	entries[2] = r.ssl_new.entry;
+	return stack_match__found(m, es, err, r.why, entries, boringssl_probes,
+				  r.ssl_new.entry ? 3 : 2);
 }
 
 const struct tls_stack boringssl_stack = {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * bssl.c - SSL_write and SSL_read of a static, stripped BoringSSL, by the
- * error call sites of ssl/ssl_lib.cc (bssl.h).  x86-64 only: the code is
+ * bssl.c - SSL_write, SSL_read and SSL_new of a static, stripped
+ * BoringSSL, by the error call sites of ssl/ssl_lib.cc (bssl.h).  x86-64 only: the code is
  * read through x86code.h (Capstone), function bounds through ehframe.h.
  */
 #include <errno.h>
@@ -31,6 +31,8 @@
 #define R_UNINITIALIZED			226
 #define R_HANDSHAKE_FAILURE		215
 #define R_BAD_LENGTH			111
+#define R_NULL_SSL_CTX			185
+#define R_NO_DEFAULT_SSL_VERSION	214
 
 struct site {
 	__u64 field;	/* address of the imm32/disp32 naming the file */
@@ -428,6 +430,7 @@ enum sig {
 	SIG_READ,	/* SSL_read with SSL_peek and ssl_read_impl inlined */
 	SIG_IMPL,	/* ssl_read_impl alone */
 	SIG_PEEK,	/* SSL_peek's check alone: SSL_read or SSL_peek */
+	SIG_NEW,	/* SSL_new */
 	SIG_NR,
 };
 
@@ -495,6 +498,8 @@ static enum sig signature(const struct site **s, unsigned int n)
 		R_UNINITIALIZED, R_HANDSHAKE_FAILURE,
 		R_SHOULD_NOT_HAVE_BEEN_CALLED };
 	static const unsigned int peek[] = { R_SHOULD_NOT_HAVE_BEEN_CALLED };
+	static const unsigned int nw[] = {
+		R_NULL_SSL_CTX, R_NO_DEFAULT_SSL_VERSION };
 
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	qsort(s, n, sizeof(*s), cmp_line);
@@ -506,6 +511,8 @@ static enum sig signature(const struct site **s, unsigned int n)
 		return SIG_IMPL;
 	if (reasons(s, n, peek, 1))
 		return SIG_PEEK;
+	if (reasons(s, n, nw, 1) || reasons(s, n, nw, 2))
+		return SIG_NEW;
 	if (reasons(s, n, wr, 3) ||
 	    (s[0]->reason == R_SHOULD_NOT_HAVE_BEEN_CALLED &&
 	     reasons(s + 1, n - 1, wr, 3)))
@@ -646,6 +653,38 @@ static int find_read(struct finder *f, struct group fns[SIG_NR][MAX_CANDS],
 	return 0;
 }
 
+/*
+ * SSL_new: the one function whose sites are SSL_new's two checks of its
+ * SSL_CTX, proven like the others.  It is optional: when it is not
+ * certain, r->ssl_new stays 0 and r->new_why says why.  Returns 0 or a
+ * hard error (-ENOMEM, the reader's).
+ */
+static int find_new(struct finder *f, struct group fns[SIG_NR][MAX_CANDS],
+		    const unsigned int *nfn)
+{
+	struct bssl_result *r = f->r;
+	int err;
+
+	if (nfn[SIG_NEW] != 1) {
+		r->new_why = nfn[SIG_NEW] ? "two functions match SSL_new" :
+			     "no function matches SSL_new";
+		return 0;
+	}
+	err = prove(f, fns[SIG_NEW][0].s, fns[SIG_NEW][0].n, 0, &r->ssl_new);
+	if (!err && (r->ssl_new.entry == r->write.entry ||
+		     r->ssl_new.entry == r->read.entry))
+		err = refuse(f, "SSL_new shares an entry with SSL_write or SSL_read",
+			     -EILSEQ);
+	if (!err)
+		return 0;
+	if (!r->why)
+		return err;
+	r->new_why = r->why;
+	r->why = NULL;
+	memset(&r->ssl_new, 0, sizeof(r->ssl_new));
+	return 0;
+}
+
 /* The group (entry) of decoded site @s: its FDE's, else a call target. */
 static int group_of(struct finder *f, struct site *s)
 {
@@ -783,6 +822,8 @@ int bssl__find(const struct binsrc *src, struct bssl_result *r)
 	if (!err && r->write.entry == r->read.entry)
 		err = refuse(&f, "SSL_write and SSL_read have one entry",
 			     -EILSEQ);
+	if (!err)
+		err = find_new(&f, fns, nfn);
 out:
 	if (err && err != -ENOENT && !r->why)
 		r->why = err == -ENOMEM ? "out of memory" :

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bssl.h - SSL_write and SSL_read of a BoringSSL linked statically into
- * a stripped x86-64 executable (Bun, and programs compiled with Bun such
- * as Claude Code), found without symbols and without per-build tables.
+ * bssl.h - SSL_write, SSL_read and SSL_new of a BoringSSL linked
+ * statically into a stripped x86-64 executable (Bun, and programs
+ * compiled with Bun such as Claude Code), found without symbols and
+ * without per-build tables.
  *
  * What identifies them is what BoringSSL's own source makes them
  * reference.  Every OPENSSL_PUT_ERROR(SSL, reason) in ssl/ssl_lib.cc
@@ -21,6 +22,12 @@
  *    SSL_R_BAD_LENGTH (111), in that order of lines and nothing else.
  *  - SSL_read (SSL_peek and ssl_read_impl inlined): 226 and 215 of
  *    ssl_read_impl, then SSL_peek's 66, and nothing else.
+ *  - SSL_new: SSL_R_NULL_SSL_CTX (185), and nothing else; releases
+ *    before SSL became a C++ class follow it with
+ *    SSL_R_SSL_CTX_HAS_NO_DEFAULT_SSL_VERSION (214).
+ *    Optional: the SSL* it returns starts a connection, which ends
+ *    whatever an earlier connection at that address left; a build where
+ *    it is not certain is probed without it (new_why says why).
  * A function is the set of sites that share one entry.  Entries come
  * from two independent sources:
  *  - .eh_frame (through the sorted table of .eh_frame_hdr): the FDE
@@ -67,17 +74,22 @@ struct bssl_func {
 struct bssl_result {
 	struct bssl_func write;		/* SSL_write(ssl, buf, int num) */
 	struct bssl_func read;		/* SSL_read(ssl, buf, int num) */
+	/* SSL_new(ctx) -> SSL *; entry 0 when not found (new_why) */
+	struct bssl_func ssl_new;
 	__u64 err_fn;		/* the error function every site calls */
 	unsigned int nrefs;	/* loads of the file name found */
 	unsigned int nsites;	/* of which decoded as error calls */
 	unsigned int nfuncs;	/* functions they make up */
 	/* Why the file was refused (a static string); NULL on success. */
 	const char *why;
+	/* Why SSL_new was not found (a static string); NULL when found. */
+	const char *new_why;
 };
 
 /*
  * Finds SSL_write and SSL_read in @src (its .text, .rodata and, when
- * there, .eh_frame_hdr and .eh_frame; binsrc.h) and fills @r.  Returns 0;
+ * there, .eh_frame_hdr and .eh_frame; binsrc.h) and fills @r, with
+ * SSL_new when it is certain (else r->new_why set).  Returns 0;
  * -ENOENT when .rodata has no BoringSSL ssl_lib.cc file name (a path
  * ending in /ssl/ssl_lib.cc; not BoringSSL: the only answer most files
  * get, after one pass over .rodata) or no code loads it; otherwise, with @r->why set, -ESRCH when no function or

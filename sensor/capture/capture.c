@@ -604,6 +604,16 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	return err;
 }
 
+/*
+ * Tells the BPF side that skip_conns changed (skip_gen, capture.bpf.h):
+ * never 0 once an entry was added (0 means no lookups at all).
+ */
+static void bump_skip_gen(struct capture *c)
+{
+	if (__atomic_add_fetch(&c->skel->bss->skip_gen, 1, __ATOMIC_SEQ_CST) == 0)
+		__atomic_add_fetch(&c->skel->bss->skip_gen, 1, __ATOMIC_SEQ_CST);
+}
+
 int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
 			__u64 since_ns)
 {
@@ -615,9 +625,23 @@ int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
 				&since_ns, BPF_ANY))
 		return -errno;
 	/* After the update: a thread that looks again must find it. */
-	if (__atomic_add_fetch(&c->skel->bss->skip_gen, 1, __ATOMIC_SEQ_CST) == 0)
-		__atomic_add_fetch(&c->skel->bss->skip_gen, 1, __ATOMIC_SEQ_CST);
+	bump_skip_gen(c);
 	c->skips++;
+	return 0;
+}
+
+int capture__unskip_conn(struct capture *c, __u32 tgid, __u64 conn)
+{
+	struct cap_conn_key k = { .tgid = tgid, .conn = conn };
+
+	if (!c)
+		return -EINVAL;
+	if (!c->skips)
+		return 0;
+	if (bpf_map_delete_elem(bpf_map__fd(c->skel->maps.skip_conns), &k))
+		return errno == ENOENT ? 0 : -errno;
+	/* After the delete: a thread's cached answer must be looked up again. */
+	bump_skip_gen(c);
 	return 0;
 }
 

@@ -147,6 +147,19 @@ int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
 		       __u64 since_ns);
 
 /*
+ * Connection (@tgid, @conn) ended (a struct cap_free record, handled in
+ * ring order): drops its skip_conns entry.  The BPF side drops it when
+ * the connection ends too, but userspace may decide on a connection's
+ * skip after that (it reads the ring later), and the entry would then
+ * skip the next connection at that address; every entry there when the
+ * end record is handled was decided on records before it.  Nothing to
+ * do (no system call) before the first capture__skip_conn().  Returns 0
+ * (also when there was no entry), -EINVAL for a NULL @c, or -errno of
+ * the map delete.
+ */
+int capture__unskip_conn(struct capture *c, __u32 tgid, __u64 conn);
+
+/*
  * Calls @cb for each attached TLS stack file, and each one a stack
  * refused (see attach__for_each_file()).  Returns 0 or @cb's nonzero
  * result.

@@ -13,10 +13,14 @@
  * Both run ossl3_enter and ossl3_return (bpf/openssl.bpf.c), which count
  * in this stack's row.  The connection id is the SSL*.
  *
- * SSL_free reports no error and has no name to find it by: a
- * connection's state ends when it has been idle long enough, or when a
- * new one reuses its SSL* after a request was answered, or at the
- * process's exit.
+ * SSL_free reports no error and has no name to find it by; SSL_new,
+ * found by its name and its two reasons, is probed at its return instead
+ * (CAP_FN_NEW, ossl3_return): the SSL* it returns starts a connection,
+ * and whatever an earlier connection at that address left (its
+ * in-kernel skip, its state in userspace) ends there.  Without SSL_new
+ * (not certain in a build: `status` says why) a connection's state ends
+ * when it has been idle long enough, or when a new one reuses its SSL*
+ * after a request was answered, or at the process's exit.
  *
  * A file may carry this stack next to another one found by its code
  * (runtime.node also holds rustls): stack.h, shares_file.
@@ -37,29 +41,42 @@ static const struct tls_probe openssl_static_probes[] = {
 	  TLS_PROBE_REQUIRED | TLS_PROBE_RETURN },
 	{ "ssl_read_internal (OpenSSL 3, static)", CAP_FN_READ_EX,
 	  TLS_PROBE_REQUIRED | TLS_PROBE_RETURN },
+	{ "SSL_new (OpenSSL 3, static)", CAP_FN_NEW, TLS_PROBE_RETURN },
 };
 
-/* Tells in @m->found what the search found, or how far it came. */
+/*
+ * Tells in @m->found what the search found (SSL_new's address, or why
+ * it is not probed), or how far it came.
+ */
 static void describe(struct stack_match *m, const struct ossl3_result *r,
 		     int err)
 {
-	if (err)
+	char nw[80];
+
+	if (err) {
 		snprintf(m->found, sizeof(m->found),
 			 "OpenSSL %s, ssl_lib.c loaded %u times",
 			 r->version[0] ? r->version : "?", r->nrefs);
+		return;
+	}
+	if (r->ssl_new.entry)
+		snprintf(nw, sizeof(nw), "SSL_new %#llx (%u sites)",
+			 (unsigned long long)r->ssl_new.entry,
+			 r->ssl_new.nsites);
 	else
-		snprintf(m->found, sizeof(m->found),
-			 "OpenSSL %s: ssl_write_internal %#llx (%u sites), ssl_read_internal %#llx (%u sites); .eh_frame entries, each site reached by decoding",
-			 r->version, (unsigned long long)r->write.entry,
-			 r->write.nsites, (unsigned long long)r->read.entry,
-			 r->read.nsites);
+		snprintf(nw, sizeof(nw), "no SSL_new (%s)", r->new_why);
+	snprintf(m->found, sizeof(m->found),
+		 "OpenSSL %s: ssl_write_internal %#llx (%u sites), ssl_read_internal %#llx (%u sites), %s; .eh_frame entries, each site reached by decoding",
+		 r->version, (unsigned long long)r->write.entry,
+		 r->write.nsites, (unsigned long long)r->read.entry,
+		 r->read.nsites, nw);
 }
 
 static int openssl_static_resolve(struct elfsym *es, int fd,
 				  struct stack_match *m)
 {
 	struct ossl3_result r;
-	__u64 entries[2];
+	__u64 entries[3];
 	int err;
 
 	err = ossl3__find_elf(es, fd, &r);
@@ -68,7 +85,10 @@ static int openssl_static_resolve(struct elfsym *es, int fd,
 	describe(m, &r, err);
 	entries[0] = r.write.entry;
 	entries[1] = r.read.entry;
-	return stack_match__found(m, es, err, r.why, entries, openssl_static_probes, 2);
+	entries[2] = r.ssl_new.entry;
+	return stack_match__found(m, es, err, r.why, entries,
+				  openssl_static_probes,
+				  r.ssl_new.entry ? 3 : 2);
 }
 
 const struct tls_stack openssl_static_stack = {

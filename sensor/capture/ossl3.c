@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * ossl3.c - ssl_write_internal and ssl_read_internal of a static,
- * stripped OpenSSL 3, by the __func__ strings its ERR_raise() passes to
- * ERR_set_debug() (ossl3.h).  Read through binsrc.h, decoded with
+ * ossl3.c - ssl_write_internal, ssl_read_internal and SSL_new of a
+ * static, stripped OpenSSL 3, by the __func__ strings its ERR_raise()
+ * passes to ERR_set_debug() (ossl3.h).  Read through binsrc.h, decoded with
  * x86code.h, bounded by ehframe.h.
  */
 #include <errno.h>
@@ -23,12 +23,21 @@
 /* Flags of every ERR_set_debug decode (x86code.h). */
 #define CALL_FLAGS	(X86_CALL_STRICT | X86_CALL_ADDRS | X86_CALL_MOVES)
 
-enum { FN_WRITE, FN_READ, FN_NR };
+enum { FN_WRITE, FN_READ, FN_NEW, FN_NR };
 
 static const char *const fn_names[FN_NR] = {
 	"ssl_write_internal",
 	"ssl_read_internal",
+	"SSL_new",
 };
+
+/*
+ * OpenSSL 3's codes (include/openssl/err.h, sslerr.h): SSL_new's two
+ * checks of its SSL_CTX raise these, and no other function does.
+ */
+#define ERR_LIB_SSL			20
+#define R_NULL_SSL_CTX			195
+#define R_CTX_HAS_NO_DEFAULT_VERSION	228
 
 #define KIND_FILE	FN_NR	/* a load of the file name */
 
@@ -48,6 +57,7 @@ struct finder {
 	unsigned int kinds[MAX_STRINGS * (FN_NR + 1)];
 	unsigned int nvals, nfiles;
 	bool v1;		/* "OpenSSL 1." in .rodata */
+	bool new_over;		/* more than MAX_STRINGS copies of "SSL_new" */
 	struct load *loads;
 	unsigned int nloads;
 };
@@ -68,6 +78,11 @@ static int add_val(struct finder *f, __u64 a, unsigned int kind)
 		if (f->vals[i] == a)
 			return 0;
 		n++;
+	}
+	if (n == MAX_STRINGS && kind == FN_NEW) {
+		/* SSL_new is optional: too many copies only lose it. */
+		f->new_over = true;
+		return 0;
 	}
 	if (n == MAX_STRINGS)
 		return -E2BIG;
@@ -264,12 +279,33 @@ static bool is_kind(const struct finder *f, __u64 v, unsigned int kind)
 }
 
 /*
+ * The reason the ERR_set_error(lib, reason, fmt) call after the
+ * ERR_set_debug call @c passes (ERR_raise(), include/openssl/err.h): 0
+ * when that call's library is not ERR_LIB_SSL or its arguments do not
+ * decode as constants.
+ */
+static unsigned int reason_after(struct finder *f, const struct x86_call *c)
+{
+	struct x86_call e = { 0 };
+
+	/* A direct CALL rel32 is 5 bytes. */
+	if (x86code__call(f->xc, c->at + 5, CALL_FLAGS | X86_CALL_VARARGS,
+			  SITE_INSNS, &e) ||
+	    (~e.known & 3u) || e.arg[0] != ERR_LIB_SSL || e.arg[1] > 0xfff)
+		return 0;
+	return e.arg[1];
+}
+
+/*
  * Checks one ERR_set_debug site (load @l, at @start in walk @w) of
  * function @k: the file name in RDI and @k's own name in RDX at a direct
- * call of the one error function.  Returns 0, or an error with why set.
+ * call of the one error function.  With @reason, stores the reason the
+ * site raises there (reason_after()).  Returns 0, or an error with why
+ * set.
  */
 static int check_site(struct finder *f, const struct load *l, __u64 start,
-		      const struct x86_walk *w, unsigned int k)
+		      const struct x86_walk *w, unsigned int k,
+		      unsigned int *reason)
 {
 	struct x86_call c;
 	int err;
@@ -297,21 +333,32 @@ static int check_site(struct finder *f, const struct load *l, __u64 start,
 	if (!is_kind(f, c.arg[2], k))
 		return refuse(f, "the function also reports errors under another function's name (inlined code)",
 			      -EILSEQ);
+	if (reason)
+		*reason = reason_after(f, &c);
 	return 0;
 }
+
+/* What no load of function @k's name gives as why. */
+static const char *const no_name[FN_NR] = {
+	"no code passes the name ssl_write_internal",
+	"no code passes the name ssl_read_internal",
+	"no code passes the name SSL_new",
+};
 
 /*
  * Proves function @k: the FDE around its name's loads (one for all),
  * walked from its start; every load of the file name or of a function
  * name in it must be reached and be an ERR_set_debug call with @k's
- * name.  Fills @fn.  Returns 0 or an error, why set.
+ * name; SSL_new's sites must also raise both of its reasons.  Loads of
+ * SSL_new's name are not looked at in the other two (it is optional).
+ * Fills @fn.  Returns 0 or an error, why set.
  */
 static int prove(struct finder *f, unsigned int k, struct ossl3_func *fn)
 {
 	__u64 b = 0, e = 0, lb, le, start;
 	struct x86_walk w;
 	const char *why = NULL;
-	unsigned int i;
+	unsigned int i, reason = 0, reasons = 0;
 	int err;
 
 	for (i = 0; i < f->nloads; i++) {
@@ -330,10 +377,7 @@ static int prove(struct finder *f, unsigned int k, struct ossl3_func *fn)
 		e = le;
 	}
 	if (!b)
-		return refuse(f, k == FN_WRITE ?
-			      "no code passes the name ssl_write_internal" :
-			      "no code passes the name ssl_read_internal",
-			      -ESRCH);
+		return refuse(f, no_name[k], -ESRCH);
 	if (e - b > OSSL3_MAX_FUNC)
 		return refuse(f, "the .eh_frame range is too large", -EILSEQ);
 	err = x86code__walk(f->xc, b, e, 0, 0, &w, &why);
@@ -347,7 +391,8 @@ static int prove(struct finder *f, unsigned int k, struct ossl3_func *fn)
 	for (i = 0; !err && i < f->nloads; i++) {
 		const struct load *l = &f->loads[i];
 
-		if (l->field < b || l->field >= e)
+		if (l->field < b || l->field >= e ||
+		    (l->kind == FN_NEW && k != FN_NEW))
 			continue;
 		if (l->kind != KIND_FILE && l->kind != k) {
 			err = refuse(f, "one function passes both names (inlined code)",
@@ -360,14 +405,48 @@ static int prove(struct finder *f, unsigned int k, struct ossl3_func *fn)
 				     -EILSEQ);
 			break;
 		}
-		err = check_site(f, l, start, &w, k);
+		reason = 0;
+		err = check_site(f, l, start, &w, k,
+				 k == FN_NEW ? &reason : NULL);
 		if (!err && l->kind == KIND_FILE)
 			fn->nsites++;
+		if (reason == R_NULL_SSL_CTX)
+			reasons |= 1;
+		else if (reason == R_CTX_HAS_NO_DEFAULT_VERSION)
+			reasons |= 2;
 	}
 	x86_walk__release(&w);
 	if (!err && !fn->nsites)
 		err = refuse(f, "no ERR_set_debug call in the function", -ESRCH);
+	if (!err && k == FN_NEW && reasons != 3)
+		err = refuse(f, "the function named SSL_new does not raise both of SSL_new's reasons",
+			     -ESRCH);
 	return err;
+}
+
+/*
+ * SSL_new, when its name identifies it with certainty (prove()): else
+ * r->ssl_new stays 0 and r->new_why says why, and the rest of the file
+ * is probed without it.  Returns 0 or a hard error (-ENOMEM, reader).
+ */
+static int find_new(struct finder *f)
+{
+	struct ossl3_result *r = f->r;
+	int err;
+
+	if (f->new_over) {
+		r->new_why = "too many copies of the name SSL_new";
+		return 0;
+	}
+	err = prove(f, FN_NEW, &r->ssl_new);
+	if (!err)
+		return 0;
+	if (!r->why)
+		return err;
+	r->new_why = r->why;
+	r->why = NULL;
+	memset(&r->ssl_new, 0, sizeof(r->ssl_new));
+	return 0;
 }
 
 static int find(struct finder *f)
@@ -411,6 +490,8 @@ static int find(struct finder *f)
 	err = prove(f, FN_WRITE, &f->r->write);
 	if (!err)
 		err = prove(f, FN_READ, &f->r->read);
+	if (!err)
+		err = find_new(f);
 	return err;
 }
 

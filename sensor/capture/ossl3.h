@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ossl3.h - ssl_write_internal and ssl_read_internal of an OpenSSL 3
+ * ossl3.h - ssl_write_internal, ssl_read_internal and SSL_new of an OpenSSL 3
  * linked statically into a stripped x86-64 file that exports none of
  * its functions (Copilot CLI's runtime.node: native-tls over a vendored
  * OpenSSL 3.5), found without symbols and without per-build tables.
@@ -21,6 +21,13 @@
  * (x86code.h); the function around it is its .eh_frame FDE
  * (ehframe.h), and a recursive-descent decode from the FDE's start must
  * reach every site of the function on instruction boundaries.
+ *
+ * SSL_new(ctx) is found the same way, by its name "SSL_new", and only
+ * taken when its sites also raise both of its reasons
+ * (SSL_R_NULL_SSL_CTX, SSL_R_SSL_CTX_HAS_NO_DEFAULT_SSL_VERSION): the
+ * SSL* it returns starts a connection, which ends whatever an earlier
+ * connection at that address left.  It is optional: when it is not
+ * certain, the file is probed without it and new_why says why.
  *
  * Anything in doubt refuses the file (a wrong address would corrupt the
  * traced program; a refused file only goes uncaptured, and `status`
@@ -58,15 +65,20 @@ struct ossl3_result {
 	char version[16];	/* "3.5.8", from "OpenSSL 3.5.8 ..." */
 	struct ossl3_func write;	/* ssl_write_internal */
 	struct ossl3_func read;		/* ssl_read_internal */
+	/* SSL_new; entry 0 when not identified with certainty (new_why) */
+	struct ossl3_func ssl_new;
 	__u64 err_fn;		/* ERR_set_debug, which every site calls */
 	unsigned int nrefs;	/* loads of the file name */
 	/* Why the file was refused (a static string); NULL on success. */
 	const char *why;
+	/* Why SSL_new was not found (a static string); NULL when found. */
+	const char *new_why;
 };
 
 /*
  * Finds ssl_write_internal and ssl_read_internal in @src (binsrc.h: its
- * .text, .rodata, .eh_frame_hdr and .eh_frame) and fills @r.  Returns 0;
+ * .text, .rodata, .eh_frame_hdr and .eh_frame) and fills @r, with
+ * SSL_new when it is certain (else r->new_why set).  Returns 0;
  * -ENOENT when .rodata holds no ssl/ssl_lib.c file name or no code
  * loads it into RDI (not OpenSSL: the answer most files get, after one
  * pass over .rodata); otherwise, with @r->why set: -EPROTONOSUPPORT

@@ -117,7 +117,7 @@ extern const struct tls_stack openssl_static_stack; /* openssl_static.c */
 #define LDSO_PROG	"dl_debug_state"
 
 /* Bytes of struct stack_match.found, with its NUL. */
-#define STACK_FOUND_MAX	160
+#define STACK_FOUND_MAX	256
 
 /* Stacks one file may carry at most (a first one and a shares_file one). */
 #define STACK_MATCH_MAX	2

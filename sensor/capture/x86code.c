@@ -209,10 +209,19 @@ int x86code__call(struct x86code *xc, __u64 from, unsigned int flags,
 		}
 		k = x->op_count >= 1 && x->operands[0].type == X86_OP_REG ?
 		    arg_index(x->operands[0].reg) : -1;
-		if (in->id == X86_INS_XOR && x->op_count == 2 &&
-		    x->operands[1].type == X86_OP_REG &&
+		if ((flags & X86_CALL_VARARGS) && x->op_count == 2 &&
 		    x->operands[0].type == X86_OP_REG &&
-		    x->operands[1].reg == x->operands[0].reg) {
+		    x->operands[0].reg == X86_REG_EAX &&
+		    ((in->id == X86_INS_XOR &&
+		      x->operands[1].type == X86_OP_REG &&
+		      x->operands[1].reg == X86_REG_EAX) ||
+		     (in->id == X86_INS_MOV &&
+		      x->operands[1].type == X86_OP_IMM))) {
+			ok = true;
+		} else if (in->id == X86_INS_XOR && x->op_count == 2 &&
+			   x->operands[1].type == X86_OP_REG &&
+			   x->operands[0].type == X86_OP_REG &&
+			   x->operands[1].reg == x->operands[0].reg) {
 			ok = set_arg(c, k, 0, keep);
 		} else if (in->id == X86_INS_PUSH && x->op_count == 1 &&
 			   x->operands[0].type == X86_OP_IMM && !strict) {

@@ -102,6 +102,12 @@ enum x86_call_flag {
 	 * argument unknown (a line number kept in a register).
 	 */
 	X86_CALL_MOVES = 1 << 2,
+	/*
+	 * Strict: XOR EAX, EAX and MOV EAX, imm are allowed too (the count
+	 * of vector registers a variadic callee gets in AL, System V
+	 * x86-64 ABI 3.5.7); they set no argument.
+	 */
+	X86_CALL_VARARGS = 1 << 3,
 };
 
 /* A call and the argument constants it receives. */

@@ -59,8 +59,15 @@ struct run {
 static int on_record(void *ctx, const void *rec, size_t len)
 {
 	struct run *r = ctx;
+	const struct cap_free *f = rec;
 
 	pipeline__feed(r->e->pl, rec, len);
+	/*
+	 * A skip decided on the records before a connection's end, or when
+	 * the end closed it (just now), was that connection's.
+	 */
+	if (len >= sizeof(*f) && f->hdr.kind == CAP_KIND_FREE)
+		capture__unskip_conn(r->cap, f->hdr.tgid, f->conn);
 	return 0;
 }
 

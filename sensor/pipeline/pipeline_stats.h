@@ -22,7 +22,8 @@
 	X(connections_idle, COUNTER, OK, \
 	  "Connections flushed after the idle timeout.") \
 	X(connections_freed, COUNTER, OK, \
-	  "Connections ended by SSL_free().") \
+	  "Connections ended by SSL_free(), or by SSL_new() returning " \
+	  "their address (static BoringSSL and OpenSSL 3).") \
 	X(connections_not_http1, COUNTER, OK, \
 	  "Connections not parsed because they are neither HTTP/1.x nor HTTP/2, or whose HTTP/2 framing broke.") \
 	X(http_messages, COUNTER, OK, \

@@ -41,9 +41,12 @@ static const char *agent_exe(char *buf, size_t n, unsigned int i)
 	return access(buf, R_OK) ? NULL : buf;
 }
 
-/* The result for executable @path, and its file offsets of the entries. */
+/*
+ * The result for executable @path, and its file offsets of the entries
+ * (SSL_new's 0 when it is not found).
+ */
 static void find_exe(const char *path, struct bssl_result *r,
-		     __u64 *woff, __u64 *roff)
+		     __u64 *woff, __u64 *roff, __u64 *noff)
 {
 	struct elfsym *es = NULL;
 	int fd, err;
@@ -55,6 +58,9 @@ static void find_exe(const char *path, struct bssl_result *r,
 	cr_assert_eq(err, 0, "%s: %d %s", path, err, r->why ? r->why : "-");
 	cr_assert_eq(elfsym__addr_offset(es, r->write.entry, woff), 0);
 	cr_assert_eq(elfsym__addr_offset(es, r->read.entry, roff), 0);
+	*noff = 0;
+	if (r->ssl_new.entry)
+		cr_assert_eq(elfsym__addr_offset(es, r->ssl_new.entry, noff), 0);
 	elfsym__free(es);
 	close(fd);
 }
@@ -85,7 +91,7 @@ Test(bssl, agent_executables)
 {
 	unsigned int i, both = 0, have = 0;
 	struct bssl_result r;
-	__u64 woff, roff;
+	__u64 woff, roff, noff;
 	char path[512];
 
 	for (i = 0; i < NEXES; i++) {
@@ -95,7 +101,7 @@ Test(bssl, agent_executables)
 			continue;
 		}
 		have++;
-		find_exe(path, &r, &woff, &roff);
+		find_exe(path, &r, &woff, &roff, &noff);
 		cr_assert_neq(r.write.entry, r.read.entry);
 		/* SSL_write: its 3 checks, with the QUIC one in these. */
 		cr_assert_eq(r.write.nsites, 4, "%s", path);
@@ -103,6 +109,21 @@ Test(bssl, agent_executables)
 		cr_assert(r.err_fn);
 		assert_function_start(path, woff, r.write.entry);
 		assert_function_start(path, roff, r.read.entry);
+		/*
+		 * SSL_new: its one check (SSL_R_NULL_SSL_CTX), except in
+		 * Claude Code 2.1.200, whose SSL_new reports nothing with
+		 * ssl_lib.cc (probed without it).
+		 */
+		if (i == 3) {
+			cr_assert_eq(r.ssl_new.entry, 0, "%s", path);
+			cr_assert_str_eq(r.new_why, "no function matches SSL_new");
+		} else {
+			cr_assert_null(r.new_why, "%s: %s", path, r.new_why);
+			cr_assert_eq(r.ssl_new.nsites, 1, "%s", path);
+			assert_function_start(path, noff, r.ssl_new.entry);
+			cr_assert_neq(r.ssl_new.entry, r.write.entry);
+			cr_assert_neq(r.ssl_new.entry, r.read.entry);
+		}
 		/* Where both sources have an entry, they are one. */
 		if (r.write.eh_entry && r.write.call_entry) {
 			cr_assert_eq(r.write.eh_entry, r.write.call_entry);
@@ -124,15 +145,18 @@ Test(bssl, agent_executables)
 Test(bssl, bun_1_4_5_entries)
 {
 	struct bssl_result r;
-	__u64 woff, roff;
+	__u64 woff, roff, noff;
 	char path[512];
 
 	if (!agent_exe(path, sizeof(path), 2))
 		cr_skip_test("%s missing: run tests/fetch-agent-exes.sh", path);
-	find_exe(path, &r, &woff, &roff);
+	find_exe(path, &r, &woff, &roff, &noff);
 	cr_assert_eq(r.write.entry, 0x2607c30);
 	cr_assert_eq(r.read.entry, 0x2586500);
 	cr_assert_eq(r.err_fn, 0x227c360);
+	/* TEST RDI, RDI at its start; MakeUnique<SSL>: malloc(0xa8) */
+	cr_assert_eq(r.ssl_new.entry, 0x2568ee0);
+	cr_assert_eq(r.ssl_new.call_entry, 0x2568ee0);
 }
 
 /* Through the stack table: the stack and its two probes. */
@@ -149,10 +173,15 @@ Test(bssl, stack_match)
 	cr_assert_eq(stack__match_fd(fd, &m), 0);
 	close(fd);
 	cr_assert_eq(m.stack, &boringssl_stack);
-	cr_assert_eq(m.noffs, 2);
+	cr_assert_eq(m.noffs, 3);
 	cr_assert_eq(m.cookies[0], CAP_FN_WRITE);
 	cr_assert_eq(m.cookies[1], CAP_FN_READ);
 	cr_assert(m.flags[0] & TLS_PROBE_RETURN);
+	/* SSL_new: its return only, and not required */
+	cr_assert_eq(m.cookies[2], CAP_FN_NEW);
+	cr_assert_eq(m.flags[2], TLS_PROBE_RETURN);
+	cr_assert(strstr(m.found, "SSL_new 0x354b700 (function start)"),
+		  "%s", m.found);
 }
 
 /* The file at @path is not BoringSSL, nor a refused BoringSSL file. */
@@ -331,6 +360,18 @@ static __u64 ssl_read(struct img *m)
 	return a;
 }
 
+/* SSL_new: its one check (@older: and the method check after it). */
+static __u64 ssl_new(struct img *m, bool older)
+{
+	__u64 a = func(m, true);
+
+	site(m, 185, 484);
+	if (older)
+		site(m, 214, 488);
+	ret(m);
+	return a;
+}
+
 static void img_init(struct img *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -365,6 +406,67 @@ Test(bssl, synthetic_found)
 	cr_assert_eq(r.read.entry, rd);
 	cr_assert_eq(r.err_fn, m.errfn);
 	cr_assert_eq(r.write.eh_entry, 0);
+}
+
+Test(bssl, synthetic_ssl_new)
+{
+	struct bssl_result r;
+	struct img m;
+	__u64 n, w, rd;
+	bool older;
+
+	for (older = false; ; older = true) {
+		img_init(&m);
+		w = ssl_write(&m, true);
+		n = ssl_new(&m, older);
+		rd = ssl_read(&m);
+		cr_assert_eq(img_find(&m, &r), 0, "%s", r.why ? r.why : "-");
+		cr_assert_eq(r.write.entry, w);
+		cr_assert_eq(r.read.entry, rd);
+		cr_assert_eq(r.ssl_new.entry, n);
+		cr_assert_eq(r.ssl_new.nsites, older ? 2 : 1);
+		cr_assert_null(r.new_why);
+		if (older)
+			break;
+	}
+}
+
+/* Two functions match SSL_new: the file is probed without it. */
+Test(bssl, two_ssl_new_not_probed)
+{
+	struct bssl_result r;
+	struct img m;
+	__u64 w;
+
+	img_init(&m);
+	w = ssl_write(&m, true);
+	ssl_new(&m, false);
+	ssl_new(&m, true);
+	ssl_read(&m);
+	cr_assert_eq(img_find(&m, &r), 0, "%s", r.why ? r.why : "-");
+	cr_assert_eq(r.write.entry, w);
+	cr_assert_eq(r.ssl_new.entry, 0);
+	cr_assert_str_eq(r.new_why, "two functions match SSL_new");
+}
+
+/* SSL_new's reason next to another one: not SSL_new's signature. */
+Test(bssl, ssl_new_with_other_reason_not_probed)
+{
+	struct bssl_result r;
+	struct img m;
+	__u64 a;
+
+	img_init(&m);
+	ssl_write(&m, true);
+	a = func(&m, true);
+	site(&m, 185, 484);
+	site(&m, 66, 490);
+	ret(&m);
+	ssl_read(&m);
+	cr_assert_eq(img_find(&m, &r), 0, "%s", r.why ? r.why : "-");
+	cr_assert_neq(r.read.entry, a);
+	cr_assert_eq(r.ssl_new.entry, 0);
+	cr_assert_str_eq(r.new_why, "no function matches SSL_new");
 }
 
 Test(bssl, two_ssl_write_refused)

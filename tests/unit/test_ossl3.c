@@ -53,8 +53,58 @@ Test(ossl3, copilot_runtime_node)
 	cr_assert_eq(r.write.nsites, 4);
 	cr_assert_eq(r.read.nsites, 2);
 	cr_assert_eq(r.err_fn, 0x806b7b0);
+	/*
+	 * SSL_new (objdump): its two checks, then a tail call through
+	 * ctx->method->ssl_new.
+	 */
+	cr_assert_eq(r.ssl_new.entry, 0x7fb9f40);
+	cr_assert_eq(r.ssl_new.end, 0x7fb9fb3);
+	cr_assert_eq(r.ssl_new.nsites, 2);
+	cr_assert_null(r.new_why);
 	elfsym__free(es);
 	close(fd);
+}
+
+/* Codex's OpenSSL 3.6 copies: SSL_new found there too (objdump). */
+Test(ossl3, codex_ssl_new)
+{
+	static const struct {
+		const char *rel, *version;
+		__u64 write, ssl_new;
+	} exes[] = {
+		{ "@openai/codex@0.171.0-linux-x64", "3.6.4", 0x1222ebc0,
+		  0x1222b960 },
+		{ "@openai/codex@0.144.5-linux-x64", "3.6.3", 0xda75fb0,
+		  0xda73cf0 },
+	};
+	const char *c = getenv("OISP_TEST_CACHE");
+	struct ossl3_result r;
+	struct elfsym *es;
+	unsigned int i, have = 0;
+	char path[512];
+	int fd, err;
+
+	for (i = 0; i < sizeof(exes) / sizeof(exes[0]); i++) {
+		snprintf(path, sizeof(path),
+			 "%s/npm/%s/package/vendor/x86_64-unknown-linux-musl/bin/codex",
+			 c ? c : "/var/cache/oisp-test", exes[i].rel);
+		if (access(path, R_OK))
+			continue;
+		have++;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(elfsym__open_fd(fd, &es), 0);
+		err = ossl3__find_elf(es, fd, &r);
+		cr_assert_eq(err, 0, "%s: %d %s", path, err, r.why ? r.why : "-");
+		cr_assert_str_eq(r.version, exes[i].version);
+		cr_assert_eq(r.write.entry, exes[i].write);
+		cr_assert_eq(r.ssl_new.entry, exes[i].ssl_new, "%s", path);
+		cr_assert_eq(r.ssl_new.nsites, 2);
+		elfsym__free(es);
+		close(fd);
+	}
+	if (!have)
+		cr_skip_test("no Codex in the cache: run tests/fetch-agent-exes.sh");
 }
 
 /* Through the stack table: rustls first, then this stack, each probed. */
@@ -75,12 +125,17 @@ Test(ossl3, runtime_node_carries_two_stacks)
 	cr_assert_eq(m[0].stack, &rustls_stack);
 	cr_assert_eq(m[1].stack, &openssl_static_stack);
 	cr_assert_eq(m[1].err, 0);
-	cr_assert_eq(m[1].noffs, 2);
+	cr_assert_eq(m[1].noffs, 3);
 	cr_assert_eq(m[1].cookies[0], CAP_FN_WRITE_INTERNAL);
 	cr_assert_eq(m[1].cookies[1], CAP_FN_READ_EX);
 	cr_assert(m[1].flags[0] & TLS_PROBE_RETURN);
 	cr_assert_not(m[1].flags[0] & TLS_PROBE_WRITE);
 	cr_assert(strstr(m[1].found, "ssl_write_internal 0x7fbe730"),
+		  "%s", m[1].found);
+	/* SSL_new: its return only, and not required */
+	cr_assert_eq(m[1].cookies[2], CAP_FN_NEW);
+	cr_assert_eq(m[1].flags[2], TLS_PROBE_RETURN);
+	cr_assert(strstr(m[1].found, "SSL_new 0x7fb9f40 (2 sites)"),
 		  "%s", m[1].found);
 }
 
@@ -112,7 +167,8 @@ Test(ossl3, not_openssl)
 #define S_WRITE	(S_FILE + sizeof("external/openssl+/ssl/ssl_lib.c"))
 #define S_READ	(S_WRITE + sizeof("ssl_write_internal"))
 #define S_OTHER	(S_READ + sizeof("ssl_read_internal"))
-#define S_VER	(S_OTHER + sizeof("SSL_shutdown"))
+#define S_NEW	(S_OTHER + sizeof("SSL_shutdown"))
+#define S_VER	(S_NEW + sizeof("SSL_new"))
 
 struct img {
 	unsigned char text[4096];
@@ -200,11 +256,11 @@ static void lea(struct img *m, unsigned int reg, size_t off)
 }
 
 /*
- * ERR_raise(ERR_LIB_SSL, reason) in function @name (a .rodata offset),
+ * ERR_raise(ERR_LIB_SSL, @reason) in function @name (a .rodata offset),
  * as OpenSSL 3 compiles it: ERR_new(); ERR_set_debug(file, line, name);
- * ERR_set_error(20, reason, NULL).
+ * ERR_set_error(20, reason, NULL), variadic (AL = 0).
  */
-static void site(struct img *m, size_t name, __u32 line)
+static void site_r(struct img *m, size_t name, __u32 line, __u32 reason)
 {
 	call(m, m->err_new);
 	lea(m, 7, S_FILE);
@@ -215,10 +271,18 @@ static void site(struct img *m, size_t name, __u32 line)
 	put8(m, 0xbf);			/* mov edi, 20 */
 	put32(m, 20);
 	put8(m, 0xbe);			/* mov esi, reason */
-	put32(m, 0x19c);
+	put32(m, reason);
 	put8(m, 0x31);			/* xor edx, edx */
 	put8(m, 0xd2);
+	put8(m, 0x31);			/* xor eax, eax */
+	put8(m, 0xc0);
 	call(m, m->set_error);
+}
+
+/* A site of @name raising SSL_R_BAD_LENGTH (271). */
+static void site(struct img *m, size_t name, __u32 line)
+{
+	site_r(m, name, line, 0x10f);
 }
 
 /* A function: PUSH RBP, then @n sites of @name (.rodata offsets), RET. */
@@ -245,13 +309,13 @@ static void img_init(struct img *m, const char *version)
 {
 	static const char *const strs[] = {
 		"external/openssl+/ssl/ssl_lib.c", "ssl_write_internal",
-		"ssl_read_internal", "SSL_shutdown",
+		"ssl_read_internal", "SSL_shutdown", "SSL_new",
 	};
 	unsigned int i;
 	size_t o = 1;
 
 	memset(m, 0, sizeof(*m));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		memcpy(m->rodata + o, strs[i], strlen(strs[i]) + 1);
 		o += strlen(strs[i]) + 1;
 	}
@@ -333,6 +397,79 @@ Test(ossl3, synthetic_found)
 	cr_assert_eq(r.write.nsites, 2);
 	cr_assert_eq(r.err_fn, m.set_debug);
 	cr_assert_str_eq(r.version, "3.5.8");
+}
+
+/*
+ * SSL_new: ERR_raise(ERR_LIB_SSL, SSL_R_NULL_SSL_CTX) and
+ * (SSL_R_SSL_CTX_HAS_NO_DEFAULT_SSL_VERSION); @r2: the second reason.
+ */
+static __u64 ssl_new(struct img *m, __u32 r2)
+{
+	__u64 a;
+
+	while (m->len % 16)
+		put8(m, 0xcc);
+	a = here(m);
+	put8(m, 0x55);
+	site_r(m, S_NEW, 693, 195);
+	site_r(m, S_NEW, 697, r2);
+	put8(m, 0x5d);
+	put8(m, 0xc3);
+	cr_assert_lt(m->nf, MAXF);
+	m->fstart[m->nf] = a;
+	m->fend[m->nf++] = here(m);
+	return a;
+}
+
+Test(ossl3, synthetic_ssl_new)
+{
+	struct ossl3_result r;
+	struct img m;
+	__u64 n;
+
+	img_init(&m, V3);
+	func(&m, rd1, 1);
+	func(&m, wr2, 2);
+	n = ssl_new(&m, 228);
+	cr_assert_eq(img_find(&m, &r, true), 0, "%s", r.why ? r.why : "-");
+	cr_assert_eq(r.ssl_new.entry, n);
+	cr_assert_eq(r.ssl_new.nsites, 2);
+	cr_assert_null(r.new_why);
+}
+
+/*
+ * SSL_new not certain: the file is probed without it, and status says
+ * why.  A function named SSL_new without SSL_new's second reason; SSL_new
+ * inlined into two callers; no code naming it.
+ */
+Test(ossl3, ssl_new_not_probed)
+{
+	static const struct {
+		__u32 r2;		/* second reason of each copy */
+		unsigned int copies;
+		const char *why;
+	} cases[] = {
+		{ 0x10f, 1, "the function named SSL_new does not raise both of SSL_new's reasons" },
+		{ 228, 2, "a function's name is loaded in two functions (inlined into its callers)" },
+		{ 228, 0, "no code passes the name SSL_new" },
+	};
+	struct ossl3_result r;
+	struct img m;
+	unsigned int i, k;
+	__u64 w;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		img_init(&m, V3);
+		func(&m, rd1, 1);
+		w = func(&m, wr2, 2);
+		for (k = 0; k < cases[i].copies; k++)
+			ssl_new(&m, cases[i].r2);
+		cr_assert_eq(img_find(&m, &r, true), 0, "%s",
+			     r.why ? r.why : "-");
+		cr_assert_eq(r.write.entry, w);
+		cr_assert_eq(r.ssl_new.entry, 0);
+		cr_assert_str_eq(r.new_why, cases[i].why);
+	}
 }
 
 /* ssl_write_internal inlined into two callers: its name in two functions. */
