@@ -107,8 +107,8 @@ static void publish_all(struct rings *rs)
 
 long rings__consume(struct rings *rs)
 {
-	enum head_state st[RINGS_MAX];
-	struct head h[RINGS_MAX];
+	enum head_state st[RINGS_MAX] = { HEAD_EMPTY };
+	struct head h[RINGS_MAX] = { 0 };
 	bool ready, empty;
 	struct ring *r;
 	long cnt = 0;
@@ -143,6 +143,8 @@ long rings__consume(struct rings *rs)
 			if (st[i] == HEAD_READY &&
 			    (best < 0 || h[i].ts < h[best].ts))
 				best = i;
+		if (best < 0)
+			break;
 		r = &rs->ring[best];
 		err = rs->fn(rs->ctx, h[best].data, h[best].len);
 		r->pos += rec_span(h[best].len);
