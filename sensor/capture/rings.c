@@ -184,21 +184,27 @@ static int add_ring(struct rings *rs, const struct ring_map *m)
 	return 0;
 }
 
-static struct rings *rings_new(rings_record_fn fn, void *ctx)
+/* A reader of @n rings, none added yet: 0 with *@out set, or -errno. */
+static int rings_new(struct rings **out, int n, rings_record_fn fn,
+		     void *ctx)
 {
-	struct rings *rs = calloc(1, sizeof(*rs));
+	struct rings *rs;
 
+	if (n < 1 || n > RINGS_MAX || !fn)
+		return -EINVAL;
+	rs = calloc(1, sizeof(*rs));
 	if (!rs)
-		return NULL;
+		return -ENOMEM;
 	rs->fn = fn;
 	rs->ctx = ctx;
 	rs->page = (size_t)sysconf(_SC_PAGESIZE);
 	rs->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (rs->epfd < 0) {
 		free(rs);
-		return NULL;
+		return -ENOMEM;
 	}
-	return rs;
+	*out = rs;
+	return 0;
 }
 
 int rings__open_maps(struct rings **out, const struct ring_map *maps,
@@ -207,11 +213,9 @@ int rings__open_maps(struct rings **out, const struct ring_map *maps,
 	struct rings *rs;
 	int i, err;
 
-	if (n < 1 || n > RINGS_MAX || !fn)
-		return -EINVAL;
-	rs = rings_new(fn, ctx);
-	if (!rs)
-		return -ENOMEM;
+	err = rings_new(&rs, n, fn, ctx);
+	if (err)
+		return err;
 	for (i = 0; i < n; i++) {
 		err = add_ring(rs, &maps[i]);
 		if (err) {
@@ -232,11 +236,9 @@ int rings__open(struct rings **out, const int *fds, const size_t *sizes,
 	void *p;
 	int i, err;
 
-	if (n < 1 || n > RINGS_MAX || !fn)
-		return -EINVAL;
-	rs = rings_new(fn, ctx);
-	if (!rs)
-		return -ENOMEM;
+	err = rings_new(&rs, n, fn, ctx);
+	if (err)
+		return err;
 	for (i = 0; i < n; i++) {
 		if (!sizes[i] || (sizes[i] & (sizes[i] - 1))) {
 			err = -EINVAL;
