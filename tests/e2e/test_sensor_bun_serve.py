@@ -25,7 +25,7 @@ import pytest
 
 import agentlib
 import e2elib
-from e2elib import check_pair, expected, one_call
+from e2elib import check_pair, expected
 
 VERSIONS = ["1.2.20", "1.4.5"]
 CLIENT = os.path.join(e2elib.CLIENTS, "bun_serve_client.mjs")
@@ -60,24 +60,29 @@ def test_bun_serves_and_calls(server, no_other_sensor, tmp_path, version, via):
         assert len(res) == ROUNDS * CALLS, c.stdout
         evs = e2elib.EventLog(sensor.out).wait_pid(c.pid, 2 * (len(res) - MISS_MAX),
                                                    timeout=20)
-        got = [r["message"] for r in res
-               if any(r["message"] in json.dumps(e) for e in evs)]
-        missing = [r["message"] for r in res if r["message"] not in got]
+        pairs = {}
+        for r in res:
+            found = e2elib.find_call(evs, r["message"])
+            if len(found) == 1 and found[0][1] is not None:
+                pairs[r["message"]] = found[0]
+        got = list(pairs)
+        missing = [r["message"] for r in res if r["message"] not in pairs]
         st = sensor.status()
         # Without SSL_new most of the calls are lost; what can remain is
         # the window between userspace deciding to skip a server end and
-        # handling its end record (README, Limits: "Reused SSL*").
+        # handling its end record (README, Limits: "Reused SSL*"): a
+        # request or a response of one call.
         assert len(missing) <= MISS_MAX, "AI calls not captured: %s (of %d); capture: %s" % (
             missing, len(res), json.dumps([st["capture"], st["capture_by_stack"]["boringssl"]]))
         for r in res:
             if r["message"] in missing:
                 continue
             assert r["status"] == 200, r
-            q, resp = one_call(evs, r["message"])
+            q, resp = pairs[r["message"]]
             kw = expected(server, r["message"], provider_request_id=r["id"])
             _, rd = check_pair(q, resp, pid=c.pid, exe=exe, name="bun", **kw)
             assert rd["choices"][0]["message"]["content"] == r["text"]
-        assert len(evs) == 2 * len(got), [e["event_type"] for e in evs]
+        assert len(evs) >= 2 * len(got), [e["event_type"] for e in evs]
         # the server ends were handed to the kernel to be skipped
         assert sensor.status()["capture"]["skipped_conns"] >= ROUNDS * SERVED, st["capture"]
     finally:
