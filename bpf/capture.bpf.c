@@ -25,5 +25,6 @@ cpu_state_map_t cpu_state SEC(".maps");
 traced_tgids_map_t traced_tgids SEC(".maps");
 skip_conns_map_t skip_conns SEC(".maps");
 __u32 skip_gen;
+conn_ends_map_t conn_ends SEC(".maps");
 exec_ts_map_t exec_ts SEC(".maps");
 selected_map_t selected SEC(".maps");

@@ -160,6 +160,24 @@ typedef struct {
 extern skip_conns_map_t skip_conns SEC(".maps");
 
 /*
+ * CLOCK_MONOTONIC time at which each connection id of a traced process
+ * last ended (emit_conn_end()).  Userspace decides to skip a connection
+ * from records that lag behind the kernel: its entry can arrive after
+ * the connection ended and its id (a freed SSL*, a closed fd) went to a
+ * new connection.  An entry of skip_conns decided from a record older
+ * than the id's last end belongs to the old connection and is dropped
+ * (lookup_skip()).  LRU: an id whose end was evicted falls back to
+ * userspace dropping the entry when it reads the end record.
+ */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CAP_SKIP_MAX);
+	__type(key, struct cap_conn_key);
+	__type(value, __u64);
+} conn_ends_map_t;
+extern conn_ends_map_t conn_ends SEC(".maps");
+
+/*
  * Changes whenever an entry of skip_conns may have appeared or gone: 0
  * until userspace adds the first (no lookups until then); userspace adds
  * 1 after each update, the end of a connection adds 1 here.  A thread's
@@ -455,17 +473,22 @@ static __always_inline struct call_args *call_slot(struct task_struct *t,
 	return p;
 }
 
-/* Whether skip_conns holds @conn of @t's process for its current image. */
+/*
+ * Whether skip_conns holds @conn of @t's process for its current image
+ * and its current connection: an entry decided from a record older than
+ * the process's last exec or the id's last end is dropped.
+ */
 static __always_inline bool lookup_skip(struct task_struct *t, __u64 conn)
 {
 	struct cap_conn_key k = { .tgid = t->tgid, .conn = conn };
-	__u64 *since, *exec;
+	__u64 *since, *exec, *end;
 
 	since = bpf_map_lookup_elem(&skip_conns, &k);
 	if (!since)
 		return false;
 	exec = bpf_task_storage_get(&exec_ts, t->group_leader, 0, 0);
-	if (exec && *exec > *since) {
+	end = bpf_map_lookup_elem(&conn_ends, &k);
+	if ((exec && *exec > *since) || (end && *end > *since)) {
 		bpf_map_delete_elem(&skip_conns, &k);
 		return false;
 	}
@@ -564,11 +587,16 @@ static __always_inline void *control_reserve(__u64 size, __u32 kind)
  */
 static __always_inline void emit_conn_end(__u32 tgid, __u64 conn)
 {
+	struct cap_conn_key k = { .tgid = tgid, .conn = conn };
+	__u64 now;
 	struct cap_free *f;
 
 	forget_skip(tgid, conn);
 	if (!conn || !bpf_map_lookup_elem(&traced_tgids, &tgid))
 		return;
+	/* Only traced processes' records lead to skips. */
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&conn_ends, &k, &now, BPF_ANY);
 	f = control_reserve(sizeof(*f), CAP_KIND_FREE);
 	if (!f)
 		return;
