@@ -9,14 +9,32 @@
 set -eu
 CACHE="${OISP_TEST_CACHE:-/var/cache/oisp-test}/npm"
 PKGS="@oven/bun-linux-x64@1.4.5
+@oven/bun-linux-x64@1.4.2
+@oven/bun-linux-x64@1.4.0
+@oven/bun-linux-x64@1.3.14
+@oven/bun-linux-x64@1.3.11
 @oven/bun-linux-x64@1.3.5
+@oven/bun-linux-x64@1.3.0
 @oven/bun-linux-x64@1.2.20
 @anthropic-ai/claude-code-linux-x64@2.1.337
+@anthropic-ai/claude-code-linux-x64@2.1.316
+@anthropic-ai/claude-code-linux-x64@2.1.286
+@anthropic-ai/claude-code-linux-x64@2.1.252
 @anthropic-ai/claude-code-linux-x64@2.1.200
+@anthropic-ai/claude-code-linux-x64@2.1.159
+@anthropic-ai/claude-code-linux-x64@2.1.123
 @openai/codex@0.171.0-linux-x64
+@openai/codex@0.166.0-linux-x64
+@openai/codex@0.159.3-linux-x64
+@openai/codex@0.151.0-linux-x64
 @openai/codex@0.144.5-linux-x64
+@openai/codex@0.133.0-linux-x64
 @deno/linux-x64-glibc@2.9.6
+@deno/linux-x64-glibc@2.9.4
+@deno/linux-x64-glibc@2.7.14
 @deno/linux-x64-glibc@2.6.3
+@deno/linux-x64-glibc@2.5.6
+@deno/linux-x64-glibc@2.4.4
 @github/copilot-linux-x64@1.0.102
 @github/copilot@1.0.102"
 

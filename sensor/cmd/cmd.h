@@ -10,5 +10,6 @@ int cmd_run(int argc, char **argv);	/* cmd_run.c */
 int cmd_record(int argc, char **argv);	/* cmd_record.c */
 int cmd_replay(int argc, char **argv);	/* cmd_replay.c */
 int cmd_status(int argc, char **argv);	/* cmd_status.c */
+int cmd_inspect(int argc, char **argv);	/* cmd_inspect.c */
 
 #endif /* OISP_CMD_H */

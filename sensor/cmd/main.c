@@ -27,6 +27,7 @@ static const struct {
 	{ "status", cmd_status },
 	{ "record", cmd_record },
 	{ "replay", cmd_replay },
+	{ "inspect", cmd_inspect },
 	{ "version", cmd_version },
 };
 

@@ -15,7 +15,8 @@ import agentlib
 import e2elib
 from e2elib import check_pair, expected, one_call
 
-VERSIONS = ["1.2.20", "1.3.5", "1.4.5"]
+# Releases over a year: each is captured without a change to the sensor.
+VERSIONS = ["1.2.20", "1.3.0", "1.3.5", "1.3.11", "1.3.14", "1.4.0", "1.4.2", "1.4.5"]
 MODES = ["fetch", "fetch-stream", "sdk", "sdk-stream"]
 CLIENT = os.path.join(e2elib.CLIENTS, "bun_client.mjs")
 

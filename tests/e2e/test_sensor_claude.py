@@ -21,7 +21,8 @@ import agentlib
 import e2elib
 from e2elib import check_pair, expected, one_call
 
-VERSIONS = ["2.1.200", "2.1.337"]
+# Releases over eight months: each is captured without a change to the sensor.
+VERSIONS = ["2.1.123", "2.1.159", "2.1.200", "2.1.252", "2.1.286", "2.1.316", "2.1.337"]
 KEY = "sk-ant-test-claude-" + e2elib.KEY_MARK
 
 

@@ -20,6 +20,9 @@ from test_sensor_h2 import h2front  # noqa: F401  (a fixture)
 
 CACHE = os.path.join(os.environ.get("OISP_TEST_CACHE", "/var/cache/oisp-test"), "npm")
 DENOS = ["2.9.6", "2.6.3"]
+# Releases over 16 months for fetch(): each is captured without a change to
+# the sensor (rustls 0.23.28 to 0.23.40).
+DENO_RELEASES = DENOS + ["2.9.4", "2.7.14", "2.5.6", "2.4.4"]
 SCRIPT = os.path.join(e2elib.CLIENTS, "deno_client.mjs")
 
 
@@ -54,7 +57,7 @@ def front_of(request, sensor_run, proto):
 
 
 @pytest.mark.parametrize("proto", ["h1", "h2"])
-@pytest.mark.parametrize("version", DENOS)
+@pytest.mark.parametrize("version", DENO_RELEASES)
 def test_deno_fetch(request, sensor_run, version, proto):
     exe = deno_exe(version)
     front = front_of(request, sensor_run, proto)
@@ -93,6 +96,9 @@ def test_deno_fetch(request, sensor_run, version, proto):
 
 
 CODEXES = ["0.171.0", "0.144.5"]
+# Releases over six months for `codex exec` over HTTP/1.1 and h2 (rustls
+# 0.23.36 to 0.23.46, OpenSSL 3.5.5 to 3.6.4 beside it).
+CODEX_RELEASES = CODEXES + ["0.166.0", "0.159.3", "0.151.0", "0.133.0"]
 CODEX_CONFIG = """\
 model = "gpt-4.1-mini"
 model_provider = "standin"
@@ -114,7 +120,7 @@ def codex_exe(version):
 
 
 @pytest.mark.parametrize("proto", ["h1", "h2"])
-@pytest.mark.parametrize("version", CODEXES)
+@pytest.mark.parametrize("version", CODEX_RELEASES)
 def test_codex_exec(request, sensor_run, version, proto):
     """codex exec against the Responses stand-in, over HTTP/1.1 and h2
     (WebSocket off: the stand-in offers none)."""
