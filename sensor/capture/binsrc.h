@@ -3,7 +3,8 @@
  * binsrc.h - the bytes of a linked x86-64 file by link-time virtual
  * address, for the finders that identify functions in stripped files
  * (bssl.h, rustls.h, ossl3.h): which sections they read, one reader,
- * and a scan of a section in bounded windows.
+ * a scan of a section in bounded windows, and the start of a .rodata
+ * string found by its tail.
  *
  * A source is either an ELF file (binsrc__elf(): its .text, .rodata,
  * .eh_frame_hdr and .eh_frame, read with pread(2), never mapped) or
