@@ -28,6 +28,30 @@ int binsrc__read_clip(const struct binsrc *src, const struct binsrc_region *rg,
 	return src->read(src->ctx, addr, buf, n);
 }
 
+int binsrc__str_start(const struct binsrc *src, __u64 a, __u64 *start)
+{
+	const struct binsrc_region *ro = &src->rodata;
+	unsigned char back[BINSRC_STR_MAX];
+	__u64 from;
+	size_t got, i;
+	int err;
+
+	from = a - ro->addr > sizeof(back) ? a - sizeof(back) : ro->addr;
+	err = binsrc__read_clip(src, ro, from, back, a - from, &got);
+	if (err)
+		return err;
+	for (i = got; i > 0; i--) {
+		if (!back[i - 1]) {
+			*start = from + i;
+			return 0;
+		}
+	}
+	if (from != ro->addr)
+		return -ENOENT;
+	*start = from;
+	return 0;
+}
+
 int binsrc__scan(const struct binsrc *src, const struct binsrc_region *rg,
 		 int (*fn)(void *arg, __u64 a, const unsigned char *p,
 			   size_t n, size_t valid),

@@ -3,7 +3,8 @@
  * binsrc.h - the bytes of a linked x86-64 file by link-time virtual
  * address, for the finders that identify functions in stripped files
  * (bssl.h, rustls.h, ossl3.h): which sections they read, one reader,
- * and a scan of a section in bounded windows.
+ * a scan of a section in bounded windows, and the start of a .rodata
+ * string found by its tail.
  *
  * A source is either an ELF file (binsrc__elf(): its .text, .rodata,
  * .eh_frame_hdr and .eh_frame, read with pread(2), never mapped) or
@@ -54,6 +55,21 @@ bool binsrc__in(const struct binsrc_region *rg, __u64 a, __u64 n);
  */
 int binsrc__read_clip(const struct binsrc *src, const struct binsrc_region *rg,
 		      __u64 addr, void *buf, size_t n, size_t *got);
+
+/* Bytes before a string's end that binsrc__str_start() looks at. */
+#define BINSRC_STR_MAX	256
+
+/*
+ * The start of the NUL-terminated string in .rodata of @src that holds
+ * the byte before @a (a match of a string's tail, such as a __FILE__'s
+ * last path components): the byte after the last NUL of the up to
+ * BINSRC_STR_MAX bytes before @a, or .rodata's start, into *@start
+ * (@a itself when the byte before @a is a NUL or @a starts .rodata).
+ * Returns 0; -ENOENT when those BINSRC_STR_MAX bytes hold no NUL and do
+ * not reach back to .rodata's start (longer than a path); or the
+ * reader's -errno.
+ */
+int binsrc__str_start(const struct binsrc *src, __u64 a, __u64 *start);
 
 /*
  * Calls @fn on region @rg of @src in steps of BINSRC_CHUNK bytes, each

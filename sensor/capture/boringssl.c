@@ -28,6 +28,7 @@
 
 #include "capture/bssl.h"
 #include "capture/elfsym.h"
+#include "capture/finder.h"
 #include "capture/stack.h"
 
 static const char *const boringssl_libs[] = { NULL };
@@ -63,12 +64,8 @@ static void describe(struct stack_match *m, const struct bssl_result *r,
 			 r->nrefs, r->nsites, r->nfuncs);
 		return;
 	}
-	if (r->ssl_new.entry)
-		snprintf(nw, sizeof(nw), "SSL_new %#llx (%s)",
-			 (unsigned long long)r->ssl_new.entry,
-			 how(&r->ssl_new));
-	else
-		snprintf(nw, sizeof(nw), "no SSL_new (%s)", r->new_why);
+	finder__new_text(nw, sizeof(nw), r->ssl_new.entry, how(&r->ssl_new),
+			 r->new_why);
 	snprintf(m->found, sizeof(m->found),
 		 "SSL_write %#llx (%s), SSL_read %#llx (%s), %s; %u error calls in %u functions, each reached by decoding",
 		 (unsigned long long)r->write.entry, how(&r->write),
@@ -79,18 +76,14 @@ static void describe(struct stack_match *m, const struct bssl_result *r,
 static int boringssl_resolve(struct elfsym *es, int fd, struct stack_match *m)
 {
 	struct bssl_result r;
-	__u64 entries[3];
 	int err;
 
 	err = bssl__find_elf(es, fd, &r);
 	if (err == -ENOENT)
 		return err;
 	describe(m, &r, err);
-	entries[0] = r.write.entry;
-	entries[1] = r.read.entry;
-	entries[2] = r.ssl_new.entry;
-	return stack_match__found(m, es, err, r.why, entries, boringssl_probes,
-				  r.ssl_new.entry ? 3 : 2);
+	return finder__probe(m, es, err, r.why, r.write.entry, r.read.entry,
+			     r.ssl_new.entry, boringssl_probes);
 }
 
 const struct tls_stack boringssl_stack = {

@@ -14,6 +14,7 @@
 #include "capture/bssl.h"
 #include "capture/ehframe.h"
 #include "capture/elfsym.h"
+#include "capture/finder.h"
 #include "capture/x86code.h"
 
 /* File name strings accepted (one in a linked file; tail merges). */
@@ -67,26 +68,15 @@ struct finder {
 /* Adds the string ending in the file name suffix found at @a. */
 static int add_string(struct finder *f, __u64 a)
 {
-	unsigned char back[256];
-	__u64 from, start;
 	unsigned int i;
-	size_t got;
+	__u64 start;
 	int err;
 
-	from = a - f->src->rodata.addr > sizeof(back) ?
-	       a - sizeof(back) : f->src->rodata.addr;
-	err = binsrc__read_clip(f->src, &f->src->rodata, from, back, a - from, &got);
+	err = binsrc__str_start(f->src, a, &start);
+	if (err == -ENOENT)
+		return 0;	/* longer than a path: not a __FILE__ */
 	if (err)
 		return err;
-	start = from;
-	for (i = got; i > 0; i--) {
-		if (!back[i - 1]) {
-			start = from + i;
-			break;
-		}
-	}
-	if (i == 0 && from != f->src->rodata.addr)
-		return 0;	/* longer than a path: not a __FILE__ */
 	/*
 	 * A __FILE__ has a directory before ssl/ (the build's path to
 	 * BoringSSL); "/ssl/ssl_lib.cc" alone is a program searching for it.
@@ -369,21 +359,6 @@ static __u64 target_above(const struct finder *f, __u64 a)
 /* --- the function's own control flow --- */
 
 /*
- * True when one of the starts of site @s begins an instruction of walk
- * @w that ends with its field.
- */
-static bool site_reached(const struct site *s, const struct x86_walk *w)
-{
-	unsigned int i;
-
-	for (i = 1; i <= 4; i++)
-		if ((s->starts & 1u << i) &&
-		    x86_walk__spans(w, s->field - i, s->field + 4))
-			return true;
-	return false;
-}
-
-/*
  * Walks the function from @entry within [@entry, @end) (x86code__walk())
  * and checks that every site of @s[0..@n) starts an instruction reached;
  * stores the number of instructions in *@ninsns and the end of the last
@@ -407,7 +382,7 @@ static int descend(struct finder *f, __u64 entry, __u64 end,
 	*ninsns = w.ninsns;
 	*reach = w.reach;
 	for (i = 0; i < n; i++) {
-		if (!site_reached(s[i], &w)) {
+		if (!finder__load_start(&w, s[i]->field, s[i]->starts)) {
 			*why = "an error call site is not reached from the entry";
 			err = -EILSEQ;
 			goto out;
@@ -675,14 +650,8 @@ static int find_new(struct finder *f, struct group fns[SIG_NR][MAX_CANDS],
 		     r->ssl_new.entry == r->read.entry))
 		err = refuse(f, "SSL_new shares an entry with SSL_write or SSL_read",
 			     -EILSEQ);
-	if (!err)
-		return 0;
-	if (!r->why)
-		return err;
-	r->new_why = r->why;
-	r->why = NULL;
-	memset(&r->ssl_new, 0, sizeof(r->ssl_new));
-	return 0;
+	return finder__optional(err, &r->why, &r->new_why, &r->ssl_new,
+				sizeof(r->ssl_new));
 }
 
 /* The group (entry) of decoded site @s: its FDE's, else a call target. */
@@ -825,12 +794,9 @@ int bssl__find(const struct binsrc *src, struct bssl_result *r)
 	if (!err)
 		err = find_new(&f, fns, nfn);
 out:
-	if (err && err != -ENOENT && !r->why)
-		r->why = err == -ENOMEM ? "out of memory" :
-			 "ssl_lib.cc could not be read";
 	free(ds);
 	finder_free(&f);
-	return err;
+	return finder__end(err, &r->why, "ssl_lib.cc could not be read");
 }
 
 /* --- the file --- */

@@ -30,6 +30,7 @@
 #include <stdio.h>
 
 #include "capture/elfsym.h"
+#include "capture/finder.h"
 #include "capture/ossl3.h"
 #include "capture/stack.h"
 
@@ -51,7 +52,7 @@ static const struct tls_probe openssl_static_probes[] = {
 static void describe(struct stack_match *m, const struct ossl3_result *r,
 		     int err)
 {
-	char nw[80];
+	char nw[80], sites[24];
 
 	if (err) {
 		snprintf(m->found, sizeof(m->found),
@@ -59,12 +60,8 @@ static void describe(struct stack_match *m, const struct ossl3_result *r,
 			 r->version[0] ? r->version : "?", r->nrefs);
 		return;
 	}
-	if (r->ssl_new.entry)
-		snprintf(nw, sizeof(nw), "SSL_new %#llx (%u sites)",
-			 (unsigned long long)r->ssl_new.entry,
-			 r->ssl_new.nsites);
-	else
-		snprintf(nw, sizeof(nw), "no SSL_new (%s)", r->new_why);
+	snprintf(sites, sizeof(sites), "%u sites", r->ssl_new.nsites);
+	finder__new_text(nw, sizeof(nw), r->ssl_new.entry, sites, r->new_why);
 	snprintf(m->found, sizeof(m->found),
 		 "OpenSSL %s: ssl_write_internal %#llx (%u sites), ssl_read_internal %#llx (%u sites), %s; .eh_frame entries, each site reached by decoding",
 		 r->version, (unsigned long long)r->write.entry,
@@ -76,19 +73,14 @@ static int openssl_static_resolve(struct elfsym *es, int fd,
 				  struct stack_match *m)
 {
 	struct ossl3_result r;
-	__u64 entries[3];
 	int err;
 
 	err = ossl3__find_elf(es, fd, &r);
 	if (err == -ENOENT)
 		return err;
 	describe(m, &r, err);
-	entries[0] = r.write.entry;
-	entries[1] = r.read.entry;
-	entries[2] = r.ssl_new.entry;
-	return stack_match__found(m, es, err, r.why, entries,
-				  openssl_static_probes,
-				  r.ssl_new.entry ? 3 : 2);
+	return finder__probe(m, es, err, r.why, r.write.entry, r.read.entry,
+			     r.ssl_new.entry, openssl_static_probes);
 }
 
 const struct tls_stack openssl_static_stack = {

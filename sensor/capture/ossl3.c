@@ -12,6 +12,7 @@
 
 #include "capture/binsrc.h"
 #include "capture/ehframe.h"
+#include "capture/finder.h"
 #include "capture/ossl3.h"
 #include "capture/x86code.h"
 
@@ -99,29 +100,19 @@ static int add_val(struct finder *f, __u64 a, unsigned int kind)
  */
 static int add_file(struct finder *f, __u64 a)
 {
-	unsigned char back[256];
-	__u64 from, start;
-	unsigned int i;
-	size_t got;
+	unsigned char c = 0;
+	__u64 start;
 	int err;
 
-	from = a - f->src->rodata.addr > sizeof(back) ?
-	       a - sizeof(back) : f->src->rodata.addr;
-	err = binsrc__read_clip(f->src, &f->src->rodata, from, back, a - from,
-				&got);
+	err = binsrc__str_start(f->src, a, &start);
+	if (err == -ENOENT)
+		return 0;	/* longer than a path: not a __FILE__ */
+	if (!err && start != a)
+		err = f->src->read(f->src->ctx, a - 1, &c, 1);
 	if (err)
 		return err;
-	if (got && back[got - 1] && back[got - 1] != '/')
+	if (c && c != '/')
 		return 0;	/* "xssl/ssl_lib.c": another file */
-	start = from;
-	for (i = got; i > 0; i--) {
-		if (!back[i - 1]) {
-			start = from + i;
-			break;
-		}
-	}
-	if (i == 0 && from != f->src->rodata.addr)
-		return 0;	/* longer than a path: not a __FILE__ */
 	return add_val(f, start, KIND_FILE);
 }
 
@@ -213,18 +204,6 @@ static int scan_text(void *arg, __u64 a, const unsigned char *p, size_t n,
 
 	return x86code__scan_refs(a, p, n, valid, f->vals, f->nvals, true,
 				  add_ref, f);
-}
-
-/* The start of load @l that the walk @w decoded, or 0. */
-static __u64 load_start(const struct load *l, const struct x86_walk *w)
-{
-	unsigned int i;
-
-	for (i = 1; i <= 4; i++)
-		if ((l->starts & 1u << i) &&
-		    x86_walk__spans(w, l->field - i, l->field + 4))
-			return l->field - i;
-	return 0;
 }
 
 /*
@@ -399,7 +378,7 @@ static int prove(struct finder *f, unsigned int k, struct ossl3_func *fn)
 				     -EILSEQ);
 			break;
 		}
-		start = load_start(l, &w);
+		start = finder__load_start(&w, l->field, l->starts);
 		if (!start) {
 			err = refuse(f, "an error site is not reached from the entry",
 				     -EILSEQ);
@@ -439,14 +418,8 @@ static int find_new(struct finder *f)
 		return 0;
 	}
 	err = prove(f, FN_NEW, &r->ssl_new);
-	if (!err)
-		return 0;
-	if (!r->why)
-		return err;
-	r->new_why = r->why;
-	r->why = NULL;
-	memset(&r->ssl_new, 0, sizeof(r->ssl_new));
-	return 0;
+	return finder__optional(err, &r->why, &r->new_why, &r->ssl_new,
+				sizeof(r->ssl_new));
 }
 
 static int find(struct finder *f)
@@ -504,15 +477,10 @@ int ossl3__find(const struct binsrc *src, struct ossl3_result *r)
 	if (!src->rodata.size || !src->text.size)
 		return -ENOENT;
 	err = find(&f);
-	if (err && err != -ENOENT && !r->why)
-		r->why = err == -ENOMEM ? "out of memory" :
-			 "ssl_lib.c could not be read";
-	if (err == -ENOENT)
-		r->why = NULL;
 	x86code__free(f.xc);
 	ehframe__free(f.eh);
 	free(f.loads);
-	return err;
+	return finder__end(err, &r->why, "ssl_lib.c could not be read");
 }
 
 int ossl3__find_elf(struct elfsym *es, int fd, struct ossl3_result *r)

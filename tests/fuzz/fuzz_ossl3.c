@@ -18,6 +18,7 @@
 
 #include "capture/binsrc.h"
 #include "capture/ossl3.h"
+#include "../unit/synthcode.h"
 
 #define TEXT	0x401000ULL
 #define RODATA	0x200000ULL
@@ -31,70 +32,32 @@ static const char rodata[] =
 struct input {
 	const uint8_t *text;
 	size_t size;
-	unsigned char hdr[12 + 16];
-	unsigned char frame[20 + 32 + 16];
+	unsigned char hdr[CODE_EH_HDR(2)];
+	unsigned char frame[CODE_EH_FRAME(2) + 16];
 };
 
 static int fuzz_read(void *ctx, __u64 addr, void *buf, size_t n)
 {
 	const struct input *in = ctx;
-	const struct {
-		__u64 a;
-		const void *p;
-		size_t n;
-	} rg[] = {
+	const struct code_region rg[] = {
 		{ TEXT, in->text, in->size },
 		{ RODATA, rodata, sizeof(rodata) },
 		{ HDR, in->hdr, sizeof(in->hdr) },
 		{ FRAME, in->frame, sizeof(in->frame) },
 	};
-	unsigned int i;
 
-	for (i = 0; i < 4; i++) {
-		if (addr >= rg[i].a && n <= rg[i].n &&
-		    addr - rg[i].a <= rg[i].n - n) {
-			memcpy(buf, (const char *)rg[i].p + (addr - rg[i].a), n);
-			return 0;
-		}
-	}
-	abort();	/* the finder reads only inside the regions */
-}
-
-static void le32(unsigned char *p, __u32 v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
+	if (code_read(rg, 4, addr, buf, n))
+		abort();	/* the finder reads only inside the regions */
+	return 0;
 }
 
 /* The tables for the functions [TEXT, TEXT + @split), [.., @end). */
 static void tables(struct input *in, __u64 split)
 {
-	static const unsigned char cie[] = {
-		0x10, 0, 0, 0,	0, 0, 0, 0,	1, 'z', 'R', 0,
-		1, 0x78, 16,	1, 0x1b,	0, 0, 0,
-	};
-	__u64 start[2] = { TEXT, TEXT + split };
-	__u64 end[2] = { TEXT + split, TEXT + in->size };
-	unsigned int i, off;
+	const __u64 start[2] = { TEXT, TEXT + split };
+	const __u64 end[2] = { TEXT + split, TEXT + in->size };
 
-	memcpy(in->frame, cie, sizeof(cie));
-	in->hdr[0] = 1;
-	in->hdr[1] = 0x1b;
-	in->hdr[2] = 0x03;
-	in->hdr[3] = 0x3b;
-	le32(in->hdr + 4, (__u32)(FRAME - (HDR + 4)));
-	le32(in->hdr + 8, 2);
-	for (i = 0; i < 2; i++) {
-		off = 20 + 16 * i;
-		le32(in->frame + off, 12);
-		le32(in->frame + off + 4, off + 4);
-		le32(in->frame + off + 8, (__u32)(start[i] - (FRAME + off + 8)));
-		le32(in->frame + off + 12, (__u32)(end[i] - start[i]));
-		le32(in->hdr + 12 + 8 * i, (__u32)(start[i] - HDR));
-		le32(in->hdr + 16 + 8 * i, (__u32)(FRAME + off - HDR));
-	}
+	code_eh_tables(in->hdr, HDR, in->frame, FRAME, start, end, 2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -19,6 +19,7 @@
 #include "capture/bssl.h"
 #include "capture/elfsym.h"
 #include "capture/stack.h"
+#include "synthcode.h"
 
 /* --- the real executables --- */
 
@@ -225,62 +226,26 @@ static const char rodata[] = "\0../../vendor/boringssl/ssl/ssl_lib.cc";
 #define FILE_NAME	(RODATA + 1)
 
 struct img {
-	unsigned char text[4096];
-	size_t len;
+	struct code c;		/* .text at TEXT */
 	__u64 errfn;
 };
 
 static int img_read(void *ctx, __u64 addr, void *buf, size_t n)
 {
 	const struct img *m = ctx;
+	const struct code_region rg[] = {
+		{ TEXT, m->c.text, m->c.len },
+		{ RODATA, rodata, sizeof(rodata) },
+	};
 
-	if (addr >= TEXT && addr - TEXT + n <= m->len) {
-		memcpy(buf, m->text + (addr - TEXT), n);
-		return 0;
-	}
-	if (addr >= RODATA && addr - RODATA + n <= sizeof(rodata)) {
-		memcpy(buf, rodata + (addr - RODATA), n);
-		return 0;
-	}
-	return -ERANGE;
-}
-
-static __u64 here(const struct img *m)
-{
-	return TEXT + m->len;
-}
-
-static void put(struct img *m, const void *b, size_t n)
-{
-	cr_assert_leq(m->len + n, sizeof(m->text));
-	memcpy(m->text + m->len, b, n);
-	m->len += n;
-}
-
-static void put8(struct img *m, unsigned char b)
-{
-	put(m, &b, 1);
-}
-
-static void put32(struct img *m, __u32 v)
-{
-	unsigned char b[4] = { v, v >> 8, v >> 16, v >> 24 };
-
-	put(m, b, 4);
+	return code_read(rg, 2, addr, buf, n);
 }
 
 /* int3 padding to the next 16-byte boundary (at least one byte). */
 static void pad(struct img *m)
 {
-	do
-		put8(m, 0xcc);
-	while (m->len % 16);
-}
-
-static void call(struct img *m, __u64 target)
-{
-	put8(m, 0xe8);
-	put32(m, (__u32)(target - (here(m) + 4)));
+	code_put8(&m->c, 0xcc);
+	code_align(&m->c);
 }
 
 /* A function start: PUSH RBP; MOV RBP, RSP (or XOR EAX, EAX). */
@@ -291,18 +256,18 @@ static __u64 func(struct img *m, bool frame)
 	__u64 a;
 
 	pad(m);
-	a = here(m);
+	a = code_here(&m->c);
 	if (frame)
-		put(m, push, sizeof(push));
+		code_put(&m->c, push, sizeof(push));
 	else
-		put(m, xor, sizeof(xor));
+		code_put(&m->c, xor, sizeof(xor));
 	return a;
 }
 
 static void ret(struct img *m)
 {
-	put8(m, 0x5d);	/* pop rbp */
-	put8(m, 0xc3);
+	code_put8(&m->c, 0x5d);	/* pop rbp */
+	code_put8(&m->c, 0xc3);
 }
 
 /*
@@ -312,18 +277,20 @@ static void ret(struct img *m)
  */
 static void site(struct img *m, __u32 reason, __u32 line)
 {
-	put8(m, 0xb9);
-	put32(m, FILE_NAME);
-	put8(m, 0xbf);
-	put32(m, 16);
-	put8(m, 0x31);
-	put8(m, 0xf6);
-	put8(m, 0xba);
-	put32(m, reason);
-	put8(m, 0x41);
-	put8(m, 0xb8);
-	put32(m, line);
-	call(m, m->errfn);
+	struct code *c = &m->c;
+
+	code_put8(c, 0xb9);
+	code_put32(c, FILE_NAME);
+	code_put8(c, 0xbf);
+	code_put32(c, 16);
+	code_put8(c, 0x31);
+	code_put8(c, 0xf6);
+	code_put8(c, 0xba);
+	code_put32(c, reason);
+	code_put8(c, 0x41);
+	code_put8(c, 0xb8);
+	code_put32(c, line);
+	code_call(c, m->errfn);
 }
 
 /* SSL_write's error calls and its return. */
@@ -355,7 +322,7 @@ static __u64 ssl_read(struct img *m)
 	ret(m);
 	a = func(m, true);
 	site(m, 66, 931);
-	call(m, impl);
+	code_call(&m->c, impl);
 	ret(m);
 	return a;
 }
@@ -375,14 +342,15 @@ static __u64 ssl_new(struct img *m, bool older)
 static void img_init(struct img *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->errfn = here(m);
-	put8(m, 0xc3);
+	m->c.addr = TEXT;
+	m->errfn = code_here(&m->c);
+	code_put8(&m->c, 0xc3);
 }
 
 static int img_find(struct img *m, struct bssl_result *r)
 {
 	struct binsrc src = {
-		.text = { TEXT, m->len },
+		.text = { TEXT, m->c.len },
 		.rodata = { RODATA, sizeof(rodata) },
 		.read = img_read,
 		.ctx = m,
@@ -431,6 +399,19 @@ Test(bssl, synthetic_ssl_new)
 	}
 }
 
+/*
+ * Image @m, with SSL_write at @w, is found and probed without SSL_new,
+ * for @new_why; the result in *@r.
+ */
+static void assert_without_new(struct img *m, __u64 w, const char *new_why,
+			       struct bssl_result *r)
+{
+	cr_assert_eq(img_find(m, r), 0, "%s", r->why ? r->why : "-");
+	cr_assert_eq(r->write.entry, w);
+	cr_assert_eq(r->ssl_new.entry, 0);
+	cr_assert_str_eq(r->new_why, new_why);
+}
+
 /* Two functions match SSL_new: the file is probed without it. */
 Test(bssl, two_ssl_new_not_probed)
 {
@@ -443,10 +424,7 @@ Test(bssl, two_ssl_new_not_probed)
 	ssl_new(&m, false);
 	ssl_new(&m, true);
 	ssl_read(&m);
-	cr_assert_eq(img_find(&m, &r), 0, "%s", r.why ? r.why : "-");
-	cr_assert_eq(r.write.entry, w);
-	cr_assert_eq(r.ssl_new.entry, 0);
-	cr_assert_str_eq(r.new_why, "two functions match SSL_new");
+	assert_without_new(&m, w, "two functions match SSL_new", &r);
 }
 
 /* SSL_new's reason next to another one: not SSL_new's signature. */
@@ -454,19 +432,17 @@ Test(bssl, ssl_new_with_other_reason_not_probed)
 {
 	struct bssl_result r;
 	struct img m;
-	__u64 a;
+	__u64 a, w;
 
 	img_init(&m);
-	ssl_write(&m, true);
+	w = ssl_write(&m, true);
 	a = func(&m, true);
 	site(&m, 185, 484);
 	site(&m, 66, 490);
 	ret(&m);
 	ssl_read(&m);
-	cr_assert_eq(img_find(&m, &r), 0, "%s", r.why ? r.why : "-");
+	assert_without_new(&m, w, "no function matches SSL_new", &r);
 	cr_assert_neq(r.read.entry, a);
-	cr_assert_eq(r.ssl_new.entry, 0);
-	cr_assert_str_eq(r.new_why, "no function matches SSL_new");
 }
 
 Test(bssl, two_ssl_write_refused)
@@ -492,7 +468,7 @@ Test(bssl, unproven_entry_refused)
 	img_init(&m);
 	w = ssl_write(&m, false);
 	ssl_read(&m);
-	call(&m, w);	/* a call target, but not a function start */
+	code_call(&m.c, w);	/* a call target, but not a function start */
 	cr_assert_eq(img_find(&m, &r), -EILSEQ);
 	cr_assert_str_eq(r.why,
 			 "the call target below the sites has no prologue");
@@ -510,7 +486,7 @@ Test(bssl, overlapping_instructions_refused)
 
 	img_init(&m);
 	func(&m, true);
-	put(&m, overlap, sizeof(overlap));
+	code_put(&m.c, overlap, sizeof(overlap));
 	write_body(&m);
 	ssl_read(&m);
 	cr_assert_eq(img_find(&m, &r), -EILSEQ);
@@ -525,8 +501,8 @@ Test(bssl, sites_calling_two_functions_refused)
 
 	img_init(&m);
 	ssl_write(&m, true);
-	m.errfn = here(&m);
-	put8(&m, 0xc3);
+	m.errfn = code_here(&m.c);
+	code_put8(&m.c, 0xc3);
 	ssl_read(&m);
 	cr_assert_eq(img_find(&m, &r), -ENOTUNIQ);
 }

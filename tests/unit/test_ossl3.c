@@ -18,6 +18,7 @@
 #include "capture/elfsym.h"
 #include "capture/ossl3.h"
 #include "capture/stack.h"
+#include "synthcode.h"
 
 /* --- the real file --- */
 
@@ -171,12 +172,11 @@ Test(ossl3, not_openssl)
 #define S_VER	(S_NEW + sizeof("SSL_new"))
 
 struct img {
-	unsigned char text[4096];
-	size_t len;
+	struct code c;		/* .text at TEXT */
 	char rodata[160];
 	size_t rolen;
-	unsigned char hdr[12 + 8 * MAXF];
-	unsigned char frame[20 + 16 * MAXF + 32];
+	unsigned char hdr[CODE_EH_HDR(MAXF)];
+	unsigned char frame[CODE_EH_FRAME(MAXF) + 32];
 	__u64 fstart[MAXF], fend[MAXF];
 	unsigned int nf;
 	__u64 err_new, set_debug, set_error;
@@ -185,74 +185,25 @@ struct img {
 static int img_read(void *ctx, __u64 addr, void *buf, size_t n)
 {
 	const struct img *m = ctx;
-	const struct {
-		__u64 a;
-		const void *p;
-		size_t n;
-	} rg[] = {
-		{ TEXT, m->text, m->len },
+	const struct code_region rg[] = {
+		{ TEXT, m->c.text, m->c.len },
 		{ RODATA, m->rodata, m->rolen },
 		{ HDR, m->hdr, sizeof(m->hdr) },
 		{ FRAME, m->frame, sizeof(m->frame) },
 	};
-	unsigned int i;
 
-	for (i = 0; i < 4; i++) {
-		if (addr >= rg[i].a && n <= rg[i].n &&
-		    addr - rg[i].a <= rg[i].n - n) {
-			memcpy(buf, (const char *)rg[i].p + (addr - rg[i].a), n);
-			return 0;
-		}
-	}
-	return -ERANGE;
-}
-
-static void le32(unsigned char *p, __u32 v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
-static __u64 here(const struct img *m)
-{
-	return TEXT + m->len;
-}
-
-static void put(struct img *m, const void *b, size_t n)
-{
-	cr_assert_leq(m->len + n, sizeof(m->text));
-	memcpy(m->text + m->len, b, n);
-	m->len += n;
-}
-
-static void put8(struct img *m, unsigned char b)
-{
-	put(m, &b, 1);
-}
-
-static void put32(struct img *m, __u32 v)
-{
-	unsigned char b[4];
-
-	le32(b, v);
-	put(m, b, 4);
-}
-
-static void call(struct img *m, __u64 t)
-{
-	put8(m, 0xe8);
-	put32(m, (__u32)(t - (here(m) + 4)));
+	return code_read(rg, 4, addr, buf, n);
 }
 
 /* LEA r64, [RIP + string at .rodata offset @off] (@reg: 7 RDI, 2 RDX). */
 static void lea(struct img *m, unsigned int reg, size_t off)
 {
-	put8(m, 0x48);
-	put8(m, 0x8d);
-	put8(m, 0x05 | reg << 3);
-	put32(m, (__u32)(RODATA + off - (here(m) + 4)));
+	struct code *c = &m->c;
+
+	code_put8(c, 0x48);
+	code_put8(c, 0x8d);
+	code_put8(c, 0x05 | reg << 3);
+	code_put32(c, (__u32)(RODATA + off - (code_here(c) + 4)));
 }
 
 /*
@@ -262,21 +213,23 @@ static void lea(struct img *m, unsigned int reg, size_t off)
  */
 static void site_r(struct img *m, size_t name, __u32 line, __u32 reason)
 {
-	call(m, m->err_new);
+	struct code *c = &m->c;
+
+	code_call(c, m->err_new);
 	lea(m, 7, S_FILE);
 	lea(m, 2, name);
-	put8(m, 0xbe);			/* mov esi, line */
-	put32(m, line);
-	call(m, m->set_debug);
-	put8(m, 0xbf);			/* mov edi, 20 */
-	put32(m, 20);
-	put8(m, 0xbe);			/* mov esi, reason */
-	put32(m, reason);
-	put8(m, 0x31);			/* xor edx, edx */
-	put8(m, 0xd2);
-	put8(m, 0x31);			/* xor eax, eax */
-	put8(m, 0xc0);
-	call(m, m->set_error);
+	code_put8(c, 0xbe);		/* mov esi, line */
+	code_put32(c, line);
+	code_call(c, m->set_debug);
+	code_put8(c, 0xbf);		/* mov edi, 20 */
+	code_put32(c, 20);
+	code_put8(c, 0xbe);		/* mov esi, reason */
+	code_put32(c, reason);
+	code_put8(c, 0x31);		/* xor edx, edx */
+	code_put8(c, 0xd2);
+	code_put8(c, 0x31);		/* xor eax, eax */
+	code_put8(c, 0xc0);
+	code_call(c, m->set_error);
 }
 
 /* A site of @name raising SSL_R_BAD_LENGTH (271). */
@@ -285,23 +238,36 @@ static void site(struct img *m, size_t name, __u32 line)
 	site_r(m, name, line, 0x10f);
 }
 
+/* A function's start, 16-byte aligned: PUSH RBP.  Returns its entry. */
+static __u64 func_begin(struct img *m)
+{
+	__u64 a;
+
+	code_align(&m->c);
+	a = code_here(&m->c);
+	code_put8(&m->c, 0x55);
+	return a;
+}
+
+/* The end of the function at @a: POP RBP; RET, and its FDE. */
+static void func_end(struct img *m, __u64 a)
+{
+	code_put8(&m->c, 0x5d);
+	code_put8(&m->c, 0xc3);
+	cr_assert_lt(m->nf, MAXF);
+	m->fstart[m->nf] = a;
+	m->fend[m->nf++] = code_here(&m->c);
+}
+
 /* A function: PUSH RBP, then @n sites of @name (.rodata offsets), RET. */
 static __u64 func(struct img *m, const size_t *names, unsigned int n)
 {
-	__u64 a;
+	__u64 a = func_begin(m);
 	unsigned int i;
 
-	while (m->len % 16)
-		put8(m, 0xcc);
-	a = here(m);
-	put8(m, 0x55);
 	for (i = 0; i < n; i++)
 		site(m, names[i], 100 + i);
-	put8(m, 0x5d);
-	put8(m, 0xc3);
-	cr_assert_lt(m->nf, MAXF);
-	m->fstart[m->nf] = a;
-	m->fend[m->nf++] = here(m);
+	func_end(m, a);
 	return a;
 }
 
@@ -315,6 +281,7 @@ static void img_init(struct img *m, const char *version)
 	size_t o = 1;
 
 	memset(m, 0, sizeof(*m));
+	m->c.addr = TEXT;
 	for (i = 0; i < 5; i++) {
 		memcpy(m->rodata + o, strs[i], strlen(strs[i]) + 1);
 		o += strlen(strs[i]) + 1;
@@ -323,54 +290,25 @@ static void img_init(struct img *m, const char *version)
 	memcpy(m->rodata + o, version, strlen(version) + 1);
 	m->rolen = o + strlen(version) + 1;
 	/* ERR_new, ERR_set_debug, ERR_set_error: each a RET. */
-	m->err_new = here(m);
-	put8(m, 0xc3);
-	m->set_debug = here(m);
-	put8(m, 0xc3);
-	m->set_error = here(m);
-	put8(m, 0xc3);
-}
-
-/* Writes the unwind tables of the functions made (LSB 5.0 10.6). */
-static void eh_tables(struct img *m)
-{
-	static const unsigned char cie[] = {
-		0x10, 0, 0, 0,	0, 0, 0, 0,	1, 'z', 'R', 0,
-		1, 0x78, 16,	1, 0x1b,	0, 0, 0,
-	};
-	unsigned int i, off;
-
-	memcpy(m->frame, cie, sizeof(cie));
-	m->hdr[0] = 1;
-	m->hdr[1] = 0x1b;
-	m->hdr[2] = 0x03;
-	m->hdr[3] = 0x3b;
-	le32(m->hdr + 4, (__u32)(FRAME - (HDR + 4)));
-	le32(m->hdr + 8, m->nf);
-	for (i = 0; i < m->nf; i++) {
-		off = 20 + 16 * i;
-		le32(m->frame + off, 12);
-		le32(m->frame + off + 4, off + 4);
-		le32(m->frame + off + 8,
-		     (__u32)(m->fstart[i] - (FRAME + off + 8)));
-		le32(m->frame + off + 12, (__u32)(m->fend[i] - m->fstart[i]));
-		le32(m->hdr + 12 + 8 * i, (__u32)(m->fstart[i] - HDR));
-		le32(m->hdr + 16 + 8 * i, (__u32)(FRAME + off - HDR));
-	}
+	m->err_new = code_here(&m->c);
+	code_put8(&m->c, 0xc3);
+	m->set_debug = code_here(&m->c);
+	code_put8(&m->c, 0xc3);
+	m->set_error = code_here(&m->c);
+	code_put8(&m->c, 0xc3);
 }
 
 static int img_find(struct img *m, struct ossl3_result *r, bool eh)
 {
 	struct binsrc src = {
-		.text = { TEXT, 0 },
-		.rodata = { RODATA, 0 },
+		.text = { TEXT, m->c.len },
+		.rodata = { RODATA, m->rolen },
 		.read = img_read,
 		.ctx = m,
 	};
 
-	eh_tables(m);
-	src.text.size = m->len;
-	src.rodata.size = m->rolen;
+	code_eh_tables(m->hdr, HDR, m->frame, FRAME, m->fstart, m->fend,
+		       m->nf);
 	if (eh) {
 		src.eh_frame_hdr = (struct binsrc_region){ HDR, sizeof(m->hdr) };
 		src.eh_frame = (struct binsrc_region){ FRAME, sizeof(m->frame) };
@@ -378,9 +316,33 @@ static int img_find(struct img *m, struct ossl3_result *r, bool eh)
 	return ossl3__find(&src, r);
 }
 
+/* The finder refuses image @m (@eh: with unwind tables): @err, for @why. */
+static void assert_refused(struct img *m, bool eh, int err, const char *why)
+{
+	struct ossl3_result r;
+
+	cr_assert_eq(img_find(m, &r, eh), err);
+	cr_assert_str_eq(r.why, why);
+}
+
 #define V3	"OpenSSL 3.5.8 25 Aug 2026"
 
 static const size_t wr2[] = { S_WRITE, S_WRITE }, rd1[] = { S_READ };
+
+/*
+ * An image of OpenSSL @version with ssl_read_internal (one site) and
+ * then ssl_write_internal (two sites) at *@rd and the return value.
+ */
+static __u64 read_write(struct img *m, const char *version, __u64 *rd)
+{
+	__u64 a;
+
+	img_init(m, version);
+	a = func(m, rd1, 1);
+	if (rd)
+		*rd = a;
+	return func(m, wr2, 2);
+}
 
 Test(ossl3, synthetic_found)
 {
@@ -388,9 +350,7 @@ Test(ossl3, synthetic_found)
 	struct img m;
 	__u64 w, rd;
 
-	img_init(&m, V3);
-	rd = func(&m, rd1, 1);
-	w = func(&m, wr2, 2);
+	w = read_write(&m, V3, &rd);
 	cr_assert_eq(img_find(&m, &r, true), 0, "%s", r.why ? r.why : "-");
 	cr_assert_eq(r.write.entry, w);
 	cr_assert_eq(r.read.entry, rd);
@@ -405,19 +365,11 @@ Test(ossl3, synthetic_found)
  */
 static __u64 ssl_new(struct img *m, __u32 r2)
 {
-	__u64 a;
+	__u64 a = func_begin(m);
 
-	while (m->len % 16)
-		put8(m, 0xcc);
-	a = here(m);
-	put8(m, 0x55);
 	site_r(m, S_NEW, 693, 195);
 	site_r(m, S_NEW, 697, r2);
-	put8(m, 0x5d);
-	put8(m, 0xc3);
-	cr_assert_lt(m->nf, MAXF);
-	m->fstart[m->nf] = a;
-	m->fend[m->nf++] = here(m);
+	func_end(m, a);
 	return a;
 }
 
@@ -427,9 +379,7 @@ Test(ossl3, synthetic_ssl_new)
 	struct img m;
 	__u64 n;
 
-	img_init(&m, V3);
-	func(&m, rd1, 1);
-	func(&m, wr2, 2);
+	read_write(&m, V3, NULL);
 	n = ssl_new(&m, 228);
 	cr_assert_eq(img_find(&m, &r, true), 0, "%s", r.why ? r.why : "-");
 	cr_assert_eq(r.ssl_new.entry, n);
@@ -459,9 +409,7 @@ Test(ossl3, ssl_new_not_probed)
 	__u64 w;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		img_init(&m, V3);
-		func(&m, rd1, 1);
-		w = func(&m, wr2, 2);
+		w = read_write(&m, V3, NULL);
 		for (k = 0; k < cases[i].copies; k++)
 			ssl_new(&m, cases[i].r2);
 		cr_assert_eq(img_find(&m, &r, true), 0, "%s",
@@ -476,29 +424,27 @@ Test(ossl3, ssl_new_not_probed)
 Test(ossl3, name_in_two_functions_refused)
 {
 	static const size_t w1[] = { S_WRITE };
-	struct ossl3_result r;
 	struct img m;
 
 	img_init(&m, V3);
 	func(&m, rd1, 1);
 	func(&m, w1, 1);
 	func(&m, w1, 1);
-	cr_assert_eq(img_find(&m, &r, true), -ESRCH);
-	cr_assert_str_eq(r.why, "a function's name is loaded in two functions (inlined into its callers)");
+	assert_refused(&m, true, -ESRCH,
+		       "a function's name is loaded in two functions (inlined into its callers)");
 }
 
 /* Another function inlined into ssl_write_internal: its name there too. */
 Test(ossl3, other_name_in_function_refused)
 {
 	static const size_t w[] = { S_WRITE, S_OTHER };
-	struct ossl3_result r;
 	struct img m;
 
 	img_init(&m, V3);
 	func(&m, rd1, 1);
 	func(&m, w, 2);
-	cr_assert_eq(img_find(&m, &r, true), -EILSEQ);
-	cr_assert_str_eq(r.why, "the function also reports errors under another function's name (inlined code)");
+	assert_refused(&m, true, -EILSEQ,
+		       "the function also reports errors under another function's name (inlined code)");
 }
 
 Test(ossl3, both_names_in_one_function_refused)
@@ -515,54 +461,41 @@ Test(ossl3, both_names_in_one_function_refused)
 
 Test(ossl3, no_eh_frame_refused)
 {
-	struct ossl3_result r;
 	struct img m;
 
-	img_init(&m, V3);
-	func(&m, rd1, 1);
-	func(&m, wr2, 2);
-	cr_assert_eq(img_find(&m, &r, false), -ESRCH);
-	cr_assert_str_eq(r.why, "no .eh_frame: function bounds unknown");
+	read_write(&m, V3, NULL);
+	assert_refused(&m, false, -ESRCH,
+		       "no .eh_frame: function bounds unknown");
 }
 
 Test(ossl3, openssl_1_refused)
 {
-	struct ossl3_result r;
 	struct img m;
 
-	img_init(&m, "OpenSSL 1.1.1w  11 Sep 2023");
-	func(&m, rd1, 1);
-	func(&m, wr2, 2);
-	cr_assert_eq(img_find(&m, &r, true), -EPROTONOSUPPORT);
-	cr_assert_str_eq(r.why, "OpenSSL 1.x (errors by number, not by name): not supported");
+	read_write(&m, "OpenSSL 1.1.1w  11 Sep 2023", NULL);
+	assert_refused(&m, true, -EPROTONOSUPPORT,
+		       "OpenSSL 1.x (errors by number, not by name): not supported");
 }
 
 /* The name's register overwritten before the call: not its name. */
 Test(ossl3, name_not_decoded_refused)
 {
-	struct ossl3_result r;
 	struct img m;
 	__u64 a;
 
 	img_init(&m, V3);
 	func(&m, rd1, 1);
-	while (m.len % 16)
-		put8(&m, 0xcc);
-	a = here(&m);
-	put8(&m, 0x55);
+	a = func_begin(&m);
 	site(&m, S_WRITE, 7);
-	call(&m, m.err_new);
+	code_call(&m.c, m.err_new);
 	lea(&m, 7, S_FILE);
-	put8(&m, 0x48);			/* mov rdx, rax */
-	put8(&m, 0x89);
-	put8(&m, 0xc2);
-	call(&m, m.set_debug);
-	put8(&m, 0x5d);
-	put8(&m, 0xc3);
-	m.fstart[m.nf] = a;
-	m.fend[m.nf++] = here(&m);
-	cr_assert_eq(img_find(&m, &r, true), -EILSEQ);
-	cr_assert_str_eq(r.why, "an ERR_set_debug call's function name does not decode");
+	code_put8(&m.c, 0x48);		/* mov rdx, rax */
+	code_put8(&m.c, 0x89);
+	code_put8(&m.c, 0xc2);
+	code_call(&m.c, m.set_debug);
+	func_end(&m, a);
+	assert_refused(&m, true, -EILSEQ,
+		       "an ERR_set_debug call's function name does not decode");
 }
 
 /* The file name in .rodata, but no code passes it: not OpenSSL. */
@@ -572,7 +505,7 @@ Test(ossl3, file_name_without_code)
 	struct img m;
 
 	img_init(&m, V3);
-	put8(&m, 0xc3);
+	code_put8(&m.c, 0xc3);
 	cr_assert_eq(img_find(&m, &r, true), -ENOENT);
 	cr_assert_null(r.why);
 }

@@ -6,7 +6,8 @@
 // MODE: fetch, fetch-stream (chat completions through fetch(), JSON and
 //       SSE), sdk, sdk-stream (the same through the openai SDK)
 // --wait: print "ready" and make the calls after a line on stdin (so a
-//       test can wait until the sensor has probed this executable).
+//       test can wait until the sensor has probed this executable);
+//       --tag and --wait: args.mjs.
 // Each call's user message is "bun <mode> says hello <tag>"; one JSON line
 // per call on stdout: {mode, message, status, id, text, usage,
 // finish_reason}, nothing else, so that runs can be compared.
@@ -15,6 +16,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { parseArgs, waitForStart } from "./args.mjs";
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, "..", "node", "package.json"));
 const OpenAI = require("openai").default ?? require("openai");
@@ -22,13 +25,7 @@ const OpenAI = require("openai").default ?? require("openai");
 const KEY = "sk-test-bun-0123456789";
 const URL_CHAT = "https://api.openai.com/v1/chat/completions";
 
-const args = process.argv.slice(2);
-let tag = "";
-const ti = args.indexOf("--tag");
-if (ti >= 0) { tag = args[ti + 1]; args.splice(ti, 2); }
-const wi = args.indexOf("--wait");
-const wait = wi >= 0;
-if (wait) args.splice(wi, 1);
+const { args, tag, wait } = parseArgs(process.argv.slice(2));
 
 const openai = new OpenAI({ apiKey: KEY, maxRetries: 0, timeout: 30000 });
 
@@ -106,11 +103,7 @@ const modes = {
 for (const mode of args) {
   if (!modes[mode]) { console.error(`unknown mode ${mode}`); process.exit(2); }
 }
-if (wait) {
-  console.log("ready");
-  await new Promise((resolve) => process.stdin.once("data", resolve));
-  process.stdin.pause();
-}
+await waitForStart(wait);
 for (const mode of args) {
   const message = `bun ${mode} says hello ${tag}`.trim();
   const r = await modes[mode](message);

@@ -12,23 +12,19 @@
 // (VIA fetch: on Bun's HTTP thread) or through node:tls (VIA tls: on its
 // main thread, like the server).  The server's
 // certificate and key: OISP_SERVE_CERT, OISP_SERVE_KEY.
-// --wait: print "ready" and start after a line on stdin.
+// --wait: print "ready" and start after a line on stdin (args.mjs).
 // One JSON line per AI call on stdout: {message, status, id, text,
 // usage}; one line {served: N} per round; nothing else.
 // CA: NODE_EXTRA_CA_CERTS (set by the tests).
 import fs from "node:fs";
 import tls from "node:tls";
 
+import { parseArgs, waitForStart } from "./args.mjs";
+
 const KEY = "sk-test-bun-serve-0123456789";
 const URL_CHAT = "https://api.openai.com/v1/chat/completions";
 
-const args = process.argv.slice(2);
-let tag = "";
-const ti = args.indexOf("--tag");
-if (ti >= 0) { tag = args[ti + 1]; args.splice(ti, 2); }
-const wi = args.indexOf("--wait");
-const wait = wi >= 0;
-if (wait) args.splice(wi, 1);
+const { args, tag, wait } = parseArgs(process.argv.slice(2));
 const via = args.shift();
 const [rounds, served, calls] = args.map((a) => parseInt(a, 10));
 const REQS = 4;
@@ -112,11 +108,7 @@ async function chat(message) {
   return { status: r.status, id: c.id, text: c.choices[0].message.content, usage: c.usage };
 }
 
-if (wait) {
-  console.log("ready");
-  await new Promise((resolve) => process.stdin.once("data", resolve));
-  process.stdin.pause();
-}
+await waitForStart(wait);
 for (let i = 0; i < rounds; i++) {
   let ok = 0;
   for (let j = 0; j < served; j++) ok += (await serveOne()) ? 1 : 0;
