@@ -57,6 +57,8 @@
 #define SLOTS_MAX	32
 
 static const char CONN_RS[] = "/src/conn.rs";
+/* A source file of ring's AEADs, as its panic locations name it. */
+static const char RING_AEAD[] = "/src/aead/";
 static const char AEAD_C[] = "/crypto/fipsmodule/cipher/aead.c";
 
 struct site {
@@ -83,29 +85,31 @@ struct scan {
 };
 
 /*
- * Finds "rustls-X.Y.Z/src/conn.rs" in @ro (@n bytes) and copies X.Y.Z
- * into @ver.  The path may be absolute or remapped to start at the
- * crate, and Rust's string constants are not NUL-separated, so the
- * version is the run of digits and dots between "rustls-" and the
- * file.  Returns true when found.
+ * Finds "@crate-X.Y.Z@file" in @ro (@n bytes), e.g. "rustls-0.23.46"
+ * before "/src/conn.rs", and copies X.Y.Z into @ver.  The path may be
+ * absolute or remapped to start at the crate, and Rust's string
+ * constants are not NUL-separated, so the version is the run of digits
+ * and dots between "@crate-" and @file.  Returns true when found.
  */
-static bool rustls_version(const unsigned char *ro, size_t n, char *ver,
-			   size_t vlen)
+static bool crate_version(const unsigned char *ro, size_t n,
+			  const char *crate, const char *file, char *ver,
+			  size_t vlen)
 {
 	const unsigned char *p = ro, *end = ro + n, *c;
-	size_t k;
+	size_t k, cl = strlen(crate), fl = strlen(file);
 
-	while ((p = memmem(p, end - p, CONN_RS, sizeof(CONN_RS) - 1))) {
+	while ((p = memmem(p, end - p, file, fl))) {
 		for (c = p; c > ro && p - c < (ptrdiff_t)vlen &&
 		     ((c[-1] >= '0' && c[-1] <= '9') || c[-1] == '.'); c--)
 			;
 		k = p - c;
-		if (k && k < vlen && c - ro >= 7 && !memcmp(c - 7, "rustls-", 7)) {
+		if (k && k < vlen && c - ro >= (ptrdiff_t)cl + 1 &&
+		    !memcmp(c - cl - 1, crate, cl) && c[-1] == '-') {
 			memcpy(ver, c, k);
 			ver[k] = '\0';
 			return true;
 		}
-		p += sizeof(CONN_RS) - 1;
+		p += fl;
 	}
 	return false;
 }
@@ -418,8 +422,12 @@ static int identify(struct scan *s, struct rustls_aead *r)
 	err = elfsym__read(s->es, s->fd, rodata.offset, rodata.size, &ro);
 	if (err)
 		return err == -EFBIG ? -ENOENT : err;
-	if (!rustls_version(ro, rodata.size, r->rustls, sizeof(r->rustls)))
+	if (!crate_version(ro, rodata.size, "rustls", CONN_RS, r->rustls,
+			   sizeof(r->rustls)))
 		return -ENOENT;
+	/* Linked beside aws-lc, its provider's connections are not seen. */
+	crate_version(ro, rodata.size, "ring", RING_AEAD, r->ring,
+		      sizeof(r->ring));
 	aead_names(s, ro);
 	if (!s->nnames) {
 		s->why = "rustls without aws-lc (ring provider): not supported";
@@ -502,11 +510,13 @@ static void describe(struct stack_match *m, const struct rustls_aead *r,
 			 r->rustls[0] ? r->rustls : "?", r->nsites, r->dropped);
 	else
 		snprintf(m->found, sizeof(m->found),
-			 "seal %#llx, open %#llx (%s), %u init; rustls %s; %u aead.c error calls, each reached by decoding",
+			 "seal %#llx, open %#llx (%s), %u init; rustls %s; %u aead.c error calls, each reached by decoding%s%s%s",
 			 (unsigned long long)r->seal,
 			 (unsigned long long)r->open,
 			 r->eh_frame ? ".eh_frame" : "call targets",
-			 r->ninit, r->rustls, r->nsites - r->dropped);
+			 r->ninit, r->rustls, r->nsites - r->dropped,
+			 r->ring[0] ? "; ring " : "", r->ring,
+			 r->ring[0] ? " also linked: connections that use its provider are not seen" : "");
 }
 
 int rustls__resolve(struct elfsym *es, int fd, struct stack_match *m)

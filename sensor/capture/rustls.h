@@ -70,6 +70,8 @@ struct stack_match;
 /* What was found in one file. */
 struct rustls_aead {
 	char rustls[16];	/* rustls release named in .rodata: "0.23.46" */
+	/* ring release named in .rodata, "" when absent: "0.17.14" */
+	char ring[16];
 	bool eh_frame;		/* entries cross-checked with .eh_frame_hdr */
 	unsigned int nsites;	/* aead.c error sites decoded */
 	unsigned int dropped;	/* sites whose function was not established */

@@ -19,7 +19,8 @@ import agentlib
 import e2elib
 from test_sensor_bun import VERSIONS as BUNS
 from test_sensor_claude import VERSIONS as CLAUDES
-from test_sensor_rustls import CODEX_RELEASES, DENO_RELEASES, RUNTIME, copilot_exe, codex_exe, deno_exe
+from test_sensor_rustls import (CODEX_RELEASES, CODEX_RING, DENO_RELEASES, RUNTIME, codex_exe,
+                                copilot_exe, deno_exe)
 
 BORINGSSL = {"SSL_write", "SSL_read"}
 RUSTLS = {"aws-lc EVP_AEAD_CTX_seal (rustls)", "aws-lc EVP_AEAD_CTX_open (rustls)",
@@ -56,7 +57,7 @@ def agents():
     out = [("bun", agentlib.agent_exe("@oven/bun-linux-x64", v, "bin/bun")) for v in BUNS]
     out += [("claude", agentlib.agent_exe("@anthropic-ai/claude-code-linux-x64", v, "claude"))
             for v in CLAUDES]
-    out += [("codex", codex_exe(v)) for v in CODEX_RELEASES]
+    out += [("codex", codex_exe(v)) for v in CODEX_RELEASES + [CODEX_RING]]
     out += [("deno", deno_exe(v)) for v in DENO_RELEASES]
     _, sea = copilot_exe()
     out.append(("copilot", os.path.join(sea, RUNTIME)))
@@ -79,11 +80,16 @@ def test_inspect_agent_releases():
             assert list(by) == ["rustls"], r
             check_probed(by["rustls"], RUSTLS)
             assert "rustls 0.23." in by["rustls"]["found"], r
+            # up to 2.7, ring is linked beside aws-lc-rs; 2.9 has aws-lc-rs alone
+            assert ("ring 0.17" in by["rustls"]["found"]) == ("@2.9." not in path), r
         else:
             # Codex and runtime.node carry a static OpenSSL 3 beside rustls
             assert list(by) == ["rustls", "openssl_static"], r
             check_probed(by["rustls"], RUSTLS)
             check_probed(by["openssl_static"], OSSL3)
+            if CODEX_RING in path:
+                assert "; ring 0.17.14 also linked: connections that use its provider are not seen" \
+                    in by["rustls"]["found"], r
             assert "OpenSSL 3." in by["openssl_static"]["found"], r
 
 

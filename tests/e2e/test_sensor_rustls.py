@@ -96,9 +96,12 @@ def test_deno_fetch(request, sensor_run, version, proto):
 
 
 CODEXES = ["0.171.0", "0.144.5"]
-# Releases over six months for `codex exec` over HTTP/1.1 and h2 (rustls
-# 0.23.36 to 0.23.46, OpenSSL 3.5.5 to 3.6.4 beside it).
-CODEX_RELEASES = CODEXES + ["0.166.0", "0.159.3", "0.151.0", "0.133.0"]
+# Releases over five months for `codex exec` over HTTP/1.1 and h2 (rustls
+# 0.23.36 to 0.23.46 over aws-lc-rs, OpenSSL 3.6 beside it).
+CODEX_RELEASES = CODEXES + ["0.166.0", "0.159.3", "0.151.0"]
+# Makes its model calls through rustls over ring (reqwest 0.12), which is
+# not seen; its aws-lc is probed, and `status` says ring is there.
+CODEX_RING = "0.133.0"
 CODEX_CONFIG = """\
 model = "gpt-4.1-mini"
 model_provider = "standin"
