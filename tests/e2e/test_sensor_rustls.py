@@ -7,8 +7,10 @@ connection is the socket (bpf/rustls.bpf.c).  Deno trusts the test CA
 through DENO_CERT.  The client waits on stdin until status shows its
 deno probed: identifying a 100 MB executable takes about a second, and
 calls made before are not captured."""
+import json
 import os
 import re
+import subprocess
 import tempfile
 
 import pytest
@@ -90,6 +92,120 @@ def test_deno_fetch(request, sensor_run, version, proto):
         if r["mode"] == "stream":
             assert rd["usage"]["total_tokens"] == r["usage"]["total_tokens"]
     assert len(evs) == 4, [e["event_type"] for e in evs]
+
+
+def deno_env(server, d):
+    return {"DENO_CERT": server.ca, "DENO_DIR": d, "HOME": d,
+            "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"}
+
+
+def rustls_conns_left(sensor, tgid):
+    """The connections (socket fds) of process @tgid that @sensor's
+    rustls_conns map still holds: those whose close() it has not seen.
+    The map is found among the sensor process's file descriptors and
+    read with bpftool."""
+    ids = []
+    for fd in os.listdir("/proc/%d/fdinfo" % sensor.proc.pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (sensor.proc.pid, fd)) as f:
+                m = re.search(r"^map_id:\s*(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.append(m.group(1))
+    for mid in ids:
+        show = json.loads(subprocess.run(["bpftool", "map", "show", "id", mid, "-j"],
+                                         capture_output=True, text=True, check=True).stdout)
+        if show.get("name") != "rustls_conns":
+            continue
+        dump = json.loads(subprocess.run(["bpftool", "map", "dump", "id", mid, "-j"],
+                                         capture_output=True, text=True, check=True).stdout)
+        left = []
+        for e in dump:
+            # struct cap_conn_key: tgid (u32), pad, conn (u64: fd | 1 << 63)
+            key = bytes(int(b, 16) for b in e["key"])
+            if int.from_bytes(key[0:4], "little") == tgid:
+                left.append(int.from_bytes(key[8:16], "little") & 0xffffffff)
+        return sorted(left)
+    raise AssertionError("the sensor has no rustls_conns map")
+
+
+# The connections of test_deno_connections, one after the other: closed
+# mid-response (close) or after the whole response (after).
+OWN = ["close", "after", "close", "after", "close", "close"]
+
+
+@pytest.mark.parametrize("version", DENOS)
+def test_deno_connections(sensor_run, version):
+    """Every rustls connection of a Deno process is named by its own
+    socket and ended at that socket's close().  Deno opens connections
+    one after the other (Deno.connectTls: their sockets get the same fd
+    number in turn) and closes each, mid-response or once the whole
+    response is read.  Deno closes them on a thread of its blocking pool,
+    not the one that read and decrypted their records.  While deno still
+    runs, after each close: the connection is gone from the sensor's
+    rustls_conns map, and a response cut mid-way is written at once,
+    partial, with the text deno read (the idle timeout is 300 s; deno's
+    exit would end it too, so this is checked before).  Then two fetch()
+    calls stream at once over two connections, their records
+    interleaved on one thread: each pair is whole, and neither has the
+    other's bytes."""
+    exe = deno_exe(version)
+    server, sensor, log = sensor_run.server, sensor_run.sensor, sensor_run.events
+    tag = "conns %s" % version
+    modes = OWN + ["pair"]
+    with tempfile.TemporaryDirectory(prefix="oisp-deno-") as d:
+        c = e2elib.Client(server,
+                          [exe, "run", "--allow-net", "--allow-env", "--no-prompt",
+                           SCRIPT] + modes + ["--tag", tag, "--step"],
+                          env_extra=deno_env(server, d), stdin=True)
+        sensor_run.known_pids.add(c.pid)
+        try:
+            e2elib.wait_until(lambda: status_file(sensor, exe) is not None,
+                              30, "deno %s in status" % version)
+            for i, mode in enumerate(OWN):
+                c.proc.stdin.write("go\n")
+                c.proc.stdin.flush()
+                msg = "deno %s %d says hello %s" % (mode, i, tag)
+
+                def ended():
+                    found = e2elib.find_call(log.by_pid(c.pid), msg)
+                    return found and found[0][1] is not None
+                e2elib.wait_until(ended, 30, "the response of %r, while deno runs" % msg)
+                assert c.proc.poll() is None, "deno exited early: %s" % c.proc.stderr
+                e2elib.wait_until(lambda: not rustls_conns_left(sensor, c.pid), 10,
+                                  "the end of %r's connection at its close (left: %s)"
+                                  % (msg, rustls_conns_left(sensor, c.pid)))
+                assert c.proc.poll() is None, "deno exited early: %s" % c.proc.stderr
+            c.proc.stdin.write("go\n")
+            c.proc.stdin.flush()
+            c.wait(60)
+        finally:
+            c.kill()
+    res = c.results()
+    assert [r["mode"] for r in res] == OWN + ["pair", "pair"], c.stdout
+    evs = sensor_run.events.wait_pid(c.pid, 2 * len(res))
+    for r in res:
+        assert r["status"] == 200 and r["text"], r
+        q, resp = one_call(evs, r["message"])
+        if r["mode"] == "close":
+            for e in (q, resp):
+                assert e["process"]["pid"] == c.pid and e["process"]["name"] == "deno", e
+                assert e2elib.realpath(e["process"]["exe"]) == e2elib.realpath(exe)
+            assert q["confidence"]["completeness"] == "full", q["confidence"]
+            assert resp["confidence"]["completeness"] == "partial", resp["confidence"]
+            assert q["data"]["messages"][-1]["content"] == r["message"], q["data"]
+            rd = resp["data"]
+            assert rd["status_code"] == 200 and rd["provider_request_id"] == r["id"], rd
+            # The reply was cut after its first text, as deno read it.
+            assert rd["choices"][0]["message"]["content"] == r["text"], rd
+            continue
+        kw = expected(server, r["message"], provider_request_id=r["id"])
+        qd, rd = check_pair(q, resp, pid=c.pid, exe=exe, name="deno", **kw)
+        assert rd["choices"][0]["message"]["content"] == r["text"], (rd, r)
+        if r["mode"] == "pair":
+            assert rd["usage"]["total_tokens"] == r["usage"]["total_tokens"]
+    assert len(evs) == 2 * len(res), [e["event_type"] for e in evs]
 
 
 CODEXES = ["0.171.0", "0.144.5"]
