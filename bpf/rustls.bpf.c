@@ -22,9 +22,11 @@
  * one key epoch, but rustls installs every key (EVP_AEAD_CTX_init*)
  * while processing what it just read from the socket, on the same
  * thread.  The sys_enter tracepoint keeps, per thread, the fd of the
- * thread's last read; the init probe binds the ctx to it; close(fd) ends
- * the connection.  A ctx without a binding (a process traced after its
- * handshake) is counted in missed_calls and not emitted.
+ * thread's last read; the init probe binds the ctx to it when it is a
+ * socket; close(fd), on any thread of the process, ends the connection.
+ * A ctx without a binding (a process traced after its handshake, or a
+ * key installed when the thread's last read was not of a socket) is
+ * counted in missed_calls and not emitted.
  */
 #include "capture.bpf.h"
 
