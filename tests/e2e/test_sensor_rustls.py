@@ -55,6 +55,36 @@ def front_of(request, sensor_run, proto):
     return request.getfixturevalue("h2front") if proto == "h2" else sensor_run.server
 
 
+def deno_env(server, d):
+    return {"DENO_CERT": server.ca, "DENO_DIR": d, "HOME": d,
+            "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"}
+
+
+def start_deno(sensor_run, front, exe, d, args):
+    """deno_client.mjs @args under @exe, talking to @front, once status
+    lists @exe as probed (the probes are attached then); it waits on
+    stdin for go()."""
+    c = e2elib.Client(front,
+                      [exe, "run", "--allow-net", "--allow-env", "--no-prompt", SCRIPT] + args,
+                      env_extra=deno_env(sensor_run.server, d), stdin=True)
+    sensor_run.known_pids.add(c.pid)
+    try:
+        e2elib.wait_until(lambda: status_file(sensor_run.sensor, exe) is not None,
+                          30, "%s in status" % exe)
+        f = status_file(sensor_run.sensor, exe)
+        assert f["stack"] == "rustls" and "skipped" not in f, f
+    except BaseException:
+        c.kill()
+        raise
+    return c
+
+
+def go(c):
+    """Lets the waiting deno_client.mjs @c make its next call."""
+    c.proc.stdin.write("go\n")
+    c.proc.stdin.flush()
+
+
 @pytest.mark.parametrize("proto", ["h1", "h2"])
 @pytest.mark.parametrize("version", DENOS)
 def test_deno_fetch(request, sensor_run, version, proto):
@@ -62,21 +92,9 @@ def test_deno_fetch(request, sensor_run, version, proto):
     front = front_of(request, sensor_run, proto)
     tag = "rustls %s %s" % (version, proto)
     with tempfile.TemporaryDirectory(prefix="oisp-deno-") as d:
-        env = {"DENO_CERT": sensor_run.server.ca, "DENO_DIR": d, "HOME": d,
-               "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"}
-        c = e2elib.Client(front,
-                          [exe, "run", "--allow-net", "--allow-env", "--no-prompt",
-                           SCRIPT, "chat", "stream", "--tag", tag],
-                          env_extra=env, stdin=True)
-        sensor_run.known_pids.add(c.pid)
+        c = start_deno(sensor_run, front, exe, d, ["chat", "stream", "--tag", tag])
         try:
-            e2elib.wait_until(lambda: status_file(sensor_run.sensor, exe) is not None,
-                              30, "deno %s in status" % version)
-            f = status_file(sensor_run.sensor, exe)
-            assert f["stack"] == "rustls" and "skipped" not in f, f
-            # The probes are attached once the file is listed as probed.
-            c.proc.stdin.write("go\n")
-            c.proc.stdin.flush()
+            go(c)
             c.wait(60)
         finally:
             c.kill()
@@ -92,11 +110,6 @@ def test_deno_fetch(request, sensor_run, version, proto):
         if r["mode"] == "stream":
             assert rd["usage"]["total_tokens"] == r["usage"]["total_tokens"]
     assert len(evs) == 4, [e["event_type"] for e in evs]
-
-
-def deno_env(server, d):
-    return {"DENO_CERT": server.ca, "DENO_DIR": d, "HOME": d,
-            "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"}
 
 
 def rustls_conns_left(sensor, tgid):
@@ -155,17 +168,10 @@ def test_deno_connections(sensor_run, version):
     tag = "conns %s" % version
     modes = OWN + ["pair"]
     with tempfile.TemporaryDirectory(prefix="oisp-deno-") as d:
-        c = e2elib.Client(server,
-                          [exe, "run", "--allow-net", "--allow-env", "--no-prompt",
-                           SCRIPT] + modes + ["--tag", tag, "--step"],
-                          env_extra=deno_env(server, d), stdin=True)
-        sensor_run.known_pids.add(c.pid)
+        c = start_deno(sensor_run, server, exe, d, modes + ["--tag", tag, "--step"])
         try:
-            e2elib.wait_until(lambda: status_file(sensor, exe) is not None,
-                              30, "deno %s in status" % version)
             for i, mode in enumerate(OWN):
-                c.proc.stdin.write("go\n")
-                c.proc.stdin.flush()
+                go(c)
                 msg = "deno %s %d says hello %s" % (mode, i, tag)
 
                 def ended():
@@ -177,8 +183,7 @@ def test_deno_connections(sensor_run, version):
                                   "the end of %r's connection at its close (left: %s)"
                                   % (msg, rustls_conns_left(sensor, c.pid)))
                 assert c.proc.poll() is None, "deno exited early: %s" % c.proc.stderr
-            c.proc.stdin.write("go\n")
-            c.proc.stdin.flush()
+            go(c)
             c.wait(60)
         finally:
             c.kill()
