@@ -17,7 +17,7 @@ import pytest
 
 import agentlib
 import e2elib
-from e2elib import check_pair, expected, one_call
+from e2elib import check_pair, expected, one_call, server_request
 from test_sensor_h2 import h2front  # noqa: F401  (a fixture)
 
 CACHE = os.path.join(os.environ.get("OISP_TEST_CACHE", "/var/cache/oisp-test"), "npm")
@@ -211,6 +211,10 @@ def test_deno_connections(sensor_run, version):
         if r["mode"] == "pair":
             assert rd["usage"]["total_tokens"] == r["usage"]["total_tokens"]
     assert len(evs) == 2 * len(res), [e["event_type"] for e in evs]
+    # fetch() opens a second connection only while the first is busy: two
+    # client ports, two connections at once.
+    ports = {server_request(server, r["message"])["client"] for r in res[-2:]}
+    assert len(ports) == 2, ports
 
 
 CODEXES = ["0.171.0", "0.144.5"]
