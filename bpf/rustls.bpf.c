@@ -22,9 +22,11 @@
  * one key epoch, but rustls installs every key (EVP_AEAD_CTX_init*)
  * while processing what it just read from the socket, on the same
  * thread.  The sys_enter tracepoint keeps, per thread, the fd of the
- * thread's last read; the init probe binds the ctx to it; close(fd) ends
- * the connection.  A ctx without a binding (a process traced after its
- * handshake) is counted in missed_calls and not emitted.
+ * thread's last read; the init probe binds the ctx to it when it is a
+ * socket; close(fd), on any thread of the process, ends the connection.
+ * A ctx without a binding (a process traced after its handshake, or a
+ * key installed when the thread's last read was not of a socket) is
+ * counted in missed_calls and not emitted.
  */
 #include "capture.bpf.h"
 
@@ -130,9 +132,36 @@ static __always_inline void count_missed(void)
 		__sync_fetch_and_add(&st->missed_calls, 1);
 }
 
+/* The file type bits of an inode's i_mode (include/uapi/linux/stat.h). */
+#define MODE_FMT	0170000
+#define MODE_SOCK	0140000
+
+/*
+ * Whether @fd of @t's file table is a socket now.  Read at a key
+ * installation only, a few times per connection, so no system call
+ * pays for it.
+ */
+static __always_inline bool fd_is_socket(struct task_struct *t, __s32 fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return false;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd) || !f)
+		return false;
+	return (BPF_CORE_READ(f, f_inode, i_mode) & MODE_FMT) == MODE_SOCK;
+}
+
 /*
  * Binds the EVP_AEAD_CTX of @k to the socket thread @t read last, and
  * tells every thread's copy (struct rustls_thread) that it changed.
+ * When that last read was not of a socket (an eventfd, a pipe, a file:
+ * the key was not installed right after a read of its connection), the
+ * ctx is left without a binding rather than named after the wrong file:
+ * its records are counted in missed_calls.
  */
 static __always_inline void bind_key(struct task_struct *t,
 				     struct rustls_key *k)
@@ -140,7 +169,7 @@ static __always_inline void bind_key(struct task_struct *t,
 	__s32 *fd = bpf_task_storage_get(&rustls_lastfd, t, 0, 0);
 	__u64 conn;
 
-	if (!fd || *fd < 0) {
+	if (!fd || !fd_is_socket(t, *fd)) {
 		bpf_map_delete_elem(&rustls_keys, k);
 	} else {
 		conn = CONN_FD | (__u32)*fd;
@@ -355,7 +384,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(rustls_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *t;
-	struct cap_conn_key k;
+	struct cap_conn_key k = { 0 };	/* a hash key: _pad too */
 	__s32 *slot;
 	__s32 fd;
 

@@ -7,15 +7,17 @@ connection is the socket (bpf/rustls.bpf.c).  Deno trusts the test CA
 through DENO_CERT.  The client waits on stdin until status shows its
 deno probed: identifying a 100 MB executable takes about a second, and
 calls made before are not captured."""
+import json
 import os
 import re
+import subprocess
 import tempfile
 
 import pytest
 
 import agentlib
 import e2elib
-from e2elib import check_pair, expected, one_call
+from e2elib import check_pair, expected, one_call, server_request
 from test_sensor_h2 import h2front  # noqa: F401  (a fixture)
 
 CACHE = os.path.join(os.environ.get("OISP_TEST_CACHE", "/var/cache/oisp-test"), "npm")
@@ -56,6 +58,36 @@ def front_of(request, sensor_run, proto):
     return request.getfixturevalue("h2front") if proto == "h2" else sensor_run.server
 
 
+def deno_env(server, d):
+    return {"DENO_CERT": server.ca, "DENO_DIR": d, "HOME": d,
+            "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"}
+
+
+def start_deno(sensor_run, front, exe, d, args):
+    """deno_client.mjs @args under @exe, talking to @front, once status
+    lists @exe as probed (the probes are attached then); it waits on
+    stdin for go()."""
+    c = e2elib.Client(front,
+                      [exe, "run", "--allow-net", "--allow-env", "--no-prompt", SCRIPT] + args,
+                      env_extra=deno_env(sensor_run.server, d), stdin=True)
+    sensor_run.known_pids.add(c.pid)
+    try:
+        e2elib.wait_until(lambda: status_file(sensor_run.sensor, exe) is not None,
+                          30, "%s in status" % exe)
+        f = status_file(sensor_run.sensor, exe)
+        assert f["stack"] == "rustls" and "skipped" not in f, f
+    except BaseException:
+        c.kill()
+        raise
+    return c
+
+
+def go(c):
+    """Lets the waiting deno_client.mjs @c make its next call."""
+    c.proc.stdin.write("go\n")
+    c.proc.stdin.flush()
+
+
 @pytest.mark.parametrize("proto", ["h1", "h2"])
 @pytest.mark.parametrize("version", DENO_RELEASES)
 def test_deno_fetch(request, sensor_run, version, proto):
@@ -63,21 +95,9 @@ def test_deno_fetch(request, sensor_run, version, proto):
     front = front_of(request, sensor_run, proto)
     tag = "rustls %s %s" % (version, proto)
     with tempfile.TemporaryDirectory(prefix="oisp-deno-") as d:
-        env = {"DENO_CERT": sensor_run.server.ca, "DENO_DIR": d, "HOME": d,
-               "DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"}
-        c = e2elib.Client(front,
-                          [exe, "run", "--allow-net", "--allow-env", "--no-prompt",
-                           SCRIPT, "chat", "stream", "--tag", tag],
-                          env_extra=env, stdin=True)
-        sensor_run.known_pids.add(c.pid)
+        c = start_deno(sensor_run, front, exe, d, ["chat", "stream", "--tag", tag])
         try:
-            e2elib.wait_until(lambda: status_file(sensor_run.sensor, exe) is not None,
-                              30, "deno %s in status" % version)
-            f = status_file(sensor_run.sensor, exe)
-            assert f["stack"] == "rustls" and "skipped" not in f, f
-            # The probes are attached once the file is listed as probed.
-            c.proc.stdin.write("go\n")
-            c.proc.stdin.flush()
+            go(c)
             c.wait(60)
         finally:
             c.kill()
@@ -93,6 +113,111 @@ def test_deno_fetch(request, sensor_run, version, proto):
         if r["mode"] == "stream":
             assert rd["usage"]["total_tokens"] == r["usage"]["total_tokens"]
     assert len(evs) == 4, [e["event_type"] for e in evs]
+
+
+def rustls_conns_left(sensor, tgid):
+    """The connections (socket fds) of process @tgid that @sensor's
+    rustls_conns map still holds: those whose close() it has not seen.
+    The map is found among the sensor process's file descriptors and
+    read with bpftool."""
+    ids = []
+    for fd in os.listdir("/proc/%d/fdinfo" % sensor.proc.pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (sensor.proc.pid, fd)) as f:
+                m = re.search(r"^map_id:\s*(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.append(m.group(1))
+    for mid in ids:
+        show = json.loads(subprocess.run(["bpftool", "map", "show", "id", mid, "-j"],
+                                         capture_output=True, text=True, check=True).stdout)
+        if show.get("name") != "rustls_conns":
+            continue
+        dump = json.loads(subprocess.run(["bpftool", "map", "dump", "id", mid, "-j"],
+                                         capture_output=True, text=True, check=True).stdout)
+        left = []
+        for e in dump:
+            # struct cap_conn_key: tgid (u32), pad, conn (u64: fd | 1 << 63)
+            key = bytes(int(b, 16) for b in e["key"])
+            if int.from_bytes(key[0:4], "little") == tgid:
+                left.append(int.from_bytes(key[8:16], "little") & 0xffffffff)
+        return sorted(left)
+    raise AssertionError("the sensor has no rustls_conns map")
+
+
+# The connections of test_deno_connections, one after the other: closed
+# mid-response (close) or after the whole response (after).
+OWN = ["close", "after", "close", "after", "close", "close"]
+
+
+@pytest.mark.parametrize("version", DENOS)
+def test_deno_connections(sensor_run, version):
+    """Every rustls connection of a Deno process is named by its own
+    socket and ended at that socket's close().  Deno opens connections
+    one after the other (Deno.connectTls: their sockets get the same fd
+    number in turn) and closes each, mid-response or once the whole
+    response is read.  Deno closes them on a thread of its blocking pool,
+    not the one that read and decrypted their records.  While deno still
+    runs, after each close: the connection is gone from the sensor's
+    rustls_conns map, and a response cut mid-way is written at once,
+    partial, with the text deno read (the idle timeout is 300 s; deno's
+    exit would end it too, so this is checked before).  Then two fetch()
+    calls stream at once over two connections, their records
+    interleaved on one thread: each pair is whole, and neither has the
+    other's bytes."""
+    exe = deno_exe(version)
+    server, sensor, log = sensor_run.server, sensor_run.sensor, sensor_run.events
+    tag = "conns %s" % version
+    modes = OWN + ["pair"]
+    with tempfile.TemporaryDirectory(prefix="oisp-deno-") as d:
+        c = start_deno(sensor_run, server, exe, d, modes + ["--tag", tag, "--step"])
+        try:
+            for i, mode in enumerate(OWN):
+                go(c)
+                msg = "deno %s %d says hello %s" % (mode, i, tag)
+
+                def ended():
+                    found = e2elib.find_call(log.by_pid(c.pid), msg)
+                    return found and found[0][1] is not None
+                e2elib.wait_until(ended, 30, "the response of %r, while deno runs" % msg)
+                assert c.proc.poll() is None, "deno exited early: %s" % c.proc.stderr
+                e2elib.wait_until(lambda: not rustls_conns_left(sensor, c.pid), 10,
+                                  "the end of %r's connection at its close (left: %s)"
+                                  % (msg, rustls_conns_left(sensor, c.pid)))
+                assert c.proc.poll() is None, "deno exited early: %s" % c.proc.stderr
+            go(c)
+            c.wait(60)
+        finally:
+            c.kill()
+    res = c.results()
+    assert [r["mode"] for r in res] == OWN + ["pair", "pair"], c.stdout
+    evs = sensor_run.events.wait_pid(c.pid, 2 * len(res))
+    for r in res:
+        assert r["status"] == 200 and r["text"], r
+        q, resp = one_call(evs, r["message"])
+        if r["mode"] == "close":
+            for e in (q, resp):
+                assert e["process"]["pid"] == c.pid and e["process"]["name"] == "deno", e
+                assert e2elib.realpath(e["process"]["exe"]) == e2elib.realpath(exe)
+            assert q["confidence"]["completeness"] == "full", q["confidence"]
+            assert resp["confidence"]["completeness"] == "partial", resp["confidence"]
+            assert q["data"]["messages"][-1]["content"] == r["message"], q["data"]
+            rd = resp["data"]
+            assert rd["status_code"] == 200 and rd["provider_request_id"] == r["id"], rd
+            # The reply was cut after its first text, as deno read it.
+            assert rd["choices"][0]["message"]["content"] == r["text"], rd
+            continue
+        kw = expected(server, r["message"], provider_request_id=r["id"])
+        qd, rd = check_pair(q, resp, pid=c.pid, exe=exe, name="deno", **kw)
+        assert rd["choices"][0]["message"]["content"] == r["text"], (rd, r)
+        if r["mode"] == "pair":
+            assert rd["usage"]["total_tokens"] == r["usage"]["total_tokens"]
+    assert len(evs) == 2 * len(res), [e["event_type"] for e in evs]
+    # fetch() opens a second connection only while the first is busy: two
+    # client ports, two connections at once.
+    ports = {server_request(server, r["message"])["client"] for r in res[-2:]}
+    assert len(ports) == 2, ports
 
 
 CODEXES = ["0.171.0", "0.144.5"]
