@@ -33,6 +33,8 @@ const volatile bool round64;
  * 4096, one per page.
  */
 const volatile __u32 touch = 4096;
+/* Read a byte of each page of the source first (its TLB misses too). */
+const volatile bool src_touch;
 __u64 sum_ns, copy_ns, records, lost;
 
 static __always_inline void put(__u64 buf, __u32 len, const __u32 cls)
@@ -62,6 +64,13 @@ static __always_inline void put(__u64 buf, __u32 len, const __u32 cls)
 		if (i * touch > cls)
 			break;
 		d[hdr + ((i * touch - 1) & (cls - 1))] = 0;
+	}
+	for (i = 1; src_touch && i <= cls / 4096; i++) {
+		__u8 b;
+
+		if (i * 4096 > len)
+			break;
+		bpf_probe_read_user(&b, 1, (void *)(buf + i * 4096 - 1));
 	}
 	t = bpf_ktime_get_ns();
 	bpf_probe_read_user(d + hdr, len, (void *)buf);

@@ -4,7 +4,8 @@
  * record size and ring size (bench/run.py, section "ring").
  *
  *	ringbench --ring BYTES --len BYTES [--count N] [--gap-us N]
- *		  [--hdr BYTES] [--round64] [--src-off BYTES]
+ *		  [--hdr BYTES] [--round64] [--src-off BYTES] [--touch STRIDE]
+ *		  [--src-touch]
  *
  * The main thread (pin it to one CPU) calls target() COUNT times, each
  * after touching 32 KiB of its own memory and waiting GAP_US
@@ -22,6 +23,9 @@
  * every record to a multiple of 64 bytes so that the payload's place in
  * its cache line is (8 + hdr) mod 64 in every record.  --src-off puts
  * the source at that offset from a page boundary (default: malloc()'s).
+ * --touch is the stride of the stores into a large record before the
+ * copy (default 4096, as the sensor's touch_pages(); 0: none), and
+ * --src-touch reads one byte of each page of the source first.
  */
 
 #include <errno.h>
@@ -101,13 +105,14 @@ int main(int argc, char **argv)
 		{ "round64", no_argument, NULL, 'a' },
 		{ "src-off", required_argument, NULL, 's' },
 		{ "touch", required_argument, NULL, 't' },
+		{ "src-touch", no_argument, NULL, 'T' },
 		{ 0 }
 	};
 	unsigned long ring = 4 << 20, len = 128, count = 40000, gap_us = 25;
 	unsigned long hdr = 88;
 	long src_off = -1;
 	unsigned long touch = 4096;
-	bool round64 = false;
+	bool round64 = false, src_touch = false;
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "target");
 	struct ring_buffer *rb = NULL;
 	struct ringbench_bpf *skel;
@@ -126,11 +131,12 @@ int main(int argc, char **argv)
 		case 'h': hdr = strtoul(optarg, NULL, 0); break;
 		case 'a': round64 = true; break;
 		case 't': touch = strtoul(optarg, NULL, 0); break;
+		case 'T': src_touch = true; break;
 		case 's': src_off = strtol(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: ringbench --ring BYTES --len BYTES "
 				"[--count N] [--gap-us N] [--hdr BYTES] [--round64] "
-				"[--src-off BYTES]\n");
+				"[--src-off BYTES] [--touch STRIDE] [--src-touch]\n");
 			return 2;
 		}
 	}
@@ -148,6 +154,7 @@ int main(int argc, char **argv)
 	skel->rodata->hdr_bytes = (__u32)hdr;
 	skel->rodata->round64 = round64;
 	skel->rodata->touch = (__u32)touch;
+	skel->rodata->src_touch = src_touch;
 	if (ringbench_bpf__load(skel))
 		goto out;
 	link = bpf_program__attach_uprobe_opts(skel->progs.emit, getpid(),

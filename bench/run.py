@@ -1342,6 +1342,9 @@ RING_VARIANTS = (
     ("src_0", "source page-aligned (else malloc()'s)", ["--src-off", "0"]),
     ("src_8", "source at +8 from a page", ["--src-off", "8"]),
     ("src_32", "source at +32 from a page", ["--src-off", "32"]),
+    ("src_touch", "a byte of each page of the source read first", ["--src-touch"]),
+    ("ring_8m", "a large ring of 8 MiB", ["--ring", str(8 << 20)]),
+    ("ring_16m", "a large ring of 16 MiB", ["--ring", str(16 << 20)]),
 )
 
 
@@ -1395,8 +1398,8 @@ def bench_ring(env, a):
         row = {"variant": name, "desc": desc, "lens": {}}
         for n in RING_VARIANT_LENS:
             row["lens"][str(n)] = ring_stats(
-                [r for r in raw if r["len"] == n and r["ring"] == RING_VARIANT_RING and
-                 r["variant"] == name])
+                [r for r in raw if r["len"] == n and r["variant"] == name and
+                 (name != "sensor" or r["ring"] == RING_VARIANT_RING)])
         variants.append(row)
     return {"reps": a.reps, "gap_us": RING_GAP_US, "raw": raw, "summary": summary,
             "variants": variants, "loadavg": os.getloadavg()[0]}
@@ -1434,7 +1437,8 @@ def md_ring(c):
             "(`sensor/capture/rings.h`).", ""]
     if c.get("variants"):
         out += ["What a large record costs, by variant of its layout and copy, one change each "
-                "from the sensor's, in the %d MiB ring: ns per record, and in parentheses the "
+                "from the sensor's (in the %d MiB ring unless the variant says): ns per record, "
+                "and in parentheses the "
                 "`bpf_probe_read_user()` alone (medians of %d). ringbench options in brackets." %
                 (RING_VARIANT_RING >> 20, c["reps"]), "",
                 "| variant | " + " | ".join("%d B" % n for n in RING_VARIANT_LENS) + " |",
@@ -1453,8 +1457,10 @@ def md_ring(c):
                 "under virtualisation costs a few hundred ns. The copy (`rep movsb`) meets "
                 "those misses one after the other; a store into each page first lets the CPU "
                 "walk for them in parallel (the copy itself then runs at cache speed). "
-                "Alignment of the payload or the source made no difference beyond the noise "
-                "on this CPU (AMD EPYC, ERMS and FSRM), so the record layout is unchanged. "
+                "The CPU reports no PCID and the kernel runs with PTI, so each kernel entry "
+                "(the uprobe's) flushes the TLB: a smaller large ring does not keep its pages "
+                "there. Alignment of the payload or the source made no difference beyond the "
+                "noise on this CPU (AMD EPYC, ERMS and FSRM), so the record layout is unchanged. "
                 "A record also costs a fixed part (the reservation, the header, the first "
                 "page): one of 64 KiB costs about two of 16 KiB, so large calls are cut into "
                 "records of 64 KiB when the large ring holds at least 1 MiB.", ""]
