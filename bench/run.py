@@ -1452,18 +1452,20 @@ def md_ring(c):
             out.append("| %s%s | %s |" % (row["desc"], " [`%s`]" % opts[row["variant"]]
                                           if opts.get(row["variant"]) else "",
                                           " | ".join(cells)))
-        out += ["", "The ring is `vmap()`ed in 4 KiB pages and the large ring is far bigger "
-                "than the TLB reaches, so each page of a large record misses the TLB, which "
-                "under virtualisation costs a few hundred ns. The copy (`rep movsb`) meets "
-                "those misses one after the other; a store into each page first lets the CPU "
-                "walk for them in parallel (the copy itself then runs at cache speed). "
-                "The CPU reports no PCID and the kernel runs with PTI, so each kernel entry "
-                "(the uprobe's) flushes the TLB: a smaller large ring does not keep its pages "
-                "there. Alignment of the payload or the source made no difference beyond the "
-                "noise on this CPU (AMD EPYC, ERMS and FSRM), so the record layout is unchanged. "
-                "A record also costs a fixed part (the reservation, the header, the first "
-                "page): one of 64 KiB costs about two of 16 KiB, so large calls are cut into "
-                "records of 64 KiB when the large ring holds at least 1 MiB.", ""]
+        out += ["", "The ring is `vmap()`ed in 4 KiB pages, and the CPU reports no PCID with the "
+                "kernel running PTI, so each kernel entry (the uprobe's) flushes the TLB: each "
+                "page of a large record misses it whatever the ring's size (the 8 and 16 MiB "
+                "rows), and under virtualisation a walk costs a few hundred ns. The copy "
+                "(`rep movsb`) meets those misses one after the other; a store into each page "
+                "first lets the CPU walk for them in parallel, and the copy itself then runs at "
+                "cache speed. Reading a byte of each source page first does not pay: each read "
+                "waits for its miss. Alignment of the payload or the source made no difference "
+                "beyond the noise on this CPU (AMD EPYC, ERMS and FSRM), so the record layout is "
+                "unchanged. A record also costs a fixed part (the reservation, the header, the "
+                "first page): one of 64 KiB costs about two and a half of 16 KiB, so large calls "
+                "are cut into records of 64 KiB when the large ring holds at least 1 MiB (the "
+                "4 MiB ring's losses of 64 KiB records are ringbench's reader, woken when a "
+                "quarter is full).", ""]
     out += ["1-minute load average at the end: %.2f." % c["loadavg"], ""]
     return out
 

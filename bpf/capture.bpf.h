@@ -58,8 +58,8 @@ extern const volatile __u64 targ_wakeup_gap_ns;
  * Payload bytes per record of a large call: CAP_CHUNK_MAX or CAP_CLASS_3
  * (capture_abi.h, CAP_BIG_CHUNK_RING_MIN).  A record costs the traced
  * thread a fixed part (the reservation, the header, the first page of
- * the copy) beside its bytes: a 64 KiB record costs about two 16 KiB ones
- * (bench/results/RESULTS.md, section 1g).
+ * the copy) beside its bytes: a 64 KiB record costs about two and a half
+ * 16 KiB ones (bench/results/RESULTS.md, section 1g).
  */
 extern const volatile __u32 targ_chunk_bytes;
 
@@ -299,12 +299,14 @@ static __always_inline __u64 next_call_id(__u64 ts_ns)
 
 /*
  * Stores a zero in every page of a record's payload @data (class @cls,
- * a constant) past its first, before the copy fills them.  The ring is vmap()ed in 4 KiB pages, and the large
- * ring is far bigger than the TLB reaches: each page of a large record
- * misses it, and under virtualisation the walk costs a few hundred ns.
+ * a constant) past its first, before the copy fills them.  The ring is
+ * vmap()ed in 4 KiB pages, and each page of a large record misses the
+ * TLB (a large ring is beyond its reach, and without PCID the kernel's
+ * page-table isolation flushes it at every entry); under virtualisation
+ * a walk costs a few hundred ns.
  * The copy (rep movsb) meets those misses one after the other; these
  * stores are independent and the CPU walks for them in parallel, which
- * takes about a sixth off a 16 KiB record (bench/results/RESULTS.md,
+ * takes about a fifth off a 16 KiB record (bench/results/RESULTS.md,
  * section 1g).  The copy overwrites the bytes stored here or they are
  * past its length, in the reserved record, which no reader looks at; a
  * failed copy zeroes them.
@@ -313,8 +315,10 @@ static __always_inline void touch_pages(__u8 *data, const __u32 cls)
 {
 	__u32 i;
 
-	/* Straight-line stores: a loop bounded by the length multiplies the
-	 * verifier's states by each size class. */
+	/*
+	 * Straight-line stores: a loop bounded by the length would multiply
+	 * the verifier's states in each size class.
+	 */
 	for (i = 1; i <= cls / 4096; i++)
 		data[i * 4096 - 1] = 0;
 }
