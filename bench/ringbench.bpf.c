@@ -2,15 +2,23 @@
 /*
  * ringbench.bpf.c - the cost of one ring-buffer record as the sensor
  * writes it (bpf/capture.bpf.h, put_chunk()): reserve a size class,
- * write an 88-byte header, copy the call's bytes from user memory,
- * submit with the sensor's wakeup rule.  A uprobe on ringbench's
- * target() times that work alone with bpf_ktime_get_ns().
+ * write the header, copy the call's bytes from user memory, submit with
+ * the sensor's wakeup rule.  A uprobe on ringbench's target() times that
+ * work alone with bpf_ktime_get_ns(), and the copy within it.
+ *
+ * The layout is set by userspace before load: hdr_bytes is what comes
+ * before the payload in the record (the sensor's CAP_DATA_HDR_SIZE), and
+ * with round64 every reservation is padded so that the ring's 8-byte
+ * header plus the record is a multiple of 64: every record then starts
+ * on a cache line and the payload sits at (8 + hdr_bytes) mod 64 in all
+ * of them.  Without it the payload's alignment follows the sizes of the
+ * records before it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#define HDR	88
+#define HDR_MAX	192
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -18,27 +26,55 @@ struct {
 } rb SEC(".maps");
 
 const volatile __u64 wake_bytes = 1 << 18;
-__u64 sum_ns, records, lost;
-
-struct rec {
-	__u64 hdr[HDR / 8];
-	__u8 data[16384];
-};
+const volatile __u32 hdr_bytes = 88;	/* a multiple of 8, <= HDR_MAX */
+const volatile bool round64;
+/*
+ * The stride of the stores before the copy (0: none): the sensor's is
+ * 4096, one per page.
+ */
+const volatile __u32 touch = 4096;
+/* Read a byte of each page of the source first (its TLB misses too). */
+const volatile bool src_touch;
+__u64 sum_ns, copy_ns, records, lost;
 
 static __always_inline void put(__u64 buf, __u32 len, const __u32 cls)
 {
-	struct rec *d = bpf_ringbuf_reserve(&rb, HDR + cls, 0);
-	int i;
+	__u32 hdr = hdr_bytes, i;
+	__u64 size = hdr + cls;
+	__u64 *h, t;
+	__u8 *d;
 
+	if (round64)
+		size = ((size + 8 + 63) & ~63ULL) - 8;
+	d = bpf_ringbuf_reserve(&rb, size, 0);
 	if (!d) {
 		lost++;
 		return;
 	}
-	for (i = 0; i < HDR / 8; i++)
-		d->hdr[i] = i;
+	h = (__u64 *)d;
+	for (i = 0; i < HDR_MAX / 8; i++) {
+		if (i >= hdr / 8)
+			break;
+		h[i] = i;
+	}
 	barrier_var(len);
 	len = ((len - 1) & (cls - 1)) + 1;
-	bpf_probe_read_user(d->data, len, (void *)buf);
+	/* touch_pages() of bpf/capture.bpf.h, with a stride of @touch */
+	for (i = 1; touch && cls > 4096 && i <= 64; i++) {
+		if (i * touch > cls)
+			break;
+		d[hdr + ((i * touch - 1) & (cls - 1))] = 0;
+	}
+	for (i = 1; src_touch && i <= cls / 4096; i++) {
+		__u8 b;
+
+		if (i * 4096 > len)
+			break;
+		bpf_probe_read_user(&b, 1, (void *)(buf + i * 4096 - 1));
+	}
+	t = bpf_ktime_get_ns();
+	bpf_probe_read_user(d + hdr, len, (void *)buf);
+	__sync_fetch_and_add(&copy_ns, bpf_ktime_get_ns() - t);
 	bpf_ringbuf_submit(d, bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >
 			   wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
@@ -48,7 +84,7 @@ int BPF_KPROBE(emit, void *buf, __u64 len)
 {
 	__u64 t0 = bpf_ktime_get_ns();
 
-	if (!len || len > 16384)
+	if (!len || len > 65536)
 		return 0;
 	if (len <= 512)
 		put((__u64)buf, len, 512);
@@ -56,8 +92,12 @@ int BPF_KPROBE(emit, void *buf, __u64 len)
 		put((__u64)buf, len, 2048);
 	else if (len <= 8192)
 		put((__u64)buf, len, 8192);
-	else
+	else if (len <= 16384)
 		put((__u64)buf, len, 16384);
+	else if (len <= 32768)
+		put((__u64)buf, len, 32768);
+	else
+		put((__u64)buf, len, 65536);
 	__sync_fetch_and_add(&sum_ns, bpf_ktime_get_ns() - t0);
 	__sync_fetch_and_add(&records, 1);
 	return 0;

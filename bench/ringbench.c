@@ -4,6 +4,8 @@
  * record size and ring size (bench/run.py, section "ring").
  *
  *	ringbench --ring BYTES --len BYTES [--count N] [--gap-us N]
+ *		  [--hdr BYTES] [--round64] [--src-off BYTES] [--touch STRIDE]
+ *		  [--src-touch]
  *
  * The main thread (pin it to one CPU) calls target() COUNT times, each
  * after touching 32 KiB of its own memory and waiting GAP_US
@@ -14,13 +16,23 @@
  * quarter is full, else every 50 ms, reading every cache line of each
  * record.  The first tenth of the calls is not counted.  Prints one JSON
  * line: ns_per_record (the BPF program's own time, bpf_ktime_get_ns
- * included), records, lost.
+ * included), copy_ns (the bpf_probe_read_user() within it), records, lost.
+ *
+ * The layout variants (ringbench.bpf.c): --hdr is the bytes before the
+ * payload in a record (default 88, the sensor's header), --round64 pads
+ * every record to a multiple of 64 bytes so that the payload's place in
+ * its cache line is (8 + hdr) mod 64 in every record.  --src-off puts
+ * the source at that offset from a page boundary (default: malloc()'s).
+ * --touch is the stride of the stores into a large record before the
+ * copy (default 4096, as the sensor's touch_pages(); 0: none), and
+ * --src-touch reads one byte of each page of the source first.
  */
 
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,9 +101,18 @@ int main(int argc, char **argv)
 		{ "len", required_argument, NULL, 'l' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "gap-us", required_argument, NULL, 'g' },
+		{ "hdr", required_argument, NULL, 'h' },
+		{ "round64", no_argument, NULL, 'a' },
+		{ "src-off", required_argument, NULL, 's' },
+		{ "touch", required_argument, NULL, 't' },
+		{ "src-touch", no_argument, NULL, 'T' },
 		{ 0 }
 	};
 	unsigned long ring = 4 << 20, len = 128, count = 40000, gap_us = 25;
+	unsigned long hdr = 88;
+	long src_off = -1;
+	unsigned long touch = 4096;
+	bool round64 = false, src_touch = false;
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "target");
 	struct ring_buffer *rb = NULL;
 	struct ringbench_bpf *skel;
@@ -107,14 +128,22 @@ int main(int argc, char **argv)
 		case 'l': len = strtoul(optarg, NULL, 0); break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
 		case 'g': gap_us = strtoul(optarg, NULL, 0); break;
+		case 'h': hdr = strtoul(optarg, NULL, 0); break;
+		case 'a': round64 = true; break;
+		case 't': touch = strtoul(optarg, NULL, 0); break;
+		case 'T': src_touch = true; break;
+		case 's': src_off = strtol(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: ringbench --ring BYTES --len BYTES "
-				"[--count N] [--gap-us N]\n");
+				"[--count N] [--gap-us N] [--hdr BYTES] [--round64] "
+				"[--src-off BYTES] [--touch STRIDE] [--src-touch]\n");
 			return 2;
 		}
 	}
-	if (!len || len > 16384 || !ring || (ring & (ring - 1))) {
-		fprintf(stderr, "ringbench: --len 1..16384, --ring a power of two\n");
+	if (!len || len > 65536 || !ring || (ring & (ring - 1)) ||
+	    hdr > 184 || hdr % 8 || src_off > 4095) {
+		fprintf(stderr, "ringbench: --len 1..65536, --ring a power of two, "
+			"--hdr 0..184 in 8s, --src-off < 4096\n");
 		return 2;
 	}
 	skel = ringbench_bpf__open();
@@ -122,6 +151,10 @@ int main(int argc, char **argv)
 		return 1;
 	bpf_map__set_max_entries(skel->maps.rb, (__u32)ring);
 	skel->rodata->wake_bytes = ring / 4;
+	skel->rodata->hdr_bytes = (__u32)hdr;
+	skel->rodata->round64 = round64;
+	skel->rodata->touch = (__u32)touch;
+	skel->rodata->src_touch = src_touch;
 	if (ringbench_bpf__load(skel))
 		goto out;
 	link = bpf_program__attach_uprobe_opts(skel->progs.emit, getpid(),
@@ -131,7 +164,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, NULL, NULL);
-	buf = malloc(len);
+	if (src_off < 0) {
+		buf = malloc(len);
+	} else {
+		buf = aligned_alloc(4096, 4096 + ((len + 4095) & ~4095UL));
+		if (buf)
+			buf += src_off;
+	}
 	scratch = calloc(1, 32 << 10);
 	if (!rb || !buf || !scratch)
 		goto out;
@@ -148,14 +187,18 @@ int main(int argc, char **argv)
 		target(buf, len);
 		if (i == count / 10) {
 			skel->bss->sum_ns = 0;
+			skel->bss->copy_ns = 0;
 			skel->bss->records = 0;
 		}
 	}
 	stop = 1;
 	pthread_join(th, NULL);
-	printf("{\"ring\": %lu, \"len\": %lu, \"ns_per_record\": %.1f, "
-	       "\"records\": %llu, \"lost\": %llu}\n", ring, len,
+	printf("{\"ring\": %lu, \"len\": %lu, \"hdr\": %lu, \"round64\": %s, "
+	       "\"src_off\": %ld, \"ns_per_record\": %.1f, \"copy_ns\": %.1f, "
+	       "\"records\": %llu, \"lost\": %llu}\n", ring, len, hdr,
+	       round64 ? "true" : "false", src_off,
 	       skel->bss->records ? (double)skel->bss->sum_ns / skel->bss->records : 0,
+	       skel->bss->records ? (double)skel->bss->copy_ns / skel->bss->records : 0,
 	       (unsigned long long)skel->bss->records,
 	       (unsigned long long)skel->bss->lost);
 	err = 0;

@@ -1323,45 +1323,94 @@ def md_cost_rustls(c):
 
 # Ring section: record sizes (bytes of plaintext), ring sizes, and the
 # wait between records in the traced thread (as between TLS calls).
-RING_LENS = (128, 512, 2048, 4096, 16384)
+RING_LENS = (128, 512, 2048, 4096, 16384, 65536)
 RING_SIZES = (4 << 20, 32 << 20)
 RING_GAP_US = 25
+# Variants of the large records' layout and copy, one change each from the
+# sensor's (ringbench's defaults), in the large ring.
+RING_VARIANT_LENS = (4096, 16384, 65536)
+RING_VARIANT_RING = 32 << 20
+RING_VARIANTS = (
+    ("sensor", "as the sensor: a store into each page, then the copy; header 88 B", []),
+    ("no_touch", "no store before the copy", ["--touch", "0"]),
+    ("touch_1k", "a store every 1 KiB instead of every 4 KiB", ["--touch", "1024"]),
+    ("dst_0", "payload 64-byte aligned in every record (header padded to 120 B)",
+     ["--hdr", "120", "--round64"]),
+    ("dst_8", "payload at +8 in its cache line in every record", ["--hdr", "64", "--round64"]),
+    ("dst_32", "payload at +32 in every record (header 88 B, records padded to 64 B)",
+     ["--round64"]),
+    ("src_0", "source page-aligned (else malloc()'s)", ["--src-off", "0"]),
+    ("src_8", "source at +8 from a page", ["--src-off", "8"]),
+    ("src_32", "source at +32 from a page", ["--src-off", "32"]),
+    ("src_touch", "a byte of each page of the source read first", ["--src-touch"]),
+    ("ring_8m", "a large ring of 8 MiB", ["--ring", str(8 << 20)]),
+    ("ring_16m", "a large ring of 16 MiB", ["--ring", str(16 << 20)]),
+)
+
+
+def ringbench(env, size, n, extra):
+    p = subprocess.run(["taskset", "-c", "0", env.ringbench, "--ring", str(size),
+                        "--len", str(n), "--count", "40000",
+                        "--gap-us", str(RING_GAP_US)] + extra,
+                       capture_output=True, text=True, check=True)
+    return json.loads(p.stdout)
+
+
+def ring_stats(rs):
+    v = sorted(r["ns_per_record"] for r in rs)
+    c = sorted(r["copy_ns"] for r in rs)
+    return {"ns": statistics.median(v), "min": v[0], "max": v[-1],
+            "copy_ns": statistics.median(c), "lost": sum(r["lost"] for r in rs)}
 
 
 def bench_ring(env, a):
     """ns per ring-buffer record (bench/ringbench), by record and ring
-    size, alternated in a.reps repetitions; medians."""
+    size, and by variant of the layout and the copy, alternated in a.reps
+    repetitions; medians."""
     raw = []
     for rep in range(a.reps):
         for n in RING_LENS:
             for size in RING_SIZES:
                 log("ring: repetition %d/%d, %d B records, %d MiB ring" % (
                     rep + 1, a.reps, n, size >> 20))
-                p = subprocess.run(["taskset", "-c", "0", env.ringbench, "--ring", str(size),
-                                    "--len", str(n), "--count", "40000",
-                                    "--gap-us", str(RING_GAP_US)],
-                                   capture_output=True, text=True, check=True)
-                r = json.loads(p.stdout)
+                r = ringbench(env, size, n, [])
                 r["rep"] = rep
+                r["variant"] = "sensor"
+                raw.append(r)
+        for n in RING_VARIANT_LENS:
+            for name, _, extra in RING_VARIANTS[1:]:
+                log("ring: repetition %d/%d, %d B records, variant %s" % (
+                    rep + 1, a.reps, n, name))
+                r = ringbench(env, RING_VARIANT_RING, n, extra)
+                r["rep"] = rep
+                r["variant"] = name
                 raw.append(r)
     summary = []
     for n in RING_LENS:
         row = {"len": n, "rings": {}}
         for size in RING_SIZES:
-            v = sorted(r["ns_per_record"] for r in raw if r["len"] == n and r["ring"] == size)
-            row["rings"][str(size)] = {"ns": statistics.median(v), "min": v[0], "max": v[-1],
-                                       "lost": sum(r["lost"] for r in raw
-                                                   if r["len"] == n and r["ring"] == size)}
+            row["rings"][str(size)] = ring_stats(
+                [r for r in raw if r["len"] == n and r["ring"] == size and
+                 r["variant"] == "sensor"])
         summary.append(row)
+    variants = []
+    for name, desc, _ in RING_VARIANTS:
+        row = {"variant": name, "desc": desc, "lens": {}}
+        for n in RING_VARIANT_LENS:
+            row["lens"][str(n)] = ring_stats(
+                [r for r in raw if r["len"] == n and r["variant"] == name and
+                 (name != "sensor" or r["ring"] == RING_VARIANT_RING)])
+        variants.append(row)
     return {"reps": a.reps, "gap_us": RING_GAP_US, "raw": raw, "summary": summary,
-            "loadavg": os.getloadavg()[0]}
+            "variants": variants, "loadavg": os.getloadavg()[0]}
 
 
 def md_ring(c):
     out = ["## 1g. Two rings: what one record costs, by ring size", "",
            "`bench/ringbench` writes one record per call as the sensor's probes do "
-           "(`bpf/capture.bpf.h`, put_chunk(): a size class reserved, the 88-byte header, the "
-           "call's bytes copied from user memory, submitted with the sensor's wakeup rule) and "
+           "(`bpf/capture.bpf.h`, put_chunk(): a size class reserved, the 88-byte header, a "
+           "store into each 4 KiB page of the payload, the call's bytes copied from user memory, "
+           "submitted with the sensor's wakeup rule) and "
            "times that work alone inside its uprobe (bpf_ktime_get_ns included). The traced "
            "thread (CPU 0) touches 32 KiB of its own memory and waits %d µs between records, as "
            "a program does its own work between TLS calls; a reader thread on CPU 1 drains the "
@@ -1385,8 +1434,39 @@ def md_ring(c):
             "two: calls of at most 2 KiB and the control records go to a 4 MiB ring "
             "(`capture.small_ring_buffer_bytes`), the chunks of larger calls to the 32 MiB one "
             "(`capture.ring_buffer_bytes`), and the reader merges them in time order "
-            "(`sensor/capture/rings.h`).", "",
-            "1-minute load average at the end: %.2f." % c["loadavg"], ""]
+            "(`sensor/capture/rings.h`).", ""]
+    if c.get("variants"):
+        out += ["What a large record costs, by variant of its layout and copy, one change each "
+                "from the sensor's (in the %d MiB ring unless the variant says): ns per record, "
+                "and in parentheses the "
+                "`bpf_probe_read_user()` alone (medians of %d). ringbench options in brackets." %
+                (RING_VARIANT_RING >> 20, c["reps"]), "",
+                "| variant | " + " | ".join("%d B" % n for n in RING_VARIANT_LENS) + " |",
+                "|---|" + "---|" * len(RING_VARIANT_LENS)]
+        opts = {name: " ".join(extra) for name, _, extra in RING_VARIANTS}
+        for row in c["variants"]:
+            cells = []
+            for n in RING_VARIANT_LENS:
+                r = row["lens"][str(n)]
+                cells.append("%.0f (%.0f)" % (r["ns"], r["copy_ns"]))
+            out.append("| %s%s | %s |" % (row["desc"], " [`%s`]" % opts[row["variant"]]
+                                          if opts.get(row["variant"]) else "",
+                                          " | ".join(cells)))
+        out += ["", "The ring is `vmap()`ed in 4 KiB pages, and the CPU reports no PCID with the "
+                "kernel running PTI, so each kernel entry (the uprobe's) flushes the TLB: each "
+                "page of a large record misses it whatever the ring's size (the 8 and 16 MiB "
+                "rows), and under virtualisation a walk costs a few hundred ns. The copy "
+                "(`rep movsb`) meets those misses one after the other; a store into each page "
+                "first lets the CPU walk for them in parallel, and the copy itself then runs at "
+                "cache speed. Reading a byte of each source page first does not pay: each read "
+                "waits for its miss. Alignment of the payload or the source made no difference "
+                "beyond the noise on this CPU (AMD EPYC, ERMS and FSRM), so the record layout is "
+                "unchanged. A record also costs a fixed part (the reservation, the header, the "
+                "first page): one of 64 KiB costs about two and a half of 16 KiB, so large calls "
+                "are cut into records of 64 KiB when the large ring holds at least 1 MiB (the "
+                "4 MiB ring's losses of 64 KiB records are ringbench's reader, woken when a "
+                "quarter is full).", ""]
+    out += ["1-minute load average at the end: %.2f." % c["loadavg"], ""]
     return out
 
 

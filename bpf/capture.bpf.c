@@ -16,6 +16,7 @@ const volatile __u32 targ_self_tgid = 0;
 const volatile bool targ_write_at_entry = false;
 const volatile bool targ_targeted = false;
 const volatile __u64 targ_wakeup_gap_ns = 1000000;
+const volatile __u32 targ_chunk_bytes = CAP_CLASS_3;
 
 calls_map_t calls SEC(".maps");
 rb_map_t rb SEC(".maps");

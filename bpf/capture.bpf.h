@@ -13,7 +13,7 @@
  * below.  The helpers are __always_inline: each probe keeps the
  * instructions of a single-file build, with no BPF-to-BPF calls.
  *
- * Records go to the ring buffers in chunks of at most CAP_CHUNK_MAX bytes
+ * Records go to the ring buffers in chunks of at most targ_chunk_bytes
  * (struct cap_data, capture_abi.h), reserved in size classes so small
  * calls take little ring space.  There are two rings, which userspace
  * reads as one stream in time order (sensor/capture/rings.c): rb_small
@@ -54,6 +54,14 @@ extern const volatile bool targ_write_at_entry;
 extern const volatile bool targ_targeted;
 /* Least time between two forced wakeups from one CPU, in ns. */
 extern const volatile __u64 targ_wakeup_gap_ns;
+/*
+ * Payload bytes per record of a large call: CAP_CHUNK_MAX or CAP_CLASS_3
+ * (capture_abi.h, CAP_BIG_CHUNK_RING_MIN).  A record costs the traced
+ * thread a fixed part (the reservation, the header, the first page of
+ * the copy) beside its bytes: a 64 KiB record costs about two and a half
+ * 16 KiB ones (bench/results/RESULTS.md, section 1g).
+ */
+extern const volatile __u32 targ_chunk_bytes;
 
 /*
  * A TLS call between its entry and its return, whatever the stack: the
@@ -215,6 +223,8 @@ struct emit_ctx {
 	__u64 buf;	/* user address of the call's buffer */
 	__u32 copy;	/* bytes to copy: min(call_len, cap) */
 	__u32 truncated;
+	__u32 chunk;	/* payload bytes per record: targ_chunk_bytes */
+	__u32 _pad;
 	struct cap_stats *st;
 	/* The first CAP_DATA_HDR_SIZE bytes of every chunk's cap_data. */
 	__u64 hdr[CAP_DATA_HDR_SIZE / 8];
@@ -306,6 +316,32 @@ static __always_inline __u64 next_call_id(__u64 ts_ns)
 }
 
 /*
+ * Stores a zero in every page of a record's payload @data (class @cls,
+ * a constant) past its first, before the copy fills them.  The ring is
+ * vmap()ed in 4 KiB pages, and each page of a large record misses the
+ * TLB (a large ring is beyond its reach, and without PCID the kernel's
+ * page-table isolation flushes it at every entry); under virtualisation
+ * a walk costs a few hundred ns.
+ * The copy (rep movsb) meets those misses one after the other; these
+ * stores are independent and the CPU walks for them in parallel, which
+ * takes about a fifth off a 16 KiB record (bench/results/RESULTS.md,
+ * section 1g).  The copy overwrites the bytes stored here or they are
+ * past its length, in the reserved record, which no reader looks at; a
+ * failed copy zeroes them.
+ */
+static __always_inline void touch_pages(__u8 *data, const __u32 cls)
+{
+	__u32 i;
+
+	/*
+	 * Straight-line stores: a loop bounded by the length would multiply
+	 * the verifier's states in each size class.
+	 */
+	for (i = 1; i <= cls / 4096; i++)
+		data[i * 4096 - 1] = 0;
+}
+
+/*
  * Reserves a record of size class @cls (a constant) on its ring and
  * copies @len <= @cls bytes of the call straight into it: one copy, and
  * a preempted program cannot overwrite another's staging buffer.  A call
@@ -343,6 +379,7 @@ static __always_inline int put_chunk(const struct emit_ctx *ec, __u32 off,
 	d->offset = off;
 	d->len = len;
 	d->flags = flags;
+	touch_pages(d->data, cls);
 	err = bpf_probe_read_user(d->data, len, (void *)(ec->buf + off));
 	if (err) {
 		/* The helper has zeroed d->data. */
@@ -359,12 +396,12 @@ static long emit_chunk(__u32 i, void *data)
 	struct emit_ctx *ec = data;
 	__u32 off, len, flags = 0;
 
-	off = i * CAP_CHUNK_MAX;
+	off = i * ec->chunk;
 	if (off >= ec->copy)
 		return 1;
 	len = ec->copy - off;
-	if (len > CAP_CHUNK_MAX)
-		len = CAP_CHUNK_MAX;
+	if (len > ec->chunk)
+		len = ec->chunk;
 	if (off + len >= ec->copy && ec->truncated)
 		flags |= CAP_F_TRUNCATED;
 	if (len <= CAP_CLASS_0)
@@ -373,6 +410,10 @@ static long emit_chunk(__u32 i, void *data)
 		put_chunk(ec, off, len, flags, CAP_CLASS_1);
 	else if (len <= CAP_CLASS_2)
 		put_chunk(ec, off, len, flags, CAP_CLASS_2);
+	else if (len <= CAP_CLASS_3)
+		put_chunk(ec, off, len, flags, CAP_CLASS_3);
+	else if (len <= CAP_CLASS_4)
+		put_chunk(ec, off, len, flags, CAP_CLASS_4);
 	else
 		put_chunk(ec, off, len, flags, CAP_CHUNK_MAX);
 	return 0;
@@ -405,7 +446,7 @@ static __always_inline void emit_call(struct task_struct *t,
 				      struct call_args *slot, __u64 n,
 				      const __u32 stack)
 {
-	struct emit_ctx ec = { .buf = args->buf };
+	struct emit_ctx ec = { .buf = args->buf, .chunk = CAP_CLASS_3 };
 	struct cap_data *d = (struct cap_data *)ec.hdr;
 	__u32 cap = targ_max_call_bytes, nchunks;
 	struct cap_stats *st = stats(stack);
@@ -433,7 +474,9 @@ static __always_inline void emit_call(struct task_struct *t,
 		__sync_fetch_and_add(&st->truncated_calls, 1);
 		__sync_fetch_and_add(&st->truncated_bytes, n - cap);
 	}
-	nchunks = (ec.copy + CAP_CHUNK_MAX - 1) / CAP_CHUNK_MAX;
+	if (targ_chunk_bytes == CAP_CHUNK_MAX)
+		ec.chunk = CAP_CHUNK_MAX;
+	nchunks = (ec.copy + ec.chunk - 1) / ec.chunk;
 	/* bpf_loop()'s indirect calls cost more than one chunk's copy. */
 	if (nchunks == 1)
 		emit_chunk(0, &ec);

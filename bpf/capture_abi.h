@@ -17,8 +17,13 @@
 
 #define CAP_ABI_VERSION		1
 #define CAP_COMM_LEN		16
-/* Payload bytes in one ring-buffer record; larger SSL calls are split. */
-#define CAP_CHUNK_MAX		16384
+/*
+ * Payload bytes in one ring-buffer record; larger SSL calls are split.
+ * The probes cut at CAP_CHUNK_MAX when the large ring holds at least
+ * CAP_BIG_CHUNK_RING_MIN bytes, else at CAP_CLASS_3: records of 16 KiB
+ * (capture files of this ABI version written before hold no larger).
+ */
+#define CAP_CHUNK_MAX		65536
 /* Upper bound of the per-call capture cap (capture.max_bytes_per_call). */
 #define CAP_CALL_MAX		(16u << 20)
 
@@ -172,7 +177,11 @@ struct cap_data {
 #define CAP_CLASS_0		512
 #define CAP_CLASS_1		2048
 #define CAP_CLASS_2		8192
+#define CAP_CLASS_3		16384
+#define CAP_CLASS_4		32768
 #define CAP_DATA_HDR_SIZE	88
+/* See CAP_CHUNK_MAX: a smaller ring would hold few records of 64 KiB. */
+#define CAP_BIG_CHUNK_RING_MIN	(16u * CAP_CHUNK_MAX)
 _Static_assert(__builtin_offsetof(struct cap_data, data) == CAP_DATA_HDR_SIZE,
 	       "cap_data ABI");
 _Static_assert(sizeof(struct cap_data) == CAP_DATA_HDR_SIZE + CAP_CHUNK_MAX,

@@ -425,6 +425,8 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	c->skel->rodata->targ_max_call_bytes = o.max_call_bytes;
 	c->skel->rodata->targ_wakeup_bytes = o.wakeup_bytes;
 	c->skel->rodata->targ_wakeup_small_bytes = o.small_ringbuf_bytes / 4;
+	c->skel->rodata->targ_chunk_bytes =
+		o.ringbuf_bytes >= CAP_BIG_CHUNK_RING_MIN ? CAP_CHUNK_MAX : CAP_CLASS_3;
 	c->skel->rodata->targ_self_tgid = o.self_tgid;
 	c->skel->rodata->targ_write_at_entry = o.write_at_entry;
 	c->skel->rodata->targ_targeted = o.target != NULL;

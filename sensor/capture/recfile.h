@@ -23,8 +23,9 @@
  * Each record is a __u32 length followed by that many bytes.  The bytes
  * are a record as it came off the ring buffer: a struct cap_hdr
  * followed by the rest of a struct cap_data (only CAP_DATA_HDR_SIZE +
- * data.len bytes, whatever size class the ring held it in), of a struct
- * cap_proc or of a struct cap_free.  The record structs themselves
+ * data.len bytes, whatever size class the ring held it in; data.len is
+ * at most CAP_CHUNK_MAX, 64 KiB, which readers built when it was 16 KiB
+ * reject as corrupt), of a struct cap_proc or of a struct cap_free.  The record structs themselves
  * are in host byte order, which is little-endian on every architecture
  * the BPF side supports.  A file ends after the last complete record; a
  * partial length or record is reported as truncation.
