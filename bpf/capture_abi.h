@@ -15,7 +15,12 @@
 #include <linux/types.h>
 #endif
 
-#define CAP_ABI_VERSION		1
+/*
+ * 2: data records of up to 64 KiB (CAP_CHUNK_MAX); 1: up to 16 KiB, with
+ * the same layout.  Readers take every version from CAP_ABI_OLDEST.
+ */
+#define CAP_ABI_VERSION		2
+#define CAP_ABI_OLDEST		1
 #define CAP_COMM_LEN		16
 /*
  * Payload bytes in one ring-buffer record; larger SSL calls are split.

@@ -226,10 +226,10 @@ static int read_header(struct recfile_reader *r, struct recfile_info *info,
 	memcpy(&off_ns, h + 16, 8);
 	abi = le32toh(abi);
 	hdr_size = le32toh(hdr_size);
-	if (abi != CAP_ABI_VERSION) {
+	if (abi < CAP_ABI_OLDEST || abi > CAP_ABI_VERSION) {
 		set_err(r, 8, err, errlen,
-			"capture ABI %u, this build reads ABI %d", abi,
-			CAP_ABI_VERSION);
+			"capture ABI %u, this build reads ABI %d to %d", abi,
+			CAP_ABI_OLDEST, CAP_ABI_VERSION);
 		return -EBADMSG;
 	}
 	if (hdr_size < RECFILE_HDR_SIZE) {

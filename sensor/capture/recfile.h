@@ -102,7 +102,7 @@ int recfile__close_writer(struct recfile_writer *w);
  * @err (of @errlen bytes, may be NULL/0) gets "FILE: offset N: reason".
  * Returns 0 and the reader in *@out; -errno of open(2)/read(2);
  * -ENOMEM; or -EBADMSG for a short header, a bad magic, a hdr_size
- * below 88 or an abi other than CAP_ABI_VERSION.
+ * below 88 or an abi outside CAP_ABI_OLDEST..CAP_ABI_VERSION.
  */
 int recfile__open(struct recfile_reader **out, const char *path,
 		  struct recfile_info *info, char *err, size_t errlen);

@@ -229,6 +229,26 @@ Test(recfile, abi_mismatch)
 	cr_assert(strstr(err, "ABI"), "%s", err);
 }
 
+Test(recfile, oldest_abi_is_read_and_older_refused)
+{
+	unsigned char h[RECFILE_HDR_SIZE] = "OISPCAP";
+	struct recfile_info info;
+	struct recfile_reader *r;
+	char err[256];
+
+	h[8] = CAP_ABI_OLDEST;
+	h[12] = RECFILE_HDR_SIZE;
+	write_raw(h, sizeof(h), "wb");
+	cr_assert_eq(recfile__open(&r, path, &info, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(info.abi, CAP_ABI_OLDEST);
+	recfile__close_reader(r);
+	h[8] = CAP_ABI_OLDEST - 1;
+	write_raw(h, sizeof(h), "wb");
+	cr_assert_eq(recfile__open(&r, path, NULL, err, sizeof(err)), -EBADMSG);
+	cr_assert(strstr(err, "this build reads ABI 1 to 2"), "%s", err);
+}
+
 Test(recfile, longer_header_is_skipped)
 {
 	unsigned char h[RECFILE_HDR_SIZE + 8] = "OISPCAP";
