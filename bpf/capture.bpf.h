@@ -150,6 +150,17 @@ typedef struct {
 extern traced_tgids_map_t traced_tgids SEC(".maps");
 
 /*
+ * A CLOCK_MONOTONIC time in ns per connection of a process (the key as
+ * userspace names it); the least recently used goes when full.
+ */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CAP_SKIP_MAX);
+	__type(key, struct cap_conn_key);
+	__type(value, __u64);
+} conn_time_map_t;
+
+/*
  * Connections userspace has stopped looking at for good (the server side
  * of HTTP, a protocol other than HTTP/1.x, a switch of protocols after
  * a 101): their calls are counted in skipped_calls and not copied.  The
@@ -159,13 +170,7 @@ extern traced_tgids_map_t traced_tgids SEC(".maps");
  * deletes an entry; the LRU drops the oldest when full, and the calls of
  * that connection are copied again (userspace tells the kernel again).
  */
-typedef struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CAP_SKIP_MAX);
-	__type(key, struct cap_conn_key);
-	__type(value, __u64);
-} skip_conns_map_t;
-extern skip_conns_map_t skip_conns SEC(".maps");
+extern conn_time_map_t skip_conns SEC(".maps");
 
 /*
  * CLOCK_MONOTONIC time at which each connection id of a traced process
@@ -177,13 +182,7 @@ extern skip_conns_map_t skip_conns SEC(".maps");
  * (lookup_skip()).  LRU: an id whose end was evicted falls back to
  * userspace dropping the entry when it reads the end record.
  */
-typedef struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CAP_SKIP_MAX);
-	__type(key, struct cap_conn_key);
-	__type(value, __u64);
-} conn_ends_map_t;
-extern conn_ends_map_t conn_ends SEC(".maps");
+extern conn_time_map_t conn_ends SEC(".maps");
 
 /*
  * Changes whenever an entry of skip_conns may have appeared or gone: 0

@@ -384,7 +384,6 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(rustls_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *t;
-	struct cap_conn_key k = { 0 };	/* a hash key: _pad too */
 	__s32 *slot;
 	__s32 fd;
 
@@ -395,8 +394,10 @@ int BPF_PROG(rustls_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	fd = (__s32)regs->di;
 	if (id == NR_CLOSE) {
-		k.tgid = t->tgid;
-		k.conn = CONN_FD | (__u32)fd;
+		/* A hash key: the initialiser zeroes _pad too. */
+		struct cap_conn_key k = { .tgid = t->tgid,
+					  .conn = CONN_FD | (__u32)fd };
+
 		if (!bpf_map_delete_elem(&rustls_conns, &k))
 			emit_conn_end(k.tgid, k.conn);
 		return 0;

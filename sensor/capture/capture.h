@@ -149,10 +149,11 @@ int capture__skip_conn(struct capture *c, __u32 tgid, __u64 conn,
 /*
  * Connection (@tgid, @conn) ended (a struct cap_free record, handled in
  * ring order): drops its skip_conns entry.  The BPF side drops it when
- * the connection ends too, but userspace may decide on a connection's
- * skip after that (it reads the ring later), and the entry would then
- * skip the next connection at that address; every entry there when the
- * end record is handled was decided on records before it.  Nothing to
+ * the connection ends, and ignores one decided from a record older than
+ * the id's last end (conn_ends, capture.bpf.h), which userspace, reading
+ * the ring later, may add after the end.  This covers an end that
+ * conn_ends no longer holds (LRU); every entry there when the end record
+ * is handled was decided on records before it.  Nothing to
  * do (no system call) before the first capture__skip_conn().  Returns 0
  * (also when there was no entry), -EINVAL for a NULL @c, or -errno of
  * the map delete.

@@ -64,7 +64,8 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	pipeline__feed(r->e->pl, rec, len);
 	/*
 	 * A skip decided on the records before a connection's end, or when
-	 * the end closed it (just now), was that connection's.
+	 * the end closed it (just now), was that connection's: the kernel
+	 * ignores it too (conn_ends), unless that end left its LRU map.
 	 */
 	if (len >= sizeof(*f) && f->hdr.kind == CAP_KIND_FREE)
 		capture__unskip_conn(r->cap, f->hdr.tgid, f->conn);
