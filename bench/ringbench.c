@@ -5,7 +5,7 @@
  *
  *	ringbench --ring BYTES --len BYTES [--count N] [--gap-us N]
  *		  [--hdr BYTES] [--round64] [--src-off BYTES] [--touch STRIDE]
- *		  [--src-touch]
+ *		  [--src-touch] [--prequery] [--perf]
  *
  * The main thread (pin it to one CPU) calls target() COUNT times, each
  * after touching 32 KiB of its own memory and waiting GAP_US
@@ -26,6 +26,9 @@
  * --touch is the stride of the stores into a large record before the
  * copy (default 4096, as the sensor's touch_pages(); 0: none), and
  * --src-touch reads one byte of each page of the source first.
+ * --prequery reads the ring's positions and size before each reservation.
+ * --perf writes each record to a perf buffer (as much memory as the ring,
+ * shared out among the CPUs) through the thread's task storage instead.
  */
 
 #include <errno.h>
@@ -40,6 +43,7 @@
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
 
 #include "ringbench.skel.h"
 
@@ -66,6 +70,30 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* A PERF_RECORD_SAMPLE of PERF_SAMPLE_RAW: the header, then the raw size and bytes. */
+struct raw_sample {
+	struct perf_event_header h;
+	__u32 size;
+	unsigned char data[];
+};
+
+static enum bpf_perf_event_ret on_sample(void *ctx, int cpu,
+					 struct perf_event_header *e)
+{
+	const struct raw_sample *s = (const void *)e;
+
+	(void)cpu;
+	if (e->type == PERF_RECORD_SAMPLE)
+		on_record(ctx, (void *)s->data, s->size);
+	return LIBBPF_PERF_EVENT_CONT;
+}
+
+/* What the reader thread drains: the ring, or with --perf the perf buffer. */
+struct readers {
+	struct ring_buffer *rb;
+	struct perf_buffer *pb;
+};
+
 static void pin_next(int delta)
 {
 	cpu_set_t set;
@@ -78,12 +106,29 @@ static void pin_next(int delta)
 
 static void *reader(void *arg)
 {
-	struct ring_buffer *rb = arg;
+	struct readers *r = arg;
 
-	while (!stop)
-		ring_buffer__poll(rb, 50);
-	ring_buffer__consume(rb);
+	while (!stop) {
+		if (r->pb)
+			perf_buffer__poll(r->pb, 50);
+		else
+			ring_buffer__poll(r->rb, 50);
+	}
+	if (r->pb)
+		perf_buffer__consume(r->pb);
+	ring_buffer__consume(r->rb);
 	return NULL;
+}
+
+/* The online CPUs, rounded down to a power of two (perf buffer pages). */
+static unsigned long ncpus_pow2(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned long p = 1;
+
+	while (n > 0 && p * 2 <= (unsigned long)n)
+		p *= 2;
+	return p;
 }
 
 static unsigned long now_ns(void)
@@ -106,15 +151,17 @@ int main(int argc, char **argv)
 		{ "src-off", required_argument, NULL, 's' },
 		{ "touch", required_argument, NULL, 't' },
 		{ "src-touch", no_argument, NULL, 'T' },
+		{ "perf", no_argument, NULL, 'P' },
+		{ "prequery", no_argument, NULL, 'Q' },
 		{ 0 }
 	};
 	unsigned long ring = 4 << 20, len = 128, count = 40000, gap_us = 25;
 	unsigned long hdr = 88;
 	long src_off = -1;
 	unsigned long touch = 4096;
-	bool round64 = false, src_touch = false;
+	bool round64 = false, src_touch = false, use_perf = false, prequery = false;
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "target");
-	struct ring_buffer *rb = NULL;
+	struct readers rd = { 0 };
 	struct ringbench_bpf *skel;
 	unsigned char *buf, *scratch;
 	struct bpf_link *link;
@@ -132,11 +179,14 @@ int main(int argc, char **argv)
 		case 'a': round64 = true; break;
 		case 't': touch = strtoul(optarg, NULL, 0); break;
 		case 'T': src_touch = true; break;
+		case 'P': use_perf = true; break;
+		case 'Q': prequery = true; break;
 		case 's': src_off = strtol(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: ringbench --ring BYTES --len BYTES "
 				"[--count N] [--gap-us N] [--hdr BYTES] [--round64] "
-				"[--src-off BYTES] [--touch STRIDE] [--src-touch]\n");
+				"[--src-off BYTES] [--touch STRIDE] [--src-touch] "
+				"[--prequery] [--perf]\n");
 			return 2;
 		}
 	}
@@ -155,6 +205,8 @@ int main(int argc, char **argv)
 	skel->rodata->round64 = round64;
 	skel->rodata->touch = (__u32)touch;
 	skel->rodata->src_touch = src_touch;
+	skel->rodata->use_perf = use_perf;
+	skel->rodata->prequery = prequery;
 	if (ringbench_bpf__load(skel))
 		goto out;
 	link = bpf_program__attach_uprobe_opts(skel->progs.emit, getpid(),
@@ -163,7 +215,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringbench: attach: %s\n", strerror(errno));
 		goto out;
 	}
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, NULL, NULL);
+	rd.rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, NULL, NULL);
+	if (use_perf) {
+		/* As much memory as the ring, shared out among the CPUs. */
+		unsigned long pages = ring / 4096 / ncpus_pow2();
+		struct perf_event_attr pa = {
+			.size = sizeof(pa),
+			.type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_BPF_OUTPUT,
+			.sample_type = PERF_SAMPLE_RAW,
+			.watermark = 1,	/* woken when a quarter is full */
+			.wakeup_watermark = (__u32)(pages * 4096 / 4),
+		};
+
+		rd.pb = perf_buffer__new_raw(bpf_map__fd(skel->maps.pb),
+					     pages ? pages : 1, &pa, on_sample,
+					     NULL, NULL);
+		if (!rd.pb) {
+			fprintf(stderr, "ringbench: perf buffer: %s\n",
+				strerror(errno));
+			goto out;
+		}
+	}
 	if (src_off < 0) {
 		buf = malloc(len);
 	} else {
@@ -172,11 +245,11 @@ int main(int argc, char **argv)
 			buf += src_off;
 	}
 	scratch = calloc(1, 32 << 10);
-	if (!rb || !buf || !scratch)
+	if (!rd.rb || !buf || !scratch)
 		goto out;
 	memset(buf, 'a', len);
 	pin_next(1);
-	if (pthread_create(&th, NULL, reader, rb))
+	if (pthread_create(&th, NULL, reader, &rd))
 		goto out;
 	pin_next(-1);
 	for (i = 0; i < count; i++) {
@@ -203,7 +276,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)skel->bss->lost);
 	err = 0;
 out:
-	ring_buffer__free(rb);
+	perf_buffer__free(rd.pb);
+	ring_buffer__free(rd.rb);
 	ringbench_bpf__destroy(skel);
 	return err;
 }

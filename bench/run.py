@@ -1345,6 +1345,10 @@ RING_VARIANTS = (
     ("src_touch", "a byte of each page of the source read first", ["--src-touch"]),
     ("ring_8m", "a large ring of 8 MiB", ["--ring", str(8 << 20)]),
     ("ring_16m", "a large ring of 16 MiB", ["--ring", str(16 << 20)]),
+    ("prequery", "the ring's positions and size read before the reservation",
+     ["--prequery"]),
+    ("perf", "a perf buffer instead of the ring (32 MiB in all), the bytes staged in task "
+     "storage; a 64 KiB call as two samples", ["--perf"]),
 )
 
 
@@ -1465,7 +1469,16 @@ def md_ring(c):
                 "first page): one of 64 KiB costs about two and a half of 16 KiB, so large calls "
                 "are cut into records of 64 KiB when the large ring holds at least 1 MiB (the "
                 "4 MiB ring's losses of 64 KiB records are ringbench's reader, woken when a "
-                "quarter is full).", ""]
+                "quarter is full).", "",
+                "Two ways around the ring's own pages were tried too. Reading its positions and "
+                "size first (`bpf_ringbuf_query()`), so that the misses on the pages that hold "
+                "them could overlap, changed nothing beyond the noise. A perf buffer's pages are "
+                "the kernel's direct map, in 2 MiB pages, not a `vmap()` of 4 KiB ones; but "
+                "`bpf_perf_event_output()` copies from BPF memory only, so the bytes go first "
+                "into the thread's task storage and are copied twice, and a sample holds less "
+                "than 64 KiB. A 4 KiB record cost a little more than in the ring, and one of 16 or "
+                "64 KiB about twice as much: the second copy costs more than the misses it "
+                "saves. The ring stays.", ""]
     out += ["1-minute load average at the end: %.2f." % c["loadavg"], ""]
     return out
 
