@@ -7,6 +7,8 @@
  * how sure the search is, and why a stack that is there is not probed.
  * The same identification as `run` (stack__match_all(), capture/stack.h),
  * so an operator can check a new release of an agent before it runs.
+ * Strings from paths and from the files themselves are escaped for a
+ * terminal (lib/termout.h), in text and in JSON.
  * Exits 0 when every file was read (whatever it carries), 1 when one
  * could not be, 2 for a usage error.
  */
@@ -22,6 +24,7 @@
 #include "capture/stack.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
+#include "lib/termout.h"
 
 /* The name of probe @cookie of stack @s ("SSL_write"), or NULL. */
 static const char *probe_name(const struct tls_stack *s, __u64 cookie)
@@ -120,15 +123,29 @@ static int inspect_file(const char *path, cJSON **out)
 	return 0;
 }
 
+/*
+ * Writes @pre, then @s escaped for a terminal (termout__text(): paths
+ * and what a file's own bytes say, such as a version string, are not
+ * ours), then @post, on @f.
+ */
+static void put_line(FILE *f, const char *pre, const char *s,
+		     const char *post)
+{
+	fputs(pre, f);
+	termout__text(f, s);
+	fputs(post, f);
+}
+
 /* @o (inspect_file()) as text on @f. */
 static void print_text(FILE *f, const cJSON *o)
 {
 	const cJSON *e, *s, *p, *v;
+	const char *stack;
 
-	fprintf(f, "%s\n", cJSON_GetObjectItem(o, "path")->valuestring);
+	put_line(f, "", cJSON_GetObjectItem(o, "path")->valuestring, "\n");
 	v = cJSON_GetObjectItem(o, "error");
 	if (cJSON_IsString(v)) {
-		fprintf(f, "  cannot be read: %s\n", v->valuestring);
+		put_line(f, "  cannot be read: ", v->valuestring, "\n");
 		return;
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItem(o, "ld.so")))
@@ -139,17 +156,17 @@ static void print_text(FILE *f, const cJSON *o)
 	    !cJSON_IsTrue(cJSON_GetObjectItem(o, "ld.so")))
 		fputs("  no TLS stack found: not probed\n", f);
 	cJSON_ArrayForEach(s, e) {
+		stack = cJSON_GetObjectItem(s, "stack")->valuestring;
 		v = cJSON_GetObjectItem(s, "why");
-		if (cJSON_IsString(v))
-			fprintf(f, "  %s: not probed: %s\n",
-				cJSON_GetObjectItem(s, "stack")->valuestring,
-				v->valuestring);
-		else
-			fprintf(f, "  %s: probed\n",
-				cJSON_GetObjectItem(s, "stack")->valuestring);
+		if (cJSON_IsString(v)) {
+			put_line(f, "  ", stack, ": not probed: ");
+			put_line(f, "", v->valuestring, "\n");
+		} else {
+			put_line(f, "  ", stack, ": probed\n");
+		}
 		v = cJSON_GetObjectItem(s, "found");
 		if (cJSON_IsString(v))
-			fprintf(f, "    found: %s\n", v->valuestring);
+			put_line(f, "    found: ", v->valuestring, "\n");
 		cJSON_ArrayForEach(p, cJSON_GetObjectItem(s, "probes")) {
 			v = cJSON_GetObjectItem(p, "function");
 			fprintf(f, "    %-36s offset %#llx%s\n",
@@ -184,8 +201,8 @@ int cmd_inspect(int argc, char **argv)
 	}
 	for (i = first; i < argc; i++) {
 		if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "oisp-sensor inspect: unknown option '%s'\n",
-				argv[i]);
+			put_line(stderr, "oisp-sensor inspect: unknown option '",
+				 argv[i], "'\n");
 			return 2;
 		}
 	}
@@ -198,10 +215,12 @@ int cmd_inspect(int argc, char **argv)
 		}
 		if (json) {
 			text = cJSON_PrintUnformatted(o);
-			if (text)
-				puts(text);
-			else
+			if (text) {
+				termout__json(stdout, text);
+				putchar('\n');
+			} else {
 				status = 1;
+			}
 			cJSON_free(text);
 		} else {
 			print_text(stdout, o);

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/utf8.h"
+#include "lib/termout.h"
 #include "serve/stats.h"
 #include "serve/status.h"
 
@@ -403,84 +403,14 @@ struct printer {
 
 #define LABEL_WIDTH	22	/* the longest row name, and one */
 
-/* A C1 control (U+0080-U+009F) is 0xc2 0x80-0x9f in UTF-8. */
-static bool is_c1(const unsigned char *p, int n)
-{
-	return n == 2 && p[0] == 0xc2 && p[1] <= 0x9f;
-}
-
-/*
- * Writes @s for a terminal.  Its strings come from file paths and
- * error texts that a user can choose, so every byte that could drive
- * the terminal is written as \xNN: C0 controls (newlines included),
- * DEL, the C1 controls (8-bit CSI, OSC...) and bytes that are not
- * UTF-8, which a terminal in another encoding could read as C1.  A
- * backslash becomes \\, so an escape can't be faked.
- */
-static void put_text(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t left = strlen(s);
-	int n, i;
-
-	while (left) {
-		n = utf8__seq(p, left);
-		if (n == 1 && *p >= 0x20 && *p != 0x7f && *p != '\\') {
-			fputc(*p, out);
-		} else if (n == 1 && *p == '\\') {
-			fputs("\\\\", out);
-		} else if (n > 1 && !is_c1(p, n)) {
-			fwrite(p, 1, (size_t)n, out);
-		} else {
-			n = n < 0 ? -n : n;
-			for (i = 0; i < n; i++)
-				fprintf(out, "\\x%02x", p[i]);
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-}
-
-/*
- * Writes the JSON text @json so that no terminal control reaches the
- * terminal raw.  cJSON escapes C0 controls in strings but writes DEL,
- * the C1 controls and invalid UTF-8 as they are: those become \u007f,
- * \u0080-\u009f (the same string) and \ufffd per maximal invalid
- * subpart (JSON is UTF-8).  Tab, CR and LF are JSON whitespace and stay.
- */
-static void put_json(FILE *out, const char *json)
-{
-	const unsigned char *p = (const unsigned char *)json;
-	size_t left = strlen(json);
-	int n;
-
-	while (left) {
-		n = utf8__seq(p, left);
-		if (n < 0) {
-			fputs("\\ufffd", out);
-			n = -n;
-		} else if (n == 1 && (*p == 0x7f ||
-				      (*p < 0x20 && *p != '\t' &&
-				       *p != '\n' && *p != '\r'))) {
-			fprintf(out, "\\u%04x", *p);
-		} else if (is_c1(p, n)) {
-			fprintf(out, "\\u%04x", p[1]);
-		} else {
-			fwrite(p, 1, (size_t)n, out);
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-}
-
-/* One row: @label is ours, @value may come from a user (put_text()). */
+/* One row: @label is ours, @value may come from a user (termout__text()). */
 static void print_value_line(const struct printer *pr, const char *label,
 			     const char *value, bool highlight)
 {
 	fprintf(pr->out, "  %-*s ", LABEL_WIDTH, label);
 	if (highlight && pr->color)
 		fputs("\033[1;31m", pr->out);
-	put_text(pr->out, value);
+	termout__text(pr->out, value);
 	if (highlight)
 		fputs(pr->color ? " (!)\033[0m\n" : " (!)\n", pr->out);
 	else
@@ -551,7 +481,7 @@ static void print_header(const struct printer *pr, const cJSON *root)
 		 cJSON_IsNumber(pid) ? num : "",
 		 cJSON_IsNumber(pid) ? ")" : "");
 	fprintf(pr->out, "%-*s ", LABEL_WIDTH + 2, "Sensor");
-	put_text(pr->out, buf);
+	termout__text(pr->out, buf);
 	fputc('\n', pr->out);
 	if (cJSON_IsNumber(up) && up->valuedouble >= 0) {
 		fmt_uptime(buf, sizeof(buf), up->valuedouble);
@@ -615,7 +545,7 @@ static void print_by_stack(const struct printer *pr, const cJSON *root)
 		if (!cJSON_IsObject(e) || !e->string)
 			continue;
 		fputs(" ", pr->out);
-		put_text(pr->out, e->string);
+		termout__text(pr->out, e->string);
 		fputc('\n', pr->out);
 		print_counters(pr, e, &stats_capture_stack);
 	}
@@ -633,7 +563,7 @@ static void print_identifying(const struct printer *pr, const cJSON *e)
 	since = cJSON_GetObjectItemCaseSensitive(id, "since");
 	s = cJSON_GetObjectItemCaseSensitive(id, "s");
 	fputs("      identifying since ", pr->out);
-	put_text(pr->out, cJSON_IsString(since) ? since->valuestring : "?");
+	termout__text(pr->out, cJSON_IsString(since) ? since->valuestring : "?");
 	if (cJSON_IsNumber(s)) {
 		snprintf(n, sizeof(n), " (%.1f s)", s->valuedouble);
 		fputs(n, pr->out);
@@ -664,10 +594,10 @@ static void print_files(const struct printer *pr, const cJSON *list)
 		fmt_number(n3, sizeof(n3),
 			   cJSON_IsNumber(ino) ? ino->valuedouble : 0);
 		fputs("  - ", pr->out);
-		put_text(pr->out, path->valuestring);
+		termout__text(pr->out, path->valuestring);
 		fputs("\n      ", pr->out);
 		if (cJSON_IsString(stack)) {
-			put_text(pr->out, stack->valuestring);
+			termout__text(pr->out, stack->valuestring);
 			fputs(", ", pr->out);
 		}
 		fprintf(pr->out, "%s processes, dev %s, ino %s\n",
@@ -681,16 +611,16 @@ static void print_files(const struct printer *pr, const cJSON *list)
 			continue;
 		fputs(cJSON_IsString(skipped) ? "      not probed as " :
 						"      stack ", pr->out);
-		put_text(pr->out, stack->valuestring);
+		termout__text(pr->out, stack->valuestring);
 		if (cJSON_IsString(skipped)) {
 			fputs(": ", pr->out);
-			put_text(pr->out, skipped->valuestring);
+			termout__text(pr->out, skipped->valuestring);
 		}
 		fputc('\n', pr->out);
 		found = cJSON_GetObjectItemCaseSensitive(e, "found");
 		if (cJSON_IsString(found)) {
 			fputs("      found: ", pr->out);
-			put_text(pr->out, found->valuestring);
+			termout__text(pr->out, found->valuestring);
 			fputc('\n', pr->out);
 		}
 	}
@@ -729,7 +659,7 @@ int status__print(const char *json, bool as_json, FILE *out)
 		return -EBADMSG;
 	}
 	if (as_json) {
-		put_json(out, json);
+		termout__json(out, json);
 		fputc('\n', out);
 		goto out;
 	}

@@ -11,6 +11,7 @@ releases for real.  Also: Debian's libssl, a program without TLS, and
 files that are not executables."""
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -112,6 +113,24 @@ def test_inspect_text_and_errors(tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith(libssl + "\n  openssl: probed\n"), p.stdout
     assert "SSL_free" in p.stdout and "/bin/true\n  no TLS stack found: not probed\n" in p.stdout
+
+
+def test_inspect_escapes_for_a_terminal(tmp_path):
+    """A path is the operator's, but what it names may not be: a file called with
+    terminal controls (an OSC title, a newline that fakes a line) reaches the
+    terminal escaped, in text and in JSON, as in `status`."""
+    hostile = tmp_path / "a\x1b]0;pwned\x07\nb\\x1b"
+    shutil.copy("/bin/true", hostile)
+    p = subprocess.run([e2elib.SENSOR, "inspect", str(hostile)], capture_output=True)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode()
+    assert "\x1b" not in out and "\x07" not in out, out
+    assert out == str(tmp_path) + "/a\\x1b]0;pwned\\x07\\x0ab\\\\x1b\n" \
+        "  no TLS stack found: not probed\n", out
+    p = subprocess.run([e2elib.SENSOR, "inspect", "--json", str(hostile)], capture_output=True)
+    assert p.returncode == 0, p.stderr
+    assert b"\x1b" not in p.stdout and b"\x07" not in p.stdout, p.stdout
+    assert json.loads(p.stdout)["path"] == str(hostile)
 
 
 @pytest.mark.parametrize("argv, msg", [([], "missing FILE"), (["--bogus", "/bin/true"], "unknown option")])
