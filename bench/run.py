@@ -1517,7 +1517,8 @@ def md_cost_sysenter(c):
 def render(res):
     m = res["machine"]
     out = ["# oisp-sensor benchmark results", "",
-           "Machine: %s, %d CPUs (%s), %.1f GiB, kernel %s, %s, %s; commit %s." % (
+           "Machine: %s, %d CPUs (%s), %.1f GiB, kernel %s, %s, %s; latest run at commit %s "
+           "(each section says when it ran)." % (
                m["cpu"], m["cpus"], m["virt"], m["mem_gib"], m["kernel"], m["os"],
                m["openssl"], m["commit"]), "",
            "Command: `make bench` (`bench/run.py`); raw figures in `results.json`.", ""]
@@ -1529,7 +1530,8 @@ def render(res):
         sec = res["sections"].get(name)
         if sec:
             out += fn(sec["data"])
-            out += ["Run: %s, `%s`." % (sec["date"], sec["command"]), ""]
+            at = ", commit %s" % sec["commit"] if sec.get("commit") else ""
+            out += ["Run: %s%s, `%s`." % (sec["date"], at, sec["command"]), ""]
     return "\n".join(out)
 
 
@@ -1588,6 +1590,7 @@ def main():
             res["sections"][s] = {
                 "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "command": " ".join(["bench/run.py"] + sys.argv[1:]),
+                "commit": res["machine"]["commit"],
                 "elapsed_s": time.monotonic() - t, "data": data}
             with open(jpath, "w") as f:
                 json.dump(res, f, indent=1)
