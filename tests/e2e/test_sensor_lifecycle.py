@@ -3,12 +3,15 @@ replayed offline gives the same events; SIGHUP reopens the output after
 a rotation by rename, losing and duplicating nothing."""
 import datetime
 import os
+import shutil
 import signal
 import subprocess
 import time
 
 import e2elib
 from e2elib import SENSOR, EventLog, curl_client, one_call
+
+LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 
 
 def _wall(ts):
@@ -72,23 +75,52 @@ def test_record_then_replay_gives_the_live_events(sensor_run, tmp_path):
     assert abs(r_rep["data"]["latency_ms"] - r_live["data"]["latency_ms"]) < 1
 
 
+def _probed_for(rec_pid, pid, lib):
+    """Whether process @rec_pid holds the entry and return uprobe_multi
+    links on @lib filtered on process @pid."""
+    types = {l["link_type"] for l in e2elib.bpf_links_of(rec_pid)
+             if l.get("pid") == str(pid) and l.get("path") == lib}
+    return {"uprobe_multi", "uretprobe_multi"} <= types
+
+
 def test_record_honours_capture_targets(sensor_run, tmp_path):
-    """record in targeted mode: a selected program (python, by its exe)
-    is in the capture, an unselected one (curl) is not; the shared
-    sensor sees both, so both calls happened and were made over TLS."""
+    """record in targeted mode: a selected program (a copy of python,
+    by its exe) is in the capture, an unselected one (curl) is not; the
+    shared sensor sees both, so both calls happened and were made over
+    TLS.  The copy makes the client the only selected process (not this
+    test's python, nor its children, which the record would otherwise
+    probe from their fork until their exec).  Its probes are registered
+    after its exec, later on a loaded machine than Python's startup
+    takes (README, Limits: New libraries): its first call waits for
+    them."""
+    selpy = str(tmp_path / "python3-selected")
+    shutil.copy(os.path.realpath(e2elib.PYTHON), selpy)
     cfg = tmp_path / "record.yaml"
-    cfg.write_text('capture:\n  targets:\n    exe: ["/usr/bin/python3*"]\n')
+    cfg.write_text('capture:\n  targets:\n    exe: ["%s"]\n' % selpy)
     cap = str(tmp_path / "targeted.cap")
     rec, ready = _start_record(cap, "--config", str(cfg))
+    py = None
     try:
         assert "targeted" in ready, ready
-        py = e2elib.py_client(sensor_run.server, "requests", "chat")
+        py = e2elib.Client(sensor_run.server, [selpy, os.path.join(e2elib.CLIENTS,
+                                                                   "py_client.py"),
+                                               "requests", "chat", "--wait"], stdin=True)
+        line = py.proc.stdout.readline()
+        assert line.strip() == "ready", (line, py.proc.stderr.read())
+        lib = os.path.realpath(LIBSSL)
+        e2elib.wait_until(lambda: _probed_for(rec.pid, py.pid, lib), 60,
+                          "record did not probe %s for the selected client" % lib)
+        py.proc.stdin.write("go\n")
+        py.proc.stdin.flush()
+        py.wait(60)
         c = curl_client(sensor_run.server, "chat", "record does not select curl")
         for pid in (py.pid, c.pid):
             sensor_run.known_pids.add(pid)
             assert len(sensor_run.events.wait_pid(pid, 2)) == 2
         time.sleep(0.2)		# past the reader's 50 ms poll
     finally:
+        if py:
+            py.kill()
         rec.send_signal(signal.SIGTERM)
         rec.wait(15)
     assert rec.returncode == 0, rec.stderr.read()

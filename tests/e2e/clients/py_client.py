@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Debian python3 clients (the _ssl module: SSL_write_ex / SSL_read_ex).
 
-  py_client.py LIB MODE... [--tag TAG]
+  py_client.py LIB MODE... [--tag TAG] [--wait]
 LIB: urllib | requests | httpx | httpx2 (httpx with http2=True: h2 by
 ALPN, through python3-h2).  MODE: chat, stream, chat-gzip, chat-br,
 responses, responses-stream, embeddings, anthropic, anthropic-stream.
@@ -10,7 +10,9 @@ for all modes; urllib opens a connection per call.
 
 Each call's user message is "<lib> <mode> says hello <tag>"; one JSON line
 per call on stdout: {lib, mode, pid, message, status, id, text, usage,
-content_encoding, http_version}.  CA: $OISP_CA.
+content_encoding, http_version}.  CA: $OISP_CA.  --wait: once the
+library is loaded (OpenSSL mapped), print "ready" and wait for a line on
+stdin before the first call.
 """
 import gzip
 import json
@@ -177,8 +179,15 @@ def main():
         i = args.index("--tag")
         tag = args[i + 1]
         del args[i:i + 2]
+    wait = "--wait" in args
+    if wait:
+        args.remove("--wait")
     lib, modes = args[0], args[1:]
     client = {"urllib": Urllib, "requests": Requests, "httpx": Httpx, "httpx2": Httpx2}[lib]()
+    if wait:
+        print("ready", flush=True)
+        if not sys.stdin.readline():
+            sys.exit("stdin closed before the go signal")
     for mode in modes:
         message = ("%s %s says hello %s" % (lib, mode, tag)).strip()
         url, headers, body = call_spec(mode, message)

@@ -10,7 +10,7 @@
 //	first   a call on a new connection: the server end's *tls.Conn
 //	        ("server") and the client end's ("client")
 //	second  a call on the same connection
-//	reused  both ends closed, the garbage
+//	reused  both ends closed, their goroutines gone, the garbage
 //	        collected, and the client end of a new connection allocated
 //	        at the first server end's address ("client")
 //	third   a call on that new connection
@@ -30,6 +30,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 )
 
 var (
@@ -107,6 +108,55 @@ func (e *ends) get(i int) (uint64, chan struct{}) {
 	return e.conns[i], e.closed[e.conns[i]]
 }
 
+// gated is the listener that the server end is accepted from: while a
+// gate is set, an accepted connection waits for it to close before the
+// server allocates its *tls.Conn, so that the client end, allocated
+// meanwhile, is the first to get a freed address (each P allocates
+// from spans of its own: the server's accept runs beside the dial).
+type gated struct {
+	net.Listener
+	mu   sync.Mutex
+	gate chan struct{}
+}
+
+func (g *gated) Accept() (net.Conn, error) {
+	c, err := g.Listener.Accept()
+	g.mu.Lock()
+	gate := g.gate
+	g.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	return c, err
+}
+
+// set closes the gate there is and sets @gate (nil: none).
+func (g *gated) set(gate chan struct{}) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gate != nil {
+		close(g.gate)
+	}
+	g.gate = gate
+}
+
+// settle returns once no more than @base goroutines run, or false after
+// @limit.  A closed connection's goroutines hold its *tls.Conn until
+// they return: the server end's runs the StateClosed hook before it
+// does, so a collection right after the hook (a loaded machine preempts
+// that goroutine there) finds the server end still reachable, and its
+// address is not free for the next connection.
+func settle(base int, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
 func main() {
 	flag.Parse()
 	ln, err := net.Listen("tcp", *listen)
@@ -118,18 +168,19 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/chat/completions", chat)
 	srv := &http.Server{Handler: mux, ConnState: e.state}
+	g := &gated{Listener: ln}
 	go func() {
-		fmt.Fprintln(os.Stderr, srv.ServeTLS(ln, *certFile, *keyFile))
+		fmt.Fprintln(os.Stderr, srv.ServeTLS(g, *certFile, *keyFile))
 		os.Exit(1)
 	}()
 	fmt.Printf("listening %d\n", ln.Addr().(*net.TCPAddr).Port)
 	if !*self {
 		select {}
 	}
-	runSelf(ln.Addr().String(), e)
+	runSelf(ln.Addr().String(), e, g)
 }
 
-func runSelf(hostport string, e *ends) {
+func runSelf(hostport string, e *ends, g *gated) {
 	var target uint64 // the address the next client end is to have
 	var last net.Conn
 	cfg := &tls.Config{ServerName: "api.openai.com", NextProtos: []string{"http/1.1"}}
@@ -146,6 +197,7 @@ func runSelf(hostport string, e *ends) {
 			c = tls.Client(raw, cfg)
 		}
 		runtime.KeepAlive(keep)
+		g.set(nil)
 		if err := c.HandshakeContext(ctx); err != nil {
 			raw.Close()
 			return nil, err
@@ -175,6 +227,8 @@ func runSelf(hostport string, e *ends) {
 			os.Exit(1)
 		}
 	}
+	// The goroutines before any connection: this one and Serve's.
+	base := runtime.NumGoroutine()
 	in.ReadString('\n')
 	call("first")
 	s1, closed := e.get(0)
@@ -185,9 +239,15 @@ func runSelf(hostport string, e *ends) {
 	in.ReadString('\n')
 	tr.CloseIdleConnections()
 	<-closed
+	if !settle(base, time.Minute) {
+		fmt.Fprintf(os.Stderr, "%d goroutines a minute after both ends closed, %d before\n",
+			runtime.NumGoroutine(), base)
+		os.Exit(1)
+	}
 	runtime.GC()
 	runtime.GC()
 	target = s1
+	g.set(make(chan struct{}))
 	call("third")
 	// The dial ran before the call's request was written.
 	say(map[string]interface{}{"step": "reused", "client": addr(last)})
