@@ -120,6 +120,91 @@ Test(output, open_errors_name_the_path)
 	rm_rf();
 }
 
+/* Held lines reach the file only whole, on flush, when full, on close. */
+Test(output, batch_holds_whole_lines_until_flush)
+{
+	struct output_stats st;
+	struct output *o;
+	char path[128], err[256], line[100];
+	size_t len;
+
+	mkdtemp_dir();
+	snprintf(path, sizeof(path), "%s/batch.jsonl", dir);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0);
+	cr_assert_eq(output__set_batch(o, 100), 0);
+	cr_assert_eq(output__write_line(o, "one", 3), 0);
+	cr_assert_eq(output__write_line(o, "two", 3), 0);
+	output__stats(o, &st);
+	cr_assert_eq(st.lines, 0);
+	cr_assert_str_eq(slurp(path, &len), "");
+	cr_assert_eq(output__flush(o), 0);
+	cr_assert_str_eq(slurp(path, &len), "one\ntwo\n");
+	output__stats(o, &st);
+	cr_assert_eq(st.lines, 2);
+	cr_assert_eq(st.bytes, 8);
+	cr_assert_eq(output__flush(o), 0);	/* nothing held */
+
+	/* The third 40-byte line does not fit in 100: the two go first. */
+	memset(line, 'x', sizeof(line));
+	cr_assert_eq(output__write_line(o, line, 39), 0);
+	cr_assert_eq(output__write_line(o, line, 39), 0);
+	cr_assert_eq(output__write_line(o, line, 39), 0);
+	slurp(path, &len);
+	cr_assert_eq(len, 8 + 80);
+	/* A line of the block's size or more goes out with what is held. */
+	cr_assert_eq(output__write_line(o, "y", 1), 0);
+	cr_assert_eq(output__write_line(o, line, sizeof(line)), 0);
+	slurp(path, &len);
+	cr_assert_eq(len, 8 + 80 + 40 + 2 + 101);
+	cr_assert_eq(output__write_line(o, "last", 4), 0);
+	output__close(o);
+	slurp(path, &len);
+	cr_assert_eq(len, 8 + 80 + 40 + 2 + 101 + 5);
+	rm_rf();
+}
+
+Test(output, batch_write_error_counts_every_line)
+{
+	struct output_stats st;
+	struct output *o;
+	char err[256];
+
+	cr_assert_eq(output__open(&o, "/dev/full", err, sizeof(err)), 0);
+	cr_assert_eq(output__set_batch(o, 4096), 0);
+	cr_assert_eq(output__write_line(o, "{}", 2), 0);
+	cr_assert_eq(output__write_line(o, "{}", 2), 0);
+	cr_assert_eq(output__write_line(o, "{}", 2), 0);
+	cr_assert_eq(output__flush(o), -ENOSPC);
+	output__stats(o, &st);
+	cr_assert_eq(st.lines, 0);
+	cr_assert_eq(st.write_errors, 3);
+	cr_assert_eq(st.last_errno, ENOSPC);
+	output__close(o);
+}
+
+/* Rotation decides line by line: it turns holding off. */
+Test(output, rotation_turns_batch_off)
+{
+	struct output *o;
+	char path[128], err[256];
+	size_t len;
+
+	mkdtemp_dir();
+	snprintf(path, sizeof(path), "%s/rot.jsonl", dir);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0);
+	cr_assert_eq(output__set_batch(o, 4096), 0);
+	cr_assert_eq(output__write_line(o, "held", 4), 0);
+	cr_assert_eq(output__set_rotation(o, 1000, 2), 0);
+	cr_assert_str_eq(slurp(path, &len), "held\n");
+	cr_assert_eq(output__write_line(o, "now", 3), 0);
+	cr_assert_str_eq(slurp(path, &len), "held\nnow\n");
+	cr_assert_eq(output__set_batch(o, 4096), 0);
+	cr_assert_eq(output__write_line(o, "still", 5), 0);
+	cr_assert_str_eq(slurp(path, &len), "held\nnow\nstill\n");
+	output__close(o);
+	rm_rf();
+}
+
 Test(output, write_error_is_counted)
 {
 	struct output_stats st;
