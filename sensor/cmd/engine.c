@@ -17,6 +17,12 @@
 #include "ai/rules.h"
 
 #define PROCINFO_MAX	4096
+/*
+ * Replay holds this many bytes of events before one write(2): a write
+ * per line was a tenth of a replay's time.  Live, every line goes out
+ * as it is made.
+ */
+#define REPLAY_BATCH_BYTES	(64u << 10)
 
 uint64_t engine__realtime_offset(void)
 {
@@ -167,6 +173,8 @@ int engine__open(struct engine **out, const struct config *cfg, bool live,
 		pr_err("output: rotation: %s", strerror(-ret));
 		goto err_close;
 	}
+	if (!live)
+		output__set_batch(e->out, REPLAY_BATCH_BYTES);
 	ret = aistats__new(&e->aistats, 0);
 	if (ret)
 		goto err_close;
@@ -221,6 +229,7 @@ int engine__start_k8s(struct engine *e, const struct config *cfg)
 void engine__flush(struct engine *e)
 {
 	pipeline__flush(e->pl);
+	output__flush(e->out);
 }
 
 void engine__close(struct engine *e)

@@ -33,7 +33,9 @@ struct engine {
  * else the built-in ones), builds the redactors, opens the output file
  * with its rotation, loads the host information (uname) and creates the
  * pipeline.  @live also reads process metadata from /proc (not for
- * replay: the recorded PIDs are not this machine's processes).
+ * replay: the recorded PIDs are not this machine's processes); without
+ * it, events are written in blocks (output__set_batch), the last on
+ * engine__flush or engine__close.
  * @realtime_offset_ns (wall clock minus CLOCK_MONOTONIC, ns) turns the
  * records' monotonic times into event times: engine__realtime_offset()
  * live, the capture file's header for replay.  The Kubernetes client is
@@ -62,7 +64,10 @@ int engine__start_k8s(struct engine *e, const struct config *cfg);
 /* Wall clock minus CLOCK_MONOTONIC now, in ns. */
 uint64_t engine__realtime_offset(void);
 
-/* Flushes the pipeline (messages in progress are written as partial). */
+/*
+ * Flushes the pipeline (messages in progress are written as partial)
+ * and writes the events output__set_batch() held (replay).
+ */
 void engine__flush(struct engine *e);
 
 /* Frees everything; NULL is fine. */

@@ -21,8 +21,11 @@ struct output {
 	int fd;
 	bool is_stdout;
 	bool regular;		/* fd is a regular file (its type never changes) */
-	char *buf;		/* line + '\n', reused */
+	char *buf;		/* line + '\n', or the lines held; reused */
 	size_t cap;
+	size_t batch;		/* output__set_batch(); 0: one write per line */
+	size_t held;		/* bytes of whole lines in buf, not written yet */
+	uint64_t held_lines;
 	struct output_stats st;
 	/* Rotation by size; max_bytes 0 = off. */
 	uint64_t max_bytes;
@@ -177,9 +180,9 @@ static int fail(struct output *o, int err)
 	return err;
 }
 
-static void written(struct output *o, size_t n)
+static void written(struct output *o, uint64_t lines, size_t n)
 {
-	o->st.lines++;
+	o->st.lines += lines;
 	o->st.bytes += n;
 	if (o->failing_lines) {
 		pr_info("%s: writing events again, %llu lost meanwhile",
@@ -207,6 +210,11 @@ int output__set_rotation(struct output *o, uint64_t max_bytes,
 			return -ENOMEM;
 		}
 		o->namelen = n;
+	}
+	if (max_bytes) {
+		/* Rotation decides line by line: nothing is held. */
+		output__flush(o);
+		o->batch = 0;
 	}
 	o->max_bytes = max_bytes;
 	o->max_files = max_files;
@@ -308,6 +316,8 @@ static bool maybe_rotate(struct output *o, off_t size, size_t n)
 	return true;
 }
 
+static int hold_line(struct output *o, const char *line, size_t len);
+
 int output__write_line(struct output *o, const char *line, size_t len)
 {
 	struct stat sb;
@@ -318,6 +328,8 @@ int output__write_line(struct output *o, const char *line, size_t len)
 
 	if (len == SIZE_MAX)
 		return fail(o, -EOVERFLOW);
+	if (o->batch)
+		return hold_line(o, line, len);
 	if (n > o->cap && (err = grow(o, n)))
 		return fail(o, err);
 	memcpy(o->buf, line, len);
@@ -347,14 +359,90 @@ int output__write_line(struct output *o, const char *line, size_t len)
 			return fail(o, -ENOSPC);
 		}
 	}
-	written(o, n);
+	written(o, 1, n);
 	return 0;
+}
+
+int output__set_batch(struct output *o, size_t bytes)
+{
+	int err = output__flush(o);
+
+	o->batch = o->max_bytes ? 0 : bytes;
+	return err;
+}
+
+/*
+ * Counts the @lines lines of a held block that were not written: each
+ * one as output__write_line()'s fail() counts a line.
+ */
+static int fail_lines(struct output *o, uint64_t lines, int err)
+{
+	fail(o, err);
+	o->st.write_errors += lines - 1;
+	o->failing_lines += lines - 1;
+	return err;
+}
+
+int output__flush(struct output *o)
+{
+	uint64_t lines = o->held_lines;
+	size_t n = o->held;
+	struct stat sb;
+	off_t before = -1;
+	ssize_t w;
+	int err;
+
+	if (!n)
+		return 0;
+	o->held = 0;
+	o->held_lines = 0;
+	if (o->regular && fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		before = sb.st_size;
+	w = fdio__write(o->fd, o->buf, n);
+	if (w < 0)
+		return fail_lines(o, lines, (int)w);
+	if ((size_t)w < n) {
+		if (before < 0) {
+			err = fdio__write_full(o->fd, o->buf + w,
+					       n - (size_t)w);
+			if (err)
+				return fail_lines(o, lines, err);
+		} else {
+			if (ftruncate(o->fd, before) < 0)
+				pr_warn("%s: could not remove a partial line: %s",
+					o->path, strerror(errno));
+			return fail_lines(o, lines, -ENOSPC);
+		}
+	}
+	written(o, lines, n);
+	return 0;
+}
+
+/* Adds @line and its '\n' to the held lines, written first if full. */
+static int hold_line(struct output *o, const char *line, size_t len)
+{
+	size_t n = len + 1;
+	int err;
+
+	if (o->held && o->held + n > o->batch)
+		output__flush(o);
+	if (o->held + n > o->cap && (err = grow(o, o->held + n)))
+		return fail(o, err);
+	memcpy(o->buf + o->held, line, len);
+	o->buf[o->held + len] = '\n';
+	o->held += n;
+	o->held_lines++;
+	/* A line the size of the block or more goes out at once. */
+	return o->held >= o->batch ? output__flush(o) : 0;
 }
 
 /* output__reopen() without its log line. */
 static int reopen(struct output *o)
 {
-	int err = switch_file(o);
+	int err;
+
+	output__flush(o);
+	err = switch_file(o);
 
 	if (err)
 		o->st.last_errno = -err;
@@ -409,6 +497,7 @@ void output__close(struct output *o)
 {
 	if (!o)
 		return;
+	output__flush(o);
 	if (!o->is_stdout && o->fd >= 0)
 		close(o->fd);
 	free(o->buf);

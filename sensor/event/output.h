@@ -3,9 +3,10 @@
  * output.h - appends events to a JSON Lines file (https://jsonlines.org/:
  * one UTF-8 JSON value per line, '\n' terminated).
  *
- * Each line goes out in a single write(2) on an O_APPEND descriptor, so a
- * reader tailing the file never sees half a line, and a failed write
- * leaves no partial line behind.  Not thread-safe: one writer per object.
+ * Each line goes out whole in a single write(2) on an O_APPEND descriptor
+ * (with output__set_batch(), several whole lines in one), so a reader
+ * tailing the file never sees half a line, and a failed write leaves no
+ * partial line behind.  Not thread-safe: one writer per object.
  */
 #ifndef OISP_OUTPUT_H
 #define OISP_OUTPUT_H
@@ -54,6 +55,28 @@ int output__open(struct output **out, const char *path, char *err,
  * Returns 0 or -errno.
  */
 int output__write_line(struct output *o, const char *line, size_t len);
+
+/*
+ * Holds lines in memory up to @bytes (bytes, newlines included) and
+ * writes them together in one write(2), for a writer that produces
+ * lines faster than one system call each is worth (oisp-sensor replay):
+ * output__write_line() then copies the line and returns 0, and the held
+ * lines go out when the next one would not fit, on output__flush(),
+ * output__reopen() and output__close().  A line of @bytes or more goes
+ * out at once.  A failed or short write of held lines is handled as for
+ * one line (the whole block undone on a regular file) and counts each of
+ * them in write_errors.  @bytes 0 turns it off; so does rotation
+ * (output__set_rotation with max_bytes), which decides line by line.
+ * Held lines are written first.  Returns what output__flush() returns.
+ */
+int output__set_batch(struct output *o, size_t bytes);
+
+/*
+ * Writes the lines output__set_batch() let wait, in one write(2).
+ * Returns 0 (also when none were held) or -errno; failures are counted
+ * as output__set_batch() says.
+ */
+int output__flush(struct output *o);
 
 /*
  * Turns on rotation by size (output.rotate.max_bytes, .max_files in the
@@ -107,7 +130,7 @@ void output__stats(const struct output *o, struct output_stats *st);
 /* The path given to output__open ("-" for stdout); owned by @o. */
 const char *output__path(const struct output *o);
 
-/* Closes the file and frees @o; NULL is allowed. */
+/* Writes the held lines, closes the file and frees @o; NULL is allowed. */
 void output__close(struct output *o);
 
 #endif /* OISP_OUTPUT_H */

@@ -162,7 +162,14 @@ static enum end inflate_into(const unsigned char *in, size_t in_len,
 		}
 		zs.next_out = o->p + o->len;
 		zs.avail_out = (uInt)room;
-		ret = inflate(&zs, Z_NO_FLUSH);
+		/*
+		 * All the input is there: Z_FINISH spares zlib its 32 KiB
+		 * window (allocated, and the output copied into it) when
+		 * the stream ends in this call, the usual case; a call
+		 * that ends short of it keeps the window as Z_NO_FLUSH
+		 * would, and returns Z_BUF_ERROR for Z_OK.
+		 */
+		ret = inflate(&zs, Z_FINISH);
 		o->len += (size_t)room - zs.avail_out;
 		if (ret == Z_STREAM_END) {
 			if (members &&

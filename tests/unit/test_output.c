@@ -120,6 +120,78 @@ Test(output, open_errors_name_the_path)
 	rm_rf();
 }
 
+/* A new output at @name in a new temporary directory; its path in @path. */
+static struct output *open_tmp(const char *name, char *path, size_t n)
+{
+	struct output *o;
+	char err[256];
+
+	mkdtemp_dir();
+	snprintf(path, n, "%s/%s", dir, name);
+	cr_assert_eq(output__open(&o, path, err, sizeof(err)), 0, "%s", err);
+	return o;
+}
+
+/* Held lines reach the file only whole, on flush, when full, on close. */
+Test(output, batch_holds_whole_lines_until_flush)
+{
+	struct output_stats st;
+	char path[128], line[100];
+	struct output *o = open_tmp("batch.jsonl", path, sizeof(path));
+	size_t len;
+
+	cr_assert_eq(output__set_batch(o, 100), 0);
+	cr_assert_eq(output__write_line(o, "one", 3), 0);
+	cr_assert_eq(output__write_line(o, "two", 3), 0);
+	output__stats(o, &st);
+	cr_assert_eq(st.lines, 0);
+	cr_assert_str_eq(slurp(path, &len), "");
+	cr_assert_eq(output__flush(o), 0);
+	cr_assert_str_eq(slurp(path, &len), "one\ntwo\n");
+	output__stats(o, &st);
+	cr_assert_eq(st.lines, 2);
+	cr_assert_eq(st.bytes, 8);
+	cr_assert_eq(output__flush(o), 0);	/* nothing held */
+
+	/* The third 40-byte line does not fit in 100: the two go first. */
+	memset(line, 'x', sizeof(line));
+	cr_assert_eq(output__write_line(o, line, 39), 0);
+	cr_assert_eq(output__write_line(o, line, 39), 0);
+	cr_assert_eq(output__write_line(o, line, 39), 0);
+	slurp(path, &len);
+	cr_assert_eq(len, 8 + 80);
+	/* A line of the block's size or more goes out with what is held. */
+	cr_assert_eq(output__write_line(o, "y", 1), 0);
+	cr_assert_eq(output__write_line(o, line, sizeof(line)), 0);
+	slurp(path, &len);
+	cr_assert_eq(len, 8 + 80 + 40 + 2 + 101);
+	cr_assert_eq(output__write_line(o, "last", 4), 0);
+	output__close(o);
+	slurp(path, &len);
+	cr_assert_eq(len, 8 + 80 + 40 + 2 + 101 + 5);
+	rm_rf();
+}
+
+/* Rotation decides line by line: it turns holding off. */
+Test(output, rotation_turns_batch_off)
+{
+	char path[128];
+	struct output *o = open_tmp("rot.jsonl", path, sizeof(path));
+	size_t len;
+
+	cr_assert_eq(output__set_batch(o, 4096), 0);
+	cr_assert_eq(output__write_line(o, "held", 4), 0);
+	cr_assert_eq(output__set_rotation(o, 1000, 2), 0);
+	cr_assert_str_eq(slurp(path, &len), "held\n");
+	cr_assert_eq(output__write_line(o, "now", 3), 0);
+	cr_assert_str_eq(slurp(path, &len), "held\nnow\n");
+	cr_assert_eq(output__set_batch(o, 4096), 0);
+	cr_assert_eq(output__write_line(o, "still", 5), 0);
+	cr_assert_str_eq(slurp(path, &len), "held\nnow\nstill\n");
+	output__close(o);
+	rm_rf();
+}
+
 Test(output, write_error_is_counted)
 {
 	struct output_stats st;
@@ -133,6 +205,15 @@ Test(output, write_error_is_counted)
 	cr_assert_eq(st.lines, 0);
 	cr_assert_eq(st.write_errors, 1);
 	cr_assert_eq(st.last_errno, ENOSPC);
+	/* Held lines fail on the flush, each one counted. */
+	cr_assert_eq(output__set_batch(o, 4096), 0);
+	cr_assert_eq(output__write_line(o, "{}", 2), 0);
+	cr_assert_eq(output__write_line(o, "{}", 2), 0);
+	cr_assert_eq(output__write_line(o, "{}", 2), 0);
+	cr_assert_eq(output__flush(o), -ENOSPC);
+	output__stats(o, &st);
+	cr_assert_eq(st.lines, 0);
+	cr_assert_eq(st.write_errors, 4);
 	output__close(o);
 }
 
