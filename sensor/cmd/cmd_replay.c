@@ -14,6 +14,7 @@
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "cmd/engine.h"
+#include "event/output.h"
 #include "lib/log.h"
 #include "pipeline/pipeline.h"
 #include "capture/recfile.h"
@@ -52,9 +53,11 @@ static void stall_note(struct stall *s, uint64_t t0, uint64_t record)
 
 static void print_summary(const struct engine *e)
 {
+	struct output_stats os;
 	struct pipeline_stats st;
 
 	pipeline__stats(e->pl, &st);
+	output__stats(e->out, &os);
 	pr_info("replay: %" PRIu64 " records (%" PRIu64 " malformed), %"
 		PRIu64 " HTTP messages, %" PRIu64 " ai.request and %" PRIu64
 		" ai.response events, %" PRIu64 " partial, %" PRIu64
@@ -71,6 +74,13 @@ static void print_summary(const struct engine *e)
 			st.budget_shed_messages, st.budget_shed_bytes,
 			st.budget_shed_connections,
 			st.memory_high_water_bytes, st.memory_budget_bytes);
+	/*
+	 * Lines held for one write(2) and then refused are the output's to
+	 * count: the pipeline had handed them over.
+	 */
+	if (os.write_errors)
+		pr_info("replay: %" PRIu64 " event lines not written (output.write_errors)",
+			os.write_errors);
 }
 
 int cmd_replay(int argc, char **argv)

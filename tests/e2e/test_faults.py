@@ -97,6 +97,23 @@ def test_full_disk_drops_and_counts_then_resumes(sensor_run, tmp_path, small_tmp
     assert len({e["event_id"] for e in lines}) == len(lines)
 
 
+def test_replay_full_disk_counts_every_line(small_tmpfs):
+    """replay holds lines for one write(2): a block the disk refuses is
+    counted line by line, and the summary says how many were lost."""
+    cap = os.path.join(os.path.dirname(__file__), "..", "fixtures", "captures",
+                       "interleaved.cap")
+    out = os.path.join(small_tmpfs, "events.jsonl")
+    with open(os.path.join(small_tmpfs, "filler"), "wb") as f:
+        f.write(b"\0" * (64 * 1024))
+    p = subprocess.run([SENSOR, "replay", cap, "--output", out], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "18 ai.request and 18 ai.response events" in p.stderr, p.stderr
+    assert "cannot write events: No space left on device" in p.stderr, p.stderr
+    assert "replay: 36 event lines not written (output.write_errors)" in p.stderr, p.stderr
+    assert os.path.getsize(out) == 0
+
+
 # ---------------------------------------------------------------------------
 # 2. The events file is deleted
 
