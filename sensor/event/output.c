@@ -316,6 +316,53 @@ static bool maybe_rotate(struct output *o, off_t size, size_t n)
 	return true;
 }
 
+/*
+ * Counts the @lines lines of a write that failed: each one as fail()
+ * counts a line.
+ */
+static int fail_lines(struct output *o, uint64_t lines, int err)
+{
+	fail(o, err);
+	o->st.write_errors += lines - 1;
+	o->failing_lines += lines - 1;
+	return err;
+}
+
+/*
+ * Writes the first @n bytes of o->buf, @lines whole lines, in one
+ * write(2).  @before is the size of the regular file before it (-1: not
+ * a regular file).  Returns 0, or -errno with every line counted in
+ * write_errors: no reader is left half a line.
+ */
+static int put_lines(struct output *o, size_t n, uint64_t lines,
+		     off_t before)
+{
+	ssize_t w;
+	int err;
+
+	w = fdio__write(o->fd, o->buf, n);
+	if (w < 0)
+		return fail_lines(o, lines, (int)w);
+	if ((size_t)w < n) {
+		if (before < 0) {
+			/* Pipes and terminals cannot be truncated: finish
+			 * the lines instead. */
+			err = fdio__write_full(o->fd, o->buf + w,
+					       n - (size_t)w);
+			if (err)
+				return fail_lines(o, lines, err);
+		} else {
+			/* Best effort: leave no half line for readers. */
+			if (ftruncate(o->fd, before) < 0)
+				pr_warn("%s: could not remove a partial line: %s",
+					o->path, strerror(errno));
+			return fail_lines(o, lines, -ENOSPC);
+		}
+	}
+	written(o, lines, n);
+	return 0;
+}
+
 static int hold_line(struct output *o, const char *line, size_t len);
 
 int output__write_line(struct output *o, const char *line, size_t len)
@@ -323,7 +370,6 @@ int output__write_line(struct output *o, const char *line, size_t len)
 	struct stat sb;
 	off_t before = -1;
 	size_t n = len + 1;
-	ssize_t w;
 	int err;
 
 	if (len == SIZE_MAX)
@@ -340,27 +386,7 @@ int output__write_line(struct output *o, const char *line, size_t len)
 		if (maybe_rotate(o, before, n) && fstat(o->fd, &sb) == 0)
 			before = sb.st_size;
 	}
-	w = fdio__write(o->fd, o->buf, n);
-	if (w < 0)
-		return fail(o, (int)w);
-	if ((size_t)w < n) {
-		if (before < 0) {
-			/* Pipes and terminals cannot be truncated: finish
-			 * the line instead. */
-			err = fdio__write_full(o->fd, o->buf + w,
-					       n - (size_t)w);
-			if (err)
-				return fail(o, err);
-		} else {
-			/* Best effort: leave no half line for readers. */
-			if (ftruncate(o->fd, before) < 0)
-				pr_warn("%s: could not remove a partial line: %s",
-					o->path, strerror(errno));
-			return fail(o, -ENOSPC);
-		}
-	}
-	written(o, 1, n);
-	return 0;
+	return put_lines(o, n, 1, before);
 }
 
 int output__set_batch(struct output *o, size_t bytes)
@@ -371,26 +397,12 @@ int output__set_batch(struct output *o, size_t bytes)
 	return err;
 }
 
-/*
- * Counts the @lines lines of a held block that were not written: each
- * one as output__write_line()'s fail() counts a line.
- */
-static int fail_lines(struct output *o, uint64_t lines, int err)
-{
-	fail(o, err);
-	o->st.write_errors += lines - 1;
-	o->failing_lines += lines - 1;
-	return err;
-}
-
 int output__flush(struct output *o)
 {
 	uint64_t lines = o->held_lines;
 	size_t n = o->held;
 	struct stat sb;
 	off_t before = -1;
-	ssize_t w;
-	int err;
 
 	if (!n)
 		return 0;
@@ -398,24 +410,7 @@ int output__flush(struct output *o)
 	o->held_lines = 0;
 	if (o->regular && fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode))
 		before = sb.st_size;
-	w = fdio__write(o->fd, o->buf, n);
-	if (w < 0)
-		return fail_lines(o, lines, (int)w);
-	if ((size_t)w < n) {
-		if (before < 0) {
-			err = fdio__write_full(o->fd, o->buf + w,
-					       n - (size_t)w);
-			if (err)
-				return fail_lines(o, lines, err);
-		} else {
-			if (ftruncate(o->fd, before) < 0)
-				pr_warn("%s: could not remove a partial line: %s",
-					o->path, strerror(errno));
-			return fail_lines(o, lines, -ENOSPC);
-		}
-	}
-	written(o, lines, n);
-	return 0;
+	return put_lines(o, n, lines, before);
 }
 
 /* Adds @line and its '\n' to the held lines, written first if full. */
