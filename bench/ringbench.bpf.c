@@ -70,13 +70,34 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } pb SEC(".maps");
 
+/* The record's header: hdr_bytes of filler before the payload at @d. */
+static __always_inline void fill_hdr(__u8 *d)
+{
+	__u64 *h = (__u64 *)d;
+	__u32 hdr = hdr_bytes, i;
+
+	for (i = 0; i < HDR_MAX / 8; i++) {
+		if (i >= hdr / 8)
+			break;
+		h[i] = i;
+	}
+}
+
+/* The call's @len bytes at user @buf into @dst, timed into copy_ns. */
+static __always_inline void copy_timed(void *dst, __u32 len, __u64 buf)
+{
+	__u64 t = bpf_ktime_get_ns();
+
+	bpf_probe_read_user(dst, len, (void *)buf);
+	__sync_fetch_and_add(&copy_ns, bpf_ktime_get_ns() - t);
+}
+
 /* One sample of @len (1..32768) bytes from @buf, as put() writes a record. */
 static __always_inline void put_perf(void *ctx, __u64 buf, __u32 len)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 hdr = hdr_bytes, i;
+	__u32 hdr = hdr_bytes;
 	struct stage *s;
-	__u64 *h, t;
 
 	s = bpf_task_storage_get(&stages, task, 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -84,17 +105,10 @@ static __always_inline void put_perf(void *ctx, __u64 buf, __u32 len)
 		lost++;
 		return;
 	}
-	h = (__u64 *)s->b;
-	for (i = 0; i < HDR_MAX / 8; i++) {
-		if (i >= hdr / 8)
-			break;
-		h[i] = i;
-	}
+	fill_hdr(s->b);
 	barrier_var(len);
 	len = ((len - 1) & 32767) + 1;
-	t = bpf_ktime_get_ns();
-	bpf_probe_read_user(s->b + hdr, len, (void *)buf);
-	__sync_fetch_and_add(&copy_ns, bpf_ktime_get_ns() - t);
+	copy_timed(s->b + hdr, len, buf);
 	if (bpf_perf_event_output(ctx, &pb, BPF_F_CURRENT_CPU, s->b, hdr + len))
 		lost++;
 }
@@ -103,7 +117,6 @@ static __always_inline void put(__u64 buf, __u32 len, const __u32 cls)
 {
 	__u32 hdr = hdr_bytes, i;
 	__u64 size = hdr + cls;
-	__u64 *h, t;
 	__u8 *d;
 
 	if (round64)
@@ -117,12 +130,7 @@ static __always_inline void put(__u64 buf, __u32 len, const __u32 cls)
 		lost++;
 		return;
 	}
-	h = (__u64 *)d;
-	for (i = 0; i < HDR_MAX / 8; i++) {
-		if (i >= hdr / 8)
-			break;
-		h[i] = i;
-	}
+	fill_hdr(d);
 	barrier_var(len);
 	len = ((len - 1) & (cls - 1)) + 1;
 	/* touch_pages() of bpf/capture.bpf.h, with a stride of @touch */
@@ -138,9 +146,7 @@ static __always_inline void put(__u64 buf, __u32 len, const __u32 cls)
 			break;
 		bpf_probe_read_user(&b, 1, (void *)(buf + i * 4096 - 1));
 	}
-	t = bpf_ktime_get_ns();
-	bpf_probe_read_user(d + hdr, len, (void *)buf);
-	__sync_fetch_and_add(&copy_ns, bpf_ktime_get_ns() - t);
+	copy_timed(d + hdr, len, buf);
 	bpf_ringbuf_submit(d, bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >
 			   wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
