@@ -43,6 +43,7 @@ struct str_state {
 	unsigned hex_left;	/* \u digits still to come */
 	unsigned u;		/* their value so far */
 	size_t esc_start;
+	size_t esc_end;		/* just past the last whole escape */
 	/* Start of a whole \uD800-\uDBFF not yet followed by its pair. */
 	size_t hi_start;
 };
@@ -105,9 +106,11 @@ static void str_byte(struct scan *sc, struct level *l, char c, size_t i)
 	if (s->hex_left) {
 		h = hexval(c);
 		s->u = s->u << 4 | (unsigned)(h < 0 ? 0 : h);
-		if (--s->hex_left == 0)
+		if (--s->hex_left == 0) {
 			s->hi_start = s->u >= 0xd800 && s->u <= 0xdbff ?
 				      s->esc_start : NO_POS;
+			s->esc_end = i + 1;
+		}
 		return;
 	}
 	if (s->esc) {
@@ -117,6 +120,7 @@ static void str_byte(struct scan *sc, struct level *l, char c, size_t i)
 			s->u = 0;
 		} else {
 			s->hi_start = NO_POS;
+			s->esc_end = i + 1;
 		}
 		return;
 	}
@@ -261,6 +265,14 @@ static void cut_point(const struct scan *sc, const char *p, size_t len,
 		else if (s->esc || s->hex_left)
 			n = s->esc_start;
 		*cut = utf8_whole(p, n);
+		/*
+		 * A \u escape whose four "digits" are not hex is not JSON,
+		 * but cJSON takes it; a UTF-8 lead byte among them must not
+		 * leave it three, or cJSON takes the closing quote as the
+		 * fourth.
+		 */
+		if (*cut > s->esc_start && *cut < s->esc_end)
+			*cut = s->esc_start;
 		*quote = true;
 		return;
 	}

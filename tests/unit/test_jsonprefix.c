@@ -70,6 +70,10 @@ Test(jsonprefix, partial_mode_keeps_the_cut_string)
 	expect("[\"ab\xc3", JSON_PREFIX_PARTIAL, "[\"ab\"]");
 	expect("[\"ab\xe2\x82", JSON_PREFIX_PARTIAL, "[\"ab\"]");
 	expect("[\"ab\xe2\x82\xac", JSON_PREFIX_PARTIAL, "[\"ab\xe2\x82\xac\"]");
+	/* \u of non-hex bytes (cJSON takes them): never cut into */
+	expect("[\"ab\\u\xff\x0b\x36\xf0", JSON_PREFIX_PARTIAL, "[\"ab\"]");
+	expect("[\"ab\\u\xff\x0b\x36\xf0x", JSON_PREFIX_PARTIAL,
+	       "[\"ab\\u\xff\x0b\x36\xf0x\"]");
 	/* keys and numbers cut mid-way go */
 	expect("{\"a\":1,\"ke", JSON_PREFIX_PARTIAL, "{\"a\":1}");
 	expect("{\"a\":1,\"b\":12", JSON_PREFIX_PARTIAL, "{\"a\":1}");
