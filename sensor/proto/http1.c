@@ -74,6 +74,7 @@ struct httpstream {
 
 	/* the message being built (PARSE mode) */
 	struct http_msg *cur;
+	bool line_done;		/* its start line is whole */
 	bool headers_done;
 	bool in_value;		/* last header callback was a value */
 	size_t hdr_bytes;
@@ -187,6 +188,7 @@ static void msg_reset(struct httpstream *s)
 	msg_release(s);
 	http_msg__free(s->cur);
 	s->cur = NULL;
+	s->line_done = false;
 	s->headers_done = false;
 	s->in_value = false;
 	s->body.shed = false;
@@ -326,6 +328,7 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 {
 	struct httpstream *s = stream_of(p);
 
+	s->line_done = true;
 	if (s->in_value && field_finish(s))
 		goto nomem;
 	if (!hdr_account(s, len + (s->name.len ? 0 : FIELD_OVERHEAD)))
@@ -361,6 +364,7 @@ static int on_headers_complete(http_parser *p)
 	struct httpstream *s = stream_of(p);
 	struct http_msg *m = s->cur;
 
+	s->line_done = true;
 	if (field_finish(s))
 		goto nomem;
 	m->is_request = p->type == HTTP_REQUEST;
@@ -856,7 +860,7 @@ void httpstream__flush(struct httpstream *s, uint64_t ts_ns)
 
 bool httpstream__in_message(const struct httpstream *s)
 {
-	return s && s->mode == MODE_PARSE && s->cur;
+	return s && s->mode == MODE_PARSE && s->cur && s->line_done;
 }
 
 void httpstream__stats(const struct httpstream *s, struct httpstream_stats *st)

@@ -112,7 +112,13 @@ void httpstream__gap(struct httpstream *s, enum proto_gap why);
  */
 void httpstream__flush(struct httpstream *s, uint64_t ts_ns);
 
-/* True between the first byte of a start line and the message's end. */
+/*
+ * True between the end of a message's start line and the message's end.
+ * A start line cut between two calls is not yet a message: its rest
+ * (net/http's server reads a request's first byte alone, in the read
+ * that watches for the client's close) must not be taken for a request
+ * on a reused connection id.
+ */
 bool httpstream__in_message(const struct httpstream *s);
 
 /*

@@ -193,18 +193,24 @@ static const char chat_req_body[] =
 	"{\"role\":\"system\",\"content\":\"Be brief.\"},"
 	"{\"role\":\"user\",\"content\":\"Hello there\"}]}";
 
-static void chat_request(uint32_t tgid, uint64_t ssl, int dir)
+/* The chat request's bytes in @buf (1024 bytes). */
+static const char *chat_request_text(char *buf)
 {
-	char buf[1024];
-
-	snprintf(buf, sizeof(buf),
+	snprintf(buf, 1024,
 		 "POST /v1/chat/completions HTTP/1.1\r\n"
 		 "Host: api.openai.com\r\n"
 		 "Authorization: Bearer sk-test-0123456789abcdefghij\r\n"
 		 "Content-Type: application/json\r\n"
 		 "Content-Length: %zu\r\n\r\n%s",
 		 strlen(chat_req_body), chat_req_body);
-	callstr(tgid, ssl, dir, buf);
+	return buf;
+}
+
+static void chat_request(uint32_t tgid, uint64_t ssl, int dir)
+{
+	char buf[1024];
+
+	callstr(tgid, ssl, dir, chat_request_text(buf));
 }
 
 static const char chat_resp_body[] =
@@ -334,6 +340,37 @@ Test(pipeline, server_side_reported_when_asked)
 	read_events();
 	cr_assert_eq(F.n, 2);
 	cr_assert_str_eq(str(F.ev[0], "source.capture_point"), "tls_server");
+	fix_close();
+}
+
+/*
+ * Go's net/http server reads a request's first byte alone (the read that
+ * watches for the client's close) and the rest in its next call: the
+ * rest of the start line is not a new request on a reused connection id.
+ */
+Test(pipeline, request_line_split_after_its_first_byte)
+{
+	struct pipeline_stats st;
+	char buf[1024];
+	int i;
+
+	fix_open(true, true, false);
+	chat_request_text(buf);
+	for (i = 0; i < 2; i++) {
+		chat_request(200, 0x9, CAP_DIR_READ);
+		chat_response(200, 0x9, CAP_DIR_WRITE, 200);
+	}
+	callstr(200, 0x9, CAP_DIR_READ, "P");
+	callstr(200, 0x9, CAP_DIR_READ, buf + 1);
+	chat_response(200, 0x9, CAP_DIR_WRITE, 200);
+	read_events();
+	cr_assert_eq(F.n, 6);
+	cr_assert_str_eq(str(F.ev[4], "event_type"), "ai.request");
+	cr_assert_str_eq(str(F.ev[4], "data.model.id"), "gpt-4o-mini");
+	cr_assert_str_eq(str(F.ev[5], "data.request_id"),
+			 str(F.ev[4], "data.request_id"));
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.parse_errors, 0);
 	fix_close();
 }
 
