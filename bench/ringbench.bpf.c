@@ -49,7 +49,40 @@ const volatile bool prequery;
  * than 32 KiB is two samples.
  */
 const volatile bool use_perf;
+/*
+ * Copy the bytes into a staging slot instead, and write only a small
+ * ring record naming it: the slots are the values of a hash map without
+ * preallocation, kmalloc()ed one by one (the direct map, not a vmap()),
+ * taken from and given back to a queue of free slot numbers; the reader
+ * copies a slot out with a map lookup and gives it back.
+ */
+const volatile bool use_stage;
+/* Wake the reader once more slots than this are in use. */
+const volatile __u64 stage_wake = 1;
 __u64 query_sink, sum_ns, copy_ns, records, lost;
+/* Slots taken and not yet given back (the reader subtracts). */
+__u64 stage_used;
+
+/* A slot's bytes: its element (header, key, value) fits in 64 KiB. */
+#define SLOT_BYTES	(65536 - 128)
+
+struct slot {
+	__u8 b[SLOT_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);		/* set by userspace */
+	__type(key, __u32);
+	__type(value, struct slot);
+} slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 1);		/* set by userspace */
+	__type(value, __u32);
+} free_slots SEC(".maps");
 
 #define STAGE_MAX	(HDR_MAX + 32768)
 
@@ -113,6 +146,39 @@ static __always_inline void put_perf(void *ctx, __u64 buf, __u32 len)
 		lost++;
 }
 
+/* @len bytes from @buf into a free slot, and a record of its number. */
+static __always_inline void put_stage(__u64 buf, __u32 len)
+{
+	__u32 idx, hdr = hdr_bytes;
+	struct slot *sl;
+	__u8 *d;
+
+	if (bpf_map_pop_elem(&free_slots, &idx)) {
+		lost++;
+		return;
+	}
+	sl = bpf_map_lookup_elem(&slots, &idx);
+	d = bpf_ringbuf_reserve(&rb, hdr + 8, 0);
+	if (!sl || !d) {
+		if (d)
+			bpf_ringbuf_discard(d, 0);
+		bpf_map_push_elem(&free_slots, &idx, 0);
+		lost++;
+		return;
+	}
+	fill_hdr(d);
+	barrier_var(len);
+	len = ((len - 1) & 65535) + 1;
+	if (len > SLOT_BYTES)
+		len = SLOT_BYTES;
+	copy_timed(sl->b, len, buf);
+	/* the slot and its length where the header begins */
+	((__u32 *)d)[0] = idx;
+	((__u32 *)d)[1] = len;
+	bpf_ringbuf_submit(d, __sync_fetch_and_add(&stage_used, 1) >=
+			   stage_wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline void put(__u64 buf, __u32 len, const __u32 cls)
 {
 	__u32 hdr = hdr_bytes, i;
@@ -162,6 +228,12 @@ int BPF_KPROBE(emit, void *buf, __u64 len)
 		put_perf(ctx, (__u64)buf, len > 32768 ? 32768 : len);
 		if (len > 32768)
 			put_perf(ctx, (__u64)buf + 32768, len - 32768);
+		__sync_fetch_and_add(&sum_ns, bpf_ktime_get_ns() - t0);
+		__sync_fetch_and_add(&records, 1);
+		return 0;
+	}
+	if (use_stage && len > 2048) {
+		put_stage((__u64)buf, len);
 		__sync_fetch_and_add(&sum_ns, bpf_ktime_get_ns() - t0);
 		__sync_fetch_and_add(&records, 1);
 		return 0;

@@ -5,7 +5,7 @@
  *
  *	ringbench --ring BYTES --len BYTES [--count N] [--gap-us N]
  *		  [--hdr BYTES] [--round64] [--src-off BYTES] [--touch STRIDE]
- *		  [--src-touch] [--prequery] [--perf]
+ *		  [--src-touch] [--prequery] [--perf] [--stage]
  *
  * The main thread (pin it to one CPU) calls target() COUNT times, each
  * after touching 32 KiB of its own memory and waiting GAP_US
@@ -29,6 +29,11 @@
  * --prequery reads the ring's positions and size before each reservation.
  * --perf writes each record to a perf buffer (as much memory as the ring,
  * shared out among the CPUs) through the thread's task storage instead.
+ * --stage copies a call over 2 KiB into a free 64 KiB slot (a hash map's
+ * value, kmalloc()ed: the direct map), as many slots as the ring holds,
+ * and writes a small record naming it to a 1 MiB ring; the reader, woken
+ * once a quarter of the slots are taken, copies the slot out with a map
+ * lookup and gives it back.
  */
 
 #include <errno.h>
@@ -42,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 
@@ -67,6 +73,26 @@ static int on_record(void *ctx, void *data, size_t size)
 	for (i = 0; i < size; i += 64)
 		s += p[i];
 	sink += s;
+	return 0;
+}
+
+/* --stage: the maps of slots and of free slot numbers. */
+static int slots_fd = -1, free_fd = -1;
+static unsigned char *slot_copy;
+
+/* A record naming a slot: its bytes copied out, read, the slot given back. */
+static int on_stage_record(void *ctx, void *data, size_t size)
+{
+	const __u32 *h = data;
+	__u32 idx;
+
+	if (size < 8)
+		return 0;
+	idx = h[0];
+	if (!bpf_map_lookup_elem(slots_fd, &idx, slot_copy))
+		on_record(NULL, slot_copy, h[1]);
+	bpf_map_update_elem(free_fd, NULL, &idx, 0);
+	__atomic_fetch_sub((__u64 *)ctx, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -153,6 +179,7 @@ int main(int argc, char **argv)
 		{ "src-touch", no_argument, NULL, 'T' },
 		{ "perf", no_argument, NULL, 'P' },
 		{ "prequery", no_argument, NULL, 'Q' },
+		{ "stage", no_argument, NULL, 'S' },
 		{ 0 }
 	};
 	unsigned long ring = 4 << 20, len = 128, count = 40000, gap_us = 25;
@@ -160,6 +187,7 @@ int main(int argc, char **argv)
 	long src_off = -1;
 	unsigned long touch = 4096;
 	bool round64 = false, src_touch = false, use_perf = false, prequery = false;
+	bool use_stage = false;
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "target");
 	struct readers rd = { 0 };
 	struct ringbench_bpf *skel;
@@ -181,12 +209,13 @@ int main(int argc, char **argv)
 		case 'T': src_touch = true; break;
 		case 'P': use_perf = true; break;
 		case 'Q': prequery = true; break;
+		case 'S': use_stage = true; break;
 		case 's': src_off = strtol(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: ringbench --ring BYTES --len BYTES "
 				"[--count N] [--gap-us N] [--hdr BYTES] [--round64] "
 				"[--src-off BYTES] [--touch STRIDE] [--src-touch] "
-				"[--prequery] [--perf]\n");
+				"[--prequery] [--perf] [--stage]\n");
 			return 2;
 		}
 	}
@@ -207,6 +236,15 @@ int main(int argc, char **argv)
 	skel->rodata->src_touch = src_touch;
 	skel->rodata->use_perf = use_perf;
 	skel->rodata->prequery = prequery;
+	skel->rodata->use_stage = use_stage;
+	if (use_stage) {
+		/* As many 64 KiB slots as the ring holds; the ring itself small. */
+		bpf_map__set_max_entries(skel->maps.slots, (__u32)(ring / 65536));
+		bpf_map__set_max_entries(skel->maps.free_slots, (__u32)(ring / 65536));
+		bpf_map__set_max_entries(skel->maps.rb, 1 << 20);
+		skel->rodata->wake_bytes = (1 << 20) / 4;
+		skel->rodata->stage_wake = ring / 65536 / 4;
+	}
 	if (ringbench_bpf__load(skel))
 		goto out;
 	link = bpf_program__attach_uprobe_opts(skel->progs.emit, getpid(),
@@ -215,7 +253,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringbench: attach: %s\n", strerror(errno));
 		goto out;
 	}
-	rd.rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, NULL, NULL);
+	if (use_stage) {
+		__u32 n = (__u32)(ring / 65536), idx;
+
+		slots_fd = bpf_map__fd(skel->maps.slots);
+		free_fd = bpf_map__fd(skel->maps.free_slots);
+		slot_copy = calloc(1, 65536);
+		if (!slot_copy)
+			goto out;
+		for (idx = 0; idx < n; idx++) {
+			if (bpf_map_update_elem(slots_fd, &idx, slot_copy, 0) ||
+			    bpf_map_update_elem(free_fd, NULL, &idx, 0)) {
+				fprintf(stderr, "ringbench: slot %u: %s\n", idx,
+					strerror(errno));
+				goto out;
+			}
+		}
+	}
+	rd.rb = ring_buffer__new(bpf_map__fd(skel->maps.rb),
+				 use_stage ? on_stage_record : on_record,
+				 use_stage ? (void *)&skel->bss->stage_used : NULL, NULL);
 	if (use_perf) {
 		/* As much memory as the ring, shared out among the CPUs. */
 		unsigned long pages = ring / 4096 / ncpus_pow2();
