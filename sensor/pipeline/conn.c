@@ -263,13 +263,15 @@ static struct conn *conn_get(struct conns *cs, enum proto_dir dir,
 	struct conn *c = conntab__get(cs->tab, &k);
 	void *evicted;
 
-	if (c && (exec_since(cs, c) || conn_replaced(c, d))) {
+	if (c) {
+		if (!exec_since(cs, c)) {
+			if (!conn_replaced(c, d))
+				return c;
+			cs->st->connections_replaced++;
+		}
 		conntab__del(cs->tab, &k);
 		conn_close(c);
-		c = NULL;
 	}
-	if (c)
-		return c;
 	c = conn_new(cs, &k, dir, d);
 	if (!c)
 		return NULL;

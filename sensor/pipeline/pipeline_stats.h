@@ -24,6 +24,10 @@
 	X(connections_freed, COUNTER, OK, \
 	  "Connections ended by SSL_free(), or by SSL_new() returning " \
 	  "their address (static BoringSSL and OpenSSL 3).") \
+	X(connections_replaced, COUNTER, OK, \
+	  "Connections ended because a call began a request while one of " \
+	  "their messages was in progress: their id (SSL*, *tls.Conn) " \
+	  "taken by a new connection; what they had is written as partial.") \
 	X(connections_not_http1, COUNTER, OK, \
 	  "Connections not parsed because they are neither HTTP/1.x nor HTTP/2, or whose HTTP/2 framing broke.") \
 	X(http_messages, COUNTER, OK, \

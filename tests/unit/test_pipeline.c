@@ -371,6 +371,35 @@ Test(pipeline, request_line_split_after_its_first_byte)
 			 str(F.ev[4], "data.request_id"));
 	pipeline__stats(F.pl, &st);
 	cr_assert_eq(st.parse_errors, 0);
+	cr_assert_eq(st.connections_replaced, 0);
+	fix_close();
+}
+
+/*
+ * A request written while a response is half read: the SSL* went to a
+ * new connection.  The old one's response is written as partial, and
+ * the closure counted.
+ */
+Test(pipeline, request_in_a_half_read_response_replaces_the_connection)
+{
+	struct pipeline_stats st;
+	char resp[1024];
+
+	fix_open(true, false, false);
+	snprintf(resp, sizeof(resp),
+		 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\n\r\n%.10s",
+		 strlen(chat_resp_body), chat_resp_body);
+	chat_request(100, 0x7, CAP_DIR_WRITE);
+	callstr(100, 0x7, CAP_DIR_READ, resp);
+	chat_request(100, 0x7, CAP_DIR_WRITE);
+	chat_response(100, 0x7, CAP_DIR_READ, 200);
+	read_events();
+	cr_assert_eq(F.n, 4);
+	cr_assert_eq(num(F.ev[3], "data.status_code"), 200);
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.connections_replaced, 1);
+	cr_assert_eq(st.connections_total, 2);
 	fix_close();
 }
 
