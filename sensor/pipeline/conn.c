@@ -250,10 +250,11 @@ static bool exec_since(const struct conns *cs, const struct conn *c)
  * matches; it costs that response its completeness, never a wrong
  * pairing, and clients do not pipeline in practice.
  */
-static bool conn_replaced(const struct conn *c, const struct cap_data *d)
+static bool conn_replaced(const struct conn *c, enum proto_dir dir,
+			  const struct cap_data *d)
 {
 	return d->offset == 0 && !c->ignore && c->proto->in_message(c->ps) &&
-	       c->proto->starts_request(d->data, d->len);
+	       c->proto->starts_request(c->ps, dir, d->data, d->len);
 }
 
 static struct conn *conn_get(struct conns *cs, enum proto_dir dir,
@@ -265,7 +266,7 @@ static struct conn *conn_get(struct conns *cs, enum proto_dir dir,
 
 	if (c) {
 		if (!exec_since(cs, c)) {
-			if (!conn_replaced(c, d))
+			if (!conn_replaced(c, dir, d))
 				return c;
 			cs->st->connections_replaced++;
 		}

@@ -860,7 +860,13 @@ void httpstream__flush(struct httpstream *s, uint64_t ts_ns)
 
 bool httpstream__in_message(const struct httpstream *s)
 {
-	return s && s->mode == MODE_PARSE && s->cur && s->line_done;
+	return s && ((s->mode == MODE_PARSE && s->cur) || s->rlen);
+}
+
+bool httpstream__in_start_line(const struct httpstream *s)
+{
+	return s && ((s->mode == MODE_PARSE && s->cur && !s->line_done) ||
+		     s->rlen);
 }
 
 void httpstream__stats(const struct httpstream *s, struct httpstream_stats *st)
@@ -1159,16 +1165,19 @@ static bool http1_in_message(const void *st)
 
 /*
  * A whole request line ("METHOD SP target SP HTTP/1.x" CRLF) at @buf,
- * with an upper-case method.
+ * with an upper-case method, that is not the rest of a start line @dir's
+ * stream holds the beginning of.
  */
-static bool http1_starts_request(const void *p, size_t len)
+static bool http1_starts_request(const void *st, enum proto_dir dir,
+				 const void *p, size_t len)
 {
 	static const char ver[] = " HTTP/1.";
 	const unsigned char *buf = p;
 	const unsigned char *nl = memchr(buf, '\n', len);
+	const struct http1 *h = st;
 	size_t i = 0, n, start;
 
-	if (!nl)
+	if (!nl || (h && !h->ws && httpstream__in_start_line(h->hs[dir])))
 		return false;
 	n = (size_t)(nl - buf);
 	if (n && buf[n - 1] == '\r')

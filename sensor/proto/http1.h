@@ -113,13 +113,18 @@ void httpstream__gap(struct httpstream *s, enum proto_gap why);
 void httpstream__flush(struct httpstream *s, uint64_t ts_ns);
 
 /*
- * True between the end of a message's start line and the message's end.
- * A start line cut between two calls is not yet a message: its rest
- * (net/http's server reads a request's first byte alone, in the read
- * that watches for the client's close) must not be taken for a request
- * on a reused connection id.
+ * True between the first byte of a start line (held in PARSE mode, or as
+ * a candidate line while resynchronising) and the message's end.
  */
 bool httpstream__in_message(const struct httpstream *s);
+
+/*
+ * True while the stream holds the beginning of a start line and not its
+ * end: the next call's bytes continue that line (net/http's server reads
+ * a request's first byte alone, in the read that watches for the
+ * client's close), even when they look like a request line themselves.
+ */
+bool httpstream__in_start_line(const struct httpstream *s);
 
 /*
  * Counters since creation: messages emitted (including INCOMPLETE ones),

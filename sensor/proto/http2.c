@@ -1429,7 +1429,8 @@ static bool http2_in_message(const void *st)
 }
 
 /* A new SSL* starts with the preface, never with a bare request. */
-static bool http2_starts_request(const void *buf, size_t len)
+static bool http2_starts_request(const void *st, enum proto_dir dir,
+				 const void *buf, size_t len)
 {
 	return false;
 }

@@ -272,10 +272,13 @@ struct proto_ops {
 	/* True while a message is in progress in either direction. */
 	bool (*in_message)(const void *st);
 	/*
-	 * True when @buf, the first bytes of a call, begin a request: in the
-	 * middle of a message they mean the connection id was reused.
+	 * True when @buf, the first bytes of a call in @dir, begin a request
+	 * (and do not continue a start line @dir's stream holds the start
+	 * of): in the middle of a message they mean the connection id was
+	 * reused.  @st may be NULL: then the bytes alone decide.
 	 */
-	bool (*starts_request)(const void *buf, size_t len);
+	bool (*starts_request)(const void *st, enum proto_dir dir,
+			       const void *buf, size_t len);
 	/*
 	 * True once a successful feed() found that the connection is not
 	 * this protocol after all; later bytes are ignored cheaply.

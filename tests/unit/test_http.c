@@ -910,9 +910,11 @@ Test(http1, starts_request)
 	size_t i;
 
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		cr_assert(proto_http1.starts_request(yes[i], strlen(yes[i])),
+		cr_assert(proto_http1.starts_request(NULL, PROTO_DIR_WRITE,
+						     yes[i], strlen(yes[i])),
 			  "%s", yes[i]);
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		cr_assert_not(proto_http1.starts_request(no[i], strlen(no[i])),
+		cr_assert_not(proto_http1.starts_request(NULL, PROTO_DIR_WRITE,
+							 no[i], strlen(no[i])),
 			      "%s", no[i]);
 }
