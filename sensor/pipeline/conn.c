@@ -26,6 +26,14 @@
  */
 #define IGNORE_RETELL_NS	1000000000ULL
 
+/*
+ * The start of the HTTP/2 connection preface (RFC 9113 §3.4) as far as
+ * a request line could begin the same way ("POST", "PUT"); HEAD_MAX, the
+ * most bytes that leave the two apart undecided.
+ */
+#define PREFACE_START	"PRI "
+#define HEAD_MAX	(sizeof(PREFACE_START) - 2)
+
 /* Where one direction's records have got to. */
 struct dir_state {
 	uint64_t call_id;		/* call the last record belonged to */
@@ -49,6 +57,15 @@ struct conn {
 	/* pid, tid, uid, gid and comm of the last record */
 	struct event_proc proc;
 	char comm[CAP_COMM_LEN + 1];
+	bool fed[2];			/* a call of that direction was fed */
+	/*
+	 * A direction's first calls while their bytes, HEAD_MAX at most,
+	 * could begin the preface as well as "POST": held back, and the
+	 * protocol chosen on them and the next call's bytes together.
+	 */
+	unsigned char head[HEAD_MAX];
+	uint8_t head_len;
+	uint8_t head_dir;
 };
 
 struct exec_mark {
@@ -183,6 +200,28 @@ static struct conn *conn_new(struct conns *cs, const struct conn_key *k,
 	return c;
 }
 
+/* @c's protocol becomes @p (a new state); 0 or -ENOMEM. */
+static int conn_switch(struct conns *cs, struct conn *c,
+		       const struct proto_ops *p)
+{
+	struct proto_limits lim = {
+		.max_body = cs->o->max_body_bytes, .budget = cs->budget,
+	};
+	struct proto_stats pst;
+	void *ps;
+
+	if (p == c->proto)
+		return 0;
+	if (p->new(&ps, &lim, on_message, c))
+		return -ENOMEM;
+	c->proto->stats(c->ps, &pst);
+	proto_stats_add(cs->st, &pst);
+	c->proto->free(c->ps);
+	c->proto = p;
+	c->ps = ps;
+	return 0;
+}
+
 /*
  * A connection first seen mid-frame (an HTTP/2 connection joined with
  * a call that did not start on a frame) went to the last protocol,
@@ -193,26 +232,65 @@ static struct conn *conn_new(struct conns *cs, const struct conn_key *k,
 static int conn_reselect(struct conns *cs, struct conn *c, enum proto_dir dir,
 			 const struct cap_data *d)
 {
-	struct proto_limits lim = {
-		.max_body = cs->o->max_body_bytes, .budget = cs->budget,
-	};
-	const struct proto_ops *p;
-	struct proto_stats pst;
-	void *ps;
-
 	if (c->settled || d->offset != 0 || c->proto->call_start ||
 	    c->proto->in_message(c->ps))
 		return 0;
-	p = proto__select(dir, d->data, d->len);
-	if (p == c->proto)
+	return conn_switch(cs, c, proto__select(dir, d->data, d->len));
+}
+
+/*
+ * True when @d, a whole call of @dir before any of that direction was
+ * fed, is held back (c->head): with the bytes held before it, it is
+ * still no more than the start of PREFACE_START.
+ */
+static bool hold_head(struct conn *c, enum proto_dir dir,
+		      const struct cap_data *d)
+{
+	size_t n = (size_t)c->head_len + d->len;
+
+	if (c->settled || c->fed[dir] || d->offset || d->flags ||
+	    d->len != d->call_len || n > HEAD_MAX ||
+	    (c->head_len && c->head_dir != dir) ||
+	    memcmp(d->data, &PREFACE_START[c->head_len], d->len))
+		return false;
+	memcpy(c->head + c->head_len, d->data, d->len);
+	c->head_len = (uint8_t)n;
+	c->head_dir = dir;
+	return true;
+}
+
+/*
+ * The bytes held for @dir and those of @d, the next call, as one record
+ * (*@out, malloc'd), and the protocol chosen again on them (nothing was
+ * fed to the one chosen on the held bytes alone).  *@out stays NULL when
+ * nothing is held for @dir; held bytes followed by a record that is not
+ * the start of a call (records were lost) are dropped.  0 or -ENOMEM.
+ */
+static int join_head(struct conns *cs, struct conn *c, enum proto_dir dir,
+		     const struct cap_data *d, struct cap_data **out)
+{
+	size_t n = c->head_len;
+	struct cap_data *j;
+
+	*out = NULL;
+	if (!n || c->head_dir != dir)
 		return 0;
-	if (p->new(&ps, &lim, on_message, c))
+	c->head_len = 0;
+	if (d->offset)
+		return 0;
+	j = malloc(CAP_DATA_HDR_SIZE + n + d->len);
+	if (!j)
 		return -ENOMEM;
-	c->proto->stats(c->ps, &pst);
-	proto_stats_add(cs->st, &pst);
-	c->proto->free(c->ps);
-	c->proto = p;
-	c->ps = ps;
+	memcpy(j, d, CAP_DATA_HDR_SIZE);
+	memcpy(j->data, c->head, n);
+	memcpy(j->data + n, d->data, d->len);
+	j->len = (uint32_t)(d->len + n);
+	j->call_len = (uint32_t)(d->call_len + n);
+	if (conn_switch(cs, c, proto__select(dir, j->data, j->len))) {
+		free(j);
+		return -ENOMEM;
+	}
+	*out = j;
 	return 0;
 }
 
@@ -396,6 +474,8 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 	enum proto_dir dir = d->dir == CAP_DIR_WRITE ? PROTO_DIR_WRITE :
 						       PROTO_DIR_READ;
 	struct conn *c = conn_get(cs, dir, d);
+	struct cap_data *joined = NULL;
+	int err = -ENOMEM;
 	bool gap;
 
 	if (!c)
@@ -418,13 +498,20 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 	}
 	if (gap)
 		stream_gap(cs, c, dir, PROTO_GAP_RECORDS_LOST);
-	if (conn_reselect(cs, c, dir, d))
+	if (hold_head(c, dir, d))
+		return 0;
+	if (join_head(cs, c, dir, d, &joined))
 		return -ENOMEM;
+	if (joined)
+		d = joined;
+	if (conn_reselect(cs, c, dir, d))
+		goto out;
 	/* Where a frame-based protocol may find its framing again. */
 	if (d->offset == 0 && c->proto->call_start)
 		c->proto->call_start(c->ps, dir);
+	c->fed[dir] = true;
 	if (c->proto->feed(c->ps, dir, d->data, d->len, d->hdr.ts_ns))
-		return -ENOMEM;
+		goto out;
 	/* Bytes past the per-call cap never reached us. */
 	if (d->flags & CAP_F_TRUNCATED) {
 		c->gap_bytes = d->call_len > (uint64_t)d->offset + d->len ?
@@ -442,7 +529,10 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 		cs->st->server_side_skipped++;
 		conn_ignore(cs, c);
 	}
-	return 0;
+	err = 0;
+out:
+	free(joined);
+	return err;
 }
 
 struct exit_walk {

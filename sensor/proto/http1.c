@@ -1166,7 +1166,7 @@ static bool http1_in_message(const void *st)
 /*
  * A whole request line ("METHOD SP target SP HTTP/1.x" CRLF) at @buf,
  * with an upper-case method, that is not the rest of a start line @dir's
- * stream holds the beginning of.
+ * stream holds the beginning of, nor of a WebSocket frame part-way.
  */
 static bool http1_starts_request(const void *st, enum proto_dir dir,
 				 const void *p, size_t len)
@@ -1177,7 +1177,10 @@ static bool http1_starts_request(const void *st, enum proto_dir dir,
 	const struct http1 *h = st;
 	size_t i = 0, n, start;
 
-	if (!nl || (h && !h->ws && httpstream__in_start_line(h->hs[dir])))
+	if (!nl)
+		return false;
+	if (h && (h->ws ? ws__in_frame(h->ws, dir) :
+			  httpstream__in_start_line(h->hs[dir])))
 		return false;
 	n = (size_t)(nl - buf);
 	if (n && buf[n - 1] == '\r')

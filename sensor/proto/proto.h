@@ -273,9 +273,9 @@ struct proto_ops {
 	bool (*in_message)(const void *st);
 	/*
 	 * True when @buf, the first bytes of a call in @dir, begin a request
-	 * (and do not continue a start line @dir's stream holds the start
-	 * of): in the middle of a message they mean the connection id was
-	 * reused.  @st may be NULL: then the bytes alone decide.
+	 * (and do not continue what @dir's stream holds part of: a start
+	 * line, a WebSocket frame): in the middle of a message they mean the
+	 * connection id was reused.  @st may be NULL: the bytes alone decide.
 	 */
 	bool (*starts_request)(const void *st, enum proto_dir dir,
 			       const void *buf, size_t len);

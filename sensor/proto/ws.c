@@ -513,6 +513,11 @@ bool ws__in_message(const struct ws *w)
 	return false;
 }
 
+bool ws__in_frame(const struct ws *w, enum proto_dir dir)
+{
+	return w && !w->dead && (w->d[dir].in_payload || w->d[dir].hlen);
+}
+
 size_t ws__held(const struct ws *w)
 {
 	return w ? w->d[0].bs.cap + w->d[1].bs.cap : 0;

@@ -134,6 +134,13 @@ bool ws__dead(const struct ws *w);
 /* True while a frame or message is part-way in either direction. */
 bool ws__in_message(const struct ws *w);
 
+/*
+ * True while a frame of @dir is part-way (its header or payload not all
+ * fed): the next bytes of @dir are that frame's, whatever they look like
+ * (RFC 6455 §5.2).  NULL: false.
+ */
+bool ws__in_frame(const struct ws *w, enum proto_dir dir);
+
 /* Message bytes held in both directions (what ws__shed() gives back). */
 size_t ws__held(const struct ws *w);
 

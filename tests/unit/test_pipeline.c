@@ -376,6 +376,26 @@ Test(pipeline, request_line_split_after_its_first_byte)
 }
 
 /*
+ * A connection's first write of one byte, "P", could begin the HTTP/2
+ * preface or "POST": it waits for the next write to decide.
+ */
+Test(pipeline, first_byte_alone_waits_for_the_next_call)
+{
+	char buf[1024];
+
+	fix_open(true, false, false);
+	chat_request_text(buf);
+	callstr(100, 0x5, CAP_DIR_WRITE, "P");
+	callstr(100, 0x5, CAP_DIR_WRITE, buf + 1);
+	chat_response(100, 0x5, CAP_DIR_READ, 200);
+	read_events();
+	cr_assert_eq(F.n, 2);
+	cr_assert_str_eq(str(F.ev[0], "data.model.id"), "gpt-4o-mini");
+	cr_assert_eq(num(F.ev[1], "data.status_code"), 200);
+	fix_close();
+}
+
+/*
  * A request written while a response is half read: the SSL* went to a
  * new connection.  The old one's response is written as partial, and
  * the closure counted.
