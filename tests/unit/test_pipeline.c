@@ -343,6 +343,18 @@ Test(pipeline, server_side_reported_when_asked)
 	fix_close();
 }
 
+/* The chat request in two calls of @req_dir, "P" and the rest; its response. */
+static void chat_split_exchange(uint32_t tgid, uint64_t ssl, int req_dir)
+{
+	char buf[1024];
+
+	chat_request_text(buf);
+	callstr(tgid, ssl, req_dir, "P");
+	callstr(tgid, ssl, req_dir, buf + 1);
+	chat_response(tgid, ssl, req_dir == CAP_DIR_WRITE ? CAP_DIR_READ :
+							   CAP_DIR_WRITE, 200);
+}
+
 /*
  * Go's net/http server reads a request's first byte alone (the read that
  * watches for the client's close) and the rest in its next call: the
@@ -351,18 +363,14 @@ Test(pipeline, server_side_reported_when_asked)
 Test(pipeline, request_line_split_after_its_first_byte)
 {
 	struct pipeline_stats st;
-	char buf[1024];
 	int i;
 
 	fix_open(true, true, false);
-	chat_request_text(buf);
 	for (i = 0; i < 2; i++) {
 		chat_request(200, 0x9, CAP_DIR_READ);
 		chat_response(200, 0x9, CAP_DIR_WRITE, 200);
 	}
-	callstr(200, 0x9, CAP_DIR_READ, "P");
-	callstr(200, 0x9, CAP_DIR_READ, buf + 1);
-	chat_response(200, 0x9, CAP_DIR_WRITE, 200);
+	chat_split_exchange(200, 0x9, CAP_DIR_READ);
 	read_events();
 	cr_assert_eq(F.n, 6);
 	cr_assert_str_eq(str(F.ev[4], "event_type"), "ai.request");
@@ -381,13 +389,8 @@ Test(pipeline, request_line_split_after_its_first_byte)
  */
 Test(pipeline, first_byte_alone_waits_for_the_next_call)
 {
-	char buf[1024];
-
 	fix_open(true, false, false);
-	chat_request_text(buf);
-	callstr(100, 0x5, CAP_DIR_WRITE, "P");
-	callstr(100, 0x5, CAP_DIR_WRITE, buf + 1);
-	chat_response(100, 0x5, CAP_DIR_READ, 200);
+	chat_split_exchange(100, 0x5, CAP_DIR_WRITE);
 	read_events();
 	cr_assert_eq(F.n, 2);
 	cr_assert_str_eq(str(F.ev[0], "data.model.id"), "gpt-4o-mini");
