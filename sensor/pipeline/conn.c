@@ -26,14 +26,6 @@
  */
 #define IGNORE_RETELL_NS	1000000000ULL
 
-/*
- * The start of the HTTP/2 connection preface (RFC 9113 §3.4) as far as
- * a request line could begin the same way ("POST", "PUT"); HEAD_MAX, the
- * most bytes that leave the two apart undecided.
- */
-#define PREFACE_START	"PRI "
-#define HEAD_MAX	(sizeof(PREFACE_START) - 2)
-
 /* Where one direction's records have got to. */
 struct dir_state {
 	uint64_t call_id;		/* call the last record belonged to */
@@ -59,11 +51,11 @@ struct conn {
 	char comm[CAP_COMM_LEN + 1];
 	bool fed[2];			/* a call of that direction was fed */
 	/*
-	 * A direction's first calls while their bytes, HEAD_MAX at most,
-	 * could begin the preface as well as "POST": held back, and the
-	 * protocol chosen on them and the next call's bytes together.
+	 * A direction's first calls while their bytes leave the protocol
+	 * undecided (proto__undecided()): held back, and the protocol
+	 * chosen on them and the next call's bytes together.
 	 */
-	unsigned char head[HEAD_MAX];
+	unsigned char head[PROTO_UNDECIDED_MAX];
 	uint8_t head_len;
 	uint8_t head_dir;
 };
@@ -240,20 +232,24 @@ static int conn_reselect(struct conns *cs, struct conn *c, enum proto_dir dir,
 
 /*
  * True when @d, a whole call of @dir before any of that direction was
- * fed, is held back (c->head): with the bytes held before it, it is
- * still no more than the start of PREFACE_START.
+ * fed, is held back (c->head): with the bytes held before it, it leaves
+ * the protocol undecided.
  */
 static bool hold_head(struct conn *c, enum proto_dir dir,
 		      const struct cap_data *d)
 {
 	size_t n = (size_t)c->head_len + d->len;
+	unsigned char b[PROTO_UNDECIDED_MAX];
 
 	if (c->settled || c->fed[dir] || d->offset || d->flags ||
-	    d->len != d->call_len || n > HEAD_MAX ||
-	    (c->head_len && c->head_dir != dir) ||
-	    memcmp(d->data, &PREFACE_START[c->head_len], d->len))
+	    d->len != d->call_len || n > sizeof(b) ||
+	    (c->head_len && c->head_dir != dir))
 		return false;
-	memcpy(c->head + c->head_len, d->data, d->len);
+	memcpy(b, c->head, c->head_len);
+	memcpy(b + c->head_len, d->data, d->len);
+	if (!proto__undecided(dir, b, n))
+		return false;
+	memcpy(c->head, b, n);
 	c->head_len = (uint8_t)n;
 	c->head_dir = dir;
 	return true;
@@ -261,10 +257,9 @@ static bool hold_head(struct conn *c, enum proto_dir dir,
 
 /*
  * The bytes held for @dir and those of @d, the next call, as one record
- * (*@out, malloc'd), and the protocol chosen again on them (nothing was
- * fed to the one chosen on the held bytes alone).  *@out stays NULL when
- * nothing is held for @dir; held bytes followed by a record that is not
- * the start of a call (records were lost) are dropped.  0 or -ENOMEM.
+ * (*@out, malloc'd).  *@out stays NULL when nothing is held for @dir;
+ * held bytes followed by a record that is not the start of a call
+ * (records were lost) are dropped.  0 or -ENOMEM.
  */
 static int join_head(struct conns *cs, struct conn *c, enum proto_dir dir,
 		     const struct cap_data *d, struct cap_data **out)
@@ -286,10 +281,6 @@ static int join_head(struct conns *cs, struct conn *c, enum proto_dir dir,
 	memcpy(j->data + n, d->data, d->len);
 	j->len = (uint32_t)(d->len + n);
 	j->call_len = (uint32_t)(d->call_len + n);
-	if (conn_switch(cs, c, proto__select(dir, j->data, j->len))) {
-		free(j);
-		return -ENOMEM;
-	}
 	*out = j;
 	return 0;
 }
@@ -502,10 +493,14 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 		return 0;
 	if (join_head(cs, c, dir, d, &joined))
 		return -ENOMEM;
-	if (joined)
+	if (joined) {
+		/* Nothing was fed to the protocol the held bytes chose. */
 		d = joined;
-	if (conn_reselect(cs, c, dir, d))
+		if (conn_switch(cs, c, proto__select(dir, d->data, d->len)))
+			goto out;
+	} else if (conn_reselect(cs, c, dir, d)) {
 		goto out;
+	}
 	/* Where a frame-based protocol may find its framing again. */
 	if (d->offset == 0 && c->proto->call_start)
 		c->proto->call_start(c->ps, dir);

@@ -30,6 +30,12 @@ const struct proto_ops *proto__select(enum proto_dir dir, const void *buf,
 	return protocols[n - 1];
 }
 
+bool proto__undecided(enum proto_dir dir, const void *buf, size_t len)
+{
+	return len && len <= PROTO_UNDECIDED_MAX &&
+	       proto__select(dir, buf, len) == &proto_http2;
+}
+
 const char *http_msg__header(const struct http_msg *m, const char *name)
 {
 	size_t i;

@@ -318,4 +318,16 @@ struct proto_ops {
 const struct proto_ops *proto__select(enum proto_dir dir, const void *buf,
 				      size_t len);
 
+/* The most first bytes proto__undecided() can find undecided. */
+#define PROTO_UNDECIDED_MAX	3
+
+/*
+ * True when @buf (@len bytes of direction @dir), a connection's first,
+ * could as well begin another protocol than the one proto__select()
+ * picks for them: "P", "PR" and "PRI" begin both the HTTP/2 preface
+ * (RFC 9113 §3.4), which HTTP/2's detect() takes, and a request line
+ * ("POST", "PUT"); "PRI " tells them apart.  The caller waits for more.
+ */
+bool proto__undecided(enum proto_dir dir, const void *buf, size_t len);
+
 #endif /* OISP_PROTO_H */

@@ -507,7 +507,7 @@ bool ws__in_message(const struct ws *w)
 	int i;
 
 	for (i = 0; w && !w->dead && i < 2; i++) {
-		if (w->d[i].in_msg || w->d[i].in_payload || w->d[i].hlen)
+		if (w->d[i].in_msg || ws__in_frame(w, i))
 			return true;
 	}
 	return false;
