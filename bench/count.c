@@ -15,7 +15,7 @@
  * probes go where the sensor puts its own (capture/rustls.c): a uprobe on
  * EVP_AEAD_CTX_seal (counted as write_enter), a uprobe and a uretprobe on
  * _open (read_enter, read_return) and a uprobe on _init (write_ex_enter);
- * the sensor's sys_enter program is not mirrored.  Prints "ready" once
+ * the sensor's socket tracepoints are not mirrored.  Prints "ready" once
  * attached; then each
  * line read on stdin prints the hit counts so far as one JSON line; EOF
  * detaches.

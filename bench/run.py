@@ -25,11 +25,12 @@ section run again replaces its previous figures, the others are kept):
             Deno 2.9.6 from the test cache with no probes, counting probes
             on the EVP_AEAD_CTX_seal/_open/_init the sensor finds
             (bench/count --stack rustls), and the sensor
-  cost_sysenter  the host-wide cost of the sensor's tp_btf/sys_enter
-            program, attached while a rustls file is probed: ns per
-            getppid() and read() (bench/syscallbench) with no sensor, with
-            the sensor and no rustls process, and with a deno process
-            probed
+  cost_rustls_host  the host-wide cost of rustls's socket tracepoints
+            (sock_recv_length, inet_sock_set_state, tcp_destroy_sock),
+            attached while a rustls file is probed: ns per getppid(),
+            read() and a Unix socket pair's write()+read()
+            (bench/syscallbench) with no sensor, with the sensor and no
+            rustls process, and with a deno process probed
   replay    pipeline throughput: `oisp-sensor replay` of generated
             capture files (bench/gencap.py) on one core
   footprint resident memory idle and under load, CPU idle over 30 s
@@ -68,7 +69,7 @@ SIZES = (128, 4096, 65536, 1 << 20, 4 << 20)
 # rounds in sixteens: 4 MiB steps take some 16 s each).
 LOSS_SIZES = {4096: 250, 65536: 250, 4 << 20: 2}
 MODES = ("bio", "sock")
-SECTIONS = ("cost", "cost_gnutls", "cost_go", "cost_bun", "cost_rustls", "cost_sysenter",
+SECTIONS = ("cost", "cost_gnutls", "cost_go", "cost_bun", "cost_rustls", "cost_rustls_host",
             "ring", "replay", "footprint", "loss", "startup", "hostile")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -443,10 +444,12 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
     plus hits."""
     mine = prog_ids_of(probe.pid) if probe else set()
     foreign = wait_quiet(mine, quiet_timeout)
-    # rustls: the uprobes only; rustls_sys_enter runs for every system
-    # call on the host (section cost_sysenter).
+    # rustls: the uprobes, and the socket-read tracepoint, which runs in
+    # the traced thread at each socket read (names are cut at 15
+    # characters); its cost to other programs is section
+    # cost_rustls_host's.
     progs = {"gnutls": "gnutls_", "go": "go_", "boringssl": "boringssl_",
-             "rustls": ("rustls_enter", "rustls_return")}.get(stack, "ssl_")
+             "rustls": ("rustls_enter", "rustls_return", "rustls_sock_rec")}.get(stack, "ssl_")
     snap = {}
 
     def before():
@@ -552,14 +555,18 @@ RUSTLS_COST_CONFIGS = (
 )
 
 
-SYSCALLS = ("getppid", "read")
-SYSENTER_CONFIGS = (
+SYSCALLS = ("getppid", "read", "sockpair")
+RUSTLS_HOST_CONFIGS = (
     ("none", "no sensor"),
-    ("sensor", "oisp-sensor run, no rustls file probed: the sys_enter program is not "
+    ("sensor", "oisp-sensor run, no rustls file probed: the socket tracepoints are not "
      "attached"),
-    ("sensor_rustls", "oisp-sensor run with an idle deno process probed: the sys_enter "
-     "program is attached and runs for every system call on the host"),
+    ("sensor_rustls", "oisp-sensor run with an idle deno process probed: the socket "
+     "tracepoints are attached and run for every socket read, TCP state change and TCP "
+     "socket destruction on the host"),
 )
+# The socket tracepoints' programs, as the kernel names them (15
+# characters at most).
+SOCK_PROGS = ("rustls_sock_rec", "rustls_sock_sta", "rustls_sock_des")
 
 
 class IdleDeno:
@@ -575,23 +582,23 @@ class IdleDeno:
         self.proc.wait(30)
 
 
-def sys_enter_attached(sensor):
-    """Whether @sensor holds its rustls_sys_enter program attached (a
-    tracing link to it)."""
-    ids = {q["id"] for q in bpf_progs() if q.get("name") == "rustls_sys_enter"
+def sock_progs_attached(sensor):
+    """Whether @sensor holds its rustls socket tracepoints attached (a
+    tracing link to each)."""
+    ids = {q["id"] for q in bpf_progs() if q.get("name", "").startswith(SOCK_PROGS)
            and q["id"] in prog_ids_of(sensor.pid)}
     p = subprocess.run(["bpftool", "link", "show", "--json"], capture_output=True,
                        text=True, check=True)
-    return any(l.get("prog_id") in ids for l in json.loads(p.stdout))
+    return len(ids & {l.get("prog_id") for l in json.loads(p.stdout)}) == len(SOCK_PROGS)
 
 
-def bench_cost_sysenter(env, a):
+def bench_cost_rustls_host(env, a):
     """ns per system call (bench/syscallbench on CPU 0) under each of
-    SYSENTER_CONFIGS, alternated in a.reps repetitions."""
+    RUSTLS_HOST_CONFIGS, alternated in a.reps repetitions."""
     raw = []
     for rep in range(a.reps):
-        for cfg, _ in SYSENTER_CONFIGS:
-            log("cost_sysenter: repetition %d/%d, %s" % (rep + 1, a.reps, cfg))
+        for cfg, _ in RUSTLS_HOST_CONFIGS:
+            log("cost_rustls_host: repetition %d/%d, %s" % (rep + 1, a.reps, cfg))
             sensor = deno = None
             try:
                 if cfg != "none":
@@ -600,23 +607,24 @@ def bench_cost_sysenter(env, a):
                 if cfg == "sensor_rustls":
                     deno = IdleDeno(env)
                     deadline = time.monotonic() + 30
-                    while not sys_enter_attached(sensor):
+                    while not sock_progs_attached(sensor):
                         if time.monotonic() > deadline:
-                            raise RuntimeError("sys_enter not attached with deno running")
+                            raise RuntimeError("socket tracepoints not attached with deno "
+                                               "running")
                         time.sleep(0.1)
                 # Another rustls program on the host (a test run) would
-                # have it attached: such cases are marked and left out.
-                attached = bool(sensor) and sys_enter_attached(sensor)
+                # have them attached: such cases are marked and left out.
+                attached = bool(sensor) and sock_progs_attached(sensor)
                 for call in SYSCALLS:
                     p = subprocess.run(["taskset", "-c", "0", env.syscallbench, "--call", call,
                                         "--seconds", str(a.seconds)],
                                        capture_output=True, text=True, check=True)
                     r = json.loads(p.stdout)
                     r.update(config=cfg, rep=rep, loadavg=os.getloadavg()[0],
-                             sys_enter=attached)
+                             attached=attached)
                     raw.append(r)
                 if attached:
-                    raw.append(sys_enter_prog_run(env, a, sensor, cfg, rep))
+                    raw.append(sock_prog_run(env, a, sensor, cfg, rep))
             finally:
                 if deno:
                     deno.stop()
@@ -627,9 +635,9 @@ def bench_cost_sysenter(env, a):
     raw = [r for r in raw if r.get("call") != "prog"]
     for call in SYSCALLS:
         rows = {}
-        for cfg, _ in SYSENTER_CONFIGS:
+        for cfg, _ in RUSTLS_HOST_CONFIGS:
             rs = [r for r in raw if r["call"] == call and r["config"] == cfg]
-            rs = [r for r in rs if r["sys_enter"] == (cfg == "sensor_rustls")] or rs
+            rs = [r for r in rs if r["attached"] == (cfg == "sensor_rustls")] or rs
             rows[cfg] = {"ns_per_call": statistics.median(r["ns_per_call"] for r in rs),
                          "min": min(r["ns_per_call"] for r in rs),
                          "max": max(r["ns_per_call"] for r in rs)}
@@ -642,22 +650,25 @@ def bench_cost_sysenter(env, a):
         out["prog_ns_per_run"] = statistics.median(r["ns_per_run"] for r in prog)
         out["prog_ns_per_run_range"] = (min(r["ns_per_run"] for r in prog),
                                         max(r["ns_per_run"] for r in prog))
+        out["prog_runs_per_call"] = statistics.median(r["runs_per_call"] for r in prog)
     return out
 
 
-def sys_enter_prog_run(env, a, sensor, cfg, rep):
-    """The sys_enter program's own run time, ns per run (BPF run_time_ns
-    with kernel.bpf_stats_enabled=1), over a getppid() loop of
+def sock_prog_run(env, a, sensor, cfg, rep):
+    """The socket-read program's own run time, ns per run (BPF run_time_ns
+    with kernel.bpf_stats_enabled=1), over a socket-pair loop of
     syscallbench: kept apart from the timed runs, because the statistics
     cost every run two clock reads."""
     mine = prog_ids_of(sensor.pid)
     with BpfStats():
-        runs0 = bpf_prog_runs(mine, "rustls_sys_enter")
-        subprocess.run(["taskset", "-c", "0", env.syscallbench, "--call", "getppid",
-                        "--seconds", str(a.seconds)], capture_output=True, check=True)
-        cnt, ns = runs_delta(runs0, bpf_prog_runs(mine, "rustls_sys_enter"))
+        runs0 = bpf_prog_runs(mine, SOCK_PROGS[0])
+        p = subprocess.run(["taskset", "-c", "0", env.syscallbench, "--call", "sockpair",
+                            "--seconds", str(a.seconds)], capture_output=True, text=True,
+                           check=True)
+        cnt, ns = runs_delta(runs0, bpf_prog_runs(mine, SOCK_PROGS[0]))
+    calls = json.loads(p.stdout)["calls"]
     return {"call": "prog", "config": cfg, "rep": rep, "runs": cnt,
-            "ns_per_run": ns / max(1, cnt)}
+            "ns_per_run": ns / max(1, cnt), "runs_per_call": cnt / max(1, calls)}
 
 
 BUN_COST_CONFIGS = (
@@ -1319,8 +1330,9 @@ def md_cost_rustls(c):
         "counters are read when it starts measuring. Pinned to "
         "CPU 0, the sensor to CPU 1. The columns are section 1's; *calls/round* counts "
         "`write()` and `read()` calls, and the probes fire per TLS record (*hits/call*). "
-        "The sensor's BPF time counts its uprobes only: its sys_enter program runs for every "
-        "system call and is measured in section 1f.", ""])
+        "The sensor's BPF time counts its uprobes and its socket-read tracepoint "
+        "(`sock_recv_length`, which runs in the traced thread at each socket read that "
+        "returns data; its host-wide cost is section 1f's).", ""])
 
 
 # Ring section: record sizes (bytes of plaintext), ring sizes, and the
@@ -1494,32 +1506,33 @@ def md_ring(c):
     return out
 
 
-def md_cost_sysenter(c):
-    out = ["## 1f. Host-wide cost of the sys_enter program (rustls)", "",
-           "While a rustls file is probed the sensor attaches a `tp_btf/sys_enter` program, "
-           "which runs for every system call of every process (it keeps the fd of a traced "
-           "thread's last read and sees close()). `bench/syscallbench` (CPU 0) times "
-           "`getppid()` and a 1-byte `read()` of /dev/zero in a loop of %.1f s; neither process "
-           "is traced, so the program returns at its first checks. %d repetitions, "
-           "alternated; medians (min–max). Configurations:" % (c["seconds_per_case"], c["reps"]),
-           ""]
-    for cfg, desc in SYSENTER_CONFIGS:
+def md_cost_rustls_host(c):
+    out = ["## 1f. Host-wide cost of rustls's socket tracepoints", "",
+           "While a rustls file is probed the sensor attaches three BTF tracepoint programs "
+           "that run for every process on the host (bpf/rustls.bpf.c): `sock_recv_length`, at "
+           "each socket read, keeps the socket a thread last read data from; "
+           "`inet_sock_set_state` and `tcp_destroy_sock` see a connection's end. "
+           "`bench/syscallbench` (CPU 0) times `getppid()`, a 1-byte `read()` of /dev/zero, and "
+           "a 1-byte `write()` and `read()` over a Unix socket pair (*sockpair*: a call is "
+           "the pair) in a loop of %.1f s; syscallbench is traced like any process in the "
+           "default config. %d repetitions, alternated; medians (min–max). "
+           "Configurations:" % (c["seconds_per_case"], c["reps"]), ""]
+    for cfg, desc in RUSTLS_HOST_CONFIGS:
         out.append("- `%s`: %s" % (cfg, desc))
     out += ["", "| system call | config | ns/call (min–max) | added ns/call |",
             "|---|---|---|---|"]
     for s in c["summary"]:
-        for cfg, _ in SYSENTER_CONFIGS:
+        for cfg, _ in RUSTLS_HOST_CONFIGS:
             r = s["configs"][cfg]
             out.append("| %s | %s | %.0f (%.0f–%.0f) | %+.0f |" % (
                 s["call"], cfg, r["ns_per_call"], r["min"], r["max"], r["added_ns"]))
     if "prog_ns_per_run" in c:
         lo, hi = c["prog_ns_per_run_range"]
-        out += ["", "The program's own run time (BPF `run_time_ns` ÷ `run_cnt`, with "
-                "`kernel.bpf_stats_enabled=1`, over a separate `getppid()` loop with the "
-                "program attached; every system call on the host counts): %.0f ns per run "
-                "(%.0f–%.0f). The rest of *added ns/call* is the kernel's: once any program "
-                "is attached to sys_enter, every task takes the traced system-call path on "
-                "entry and exit." % (c["prog_ns_per_run"], lo, hi)]
+        out += ["", "The socket-read program's own run time (BPF `run_time_ns` ÷ `run_cnt`, "
+                "with `kernel.bpf_stats_enabled=1`, over a separate *sockpair* loop; every "
+                "socket read on the host counts): %.0f ns per run (%.0f–%.0f), %.2f runs per "
+                "*sockpair* call. Other system calls run no program of the sensor's." % (
+                    c["prog_ns_per_run"], lo, hi, c["prog_runs_per_call"])]
     out += ["", "1-minute load average during the runs: %.2f–%.2f." % (
         min(c["loadavg"]), max(c["loadavg"])), ""]
     return out
@@ -1535,7 +1548,7 @@ def render(res):
            "Command: `make bench` (`bench/run.py`); raw figures in `results.json`.", ""]
     for name, fn in (("cost", md_cost), ("cost_gnutls", md_cost_gnutls), ("cost_go", md_cost_go),
                      ("cost_bun", md_cost_bun), ("cost_rustls", md_cost_rustls),
-                     ("cost_sysenter", md_cost_sysenter), ("ring", md_ring),
+                     ("cost_rustls_host", md_cost_rustls_host), ("ring", md_ring),
                      ("replay", md_replay), ("footprint", md_footprint),
                      ("loss", md_loss), ("startup", md_startup), ("hostile", md_hostile)):
         sec = res["sections"].get(name)
@@ -1591,7 +1604,7 @@ def main():
     env = Env(a.build)
     fns = {"cost": bench_cost, "cost_gnutls": bench_cost_gnutls, "cost_go": bench_cost_go,
            "cost_bun": bench_cost_bun, "cost_rustls": bench_cost_rustls,
-           "cost_sysenter": bench_cost_sysenter, "ring": bench_ring,
+           "cost_rustls_host": bench_cost_rustls_host, "ring": bench_ring,
            "replay": bench_replay, "footprint": bench_footprint,
            "loss": bench_loss, "startup": bench_startup, "hostile": bench_hostile}
     try:

@@ -626,6 +626,9 @@ static __always_inline void *control_reserve(__u64 size, __u32 kind)
  * Connection @conn of process @tgid ended (OpenSSL: SSL_free()): drops
  * its skip_conns entry, and tells userspace (struct cap_free) when the
  * process made captured calls.  The other entry point of every stack.
+ * The current task may be another process's, or none (rustls: a TCP
+ * reset, in softirq): the record is then @tgid's, with tid 0 and no
+ * comm.
  */
 static __always_inline void emit_conn_end(__u32 tgid, __u64 conn)
 {
@@ -642,6 +645,11 @@ static __always_inline void emit_conn_end(__u32 tgid, __u64 conn)
 	f = control_reserve(sizeof(*f), CAP_KIND_FREE);
 	if (!f)
 		return;
+	if (f->hdr.tgid != tgid) {
+		f->hdr.tgid = tgid;
+		f->hdr.tid = 0;
+		__builtin_memset(f->hdr.comm, 0, sizeof(f->hdr.comm));
+	}
 	f->conn = conn;
 	bpf_ringbuf_submit(f, wakeup_flag(true));
 }

@@ -243,7 +243,7 @@ _Static_assert(sizeof(struct cap_free) == 56, "cap_free ABI");
 	X(read_faults, COUNTER, BAD, \
 	  "Plaintext that could not be read from the traced process.") \
 	X(missed_calls, COUNTER, BAD, \
-	  "TLS calls not captured: no task storage for their arguments, a GnuTLS send retried without its buffer, or a rustls record whose key has no socket: installed before the sensor attached, or when its thread's last read was not of a socket.") \
+	  "TLS calls not captured: no task storage for their arguments, a GnuTLS send retried without its buffer, or a rustls record whose key has no socket: installed before the sensor attached, or by a thread that had read no socket.") \
 	/* connections in skip_conns */ \
 	X(skipped_calls, COUNTER, OK, \
 	  "TLS calls of connections the sensor ignores (server side, not HTTP/1.x, switched protocols), not copied.")

@@ -21,12 +21,15 @@
  * The connection id is the socket: each EVP_AEAD_CTX is one direction of
  * one key epoch, but rustls installs every key (EVP_AEAD_CTX_init*)
  * while processing what it just read from the socket, on the same
- * thread.  The sys_enter tracepoint keeps, per thread, the fd of the
- * thread's last read; the init probe binds the ctx to it when it is a
- * socket; close(fd), on any thread of the process, ends the connection.
- * A ctx without a binding (a process traced after its handshake, or a
- * key installed when the thread's last read was not of a socket) is
- * counted in missed_calls and not emitted.
+ * thread.  The sock_recv_length tracepoint keeps, per thread, the cookie
+ * of the last socket the thread read data from; the init probe binds the
+ * ctx to it.  The connection ends when the process releases the socket
+ * (its last close(), on whichever thread), seen in TCP's state change
+ * or the socket's destruction.  These tracepoints run in the socket code
+ * only, so no other system call pays for them.  A
+ * ctx without a binding (a process traced after its handshake, or a key
+ * installed by a thread that has read no socket) is counted in
+ * missed_calls and not emitted.
  */
 #include "capture.bpf.h"
 
@@ -34,18 +37,14 @@
 #define AD_TLS13	5
 #define AD_TLS12	13
 #define CT_APPDATA	0x17
-/* Connection ids of sockets: fd | CONN_FD, apart from any pointer. */
-#define CONN_FD		(1ULL << 63)
+/*
+ * Connection ids of sockets: the socket's cookie (bpf_get_socket_cookie(),
+ * unique per boot and never reused) | CONN_SOCK, apart from any pointer.
+ */
+#define CONN_SOCK	(1ULL << 63)
 
-/* x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
-#define NR_READ		0
-#define NR_CLOSE	3
-#define NR_READV	19
-#define NR_RECVFROM	45
-#define NR_RECVMSG	47
-/* Those sys_enter looks at, as bits: one test for every other call. */
-#define NR_MASK		(1ULL << NR_READ | 1ULL << NR_CLOSE | 1ULL << NR_READV | \
-			 1ULL << NR_RECVFROM | 1ULL << NR_RECVMSG)
+/* include/linux/socket.h */
+#define MSG_PEEK	2
 
 struct rustls_key {
 	__u32 tgid;
@@ -53,7 +52,7 @@ struct rustls_key {
 	__u64 ctx;	/* EVP_AEAD_CTX * */
 };
 
-/* The connection (CONN_FD | fd) each live EVP_AEAD_CTX belongs to. */
+/* The connection (CONN_SOCK | cookie) each live EVP_AEAD_CTX belongs to. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -61,20 +60,25 @@ struct {
 	__type(value, __u64);
 } rustls_keys SEC(".maps");
 
-/* The fd of each thread's last read, readv, recvfrom or recvmsg. */
+/* The cookie of the socket each thread last read data from. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __s32);
-} rustls_lastfd SEC(".maps");
+	__type(value, __u64);
+} rustls_lastsock SEC(".maps");
 
-/* Connections that made captured calls: their close ends them. */
+/*
+ * Sockets (by cookie) of connections that made captured calls, and the
+ * process that made them: their end is emitted.  Keyed by the cookie
+ * alone because a TCP state change can run on any CPU and task (a
+ * reset is handled in softirq).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, struct cap_conn_key);
-	__type(value, __u8);
+	__type(key, __u64);
+	__type(value, __u32);
 } rustls_conns SEC(".maps");
 
 /*
@@ -132,47 +136,22 @@ static __always_inline void count_missed(void)
 		__sync_fetch_and_add(&st->missed_calls, 1);
 }
 
-/* The file type bits of an inode's i_mode (include/uapi/linux/stat.h). */
-#define MODE_FMT	0170000
-#define MODE_SOCK	0140000
-
 /*
- * Whether @fd of @t's file table is a socket now.  Read at a key
- * installation only, a few times per connection, so no system call
- * pays for it.
- */
-static __always_inline bool fd_is_socket(struct task_struct *t, __s32 fd)
-{
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds;
-	struct file *f = NULL;
-
-	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
-		return false;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd) || !f)
-		return false;
-	return (BPF_CORE_READ(f, f_inode, i_mode) & MODE_FMT) == MODE_SOCK;
-}
-
-/*
- * Binds the EVP_AEAD_CTX of @k to the socket thread @t read last, and
- * tells every thread's copy (struct rustls_thread) that it changed.
- * When that last read was not of a socket (an eventfd, a pipe, a file:
- * the key was not installed right after a read of its connection), the
- * ctx is left without a binding rather than named after the wrong file:
- * its records are counted in missed_calls.
+ * Binds the EVP_AEAD_CTX of @k to the socket thread @t last read data
+ * from, and tells every thread's copy (struct rustls_thread) that it
+ * changed.  A thread that has read no socket leaves the ctx without a
+ * binding: its records are counted in missed_calls.
  */
 static __always_inline void bind_key(struct task_struct *t,
 				     struct rustls_key *k)
 {
-	__s32 *fd = bpf_task_storage_get(&rustls_lastfd, t, 0, 0);
+	__u64 *cookie = bpf_task_storage_get(&rustls_lastsock, t, 0, 0);
 	__u64 conn;
 
-	if (!fd || !fd_is_socket(t, *fd)) {
+	if (!cookie || !*cookie) {
 		bpf_map_delete_elem(&rustls_keys, k);
 	} else {
-		conn = CONN_FD | (__u32)*fd;
+		conn = CONN_SOCK | *cookie;
 		bpf_map_update_elem(&rustls_keys, k, &conn, BPF_ANY);
 	}
 	__sync_fetch_and_add(&rustls_keys_gen, 1);
@@ -215,13 +194,12 @@ static __always_inline int key_slot(struct rustls_thread *r,
 	return i;
 }
 
-/* Remembers that @conn of @tgid made captured calls. */
+/* Remembers that the socket of @conn, of @tgid, made captured calls. */
 static __always_inline void note_conn(__u32 tgid, __u64 conn)
 {
-	struct cap_conn_key k = { .tgid = tgid, .conn = conn };
-	__u8 one = 1;
+	__u64 cookie = conn & ~CONN_SOCK;
 
-	bpf_map_update_elem(&rustls_conns, &k, &one, BPF_ANY);
+	bpf_map_update_elem(&rustls_conns, &cookie, &tgid, BPF_ANY);
 }
 
 /* The stack arguments of seal and open: in, in_len, ad, ad_len. */
@@ -376,35 +354,74 @@ int BPF_KRETPROBE(rustls_return, long ret)
 }
 
 /*
- * Every system call while a rustls file is probed (userspace attaches
- * this only then): keeps the fd of each traced thread's last read, and
- * ends a connection at its close().
+ * Every socket read on the host while a rustls file is probed (userspace
+ * attaches this only then), at its return with @ret bytes: keeps the
+ * socket of each traced thread's last read that returned data.
  */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(rustls_sys_enter, struct pt_regs *regs, long id)
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(rustls_sock_recv, struct sock *sk, int ret, int flags)
 {
 	struct task_struct *t;
-	__s32 *slot;
-	__s32 fd;
+	__u64 *slot;
 
-	if ((__u64)id >= 64 || !(NR_MASK >> id & 1))
+	if (ret <= 0 || (flags & MSG_PEEK))
 		return 0;
 	t = bpf_get_current_task_btf();
 	if (!tgid_traced(t->tgid))
 		return 0;
-	fd = (__s32)regs->di;
-	if (id == NR_CLOSE) {
-		/* A hash key: the initialiser zeroes _pad too. */
-		struct cap_conn_key k = { .tgid = t->tgid,
-					  .conn = CONN_FD | (__u32)fd };
-
-		if (!bpf_map_delete_elem(&rustls_conns, &k))
-			emit_conn_end(k.tgid, k.conn);
-		return 0;
-	}
-	slot = bpf_task_storage_get(&rustls_lastfd, t, 0,
+	slot = bpf_task_storage_get(&rustls_lastsock, t, 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (slot)
-		*slot = fd;
+		*slot = bpf_get_socket_cookie(sk);
+	return 0;
+}
+
+/*
+ * Ends the connection of socket @sk if it made captured calls.  A cookie
+ * of 0 was never asked for, so the socket was never bound.
+ */
+static __always_inline void end_sock(const struct sock *sk)
+{
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+	__u32 *tgid, pid;
+
+	if (!cookie)
+		return;
+	tgid = bpf_map_lookup_elem(&rustls_conns, &cookie);
+	if (!tgid)
+		return;
+	pid = *tgid;
+	if (!bpf_map_delete_elem(&rustls_conns, &cookie))
+		emit_conn_end(pid, CONN_SOCK | cookie);
+}
+
+/*
+ * Every TCP state change on the host while a rustls file is probed: the
+ * one tcp_close() makes when the process releases the socket (its last
+ * close(); inet_release() has cleared sock->sk by then) ends the
+ * connection.  Other changes do not: after a shutdown(), a reset or the
+ * peer's FIN the process can still read what was received.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(rustls_sock_state, const struct sock *sk, int oldstate,
+	     int newstate)
+{
+	struct socket *so = sk->sk_socket;
+
+	if (!so || so->sk != sk)
+		end_sock(sk);
+	return 0;
+}
+
+/*
+ * Every TCP socket destroyed on the host while a rustls file is probed:
+ * a socket released in state TCP_CLOSE (reset, or closed by both ends
+ * before the process's close()) changes state no more, and is destroyed
+ * at once.
+ */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(rustls_sock_destroy, const struct sock *sk)
+{
+	end_sock(sk);
 	return 0;
 }

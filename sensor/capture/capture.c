@@ -25,6 +25,8 @@
 /* Pending rescans of single processes after exec/dlopen. */
 #define RESCAN_MAX	512
 #define RESCAN_STAGES	4
+/* rustls's socket tracepoints: sock_recv_length, inet_sock_set_state, tcp_destroy_sock */
+#define RUSTLS_SOCK_PROGS	3
 
 /* When the rescans run, in ns after the exec/dlopen record was read. */
 static const __u64 rescan_delay_ns[RESCAN_STAGES] = {
@@ -51,9 +53,9 @@ struct capture {
 	__u64 unselected;	/* of them, from unselected images */
 	__u64 skips;		/* capture__skip_conn() calls */
 	bool multi;		/* uprobe_multi links (uprobe.h) */
-	/* rustls's sys_enter program, attached once a rustls file is */
-	struct bpf_link *rustls_sys;
-	int rustls_sys_err;	/* its attach failed: not tried again */
+	/* rustls's socket tracepoints, attached once a rustls file is probed */
+	struct bpf_link *rustls_sock[RUSTLS_SOCK_PROGS];
+	int rustls_sock_err;	/* their attach failed: not tried again */
 };
 
 static __u64 mono_ns(void)
@@ -145,29 +147,42 @@ static void run_rescans(struct capture *c, __u64 now)
  * and how much of it the scan took.  On our own root: one stat(2).
  */
 /*
- * Attaches rustls's system-call program (bpf/rustls.bpf.c: it names a
- * rustls connection by its socket) once the first rustls file has been
- * probed: it runs at every system call on the host, so not before.
- * It stays attached until the capture closes.
+ * Attaches rustls's socket tracepoints (bpf/rustls.bpf.c: they name a
+ * rustls connection by its socket and see its end) once the first rustls
+ * file has been probed: they run at every socket read, TCP state change
+ * and TCP socket destruction on the host, so not before.  They stay
+ * attached until the capture closes; if one fails, none is kept.
  */
-static void rustls_sys_sync(struct capture *c)
+static void rustls_sock_sync(struct capture *c)
 {
+	struct bpf_program *progs[RUSTLS_SOCK_PROGS] = {
+		c->skel->progs.rustls_sock_recv,
+		c->skel->progs.rustls_sock_state,
+		c->skel->progs.rustls_sock_destroy,
+	};
 	struct attach_stats as;
+	int i;
 
-	if (c->rustls_sys || c->rustls_sys_err)
+	if (c->rustls_sock[0] || c->rustls_sock_err)
 		return;
 	attach__stats(c->att, &as);
 	if (!as.stack_files[CAP_STACK_RUSTLS])
 		return;
-	c->rustls_sys = bpf_program__attach(c->skel->progs.rustls_sys_enter);
-	if (!c->rustls_sys) {
-		c->rustls_sys_err = -errno;
-		pr_err("attach tp_btf/sys_enter for rustls: %s; rustls "
-		       "calls are not captured",
-		       strerror(-c->rustls_sys_err));
-		return;
+	for (i = 0; i < RUSTLS_SOCK_PROGS; i++) {
+		c->rustls_sock[i] = bpf_program__attach(progs[i]);
+		if (!c->rustls_sock[i]) {
+			c->rustls_sock_err = -errno;
+			pr_err("attach %s for rustls: %s; rustls calls are not "
+			       "captured", bpf_program__section_name(progs[i]),
+			       strerror(-c->rustls_sock_err));
+			while (i--) {
+				bpf_link__destroy(c->rustls_sock[i]);
+				c->rustls_sock[i] = NULL;
+			}
+			return;
+		}
 	}
-	pr_info("rustls: sys_enter attached");
+	pr_info("rustls: socket tracepoints attached");
 }
 
 static void exec_scan_root(struct capture *c, const struct cap_hdr *h)
@@ -177,7 +192,7 @@ static void exec_scan_root(struct capture *c, const struct cap_hdr *h)
 
 	if (n <= 0)
 		return;
-	rustls_sys_sync(c);
+	rustls_sock_sync(c);
 	now = mono_ns();
 	pr_debug("pid %u: new root, %d file(s) attached %.3f ms after exec "
 		 "(scan %.3f ms)", h->tgid, n,
@@ -471,7 +486,7 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 		pr_err("attach uprobes: %s", strerror(-err));
 		goto out_close;
 	}
-	rustls_sys_sync(c);
+	rustls_sock_sync(c);
 	*out = c;
 	return 0;
 
@@ -511,7 +526,7 @@ int capture__poll(struct capture *c)
 	if (c->nrescan)
 		run_rescans(c, mono_ns());
 	take_identified(c);
-	rustls_sys_sync(c);
+	rustls_sock_sync(c);
 	return n;
 }
 
@@ -524,7 +539,7 @@ int capture__tick(struct capture *c, __u64 now_mono_ns)
 	if (c->nrescan)
 		run_rescans(c, now_mono_ns);
 	take_identified(c);
-	rustls_sys_sync(c);
+	rustls_sock_sync(c);
 	if (now_mono_ns < c->last_full_ns + CAPTURE_RESCAN_NS)
 		return 0;
 	c->last_full_ns = now_mono_ns;
@@ -661,11 +676,14 @@ bool capture__multi(const struct capture *c)
 
 void capture__close(struct capture *c)
 {
+	int i;
+
 	if (!c)
 		return;
 	/* Uprobes first, so nothing new reaches the ring we free next. */
 	attach__free(c->att);
-	bpf_link__destroy(c->rustls_sys);
+	for (i = 0; i < RUSTLS_SOCK_PROGS; i++)
+		bpf_link__destroy(c->rustls_sock[i]);
 	rings__free(c->rb);
 	capture_bpf__destroy(c->skel);
 	free(c);

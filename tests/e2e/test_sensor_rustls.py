@@ -116,8 +116,8 @@ def test_deno_fetch(request, sensor_run, version, proto):
 
 
 def rustls_conns_left(sensor, tgid):
-    """The connections (socket fds) of process @tgid that @sensor's
-    rustls_conns map still holds: those whose close() it has not seen.
+    """The connections (socket cookies) of process @tgid that @sensor's
+    rustls_conns map still holds: those whose end it has not seen.
     The map is found among the sensor process's file descriptors and
     read with bpftool."""
     ids = []
@@ -138,17 +138,19 @@ def rustls_conns_left(sensor, tgid):
                                          capture_output=True, text=True, check=True).stdout)
         left = []
         for e in dump:
-            # struct cap_conn_key: tgid (u32), pad, conn (u64: fd | 1 << 63)
+            # key: the socket's cookie (u64); value: the tgid (u32)
             key = bytes(int(b, 16) for b in e["key"])
-            if int.from_bytes(key[0:4], "little") == tgid:
-                left.append(int.from_bytes(key[8:16], "little") & 0xffffffff)
+            value = bytes(int(b, 16) for b in e["value"])
+            if int.from_bytes(value[0:4], "little") == tgid:
+                left.append(int.from_bytes(key[0:8], "little"))
         return sorted(left)
     raise AssertionError("the sensor has no rustls_conns map")
 
 
 # The connections of test_deno_connections, one after the other: closed
-# mid-response (close) or after the whole response (after).
-OWN = ["close", "after", "close", "after", "close", "close"]
+# mid-response (close), after the whole response (after), or after the
+# whole response with the sending side shut before it came (half).
+OWN = ["close", "after", "close", "after", "close", "half", "close"]
 
 
 @pytest.mark.parametrize("version", DENOS)
@@ -157,8 +159,10 @@ def test_deno_connections(sensor_run, version):
     socket and ended at that socket's close().  Deno opens connections
     one after the other (Deno.connectTls: their sockets get the same fd
     number in turn) and closes each, mid-response or once the whole
-    response is read.  Deno closes them on a thread of its blocking pool,
-    not the one that read and decrypted their records.  While deno still
+    response is read.  One shuts its sending side as soon as its request
+    is written, and its response comes after that: shutdown() is not the
+    connection's end, its close() is.  Deno closes them on a thread of its
+    blocking pool, not the one that read and decrypted their records.  While deno still
     runs, after each close: the connection is gone from the sensor's
     rustls_conns map, and a response cut mid-way is written at once,
     partial, with the text deno read (the idle timeout is 300 s; deno's

@@ -10,13 +10,18 @@
 //           the client after the first text: mid-response
 //   after   JSON over a connection of its own like close, closed once
 //           the whole response is read
+//   half    like after, but the client shuts its sending side
+//           (closeWrite(): close_notify, then shutdown(SHUT_WR)) as soon
+//           as the request is written, and the server reads the request
+//           0.3 s later (x-test-slow-read): the response comes after the
+//           client's FIN
 //   pair    two SSE calls through fetch() at once: two connections, their
 //           records interleaved (one text event every 50 ms each)
 // Waits for a line on stdin first (the test sends it once the sensor has
 // attached to this deno), then makes the calls of each mode in turn,
 // fetch()'s on pooled connections; with --step it waits for another line
 // before each later mode.  Each call's user message is
-// "deno <mode> says hello <tag>" (close, after: "deno <mode> <index> ...",
+// "deno <mode> says hello <tag>" (close, after, half: "deno <mode> <index> ...",
 // pair: "deno pair <index>.<0|1> ..."); one JSON line per call on stdout:
 // {lib, mode, pid, message, status, id, text, usage}.  CA: DENO_CERT (set
 // by the test).
@@ -44,15 +49,19 @@ function request(message, stream) {
 // A call on a TLS connection of its own, HTTP/1.1 written by hand.
 // stream: SSE, one text a second, and the connection is closed after the
 // first text (the rest of the response never comes); otherwise JSON,
-// closed once its Content-Length bytes are read.
-async function callOwn(message, stream) {
+// closed once its Content-Length bytes are read.  half: the sending side
+// is shut once the request is written.
+async function callOwn(message, stream, half) {
   const enc = new TextEncoder();
   const body = enc.encode(request(message, stream));
   const head = "POST /v1/chat/completions HTTP/1.1\r\nhost: api.openai.com\r\n" +
     Object.entries(HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join("") +
-    (stream ? "x-test-delta-delay: 1\r\n" : "") + `content-length: ${body.length}\r\n\r\n`;
+    (stream ? "x-test-delta-delay: 1\r\n" : "") + (half ? "x-test-slow-read: 0.3\r\n" : "") +
+    `content-length: ${body.length}\r\n\r\n`;
   const conn = await Deno.connectTls({ hostname: "api.openai.com", port: 443 });
   await conn.write(new Uint8Array([...enc.encode(head), ...body]));
+  if (half)
+    await conn.closeWrite();
   const dec = new TextDecoder(), buf = new Uint8Array(16384);
   let got = "", m;
   for (;;) {
@@ -120,8 +129,9 @@ for (const [i, mode] of args.entries()) {
     msgs.forEach((msg, k) => say(mode, msg, rs[k]));
     continue;
   }
-  const own = mode === "close" || mode === "after";
+  const own = mode === "close" || mode === "after" || mode === "half";
   const message = `deno ${own ? `${mode} ${i}` : mode} says hello ${tag}`.trim();
-  const r = own ? await callOwn(message, mode === "close") : await call(message, mode === "stream");
+  const r = own ? await callOwn(message, mode === "close", mode === "half") :
+    await call(message, mode === "stream");
   say(mode, message, r);
 }
