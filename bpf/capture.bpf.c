@@ -17,6 +17,8 @@ const volatile bool targ_write_at_entry = false;
 const volatile bool targ_targeted = false;
 const volatile __u64 targ_wakeup_gap_ns = 1000000;
 const volatile __u32 targ_chunk_bytes = CAP_CLASS_3;
+/* rustls.bpf.c: name a connection by its fd (kernels before 6.3) */
+const volatile bool targ_rustls_fd = false;
 
 calls_map_t calls SEC(".maps");
 rb_map_t rb SEC(".maps");

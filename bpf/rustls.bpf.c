@@ -26,7 +26,13 @@
  * ctx to it.  The connection ends when the process releases the socket
  * (its last close(), on whichever thread), seen in TCP's state change
  * or the socket's destruction.  These tracepoints run in the socket code
- * only, so no other system call pays for them.  A
+ * only, so no other system call pays for them.
+ *
+ * Kernels before 6.3 have no sock_recv_length.  There (targ_rustls_fd)
+ * a sys_enter program keeps the fd of each traced thread's last read
+ * instead, the init probe binds the ctx to it when it is a socket then,
+ * and close(fd) ends the connection; every system call of the host then
+ * takes the kernel's traced path.  In either design a
  * ctx without a binding (a process traced after its handshake, or a key
  * installed by a thread that has read no socket) is counted in
  * missed_calls and not emitted.
@@ -39,9 +45,23 @@
 #define CT_APPDATA	0x17
 /*
  * Connection ids of sockets: the socket's cookie (bpf_get_socket_cookie(),
- * unique per boot and never reused) | CONN_SOCK, apart from any pointer.
+ * unique per boot and never reused) | CONN_SOCK, apart from any pointer;
+ * with targ_rustls_fd, the fd | CONN_FD.
  */
 #define CONN_SOCK	(1ULL << 63)
+#define CONN_FD		(3ULL << 62)
+
+extern const volatile bool targ_rustls_fd;
+
+/* x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
+#define NR_READ		0
+#define NR_CLOSE	3
+#define NR_READV	19
+#define NR_RECVFROM	45
+#define NR_RECVMSG	47
+/* Those sys_enter looks at, as bits: one test for every other call. */
+#define NR_MASK		(1ULL << NR_READ | 1ULL << NR_CLOSE | 1ULL << NR_READV | \
+			 1ULL << NR_RECVFROM | 1ULL << NR_RECVMSG)
 
 /* include/linux/socket.h */
 #define MSG_PEEK	2
@@ -60,19 +80,22 @@ struct {
 	__type(value, __u64);
 } rustls_keys SEC(".maps");
 
-/* The cookie of the socket each thread last read data from. */
+/*
+ * The cookie of the socket each thread last read data from; with
+ * targ_rustls_fd, 1 + the fd of its last read of any file.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, __u64);
-} rustls_lastsock SEC(".maps");
+} rustls_last SEC(".maps");
 
 /*
  * Sockets (by cookie) of connections that made captured calls, and the
  * process that made them: their end is emitted.  Keyed by the cookie
  * alone because a TCP state change can run on any CPU and task (a
- * reset is handled in softirq).
+ * reset is handled in softirq); with targ_rustls_fd, by tgid << 32 | fd.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -136,24 +159,51 @@ static __always_inline void count_missed(void)
 		__sync_fetch_and_add(&st->missed_calls, 1);
 }
 
+/* The file type bits of an inode's i_mode (include/uapi/linux/stat.h). */
+#define MODE_FMT	0170000
+#define MODE_SOCK	0140000
+
+/*
+ * Whether @fd of @t's file table is a socket now (targ_rustls_fd).  Read
+ * at a key installation only, a few times per connection.
+ */
+static __always_inline bool fd_is_socket(struct task_struct *t, __s32 fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return false;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd) || !f)
+		return false;
+	return (BPF_CORE_READ(f, f_inode, i_mode) & MODE_FMT) == MODE_SOCK;
+}
+
 /*
  * Binds the EVP_AEAD_CTX of @k to the socket thread @t last read data
  * from, and tells every thread's copy (struct rustls_thread) that it
  * changed.  A thread that has read no socket leaves the ctx without a
- * binding: its records are counted in missed_calls.
+ * binding: its records are counted in missed_calls.  With
+ * targ_rustls_fd, the binding is to the fd of the thread's last read
+ * when that is a socket now; a key installed after a read of anything
+ * else (an eventfd, a pipe, a file) is left without one.
  */
 static __always_inline void bind_key(struct task_struct *t,
 				     struct rustls_key *k)
 {
-	__u64 *cookie = bpf_task_storage_get(&rustls_lastsock, t, 0, 0);
-	__u64 conn;
+	__u64 *last = bpf_task_storage_get(&rustls_last, t, 0, 0);
+	__u64 conn = 0;
 
-	if (!cookie || !*cookie) {
-		bpf_map_delete_elem(&rustls_keys, k);
-	} else {
-		conn = CONN_SOCK | *cookie;
+	if (last && *last && !targ_rustls_fd)
+		conn = CONN_SOCK | *last;
+	else if (last && *last && fd_is_socket(t, (__s32)(*last - 1)))
+		conn = CONN_FD | (__u32)(*last - 1);
+	if (conn)
 		bpf_map_update_elem(&rustls_keys, k, &conn, BPF_ANY);
-	}
+	else
+		bpf_map_delete_elem(&rustls_keys, k);
 	__sync_fetch_and_add(&rustls_keys_gen, 1);
 }
 
@@ -194,12 +244,19 @@ static __always_inline int key_slot(struct rustls_thread *r,
 	return i;
 }
 
+/* The rustls_conns key of @conn of @tgid. */
+static __always_inline __u64 conns_key(__u32 tgid, __u64 conn)
+{
+	return targ_rustls_fd ? (__u64)tgid << 32 | (__u32)conn :
+				conn & ~CONN_SOCK;
+}
+
 /* Remembers that the socket of @conn, of @tgid, made captured calls. */
 static __always_inline void note_conn(__u32 tgid, __u64 conn)
 {
-	__u64 cookie = conn & ~CONN_SOCK;
+	__u64 key = conns_key(tgid, conn);
 
-	bpf_map_update_elem(&rustls_conns, &cookie, &tgid, BPF_ANY);
+	bpf_map_update_elem(&rustls_conns, &key, &tgid, BPF_ANY);
 }
 
 /* The stack arguments of seal and open: in, in_len, ad, ad_len. */
@@ -369,7 +426,7 @@ int BPF_PROG(rustls_sock_recv, struct sock *sk, int ret, int flags)
 	t = bpf_get_current_task_btf();
 	if (!tgid_traced(t->tgid))
 		return 0;
-	slot = bpf_task_storage_get(&rustls_lastsock, t, 0,
+	slot = bpf_task_storage_get(&rustls_last, t, 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (slot)
 		*slot = bpf_get_socket_cookie(sk);
@@ -423,5 +480,37 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(rustls_sock_destroy, const struct sock *sk)
 {
 	end_sock(sk);
+	return 0;
+}
+
+/*
+ * Kernels before 6.3 (targ_rustls_fd; userspace loads this instead of the
+ * socket tracepoints): every system call while a rustls file is probed.
+ * Keeps the fd of each traced thread's last read, and ends a connection
+ * at its close(), on any thread of the process.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(rustls_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *t;
+	__u64 *slot, key;
+	__s32 fd;
+
+	if ((__u64)id >= 64 || !(NR_MASK >> id & 1))
+		return 0;
+	t = bpf_get_current_task_btf();
+	if (!tgid_traced(t->tgid))
+		return 0;
+	fd = (__s32)regs->di;
+	if (id == NR_CLOSE) {
+		key = conns_key(t->tgid, (__u32)fd);
+		if (!bpf_map_delete_elem(&rustls_conns, &key))
+			emit_conn_end(t->tgid, CONN_FD | (__u32)fd);
+		return 0;
+	}
+	slot = bpf_task_storage_get(&rustls_last, t, 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (slot)
+		*slot = (__u64)(__u32)fd + 1;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "capture/attach.h"
@@ -53,9 +54,13 @@ struct capture {
 	__u64 unselected;	/* of them, from unselected images */
 	__u64 skips;		/* capture__skip_conn() calls */
 	bool multi;		/* uprobe_multi links (uprobe.h) */
-	/* rustls's socket tracepoints, attached once a rustls file is probed */
+	/*
+	 * rustls's socket programs, attached once a rustls file is probed:
+	 * the socket tracepoints, or (rustls_fd) sys_enter in [0]
+	 */
 	struct bpf_link *rustls_sock[RUSTLS_SOCK_PROGS];
 	int rustls_sock_err;	/* their attach failed: not tried again */
+	bool rustls_fd;		/* connections named by fd (sys_enter) */
 };
 
 static __u64 mono_ns(void)
@@ -146,12 +151,63 @@ static void run_rescans(struct capture *c, __u64 now)
  * exec (the record's timestamp, CLOCK_MONOTONIC) to the probes in place,
  * and how much of it the scan took.  On our own root: one stat(2).
  */
+/* Whether the running kernel has the sock_recv_length tracepoint (6.3). */
+static bool sock_recv_tp_ok(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (!btf)
+		return false;
+	ok = btf__find_by_name_kind(btf, "btf_trace_sock_recv_length",
+				    BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return ok;
+}
+
 /*
- * Attaches rustls's socket tracepoints (bpf/rustls.bpf.c: they name a
+ * Chooses how rustls connections learn their socket (bpf/rustls.bpf.c),
+ * before the load: @mode (enum capture_rustls_sockets), auto taking the
+ * socket tracepoints where the kernel has sock_recv_length.  Only the
+ * chosen programs are loaded: a tp_btf program whose tracepoint the
+ * kernel lacks would fail the whole load.  Returns 0 or -errno.
+ */
+static int rustls_prepare(struct capture *c, int mode)
+{
+	struct bpf_program *tp[] = {
+		c->skel->progs.rustls_sock_recv,
+		c->skel->progs.rustls_sock_state,
+		c->skel->progs.rustls_sock_destroy,
+	};
+	bool fd;
+	int i, err;
+
+	fd = mode == CAPTURE_RUSTLS_SYSCALLS ||
+	     (mode == CAPTURE_RUSTLS_AUTO && !sock_recv_tp_ok());
+	c->rustls_fd = fd;
+	c->skel->rodata->targ_rustls_fd = fd;
+	for (i = 0; i < RUSTLS_SOCK_PROGS; i++) {
+		err = bpf_program__set_autoload(tp[i], !fd);
+		if (err)
+			return err;
+	}
+	err = bpf_program__set_autoload(c->skel->progs.rustls_sys_enter, fd);
+	if (!err)
+		pr_info("rustls: connections named by %s", fd ?
+			"fd, from a sys_enter program (no sock_recv_length "
+			"tracepoint, or capture.rustls_sockets: syscalls)" :
+			"socket, from socket tracepoints");
+	return err;
+}
+
+/*
+ * Attaches rustls's socket programs (bpf/rustls.bpf.c: they name a
  * rustls connection by its socket and see its end) once the first rustls
- * file has been probed: they run at every socket read, TCP state change
- * and TCP socket destruction on the host, so not before.  They stay
- * attached until the capture closes; if one fails, none is kept.
+ * file has been probed: they run for every process on the host, so not
+ * before.  The socket tracepoints run at every socket read, TCP state
+ * change and TCP socket destruction; the sys_enter program of kernels
+ * before 6.3 at every system call.  They stay attached until the capture
+ * closes; if one fails, none is kept.
  */
 static void rustls_sock_sync(struct capture *c)
 {
@@ -161,14 +217,18 @@ static void rustls_sock_sync(struct capture *c)
 		c->skel->progs.rustls_sock_destroy,
 	};
 	struct attach_stats as;
-	int i;
+	int i, n = RUSTLS_SOCK_PROGS;
 
 	if (c->rustls_sock[0] || c->rustls_sock_err)
 		return;
 	attach__stats(c->att, &as);
 	if (!as.stack_files[CAP_STACK_RUSTLS])
 		return;
-	for (i = 0; i < RUSTLS_SOCK_PROGS; i++) {
+	if (c->rustls_fd) {
+		progs[0] = c->skel->progs.rustls_sys_enter;
+		n = 1;
+	}
+	for (i = 0; i < n; i++) {
 		c->rustls_sock[i] = bpf_program__attach(progs[i]);
 		if (!c->rustls_sock[i]) {
 			c->rustls_sock_err = -errno;
@@ -182,7 +242,8 @@ static void rustls_sock_sync(struct capture *c)
 			return;
 		}
 	}
-	pr_info("rustls: socket tracepoints attached");
+	pr_info("rustls: %s attached", c->rustls_fd ? "sys_enter" :
+		"socket tracepoints");
 }
 
 static void exec_scan_root(struct capture *c, const struct cap_hdr *h)
@@ -253,6 +314,7 @@ void capture__opts_from_config(struct capture_opts *o,
 		.ringbuf_bytes = cfg->ringbuf_bytes,
 		.small_ringbuf_bytes = cfg->small_ringbuf_bytes,
 		.attach_mode = cfg->attach_mode,
+		.rustls_sockets = cfg->rustls_sockets,
 		.write_at_entry = cfg->write_probe == CONFIG_WRITE_AT_ENTRY,
 		.self_tgid = (__u32)getpid(),
 	};
@@ -277,6 +339,10 @@ static int check_opts(const struct capture_opts *in, struct capture_opts *o)
 	}
 	if (o->attach_mode > CAPTURE_ATTACH_PERF) {
 		pr_err("attach mode %d is unknown", o->attach_mode);
+		return -EINVAL;
+	}
+	if (o->rustls_sockets > CAPTURE_RUSTLS_SYSCALLS) {
+		pr_err("rustls sockets mode %d is unknown", o->rustls_sockets);
 		return -EINVAL;
 	}
 	if (o->ringbuf_bytes < 4096 ||
@@ -445,6 +511,9 @@ int capture__open(struct capture **out, const struct capture_opts *opts,
 	c->skel->rodata->targ_self_tgid = o.self_tgid;
 	c->skel->rodata->targ_write_at_entry = o.write_at_entry;
 	c->skel->rodata->targ_targeted = o.target != NULL;
+	err = rustls_prepare(c, o.rustls_sockets);
+	if (err)
+		goto out_close;
 	err = bpf_map__set_max_entries(c->skel->maps.rb, o.ringbuf_bytes);
 	if (!err)
 		err = bpf_map__set_max_entries(c->skel->maps.rb_small,

@@ -62,6 +62,7 @@ struct capture_opts {
 				 * record wakes the reader; 0: ringbuf_bytes
 				 * / 4 (the small ring's: a quarter of it) */
 	int attach_mode;	/* enum capture_attach_mode (config.h) */
+	int rustls_sockets;	/* enum capture_rustls_sockets (config.h) */
 	bool write_at_entry;	/* capture.write_probe: entry (one hit per
 				 * write; see docs/config.md) */
 	struct target *target;	/* targeted mode (target.h): borrowed, must

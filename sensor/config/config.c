@@ -46,6 +46,9 @@ static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const k8s_modes[] = { "auto", "true", "false", NULL };
 /* In the order of enum capture_attach_mode. */
 static const char *const attach_modes[] = { "auto", "multi", "perf", NULL };
+/* In the order of enum capture_rustls_sockets. */
+static const char *const rustls_sockets[] = { "auto", "tracepoints", "syscalls",
+					      NULL };
 /* In the order of enum config_write_probe. */
 static const char *const write_probes[] = { "return", "entry", NULL };
 
@@ -84,6 +87,8 @@ static const struct opt opts[] = {
 	  "auto", attach_modes },
 	{ "capture.write_probe", OPT_ENUM, F(write_probe), 0, 0, false, false,
 	  "return", write_probes },
+	{ "capture.rustls_sockets", OPT_ENUM, F(rustls_sockets), 0, 0, false,
+	  false, "auto", rustls_sockets },
 	{ "capture.targets.exe", OPT_LIST, F(target_exe), 0, 4095, false, true,
 	  NULL, NULL },
 	{ "capture.targets.comm", OPT_LIST, F(target_comm), 0, 4095, false,
@@ -132,6 +137,8 @@ _Static_assert(N_OPTS <= 64, "cfg_loader.seen has one bit per option");
 _Static_assert(N_OPTS <= CONFIG_MAX_KEYS, "config.source has one byte per option");
 _Static_assert(CAPTURE_ATTACH_AUTO == 0 && CAPTURE_ATTACH_MULTI == 1 &&
 	       CAPTURE_ATTACH_PERF == 2, "attach_modes[] follows the enum");
+_Static_assert(CAPTURE_RUSTLS_AUTO == 0 && CAPTURE_RUSTLS_TRACEPOINTS == 1 &&
+	       CAPTURE_RUSTLS_SYSCALLS == 2, "rustls_sockets[] follows the enum");
 _Static_assert(LOG_ERROR == 0 && LOG_WARN == 1 && LOG_INFO == 2 &&
 	       LOG_DEBUG == 3, "levels[] follows enum log_level");
 

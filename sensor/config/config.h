@@ -47,6 +47,7 @@ struct config {
 	uint32_t memory_budget_bytes;	/* capture.memory_budget_bytes, default 268435456, 1 MiB..2 GiB */
 	int attach_mode;		/* capture.attach_mode: auto|multi|perf, default auto (enum capture_attach_mode) */
 	int write_probe;		/* capture.write_probe: return|entry, default return (enum config_write_probe) */
+	int rustls_sockets;		/* capture.rustls_sockets: auto|tracepoints|syscalls, default auto (enum capture_rustls_sockets) */
 	/* capture.targets.*: "GLOB,GLOB,..." or NULL; all NULL = every process */
 	char *target_exe;		/* capture.targets.exe: /proc/PID/exe paths */
 	char *target_comm;		/* capture.targets.comm: process names */
@@ -86,6 +87,16 @@ enum capture_attach_mode {
 	CAPTURE_ATTACH_AUTO = 0,	/* uprobe_multi where the kernel has it */
 	CAPTURE_ATTACH_MULTI = 1,	/* uprobe_multi links (Linux >= 6.6) */
 	CAPTURE_ATTACH_PERF = 2,	/* one perf-event uprobe per function */
+};
+
+/*
+ * capture.rustls_sockets: how a rustls connection learns its socket
+ * (bpf/rustls.bpf.c).
+ */
+enum capture_rustls_sockets {
+	CAPTURE_RUSTLS_AUTO = 0,	/* tracepoints where the kernel has them */
+	CAPTURE_RUSTLS_TRACEPOINTS = 1,	/* sock_recv_length etc. (Linux >= 6.3) */
+	CAPTURE_RUSTLS_SYSCALLS = 2,	/* a sys_enter program */
 };
 
 /* kubernetes.enabled: auto = on when a node name and a token are there. */

@@ -138,7 +138,8 @@ def rustls_conns_left(sensor, tgid):
                                          capture_output=True, text=True, check=True).stdout)
         left = []
         for e in dump:
-            # key: the socket's cookie (u64); value: the tgid (u32)
+            # key: the socket's cookie, or tgid << 32 | fd (u64);
+            # value: the tgid (u32)
             key = bytes(int(b, 16) for b in e["key"])
             value = bytes(int(b, 16) for b in e["value"])
             if int.from_bytes(value[0:4], "little") == tgid:
@@ -155,6 +156,46 @@ OWN = ["close", "after", "close", "after", "close", "half", "close"]
 
 @pytest.mark.parametrize("version", DENOS)
 def test_deno_connections(sensor_run, version):
+    """check_deno_connections() under the shared sensor, which names a
+    connection by its socket from the socket tracepoints (this kernel has
+    sock_recv_length, and `capture.rustls_sockets: auto` takes them)."""
+    check_deno_connections(sensor_run, version)
+    log = open(sensor_run.sensor.log_path).read()
+    assert "rustls: socket tracepoints attached" in log, log[-3000:]
+    assert "sys_enter attached" not in log, log[-3000:]
+
+
+class OwnSensor:
+    """A sensor of a test's own, with what check_deno_connections() uses
+    of sensor_run."""
+
+    def __init__(self, server, workdir, config):
+        self.server = server
+        self.sensor = e2elib.Sensor(workdir, config=config).start()
+        self.events = e2elib.EventLog(self.sensor.out)
+        self.known_pids = set()
+
+
+def test_deno_connections_syscalls(server, no_other_sensor, tmp_path):
+    """check_deno_connections() under a sensor with
+    `capture.rustls_sockets: syscalls`, the design of kernels without the
+    sock_recv_length tracepoint (before 6.3): a sys_enter program keeps
+    each thread's last read fd and sees close(); only it is attached."""
+    run = OwnSensor(server, str(tmp_path), e2elib.SENSOR_CONFIG +
+                    "capture:\n  rustls_sockets: syscalls\n")
+    try:
+        check_deno_connections(run, DENOS[0], "conns syscalls %s" % DENOS[0])
+        log = open(run.sensor.log_path).read()
+        assert "rustls: sys_enter attached" in log, log
+        assert "socket tracepoints attached" not in log, log
+    finally:
+        rc = run.sensor.stop()
+    assert rc == 0, run.sensor.log_tail()
+    e2elib.check_lines_valid(run.sensor.out)
+    e2elib.check_whole_file(run.sensor.out, server.pid)
+
+
+def check_deno_connections(sensor_run, version, tag=None):
     """Every rustls connection of a Deno process is named by its own
     socket and ended at that socket's close().  Deno opens connections
     one after the other (Deno.connectTls: their sockets get the same fd
@@ -172,7 +213,7 @@ def test_deno_connections(sensor_run, version):
     other's bytes."""
     exe = deno_exe(version)
     server, sensor, log = sensor_run.server, sensor_run.sensor, sensor_run.events
-    tag = "conns %s" % version
+    tag = tag or "conns %s" % version
     modes = OWN + ["pair"]
     with tempfile.TemporaryDirectory(prefix="oisp-deno-") as d:
         c = start_deno(sensor_run, server, exe, d, modes + ["--tag", tag, "--step"])

@@ -450,6 +450,7 @@ Test(config, attach_mode_and_targets)
 		"    k8s_namespace: []\n", "t.yaml", err, sizeof(err)), 0,
 		"%s", err);
 	cr_expect_eq(cfg.attach_mode, 2);
+	cr_expect_eq(cfg.rustls_sockets, CAPTURE_RUSTLS_AUTO);
 	cr_expect_str_eq(cfg.target_exe, "/usr/bin/python3*,*/node");
 	cr_expect_str_eq(cfg.target_comm, "curl");
 	cr_expect_str_eq(cfg.target_cgroup, "/kubepods.slice/*");
@@ -473,6 +474,25 @@ Test(config, bad_targets_are_refused_with_line)
 		"capture:\n  attach_mode: kprobe\n", "t.yaml", err,
 		sizeof(err)), -EINVAL);
 	cr_expect(strstr(err, "t.yaml:2:") != NULL, "%s", err);
+}
+
+Test(config, rustls_sockets)
+{
+	char err[256] = "";
+
+	cr_assert_eq(config__load_string(&cfg,
+		"capture:\n  rustls_sockets: syscalls\n", "t.yaml", err,
+		sizeof(err)), 0, "%s", err);
+	cr_expect_eq(cfg.rustls_sockets, CAPTURE_RUSTLS_SYSCALLS);
+	cr_assert_eq(config__load_string(&cfg,
+		"capture:\n  rustls_sockets: tracepoints\n", "t.yaml", err,
+		sizeof(err)), 0, "%s", err);
+	cr_expect_eq(cfg.rustls_sockets, CAPTURE_RUSTLS_TRACEPOINTS);
+	cr_expect_eq(config__load_string(&cfg,
+		"capture:\n  rustls_sockets: kprobes\n", "t.yaml", err,
+		sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "t.yaml:2:") != NULL, "%s", err);
+	cr_expect(strstr(err, "capture.rustls_sockets") != NULL, "%s", err);
 }
 
 /* Environment overrides (config__load_env) and value sources. */
