@@ -16,6 +16,7 @@
 
 #include "capture/attach.h"
 #include "capture/capture.h"
+#include "capture/kbtf.h"
 #include "capture/rings.h"
 #include "capture.skel.h"
 #include "config/config.h"
@@ -151,20 +152,6 @@ static void run_rescans(struct capture *c, __u64 now)
  * exec (the record's timestamp, CLOCK_MONOTONIC) to the probes in place,
  * and how much of it the scan took.  On our own root: one stat(2).
  */
-/* Whether the running kernel has the sock_recv_length tracepoint (6.3). */
-static bool sock_recv_tp_ok(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool ok;
-
-	if (!btf)
-		return false;
-	ok = btf__find_by_name_kind(btf, "btf_trace_sock_recv_length",
-				    BTF_KIND_TYPEDEF) > 0;
-	btf__free(btf);
-	return ok;
-}
-
 /*
  * Chooses how rustls connections learn their socket (bpf/rustls.bpf.c),
  * before the load: @mode (enum capture_rustls_sockets), auto taking the
@@ -183,7 +170,8 @@ static int rustls_prepare(struct capture *c, int mode)
 	int i, err;
 
 	fd = mode == CAPTURE_RUSTLS_SYSCALLS ||
-	     (mode == CAPTURE_RUSTLS_AUTO && !sock_recv_tp_ok());
+	     (mode == CAPTURE_RUSTLS_AUTO &&
+	      !kbtf__has_type("btf_trace_sock_recv_length", BTF_KIND_TYPEDEF));
 	c->rustls_fd = fd;
 	c->skel->rodata->targ_rustls_fd = fd;
 	for (i = 0; i < RUSTLS_SOCK_PROGS; i++) {

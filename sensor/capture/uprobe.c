@@ -16,6 +16,7 @@
 
 #include "lib/log.h"
 #include "capture/uprobe.h"
+#include "capture/kbtf.h"
 
 /* From Linux 6.6's include/uapi/linux/bpf.h, absent from older headers. */
 #define UPROBE_BPF_TRACE_UPROBE_MULTI	48
@@ -48,15 +49,7 @@ struct uprobe_link {
 
 bool uprobe__multi_ok(void)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool ok;
-
-	if (!btf)
-		return false;
-	ok = btf__find_by_name_kind(btf, "bpf_uprobe_multi_link",
-				    BTF_KIND_STRUCT) > 0;
-	btf__free(btf);
-	return ok;
+	return kbtf__has_type("bpf_uprobe_multi_link", BTF_KIND_STRUCT);
 }
 
 int uprobe__prepare(struct bpf_program *prog, bool multi)
