@@ -72,7 +72,10 @@ struct rustls_key {
 	__u64 ctx;	/* EVP_AEAD_CTX * */
 };
 
-/* The connection (CONN_SOCK | cookie) each live EVP_AEAD_CTX belongs to. */
+/*
+ * The connection (CONN_SOCK | cookie, or CONN_FD | fd) each live
+ * EVP_AEAD_CTX belongs to.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);

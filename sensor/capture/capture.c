@@ -142,17 +142,6 @@ static void run_rescans(struct capture *c, __u64 now)
 }
 
 /*
- * At exec, before the new program has mapped its libraries: attach to
- * the TLS stacks' files of a container root seen for the first time
- * (attach.h), instead of after its maps show them (rescans below, or
- * the dlopen probe on its ld.so, itself attached only now).  The first
- * uprobe registered after a quiet spell waits for an RCU grace period
- * (8-20 ms measured in this VM, more under load), so a call made sooner
- * than that after the exec can still be missed.  Logged: time from the
- * exec (the record's timestamp, CLOCK_MONOTONIC) to the probes in place,
- * and how much of it the scan took.  On our own root: one stat(2).
- */
-/*
  * Chooses how rustls connections learn their socket (bpf/rustls.bpf.c),
  * before the load: @mode (enum capture_rustls_sockets), auto taking the
  * socket tracepoints where the kernel has sock_recv_length.  Only the
@@ -234,6 +223,17 @@ static void rustls_sock_sync(struct capture *c)
 		"socket tracepoints");
 }
 
+/*
+ * At exec, before the new program has mapped its libraries: attach to
+ * the TLS stacks' files of a container root seen for the first time
+ * (attach.h), instead of after its maps show them (rescans below, or
+ * the dlopen probe on its ld.so, itself attached only now).  The first
+ * uprobe registered after a quiet spell waits for an RCU grace period
+ * (8-20 ms measured in this VM, more under load), so a call made sooner
+ * than that after the exec can still be missed.  Logged: time from the
+ * exec (the record's timestamp, CLOCK_MONOTONIC) to the probes in place,
+ * and how much of it the scan took.  On our own root: one stat(2).
+ */
 static void exec_scan_root(struct capture *c, const struct cap_hdr *h)
 {
 	__u64 t0 = mono_ns(), now;
