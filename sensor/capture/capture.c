@@ -661,6 +661,8 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	st->procs_denied = as.procs_denied;
 	st->targeted = as.targeted;
 	st->multi = c->multi;
+	st->rustls_fd = c->rustls_fd;
+	st->rustls_attached = c->rustls_sock[0] != NULL;
 	st->records = c->records;
 	st->bytes = c->bytes;
 	st->unselected_records = c->unselected;

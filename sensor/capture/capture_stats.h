@@ -66,6 +66,8 @@ struct capture_stats {
 	CAPTURE_STATS(STATS_MEMBER)
 	bool targeted;		/* targeted mode is on */
 	bool multi;		/* uprobe_multi links */
+	bool rustls_fd;		/* rustls connections named by fd (sys_enter) */
+	bool rustls_attached;	/* rustls's socket programs are attached */
 	/* By enum cap_stack; stack_label[i] NULL: no stack has that id. */
 	struct capture_stack_stats stack[CAP_STACK_NR];
 	const char *stack_label[CAP_STACK_NR];	/* tls_stack.label */

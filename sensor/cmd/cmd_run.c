@@ -221,6 +221,10 @@ static int status_capture(const struct run *r, cJSON *root)
 	cJSON_AddStringToObject(a, "mode", cs.multi ? "uprobe_multi"
 							 : "perf-event");
 	cJSON_AddBoolToObject(a, "targeted", cs.targeted);
+	/* capture.rustls_sockets as chosen, and whether a rustls file made it attach */
+	cJSON_AddStringToObject(a, "rustls_sockets",
+				cs.rustls_fd ? "syscalls" : "tracepoints");
+	cJSON_AddBoolToObject(a, "rustls_attached", cs.rustls_attached);
 	/* A file that does not fit in memory is left out of the list. */
 	l.list = cJSON_AddArrayToObject(a, "list");
 	l.identifying = cJSON_AddArrayToObject(a, "identifying");

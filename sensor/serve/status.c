@@ -628,7 +628,8 @@ static void print_files(const struct printer *pr, const cJSON *list)
 
 static void print_attach(const struct printer *pr, const cJSON *root)
 {
-	const cJSON *obj, *list, *mode;
+	const cJSON *obj, *list, *mode, *rs, *on;
+	char buf[96];
 
 	obj = section(pr, root, "attach", "Attached");
 	if (!obj)
@@ -636,6 +637,14 @@ static void print_attach(const struct printer *pr, const cJSON *root)
 	mode = cJSON_GetObjectItemCaseSensitive(obj, "mode");
 	if (cJSON_IsString(mode))
 		print_value_line(pr, "uprobes", mode->valuestring, false);
+	rs = cJSON_GetObjectItemCaseSensitive(obj, "rustls_sockets");
+	on = cJSON_GetObjectItemCaseSensitive(obj, "rustls_attached");
+	if (cJSON_IsString(rs)) {
+		snprintf(buf, sizeof(buf), "%.32s, %s", rs->valuestring,
+			 cJSON_IsTrue(on) ? "attached" :
+			 "not attached (no rustls file probed yet)");
+		print_value_line(pr, "rustls sockets", buf, false);
+	}
 	print_files(pr, cJSON_GetObjectItemCaseSensitive(obj, "list"));
 	list = cJSON_GetObjectItemCaseSensitive(obj, "identifying");
 	if (cJSON_IsArray(list) && cJSON_GetArraySize(list) > 0) {

@@ -163,6 +163,8 @@ def test_deno_connections(sensor_run, version):
     log = open(sensor_run.sensor.log_path).read()
     assert "rustls: socket tracepoints attached" in log, log[-3000:]
     assert "sys_enter attached" not in log, log[-3000:]
+    st = sensor_run.sensor.status()["attach"]
+    assert (st["rustls_sockets"], st["rustls_attached"]) == ("tracepoints", True), st
 
 
 class OwnSensor:
@@ -188,6 +190,8 @@ def test_deno_connections_syscalls(server, no_other_sensor, tmp_path):
         log = open(run.sensor.log_path).read()
         assert "rustls: sys_enter attached" in log, log
         assert "socket tracepoints attached" not in log, log
+        st = run.sensor.status()["attach"]
+        assert (st["rustls_sockets"], st["rustls_attached"]) == ("syscalls", True), st
     finally:
         rc = run.sensor.stop()
     assert rc == 0, run.sensor.log_tail()

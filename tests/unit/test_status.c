@@ -25,7 +25,8 @@ static const char sample[] =
 	"\"truncated_bytes\":0,\"read_faults\":0,\"lost_control\":0,"
 	"\"files_attached\":3,\"ldso_attached\":1,\"procs_traced\":12,"
 	"\"attach_errors\":0},"
-	"\"attach\":{\"mode\":\"perf-event\",\"list\":[{\"path\":"
+	"\"attach\":{\"mode\":\"perf-event\",\"rustls_sockets\":\"tracepoints\","
+	"\"rustls_attached\":false,\"list\":[{\"path\":"
 	"\"/usr/lib/x86_64-linux-gnu/libssl.so.3\","
 	"\"dev\":2049,\"ino\":1234,\"processes\":10}]},"
 	"\"pipeline\":{\"connections\":4,\"connections_evicted\":0,"
@@ -275,6 +276,8 @@ Test(status, print_sample)
 	cr_assert(strstr(s, "  files_attached         3\n"), "%s", s);
 	cr_assert(strstr(s, "\nAttached\n"
 			    "  uprobes                perf-event\n"
+			    "  rustls sockets         tracepoints, not attached "
+			    "(no rustls file probed yet)\n"
 			    "  - /usr/lib/x86_64-linux-gnu/libssl.so.3\n"
 			    "      10 processes, dev 2049, ino 1234\n"
 			    "\nPipeline\n"), "%s", s);
