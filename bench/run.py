@@ -449,7 +449,7 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
     # characters); its cost to other programs is section
     # cost_rustls_host's.
     progs = {"gnutls": "gnutls_", "go": "go_", "boringssl": "boringssl_",
-             "rustls": ("rustls_enter", "rustls_return", "rustls_sock_rec")}.get(stack, "ssl_")
+             "rustls": ("rustls_enter", "rustls_return", SOCK_PROGS[0])}.get(stack, "ssl_")
     snap = {}
 
     def before():

@@ -27,7 +27,7 @@
 /* Pending rescans of single processes after exec/dlopen. */
 #define RESCAN_MAX	512
 #define RESCAN_STAGES	4
-/* rustls's socket tracepoints: sock_recv_length, inet_sock_set_state, tcp_destroy_sock */
+/* rustls's socket programs at most (rustls_progs()) */
 #define RUSTLS_SOCK_PROGS	3
 
 /* When the rescans run, in ns after the exec/dlopen record was read. */
@@ -55,13 +55,9 @@ struct capture {
 	__u64 unselected;	/* of them, from unselected images */
 	__u64 skips;		/* capture__skip_conn() calls */
 	bool multi;		/* uprobe_multi links (uprobe.h) */
-	/*
-	 * rustls's socket programs, attached once a rustls file is probed:
-	 * the socket tracepoints, or (rustls_fd) sys_enter in [0]
-	 */
+	/* rustls's socket programs (rustls_progs()), once a rustls file is probed */
 	struct bpf_link *rustls_sock[RUSTLS_SOCK_PROGS];
 	int rustls_sock_err;	/* their attach failed: not tried again */
-	bool rustls_fd;		/* connections named by fd (sys_enter) */
 };
 
 static __u64 mono_ns(void)
@@ -142,6 +138,30 @@ static void run_rescans(struct capture *c, __u64 now)
 }
 
 /*
+ * The socket programs of rustls's design @fd (bpf/rustls.bpf.c) into
+ * @p: the socket tracepoints, or the sys_enter program of kernels
+ * before 6.3.  Returns how many (at most RUSTLS_SOCK_PROGS).
+ */
+static int rustls_progs(const struct capture *c, bool fd,
+			struct bpf_program **p)
+{
+	if (fd) {
+		p[0] = c->skel->progs.rustls_sys_enter;
+		return 1;
+	}
+	p[0] = c->skel->progs.rustls_sock_recv;
+	p[1] = c->skel->progs.rustls_sock_state;
+	p[2] = c->skel->progs.rustls_sock_destroy;
+	return 3;
+}
+
+/* Whether rustls connections are named by fd (the sys_enter design). */
+static bool rustls_fd(const struct capture *c)
+{
+	return c->skel->rodata->targ_rustls_fd;
+}
+
+/*
  * Chooses how rustls connections learn their socket (bpf/rustls.bpf.c),
  * before the load: @mode (enum capture_rustls_sockets), auto taking the
  * socket tracepoints where the kernel has sock_recv_length.  Only the
@@ -150,37 +170,33 @@ static void run_rescans(struct capture *c, __u64 now)
  */
 static int rustls_prepare(struct capture *c, int mode)
 {
-	struct bpf_program *tp[] = {
-		c->skel->progs.rustls_sock_recv,
-		c->skel->progs.rustls_sock_state,
-		c->skel->progs.rustls_sock_destroy,
-	};
+	struct bpf_program *p[RUSTLS_SOCK_PROGS];
+	int d, i, n, err;
 	bool fd;
-	int i, err;
 
 	fd = mode == CAPTURE_RUSTLS_SYSCALLS ||
 	     (mode == CAPTURE_RUSTLS_AUTO &&
 	      !kbtf__has_type("btf_trace_sock_recv_length", BTF_KIND_TYPEDEF));
-	c->rustls_fd = fd;
 	c->skel->rodata->targ_rustls_fd = fd;
-	for (i = 0; i < RUSTLS_SOCK_PROGS; i++) {
-		err = bpf_program__set_autoload(tp[i], !fd);
-		if (err)
-			return err;
+	for (d = 0; d < 2; d++) {
+		n = rustls_progs(c, d, p);
+		for (i = 0; i < n; i++) {
+			err = bpf_program__set_autoload(p[i], d == fd);
+			if (err)
+				return err;
+		}
 	}
-	err = bpf_program__set_autoload(c->skel->progs.rustls_sys_enter, fd);
-	if (!err)
-		pr_info("rustls: connections named by %s", fd ?
-			"fd, from a sys_enter program (no sock_recv_length "
-			"tracepoint, or capture.rustls_sockets: syscalls)" :
-			"socket, from socket tracepoints");
-	return err;
+	pr_info("rustls: connections named by %s", fd ?
+		"fd, from a sys_enter program (no sock_recv_length "
+		"tracepoint, or capture.rustls_sockets: syscalls)" :
+		"socket, from socket tracepoints");
+	return 0;
 }
 
 /*
- * Attaches rustls's socket programs (bpf/rustls.bpf.c: they name a
- * rustls connection by its socket and see its end) once the first rustls
- * file has been probed: they run for every process on the host, so not
+ * Attaches rustls's socket programs (rustls_progs(): they name a rustls
+ * connection by its socket and see its end) once the first rustls file
+ * has been probed: they run for every process on the host, so not
  * before.  The socket tracepoints run at every socket read, TCP state
  * change and TCP socket destruction; the sys_enter program of kernels
  * before 6.3 at every system call.  They stay attached until the capture
@@ -188,23 +204,16 @@ static int rustls_prepare(struct capture *c, int mode)
  */
 static void rustls_sock_sync(struct capture *c)
 {
-	struct bpf_program *progs[RUSTLS_SOCK_PROGS] = {
-		c->skel->progs.rustls_sock_recv,
-		c->skel->progs.rustls_sock_state,
-		c->skel->progs.rustls_sock_destroy,
-	};
+	struct bpf_program *progs[RUSTLS_SOCK_PROGS];
 	struct attach_stats as;
-	int i, n = RUSTLS_SOCK_PROGS;
+	int i, n;
 
 	if (c->rustls_sock[0] || c->rustls_sock_err)
 		return;
 	attach__stats(c->att, &as);
 	if (!as.stack_files[CAP_STACK_RUSTLS])
 		return;
-	if (c->rustls_fd) {
-		progs[0] = c->skel->progs.rustls_sys_enter;
-		n = 1;
-	}
+	n = rustls_progs(c, rustls_fd(c), progs);
 	for (i = 0; i < n; i++) {
 		c->rustls_sock[i] = bpf_program__attach(progs[i]);
 		if (!c->rustls_sock[i]) {
@@ -219,7 +228,7 @@ static void rustls_sock_sync(struct capture *c)
 			return;
 		}
 	}
-	pr_info("rustls: %s attached", c->rustls_fd ? "sys_enter" :
+	pr_info("rustls: %s attached", rustls_fd(c) ? "sys_enter" :
 		"socket tracepoints");
 }
 
@@ -661,7 +670,7 @@ int capture__stats(const struct capture *c, struct capture_stats *st)
 	st->procs_denied = as.procs_denied;
 	st->targeted = as.targeted;
 	st->multi = c->multi;
-	st->rustls_fd = c->rustls_fd;
+	st->rustls_fd = rustls_fd(c);
 	st->rustls_attached = c->rustls_sock[0] != NULL;
 	st->records = c->records;
 	st->bytes = c->bytes;

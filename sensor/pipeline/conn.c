@@ -261,7 +261,7 @@ static bool hold_head(struct conn *c, enum proto_dir dir,
  * held bytes followed by a record that is not the start of a call
  * (records were lost) are dropped.  0 or -ENOMEM.
  */
-static int join_head(struct conns *cs, struct conn *c, enum proto_dir dir,
+static int join_head(struct conn *c, enum proto_dir dir,
 		     const struct cap_data *d, struct cap_data **out)
 {
 	size_t n = c->head_len;
@@ -491,7 +491,7 @@ static int conn_data(struct conns *cs, const struct cap_data *d)
 		stream_gap(cs, c, dir, PROTO_GAP_RECORDS_LOST);
 	if (hold_head(c, dir, d))
 		return 0;
-	if (join_head(cs, c, dir, d, &joined))
+	if (join_head(c, dir, d, &joined))
 		return -ENOMEM;
 	if (joined) {
 		/* Nothing was fed to the protocol the held bytes chose. */
