@@ -3,8 +3,10 @@
  * count.bpf.c - the floor of the cost-to-the-traced-program benchmark: a
  * uprobe and a uretprobe on SSL_write, SSL_write_ex, SSL_read and
  * SSL_read_ex that only count their hits (or GnuTLS's and Go's
- * counterparts, bench/count.c).  Whatever the sensor costs above this
- * is the sensor's own work; this much is the trap itself.
+ * counterparts, bench/count.c), and for rustls the socket-read BTF
+ * tracepoint the sensor attaches with its rustls probes.  Whatever the
+ * sensor costs above this is the sensor's own work; this much is the
+ * trap itself.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -82,4 +84,15 @@ SEC("uprobe")
 int cnt_read_site(void *ctx)
 {
 	return hit(COUNT_READ_RETURN);
+}
+
+/*
+ * rustls: the sock_recv_length tracepoint, which the sensor's rustls
+ * capture needs at every socket read (bpf/rustls.bpf.c); count.c loads
+ * it with --stack rustls only, on a kernel that has it.
+ */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(cnt_sock_recv, struct sock *sk, int ret, int flags)
+{
+	return hit(COUNT_SOCK_RECV);
 }

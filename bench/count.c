@@ -14,8 +14,13 @@
  * --lib is an executable or shared object with rustls over aws-lc and the
  * probes go where the sensor puts its own (capture/rustls.c): a uprobe on
  * EVP_AEAD_CTX_seal (counted as write_enter), a uprobe and a uretprobe on
- * _open (read_enter, read_return) and a uprobe on _init (write_ex_enter);
- * the sensor's socket tracepoints are not mirrored.  Prints "ready" once
+ * _open (read_enter, read_return) and a uprobe on _init (write_ex_enter),
+ * and, when the kernel has it (as the sensor decides, kbtf__has_type()),
+ * the socket-read BTF tracepoint sock_recv_length (sock_recv), which the
+ * sensor's rustls capture runs at every socket read; its tracepoints at a
+ * connection's end run once per connection and are not mirrored.  The
+ * floor is thus a counting program at every hook the sensor runs per
+ * call in the traced thread.  Prints "ready" once
  * attached; then each
  * line read on stdin prints the hit counts so far as one JSON line; EOF
  * detaches.
@@ -35,7 +40,9 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <linux/btf.h>
 
+#include "capture/kbtf.h"
 #include "capture/stack.h"
 #include "capture_abi.h"
 #include "count.h"
@@ -92,6 +99,7 @@ _Static_assert(GO_LINKS_MAX >= sizeof(probes) / sizeof(probes[0]),
 static const char *const slot_names[COUNT_NR] = {
 	"write_enter", "write_ex_enter", "read_enter", "read_ex_enter",
 	"write_return", "write_ex_return", "read_return", "read_ex_return",
+	"sock_recv",
 };
 
 struct opts {
@@ -286,6 +294,28 @@ static int attach_resolved(struct count_bpf *skel, const struct opts *o,
 	return err;
 }
 
+/*
+ * --stack rustls: the uprobes of attach_resolved(), and the socket-read
+ * tracepoint when it is loaded, its link in the last of links[].
+ */
+static int attach_rustls(struct count_bpf *skel, const struct opts *o,
+			 struct bpf_link **links)
+{
+	struct bpf_program *sock = skel->progs.cnt_sock_recv;
+	int err;
+
+	err = attach_resolved(skel, o, &rustls_stack, true, links);
+	if (err || !bpf_program__autoload(sock))
+		return err;
+	links[GO_LINKS_MAX - 1] = bpf_program__attach(sock);
+	if (!links[GO_LINKS_MAX - 1]) {
+		err = -errno;
+		fprintf(stderr, "count: attach sock_recv_length: %s\n",
+			strerror(-err));
+	}
+	return err;
+}
+
 static int print_counts(struct count_bpf *skel)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd, err, cpu;
@@ -331,9 +361,18 @@ int main(int argc, char **argv)
 			"[--writes both|entry|return] [--reads both|entry|return]\n");
 		return 2;
 	}
-	skel = count_bpf__open_and_load();
+	skel = count_bpf__open();
 	if (!skel) {
 		err = -errno;
+		fprintf(stderr, "count: open: %s\n", strerror(-err));
+		goto out;
+	}
+	bpf_program__set_autoload(skel->progs.cnt_sock_recv,
+				  o.stack == STACK_RUSTLS &&
+				  kbtf__has_type("btf_trace_sock_recv_length",
+						 BTF_KIND_TYPEDEF));
+	err = count_bpf__load(skel);
+	if (err) {
 		fprintf(stderr, "count: load: %s\n", strerror(-err));
 		goto out;
 	}
@@ -342,7 +381,7 @@ int main(int argc, char **argv)
 	else if (o.stack == STACK_BORINGSSL)
 		err = attach_resolved(skel, &o, &boringssl_stack, true, links);
 	else if (o.stack == STACK_RUSTLS)
-		err = attach_resolved(skel, &o, &rustls_stack, true, links);
+		err = attach_rustls(skel, &o, links);
 	else
 		err = attach_all(skel, &o, links);
 	if (err)

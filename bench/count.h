@@ -15,6 +15,7 @@ enum count_slot {
 	COUNT_WRITE_EX_RETURN,
 	COUNT_READ_RETURN,
 	COUNT_READ_EX_RETURN,
+	COUNT_SOCK_RECV,	/* rustls: the socket-read tracepoint */
 	COUNT_NR,
 };
 

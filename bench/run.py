@@ -481,7 +481,36 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
         h1, runs1 = probe.hits(), bpf_prog_runs(mine, "cnt_")
         r["hits"] = sum(h1.values()) - sum(h0.values())
         r["bpf_ns"] = runs_delta(runs0, runs1)[1]
+        if stack == "rustls":
+            # The counting socket-read program alone (bench/count.bpf.c).
+            sock = bpf_prog_runs(mine, "cnt_sock_recv").keys()
+            r["sock_ns"] = runs_delta({i: runs0.get(i, (0, 0)) for i in sock},
+                                      {i: runs1[i] for i in sock})[1]
     return r
+
+
+def prime(env, sensor, stack):
+    """Has @sensor identify the bench's Bun or Deno executable before the
+    measured runs, with an idle process of it: from then on the sensor
+    probes each new process of that build at its exec (capture/idcache.c),
+    before it runs, as the floor's counting probes are from the start and
+    as a deployed sensor does once it has seen a build.  A process probed
+    only after it started (its build identified meanwhile) ran the
+    sensor's programs about 40 % slower per call in this VM, all its run
+    long (Deno, 4 KiB, 2026-12-06); RESULTS.md 1e says so."""
+    if stack == "rustls":
+        argv, penv = [env.deno, "eval", "await new Promise(r => setTimeout(r, 30000))"], \
+            env.deno_env()
+    elif stack == "boringssl":
+        argv, penv = [env.bun, "-e", "await Bun.sleep(30000)"], None
+    else:
+        return
+    p = subprocess.Popen(argv, env=penv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        sensor.wait_probed(p.pid)
+    finally:
+        p.kill()
+        p.wait()
 
 
 def bench_cost(env, a, configs=COST_CONFIGS, modes=MODES, stack="openssl", sizes=SIZES):
@@ -500,6 +529,7 @@ def bench_cost(env, a, configs=COST_CONFIGS, modes=MODES, stack="openssl", sizes
                 elif cfg.startswith("sensor"):
                     probe = Sensor(env, cpus="1", config=SENSOR_CONFIGS[cfg])
                     probe.wait_ready()
+                    prime(env, probe, stack)
                 try:
                     for mode in modes:
                         for size in sizes:
@@ -546,9 +576,11 @@ def bench_cost_rustls(env, a):
 
 RUSTLS_COST_CONFIGS = (
     ("none", "no probes"),
-    ("floor", "counting uprobes where the sensor puts its own, found by the sensor's "
-     "resolver (`capture/rustls.c`): the entries of aws-lc's `EVP_AEAD_CTX_seal`, `_open` "
-     "and `_init`, and `_open`'s return (uretprobe)"),
+    ("floor", "counting programs at every hook the sensor runs in the traced thread: "
+     "uprobes where the sensor puts its own, found by the sensor's resolver "
+     "(`capture/rustls.c`), on the entries of aws-lc's `EVP_AEAD_CTX_seal`, `_open` and "
+     "`_init` and on `_open`'s return (uretprobe), and the socket-read tracepoint "
+     "`sock_recv_length` (BTF), which the sensor's rustls capture needs at each socket read"),
     ("sensor", "oisp-sensor run (default config): denobench's server end is recognised at "
      "its first request and no longer copied"),
     ("sensor_all", "oisp-sensor run with `filters.server_side: true`: every call copied"),
@@ -730,6 +762,8 @@ def cost_summary(raw, configs=COST_CONFIGS, modes=MODES, sizes=SIZES):
                     row["hits_per_call"] = sum(r["hits"] for r in rs) / calls
                     row["bpf_ns_per_hit"] = (sum(r["bpf_ns"] for r in rs)
                                              / max(1, sum(r["hits"] for r in rs)))
+                if "sock_ns" in rs[0]:
+                    row["sock_ns_per_call"] = sum(r["sock_ns"] for r in rs) / calls
                 if "captured_calls" in rs[0]:
                     row["captured_per_call"] = sum(r["captured_calls"] for r in rs) / calls
                     row["skipped_per_call"] = sum(r.get("skipped_calls", 0) for r in rs) / calls
@@ -1193,7 +1227,16 @@ def md_cost_bun(c):
         "measuring. Pinned to CPU 0, the sensor to CPU 1. The columns are section 1's; "
         "*calls/round* counts `write()` calls and data callbacks (a callback is one or more "
         "`SSL_read` calls: *hits/call* above 2 is the extra reads), and *SSL_write*/*SSL_read* "
-        "added are not measured (–).", ""])
+        "added are not measured (–). " + PRIMED, ""])
+
+
+# Sections 1d and 1e: see prime().
+PRIMED = ("Each sensor run first identifies the executable with an idle process of it, so "
+          "that every measured process is probed at its exec, before it runs, as the floor's "
+          "probes are and as a deployed sensor probes a build it has seen. A process probed "
+          "only after it started (its build identified meanwhile) ran the sensor's programs "
+          "about 40 % slower per call all its run long (Deno, 4 KiB, 2026-12-06: 1,437 against "
+          "1,029 ns); before 2026-12-06 the first size of each sensor run was measured so.")
 
 
 def md_replay(r):
@@ -1318,7 +1361,11 @@ def md_startup(s):
 
 
 def md_cost_rustls(c):
-    return md_cost(c, RUSTLS_COST_CONFIGS, [
+    return md_cost(c, RUSTLS_COST_CONFIGS, md_rustls_head(c))
+
+
+def md_rustls_head(c):
+    return [
         "## 1e. Cost to the traced program, Deno (rustls over aws-lc)", "",
         "`bench/denobench.js`, run by Deno 2.9.6 (npm, stripped, rustls 0.23.40 on aws-lc-rs), "
         "makes tlsbench's rounds over Deno's own TLS: a server (`Deno.listenTls`) and a client "
@@ -1331,8 +1378,27 @@ def md_cost_rustls(c):
         "CPU 0, the sensor to CPU 1. The columns are section 1's; *calls/round* counts "
         "`write()` and `read()` calls, and the probes fire per TLS record (*hits/call*). "
         "The sensor's BPF time counts its uprobes and its socket-read tracepoint "
-        "(`sock_recv_length`, which runs in the traced thread at each socket read that "
-        "returns data; its host-wide cost is section 1f's).", ""])
+        "(`sock_recv_length`, which runs in the traced thread at each socket read; its "
+        "host-wide cost is section 1f's), and the floor has a counting program at each of "
+        "those hooks: the floor is what any capture at them costs, the rest is the "
+        "sensor's own work.%s " % sock_floor_note(c) + PRIMED, ""]
+
+
+def sock_floor_note(c):
+    """What the floor's counting socket-read program costs per call: how
+    much higher *in thread* would be with uprobes alone in the floor."""
+    parts = []
+    for s in c["summary"]:
+        f = s["configs"].get("floor", {})
+        if "sock_ns_per_call" in f and f.get("added_us_per_call"):
+            parts.append("%d B: %.0f ns (%.1f points)" % (
+                s["size"], f["sock_ns_per_call"],
+                100 * f["sock_ns_per_call"] / 1e3 / f["added_us_per_call"]))
+    if not parts:
+        return ""
+    return (" The floor's counting socket-read program took per call " + ", ".join(parts)
+            + ": with uprobes alone in the floor, *in thread* would be that many points "
+            "higher.")
 
 
 # Ring section: record sizes (bytes of plaintext), ring sizes, and the
