@@ -6,6 +6,7 @@
  *	ringbench --ring BYTES --len BYTES [--count N] [--gap-us N]
  *		  [--hdr BYTES] [--round64] [--src-off BYTES] [--touch STRIDE]
  *		  [--src-touch] [--prequery] [--perf] [--stage]
+ *		  [--fork early|late] [--idle-ms N]
  *
  * The main thread (pin it to one CPU) calls target() COUNT times, each
  * after touching 32 KiB of its own memory and waiting GAP_US
@@ -34,6 +35,17 @@
  * and writes a small record naming it to a 1 MiB ring; the reader, woken
  * once a quarter of the slots are taken, copies the slot out with a map
  * lookup and gives it back.
+ *
+ * --fork runs the calls in a child, a fresh exec of ringbench, with the
+ * reader in the parent; all its calls after the attach are counted.
+ * early: the uprobe (on the file, every process) is attached before the
+ * exec, so the kernel writes the breakpoint when the child maps the
+ * file.  late: it is attached LATE_MS after the exec, into the running
+ * child.  --idle-ms makes the child wait that long before its first
+ * call: with late and more than LATE_MS, the breakpoint goes in before
+ * the child has run target().  (A program the sensor probes only after
+ * it started, its build identified meanwhile, ran the sensor's programs
+ * slower all its life: docs/design-rustls.md.)
  */
 
 #include <errno.h>
@@ -46,12 +58,16 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 
 #include "ringbench.skel.h"
+
+/* --fork late: the uprobe is attached this long after the child's exec. */
+#define LATE_MS		300
 
 static volatile int stop;
 static volatile unsigned long sink;
@@ -180,6 +196,9 @@ int main(int argc, char **argv)
 		{ "perf", no_argument, NULL, 'P' },
 		{ "prequery", no_argument, NULL, 'Q' },
 		{ "stage", no_argument, NULL, 'S' },
+		{ "fork", required_argument, NULL, 'F' },
+		{ "idle-ms", required_argument, NULL, 'I' },
+		{ "child", no_argument, NULL, 'C' },
 		{ 0 }
 	};
 	unsigned long ring = 4 << 20, len = 128, count = 40000, gap_us = 25;
@@ -187,7 +206,10 @@ int main(int argc, char **argv)
 	long src_off = -1;
 	unsigned long touch = 4096;
 	bool round64 = false, src_touch = false, use_perf = false, prequery = false;
-	bool use_stage = false;
+	bool use_stage = false, child = false;
+	int forkmode = 0;	/* 1: early (attached before exec), 2: late */
+	unsigned long idle_ms = 0;
+	pid_t pid = 0;
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "target");
 	struct readers rd = { 0 };
 	struct ringbench_bpf *skel;
@@ -210,12 +232,16 @@ int main(int argc, char **argv)
 		case 'P': use_perf = true; break;
 		case 'Q': prequery = true; break;
 		case 'S': use_stage = true; break;
+		case 'F': forkmode = !strcmp(optarg, "early") ? 1 : 2; break;
+		case 'I': idle_ms = strtoul(optarg, NULL, 0); break;
+		case 'C': child = true; break;
 		case 's': src_off = strtol(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: ringbench --ring BYTES --len BYTES "
 				"[--count N] [--gap-us N] [--hdr BYTES] [--round64] "
 				"[--src-off BYTES] [--touch STRIDE] [--src-touch] "
-				"[--prequery] [--perf] [--stage]\n");
+				"[--prequery] [--perf] [--stage] [--fork early|late] "
+				"[--idle-ms N]\n");
 			return 2;
 		}
 	}
@@ -224,6 +250,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringbench: --len 1..65536, --ring a power of two, "
 			"--hdr 0..184 in 8s, --src-off < 4096\n");
 		return 2;
+	}
+	if (child) {
+		buf = malloc(len);
+		scratch = calloc(1, 32 << 10);
+		memset(buf, 'a', len);
+		usleep(idle_ms * 1000);
+		for (i = 0; i < count; i++) {
+			for (k = 0; k < (32 << 10); k += 64)
+				scratch[k]++;
+			for (t = now_ns(); now_ns() - t < gap_us * 1000;)
+				;
+			target(buf, len);
+		}
+		return 0;
 	}
 	skel = ringbench_bpf__open();
 	if (!skel)
@@ -247,11 +287,17 @@ int main(int argc, char **argv)
 	}
 	if (ringbench_bpf__load(skel))
 		goto out;
-	link = bpf_program__attach_uprobe_opts(skel->progs.emit, getpid(),
+	link = bpf_program__attach_uprobe_opts(skel->progs.emit,
+					       forkmode ? -1 : getpid(),
 					       "/proc/self/exe", 0, &uo);
 	if (!link) {
 		fprintf(stderr, "ringbench: attach: %s\n", strerror(errno));
 		goto out;
+	}
+	if (forkmode == 2) {
+		/* Attached again once the child runs. */
+		bpf_link__destroy(link);
+		link = NULL;
 	}
 	if (use_stage) {
 		__u32 n = (__u32)(ring / 65536), idx;
@@ -309,6 +355,35 @@ int main(int argc, char **argv)
 	if (pthread_create(&th, NULL, reader, &rd))
 		goto out;
 	pin_next(-1);
+	if (forkmode) {
+		char sc[32], sl[32], sg[32], si[32];
+		char a0[] = "ringbench", a1[] = "--child", a2[] = "--count",
+		     a3[] = "--len", a4[] = "--gap-us", a5[] = "--idle-ms";
+		char *av[] = { a0, a1, a2, sc, a3, sl, a4, sg, a5, si, NULL };
+
+		snprintf(sc, sizeof(sc), "%lu", count);
+		snprintf(sl, sizeof(sl), "%lu", len);
+		snprintf(sg, sizeof(sg), "%lu", gap_us);
+		snprintf(si, sizeof(si), "%lu", idle_ms);
+		pid = fork();
+		if (!pid) {
+			execv("/proc/self/exe", av);
+			_exit(127);
+		}
+		if (pid < 0)
+			goto out;
+		if (forkmode == 2) {
+			usleep(LATE_MS * 1000);
+			link = bpf_program__attach_uprobe_opts(skel->progs.emit,
+							       -1, "/proc/self/exe", 0, &uo);
+			if (!link)
+				fprintf(stderr, "ringbench: attach: %s\n", strerror(errno));
+		}
+		waitpid(pid, NULL, 0);
+		if (!link)
+			goto out;
+		count = 0;	/* the child made the calls */
+	}
 	for (i = 0; i < count; i++) {
 		for (k = 0; k < (32 << 10); k += 64)
 			scratch[k]++;
