@@ -296,19 +296,25 @@ static int attach_resolved(struct count_bpf *skel, const struct opts *o,
 
 /*
  * --stack rustls: the uprobes of attach_resolved(), and the socket-read
- * tracepoint when it is loaded, its link in the last of links[].
+ * tracepoint when it is loaded, its link in the first free entry of
+ * links[] (GO_LINKS_MAX).
  */
 static int attach_rustls(struct count_bpf *skel, const struct opts *o,
 			 struct bpf_link **links)
 {
 	struct bpf_program *sock = skel->progs.cnt_sock_recv;
+	unsigned int i = 0;
 	int err;
 
 	err = attach_resolved(skel, o, &rustls_stack, true, links);
 	if (err || !bpf_program__autoload(sock))
 		return err;
-	links[GO_LINKS_MAX - 1] = bpf_program__attach(sock);
-	if (!links[GO_LINKS_MAX - 1]) {
+	while (i < GO_LINKS_MAX && links[i])
+		i++;
+	if (i == GO_LINKS_MAX)
+		return -E2BIG;
+	links[i] = bpf_program__attach(sock);
+	if (!links[i]) {
 		err = -errno;
 		fprintf(stderr, "count: attach sock_recv_length: %s\n",
 			strerror(-err));

@@ -181,6 +181,35 @@ static unsigned long now_ns(void)
 	return (unsigned long)ts.tv_sec * 1000000000UL + (unsigned long)ts.tv_nsec;
 }
 
+/*
+ * One call as a traced program makes it: 32 KiB of its own memory
+ * touched, GAP_US of its own work, then target() on the @len bytes at
+ * @buf.
+ */
+static void make_call(unsigned char *scratch, const unsigned char *buf,
+		      unsigned long len, unsigned long gap_us)
+{
+	unsigned long t;
+	int k;
+
+	for (k = 0; k < (32 << 10); k += 64)
+		scratch[k]++;
+	for (t = now_ns(); now_ns() - t < gap_us * 1000;)
+		;
+	target(buf, len);
+}
+
+/* The calls' source, @len bytes: malloc()'s, or at @src_off from a page. */
+static unsigned char *alloc_src(unsigned long len, long src_off)
+{
+	unsigned char *buf;
+
+	if (src_off < 0)
+		return malloc(len);
+	buf = aligned_alloc(4096, 4096 + ((len + 4095) & ~4095UL));
+	return buf ? buf + src_off : NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -209,15 +238,14 @@ int main(int argc, char **argv)
 	bool use_stage = false, child = false;
 	int forkmode = 0;	/* 1: early (attached before exec), 2: late */
 	unsigned long idle_ms = 0;
-	pid_t pid = 0;
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "target");
 	struct readers rd = { 0 };
 	struct ringbench_bpf *skel;
 	unsigned char *buf, *scratch;
 	struct bpf_link *link;
 	pthread_t th;
-	unsigned long i, t;
-	int c, k, err = 1;
+	unsigned long i;
+	int c, err = 1;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -232,7 +260,10 @@ int main(int argc, char **argv)
 		case 'P': use_perf = true; break;
 		case 'Q': prequery = true; break;
 		case 'S': use_stage = true; break;
-		case 'F': forkmode = !strcmp(optarg, "early") ? 1 : 2; break;
+		case 'F':
+			forkmode = !strcmp(optarg, "early") ? 1 :
+				   !strcmp(optarg, "late") ? 2 : -1;
+			break;
 		case 'I': idle_ms = strtoul(optarg, NULL, 0); break;
 		case 'C': child = true; break;
 		case 's': src_off = strtol(optarg, NULL, 0); break;
@@ -246,23 +277,20 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!len || len > 65536 || !ring || (ring & (ring - 1)) ||
-	    hdr > 184 || hdr % 8 || src_off > 4095) {
+	    hdr > 184 || hdr % 8 || src_off > 4095 || forkmode < 0) {
 		fprintf(stderr, "ringbench: --len 1..65536, --ring a power of two, "
-			"--hdr 0..184 in 8s, --src-off < 4096\n");
+			"--hdr 0..184 in 8s, --src-off < 4096, --fork early or late\n");
 		return 2;
 	}
+	buf = alloc_src(len, src_off);
+	scratch = calloc(1, 32 << 10);
+	if (!buf || !scratch)
+		return 1;
+	memset(buf, 'a', len);
 	if (child) {
-		buf = malloc(len);
-		scratch = calloc(1, 32 << 10);
-		memset(buf, 'a', len);
 		usleep(idle_ms * 1000);
-		for (i = 0; i < count; i++) {
-			for (k = 0; k < (32 << 10); k += 64)
-				scratch[k]++;
-			for (t = now_ns(); now_ns() - t < gap_us * 1000;)
-				;
-			target(buf, len);
-		}
+		for (i = 0; i < count; i++)
+			make_call(scratch, buf, len, gap_us);
 		return 0;
 	}
 	skel = ringbench_bpf__open();
@@ -340,31 +368,27 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (src_off < 0) {
-		buf = malloc(len);
-	} else {
-		buf = aligned_alloc(4096, 4096 + ((len + 4095) & ~4095UL));
-		if (buf)
-			buf += src_off;
-	}
-	scratch = calloc(1, 32 << 10);
-	if (!rd.rb || !buf || !scratch)
+	if (!rd.rb)
 		goto out;
-	memset(buf, 'a', len);
 	pin_next(1);
 	if (pthread_create(&th, NULL, reader, &rd))
 		goto out;
 	pin_next(-1);
 	if (forkmode) {
-		char sc[32], sl[32], sg[32], si[32];
+		char sc[32], sl[32], sg[32], si[32], so[32];
 		char a0[] = "ringbench", a1[] = "--child", a2[] = "--count",
-		     a3[] = "--len", a4[] = "--gap-us", a5[] = "--idle-ms";
-		char *av[] = { a0, a1, a2, sc, a3, sl, a4, sg, a5, si, NULL };
+		     a3[] = "--len", a4[] = "--gap-us", a5[] = "--idle-ms",
+		     a6[] = "--src-off";
+		char *av[] = { a0, a1, a2, sc, a3, sl, a4, sg, a5, si, a6, so,
+			       NULL };
+		pid_t pid;
+		int status;
 
 		snprintf(sc, sizeof(sc), "%lu", count);
 		snprintf(sl, sizeof(sl), "%lu", len);
 		snprintf(sg, sizeof(sg), "%lu", gap_us);
 		snprintf(si, sizeof(si), "%lu", idle_ms);
+		snprintf(so, sizeof(so), "%ld", src_off);
 		pid = fork();
 		if (!pid) {
 			execv("/proc/self/exe", av);
@@ -379,17 +403,17 @@ int main(int argc, char **argv)
 			if (!link)
 				fprintf(stderr, "ringbench: attach: %s\n", strerror(errno));
 		}
-		waitpid(pid, NULL, 0);
+		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status)) {
+			fprintf(stderr, "ringbench: the child failed\n");
+			goto out;
+		}
 		if (!link)
 			goto out;
 		count = 0;	/* the child made the calls */
 	}
 	for (i = 0; i < count; i++) {
-		for (k = 0; k < (32 << 10); k += 64)
-			scratch[k]++;
-		for (t = now_ns(); now_ns() - t < gap_us * 1000;)
-			;
-		target(buf, len);
+		make_call(scratch, buf, len, gap_us);
 		if (i == count / 10) {
 			skel->bss->sum_ns = 0;
 			skel->bss->copy_ns = 0;

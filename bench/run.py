@@ -483,9 +483,8 @@ def cost_case(env, cfg, probe, mode, size, seconds, quiet_timeout, stack="openss
         r["bpf_ns"] = runs_delta(runs0, runs1)[1]
         if stack == "rustls":
             # The counting socket-read program alone (bench/count.bpf.c).
-            sock = bpf_prog_runs(mine, "cnt_sock_recv").keys()
-            r["sock_ns"] = runs_delta({i: runs0.get(i, (0, 0)) for i in sock},
-                                      {i: runs1[i] for i in sock})[1]
+            sock = bpf_prog_runs(mine, "cnt_sock_recv")
+            r["sock_ns"] = runs_delta(runs0, {i: runs1[i] for i in sock})[1]
     return r
 
 
@@ -1361,11 +1360,7 @@ def md_startup(s):
 
 
 def md_cost_rustls(c):
-    return md_cost(c, RUSTLS_COST_CONFIGS, md_rustls_head(c))
-
-
-def md_rustls_head(c):
-    return [
+    return md_cost(c, RUSTLS_COST_CONFIGS, [
         "## 1e. Cost to the traced program, Deno (rustls over aws-lc)", "",
         "`bench/denobench.js`, run by Deno 2.9.6 (npm, stripped, rustls 0.23.40 on aws-lc-rs), "
         "makes tlsbench's rounds over Deno's own TLS: a server (`Deno.listenTls`) and a client "
@@ -1381,7 +1376,7 @@ def md_rustls_head(c):
         "(`sock_recv_length`, which runs in the traced thread at each socket read; its "
         "host-wide cost is section 1f's), and the floor has a counting program at each of "
         "those hooks: the floor is what any capture at them costs, the rest is the "
-        "sensor's own work.%s " % sock_floor_note(c) + PRIMED, ""]
+        "sensor's own work.%s " % sock_floor_note(c) + PRIMED, ""])
 
 
 def sock_floor_note(c):
