@@ -248,12 +248,14 @@ static __always_inline struct cpu_state *cpu(void)
  * then at most one forced wakeup per CPU per targ_wakeup_gap_ns, because
  * a wakeup (an irq_work, an IPI in a VM) costs the traced thread
  * microseconds.  One wakeup serves both rings: the reader drains both.
- * Called after the record was reserved, so the query counts it.
+ * Called after the record was reserved, so the query counts it.  @now is
+ * the record's own time (cap_hdr.ts_ns, in ns): a second clock read
+ * costs about 100 ns under a hypervisor (docs/design-rustls.md), and the
+ * gap does not need the difference.
  */
-static __always_inline __u64 wakeup_flag(const bool small)
+static __always_inline __u64 wakeup_flag(const bool small, __u64 now)
 {
 	struct cpu_state *cs;
-	__u64 now;
 
 	if (small) {
 		if (bpf_ringbuf_query(&rb_small, BPF_RB_AVAIL_DATA) <=
@@ -266,8 +268,11 @@ static __always_inline __u64 wakeup_flag(const bool small)
 	cs = cpu();
 	if (!cs)
 		return BPF_RB_FORCE_WAKEUP;
-	now = bpf_ktime_get_ns();
-	if (now - cs->last_wakeup_ns < targ_wakeup_gap_ns)
+	/*
+	 * Signed: a program preempted on this CPU after taking its time can
+	 * come here after a later one; it is within the gap.
+	 */
+	if ((__s64)(now - cs->last_wakeup_ns) < (__s64)targ_wakeup_gap_ns)
 		return BPF_RB_NO_WAKEUP;
 	cs->last_wakeup_ns = now;
 	return BPF_RB_FORCE_WAKEUP;
@@ -385,7 +390,7 @@ static __always_inline int put_chunk(const struct emit_ctx *ec, __u32 off,
 		d->flags |= CAP_F_READ_FAULT;
 		__sync_fetch_and_add(&st->read_faults, 1);
 	}
-	bpf_ringbuf_submit(d, wakeup_flag(small));
+	bpf_ringbuf_submit(d, wakeup_flag(small, d->hdr.ts_ns));
 	return 0;
 }
 
@@ -651,7 +656,7 @@ static __always_inline void emit_conn_end(__u32 tgid, __u64 conn)
 		__builtin_memset(f->hdr.comm, 0, sizeof(f->hdr.comm));
 	}
 	f->conn = conn;
-	bpf_ringbuf_submit(f, wakeup_flag(true));
+	bpf_ringbuf_submit(f, wakeup_flag(true, f->hdr.ts_ns));
 }
 
 /* Emits a struct cap_proc; force-wakes the reader when @wake. */
@@ -666,7 +671,8 @@ static __always_inline void emit_proc(__u32 kind, __u32 tgid, __u32 ppid,
 	p->hdr.tgid = tgid;
 	p->ppid = ppid;
 	p->exit_code = exit_code;
-	bpf_ringbuf_submit(p, wake ? BPF_RB_FORCE_WAKEUP : wakeup_flag(true));
+	bpf_ringbuf_submit(p, wake ? BPF_RB_FORCE_WAKEUP :
+			   wakeup_flag(true, p->hdr.ts_ns));
 }
 
 #endif /* OISP_CAPTURE_BPF_H */
