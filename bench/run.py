@@ -156,7 +156,15 @@ def machine():
     ssl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
-    return {"kernel": platform.release(), "os": osname, "cpu": cpu,
+    # Under a hypervisor, and without PCID, each kernel entry (a uprobe's
+    # trap) flushes the TLB: the figures depend on it (design-rustls.md).
+    m = re.search(r"Hypervisor detected: (\S+)",
+                  subprocess.run(["dmesg"], capture_output=True, text=True).stdout)
+    with open("/proc/cpuinfo") as f:
+        flags = re.search(r"^flags\s*:(.*)$", f.read(), re.M)
+    return {"hypervisor": m.group(1) if m else "none found",
+            "pcid": bool(flags and " pcid" in flags.group(1)),
+            "kernel": platform.release(), "os": osname, "cpu": cpu,
             "cpus": os.cpu_count(), "mem_gib": round(mem_kb / 2**20, 1),
             "openssl": ssl, "commit": commit,
             "virt": subprocess.run(["systemd-detect-virt"], capture_output=True,
@@ -767,6 +775,10 @@ def cost_summary(raw, configs=COST_CONFIGS, modes=MODES, sizes=SIZES):
                     row["captured_per_call"] = sum(r["captured_calls"] for r in rs) / calls
                     row["skipped_per_call"] = sum(r.get("skipped_calls", 0) for r in rs) / calls
                     row["lost_records"] = sum(r["lost_records"] for r in rs)
+                    # A lost record's reservation failed: its copy was not
+                    # made, and it cost the traced thread less.
+                    row["lost_per_captured"] = row["lost_records"] / max(
+                        1, sum(r["captured_calls"] for r in rs))
                     row["events"] = sum(r["events"] for r in rs)
                     row["sensor_cpu_pct"] = statistics.median(
                         100 * r["sensor_cpu_s"] / r["seconds"] for r in rs)
@@ -1184,10 +1196,18 @@ def md_cost(c, configs=COST_CONFIGS, head=None):
                       ("sensor_all", "every call copied (`filters.server_side: true`)")):
         worst = max((s["configs"][cfg]["in_thread_over_floor_pct"] for s in c["summary"]
                      if "in_thread_over_floor_pct" in s["configs"].get(cfg, {})), default=None)
-        if worst is not None:
-            out += ["In the traced thread, %s: the sensor adds at most %+.1f %% over the floor "
-                    "(target ≤ 10 %%: %s)." % (what, worst,
-                                              "met" if worst <= 10 else "**not met**"), ""]
+        if worst is None:
+            continue
+        lossy = ["%d B (%.0f %%)" % (s["size"], 100 * s["configs"][cfg]["lost_per_captured"])
+                 for s in c["summary"]
+                 if s["configs"].get(cfg, {}).get("lost_per_captured", 0) > 0.01]
+        out += ["In the traced thread, %s: the sensor adds at most %+.1f %% over the floor "
+                "(target ≤ 10 %%: %s).%s" % (
+                    what, worst, "met" if worst <= 10 else "**not met**",
+                    (" The sensor could not keep up in %s: records lost per captured call "
+                     "in parentheses. A lost record is not copied and costs the traced thread "
+                     "less, so those cases' *in thread* figures are lower bounds."
+                     % ", ".join(lossy)) if lossy else ""), ""]
     return out
 
 
@@ -1602,10 +1622,12 @@ def md_cost_rustls_host(c):
 def render(res):
     m = res["machine"]
     out = ["# oisp-sensor benchmark results", "",
-           "Machine: %s, %d CPUs (%s), %.1f GiB, kernel %s, %s, %s; latest run at commit %s "
+           "Machine: %s, %d CPUs (%s%s), %.1f GiB, kernel %s, %s, %s; latest run at commit %s "
            "(each section says when it ran)." % (
-               m["cpu"], m["cpus"], m["virt"], m["mem_gib"], m["kernel"], m["os"],
-               m["openssl"], m["commit"]), "",
+               m["cpu"], m["cpus"], m["virt"],
+               (", hypervisor %s, %s" % (m["hypervisor"], "PCID" if m["pcid"] else "no PCID"))
+               if "hypervisor" in m else "",
+               m["mem_gib"], m["kernel"], m["os"], m["openssl"], m["commit"]), "",
            "Command: `make bench` (`bench/run.py`); raw figures in `results.json`.", ""]
     for name, fn in (("cost", md_cost), ("cost_gnutls", md_cost_gnutls), ("cost_go", md_cost_go),
                      ("cost_bun", md_cost_bun), ("cost_rustls", md_cost_rustls),
