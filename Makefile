@@ -159,7 +159,7 @@ test-unit: $(TEST_BINS)
 		echo "== $$t"; (cd tests/unit && $$t --jobs 1); done
 
 # End-to-end tests need root, real eBPF and the test fixtures.
-test-e2e: all
+test-e2e: all bench-tools
 	$(Q)/usr/bin/python3 -m pytest -v -p no:cacheprovider tests/e2e
 
 # The sensor's image under podman with the rendered DaemonSet's pod spec

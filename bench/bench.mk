@@ -4,7 +4,8 @@
 #   make bench              build the helpers and run every benchmark;
 #                           results go to bench/results/RESULTS.md and .json
 #   make bench BENCH_ARGS="--only cost --seconds 2"   see bench/run.py --help
-# Not part of `make test`.  Needs root (eBPF) for the cost, footprint,
+# Not part of `make test` (which builds and checks the helpers:
+# bench-tools).  Needs root (eBPF) for the cost, footprint,
 # loss and start-up sections; replay needs nothing.
 
 BENCH_OUT := $(OUT)/bench
@@ -66,7 +67,12 @@ $(BENCH_OUT)/dlsleeper: bench/dlsleeper.c | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -ldl -o $@
 
-.PHONY: bench-libc
+.PHONY: bench-libc bench-tools
+
+# The helpers alone: make test-e2e builds them, and tests/e2e/
+# test_bench_tools.py runs them briefly, so that they keep working.
+bench-tools: $(BENCH_BINS)
+
 
 # The sensor again with glibc's malloc (Makefile MALLOC), which the replay
 # section runs too, for comparison.

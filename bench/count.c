@@ -264,7 +264,7 @@ static struct bpf_program *prog_for(struct count_bpf *skel,
  * Attaches a counting uprobe (and with @with_ret a uretprobe) at each offset the
  * sensor probes in the executable @o->lib, found by its own resolver,
  * running prog_for()'s program; links[] has room for GO_LINKS_MAX.
- * Returns 0 or -errno.
+ * Returns 0 or -errno: -E2BIG when the probes would not fit.
  */
 static int attach_resolved(struct count_bpf *skel, const struct opts *o,
 			   const struct tls_stack *want, bool with_ret,
@@ -281,6 +281,11 @@ static int attach_resolved(struct count_bpf *skel, const struct opts *o,
 			prog = prog_for(skel, want, m.cookies[i], r);
 			if (!prog)
 				continue;
+			if (nl == GO_LINKS_MAX) {
+				fprintf(stderr, "count: more than %d probes in %s\n",
+					GO_LINKS_MAX, o->lib);
+				return -E2BIG;
+			}
 			links[nl] = bpf_program__attach_uprobe(prog, r, -1,
 							       o->lib, m.offs[i]);
 			if (!links[nl++]) {

@@ -16,7 +16,8 @@
  * functions): no system calls, the time is the record calls themselves.
  *
  * Prints one JSON line in tlsbench's format (mode "bio"): rounds,
- * seconds, write and read calls (both sides) and the time inside them.
+ * seconds, write and read calls (both sides) and the time inside them,
+ * and warm_calls, the calls of the warm-up rounds before the measure.
  * The certificate is a throwaway self-signed P-256 one made at start;
  * the client does not verify it.
  */
@@ -242,9 +243,10 @@ int main(int argc, char **argv)
 	printf("{\"mode\":\"bio\",\"size\":%zu,\"req_bytes\":%zu,"
 	       "\"resp_bytes\":%zu,\"rounds\":%" PRIu64 ",\"seconds\":%.6f,"
 	       "\"writes\":%" PRIu64 ",\"reads\":%" PRIu64 ","
-	       "\"write_ns\":%" PRIu64 ",\"read_ns\":%" PRIu64 "}\n",
+	       "\"write_ns\":%" PRIu64 ",\"read_ns\":%" PRIu64 ","
+	       "\"warm_calls\":%" PRIu64 "}\n",
 	       size, m.req_len, m.resp_len, rounds, secs, c.writes, c.reads,
-	       c.write_ns, c.read_ns);
+	       c.write_ns, c.read_ns, warm.writes + warm.reads);
 	gnutls_deinit(cli.s);
 	gnutls_deinit(srv.s);
 	gnutls_certificate_free_credentials(scred);

@@ -23,7 +23,9 @@
  * Prints one JSON line: rounds, seconds, SSL_write and SSL_read calls
  * (both sides), and the time spent inside those calls (clock_gettime
  * around each call; in sock mode a read's time includes the wait for the
- * peer).  The certificate is a throwaway self-signed P-256 one made at
+ * peer), and warm_calls, the SSL calls made outside the measured window
+ * (the warm-up rounds, and in sock mode the server's read that sees the
+ * close), which probes attached for the whole run see too.  The certificate is a throwaway self-signed P-256 one made at
  * start; the client does not verify it.
  */
 #include <arpa/inet.h>
@@ -66,6 +68,9 @@ struct bench {
 	int lfd;
 	struct calls srv;
 	int srv_err;
+	uint64_t srv_warm;	/* the server's warm_calls */
+	/* SSL calls of both ends outside the measured window: the warm-up */
+	uint64_t warm_calls;
 };
 
 static void die_ssl(const char *what)
@@ -215,6 +220,7 @@ static uint64_t run_bio(struct bench *b, struct calls *c, double *secs)
 		pace(b, t0, (uint64_t)i);
 		bio_round(b, cli, srv, buf, &warm);
 	}
+	b->warm_calls = warm.writes + warm.reads;
 	t0 = now_ns();
 	deadline = t0 + (uint64_t)(b->seconds * 1e9);
 	do {
@@ -262,6 +268,7 @@ static void *server_main(void *arg)
 			goto out;
 		timed_write(s, b->m.resp, b->m.resp_len, &warm);
 	}
+	b->srv_warm = warm.writes + warm.reads;
 	/* Until the client closes: its reads fail and the loop ends. */
 	while (!timed_read(s, buf, b->m.req_len, &b->srv))
 		timed_write(s, b->m.resp, b->m.resp_len, &b->srv);
@@ -332,6 +339,7 @@ static uint64_t run_sock(struct bench *b, struct calls *c, double *secs)
 		pace(b, t0, (uint64_t)i);
 		sock_round(b, cli, buf, &warm);
 	}
+	b->warm_calls = warm.writes + warm.reads;
 	t0 = now_ns();
 	deadline = t0 + (uint64_t)(b->seconds * 1e9);
 	do {
@@ -351,6 +359,8 @@ static uint64_t run_sock(struct bench *b, struct calls *c, double *secs)
 	c->reads += b->srv.reads - 1;	/* the read that saw the close */
 	c->write_ns += b->srv.write_ns;
 	c->read_ns += b->srv.read_ns;
+	/* and that read, outside the window too */
+	b->warm_calls += b->srv_warm + 1;
 	SSL_free(cli);
 	close(fd);
 	close(b->lfd);
@@ -420,9 +430,10 @@ int main(int argc, char **argv)
 	printf("{\"mode\":\"%s\",\"size\":%zu,\"req_bytes\":%zu,"
 	       "\"resp_bytes\":%zu,\"rounds\":%" PRIu64 ",\"seconds\":%.6f,"
 	       "\"writes\":%" PRIu64 ",\"reads\":%" PRIu64 ","
-	       "\"write_ns\":%" PRIu64 ",\"read_ns\":%" PRIu64 "}\n",
+	       "\"write_ns\":%" PRIu64 ",\"read_ns\":%" PRIu64 ","
+	       "\"warm_calls\":%" PRIu64 "}\n",
 	       b.mode, b.size, b.m.req_len, b.m.resp_len, rounds, secs,
-	       c.writes, c.reads, c.write_ns, c.read_ns);
+	       c.writes, c.reads, c.write_ns, c.read_ns, b.warm_calls);
 	SSL_CTX_free(b.cctx);
 	SSL_CTX_free(b.sctx);
 	free(b.m.req);

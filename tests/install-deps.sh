@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # debian-archive-keyring: the podman mode of the cookbook (make
 # test-podman); runc because crun refuses hybrid cgroup v1 hosts, the
 # keyring for debootstrap's signature check (a Recommends only).
-# libssl-dev: tests/podman/tlsfirst.c.
+# libssl-dev: tests/podman/tlsfirst.c.  libgnutls28-dev: bench/gnutlsbench
+# (make bench-tools, which make test-e2e builds).
 PKGS="make gcc clang llvm libclang-rt-dev pkg-config libbpf-dev bpftool
 libelf-dev zlib1g-dev
 libcjson-dev libpcre2-dev libyaml-dev libcriterion-dev libbrotli-dev
@@ -20,7 +21,7 @@ gnutls-bin libcurl3-gnutls
 libmimalloc-dev prometheus libnghttp2-dev nghttp2-proxy python3-h2
 python3-websockets python3-hpack
 libcapstone-dev golang-go
-podman runc debootstrap debian-archive-keyring libssl-dev"
+podman runc debootstrap debian-archive-keyring libssl-dev libgnutls28-dev"
 
 missing=""
 for p in $PKGS; do
