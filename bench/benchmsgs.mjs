@@ -3,7 +3,7 @@
 // HTTP/1.1 messages (tlsbench's rounds, bench/msgs.h).
 
 // The options in @argv (--cert, --key: paths; --size, --seconds,
-// --warmup: numbers; --sync), over the defaults.
+// --warmup, --phases: numbers; --sync), over the defaults.
 export function options(argv) {
 	const opt = { size: 4096, seconds: 1, warmup: 0.5, sync: false };
 	for (let i = 0; i < argv.length; i++) {

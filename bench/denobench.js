@@ -14,7 +14,10 @@
 // --sync prints "warm" after the warm-up and waits for a line on stdin
 // before it opens the measured connection (the caller waits there until
 // the sensor has probed deno), then prints "ready" after ten rounds on
-// it and waits for another line before it measures.
+// it and waits for another line before it measures.  --phases N measures
+// N times on that connection, each for --seconds and printed as its own
+// JSON line, and waits for a line on stdin before each after the first
+// (the caller attaches or detaches probes meanwhile).
 import { messages, options } from "./benchmsgs.mjs";
 
 const opt = options(Deno.args);
@@ -87,20 +90,23 @@ if (opt.sync) {
 	console.log("ready");
 	await Deno.stdin.read(new Uint8Array(16));
 }
-n.writes = n.reads = 0;
-let rounds = 0;
-const t0 = performance.now(), end = t0 + opt.seconds * 1000;
-let t1;
-for (;;) {
-	await round();
-	rounds++;
-	t1 = performance.now();
-	if (t1 >= end)
-		break;
+for (let phase = 0; phase < (opt.phases || 1); phase++) {
+	if (phase)
+		await Deno.stdin.read(new Uint8Array(16));
+	n.writes = n.reads = 0;
+	let rounds = 0, t1;
+	const t0 = performance.now(), end = t0 + opt.seconds * 1000;
+	for (;;) {
+		await round();
+		rounds++;
+		t1 = performance.now();
+		if (t1 >= end)
+			break;
+	}
+	console.log(JSON.stringify({
+		mode: "sock", size: opt.size, req_bytes: req.length, resp_bytes: resp.length,
+		rounds, seconds: (t1 - t0) / 1000, writes: n.writes, reads: n.reads,
+		write_ns: 0, read_ns: 0,
+	}));
 }
-console.log(JSON.stringify({
-	mode: "sock", size: opt.size, req_bytes: req.length, resp_bytes: resp.length,
-	rounds, seconds: (t1 - t0) / 1000, writes: n.writes, reads: n.reads,
-	write_ns: 0, read_ns: 0,
-}));
 Deno.exit(0);
