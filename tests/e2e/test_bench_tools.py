@@ -68,6 +68,18 @@ def test_sensor_case_counts_every_copied_call(env):
     assert r["events"] > 0, r
 
 
+def test_floor_in_one_deno_process(env):
+    """Section 1e's floor measured in one denobench process: the phase
+    with count's probes (attached between phases) is slower per call
+    than the two without, which agree with each other."""
+    assert os.access(env.deno, os.X_OK), "%s missing (tests/fetch-agent-exes.sh)" % env.deno
+    r = run.floor_in_process(env, 128, 0.5)
+    a, b = r["none_us"]
+    assert r["floor_us"] > max(a, b), r
+    assert r["added_us"] > 0, r
+    assert 0.5 < a / b < 2, r
+
+
 def test_ringbench_writes_every_record(env):
     """ringbench's uprobe writes one record per call, which its reader
     drains; at this pace none is lost and the copy is timed."""
