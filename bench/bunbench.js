@@ -8,8 +8,11 @@
 // callbacks (each one or more SSL_read calls: bench/count counts those).
 //
 //   bun bunbench.js --cert PEM --key PEM --size BYTES --seconds S
-//                   [--warmup S] [--sync]
+//                   [--warmup S] [--sync] [--phases N]
 // --sync prints "warm" after the warm-up and waits for a line on stdin.
+// --phases N measures N times, each for --seconds and printed as its own
+// JSON line, and waits for a line on stdin before each after the first
+// (the caller attaches or detaches probes meanwhile).
 import { messages, options } from "./benchmsgs.mjs";
 
 const opt = options(process.argv.slice(2));
@@ -56,8 +59,24 @@ const server = Bun.listen({
 });
 
 let phase = "warm", rounds = 0, t0 = performance.now(), end = t0 + opt.warmup * 1000;
-let client, finished;
+let client, finished, stdin, phases = opt.phases || 1;
 const done = new Promise((r) => { finished = r; });
+
+function report(t1) {
+	console.log(JSON.stringify({
+		mode: "sock", size: opt.size, req_bytes: req.length, resp_bytes: resp.length,
+		rounds, seconds: (t1 - t0) / 1000, writes: n.writes, reads: n.reads,
+		write_ns: 0, read_ns: 0,
+	}));
+}
+
+// Starts a measured phase.
+function measure() {
+	phase = "run";
+	rounds = n.writes = n.reads = 0;
+	t0 = performance.now();
+	end = t0 + opt.seconds * 1000;
+}
 
 async function round() {
 	const now = performance.now();
@@ -65,17 +84,21 @@ async function round() {
 		phase = "sync";
 		if (opt.sync) {
 			console.log("warm");
-			await Bun.stdin.stream().getReader().read();
+			stdin = Bun.stdin.stream().getReader();
+			await stdin.read();
 		}
-		phase = "run";
-		n.writes = n.reads = 0;
-		t0 = performance.now();
-		end = t0 + opt.seconds * 1000;
+		measure();
 	} else if (phase === "run") {
 		rounds++;
 		if (now >= end) {
-			finished(now);
-			return;
+			if (--phases <= 0) {
+				finished(now);
+				return;
+			}
+			report(now);
+			phase = "sync";
+			await (stdin ?? Bun.stdin.stream().getReader()).read();
+			measure();
 		}
 	}
 	send(client, req);
@@ -94,10 +117,5 @@ client = await Bun.connect({
 		},
 	},
 });
-const t1 = await done;
-console.log(JSON.stringify({
-	mode: "sock", size: opt.size, req_bytes: req.length, resp_bytes: resp.length,
-	rounds, seconds: (t1 - t0) / 1000, writes: n.writes, reads: n.reads,
-	write_ns: 0, read_ns: 0,
-}));
+report(await done);
 process.exit(0);

@@ -10,7 +10,7 @@
 // a connection of its own, the measurement on a new one.
 //
 //   deno run --allow-net --allow-read denobench.js --cert PEM --key PEM
-//            --size BYTES --seconds S [--warmup S] [--sync]
+//            --size BYTES --seconds S [--warmup S] [--sync] [--phases N]
 // --sync prints "warm" after the warm-up and waits for a line on stdin
 // before it opens the measured connection (the caller waits there until
 // the sensor has probed deno), then prints "ready" after ten rounds on

@@ -567,7 +567,8 @@ def bench_cost_bun(env, a):
     """The cost section's floor and sensor cases for Bun's BoringSSL."""
     if not os.path.exists(env.bun):
         raise RuntimeError("%s missing: run tests/fetch-agent-exes.sh" % env.bun)
-    return bench_cost(env, a, BUN_COST_CONFIGS, ("sock",), "boringssl")
+    res = bench_cost(env, a, BUN_COST_CONFIGS, ("sock",), "boringssl")
+    return add_inproc(env, a, res, "boringssl", SIZES)
 
 
 def bench_cost_rustls(env, a):
@@ -579,33 +580,48 @@ def bench_cost_rustls(env, a):
         raise RuntimeError("%s missing: run tests/fetch-agent-exes.sh" % env.deno)
     sizes = (128, 4096, 1 << 20)
     res = bench_cost(env, a, RUSTLS_COST_CONFIGS, ("sock",), "rustls", sizes)
+    return add_inproc(env, a, res, "rustls", sizes)
+
+
+def add_inproc(env, a, res, stack, sizes):
+    """Section @res of @stack with the floor measured in one process
+    (floor_in_process()), a.reps times per size, and the in-thread
+    figures against it."""
     res["inproc"] = []
-    for rep in range(a.reps):
-        for size in sizes:
-            log("cost rustls: floor in one process, repetition %d/%d, %d B"
-                % (rep + 1, a.reps, size))
-            r = floor_in_process(env, size, a.seconds)
-            r.update(size=size, rep=rep)
-            res["inproc"].append(r)
+    with BpfStats():
+        for rep in range(a.reps):
+            for size in sizes:
+                log("cost %s: floor in one process, repetition %d/%d, %d B"
+                    % (stack, rep + 1, a.reps, size))
+                r = floor_in_process(env, size, a.seconds, stack)
+                r.update(size=size, rep=rep)
+                res["inproc"].append(r)
     for s in res["summary"]:
         inproc_summary(s, [r for r in res["inproc"] if r["size"] == s["size"]])
     return res
 
 
-def floor_in_process(env, size, seconds):
-    """The floor's cost per call in one denobench process: a phase of
-    @seconds without probes, one with count's (attached while denobench
-    waits between phases), one without again (detached).  Across fresh
-    processes Deno's own speed varies by a third, and the floor's cost,
-    the difference of two such runs, by a factor of five; within one
-    process the two phases without probes agree within a tenth.  Returns
-    µs per call of each phase."""
-    cert, key = env.deno_cert()
-    argv = ["taskset", "-c", "0", env.deno, "run", "--allow-net", "--allow-read",
-            env.denobench, "--cert", cert, "--key", key, "--warmup", "2", "--size", str(size),
-            "--seconds", str(seconds), "--sync", "--phases", "3"]
+def floor_in_process(env, size, seconds, stack="rustls"):
+    """The floor's cost per call in one denobench (@stack rustls) or
+    bunbench (boringssl) process: a phase of @seconds without probes, one
+    with count's (attached while the bench waits between phases), one
+    without again (detached).  Across fresh processes Deno's own speed
+    varies by a third, and the floor's cost, the difference of two such
+    runs, by a factor of five; within one process the two phases without
+    probes agree within a tenth.  Returns µs per call of each phase."""
+    if stack == "rustls":
+        cert, key = env.deno_cert()
+        argv = [env.deno, "run", "--allow-net", "--allow-read", env.denobench,
+                "--cert", cert, "--key", key, "--warmup", "2"]
+        penv = env.deno_env()
+    else:
+        cert, key = env.bun_cert()
+        argv = [env.bun, env.bunbench, "--cert", cert, "--key", key, "--warmup", "1.5"]
+        penv = None
+    argv = ["taskset", "-c", "0"] + argv + ["--size", str(size), "--seconds", str(seconds),
+                                            "--sync", "--phases", "3"]
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                         env=env.deno_env())
+                         env=penv)
     phases, counter = [], None
 
     def step(expect=None):
@@ -614,23 +630,24 @@ def floor_in_process(env, size, seconds):
         line = p.stdout.readline()
         if expect:
             if line.strip() != expect:
-                raise RuntimeError("denobench: %r, not %s" % (line, expect))
+                raise RuntimeError("%s bench: %r, not %s" % (stack, line, expect))
         else:
             r = json.loads(line)
             phases.append(r["seconds"] / (r["writes"] + r["reads"]) * 1e6)
 
     try:
         if p.stdout.readline().strip() != "warm":
-            raise RuntimeError("rustls bench failed")
-        step("ready")
+            raise RuntimeError("%s bench failed" % stack)
+        if stack == "rustls":
+            step("ready")
         step()
-        counter = Counter(env, stack="rustls")
+        counter = Counter(env, stack=stack)
         step()
         counter.stop()
         counter = None
         step()
         if p.wait(30):
-            raise RuntimeError("denobench exited %d" % p.returncode)
+            raise RuntimeError("%s bench exited %d" % (stack, p.returncode))
     finally:
         if counter:
             counter.stop()
@@ -1366,7 +1383,7 @@ def md_cost_bun(c):
         "measuring. Pinned to CPU 0, the sensor to CPU 1. The columns are section 1's; "
         "*calls/round* counts `write()` calls and data callbacks (a callback is one or more "
         "`SSL_read` calls: *hits/call* above 2 is the extra reads), and *SSL_write*/*SSL_read* "
-        "added are not measured (–). " + PRIMED, ""])
+        "added are not measured (–). " + PRIMED, ""]) + md_inproc(c, "Bun", "bunbench")
 
 
 # Sections 1d and 1e: see prime().
@@ -1499,23 +1516,25 @@ def md_startup(s):
     return out
 
 
-def md_inproc(c):
-    """Section 1e's floor measured in one process (floor_in_process()),
-    and the in-thread verdicts against it."""
+def md_inproc(c, runtime, bench):
+    """Section 1d's or 1e's floor measured in one process of @runtime
+    running @bench (floor_in_process()), and the in-thread verdicts
+    against it."""
     rows = [s for s in c["summary"] if "inproc" in s]
     if not rows:
         return []
     out = ["**The floor measured in one process.** The floor's cost per call above is the "
-           "difference of two end-to-end figures, each from a fresh Deno process, and a "
-           "fresh Deno process here runs up to a third faster or slower than the last: the "
+           "difference of two end-to-end figures, each from a fresh %s process, and a fresh "
+           "process runs faster or slower than the last (Deno here by up to a third): the "
            "*in thread* figures move with it (see the spread per repetition above). So each "
-           "repetition also ran one denobench process through three phases of %.1f s on one "
-           "connection: without probes, with `bench/count`'s (attached while denobench waits "
+           "repetition also ran one %s process through three phases of %.1f s on one "
+           "connection: without probes, with `bench/count`'s (attached while it waits "
            "between phases), and without again; the floor's cost per call is the middle "
            "phase's time per call less the mean of the other two. The two phases without "
            "probes differed by at most %.0f %%. The sensor's work per call is the same as "
            "above (its BPF time beyond the floor's programs'), divided by this floor." % (
-               c["seconds_per_case"], 100 * max(s["inproc"]["none_spread"] for s in rows)), "",
+               runtime, bench, c["seconds_per_case"],
+               100 * max(s["inproc"]["none_spread"] for s in rows)), "",
            "| size | floor, µs/call (min–max) | in thread, default | in thread, every call "
            "copied |", "|---|---|---|---|"]
     for s in rows:
@@ -1555,7 +1574,8 @@ def md_cost_rustls(c):
         "(`sock_recv_length`, which runs in the traced thread at each socket read; its "
         "host-wide cost is section 1f's), and the floor has a counting program at each of "
         "those hooks: the floor is what any capture at them costs, the rest is the "
-        "sensor's own work.%s " % sock_floor_note(c) + PRIMED, ""]) + md_inproc(c)
+        "sensor's own work.%s " % sock_floor_note(c) + PRIMED, ""]) + md_inproc(
+            c, "Deno", "denobench")
 
 
 def sock_floor_note(c):
