@@ -608,7 +608,8 @@ def floor_in_process(env, size, seconds, stack="rustls"):
     without again (detached).  Across fresh processes Deno's own speed
     varies by a third, and the floor's cost, the difference of two such
     runs, by a factor of five; within one process the two phases without
-    probes agree within a tenth.  Returns µs per call of each phase."""
+    probes mostly agree within a tenth (RESULTS.md gives the largest
+    difference).  Returns µs per call of each phase."""
     if stack == "rustls":
         cert, key = env.deno_cert()
         argv = [env.deno, "run", "--allow-net", "--allow-read", env.denobench,
