@@ -73,7 +73,6 @@ $(BENCH_OUT)/dlsleeper: bench/dlsleeper.c | $(BENCH_OUT)
 # test_bench_tools.py runs them briefly, so that they keep working.
 bench-tools: $(BENCH_BINS)
 
-
 # The sensor again with glibc's malloc (Makefile MALLOC), which the replay
 # section runs too, for comparison.
 bench-libc: $(OUT)/vmlinux.h

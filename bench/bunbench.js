@@ -97,7 +97,8 @@ async function round() {
 			}
 			report(now);
 			phase = "sync";
-			await (stdin ?? Bun.stdin.stream().getReader()).read();
+			stdin ??= Bun.stdin.stream().getReader();
+			await stdin.read();
 			measure();
 		}
 	}

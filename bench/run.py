@@ -158,11 +158,12 @@ def machine():
                             capture_output=True, text=True).stdout.strip()
     # Under a hypervisor, and without PCID, each kernel entry (a uprobe's
     # trap) flushes the TLB: the figures depend on it (design-rustls.md).
-    m = re.search(r"Hypervisor detected: (\S+)",
-                  subprocess.run(["dmesg"], capture_output=True, text=True).stdout)
+    dmesg = subprocess.run(["dmesg"], capture_output=True, text=True)
+    m = re.search(r"Hypervisor detected: (\S+)", dmesg.stdout)
     with open("/proc/cpuinfo") as f:
         flags = re.search(r"^flags\s*:(.*)$", f.read(), re.M)
-    return {"hypervisor": m.group(1) if m else "none found",
+    return {"hypervisor": m.group(1) if m else
+            "none found" if dmesg.returncode == 0 else "unknown (dmesg unreadable)",
             "pcid": bool(flags and " pcid" in flags.group(1)),
             "kernel": platform.release(), "os": osname, "cpu": cpu,
             "cpus": os.cpu_count(), "mem_gib": round(mem_kb / 2**20, 1),
@@ -346,6 +347,24 @@ class Counter:
         self.proc.wait(30)
 
 
+def sync_bench_argv(env, stack, size, seconds):
+    """The command line of gotlsbench, bunbench (@stack boringssl) or
+    denobench (rustls) with --sync, and its environment (None: ours)."""
+    if stack == "boringssl":
+        # The sensor searches a Bun executable at its exec (0.15-0.3 s).
+        cert, key = env.bun_cert()
+        argv, penv = [env.bun, env.bunbench, "--cert", cert, "--key", key,
+                      "--warmup", "1.5"], None
+    elif stack == "rustls":
+        # The sensor identifies a Deno executable at its exec (0.4-0.8 s).
+        cert, key = env.deno_cert()
+        argv, penv = [env.deno, "run", "--allow-net", "--allow-read", env.denobench,
+                      "--cert", cert, "--key", key, "--warmup", "2"], env.deno_env()
+    else:
+        argv, penv = [env.gotlsbench], None
+    return argv + ["--size", str(size), "--seconds", str(seconds), "--sync"], penv
+
+
 def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", before=None,
              probed=None):
     """One run of the stack's bench program; @before() runs when it starts
@@ -355,20 +374,7 @@ def tlsbench(env, mode, size, seconds, rate=None, cpus="0", stack="openssl", bef
     given) has returned: the sensor must see that connection's
     handshake, and identifying deno takes seconds on a busy machine."""
     if stack in ("go", "boringssl", "rustls"):
-        argv = [env.gotlsbench, "--size", str(size), "--seconds", str(seconds), "--sync"]
-        penv = None
-        if stack == "boringssl":
-            # The sensor searches a Bun executable at its exec (0.15-0.3 s).
-            cert, key = env.bun_cert()
-            argv = [env.bun, env.bunbench, "--cert", cert, "--key", key, "--warmup", "1.5",
-                    "--size", str(size), "--seconds", str(seconds), "--sync"]
-        if stack == "rustls":
-            # The sensor identifies a Deno executable at its exec (0.4-0.8 s).
-            cert, key = env.deno_cert()
-            argv = [env.deno, "run", "--allow-net", "--allow-read", env.denobench,
-                    "--cert", cert, "--key", key, "--warmup", "2",
-                    "--size", str(size), "--seconds", str(seconds), "--sync"]
-            penv = env.deno_env()
+        argv, penv = sync_bench_argv(env, stack, size, seconds)
         if cpus is not None:
             argv = ["taskset", "-c", cpus] + argv
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -610,17 +616,8 @@ def floor_in_process(env, size, seconds, stack="rustls"):
     runs, by a factor of five; within one process the two phases without
     probes mostly agree within a tenth (RESULTS.md gives the largest
     difference).  Returns µs per call of each phase."""
-    if stack == "rustls":
-        cert, key = env.deno_cert()
-        argv = [env.deno, "run", "--allow-net", "--allow-read", env.denobench,
-                "--cert", cert, "--key", key, "--warmup", "2"]
-        penv = env.deno_env()
-    else:
-        cert, key = env.bun_cert()
-        argv = [env.bun, env.bunbench, "--cert", cert, "--key", key, "--warmup", "1.5"]
-        penv = None
-    argv = ["taskset", "-c", "0"] + argv + ["--size", str(size), "--seconds", str(seconds),
-                                            "--sync", "--phases", "3"]
+    argv, penv = sync_bench_argv(env, stack, size, seconds)
+    argv = ["taskset", "-c", "0"] + argv + ["--phases", "3"]
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                          env=penv)
     phases, counter = [], None
@@ -676,9 +673,7 @@ def inproc_summary(s, runs):
         row = s["configs"].get(cfg)
         if not row or not fl or s["inproc"]["added_us"] <= 0:
             continue
-        row["in_thread_inproc_pct"] = 100 * (
-            row["bpf_ns_per_hit"] * row["hits_per_call"]
-            - fl["bpf_ns_per_hit"] * fl["hits_per_call"]) / 1e3 / s["inproc"]["added_us"]
+        row["in_thread_inproc_pct"] = 100 * extra_bpf_us(row, fl) / s["inproc"]["added_us"]
 
 
 RUSTLS_COST_CONFIGS = (
@@ -843,6 +838,14 @@ GNUTLS_COST_CONFIGS = (
 )
 
 
+def extra_bpf_us(row, floor):
+    """The sensor's own work in the traced thread, in µs per call: the BPF
+    run time per call of summary @row beyond the counting programs' of
+    @floor's."""
+    return (row["bpf_ns_per_hit"] * row["hits_per_call"]
+            - floor["bpf_ns_per_hit"] * floor["hits_per_call"]) / 1e3
+
+
 def cost_summary(raw, configs=COST_CONFIGS, modes=MODES, sizes=SIZES):
     out = []
     for mode in modes:
@@ -906,11 +909,8 @@ def cost_summary(raw, configs=COST_CONFIGS, modes=MODES, sizes=SIZES):
                     continue
                 # The sensor's own work in the traced thread: its BPF run
                 # time per call beyond the counting programs'.
-                s = rows[cfg]
-                s["in_thread_over_floor_pct"] = 100 * (
-                    s["bpf_ns_per_hit"] * s["hits_per_call"]
-                    - floor["bpf_ns_per_hit"] * floor["hits_per_call"]) / 1e3 \
-                    / floor["added_us_per_call"]
+                rows[cfg]["in_thread_over_floor_pct"] = 100 * extra_bpf_us(
+                    rows[cfg], floor) / floor["added_us_per_call"]
             out.append({"mode": mode, "size": size, "configs": rows})
     return out
 
@@ -1296,8 +1296,7 @@ def md_cost(c, configs=COST_CONFIGS, head=None):
     out += ["", "Sensor records lost during these runs: %d. Cases run while another tracer's "
             "uprobes were loaded (figures unreliable): %d of %d. Target: the sensor adds "
             "≤ 10 %% per call over the floor." % (lost, dirty, len(c["raw"])), ""]
-    for cfg, what in (("sensor", "default config"),
-                      ("sensor_all", "every call copied (`filters.server_side: true`)")):
+    for cfg, what in VERDICT_CONFIGS:
         worst = max((s["configs"][cfg]["in_thread_over_floor_pct"] for s in c["summary"]
                      if "in_thread_over_floor_pct" in s["configs"].get(cfg, {})), default=None)
         if worst is None:
@@ -1305,14 +1304,24 @@ def md_cost(c, configs=COST_CONFIGS, head=None):
         lossy = ["%d B (%.0f %%)" % (s["size"], 100 * s["configs"][cfg]["lost_per_captured"])
                  for s in c["summary"]
                  if s["configs"].get(cfg, {}).get("lost_per_captured", 0) > 0.01]
-        out += ["In the traced thread, %s: the sensor adds at most %+.1f %% over the floor "
-                "(target ≤ 10 %%: %s).%s%s" % (
-                    what, worst, "met" if worst <= 10 else "**not met**",
+        out += [verdict("In the traced thread, %s: the sensor adds at most %%+.1f %%%% over the "
+                        "floor" % what, worst) + "%s%s" % (
                     (" The sensor could not keep up in %s: records lost per captured call "
                      "in parentheses. A lost record is not copied and costs the traced thread "
                      "less, so those cases' *in thread* figures are lower bounds."
                      % ", ".join(lossy)) if lossy else "", in_thread_spread(c, cfg)), ""]
     return out
+
+
+# The sensor configurations each cost section gives a verdict for.
+VERDICT_CONFIGS = (("sensor", "default config"),
+                   ("sensor_all", "every call copied (`filters.server_side: true`)"))
+
+
+def verdict(head, worst):
+    """@head (a format with one %f: @worst, in %) and the 1.1× target's
+    verdict on it."""
+    return (head + " (target ≤ 10 %%: %s).") % (worst, "met" if worst <= 10 else "**not met**")
 
 
 def in_thread_spread(c, cfg):
@@ -1546,15 +1555,13 @@ def md_inproc(c, runtime, bench):
               if "in_thread_inproc_pct" in cf.get(k, {}) else "–"
               for k in ("sensor", "sensor_all")]))
     out.append("")
-    for cfg, what in (("sensor", "default config"),
-                      ("sensor_all", "every call copied (`filters.server_side: true`)")):
+    for cfg, what in VERDICT_CONFIGS:
         vals = [s["configs"][cfg]["in_thread_inproc_pct"] for s in rows
                 if "in_thread_inproc_pct" in s["configs"].get(cfg, {})]
         if vals:
-            worst = max(vals)
-            out += ["In the traced thread against the floor measured in one process, %s: "
-                    "the sensor adds at most %+.1f %% (target ≤ 10 %%: %s)." % (
-                        what, worst, "met" if worst <= 10 else "**not met**"), ""]
+            out += [verdict("In the traced thread against the floor measured in one "
+                            "process, %s: the sensor adds at most %%+.1f %%%%" % what,
+                            max(vals)), ""]
     return out
 
 

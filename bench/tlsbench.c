@@ -25,8 +25,9 @@
  * around each call; in sock mode a read's time includes the wait for the
  * peer), and warm_calls, the SSL calls made outside the measured window
  * (the warm-up rounds, and in sock mode the server's read that sees the
- * close), which probes attached for the whole run see too.  The certificate is a throwaway self-signed P-256 one made at
- * start; the client does not verify it.
+ * close), which probes attached for the whole run see too.  The
+ * certificate is a throwaway self-signed P-256 one made at start; the
+ * client does not verify it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
