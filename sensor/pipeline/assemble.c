@@ -213,15 +213,17 @@ static void drop_reason(struct emit_args *a, const char *reason)
  * finish reason and the token usage, which every provider sends last
  * (OpenAI chat completions and Responses, Anthropic Messages, Gemini).
  * Clients stop reading there: Codex, Bun and the SDKs close the
- * connection or exit once the last event came, and the end of the HTTP
- * message may still be unread.
+ * connection, exit or reset the HTTP/2 stream (RST_STREAM CANCEL, RFC
+ * 9113 §8.1: hyper does so when the body is dropped) once the last
+ * event came, and the end of the HTTP message may still be unread.
  */
 static bool stream_whole(const struct http_msg *msg,
 			 const struct ai_summary *sum)
 {
 	return (msg->flags & HTTP_MSG_INCOMPLETE) &&
 	       !(msg->flags & (HTTP_MSG_TRUNCATED | HTTP_MSG_SHED)) &&
-	       msg->gap == PROTO_GAP_NONE && sum->finish_reason &&
+	       (msg->gap == PROTO_GAP_NONE ||
+		msg->gap == PROTO_GAP_STREAM_RESET) && sum->finish_reason &&
 	       (sum->total_tokens != AI_TOKENS_NONE ||
 		sum->completion_tokens != AI_TOKENS_NONE);
 }
@@ -907,8 +909,10 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 	if (sse) {
 		if (response_stream(x, msg, body, body_len, owned, data, &sum))
 			add_reason(&a, "stream_incomplete");
-		else if (!ws && stream_whole(msg, &sum))
+		else if (!ws && stream_whole(msg, &sum)) {
 			drop_reason(&a, "message_incomplete");
+			drop_reason(&a, "stream_reset");
+		}
 	} else if (body_len) {
 		err = extract__response(api, body, body_len, data, &sum);
 		if (err == -EBADMSG && a.cut) {

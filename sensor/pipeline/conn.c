@@ -112,6 +112,7 @@ static void proto_stats_add(struct pipeline_stats *st,
 {
 	st->parse_errors += pst->parse_errors;
 	st->http2_streams_dropped += pst->streams_dropped;
+	st->http2_streams_reset += pst->streams_reset;
 	st->http2_connections_joined += pst->joined;
 	st->http2_resyncs += pst->resyncs;
 	st->http2_streams_hpack_unknown += pst->streams_hpack_unknown;

@@ -62,6 +62,8 @@
 	  "HTTP/2 connections joined mid-way (their first bytes were frames, not the preface): header fields in HPACK's dynamic table from before are unknown.") \
 	X(http2_resyncs, COUNTER, BAD, \
 	  "Times an HTTP/2 direction found its frames again, at the start of a call, after lost bytes.") \
+	X(http2_streams_reset, COUNTER, OK, \
+	  "HTTP/2 streams in progress ended by RST_STREAM from either end; their responses are partial (stream_reset) unless their event stream had already reported the finish reason and the token usage.") \
 	X(http2_streams_hpack_unknown, COUNTER, OK, \
 	  "HTTP/2 streams reported with header fields that could not be decoded (dynamic table entries from before a join or resync); their events say hpack_fields_unknown.") \
 	X(http2_hpack_fields_unknown, COUNTER, OK, \

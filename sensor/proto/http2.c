@@ -918,8 +918,10 @@ static int on_frame(struct http2 *h, enum proto_dir dir)
 		if (n != 4 || !d->sid)
 			return -EPROTO;
 		s = stream_find(h, d->sid);
-		if (s)
+		if (s) {
+			h->st.streams_reset++;
 			stream_abort(h, s, PROTO_GAP_STREAM_RESET);
+		}
 		return 0;
 	case T_GOAWAY:
 		if (n < 8 || d->sid)

@@ -208,6 +208,8 @@ struct proto_stats {
 	uint64_t parse_errors;	/* bytes that broke the protocol's syntax */
 	/* HTTP/2 streams not tracked: more than the bound at once */
 	uint64_t streams_dropped;
+	/* HTTP/2 streams in progress ended by RST_STREAM (either end) */
+	uint64_t streams_reset;
 	/* WebSocket, after a 101 (proto/ws.h, proto/wsmap.h) */
 	uint64_t ws_connections;	/* switched to WebSocket */
 	uint64_t ws_frames;		/* frames, control ones too */

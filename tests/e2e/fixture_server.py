@@ -21,6 +21,9 @@ Test switches (request header or query parameter):
                                                writes then block)
   x-test-delta-delay: S                        S seconds (at most 1) between
                                                streamed text events
+  x-test-end-delay: S                          S seconds (at most 2) between
+                                               a stream's last event and its
+                                               end (the last chunk)
   model "bad-model"                            400 with the provider's error body
 
 Usage:
@@ -236,8 +239,14 @@ class Handler(BaseHTTPRequestHandler):
         piece = self._enc.finish()
         if piece:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-        self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+        time.sleep(min(float(self.headers.get("x-test-end-delay") or 0), 2.0))
+        try:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went at the last event: still logged.
+            self.close_connection = True
 
     # -- routing --------------------------------------------------------
     def do_GET(self):

@@ -296,17 +296,15 @@ def codex_exe(version):
     return exe
 
 
-@pytest.mark.parametrize("proto", ["h1", "h2"])
-@pytest.mark.parametrize("version", CODEX_RELEASES)
-def test_codex_exec(request, sensor_run, version, proto):
-    """codex exec against the Responses stand-in, over HTTP/1.1 and h2
-    (WebSocket off: the stand-in offers none)."""
+def run_codex(request, sensor_run, version, proto, config=CODEX_CONFIG):
+    """codex exec against the Responses stand-in (@proto the front's);
+    returns its client, its two events and the server's record of it."""
     exe = codex_exe(version)
     front = front_of(request, sensor_run, proto)
     msg = "codex %s %s says hello" % (version, proto)
     with tempfile.TemporaryDirectory(prefix="oisp-codex-") as d:
         with open(os.path.join(d, "config.toml"), "w") as f:
-            f.write(CODEX_CONFIG)
+            f.write(config)
         env = {"CODEX_HOME": d, "HOME": d, "OPENAI_API_KEY": "sk-test-codex-0123456789",
                "CODEX_CA_CERTIFICATE": sensor_run.server.ca, "NO_COLOR": "1"}
         # Identify the file first: a call made before its probes is missed.
@@ -328,9 +326,13 @@ def test_codex_exec(request, sensor_run, version, proto):
     # Codex's request (40 kB of instructions and tools) is longer than
     # the server log's body head: checked against the server's record
     # and what codex printed instead of expected().
-    [req] = [r for r in sensor_run.server.requests()[seen:]
-             if any(k.lower() == "user-agent" and "codex_exec/%s" % version in v
-                    for k, v in r["headers"])]
+    def codex_requests():
+        return [r for r in sensor_run.server.requests()[seen:]
+                if any(k.lower() == "user-agent" and "codex_exec/%s" % version in v
+                       for k, v in r["headers"])]
+    # Logged once the stand-in has written the stream's end.
+    e2elib.wait_until(codex_requests, 10, "codex's request in the server log")
+    [req] = codex_requests()
     assert req["path"] == "/v1/responses" and req["status"] == 200, req
     check_proto(req, proto)
     # The calls are made on "tokio-rt-worker" threads; the name is the process's.
@@ -341,6 +343,28 @@ def test_codex_exec(request, sensor_run, version, proto):
     assert reply and reply.strip() in c.stdout, (reply, c.stdout)
     assert rd["usage"]["total_tokens"] > 0, rd["usage"]
     assert len(evs) == 2, [e["event_type"] for e in evs]
+    return c, evs, req
+
+
+@pytest.mark.parametrize("proto", ["h1", "h2"])
+@pytest.mark.parametrize("version", CODEX_RELEASES)
+def test_codex_exec(request, sensor_run, version, proto):
+    """codex exec against the Responses stand-in, over HTTP/1.1 and h2
+    (WebSocket off: the stand-in offers none)."""
+    run_codex(request, sensor_run, version, proto)
+
+
+@pytest.mark.parametrize("version", CODEXES)
+def test_codex_h2_reset_at_the_last_event_is_whole(request, sensor_run, version):
+    """The stand-in holds the end of the stream (END_STREAM) back for a
+    second after response.completed: Codex's hyper resets the stream
+    (RST_STREAM CANCEL) as codex drops the body, and the answer, whose
+    events all came, is still full."""
+    config = CODEX_CONFIG + 'http_headers = { "x-test-end-delay" = "1" }\n'
+    before = sensor_run.sensor.status()["pipeline"]["http2_streams_reset"]
+    c, evs, req = run_codex(request, sensor_run, version, "h2", config)
+    assert ["x-test-end-delay", "1"] in [[k.lower(), v] for k, v in req["headers"]], req
+    assert sensor_run.sensor.status()["pipeline"]["http2_streams_reset"] > before
 
 
 COPILOT = "@github/copilot-linux-x64@1.0.102"

@@ -805,6 +805,7 @@ Test(http2, reset_and_goaway_say_so)
 	cr_assert_eq(msgs[4]->stream_id, 5);
 	cr_assert_eq(msgs[4]->status, 0);
 	cr_assert_eq(msgs[4]->gap, PROTO_GAP_GOAWAY);
+	cr_assert_eq(stats().streams_reset, 1);
 	cr_assert(proto_http2.in_message(st));	/* stream 3 goes on */
 	h2b_free(&w);
 	h2_frame(&w, 0x7, 0, 0, ga, 8);		/* the client's: no effect */
@@ -815,6 +816,11 @@ Test(http2, reset_and_goaway_say_so)
 	feed(PROTO_DIR_READ, &r, 0);
 	cr_assert_eq(n_msgs, 6);
 	cr_assert_eq(msgs[5]->flags, 0);
+	/* A reset of a stream already ended is not counted. */
+	h2b_free(&w);
+	h2_frame(&w, 0x3, 0, 3, cancel, 4);
+	feed(PROTO_DIR_WRITE, &w, 0);
+	cr_assert_eq(stats().streams_reset, 1);
 	h2b_free(&w);
 	h2b_free(&r);
 }

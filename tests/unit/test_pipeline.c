@@ -1304,6 +1304,69 @@ static const cJSON *event_with(const char *type, const char *path,
 	return NULL;
 }
 
+static const char *const h2_sse_resp[] = {
+	":status", "200", "content-type", "text/event-stream", NULL,
+};
+
+/*
+ * The client resets (RST_STREAM CANCEL) a streamed answer: after its
+ * last events (finish reason, then usage) the answer is whole, as hyper
+ * does when Codex drops the body; after the first event it is partial.
+ */
+Test(pipeline, http2_stream_reset_after_its_last_event_is_whole)
+{
+	static const char b[] =
+		"{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":"
+		"[{\"role\":\"user\",\"content\":\"hi\"}]}";
+	static const char first[] =
+		"data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":"
+		"{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n";
+	static const char last[] =
+		"data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{},"
+		"\"finish_reason\":\"stop\"}]}\n\n"
+		"data: {\"id\":\"c1\",\"choices\":[],\"usage\":{\"prompt_tokens\""
+		":5,\"completion_tokens\":1,\"total_tokens\":6}}\n\n";
+	static const unsigned char cancel[4] = { 0, 0, 0, 8 };
+	nghttp2_hd_deflater *cdef, *sdef;
+	struct h2buf w = { 0 }, r = { 0 };
+	struct pipeline_stats st;
+	uint32_t sid;
+
+	cr_assert_eq(nghttp2_hd_deflate_new(&cdef, 4096), 0);
+	cr_assert_eq(nghttp2_hd_deflate_new(&sdef, 4096), 0);
+	fix_open(true, false, false);
+	h2b_put(&w, H2_PREFACE, strlen(H2_PREFACE));
+	h2_settings(&w, 0, 0);
+	h2call(0x21, CAP_DIR_WRITE, &w);
+	h2_settings(&r, 0, 0);
+	h2call(0x21, CAP_DIR_READ, &r);
+	for (sid = 1; sid <= 3; sid += 2) {
+		h2_chat_request(&w, cdef, sid);
+		h2_frame(&w, 0x0, 0x01, sid, b, strlen(b));
+		h2call(0x21, CAP_DIR_WRITE, &w);
+		h2_headers(&r, sdef, 0, sid, h2_sse_resp);
+		h2_frame(&r, 0x0, 0, sid, first, strlen(first));
+		if (sid == 1)
+			h2_frame(&r, 0x0, 0, sid, last, strlen(last));
+		h2call(0x21, CAP_DIR_READ, &r);
+		h2_frame(&w, 0x3, 0, sid, cancel, 4);
+		h2call(0x21, CAP_DIR_WRITE, &w);
+	}
+	read_events();
+	cr_assert_eq(F.n, 4);
+	cr_assert_str_eq(str(F.ev[1], "event_type"), "ai.response");
+	cr_assert_eq(num(F.ev[1], "data.usage.total_tokens"), 6);
+	cr_assert_str_eq(str(F.ev[1], "confidence.completeness"), "full");
+	cr_assert_str_eq(str(F.ev[3], "event_type"), "ai.response");
+	cr_assert_str_eq(str(F.ev[3], "confidence.completeness"), "partial");
+	expect_reasons(F.ev[3], "message_incomplete", "stream_reset");
+	pipeline__stats(F.pl, &st);
+	cr_assert_eq(st.http2_streams_reset, 2);
+	fix_close();
+	nghttp2_hd_deflate_del(cdef);
+	nghttp2_hd_deflate_del(sdef);
+}
+
 Test(pipeline, http2_streams_answered_out_of_order_pair_by_stream_id)
 {
 	static const char b1[] =
