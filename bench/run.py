@@ -599,7 +599,7 @@ def add_inproc(env, a, res, stack, sizes):
             for size in sizes:
                 log("cost %s: floor in one process, repetition %d/%d, %d B"
                     % (stack, rep + 1, a.reps, size))
-                r = floor_in_process(env, size, a.seconds, stack)
+                r = floor_in_process(env, size, a.seconds, stack, a.quiet_timeout)
                 r.update(size=size, rep=rep)
                 res["inproc"].append(r)
     for s in res["summary"]:
@@ -607,7 +607,7 @@ def add_inproc(env, a, res, stack, sizes):
     return res
 
 
-def floor_in_process(env, size, seconds, stack="rustls"):
+def floor_in_process(env, size, seconds, stack="rustls", quiet_timeout=0):
     """The floor's cost per call in one denobench (@stack rustls) or
     bunbench (boringssl) process: a phase of @seconds without probes, one
     with count's (attached while the bench waits between phases), one
@@ -615,7 +615,10 @@ def floor_in_process(env, size, seconds, stack="rustls"):
     varies by a third, and the floor's cost, the difference of two such
     runs, by a factor of five; within one process the two phases without
     probes mostly agree within a tenth (RESULTS.md gives the largest
-    difference).  Returns µs per call of each phase."""
+    difference).  Returns µs per call of each phase, and how many other
+    tracers' uprobe programs were loaded during it (after waiting up to
+    @quiet_timeout s for them to go, as cost_case() does)."""
+    foreign = set(wait_quiet(set(), quiet_timeout))
     argv, penv = sync_bench_argv(env, stack, size, seconds)
     argv = ["taskset", "-c", "0"] + argv + ["--phases", "3"]
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -641,9 +644,11 @@ def floor_in_process(env, size, seconds, stack="rustls"):
         step()
         counter = Counter(env, stack=stack)
         step()
+        foreign |= set(foreign_uprobes(prog_ids_of(counter.proc.pid)))
         counter.stop()
         counter = None
         step()
+        foreign |= set(foreign_uprobes(set()))
         if p.wait(30):
             raise RuntimeError("%s bench exited %d" % (stack, p.returncode))
     finally:
@@ -653,7 +658,8 @@ def floor_in_process(env, size, seconds, stack="rustls"):
             p.kill()
             p.wait()
     return {"none_us": [phases[0], phases[2]], "floor_us": phases[1],
-            "added_us": phases[1] - (phases[0] + phases[2]) / 2}
+            "added_us": phases[1] - (phases[0] + phases[2]) / 2,
+            "foreign_uprobes": len(foreign)}
 
 
 def inproc_summary(s, runs):
@@ -663,12 +669,15 @@ def inproc_summary(s, runs):
     floor's cost measured in one process."""
     if not runs:
         return
+    dirty = sum(1 for r in runs if r.get("foreign_uprobes"))
+    # Runs under someone else's uprobes only when no other.
+    runs = [r for r in runs if not r.get("foreign_uprobes")] or runs
     added = [r["added_us"] for r in runs]
     fl = s["configs"].get("floor")
     s["inproc"] = {"added_us": statistics.median(added), "added_us_min": min(added),
                    "added_us_max": max(added), "none_spread": max(
                        abs(r["none_us"][0] - r["none_us"][1]) / min(r["none_us"])
-                       for r in runs)}
+                       for r in runs), "dirty": dirty}
     for cfg in ("sensor", "sensor_all"):
         row = s["configs"].get(cfg)
         if not row or not fl or s["inproc"]["added_us"] <= 0:
@@ -1544,7 +1553,10 @@ def md_inproc(c, runtime, bench):
            "probes differed by at most %.0f %%. The sensor's work per call is the same as "
            "above (its BPF time beyond the floor's programs'), divided by this floor." % (
                runtime, bench, c["seconds_per_case"],
-               100 * max(s["inproc"]["none_spread"] for s in rows)), "",
+               100 * max(s["inproc"]["none_spread"] for s in rows)) + (
+               " Runs while another tracer's uprobes were loaded (left out where a clean run "
+               "of the size exists): %d." % sum(s["inproc"]["dirty"] for s in rows)
+               if "dirty" in rows[0]["inproc"] else ""), "",
            "| size | floor, µs/call (min–max) | in thread, default | in thread, every call "
            "copied |", "|---|---|---|---|"]
     for s in rows:

@@ -78,6 +78,9 @@ def test_floor_in_one_deno_process(env):
     assert r["floor_us"] > max(a, b), r
     assert r["added_us"] > 0, r
     assert 0.5 < a / b < 2, r
+    # count's own programs are not another tracer's (no other runs
+    # under the e2e lock)
+    assert r["foreign_uprobes"] == 0, r
 
 
 def test_ringbench_writes_every_record(env):
