@@ -1304,6 +1304,25 @@ static const cJSON *event_with(const char *type, const char *path,
 	return NULL;
 }
 
+/*
+ * Opens the pipeline fixture and a client's HTTP/2 connection @ssl on it
+ * (preface and both SETTINGS), with an HPACK deflater per end.
+ */
+static void h2_client_open(uint64_t ssl, nghttp2_hd_deflater **cdef,
+			   nghttp2_hd_deflater **sdef)
+{
+	struct h2buf w = { 0 }, r = { 0 };
+
+	cr_assert_eq(nghttp2_hd_deflate_new(cdef, 4096), 0);
+	cr_assert_eq(nghttp2_hd_deflate_new(sdef, 4096), 0);
+	fix_open(true, false, false);
+	h2b_put(&w, H2_PREFACE, strlen(H2_PREFACE));
+	h2_settings(&w, 0, 0);
+	h2call(ssl, CAP_DIR_WRITE, &w);
+	h2_settings(&r, 0, 0);
+	h2call(ssl, CAP_DIR_READ, &r);
+}
+
 static const char *const h2_sse_resp[] = {
 	":status", "200", "content-type", "text/event-stream", NULL,
 };
@@ -1332,14 +1351,7 @@ Test(pipeline, http2_stream_reset_after_its_last_event_is_whole)
 	struct pipeline_stats st;
 	uint32_t sid;
 
-	cr_assert_eq(nghttp2_hd_deflate_new(&cdef, 4096), 0);
-	cr_assert_eq(nghttp2_hd_deflate_new(&sdef, 4096), 0);
-	fix_open(true, false, false);
-	h2b_put(&w, H2_PREFACE, strlen(H2_PREFACE));
-	h2_settings(&w, 0, 0);
-	h2call(0x21, CAP_DIR_WRITE, &w);
-	h2_settings(&r, 0, 0);
-	h2call(0x21, CAP_DIR_READ, &r);
+	h2_client_open(0x21, &cdef, &sdef);
 	for (sid = 1; sid <= 3; sid += 2) {
 		h2_chat_request(&w, cdef, sid);
 		h2_frame(&w, 0x0, 0x01, sid, b, strlen(b));
@@ -1380,14 +1392,7 @@ Test(pipeline, http2_streams_answered_out_of_order_pair_by_stream_id)
 	const cJSON *rq1, *rq3, *rs1, *rs3;
 	char *txt;
 
-	cr_assert_eq(nghttp2_hd_deflate_new(&cdef, 4096), 0);
-	cr_assert_eq(nghttp2_hd_deflate_new(&sdef, 4096), 0);
-	fix_open(true, false, false);
-	h2b_put(&w, H2_PREFACE, strlen(H2_PREFACE));
-	h2_settings(&w, 0, 0);
-	h2call(0x20, CAP_DIR_WRITE, &w);
-	h2_settings(&r, 0, 0);
-	h2call(0x20, CAP_DIR_READ, &r);
+	h2_client_open(0x20, &cdef, &sdef);
 	/* Two requests, their bodies interleaved. */
 	h2_chat_request(&w, cdef, 1);
 	h2_chat_request(&w, cdef, 3);
