@@ -435,7 +435,12 @@ class Handler(BaseHTTPRequestHandler):
 class TLSServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 64
+    # listen() backlog: the Go stress test opens 1000 connections at
+    # once, and the accepting thread gets the GIL seldom among hundreds
+    # of handler threads.  With 64, connections left out of a full
+    # accept queue long enough that the kernel gave up on them were
+    # reset (a CI run, 2026-12-06, without the sensor).
+    request_queue_size = 1024
 
     def __init__(self, addr, ctx, log_path):
         self.ctx = ctx
