@@ -607,6 +607,12 @@ def add_inproc(env, a, res, stack, sizes):
     return res
 
 
+def clean_runs(runs):
+    """@runs without those made while another tracer's uprobes were
+    loaded, or all of them when every one was."""
+    return [r for r in runs if not r.get("foreign_uprobes")] or runs
+
+
 def floor_in_process(env, size, seconds, stack="rustls", quiet_timeout=0):
     """The floor's cost per call in one denobench (@stack rustls) or
     bunbench (boringssl) process: a phase of @seconds without probes, one
@@ -670,8 +676,7 @@ def inproc_summary(s, runs):
     if not runs:
         return
     dirty = sum(1 for r in runs if r.get("foreign_uprobes"))
-    # Runs under someone else's uprobes only when no other.
-    runs = [r for r in runs if not r.get("foreign_uprobes")] or runs
+    runs = clean_runs(runs)
     added = [r["added_us"] for r in runs]
     fl = s["configs"].get("floor")
     s["inproc"] = {"added_us": statistics.median(added), "added_us_min": min(added),
@@ -863,8 +868,7 @@ def cost_summary(raw, configs=COST_CONFIGS, modes=MODES, sizes=SIZES):
             for cfg, _ in configs:
                 rs = [r for r in raw if r["config"] == cfg and r["mode"] == mode
                       and r["size"] == size]
-                # Cases run under someone else's uprobes only when no other.
-                rs = [r for r in rs if not r.get("foreign_uprobes")] or rs
+                rs = clean_runs(rs)
                 if not rs:
                     continue
                 calls = sum(r["writes"] + r["reads"] for r in rs)

@@ -911,7 +911,9 @@ void assembler__response(struct assembler *as, const struct event_proc *proc,
 			add_reason(&a, "stream_incomplete");
 		else if (!ws && stream_whole(msg, &sum)) {
 			drop_reason(&a, "message_incomplete");
-			drop_reason(&a, "stream_reset");
+			/* The reset's reason, which msg_reasons() gave. */
+			if (msg->gap != PROTO_GAP_NONE)
+				drop_reason(&a, gap_reason(msg->gap));
 		}
 	} else if (body_len) {
 		err = extract__response(api, body, body_len, data, &sum);
