@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fetches the AI coding agents' executables from npm for the capture
-# tests of statically linked BoringSSL (Bun, Claude Code) and rustls
+# tests of statically linked BoringSSL (Bun, Claude Code, OpenCode) and rustls
 # (Codex, Deno, Copilot CLI's runtime.node), several releases of each.
 # They go to a cache outside the clone, reused by version:
 #   ${OISP_TEST_CACHE:-/var/cache/oisp-test}/npm/NAME@VERSION/package/...
@@ -23,6 +23,9 @@ PKGS="@oven/bun-linux-x64@1.4.5
 @anthropic-ai/claude-code-linux-x64@2.1.200
 @anthropic-ai/claude-code-linux-x64@2.1.159
 @anthropic-ai/claude-code-linux-x64@2.1.123
+opencode-linux-x64@1.19.5
+opencode-linux-x64@1.14.41
+opencode-linux-x64@1.0.185
 @openai/codex@0.171.0-linux-x64
 @openai/codex@0.166.0-linux-x64
 @openai/codex@0.159.3-linux-x64

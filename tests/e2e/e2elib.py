@@ -667,8 +667,12 @@ def expected(server, text, provider_request_id=None):
     """check_pair keyword arguments for the call whose request body holds
     text, derived from what the fixture server received (its log) with the
     fixture's deterministic model."""
+    return expected_of(server_request(server, text), provider_request_id)
+
+
+def expected_of(req, provider_request_id=None):
+    """expected() for the fixture server's log entry @req."""
     import fixture_model as fm
-    req = server_request(server, text)
     body = json.loads(req.get("body", req["body_head"]))
     h = {k.lower(): v for k, v in req["headers"]}
     path = req["path"].split("?")[0]
@@ -697,8 +701,10 @@ def expected(server, text, provider_request_id=None):
         msgs = ([{"role": "system", "content": body["instructions"]}]
                 if body.get("instructions") else [])
         inp = body["input"]
+        # OpenAI's developer role is the system prompt (docs/events.md)
         msgs += ([{"role": "user", "content": inp}] if isinstance(inp, str) else
-                 [{"role": m["role"], "content": fm.content_text(m["content"])} for m in inp])
+                 [{"role": "system" if m["role"] == "developer" else m["role"],
+                   "content": fm.content_text(m["content"])} for m in inp])
         kw.update(provider="openai", api="openai.responses", request_type="chat",
                   messages=msgs, text=a.text, prompt_tokens=a.prompt_tokens,
                   completion_tokens=a.completion_tokens, finish_reason=a.openai_finish,
