@@ -1,7 +1,8 @@
 #!/bin/sh
 # Fetches the AI coding agents' executables from npm for the capture
 # tests of statically linked BoringSSL (Bun, Claude Code, OpenCode) and rustls
-# (Codex, Deno, Copilot CLI's runtime.node), several releases of each.
+# (Codex, Deno, Copilot CLI's runtime.node), and the Gemini CLI (JavaScript
+# bundles that /usr/bin/node runs, on node's OpenSSL), several releases of each.
 # They go to a cache outside the clone, reused by version:
 #   ${OISP_TEST_CACHE:-/var/cache/oisp-test}/npm/NAME@VERSION/package/...
 # Prints nothing on success; a package that cannot be fetched (no
@@ -39,7 +40,9 @@ opencode-linux-x64@1.0.185
 @deno/linux-x64-glibc@2.5.6
 @deno/linux-x64-glibc@2.4.4
 @github/copilot-linux-x64@1.0.102
-@github/copilot@1.0.102"
+@github/copilot@1.0.102
+@google/gemini-cli@0.61.0
+@google/gemini-cli@0.39.0"
 
 . "$(dirname "$0")/npm-cache.sh"
 # shellcheck disable=SC2086 # one word per package

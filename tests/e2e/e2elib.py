@@ -8,6 +8,7 @@ No pytest in here, so it can be used from a shell too:
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -26,6 +27,7 @@ NODE = "/usr/bin/node"
 
 OPENAI_HOST = "api.openai.com"
 ANTHROPIC_HOST = "api.anthropic.com"
+GEMINI_HOST = "generativelanguage.googleapis.com"   # at the OpenAI address
 
 # Environment variables that point TLS clients at the system CA bundle;
 # every client gets them overridden with the test CA.
@@ -51,7 +53,7 @@ def _run(argv, **kw):
     return p
 
 
-def make_ca(d, ips, names=(OPENAI_HOST, ANTHROPIC_HOST, "localhost")):
+def make_ca(d, ips, names=(OPENAI_HOST, ANTHROPIC_HOST, GEMINI_HOST, "localhost")):
     """Test CA and a leaf certificate for names + ips, with the openssl CLI.
     Returns dict(ca, cert, key)."""
     ca_key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
@@ -116,8 +118,8 @@ class Server:
                 self.hosts = os.path.join(self.workdir, "hosts")
                 with open(self.hosts, "w") as f:
                     f.write("127.0.0.1\tlocalhost\n"
-                            "%s\t%s\n%s\t%s\n" % (self.openai_ip, OPENAI_HOST,
-                                                  self.anthropic_ip, ANTHROPIC_HOST))
+                            "%s\t%s %s\n%s\t%s\n" % (self.openai_ip, OPENAI_HOST, GEMINI_HOST,
+                                                     self.anthropic_ip, ANTHROPIC_HOST))
                 return self
             self.proc.wait(10)
             last = open(self.stderr_path).read()
@@ -576,6 +578,8 @@ def check_pair(q, r, *, pid, provider, endpoint, model, request_type, streaming,
                               "scheme": "bearer"}, qd["auth"]
     elif auth_type == "api_key":
         assert qd["auth"] == {"type": "api_key", "header": "x-api-key"}, qd["auth"]
+    elif auth_type == "goog_api_key":
+        assert qd["auth"] == {"type": "api_key", "header": "x-goog-api-key"}, qd["auth"]
     elif auth_type:
         raise AssertionError("unknown auth_type %r" % auth_type)
     assert qd["http"]["method"] == "POST"
@@ -676,12 +680,27 @@ def expected_of(req, provider_request_id=None):
     body = json.loads(req.get("body", req["body_head"]))
     h = {k.lower(): v for k, v in req["headers"]}
     path = req["path"].split("?")[0]
-    kw = dict(endpoint=h["host"], model=body["model"], streaming=body.get("stream") is True,
-              path=req["path"].split("?")[0], body_bytes=req["body_len"],
+    # Gemini names the model and the streaming in the path
+    g = re.match(r"^/v1beta/models/([^/:]+):(generateContent|streamGenerateContent)$", path)
+    kw = dict(endpoint=h["host"], model=g.group(1) if g else body["model"],
+              streaming=(g.group(2) == "streamGenerateContent") if g else
+              body.get("stream") is True,
+              path=path, body_bytes=req["body_len"],
               content_encoding=req.get("resp_encoding") or None,
-              auth_type="api_key" if "x-api-key" in h else "bearer",
+              auth_type=("goog_api_key" if "x-goog-api-key" in h else
+                         "api_key" if "x-api-key" in h else "bearer"),
               provider_request_id=provider_request_id)
-    if path == "/v1/messages":
+    if g:
+        a = fm.gemini_answer(body)
+        si = body.get("systemInstruction")
+        msgs = [{"role": "system", "content": fm.content_text(si["parts"])}] if si else []
+        msgs += [{"role": {"model": "assistant"}.get(c.get("role"), "user"),
+                  "content": fm.content_text(c["parts"])} for c in body["contents"]]
+        kw.update(provider="google", api="google.generate_content", request_type="chat",
+                  messages=msgs, text=a.text, prompt_tokens=a.prompt_tokens,
+                  completion_tokens=a.completion_tokens, finish_reason=a.openai_finish,
+                  provider_finish_reason=fm.gemini_finish(a))
+    elif path == "/v1/messages":
         a = fm.messages_answer(body)
         msgs = ([{"role": "system", "content": fm.content_text(body["system"])}]
                 if body.get("system") is not None else [])

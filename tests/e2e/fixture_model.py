@@ -81,6 +81,32 @@ def messages_answer(req):
     return _answer(texts, _last_user(msgs), req.get("max_tokens"))
 
 
+def gemini_answer(req):
+    """Gemini generateContent (https://ai.google.dev/api/generate-content):
+    the echo of the last text part of the last user turn (Gemini CLI puts
+    its session context, which names its temporary directory, in an
+    earlier part of the same turn), with maxOutputTokens as the limit."""
+    texts, last = [], ""
+    si = req.get("systemInstruction") or req.get("system_instruction")
+    if isinstance(si, dict):
+        texts.append(content_text(si.get("parts")))
+    for c in req.get("contents") or []:
+        if not isinstance(c, dict):
+            continue
+        texts.append(content_text(c.get("parts")))
+        parts = [p["text"] for p in c.get("parts") or []
+                 if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        if c.get("role", "user") == "user" and parts:
+            last = parts[-1]
+    mt = (req.get("generationConfig") or {}).get("maxOutputTokens")
+    return _answer(texts, last, mt)
+
+
+def gemini_finish(a):
+    """Gemini's finishReason for Answer @a."""
+    return "MAX_TOKENS" if a.openai_finish == "length" else "STOP"
+
+
 def openai_response_model(model):
     """OpenAI answers with a dated model name."""
     return (model or "") + "-2024-07-18"

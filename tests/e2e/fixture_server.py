@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""Loopback HTTPS server that imitates the OpenAI and Anthropic APIs.
+"""Loopback HTTPS server that imitates the OpenAI, Anthropic and Gemini APIs.
 
 Debian's python3 standard library plus python3-brotli.  HTTP/1.1 with
 keep-alive; Content-Length or chunked responses; SSE streams.
 
 Everything it answers is deterministic and derivable from the request
 (see fixture_model.py, which the tests import to compute expectations):
-  reply text      "Echo: <text of the last user message>"
+  reply text      "Echo: <text of the last user message>" (Gemini: of the
+                  last text part of the last user turn)
   prompt tokens   number of whitespace-separated words in the system
                   prompt/instructions and all message texts
   completion      words in the reply (cut to max_tokens words when that is
@@ -38,6 +39,7 @@ import base64
 import gzip
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -59,6 +61,8 @@ FIRST_TOKEN_DELAY = 0.030   # seconds before the first streamed text
 NONSTREAM_DELAY = 0.020     # seconds before a non-stream answer
 DELTA_DELAY = 0.002         # between streamed text events
 BODY_LOG_MAX = 4 << 20      # bytes of a request body the log keeps whole
+# Gemini's POST /v1beta/models/MODEL:generateContent or :streamGenerateContent
+GEMINI_PATH = re.compile(r"^/v1beta/models/([^/:]+):(generateContent|streamGenerateContent)$")
 
 _log_lock = threading.Lock()
 _counter_lock = threading.Lock()
@@ -273,6 +277,10 @@ class Handler(BaseHTTPRequestHandler):
             "/api/login": self.login,
         }
         fn = routes.get(path)
+        m = GEMINI_PATH.match(path)
+        if m:
+            def fn(req, model=m.group(1), stream=m.group(2) == "streamGenerateContent"):
+                return self.gemini(req, model, stream)
         if fn is None:
             self.send_json(404, {"error": {"message": "no route", "type": "not_found"}})
             status = 404
@@ -428,6 +436,46 @@ class Handler(BaseHTTPRequestHandler):
                   "delta": {"stop_reason": a.anthropic_finish, "stop_sequence": None},
                   "usage": {"output_tokens": a.completion_tokens}}, "message_delta")
         self.sse({"type": "message_stop"}, "message_stop")
+        self.end_stream()
+        return 200
+
+
+    # -- Gemini ---------------------------------------------------------
+    def gemini(self, req, model, stream):
+        """generateContent and streamGenerateContent (?alt=sse) of the
+        Gemini API (https://ai.google.dev/api/generate-content): one
+        candidate, its text in parts, usage in usageMetadata; a stream's
+        chunks are GenerateContentResponses, the last with the
+        finishReason and the whole usage."""
+        if model == fm.BAD_MODEL:
+            self.send_json(400, {"error": {"code": 400, "message": "model not found",
+                                           "status": "INVALID_ARGUMENT"}})
+            return 400
+        a = fm.gemini_answer(req)
+        rid = next_id("gfx")
+
+        def chunk(text, final):
+            cand = {"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}
+            usage = {"promptTokenCount": a.prompt_tokens, "totalTokenCount": a.prompt_tokens}
+            if final:
+                cand["finishReason"] = fm.gemini_finish(a)
+                usage = {"promptTokenCount": a.prompt_tokens,
+                         "candidatesTokenCount": a.completion_tokens,
+                         "totalTokenCount": a.prompt_tokens + a.completion_tokens}
+            return {"candidates": [cand], "usageMetadata": usage, "modelVersion": model,
+                    "responseId": rid}
+
+        if not stream:
+            time.sleep(NONSTREAM_DELAY)
+            self.send_json(200, chunk(a.text, True))
+            return 200
+        self.start_stream()
+        pieces = fm.split_deltas(a.text)
+        time.sleep(FIRST_TOKEN_DELAY)
+        for i, piece in enumerate(pieces):
+            if i:
+                time.sleep(DELTA_DELAY)
+            self.sse(chunk(piece, i == len(pieces) - 1))
         self.end_stream()
         return 200
 

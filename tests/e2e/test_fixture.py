@@ -18,8 +18,8 @@ def test_certificate_verifies_for_every_name(server):
     assert p.returncode == 0, p.stdout + p.stderr
     p = subprocess.run(["openssl", "x509", "-in", server.tls["cert"], "-noout", "-ext",
                         "subjectAltName"], capture_output=True, text=True, check=True)
-    for n in ("api.openai.com", "api.anthropic.com", "localhost", server.openai_ip,
-              server.anthropic_ip):
+    for n in ("api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com",
+              "localhost", server.openai_ip, server.anthropic_ip):
         assert n in p.stdout
 
 
@@ -27,6 +27,8 @@ def test_hosts_namespace_resolves_for_every_client(server):
     before = open("/etc/hosts").read()
     c = e2elib.run_client(server, ["getent", "hosts", "api.openai.com", "api.anthropic.com"])
     assert server.openai_ip in c.stdout and server.anthropic_ip in c.stdout
+    c = e2elib.run_client(server, ["getent", "hosts", "generativelanguage.googleapis.com"])
+    assert c.stdout.split()[0] == server.openai_ip, c.stdout
     c = e2elib.run_client(server, [e2elib.PYTHON, "-c",
                                    "import socket; print(socket.getaddrinfo('api.anthropic.com', 443)[0][4][0])"])
     assert c.stdout.strip() == server.anthropic_ip
