@@ -8,11 +8,9 @@ No pytest in here, so it can be used from a shell too:
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -681,7 +679,7 @@ def expected_of(req, provider_request_id=None):
     h = {k.lower(): v for k, v in req["headers"]}
     path = req["path"].split("?")[0]
     # Gemini names the model and the streaming in the path
-    g = re.match(r"^/v1beta/models/([^/:]+):(generateContent|streamGenerateContent)$", path)
+    g = fm.GEMINI_PATH.match(path)
     kw = dict(endpoint=h["host"], model=g.group(1) if g else body["model"],
               streaming=(g.group(2) == "streamGenerateContent") if g else
               body.get("stream") is True,

@@ -5,11 +5,14 @@ text and token counts they expect the sensor to report.
 """
 import collections
 import hashlib
+import re
 
 BAD_MODEL = "bad-model"
 INDEX_HTML = (b"<!doctype html><html><head><title>fixture</title></head>"
               b"<body><p>not an AI API</p></body></html>\n")
 MAX_DELTAS = 20
+# Gemini's POST /v1beta/models/MODEL:generateContent or :streamGenerateContent
+GEMINI_PATH = re.compile(r"^/v1beta/models/([^/:]+):(generateContent|streamGenerateContent)$")
 
 Answer = collections.namedtuple(
     "Answer", "text prompt_tokens completion_tokens openai_finish anthropic_finish")

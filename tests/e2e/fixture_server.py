@@ -36,10 +36,10 @@ parent with --exit-with-parent.
 """
 import argparse
 import base64
+import functools
 import gzip
 import json
 import os
-import re
 import signal
 import socket
 import ssl
@@ -61,8 +61,6 @@ FIRST_TOKEN_DELAY = 0.030   # seconds before the first streamed text
 NONSTREAM_DELAY = 0.020     # seconds before a non-stream answer
 DELTA_DELAY = 0.002         # between streamed text events
 BODY_LOG_MAX = 4 << 20      # bytes of a request body the log keeps whole
-# Gemini's POST /v1beta/models/MODEL:generateContent or :streamGenerateContent
-GEMINI_PATH = re.compile(r"^/v1beta/models/([^/:]+):(generateContent|streamGenerateContent)$")
 
 _log_lock = threading.Lock()
 _counter_lock = threading.Lock()
@@ -277,10 +275,10 @@ class Handler(BaseHTTPRequestHandler):
             "/api/login": self.login,
         }
         fn = routes.get(path)
-        m = GEMINI_PATH.match(path)
+        m = fm.GEMINI_PATH.match(path)
         if m:
-            def fn(req, model=m.group(1), stream=m.group(2) == "streamGenerateContent"):
-                return self.gemini(req, model, stream)
+            fn = functools.partial(self.gemini, model=m.group(1),
+                                   stream=m.group(2) == "streamGenerateContent")
         if fn is None:
             self.send_json(404, {"error": {"message": "no route", "type": "not_found"}})
             status = 404
