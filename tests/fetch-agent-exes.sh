@@ -17,6 +17,7 @@ PKGS="@oven/bun-linux-x64@1.4.5
 @oven/bun-linux-x64@1.3.5
 @oven/bun-linux-x64@1.3.0
 @oven/bun-linux-x64@1.2.20
+@oven/bun-linux-x64-musl@1.4.4
 @anthropic-ai/claude-code-linux-x64@2.1.337
 @anthropic-ai/claude-code-linux-x64@2.1.316
 @anthropic-ai/claude-code-linux-x64@2.1.286

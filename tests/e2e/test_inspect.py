@@ -2,9 +2,11 @@
 executable, without root and without running it.
 
 Over every release of the AI agents that the capture tests run (a year of
-Bun, eight months of Claude Code, six of Codex, sixteen of Deno, and the
-Copilot CLI's runtime.node): each carries its TLS stack, found with the
-functions the probes need, and would be probed.  The same
+Bun, eight months of Claude Code, three OpenCode releases, six months of
+Codex, sixteen of Deno, and the Copilot CLI's runtime.node), and Bun's
+build for musl (Alpine images; these tests cannot run it): each carries
+its TLS stack, found with the functions the probes need, and would be
+probed.  The same
 identification as `run` (stack__match_all()), so a release that it
 refuses here would not be captured; the capture tests run the same
 releases for real.  Also: Debian's libssl, a program without TLS, and
@@ -20,12 +22,15 @@ import agentlib
 import e2elib
 from test_sensor_bun import VERSIONS as BUNS
 from test_sensor_claude import VERSIONS as CLAUDES
+from test_sensor_opencode import VERSIONS as OPENCODES, opencode_exe
 from test_sensor_rustls import (CODEX_RELEASES, CODEX_RING, DENO_RELEASES, RUNTIME, codex_exe,
                                 copilot_exe, deno_exe)
 
 BORINGSSL = {"SSL_write", "SSL_read"}
 RUSTLS = {"aws-lc EVP_AEAD_CTX_seal (rustls)", "aws-lc EVP_AEAD_CTX_open (rustls)",
           "aws-lc EVP_AEAD_CTX_init (rustls)"}
+# Bun's musl build (dynamically linked against musl and its libstdc++)
+BUN_MUSL = "1.4.4"
 OSSL3 = {"ssl_write_internal (OpenSSL 3, static)", "ssl_read_internal (OpenSSL 3, static)"}
 
 
@@ -56,8 +61,10 @@ def check_probed(s, needed):
 def agents():
     """(kind, path) of every release the capture tests run."""
     out = [("bun", agentlib.agent_exe("@oven/bun-linux-x64", v, "bin/bun")) for v in BUNS]
+    out.append(("bun", agentlib.agent_exe("@oven/bun-linux-x64-musl", BUN_MUSL, "bin/bun")))
     out += [("claude", agentlib.agent_exe("@anthropic-ai/claude-code-linux-x64", v, "claude"))
             for v in CLAUDES]
+    out += [("opencode", opencode_exe(v)) for v in sorted(OPENCODES)]
     out += [("codex", codex_exe(v)) for v in CODEX_RELEASES + [CODEX_RING]]
     out += [("deno", deno_exe(v)) for v in DENO_RELEASES]
     _, sea = copilot_exe()
@@ -72,7 +79,7 @@ def test_inspect_agent_releases():
     assert [r["path"] for r in res] == [path for _, path in want]
     for (kind, path), r in zip(want, res):
         by = stacks(r)
-        if kind in ("bun", "claude"):
+        if kind in ("bun", "claude", "opencode"):
             assert list(by) == ["boringssl"], r
             fns = check_probed(by["boringssl"], BORINGSSL)
             assert fns["SSL_read"]["return"] and fns["SSL_write"]["return"], r
