@@ -174,7 +174,8 @@ class Client:
     /etc/hosts.  `unshare` and `sh` exec into the client, so the Popen pid
     is the client's pid (what the sensor reports as process.pid)."""
 
-    def __init__(self, server, argv, env_extra=None, stdin=False):
+    def __init__(self, server, argv, env_extra=None, stdin=False, cwd=HERE):
+        """@cwd: the client's working directory."""
         self.argv = argv
         self.server = server
         env = clean_env(server.ca, {
@@ -190,7 +191,7 @@ class Client:
         self.proc = subprocess.Popen(
             wrapped, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            env=env, cwd=HERE, text=True, start_new_session=True,
+            env=env, cwd=cwd, text=True, start_new_session=True,
             preexec_fn=_die_with_parent)
         self.pid = self.proc.pid
         self.stdout = self.stderr = None
@@ -692,8 +693,11 @@ def expected_of(req, provider_request_id=None):
         a = fm.gemini_answer(body)
         si = body.get("systemInstruction")
         msgs = [{"role": "system", "content": fm.content_text(si["parts"])}] if si else []
-        msgs += [{"role": {"model": "assistant"}.get(c.get("role"), "user"),
-                  "content": fm.content_text(c["parts"])} for c in body["contents"]]
+        # a turn without a role is the user's; the model's is the assistant's
+        roles = [c.get("role") or "user" for c in body["contents"]]
+        msgs += [{"role": "assistant" if role == "model" else role,
+                  "content": fm.content_text(c["parts"])}
+                 for role, c in zip(roles, body["contents"])]
         kw.update(provider="google", api="google.generate_content", request_type="chat",
                   messages=msgs, text=a.text, prompt_tokens=a.prompt_tokens,
                   completion_tokens=a.completion_tokens, finish_reason=a.openai_finish,

@@ -437,7 +437,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_stream()
         return 200
 
-
     # -- Gemini ---------------------------------------------------------
     def gemini(self, req, model, stream):
         """generateContent and streamGenerateContent (?alt=sse) of the

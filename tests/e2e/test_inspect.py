@@ -29,9 +29,9 @@ from test_sensor_rustls import (CODEX_RELEASES, CODEX_RING, DENO_RELEASES, RUNTI
 BORINGSSL = {"SSL_write", "SSL_read"}
 RUSTLS = {"aws-lc EVP_AEAD_CTX_seal (rustls)", "aws-lc EVP_AEAD_CTX_open (rustls)",
           "aws-lc EVP_AEAD_CTX_init (rustls)"}
+OSSL3 = {"ssl_write_internal (OpenSSL 3, static)", "ssl_read_internal (OpenSSL 3, static)"}
 # Bun's musl build (dynamically linked against musl and its libstdc++)
 BUN_MUSL = "1.4.4"
-OSSL3 = {"ssl_write_internal (OpenSSL 3, static)", "ssl_read_internal (OpenSSL 3, static)"}
 
 
 def inspect(*paths, json_out=True):

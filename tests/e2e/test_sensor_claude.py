@@ -40,9 +40,8 @@ def claude_run(server, exe, workdir, name, prompt):
     returns the finished Client."""
     work = os.path.join(workdir, "work")
     os.makedirs(work, exist_ok=True)
-    # sh execs claude, so the Client's pid is claude's
-    argv = ["sh", "-c", 'cd "$0" && exec "$@"', work, exe, "-p", prompt]
-    return e2elib.Client(server, argv, env_extra=claude_env(workdir, name)).wait(120)
+    return e2elib.Client(server, [exe, "-p", prompt], env_extra=claude_env(workdir, name),
+                         cwd=work).wait(120)
 
 
 def probed_first(server, sensor, exe, workdir):

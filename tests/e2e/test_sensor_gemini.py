@@ -39,7 +39,7 @@ SETTINGS = {
 
 def gemini_run(server, version, workdir, name, prompt):
     """`gemini -p @prompt -m MODEL` with HOME @workdir/@name; returns the
-    finished Client (its pid is node's: sh execs it)."""
+    finished Client."""
     bundle = agentlib.agent_exe("@google/gemini-cli", version, "bundle/gemini.js")
     home = os.path.join(workdir, name)
     os.makedirs(os.path.join(home, ".gemini"))
@@ -49,9 +49,8 @@ def gemini_run(server, version, workdir, name, prompt):
     os.makedirs(work, exist_ok=True)
     env = {"HOME": home, "GEMINI_API_KEY": KEY, "GEMINI_CLI_TRUST_WORKSPACE": "true",
            "GEMINI_CLI_NO_RELAUNCH": "true", "NO_COLOR": "1"}
-    argv = ["sh", "-c", 'cd "$0" && exec "$@"', work, e2elib.NODE, bundle,
-            "-p", prompt, "-m", MODEL]
-    return e2elib.Client(server, argv, env_extra=env).wait(120)
+    argv = [e2elib.NODE, bundle, "-p", prompt, "-m", MODEL]
+    return e2elib.Client(server, argv, env_extra=env, cwd=work).wait(120)
 
 
 def quiet(stderr):

@@ -71,11 +71,10 @@ def workdir_of(workdir):
     return work
 
 
-def opencode(server, exe, workdir, name, args, stdin=False):
-    """OpenCode with @args in @workdir/work, HOME @workdir/@name; sh
-    execs it, so the Client's pid is opencode's."""
-    argv = ["sh", "-c", 'cd "$0" && exec "$@"', workdir_of(workdir), exe] + list(args)
-    return e2elib.Client(server, argv, env_extra=opencode_env(workdir, name), stdin=stdin)
+def opencode(server, exe, workdir, name, args):
+    """OpenCode with @args in @workdir/work, HOME @workdir/@name."""
+    return e2elib.Client(server, [exe] + list(args), env_extra=opencode_env(workdir, name),
+                         cwd=workdir_of(workdir))
 
 
 def probed_first(server, sensor, exe, workdir):
